@@ -1,0 +1,114 @@
+//! Errors of the core, each with a stable machine `code` and a Russian message for the librarian.
+
+use std::fmt;
+
+/// What kind of personal data a free-text field appeared to contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalData {
+    Phone,
+    Passport,
+    Snils,
+    DocumentNumber,
+    Email,
+}
+
+impl PersonalData {
+    fn describe(self) -> &'static str {
+        match self {
+            PersonalData::Phone => "номер телефона",
+            PersonalData::Passport => "серию и номер паспорта",
+            PersonalData::Snils => "СНИЛС",
+            PersonalData::DocumentNumber => "номер документа",
+            PersonalData::Email => "адрес электронной почты",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Приложение ещё не настроено: выберите филиал и укажите свою метку.")]
+    NotConfigured,
+    #[error("Неизвестный филиал.")]
+    UnknownBranch,
+    #[error("Неизвестная категория льготы.")]
+    UnknownCategory,
+    #[error("Неизвестный вид документа.")]
+    UnknownDocumentType,
+    #[error("Этот документ не подтверждает выбранную категорию льготы.")]
+    DocumentNotForCategory,
+    #[error("Для бумажного документа нужно выбрать категорию льготы.")]
+    CategoryRequired,
+    #[error("Неизвестная причина.")]
+    UnknownReason,
+    #[error("Укажите свою метку (например, инициалы).")]
+    EmptyStaffLabel,
+    #[error("Поле «{field}» слишком длинное: не больше {max} символов.")]
+    TooLong { field: &'static str, max: usize },
+    #[error("Укажите название мероприятия.")]
+    EmptyEventTitle,
+    #[error("Дата мероприятия должна быть в виде ГГГГ-ММ-ДД.")]
+    InvalidDate,
+    #[error("Поле «{field}» похоже на {}: персональные данные хранить нельзя. Уберите их.", .kind.describe())]
+    PersonalData {
+        field: &'static str,
+        kind: PersonalData,
+    },
+    #[error("Укажите причину аннулирования.")]
+    VoidReasonRequired,
+    #[error("Запись не найдена.")]
+    NotFound,
+    #[error("Можно аннулировать только свои записи, сделанные на этом устройстве.")]
+    ForeignRecord,
+    #[error("Эта запись уже аннулирована.")]
+    AlreadyVoided,
+    #[error("Аннулировать можно только запись о проверке.")]
+    NotACheck,
+    #[error("Время для отмены истекло. Аннулируйте запись, указав причину.")]
+    UndoExpired,
+    #[error("Отменить можно только последнюю запись.")]
+    UndoNotLast,
+    #[error("Ошибка хранилища: {0}. Запись не сохранена.")]
+    Storage(#[from] rusqlite::Error),
+    #[error("Не удалось обновить базу данных: {0}.")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("Повреждены данные приложения: {0}.")]
+    Corrupt(String),
+}
+
+impl Error {
+    /// A stable identifier for programs (the UI, tests, later the sync protocol).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotConfigured => "not_configured",
+            Error::UnknownBranch => "unknown_branch",
+            Error::UnknownCategory => "unknown_category",
+            Error::UnknownDocumentType => "unknown_document_type",
+            Error::DocumentNotForCategory => "document_not_for_category",
+            Error::CategoryRequired => "category_required",
+            Error::UnknownReason => "unknown_reason",
+            Error::EmptyStaffLabel => "empty_staff_label",
+            Error::TooLong { .. } => "too_long",
+            Error::EmptyEventTitle => "empty_event_title",
+            Error::InvalidDate => "invalid_date",
+            Error::PersonalData { .. } => "personal_data",
+            Error::VoidReasonRequired => "void_reason_required",
+            Error::NotFound => "not_found",
+            Error::ForeignRecord => "foreign_record",
+            Error::AlreadyVoided => "already_voided",
+            Error::NotACheck => "not_a_check",
+            Error::UndoExpired => "undo_expired",
+            Error::UndoNotLast => "undo_not_last",
+            Error::Storage(_) => "storage",
+            Error::Migration(_) => "storage",
+            Error::Corrupt(_) => "corrupt",
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl fmt::Display for PersonalData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}

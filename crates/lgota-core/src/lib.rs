@@ -1,0 +1,18 @@
+//! The core of «Льгота»: domain types and validation, personal-data screening, and the
+//! append-only SQLite record log with its outbox position for sync.
+//!
+//! No UI, HTTP or Tauri code lives here: the app (`src-tauri`) and, later, the central server
+//! call this crate. See ARCHITECTURE.md for the invariants it keeps.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod screen;
+pub mod store;
+
+pub use clock::Now;
+pub use config::Config;
+pub use error::{Error, Result};
+pub use model::*;
+pub use store::{Record, RecordKind, Store, UNDO_WINDOW_MS};

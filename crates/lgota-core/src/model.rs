@@ -1,0 +1,418 @@
+//! Domain types: what a librarian records and what the app shows back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::screen::clean_optional;
+
+pub const NOTE_MAX: usize = 200;
+pub const STAFF_LABEL_MAX: usize = 40;
+pub const EVENT_TITLE_MAX: usize = 120;
+
+/// How the citizen's status was to be confirmed (DOMAIN.md: Digital ID / paper / SVO QR / none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    DigitalId,
+    Paper,
+    SvoQr,
+    None,
+}
+
+/// What came of the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Госкан showed the status confirmed (§4.3).
+    Confirmed,
+    /// A paper document was shown: the citizen's choice (§3.2) or the fallback (§4.4).
+    PaperShown,
+    /// The Digital ID failed and no document was shown: benefit not granted.
+    NoDocument,
+    /// No confirmation offered, or the citizen refused.
+    Refused,
+}
+
+impl Outcome {
+    pub fn granted(self) -> bool {
+        matches!(self, Outcome::Confirmed | Outcome::PaperShown)
+    }
+}
+
+macro_rules! str_enum {
+    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
+        }
+    };
+}
+str_enum!(Method { DigitalId = "digital_id", Paper = "paper", SvoQr = "svo_qr", None = "none" });
+str_enum!(Outcome { Confirmed = "confirmed", PaperShown = "paper_shown", NoDocument = "no_document", Refused = "refused" });
+
+/// One check as the librarian reports it, straight from the recording screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CheckInput {
+    /// «Цифровой ID — подтверждён» → category.
+    DigitalIdConfirmed {
+        category_id: String,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// «Цифровой ID — не подтверждён» → reason → paper document shown (category + document type)
+    /// or no document (benefit not granted).
+    DigitalIdFailed {
+        reason_id: String,
+        #[serde(default)]
+        category_id: Option<String>,
+        #[serde(default)]
+        document_type_id: Option<String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// «Бумажный документ»: the citizen chose paper (§3.2).
+    Paper {
+        category_id: String,
+        document_type_id: String,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// «Без подтверждения / отказ».
+    Refused {
+        #[serde(default)]
+        category_id: Option<String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+}
+
+/// A check reduced to the fields a record may hold, every id checked against the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckFields {
+    pub method: Method,
+    pub outcome: Outcome,
+    pub category_id: Option<String>,
+    pub failure_reason_id: Option<String>,
+    pub document_type_id: Option<String>,
+    pub note: Option<String>,
+}
+
+impl CheckInput {
+    pub fn validate(&self, config: &Config) -> Result<CheckFields> {
+        let category = |id: &str| config.category(id).ok_or(Error::UnknownCategory);
+        let document = |category_id: &str, document_id: &str| -> Result<String> {
+            let category = category(category_id)?;
+            config
+                .document_type(document_id)
+                .ok_or(Error::UnknownDocumentType)?;
+            if !category.document_type_ids.iter().any(|d| d == document_id) {
+                return Err(Error::DocumentNotForCategory);
+            }
+            Ok(document_id.to_owned())
+        };
+        let note = |n: &Option<String>| clean_optional("Примечание", n.as_deref(), NOTE_MAX);
+        Ok(match self {
+            CheckInput::DigitalIdConfirmed {
+                category_id,
+                note: n,
+            } => CheckFields {
+                method: Method::DigitalId,
+                outcome: Outcome::Confirmed,
+                category_id: Some(category(category_id)?.id.clone()),
+                failure_reason_id: None,
+                document_type_id: None,
+                note: note(n)?,
+            },
+            CheckInput::DigitalIdFailed {
+                reason_id,
+                category_id,
+                document_type_id,
+                note: n,
+            } => {
+                config
+                    .failure_reason(reason_id)
+                    .ok_or(Error::UnknownReason)?;
+                let document_type_id = match (category_id, document_type_id) {
+                    (Some(c), Some(d)) => Some(document(c, d)?),
+                    (None, Some(_)) => return Err(Error::CategoryRequired),
+                    (Some(c), None) => {
+                        category(c)?;
+                        None
+                    }
+                    (None, None) => None,
+                };
+                CheckFields {
+                    method: Method::DigitalId,
+                    outcome: if document_type_id.is_some() {
+                        Outcome::PaperShown
+                    } else {
+                        Outcome::NoDocument
+                    },
+                    category_id: category_id.clone(),
+                    failure_reason_id: Some(reason_id.clone()),
+                    document_type_id,
+                    note: note(n)?,
+                }
+            }
+            CheckInput::Paper {
+                category_id,
+                document_type_id,
+                note: n,
+            } => CheckFields {
+                method: Method::Paper,
+                outcome: Outcome::PaperShown,
+                category_id: Some(category_id.clone()),
+                failure_reason_id: None,
+                document_type_id: Some(document(category_id, document_type_id)?),
+                note: note(n)?,
+            },
+            CheckInput::Refused {
+                category_id,
+                note: n,
+            } => {
+                if let Some(c) = category_id {
+                    category(c)?;
+                }
+                CheckFields {
+                    method: Method::None,
+                    outcome: Outcome::Refused,
+                    category_id: category_id.clone(),
+                    failure_reason_id: None,
+                    document_type_id: None,
+                    note: note(n)?,
+                }
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventInfo {
+    pub id: String,
+    pub title: String,
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    pub title: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupInput {
+    pub branch_id: String,
+    pub staff_label: String,
+    #[serde(default)]
+    pub event: Option<NewEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub branch_id: String,
+    pub staff_label: String,
+    pub event: Option<EventInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppState {
+    pub device_id: String,
+    /// `None` until the first-start setup is done.
+    pub settings: Option<Settings>,
+    pub config: Config,
+}
+
+/// A check as the list shows it, with its void (if any) folded in. Nothing personal exists here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordView {
+    pub id: String,
+    pub created_at_ms: i64,
+    /// Device-local time of day, `HH:MM`.
+    pub local_time: String,
+    pub method: Method,
+    pub outcome: Outcome,
+    pub granted: bool,
+    pub category_id: Option<String>,
+    pub failure_reason_id: Option<String>,
+    pub document_type_id: Option<String>,
+    pub note: Option<String>,
+    pub training: bool,
+    pub voided: bool,
+    pub void_reason: Option<String>,
+    /// Until this moment (UTC ms) the record can be undone without a reason.
+    pub undoable_until_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Benefit granted on a confirmed Digital ID (or SVO QR).
+    pub digital_id: u32,
+    /// Benefit granted on a paper document, by choice or as the fallback.
+    pub paper: u32,
+    /// Benefit not granted: no document, or refused.
+    pub not_granted: u32,
+    /// All valid (not voided) checks.
+    pub total: u32,
+    /// Checks annulled afterwards; not in the other figures.
+    pub voided: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    Event { event: EventInfo },
+    Today { date: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub scope: Scope,
+    pub tally: Tally,
+    /// Today's checks, newest first.
+    pub records: Vec<RecordView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c() -> Config {
+        Config::bundled()
+    }
+
+    #[test]
+    fn each_kind_maps_to_method_and_outcome() {
+        let f = CheckInput::DigitalIdConfirmed {
+            category_id: "student".into(),
+            note: None,
+        }
+        .validate(&c())
+        .unwrap();
+        assert_eq!(
+            (f.method, f.outcome),
+            (Method::DigitalId, Outcome::Confirmed)
+        );
+        let f = CheckInput::DigitalIdFailed {
+            reason_id: "no_internet".into(),
+            category_id: Some("pensioner".into()),
+            document_type_id: Some("pension_certificate".into()),
+            note: None,
+        }
+        .validate(&c())
+        .unwrap();
+        assert_eq!(
+            (f.method, f.outcome),
+            (Method::DigitalId, Outcome::PaperShown)
+        );
+        assert_eq!(f.failure_reason_id.as_deref(), Some("no_internet"));
+        let f = CheckInput::DigitalIdFailed {
+            reason_id: "goskan_error".into(),
+            category_id: None,
+            document_type_id: None,
+            note: None,
+        }
+        .validate(&c())
+        .unwrap();
+        assert_eq!(f.outcome, Outcome::NoDocument);
+        assert!(!f.outcome.granted());
+        let f = CheckInput::Paper {
+            category_id: "disabled".into(),
+            document_type_id: "mse_certificate".into(),
+            note: None,
+        }
+        .validate(&c())
+        .unwrap();
+        assert_eq!((f.method, f.outcome), (Method::Paper, Outcome::PaperShown));
+        let f = CheckInput::Refused {
+            category_id: None,
+            note: Some("  ".into()),
+        }
+        .validate(&c())
+        .unwrap();
+        assert_eq!(
+            (f.method, f.outcome, f.note),
+            (Method::None, Outcome::Refused, None)
+        );
+    }
+
+    #[test]
+    fn bad_ids_are_refused() {
+        let code = |i: CheckInput| i.validate(&c()).unwrap_err().code();
+        assert_eq!(
+            code(CheckInput::DigitalIdConfirmed {
+                category_id: "astronaut".into(),
+                note: None
+            }),
+            "unknown_category"
+        );
+        assert_eq!(
+            code(CheckInput::Paper {
+                category_id: "student".into(),
+                document_type_id: "forged".into(),
+                note: None
+            }),
+            "unknown_document_type"
+        );
+        assert_eq!(
+            code(CheckInput::Paper {
+                category_id: "student".into(),
+                document_type_id: "mse_certificate".into(),
+                note: None
+            }),
+            "document_not_for_category"
+        );
+        assert_eq!(
+            code(CheckInput::DigitalIdFailed {
+                reason_id: "bored".into(),
+                category_id: None,
+                document_type_id: None,
+                note: None
+            }),
+            "unknown_reason"
+        );
+        assert_eq!(
+            code(CheckInput::DigitalIdFailed {
+                reason_id: "other".into(),
+                category_id: None,
+                document_type_id: Some("student_card".into()),
+                note: None
+            }),
+            "category_required"
+        );
+        assert_eq!(
+            code(CheckInput::Refused {
+                category_id: None,
+                note: Some("СНИЛС 123-456-789 01".into())
+            }),
+            "personal_data"
+        );
+    }
+
+    #[test]
+    fn wire_format_is_tagged_snake_case() {
+        let input: CheckInput =
+            serde_json::from_str(r#"{"kind":"digital_id_confirmed","category_id":"student"}"#)
+                .unwrap();
+        assert_eq!(
+            input,
+            CheckInput::DigitalIdConfirmed {
+                category_id: "student".into(),
+                note: None
+            }
+        );
+        assert!(serde_json::from_str::<CheckInput>(r#"{"kind":"teleport"}"#).is_err());
+        assert!(serde_json::from_str::<CheckInput>(
+            r#"{"kind":"refused","passport":"4506 123456"}"#
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,596 @@
+//! The record log: one SQLite file (WAL, `synchronous=FULL`), append-only, with an outbox
+//! cursor for sync.
+//!
+//! Every write is one IMMEDIATE transaction, committed before the call returns: when the UI hears
+//! "saved", the record is on disk. Records are never updated or deleted (triggers refuse it); a
+//! correction is a new `void` record pointing at its target.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::{local_time, Now};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::screen::clean_optional;
+
+/// How long after saving a record can be undone without a reason.
+pub const UNDO_WINDOW_MS: i64 = 10_000;
+/// The void reason written by an undo.
+pub const UNDO_REASON: &str = "Отменено сразу после записи";
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/001_records.sql"))];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Check,
+    Void,
+}
+
+/// A row of the log as sync will send it: exactly the fields DOMAIN.md allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Local order; the outbox cursor counts in it. Not sent as identity: `id` is.
+    pub seq: i64,
+    pub id: String,
+    pub kind: RecordKind,
+    pub created_at_ms: i64,
+    pub utc_offset_min: i32,
+    pub device_id: String,
+    pub branch_id: String,
+    pub event_id: Option<String>,
+    pub staff_label: String,
+    pub training: bool,
+    pub method: Option<Method>,
+    pub outcome: Option<Outcome>,
+    pub granted: Option<bool>,
+    pub category_id: Option<String>,
+    pub failure_reason_id: Option<String>,
+    pub document_type_id: Option<String>,
+    pub note: Option<String>,
+    pub target_id: Option<String>,
+    pub void_reason: Option<String>,
+}
+
+pub struct Store {
+    conn: Connection,
+    config: Config,
+    device_id: String,
+}
+
+struct Context {
+    branch_id: String,
+    staff_label: String,
+    event_id: Option<String>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+
+        let device_id = match get_meta(&conn, "device_id")? {
+            Some(id) => id,
+            None => {
+                let id = Uuid::now_v7().to_string();
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
+                    [&id],
+                )?;
+                id
+            }
+        };
+        let config = load_config(&conn)?;
+        Ok(Store {
+            conn,
+            config,
+            device_id,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// Replaces the reference data with a newer version (the central office's, through sync).
+    /// An older or equal version, or one that does not parse, changes nothing.
+    pub fn replace_config(&mut self, json: &str) -> Result<bool> {
+        let config = Config::parse(json)?;
+        if config.version <= self.config.version {
+            return Ok(false);
+        }
+        self.conn.execute(
+            "INSERT INTO reference (name, version, body) VALUES ('config', ?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body",
+            params![config.version, json],
+        )?;
+        self.config = config;
+        Ok(true)
+    }
+
+    pub fn state(&self) -> Result<AppState> {
+        Ok(AppState {
+            device_id: self.device_id.clone(),
+            settings: self.settings()?,
+            config: self.config.clone(),
+        })
+    }
+
+    fn settings(&self) -> Result<Option<Settings>> {
+        let (Some(branch_id), Some(staff_label)) = (
+            get_meta(&self.conn, "branch_id")?,
+            get_meta(&self.conn, "staff_label")?,
+        ) else {
+            return Ok(None);
+        };
+        let event = match get_meta(&self.conn, "current_event_id")? {
+            Some(id) => self
+                .conn
+                .query_row(
+                    "SELECT id, title, date FROM events WHERE id = ?1",
+                    [&id],
+                    |r| {
+                        Ok(EventInfo {
+                            id: r.get(0)?,
+                            title: r.get(1)?,
+                            date: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()?,
+            None => None,
+        };
+        Ok(Some(Settings {
+            branch_id,
+            staff_label,
+            event,
+        }))
+    }
+
+    fn context(&self) -> Result<Context> {
+        let settings = self.settings()?.ok_or(Error::NotConfigured)?;
+        Ok(Context {
+            branch_id: settings.branch_id,
+            staff_label: settings.staff_label,
+            event_id: settings.event.map(|e| e.id),
+        })
+    }
+
+    /// First-start setup, and later changes of branch or staff label. A new event in `input`
+    /// becomes the current one; without one the current event stays unless the branch changes.
+    pub fn setup(&mut self, input: &SetupInput, now: Now) -> Result<AppState> {
+        let branch = self
+            .config
+            .branch(input.branch_id.trim())
+            .ok_or(Error::UnknownBranch)?
+            .id
+            .clone();
+        let staff_label = clean_optional(
+            "Метка сотрудника",
+            Some(&input.staff_label),
+            STAFF_LABEL_MAX,
+        )?
+        .ok_or(Error::EmptyStaffLabel)?;
+        let event = input.event.as_ref().map(validate_event).transpose()?;
+        let previous_branch = get_meta(&self.conn, "branch_id")?;
+
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        set_meta(&tx, "branch_id", Some(&branch))?;
+        set_meta(&tx, "staff_label", Some(&staff_label))?;
+        if let Some(event) = event {
+            let id = insert_event(&tx, &event, &branch, now)?;
+            set_meta(&tx, "current_event_id", Some(&id))?;
+        } else if previous_branch.as_deref() != Some(branch.as_str()) {
+            set_meta(&tx, "current_event_id", None)?;
+        }
+        tx.commit()?;
+        self.state()
+    }
+
+    /// Starts a new current event, or ends the current one with `None`.
+    pub fn set_event(&mut self, event: Option<&NewEvent>, now: Now) -> Result<AppState> {
+        let context = self.context()?;
+        let event = event.map(validate_event).transpose()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        match event {
+            Some(event) => {
+                let id = insert_event(&tx, &event, &context.branch_id, now)?;
+                set_meta(&tx, "current_event_id", Some(&id))?;
+            }
+            None => set_meta(&tx, "current_event_id", None)?,
+        }
+        tx.commit()?;
+        self.state()
+    }
+
+    /// Validates and appends one check. Returns only after the record is committed.
+    pub fn record_check(&mut self, input: &CheckInput, now: Now) -> Result<RecordView> {
+        let fields = input.validate(&self.config)?;
+        let context = self.context()?;
+        let id = Uuid::now_v7().to_string();
+        self.conn.execute(
+            "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
+                 staff_label, training, method, outcome, granted, category_id, failure_reason_id,
+                 document_type_id, note)
+             VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                id,
+                now.utc_ms,
+                now.offset_min,
+                self.device_id,
+                context.branch_id,
+                context.event_id,
+                context.staff_label,
+                fields.method.as_str(),
+                fields.outcome.as_str(),
+                fields.outcome.granted(),
+                fields.category_id,
+                fields.failure_reason_id,
+                fields.document_type_id,
+                fields.note,
+            ],
+        )?;
+        self.view(&id)
+    }
+
+    /// Undoes this device's last check within [`UNDO_WINDOW_MS`]: appends a void with a fixed reason.
+    pub fn undo(&mut self, id: &str, now: Now) -> Result<RecordView> {
+        let target = self.void_target(id)?;
+        let last: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT id FROM records WHERE kind = 'check' AND device_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [&self.device_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if last.as_deref() != Some(id) {
+            return Err(Error::UndoNotLast);
+        }
+        if now.utc_ms - target.created_at_ms > UNDO_WINDOW_MS {
+            return Err(Error::UndoExpired);
+        }
+        self.append_void(&target, UNDO_REASON, now)
+    }
+
+    /// Annuls one of this device's checks with a reason: appends a void record.
+    pub fn void(&mut self, id: &str, reason: &str, now: Now) -> Result<RecordView> {
+        let reason = clean_optional("Причина аннулирования", Some(reason), NOTE_MAX)?
+            .ok_or(Error::VoidReasonRequired)?;
+        let target = self.void_target(id)?;
+        self.append_void(&target, &reason, now)
+    }
+
+    fn void_target(&self, id: &str) -> Result<Record> {
+        let target = self.record(id)?.ok_or(Error::NotFound)?;
+        if target.kind != RecordKind::Check {
+            return Err(Error::NotACheck);
+        }
+        if target.device_id != self.device_id {
+            return Err(Error::ForeignRecord);
+        }
+        let voided: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM records WHERE kind = 'void' AND target_id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if voided {
+            return Err(Error::AlreadyVoided);
+        }
+        Ok(target)
+    }
+
+    fn append_void(&mut self, target: &Record, reason: &str, now: Now) -> Result<RecordView> {
+        let context = self.context()?;
+        self.conn.execute(
+            "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
+                 staff_label, training, target_id, void_reason)
+             VALUES (?1, 'void', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                Uuid::now_v7().to_string(),
+                now.utc_ms,
+                now.offset_min,
+                self.device_id,
+                target.branch_id,
+                target.event_id,
+                context.staff_label,
+                target.training,
+                target.id,
+                reason,
+            ],
+        )?;
+        self.view(&target.id)
+    }
+
+    /// One record of the log by id.
+    pub fn record(&self, id: &str) -> Result<Option<Record>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"),
+                [id],
+                record_from_row,
+            )
+            .optional()?)
+    }
+
+    fn view(&self, id: &str) -> Result<RecordView> {
+        self.conn
+            .query_row(
+                &format!("{VIEW_SELECT} WHERE c.id = ?1"),
+                [id],
+                view_from_row,
+            )
+            .optional()?
+            .ok_or(Error::NotFound)
+    }
+
+    /// The tally of the current event (or of today, without one) and today's checks.
+    pub fn overview(&self, now: Now) -> Result<Overview> {
+        let settings = self.settings()?.ok_or(Error::NotConfigured)?;
+        let day_start = now.local_day_start_ms();
+        let day_end = day_start + DAY_MS;
+        let tally_sql = "SELECT
+                COALESCE(SUM(v.id IS NULL AND c.outcome = 'confirmed'), 0),
+                COALESCE(SUM(v.id IS NULL AND c.outcome = 'paper_shown'), 0),
+                COALESCE(SUM(v.id IS NULL AND c.outcome IN ('no_document', 'refused')), 0),
+                COALESCE(SUM(v.id IS NULL), 0),
+                COALESCE(SUM(v.id IS NOT NULL), 0)
+             FROM records c LEFT JOIN records v ON v.kind = 'void' AND v.target_id = c.id
+             WHERE c.kind = 'check' AND c.training = 0 AND c.device_id = ?1";
+        let tally_row = |r: &Row| {
+            Ok(Tally {
+                digital_id: r.get(0)?,
+                paper: r.get(1)?,
+                not_granted: r.get(2)?,
+                total: r.get(3)?,
+                voided: r.get(4)?,
+            })
+        };
+        let (scope, tally) = match settings.event {
+            Some(event) => {
+                let tally = self.conn.query_row(
+                    &format!("{tally_sql} AND c.event_id = ?2"),
+                    params![self.device_id, event.id],
+                    tally_row,
+                )?;
+                (Scope::Event { event }, tally)
+            }
+            None => {
+                let tally = self.conn.query_row(
+                    &format!("{tally_sql} AND c.created_at_ms >= ?2 AND c.created_at_ms < ?3"),
+                    params![self.device_id, day_start, day_end],
+                    tally_row,
+                )?;
+                (
+                    Scope::Today {
+                        date: now.local_date().to_string(),
+                    },
+                    tally,
+                )
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{VIEW_SELECT} WHERE c.kind = 'check' AND c.device_id = ?1
+                 AND c.created_at_ms >= ?2 AND c.created_at_ms < ?3
+             ORDER BY c.seq DESC"
+        ))?;
+        let records = stmt
+            .query_map(params![self.device_id, day_start, day_end], view_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Overview {
+            scope,
+            tally,
+            records,
+        })
+    }
+
+    /// Records not yet acknowledged by the central server, oldest first.
+    pub fn pending(&self, limit: usize) -> Result<Vec<Record>> {
+        let cursor = self.outbox_cursor()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![cursor, limit as i64], record_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn pending_count(&self) -> Result<u64> {
+        let cursor = self.outbox_cursor()?;
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM records WHERE seq > ?1",
+            [cursor],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Marks every record up to `seq` as acknowledged. The cursor never moves back, so a
+    /// repeated or late acknowledgement changes nothing.
+    pub fn acknowledge(&mut self, seq: i64) -> Result<()> {
+        let max_seq: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
+                    r.get(0)
+                })?;
+        let seq = seq.min(max_seq);
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('outbox_cursor', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            [seq],
+        )?;
+        Ok(())
+    }
+
+    fn outbox_cursor(&self) -> Result<i64> {
+        Ok(get_meta(&self.conn, "outbox_cursor")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+const RECORD_COLUMNS: &str = "seq, id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
+    staff_label, training, method, outcome, granted, category_id, failure_reason_id, document_type_id, note,
+    target_id, void_reason";
+
+const VIEW_SELECT: &str = "SELECT c.id, c.created_at_ms, c.utc_offset_min, c.method, c.outcome, c.granted,
+        c.category_id, c.failure_reason_id, c.document_type_id, c.note, c.training, v.id IS NOT NULL, v.void_reason
+    FROM records c LEFT JOIN records v ON v.kind = 'void' AND v.target_id = c.id";
+
+fn parse_enum<T>(
+    value: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    column: usize,
+) -> rusqlite::Result<Option<T>> {
+    value
+        .map(|v| {
+            parse(&v).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    column,
+                    rusqlite::types::Type::Text,
+                    format!("unknown value {v}").into(),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn record_from_row(r: &Row) -> rusqlite::Result<Record> {
+    let kind: String = r.get(2)?;
+    Ok(Record {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        kind: if kind == "void" {
+            RecordKind::Void
+        } else {
+            RecordKind::Check
+        },
+        created_at_ms: r.get(3)?,
+        utc_offset_min: r.get(4)?,
+        device_id: r.get(5)?,
+        branch_id: r.get(6)?,
+        event_id: r.get(7)?,
+        staff_label: r.get(8)?,
+        training: r.get(9)?,
+        method: parse_enum(r.get(10)?, Method::parse, 10)?,
+        outcome: parse_enum(r.get(11)?, Outcome::parse, 11)?,
+        granted: r.get(12)?,
+        category_id: r.get(13)?,
+        failure_reason_id: r.get(14)?,
+        document_type_id: r.get(15)?,
+        note: r.get(16)?,
+        target_id: r.get(17)?,
+        void_reason: r.get(18)?,
+    })
+}
+
+fn view_from_row(r: &Row) -> rusqlite::Result<RecordView> {
+    let created_at_ms: i64 = r.get(1)?;
+    let offset: i32 = r.get(2)?;
+    Ok(RecordView {
+        id: r.get(0)?,
+        created_at_ms,
+        local_time: local_time(created_at_ms, offset),
+        method: parse_enum(r.get(3)?, Method::parse, 3)?.unwrap_or(Method::None),
+        outcome: parse_enum(r.get(4)?, Outcome::parse, 4)?.unwrap_or(Outcome::Refused),
+        granted: r.get::<_, Option<bool>>(5)?.unwrap_or(false),
+        category_id: r.get(6)?,
+        failure_reason_id: r.get(7)?,
+        document_type_id: r.get(8)?,
+        note: r.get(9)?,
+        training: r.get(10)?,
+        voided: r.get(11)?,
+        void_reason: r.get(12)?,
+        undoable_until_ms: created_at_ms + UNDO_WINDOW_MS,
+    })
+}
+
+struct ValidEvent {
+    title: String,
+    date: String,
+}
+
+fn validate_event(event: &NewEvent) -> Result<ValidEvent> {
+    let title = clean_optional("Мероприятие", Some(&event.title), EVENT_TITLE_MAX)?
+        .ok_or(Error::EmptyEventTitle)?;
+    let date = chrono::NaiveDate::parse_from_str(event.date.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::InvalidDate)?;
+    Ok(ValidEvent {
+        title,
+        date: date.to_string(),
+    })
+}
+
+fn insert_event(
+    conn: &Connection,
+    event: &ValidEvent,
+    branch_id: &str,
+    now: Now,
+) -> Result<String> {
+    let id = Uuid::now_v7().to_string();
+    conn.execute(
+        "INSERT INTO events (id, title, date, branch_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, event.title, event.date, branch_id, now.utc_ms],
+    )?;
+    Ok(id)
+}
+
+fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(value) => conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?,
+        None => conn.execute("DELETE FROM meta WHERE key = ?1", [key])?,
+    };
+    Ok(())
+}
+
+/// The stored configuration if it is newer than the bundled one and still parses; else the bundled.
+fn load_config(conn: &Connection) -> Result<Config> {
+    let bundled = Config::bundled();
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT body FROM reference WHERE name = 'config'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match stored.and_then(|json| Config::parse(&json).ok()) {
+        Some(config) if config.version > bundled.version => config,
+        _ => bundled,
+    })
+}
+
+#[cfg(test)]
+mod tests;
