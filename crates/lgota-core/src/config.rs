@@ -40,8 +40,7 @@ impl Config {
 
     /// Parses and checks a configuration document.
     pub fn parse(json: &str) -> Result<Config> {
-        let config: Config =
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("конфигурация: {e}")))?;
+        let config: Config = serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("конфигурация: {e}")))?;
         config.check()?;
         Ok(config)
     }
@@ -52,23 +51,15 @@ impl Config {
             let mut seen = std::collections::HashSet::new();
             for id in ids {
                 if id.is_empty() || !seen.insert(id) {
-                    return Err(Error::Corrupt(format!(
-                        "конфигурация: пустой или повторный id «{id}» в {what}"
-                    )));
+                    return Err(Error::Corrupt(format!("конфигурация: пустой или повторный id «{id}» в {what}")));
                 }
             }
             Ok(())
         }
         unique("branches", self.branches.iter().map(|b| b.id.as_str()))?;
         unique("categories", self.categories.iter().map(|c| c.id.as_str()))?;
-        unique(
-            "document_types",
-            self.document_types.iter().map(|d| d.id.as_str()),
-        )?;
-        unique(
-            "failure_reasons",
-            self.failure_reasons.iter().map(|r| r.id.as_str()),
-        )?;
+        unique("document_types", self.document_types.iter().map(|d| d.id.as_str()))?;
+        unique("failure_reasons", self.failure_reasons.iter().map(|r| r.id.as_str()))?;
         for category in &self.categories {
             for doc in &category.document_type_ids {
                 if self.document_type(doc).is_none() {
@@ -106,27 +97,11 @@ mod tests {
     #[test]
     fn bundled_config_is_valid_and_covers_the_domain() {
         let c = Config::bundled();
-        for id in [
-            "pensioner",
-            "disabled",
-            "large_family",
-            "student",
-            "svo",
-            "adult",
-        ] {
+        for id in ["pensioner", "disabled", "large_family", "student", "svo", "adult"] {
             let category = c.category(id).unwrap_or_else(|| panic!("category {id}"));
-            assert!(
-                !category.document_type_ids.is_empty(),
-                "{id} has paper documents"
-            );
+            assert!(!category.document_type_ids.is_empty(), "{id} has paper documents");
         }
-        for id in [
-            "goskan_error",
-            "status_not_confirmed",
-            "no_internet",
-            "qr_unreadable",
-            "other",
-        ] {
+        for id in ["goskan_error", "status_not_confirmed", "no_internet", "qr_unreadable", "other"] {
             assert!(c.failure_reason(id).is_some(), "reason {id}");
         }
         assert!(!c.branches.is_empty());
@@ -138,17 +113,9 @@ mod tests {
         let mut c = Config::bundled();
         c.categories[0].document_type_ids.push("nope".into());
         let json = serde_json::to_string(&c).unwrap();
-        assert!(Config::parse(&json)
-            .unwrap_err()
-            .to_string()
-            .contains("nope"));
+        assert!(Config::parse(&json).unwrap_err().to_string().contains("nope"));
         let mut c = Config::bundled();
         c.branches.push(c.branches[0].clone());
-        assert_eq!(
-            Config::parse(&serde_json::to_string(&c).unwrap())
-                .unwrap_err()
-                .code(),
-            "corrupt"
-        );
+        assert_eq!(Config::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().code(), "corrupt");
     }
 }

@@ -49,10 +49,7 @@ pub enum Error {
     #[error("Дата мероприятия должна быть в виде ГГГГ-ММ-ДД.")]
     InvalidDate,
     #[error("Поле «{field}» похоже на {}: персональные данные хранить нельзя. Уберите их.", .kind.describe())]
-    PersonalData {
-        field: &'static str,
-        kind: PersonalData,
-    },
+    PersonalData { field: &'static str, kind: PersonalData },
     #[error("Укажите причину аннулирования.")]
     VoidReasonRequired,
     #[error("Запись не найдена.")]

@@ -108,9 +108,7 @@ impl CheckInput {
         let category = |id: &str| config.category(id).ok_or(Error::UnknownCategory);
         let document = |category_id: &str, document_id: &str| -> Result<String> {
             let category = category(category_id)?;
-            config
-                .document_type(document_id)
-                .ok_or(Error::UnknownDocumentType)?;
+            config.document_type(document_id).ok_or(Error::UnknownDocumentType)?;
             if !category.document_type_ids.iter().any(|d| d == document_id) {
                 return Err(Error::DocumentNotForCategory);
             }
@@ -118,10 +116,7 @@ impl CheckInput {
         };
         let note = |n: &Option<String>| clean_optional("Примечание", n.as_deref(), NOTE_MAX);
         Ok(match self {
-            CheckInput::DigitalIdConfirmed {
-                category_id,
-                note: n,
-            } => CheckFields {
+            CheckInput::DigitalIdConfirmed { category_id, note: n } => CheckFields {
                 method: Method::DigitalId,
                 outcome: Outcome::Confirmed,
                 category_id: Some(category(category_id)?.id.clone()),
@@ -129,15 +124,8 @@ impl CheckInput {
                 document_type_id: None,
                 note: note(n)?,
             },
-            CheckInput::DigitalIdFailed {
-                reason_id,
-                category_id,
-                document_type_id,
-                note: n,
-            } => {
-                config
-                    .failure_reason(reason_id)
-                    .ok_or(Error::UnknownReason)?;
+            CheckInput::DigitalIdFailed { reason_id, category_id, document_type_id, note: n } => {
+                config.failure_reason(reason_id).ok_or(Error::UnknownReason)?;
                 let document_type_id = match (category_id, document_type_id) {
                     (Some(c), Some(d)) => Some(document(c, d)?),
                     (None, Some(_)) => return Err(Error::CategoryRequired),
@@ -149,22 +137,14 @@ impl CheckInput {
                 };
                 CheckFields {
                     method: Method::DigitalId,
-                    outcome: if document_type_id.is_some() {
-                        Outcome::PaperShown
-                    } else {
-                        Outcome::NoDocument
-                    },
+                    outcome: if document_type_id.is_some() { Outcome::PaperShown } else { Outcome::NoDocument },
                     category_id: category_id.clone(),
                     failure_reason_id: Some(reason_id.clone()),
                     document_type_id,
                     note: note(n)?,
                 }
             }
-            CheckInput::Paper {
-                category_id,
-                document_type_id,
-                note: n,
-            } => CheckFields {
+            CheckInput::Paper { category_id, document_type_id, note: n } => CheckFields {
                 method: Method::Paper,
                 outcome: Outcome::PaperShown,
                 category_id: Some(category_id.clone()),
@@ -172,10 +152,7 @@ impl CheckInput {
                 document_type_id: Some(document(category_id, document_type_id)?),
                 note: note(n)?,
             },
-            CheckInput::Refused {
-                category_id,
-                note: n,
-            } => {
+            CheckInput::Refused { category_id, note: n } => {
                 if let Some(c) = category_id {
                     category(c)?;
                 }
@@ -291,16 +268,8 @@ mod tests {
 
     #[test]
     fn each_kind_maps_to_method_and_outcome() {
-        let f = CheckInput::DigitalIdConfirmed {
-            category_id: "student".into(),
-            note: None,
-        }
-        .validate(&c())
-        .unwrap();
-        assert_eq!(
-            (f.method, f.outcome),
-            (Method::DigitalId, Outcome::Confirmed)
-        );
+        let f = CheckInput::DigitalIdConfirmed { category_id: "student".into(), note: None }.validate(&c()).unwrap();
+        assert_eq!((f.method, f.outcome), (Method::DigitalId, Outcome::Confirmed));
         let f = CheckInput::DigitalIdFailed {
             reason_id: "no_internet".into(),
             category_id: Some("pensioner".into()),
@@ -309,10 +278,7 @@ mod tests {
         }
         .validate(&c())
         .unwrap();
-        assert_eq!(
-            (f.method, f.outcome),
-            (Method::DigitalId, Outcome::PaperShown)
-        );
+        assert_eq!((f.method, f.outcome), (Method::DigitalId, Outcome::PaperShown));
         assert_eq!(f.failure_reason_id.as_deref(), Some("no_internet"));
         let f = CheckInput::DigitalIdFailed {
             reason_id: "goskan_error".into(),
@@ -332,34 +298,19 @@ mod tests {
         .validate(&c())
         .unwrap();
         assert_eq!((f.method, f.outcome), (Method::Paper, Outcome::PaperShown));
-        let f = CheckInput::Refused {
-            category_id: None,
-            note: Some("  ".into()),
-        }
-        .validate(&c())
-        .unwrap();
-        assert_eq!(
-            (f.method, f.outcome, f.note),
-            (Method::None, Outcome::Refused, None)
-        );
+        let f = CheckInput::Refused { category_id: None, note: Some("  ".into()) }.validate(&c()).unwrap();
+        assert_eq!((f.method, f.outcome, f.note), (Method::None, Outcome::Refused, None));
     }
 
     #[test]
     fn bad_ids_are_refused() {
         let code = |i: CheckInput| i.validate(&c()).unwrap_err().code();
         assert_eq!(
-            code(CheckInput::DigitalIdConfirmed {
-                category_id: "astronaut".into(),
-                note: None
-            }),
+            code(CheckInput::DigitalIdConfirmed { category_id: "astronaut".into(), note: None }),
             "unknown_category"
         );
         assert_eq!(
-            code(CheckInput::Paper {
-                category_id: "student".into(),
-                document_type_id: "forged".into(),
-                note: None
-            }),
+            code(CheckInput::Paper { category_id: "student".into(), document_type_id: "forged".into(), note: None }),
             "unknown_document_type"
         );
         assert_eq!(
@@ -389,10 +340,7 @@ mod tests {
             "category_required"
         );
         assert_eq!(
-            code(CheckInput::Refused {
-                category_id: None,
-                note: Some("СНИЛС 123-456-789 01".into())
-            }),
+            code(CheckInput::Refused { category_id: None, note: Some("СНИЛС 123-456-789 01".into()) }),
             "personal_data"
         );
     }
@@ -400,19 +348,9 @@ mod tests {
     #[test]
     fn wire_format_is_tagged_snake_case() {
         let input: CheckInput =
-            serde_json::from_str(r#"{"kind":"digital_id_confirmed","category_id":"student"}"#)
-                .unwrap();
-        assert_eq!(
-            input,
-            CheckInput::DigitalIdConfirmed {
-                category_id: "student".into(),
-                note: None
-            }
-        );
+            serde_json::from_str(r#"{"kind":"digital_id_confirmed","category_id":"student"}"#).unwrap();
+        assert_eq!(input, CheckInput::DigitalIdConfirmed { category_id: "student".into(), note: None });
         assert!(serde_json::from_str::<CheckInput>(r#"{"kind":"teleport"}"#).is_err());
-        assert!(serde_json::from_str::<CheckInput>(
-            r#"{"kind":"refused","passport":"4506 123456"}"#
-        )
-        .is_err());
+        assert!(serde_json::from_str::<CheckInput>(r#"{"kind":"refused","passport":"4506 123456"}"#).is_err());
     }
 }

@@ -9,10 +9,7 @@ use crate::error::{Error, PersonalData, Result};
 
 /// Characters that may stand between digit groups of one number ("+7 (912) 345-67-89").
 fn is_joiner(c: char) -> bool {
-    matches!(
-        c,
-        ' ' | '-' | '(' | ')' | '\u{00a0}' | '\u{2011}' | '\u{2013}' | '/'
-    )
+    matches!(c, ' ' | '-' | '(' | ')' | '\u{00a0}' | '\u{2011}' | '\u{2013}' | '/')
 }
 
 /// Finds the first piece of personal data in `text`, if any.
@@ -60,15 +57,9 @@ pub fn find_personal_data(text: &str) -> Option<PersonalData> {
 fn looks_like_email(text: &str) -> bool {
     text.char_indices().any(|(at, c)| {
         c == '@'
-            && text[..at]
-                .chars()
-                .next_back()
-                .is_some_and(|p| p.is_alphanumeric())
+            && text[..at].chars().next_back().is_some_and(|p| p.is_alphanumeric())
             && text[at + 1..].contains('.')
-            && text[at + 1..]
-                .chars()
-                .next()
-                .is_some_and(|n| n.is_alphanumeric())
+            && text[at + 1..].chars().next().is_some_and(|n| n.is_alphanumeric())
     })
 }
 
@@ -101,11 +92,7 @@ fn classify(digits: &str, groups: &[usize], plus: bool) -> Option<PersonalData> 
 }
 
 /// Trims `text`, enforces `max` characters and refuses personal data. Empty text becomes `None`.
-pub fn clean_optional(
-    field: &'static str,
-    text: Option<&str>,
-    max: usize,
-) -> Result<Option<String>> {
+pub fn clean_optional(field: &'static str, text: Option<&str>, max: usize) -> Result<Option<String>> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -134,35 +121,17 @@ mod tests {
         ] {
             assert!(find_personal_data(t).is_some(), "{t}");
         }
-        assert_eq!(
-            find_personal_data("+7 912 345-67-89"),
-            Some(PersonalData::Phone)
-        );
+        assert_eq!(find_personal_data("+7 912 345-67-89"), Some(PersonalData::Phone));
     }
 
     #[test]
     fn passports_and_snils_are_found() {
-        assert_eq!(
-            find_personal_data("паспорт 45 06 123456"),
-            Some(PersonalData::Passport)
-        );
-        assert_eq!(
-            find_personal_data("4506 123456"),
-            Some(PersonalData::Passport)
-        );
-        assert_eq!(
-            find_personal_data("СНИЛС 123-456-789 01"),
-            Some(PersonalData::Snils)
-        );
+        assert_eq!(find_personal_data("паспорт 45 06 123456"), Some(PersonalData::Passport));
+        assert_eq!(find_personal_data("4506 123456"), Some(PersonalData::Passport));
+        assert_eq!(find_personal_data("СНИЛС 123-456-789 01"), Some(PersonalData::Snils));
         assert_eq!(find_personal_data("12345678901"), Some(PersonalData::Snils));
-        assert_eq!(
-            find_personal_data("билет № 1234567"),
-            Some(PersonalData::DocumentNumber)
-        );
-        assert_eq!(
-            find_personal_data("пишите ivan@mail.ru"),
-            Some(PersonalData::Email)
-        );
+        assert_eq!(find_personal_data("билет № 1234567"), Some(PersonalData::DocumentNumber));
+        assert_eq!(find_personal_data("пишите ivan@mail.ru"), Some(PersonalData::Email));
     }
 
     #[test]
@@ -183,18 +152,8 @@ mod tests {
     #[test]
     fn clean_optional_trims_limits_and_refuses() {
         assert_eq!(clean_optional("Примечание", Some("  "), 10).unwrap(), None);
-        assert_eq!(
-            clean_optional("Примечание", Some(" ок "), 10)
-                .unwrap()
-                .as_deref(),
-            Some("ок")
-        );
-        assert_eq!(
-            clean_optional("Примечание", Some("слишком длинно"), 5)
-                .unwrap_err()
-                .code(),
-            "too_long"
-        );
+        assert_eq!(clean_optional("Примечание", Some(" ок "), 10).unwrap().as_deref(), Some("ок"));
+        assert_eq!(clean_optional("Примечание", Some("слишком длинно"), 5).unwrap_err().code(), "too_long");
         let err = clean_optional("Примечание", Some("тел 89123456789"), 100).unwrap_err();
         assert_eq!(err.code(), "personal_data");
         assert!(err.to_string().contains("номер телефона"), "{err}");

@@ -84,19 +84,12 @@ impl Store {
             Some(id) => id,
             None => {
                 let id = Uuid::now_v7().to_string();
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
-                    [&id],
-                )?;
+                conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?1)", [&id])?;
                 id
             }
         };
         let config = load_config(&conn)?;
-        Ok(Store {
-            conn,
-            config,
-            device_id,
-        })
+        Ok(Store { conn, config, device_id })
     }
 
     pub fn config(&self) -> &Config {
@@ -124,42 +117,25 @@ impl Store {
     }
 
     pub fn state(&self) -> Result<AppState> {
-        Ok(AppState {
-            device_id: self.device_id.clone(),
-            settings: self.settings()?,
-            config: self.config.clone(),
-        })
+        Ok(AppState { device_id: self.device_id.clone(), settings: self.settings()?, config: self.config.clone() })
     }
 
     fn settings(&self) -> Result<Option<Settings>> {
-        let (Some(branch_id), Some(staff_label)) = (
-            get_meta(&self.conn, "branch_id")?,
-            get_meta(&self.conn, "staff_label")?,
-        ) else {
+        let (Some(branch_id), Some(staff_label)) =
+            (get_meta(&self.conn, "branch_id")?, get_meta(&self.conn, "staff_label")?)
+        else {
             return Ok(None);
         };
         let event = match get_meta(&self.conn, "current_event_id")? {
             Some(id) => self
                 .conn
-                .query_row(
-                    "SELECT id, title, date FROM events WHERE id = ?1",
-                    [&id],
-                    |r| {
-                        Ok(EventInfo {
-                            id: r.get(0)?,
-                            title: r.get(1)?,
-                            date: r.get(2)?,
-                        })
-                    },
-                )
+                .query_row("SELECT id, title, date FROM events WHERE id = ?1", [&id], |r| {
+                    Ok(EventInfo { id: r.get(0)?, title: r.get(1)?, date: r.get(2)? })
+                })
                 .optional()?,
             None => None,
         };
-        Ok(Some(Settings {
-            branch_id,
-            staff_label,
-            event,
-        }))
+        Ok(Some(Settings { branch_id, staff_label, event }))
     }
 
     fn context(&self) -> Result<Context> {
@@ -174,24 +150,13 @@ impl Store {
     /// First-start setup, and later changes of branch or staff label. A new event in `input`
     /// becomes the current one; without one the current event stays unless the branch changes.
     pub fn setup(&mut self, input: &SetupInput, now: Now) -> Result<AppState> {
-        let branch = self
-            .config
-            .branch(input.branch_id.trim())
-            .ok_or(Error::UnknownBranch)?
-            .id
-            .clone();
-        let staff_label = clean_optional(
-            "Метка сотрудника",
-            Some(&input.staff_label),
-            STAFF_LABEL_MAX,
-        )?
-        .ok_or(Error::EmptyStaffLabel)?;
+        let branch = self.config.branch(input.branch_id.trim()).ok_or(Error::UnknownBranch)?.id.clone();
+        let staff_label = clean_optional("Метка сотрудника", Some(&input.staff_label), STAFF_LABEL_MAX)?
+            .ok_or(Error::EmptyStaffLabel)?;
         let event = input.event.as_ref().map(validate_event).transpose()?;
         let previous_branch = get_meta(&self.conn, "branch_id")?;
 
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         set_meta(&tx, "branch_id", Some(&branch))?;
         set_meta(&tx, "staff_label", Some(&staff_label))?;
         if let Some(event) = event {
@@ -208,9 +173,7 @@ impl Store {
     pub fn set_event(&mut self, event: Option<&NewEvent>, now: Now) -> Result<AppState> {
         let context = self.context()?;
         let event = event.map(validate_event).transpose()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         match event {
             Some(event) => {
                 let id = insert_event(&tx, &event, &context.branch_id, now)?;
@@ -274,8 +237,8 @@ impl Store {
 
     /// Annuls one of this device's checks with a reason: appends a void record.
     pub fn void(&mut self, id: &str, reason: &str, now: Now) -> Result<RecordView> {
-        let reason = clean_optional("Причина аннулирования", Some(reason), NOTE_MAX)?
-            .ok_or(Error::VoidReasonRequired)?;
+        let reason =
+            clean_optional("Причина аннулирования", Some(reason), NOTE_MAX)?.ok_or(Error::VoidReasonRequired)?;
         let target = self.void_target(id)?;
         self.append_void(&target, &reason, now)
     }
@@ -325,21 +288,13 @@ impl Store {
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
         Ok(self
             .conn
-            .query_row(
-                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"),
-                [id],
-                record_from_row,
-            )
+            .query_row(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"), [id], record_from_row)
             .optional()?)
     }
 
     fn view(&self, id: &str) -> Result<RecordView> {
         self.conn
-            .query_row(
-                &format!("{VIEW_SELECT} WHERE c.id = ?1"),
-                [id],
-                view_from_row,
-            )
+            .query_row(&format!("{VIEW_SELECT} WHERE c.id = ?1"), [id], view_from_row)
             .optional()?
             .ok_or(Error::NotFound)
     }
@@ -381,12 +336,7 @@ impl Store {
                     params![self.device_id, day_start, day_end],
                     tally_row,
                 )?;
-                (
-                    Scope::Today {
-                        date: now.local_date().to_string(),
-                    },
-                    tally,
-                )
+                (Scope::Today { date: now.local_date().to_string() }, tally)
             }
         };
         let mut stmt = self.conn.prepare_cached(&format!(
@@ -397,41 +347,29 @@ impl Store {
         let records = stmt
             .query_map(params![self.device_id, day_start, day_end], view_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Overview {
-            scope,
-            tally,
-            records,
-        })
+        Ok(Overview { scope, tally, records })
     }
 
     /// Records not yet acknowledged by the central server, oldest first.
     pub fn pending(&self, limit: usize) -> Result<Vec<Record>> {
         let cursor = self.outbox_cursor()?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
         let rows = stmt.query_map(params![cursor, limit as i64], record_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     pub fn pending_count(&self) -> Result<u64> {
         let cursor = self.outbox_cursor()?;
-        let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM records WHERE seq > ?1",
-            [cursor],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM records WHERE seq > ?1", [cursor], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
     /// Marks every record up to `seq` as acknowledged. The cursor never moves back, so a
     /// repeated or late acknowledgement changes nothing.
     pub fn acknowledge(&mut self, seq: i64) -> Result<()> {
-        let max_seq: i64 =
-            self.conn
-                .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
-                    r.get(0)
-                })?;
+        let max_seq: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
         let seq = seq.min(max_seq);
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES ('outbox_cursor', ?1)
@@ -442,9 +380,7 @@ impl Store {
     }
 
     fn outbox_cursor(&self) -> Result<i64> {
-        Ok(get_meta(&self.conn, "outbox_cursor")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        Ok(get_meta(&self.conn, "outbox_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     #[cfg(test)]
@@ -461,11 +397,7 @@ const VIEW_SELECT: &str = "SELECT c.id, c.created_at_ms, c.utc_offset_min, c.met
         c.category_id, c.failure_reason_id, c.document_type_id, c.note, c.training, v.id IS NOT NULL, v.void_reason
     FROM records c LEFT JOIN records v ON v.kind = 'void' AND v.target_id = c.id";
 
-fn parse_enum<T>(
-    value: Option<String>,
-    parse: fn(&str) -> Option<T>,
-    column: usize,
-) -> rusqlite::Result<Option<T>> {
+fn parse_enum<T>(value: Option<String>, parse: fn(&str) -> Option<T>, column: usize) -> rusqlite::Result<Option<T>> {
     value
         .map(|v| {
             parse(&v).ok_or_else(|| {
@@ -484,11 +416,7 @@ fn record_from_row(r: &Row) -> rusqlite::Result<Record> {
     Ok(Record {
         seq: r.get(0)?,
         id: r.get(1)?,
-        kind: if kind == "void" {
-            RecordKind::Void
-        } else {
-            RecordKind::Check
-        },
+        kind: if kind == "void" { RecordKind::Void } else { RecordKind::Check },
         created_at_ms: r.get(3)?,
         utc_offset_min: r.get(4)?,
         device_id: r.get(5)?,
@@ -535,22 +463,12 @@ struct ValidEvent {
 }
 
 fn validate_event(event: &NewEvent) -> Result<ValidEvent> {
-    let title = clean_optional("Мероприятие", Some(&event.title), EVENT_TITLE_MAX)?
-        .ok_or(Error::EmptyEventTitle)?;
-    let date = chrono::NaiveDate::parse_from_str(event.date.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::InvalidDate)?;
-    Ok(ValidEvent {
-        title,
-        date: date.to_string(),
-    })
+    let title = clean_optional("Мероприятие", Some(&event.title), EVENT_TITLE_MAX)?.ok_or(Error::EmptyEventTitle)?;
+    let date = chrono::NaiveDate::parse_from_str(event.date.trim(), "%Y-%m-%d").map_err(|_| Error::InvalidDate)?;
+    Ok(ValidEvent { title, date: date.to_string() })
 }
 
-fn insert_event(
-    conn: &Connection,
-    event: &ValidEvent,
-    branch_id: &str,
-    now: Now,
-) -> Result<String> {
+fn insert_event(conn: &Connection, event: &ValidEvent, branch_id: &str, now: Now) -> Result<String> {
     let id = Uuid::now_v7().to_string();
     conn.execute(
         "INSERT INTO events (id, title, date, branch_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -560,9 +478,7 @@ fn insert_event(
 }
 
 fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
 
 fn set_meta(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
@@ -579,13 +495,8 @@ fn set_meta(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
 /// The stored configuration if it is newer than the bundled one and still parses; else the bundled.
 fn load_config(conn: &Connection) -> Result<Config> {
     let bundled = Config::bundled();
-    let stored: Option<String> = conn
-        .query_row(
-            "SELECT body FROM reference WHERE name = 'config'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let stored: Option<String> =
+        conn.query_row("SELECT body FROM reference WHERE name = 'config'", [], |r| r.get(0)).optional()?;
     Ok(match stored.and_then(|json| Config::parse(&json).ok()) {
         Some(config) if config.version > bundled.version => config,
         _ => bundled,

@@ -15,24 +15,11 @@ fn child_records_then_aborts() {
     };
     let mut store = Store::open(&path).unwrap();
     store
-        .setup(
-            &SetupInput {
-                branch_id: "central".into(),
-                staff_label: "ИП".into(),
-                event: None,
-            },
-            Now::system(),
-        )
+        .setup(&SetupInput { branch_id: "central".into(), staff_label: "ИП".into(), event: None }, Now::system())
         .unwrap();
     for _ in 0..3 {
         let record = store
-            .record_check(
-                &CheckInput::DigitalIdConfirmed {
-                    category_id: "student".into(),
-                    note: None,
-                },
-                Now::system(),
-            )
+            .record_check(&CheckInput::DigitalIdConfirmed { category_id: "student".into(), note: None }, Now::system())
             .unwrap();
         println!("saved {}", record.id);
     }
@@ -44,30 +31,20 @@ fn saved_records_survive_an_abort() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
     let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_records_then_aborts",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "child_records_then_aborts", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, &path)
         .output()
         .unwrap();
     assert!(!output.status.success(), "the child must die by abort");
     let stdout = String::from_utf8_lossy(&output.stdout);
     // The harness prints "test … ... " on the line of the first "saved", so search, not prefix.
-    let saved: Vec<&str> = stdout
-        .lines()
-        .filter_map(|l| l.find("saved ").map(|at| l[at + "saved ".len()..].trim()))
-        .collect();
+    let saved: Vec<&str> =
+        stdout.lines().filter_map(|l| l.find("saved ").map(|at| l[at + "saved ".len()..].trim())).collect();
     assert_eq!(saved.len(), 3, "child output: {stdout}");
 
     let store = Store::open(&path).unwrap();
     for id in saved {
-        assert!(
-            store.record(id).unwrap().is_some(),
-            "record {id} lost in the crash"
-        );
+        assert!(store.record(id).unwrap().is_some(), "record {id} lost in the crash");
     }
     assert_eq!(store.overview(Now::system()).unwrap().tally.digital_id, 3);
 }

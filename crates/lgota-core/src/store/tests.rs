@@ -3,10 +3,7 @@ use super::*;
 const T0: i64 = 1_795_600_000_000; // 2026-11-25 09:46:40 UTC, 12:46 in Moscow
 
 fn at(ms: i64) -> Now {
-    Now {
-        utc_ms: T0 + ms,
-        offset_min: 180,
-    }
+    Now { utc_ms: T0 + ms, offset_min: 180 }
 }
 
 fn open(dir: &tempfile::TempDir) -> Store {
@@ -16,30 +13,17 @@ fn open(dir: &tempfile::TempDir) -> Store {
 fn configured(dir: &tempfile::TempDir) -> Store {
     let mut store = open(dir);
     store
-        .setup(
-            &SetupInput {
-                branch_id: "branch-1".into(),
-                staff_label: " И.П. ".into(),
-                event: None,
-            },
-            at(0),
-        )
+        .setup(&SetupInput { branch_id: "branch-1".into(), staff_label: " И.П. ".into(), event: None }, at(0))
         .unwrap();
     store
 }
 
 fn confirmed(category: &str) -> CheckInput {
-    CheckInput::DigitalIdConfirmed {
-        category_id: category.into(),
-        note: None,
-    }
+    CheckInput::DigitalIdConfirmed { category_id: category.into(), note: None }
 }
 
 fn count(store: &Store) -> i64 {
-    store
-        .conn()
-        .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))
-        .unwrap()
+    store.conn().query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -55,13 +39,7 @@ fn nothing_is_recorded_before_setup() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
     assert!(store.state().unwrap().settings.is_none());
-    assert_eq!(
-        store
-            .record_check(&confirmed("student"), at(0))
-            .unwrap_err()
-            .code(),
-        "not_configured"
-    );
+    assert_eq!(store.record_check(&confirmed("student"), at(0)).unwrap_err().code(), "not_configured");
     assert_eq!(count(&store), 0);
 }
 
@@ -72,52 +50,19 @@ fn setup_validates_every_field() {
     let setup = |branch: &str, staff: &str, event: Option<(&str, &str)>| SetupInput {
         branch_id: branch.into(),
         staff_label: staff.into(),
-        event: event.map(|(t, d)| NewEvent {
-            title: t.into(),
-            date: d.into(),
-        }),
+        event: event.map(|(t, d)| NewEvent { title: t.into(), date: d.into() }),
     };
-    let code =
-        |store: &mut Store, input: SetupInput| store.setup(&input, at(0)).unwrap_err().code();
-    assert_eq!(
-        code(&mut store, setup("mars", "ИП", None)),
-        "unknown_branch"
-    );
-    assert_eq!(
-        code(&mut store, setup("central", "   ", None)),
-        "empty_staff_label"
-    );
-    assert_eq!(
-        code(&mut store, setup("central", "ИП +7 912 345-67-89", None)),
-        "personal_data"
-    );
-    assert_eq!(
-        code(&mut store, setup("central", "ИП", Some(("", "2026-11-25")))),
-        "empty_event_title"
-    );
-    assert_eq!(
-        code(
-            &mut store,
-            setup("central", "ИП", Some(("Ночь музеев", "25.11.2026")))
-        ),
-        "invalid_date"
-    );
-    assert!(
-        store.state().unwrap().settings.is_none(),
-        "nothing stored half-way"
-    );
+    let code = |store: &mut Store, input: SetupInput| store.setup(&input, at(0)).unwrap_err().code();
+    assert_eq!(code(&mut store, setup("mars", "ИП", None)), "unknown_branch");
+    assert_eq!(code(&mut store, setup("central", "   ", None)), "empty_staff_label");
+    assert_eq!(code(&mut store, setup("central", "ИП +7 912 345-67-89", None)), "personal_data");
+    assert_eq!(code(&mut store, setup("central", "ИП", Some(("", "2026-11-25")))), "empty_event_title");
+    assert_eq!(code(&mut store, setup("central", "ИП", Some(("Ночь музеев", "25.11.2026")))), "invalid_date");
+    assert!(store.state().unwrap().settings.is_none(), "nothing stored half-way");
 
-    let state = store
-        .setup(
-            &setup("central", " ИП ", Some(("Ночь искусств", "2026-11-25"))),
-            at(0),
-        )
-        .unwrap();
+    let state = store.setup(&setup("central", " ИП ", Some(("Ночь искусств", "2026-11-25"))), at(0)).unwrap();
     let settings = state.settings.unwrap();
-    assert_eq!(
-        (settings.branch_id.as_str(), settings.staff_label.as_str()),
-        ("central", "ИП")
-    );
+    assert_eq!((settings.branch_id.as_str(), settings.staff_label.as_str()), ("central", "ИП"));
     assert_eq!(settings.event.as_ref().unwrap().title, "Ночь искусств");
 
     // Same branch, no event given: the current event stays. Another branch: it ends.
@@ -150,10 +95,7 @@ fn every_kind_of_check_is_tallied_and_survives_reopening() {
             document_type_id: "large_family_card".into(),
             note: None,
         },
-        CheckInput::Refused {
-            category_id: None,
-            note: None,
-        },
+        CheckInput::Refused { category_id: None, note: None },
     ];
     let ids: Vec<String> = inputs
         .iter()
@@ -164,41 +106,18 @@ fn every_kind_of_check_is_tallied_and_survives_reopening() {
 
     let store = open(&dir);
     let overview = store.overview(at(60_000)).unwrap();
-    assert_eq!(
-        overview.scope,
-        Scope::Today {
-            date: "2026-11-25".into()
-        }
-    );
-    assert_eq!(
-        overview.tally,
-        Tally {
-            digital_id: 1,
-            paper: 2,
-            not_granted: 2,
-            total: 5,
-            voided: 0
-        }
-    );
+    assert_eq!(overview.scope, Scope::Today { date: "2026-11-25".into() });
+    assert_eq!(overview.tally, Tally { digital_id: 1, paper: 2, not_granted: 2, total: 5, voided: 0 });
     let listed: Vec<&str> = overview.records.iter().map(|r| r.id.as_str()).collect();
     let mut newest_first: Vec<&str> = ids.iter().map(String::as_str).collect();
     newest_first.reverse();
     assert_eq!(listed, newest_first);
     let fallback = &overview.records[3];
-    assert_eq!(
-        (fallback.method, fallback.outcome, fallback.granted),
-        (Method::DigitalId, Outcome::PaperShown, true)
-    );
-    assert_eq!(
-        fallback.document_type_id.as_deref(),
-        Some("pension_award_statement")
-    );
+    assert_eq!((fallback.method, fallback.outcome, fallback.granted), (Method::DigitalId, Outcome::PaperShown, true));
+    assert_eq!(fallback.document_type_id.as_deref(), Some("pension_award_statement"));
     assert_eq!(fallback.local_time, "12:46");
     let record = store.record(&ids[1]).unwrap().unwrap();
-    assert_eq!(
-        (record.branch_id.as_str(), record.staff_label.as_str()),
-        ("branch-1", "И.П.")
-    );
+    assert_eq!((record.branch_id.as_str(), record.staff_label.as_str()), ("branch-1", "И.П."));
     assert_eq!(record.utc_offset_min, 180);
 }
 
@@ -208,23 +127,10 @@ fn refused_input_stores_nothing() {
     let mut store = configured(&dir);
     for input in [
         confirmed("astronaut"),
-        CheckInput::Paper {
-            category_id: "student".into(),
-            document_type_id: "passport_rf".into(),
-            note: None,
-        },
-        CheckInput::Refused {
-            category_id: None,
-            note: Some("паспорт 4506 123456".into()),
-        },
-        CheckInput::Refused {
-            category_id: None,
-            note: Some("тел. 8 912 345 67 89".into()),
-        },
-        CheckInput::Refused {
-            category_id: None,
-            note: Some("СНИЛС 123-456-789 01".into()),
-        },
+        CheckInput::Paper { category_id: "student".into(), document_type_id: "passport_rf".into(), note: None },
+        CheckInput::Refused { category_id: None, note: Some("паспорт 4506 123456".into()) },
+        CheckInput::Refused { category_id: None, note: Some("тел. 8 912 345 67 89".into()) },
+        CheckInput::Refused { category_id: None, note: Some("СНИЛС 123-456-789 01".into()) },
     ] {
         assert!(store.record_check(&input, at(0)).is_err(), "{input:?}");
     }
@@ -238,24 +144,12 @@ fn undo_works_only_for_the_last_check_within_ten_seconds() {
     let first = store.record_check(&confirmed("student"), at(0)).unwrap();
     let second = store.record_check(&confirmed("adult"), at(1000)).unwrap();
     assert_eq!(second.undoable_until_ms, T0 + 1000 + UNDO_WINDOW_MS);
-    assert_eq!(
-        store.undo(&first.id, at(2000)).unwrap_err().code(),
-        "undo_not_last"
-    );
-    assert_eq!(
-        store
-            .undo(&second.id, at(1000 + UNDO_WINDOW_MS + 1))
-            .unwrap_err()
-            .code(),
-        "undo_expired"
-    );
+    assert_eq!(store.undo(&first.id, at(2000)).unwrap_err().code(), "undo_not_last");
+    assert_eq!(store.undo(&second.id, at(1000 + UNDO_WINDOW_MS + 1)).unwrap_err().code(), "undo_expired");
     let undone = store.undo(&second.id, at(1000 + UNDO_WINDOW_MS)).unwrap();
     assert!(undone.voided);
     assert_eq!(undone.void_reason.as_deref(), Some(UNDO_REASON));
-    assert_eq!(
-        store.undo(&second.id, at(3000)).unwrap_err().code(),
-        "already_voided"
-    );
+    assert_eq!(store.undo(&second.id, at(3000)).unwrap_err().code(), "already_voided");
     let tally = store.overview(at(5000)).unwrap().tally;
     assert_eq!((tally.digital_id, tally.total, tally.voided), (1, 1, 1));
 }
@@ -265,51 +159,18 @@ fn void_needs_a_clean_reason_and_an_own_check() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = configured(&dir);
     let check = store.record_check(&confirmed("student"), at(0)).unwrap();
-    assert_eq!(
-        store.void(&check.id, "  ", at(1)).unwrap_err().code(),
-        "void_reason_required"
-    );
-    assert_eq!(
-        store
-            .void(&check.id, "ошибся, тел. 89123456789", at(1))
-            .unwrap_err()
-            .code(),
-        "personal_data"
-    );
-    assert_eq!(
-        store
-            .void("no-such-id", "ошибка", at(1))
-            .unwrap_err()
-            .code(),
-        "not_found"
-    );
+    assert_eq!(store.void(&check.id, "  ", at(1)).unwrap_err().code(), "void_reason_required");
+    assert_eq!(store.void(&check.id, "ошибся, тел. 89123456789", at(1)).unwrap_err().code(), "personal_data");
+    assert_eq!(store.void("no-such-id", "ошибка", at(1)).unwrap_err().code(), "not_found");
     assert_eq!(count(&store), 1);
 
-    let voided = store
-        .void(&check.id, "Нажал не ту кнопку", at(60_000))
-        .unwrap();
+    let voided = store.void(&check.id, "Нажал не ту кнопку", at(60_000)).unwrap();
     assert!(voided.voided);
     assert_eq!(voided.void_reason.as_deref(), Some("Нажал не ту кнопку"));
-    assert_eq!(
-        store
-            .void(&check.id, "ещё раз", at(61_000))
-            .unwrap_err()
-            .code(),
-        "already_voided"
-    );
-    let void_id: String = store
-        .conn()
-        .query_row("SELECT id FROM records WHERE kind = 'void'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(
-        store
-            .void(&void_id, "ошибка", at(62_000))
-            .unwrap_err()
-            .code(),
-        "not_a_check"
-    );
+    assert_eq!(store.void(&check.id, "ещё раз", at(61_000)).unwrap_err().code(), "already_voided");
+    let void_id: String =
+        store.conn().query_row("SELECT id FROM records WHERE kind = 'void'", [], |r| r.get(0)).unwrap();
+    assert_eq!(store.void(&void_id, "ошибка", at(62_000)).unwrap_err().code(), "not_a_check");
 
     // A record another device made (as sync will bring later) cannot be voided here.
     store
@@ -321,13 +182,7 @@ fn void_needs_a_clean_reason_and_an_own_check() {
             [T0],
         )
         .unwrap();
-    assert_eq!(
-        store
-            .void("other", "ошибка", at(63_000))
-            .unwrap_err()
-            .code(),
-        "foreign_record"
-    );
+    assert_eq!(store.void("other", "ошибка", at(63_000)).unwrap_err().code(), "foreign_record");
 }
 
 #[test]
@@ -335,9 +190,7 @@ fn the_log_is_append_only() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = configured(&dir);
     store.record_check(&confirmed("student"), at(0)).unwrap();
-    let update = store
-        .conn()
-        .execute("UPDATE records SET outcome = 'refused'", []);
+    let update = store.conn().execute("UPDATE records SET outcome = 'refused'", []);
     assert!(update.unwrap_err().to_string().contains("append-only"));
     assert!(store.conn().execute("DELETE FROM records", []).is_err());
     assert_eq!(count(&store), 1);
@@ -349,58 +202,21 @@ fn event_scope_counts_the_event_and_the_list_shows_today() {
     let mut store = configured(&dir);
     const DAY: i64 = 24 * 60 * 60 * 1000;
     store.record_check(&confirmed("student"), at(-DAY)).unwrap(); // yesterday, no event
-    store
-        .set_event(
-            Some(&NewEvent {
-                title: "Библионочь".into(),
-                date: "2026-11-25".into(),
-            }),
-            at(0),
-        )
-        .unwrap();
-    store
-        .record_check(&confirmed("pensioner"), at(1000))
-        .unwrap();
-    store
-        .record_check(
-            &CheckInput::Refused {
-                category_id: None,
-                note: None,
-            },
-            at(2000),
-        )
-        .unwrap();
+    store.set_event(Some(&NewEvent { title: "Библионочь".into(), date: "2026-11-25".into() }), at(0)).unwrap();
+    store.record_check(&confirmed("pensioner"), at(1000)).unwrap();
+    store.record_check(&CheckInput::Refused { category_id: None, note: None }, at(2000)).unwrap();
 
     let overview = store.overview(at(3000)).unwrap();
-    let Scope::Event { event } = &overview.scope else {
-        panic!("event scope expected")
-    };
+    let Scope::Event { event } = &overview.scope else { panic!("event scope expected") };
     assert_eq!(event.title, "Библионочь");
-    assert_eq!(
-        overview.tally,
-        Tally {
-            digital_id: 1,
-            paper: 0,
-            not_granted: 1,
-            total: 2,
-            voided: 0
-        }
-    );
-    assert_eq!(
-        overview.records.len(),
-        2,
-        "yesterday's record is not in today's list"
-    );
+    assert_eq!(overview.tally, Tally { digital_id: 1, paper: 0, not_granted: 1, total: 2, voided: 0 });
+    assert_eq!(overview.records.len(), 2, "yesterday's record is not in today's list");
 
     store.set_event(None, at(4000)).unwrap();
     let overview = store.overview(at(5000)).unwrap();
     assert!(matches!(overview.scope, Scope::Today { .. }));
     assert_eq!(overview.tally.total, 2);
-    assert_eq!(
-        store.overview(at(DAY)).unwrap().tally.total,
-        0,
-        "a new day starts at zero"
-    );
+    assert_eq!(store.overview(at(DAY)).unwrap().tally.total, 0, "a new day starts at zero");
 }
 
 #[test]
@@ -424,11 +240,7 @@ fn outbox_cursor_only_moves_forward() {
     store.record_check(&confirmed("student"), at(10)).unwrap();
     assert_eq!(store.pending_count().unwrap(), 1);
     drop(store);
-    assert_eq!(
-        open(&dir).pending_count().unwrap(),
-        1,
-        "the cursor survives reopening"
-    );
+    assert_eq!(open(&dir).pending_count().unwrap(), 1, "the cursor survives reopening");
 }
 
 #[test]
@@ -441,16 +253,9 @@ fn newer_config_replaces_the_bundled_one() {
         name: "Почётный донор".into(),
         document_type_ids: vec!["passport_rf".into()],
     });
-    assert!(
-        !store
-            .replace_config(&serde_json::to_string(&config).unwrap())
-            .unwrap(),
-        "same version is ignored"
-    );
+    assert!(!store.replace_config(&serde_json::to_string(&config).unwrap()).unwrap(), "same version is ignored");
     config.version += 1;
-    assert!(store
-        .replace_config(&serde_json::to_string(&config).unwrap())
-        .unwrap());
+    assert!(store.replace_config(&serde_json::to_string(&config).unwrap()).unwrap());
     assert!(store.replace_config("{not json").is_err());
     drop(store);
     assert!(open(&dir).config().category("honorary_donor").is_some());

@@ -1,0 +1,47 @@
+//! The Tauri shell of «Льгота»: opens the record log in the app data folder and exposes the
+//! core through commands. Logic lives in `lgota-core`.
+
+mod commands;
+mod error;
+
+use std::sync::Mutex;
+
+use lgota_core::Store;
+use tauri::{Manager, Runtime};
+
+pub use commands::AppStore;
+pub use error::CommandError;
+
+/// The database file inside the app's data folder.
+pub const DB_FILE: &str = "lgota.db";
+
+/// Registers the commands; shared by the real app and the command tests.
+pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::get_state,
+        commands::setup,
+        commands::set_event,
+        commands::record_check,
+        commands::undo_record,
+        commands::void_record,
+        commands::overview,
+    ])
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    with_commands(tauri::Builder::default())
+        .setup(|app| {
+            let dir = app.path().app_data_dir()?;
+            std::fs::create_dir_all(&dir)?;
+            let store = Store::open(dir.join(DB_FILE))
+                .map_err(|e| format!("Не удалось открыть базу записей в {}: {e}", dir.display()))?;
+            app.manage(AppStore(Mutex::new(store)));
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running the Льгота application");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,135 @@
+//! Command tests: the real commands and a real SQLite file, driven through Tauri's IPC layer on
+//! the mock runtime. They pin the argument names and the `{code, message}` error shape the UI uses.
+
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+use super::{with_commands, AppStore, DB_FILE};
+
+struct Harness {
+    _app: App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+}
+
+fn harness(dir: &tempfile::TempDir) -> Harness {
+    let store = lgota_core::Store::open(dir.path().join(DB_FILE)).unwrap();
+    let app =
+        with_commands(mock_builder()).manage(AppStore(Mutex::new(store))).build(mock_context(noop_assets())).unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    Harness { _app: app, webview }
+}
+
+impl Harness {
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.webview, request).map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn err(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args).expect_err(cmd)
+    }
+}
+
+fn set_up(h: &Harness) {
+    h.ok("setup", json!({"input": {"branch_id": "central", "staff_label": "ИП", "event": {"title": "Библионочь", "date": "2026-11-25"}}}));
+}
+
+#[test]
+fn first_start_then_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    let state = h.ok("get_state", json!({}));
+    assert_eq!(state["settings"], Value::Null);
+    assert!(state["config"]["categories"].as_array().unwrap().len() >= 6);
+    set_up(&h);
+    let state = h.ok("get_state", json!({}));
+    assert_eq!(state["settings"]["staff_label"], "ИП");
+    assert_eq!(state["settings"]["event"]["title"], "Библионочь");
+}
+
+#[test]
+fn errors_reach_the_ui_as_code_and_russian_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    let e = h.err("record_check", json!({"input": {"kind": "refused"}}));
+    assert_eq!(e["code"], "not_configured");
+    assert!(e["message"].as_str().unwrap().contains("филиал"));
+
+    let e = h.err("setup", json!({"input": {"branch_id": "central", "staff_label": ""}}));
+    assert_eq!(e, json!({"code": "empty_staff_label", "message": "Укажите свою метку (например, инициалы)."}));
+
+    set_up(&h);
+    let e = h.err(
+        "record_check",
+        json!({"input": {"kind": "paper", "category_id": "student", "document_type_id": "mse_certificate"}}),
+    );
+    assert_eq!(e["code"], "document_not_for_category");
+    let e = h.err("record_check", json!({"input": {"kind": "refused", "note": "паспорт 45 06 123456"}}));
+    assert_eq!(e["code"], "personal_data");
+    assert!(e["message"].as_str().unwrap().contains("паспорт"));
+    assert_eq!(h.ok("overview", json!({}))["tally"]["total"], 0, "nothing stored by refused input");
+}
+
+#[test]
+fn record_undo_void_and_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    let a = h.ok("record_check", json!({"input": {"kind": "digital_id_confirmed", "category_id": "pensioner"}}));
+    assert_eq!(a["outcome"], "confirmed");
+    let b = h.ok(
+        "record_check",
+        json!({"input": {"kind": "digital_id_failed", "reason_id": "no_internet", "category_id": "student", "document_type_id": "student_card"}}),
+    );
+    assert_eq!((b["method"].as_str(), b["outcome"].as_str()), (Some("digital_id"), Some("paper_shown")));
+    let c = h.ok("record_check", json!({"input": {"kind": "refused"}}));
+
+    let undone = h.ok("undo_record", json!({"id": c["id"]}));
+    assert_eq!(undone["voided"], true);
+    let e = h.err("void_record", json!({"id": a["id"], "reason": " "}));
+    assert_eq!(e["code"], "void_reason_required");
+    let voided = h.ok("void_record", json!({"id": a["id"], "reason": "Ошибочная категория"}));
+    assert_eq!(voided["void_reason"], "Ошибочная категория");
+
+    let overview = h.ok("overview", json!({}));
+    assert_eq!(overview["scope"]["kind"], "event");
+    assert_eq!(overview["tally"], json!({"digital_id": 0, "paper": 1, "not_granted": 0, "total": 1, "voided": 2}));
+    assert_eq!(overview["records"].as_array().unwrap().len(), 3);
+
+    let state = h.ok("set_event", json!({"event": null}));
+    assert_eq!(state["settings"]["event"], Value::Null);
+    assert_eq!(h.ok("overview", json!({}))["scope"]["kind"], "today");
+}
+
+#[test]
+fn malformed_arguments_are_refused_not_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    for args in [
+        json!({}),
+        json!({"input": {"kind": "teleport"}}),
+        json!({"input": {"kind": "refused", "citizen_name": "Иванов"}}),
+        json!({"input": "refused"}),
+    ] {
+        assert!(h.call("record_check", args.clone()).is_err(), "{args}");
+    }
+    assert_eq!(h.ok("overview", json!({}))["tally"]["total"], 0);
+}

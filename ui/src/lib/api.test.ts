@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import * as api from './api';
+import { AppError, toAppError } from './api';
+
+afterEach(() => clearMocks());
+
+describe('api', () => {
+  it('maps a rejected {code, message} to an AppError', async () => {
+    mockIPC(() => {
+      throw { code: 'personal_data', message: 'Примечание похоже на персональные данные' };
+    });
+    const err = await api.voidRecord('r1', 'Иванов').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as AppError).code).toBe('personal_data');
+    expect((err as AppError).message).toBe('Примечание похоже на персональные данные');
+  });
+
+  it('maps a plain string rejection (Tauri-level error) to an AppError', async () => {
+    mockIPC(() => {
+      throw 'invalid args `input` for command `record_check`';
+    });
+    const err = (await api.recordCheck({ kind: 'refused' }).catch((e: unknown) => e)) as AppError;
+    expect(err).toBeInstanceOf(AppError);
+    expect(err.code).toBe('internal');
+    expect(err.message).toContain('invalid args');
+  });
+
+  it('reports a missing Tauri runtime in Russian', () => {
+    const e = toAppError(new TypeError("Cannot read properties of undefined (reading 'invoke')"));
+    expect(e.code).toBe('no_backend');
+    expect(e.message).toMatch(/вне Tauri/);
+  });
+
+  it('sends the contract command names and argument names', async () => {
+    const seen: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return {};
+    });
+    await api.getState();
+    await api.setup({ branch_id: 'b', staff_label: 'ИП', event: null });
+    await api.setEvent({ title: 'Лекция', date: '2026-03-01' });
+    await api.setEvent(null);
+    await api.recordCheck({ kind: 'digital_id_confirmed', category_id: 'student' });
+    await api.undoRecord('r1');
+    await api.voidRecord('r2', 'ошибка');
+    await api.overview();
+    expect(seen.map(([c]) => c)).toEqual([
+      'get_state',
+      'setup',
+      'set_event',
+      'set_event',
+      'record_check',
+      'undo_record',
+      'void_record',
+      'overview',
+    ]);
+    expect(seen[1][1]).toEqual({ input: { branch_id: 'b', staff_label: 'ИП', event: null } });
+    expect(seen[2][1]).toEqual({ event: { title: 'Лекция', date: '2026-03-01' } });
+    expect(seen[3][1]).toEqual({ event: null });
+    expect(seen[4][1]).toEqual({ input: { kind: 'digital_id_confirmed', category_id: 'student' } });
+    expect(seen[5][1]).toEqual({ id: 'r1' });
+    expect(seen[6][1]).toEqual({ id: 'r2', reason: 'ошибка' });
+  });
+});

@@ -1,0 +1,97 @@
+// The ONLY module that talks to the Rust backend. Every command is wrapped in a
+// typed function; a rejected invoke becomes a thrown AppError with a Russian message.
+import { invoke } from '@tauri-apps/api/core';
+import type {
+  AppState,
+  CheckInput,
+  CommandError,
+  NewEvent,
+  Overview,
+  RecordView,
+  SetupInput,
+} from './types';
+
+export class AppError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+  }
+}
+
+function isCommandError(e: unknown): e is CommandError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    typeof (e as { message?: unknown }).message === 'string'
+  );
+}
+
+function hasTauriRuntime(): boolean {
+  if (typeof window === 'undefined') return false;
+  const internals = (window as { __TAURI_INTERNALS__?: { invoke?: unknown } }).__TAURI_INTERNALS__;
+  return typeof internals?.invoke === 'function';
+}
+
+/** Turns whatever an invoke rejected with into an AppError. */
+export function toAppError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  if (isCommandError(e)) {
+    return new AppError(e.code, e.message || 'Ошибка без описания');
+  }
+  if (typeof e === 'string') {
+    // Tauri itself rejects with plain strings (e.g. argument deserialization errors).
+    return new AppError('internal', `Внутренняя ошибка приложения: ${e}`);
+  }
+  if (!hasTauriRuntime()) {
+    return new AppError('no_backend', 'Нет связи с приложением: интерфейс открыт вне Tauri.');
+  }
+  const detail = e instanceof Error ? e.message : String(e);
+  return new AppError('internal', `Внутренняя ошибка приложения: ${detail}`);
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+export function getState(): Promise<AppState> {
+  return call<AppState>('get_state');
+}
+
+/**
+ * First start and later changes from the settings screen.
+ * `input.event` null means «no new event» (see the contract notes).
+ */
+export function setup(input: SetupInput): Promise<AppState> {
+  return call<AppState>('setup', { input });
+}
+
+/** Start a new current event, or end the current one with null. */
+export function setEvent(event: NewEvent | null): Promise<AppState> {
+  return call<AppState>('set_event', { event });
+}
+
+/** Resolves only after the record is committed to disk. */
+export function recordCheck(input: CheckInput): Promise<RecordView> {
+  return call<RecordView>('record_check', { input });
+}
+
+/** Allowed within 10 s of creation; rejects with code `undo_expired` after. */
+export function undoRecord(id: string): Promise<RecordView> {
+  return call<RecordView>('undo_record', { id });
+}
+
+export function voidRecord(id: string, reason: string): Promise<RecordView> {
+  return call<RecordView>('void_record', { id, reason });
+}
+
+export function overview(): Promise<Overview> {
+  return call<Overview>('overview');
+}
