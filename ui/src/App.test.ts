@@ -239,6 +239,24 @@ describe('main screen flows', () => {
     await waitFor(() => expect(fake.records).toHaveLength(1));
     expect(screen.queryByTestId('error')).toBeNull();
   });
+
+  it('an optional note goes with the check, is kept on a refusal, and is cleared after saving', async () => {
+    await click('btn-did-fail');
+    await click('choice-status_not_confirmed');
+    await fireEvent.input(screen.getByTestId('check-note'), { target: { value: 'тел. 89123456789' } });
+    fake.failNext('record_check', { code: 'personal_data', message: 'Поле «Примечание» похоже на номер телефона' });
+    await click('choice-no-document');
+    expect(await screen.findByTestId('error')).toHaveTextContent('номер телефона');
+    expect(screen.getByTestId('check-note')).toHaveValue('тел. 89123456789');
+    await fireEvent.input(screen.getByTestId('check-note'), { target: { value: '  Госкан завис  ' } });
+    await click('choice-no-document');
+    await waitFor(() => expect(fake.records).toHaveLength(1));
+    expect(recordInputs().at(-1)).toEqual({
+      input: { kind: 'digital_id_failed', reason_id: 'status_not_confirmed', category_id: null, document_type_id: null, note: 'Госкан завис' },
+    });
+    await click('btn-paper');
+    expect(screen.getByTestId('check-note')).toHaveValue('');
+  });
 });
 
 describe('void dialog', () => {

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of «Льгота»: formatting and lints, the UI's type check and unit tests, the Rust
+# tests (core with real SQLite files, the app's commands on Tauri's mock runtime), and the
+# end-to-end test of the real app under Xvfb driven by tauri-driver.
+# Installs what it needs first (scripts/setup.sh --test). Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+scripts/setup.sh --test
+
+say "UI: type check, unit tests, build"
+npm run --silent check:ui
+npm run --silent test:ui
+npm run --silent build:ui
+
+say "Rust: formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+say "Rust: tests"
+cargo test --workspace
+
+say "End-to-end: the real app under Xvfb"
+cargo build -p lgota-app --features tauri/custom-protocol --quiet
+export LGOTA_APP_BIN="$PWD/target/debug/lgota-app"
+
+xvfb_pid=""
+cleanup() { [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+display=99
+while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
+Xvfb ":$display" -screen 0 480x800x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
+export DISPLAY=":$display" WEBKIT_DISABLE_COMPOSITING_MODE=1 NO_AT_BRIDGE=1
+node --test tests/e2e/
