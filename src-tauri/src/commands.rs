@@ -3,7 +3,10 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use lgota_core::{AppState, CheckInput, NewEvent, Now, Overview, RecordView, SetupInput, Store};
+use lgota_core::content::trusted_keys;
+use lgota_core::{
+    AppState, CheckInput, ContentState, NewEvent, Now, Overview, RecordView, SearchHit, SetupInput, Store,
+};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
@@ -50,4 +53,30 @@ pub fn void_record(store: State<'_, AppStore>, id: String, reason: String) -> Co
 #[tauri::command]
 pub fn overview(store: State<'_, AppStore>) -> CommandResult<Overview> {
     Ok(store.lock()?.overview(Now::system())?)
+}
+
+#[tauri::command]
+pub fn set_training(store: State<'_, AppStore>, on: bool) -> CommandResult<AppState> {
+    Ok(store.lock()?.set_training(on)?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn complete_training(store: State<'_, AppStore>, scenario_id: String) -> CommandResult<RecordView> {
+    Ok(store.lock()?.complete_training(&scenario_id, Now::system())?)
+}
+
+#[tauri::command]
+pub fn get_content(store: State<'_, AppStore>) -> CommandResult<ContentState> {
+    Ok(store.lock()?.content_state()?)
+}
+
+#[tauri::command]
+pub fn search_content(store: State<'_, AppStore>, query: String) -> CommandResult<Vec<SearchHit>> {
+    Ok(store.lock()?.search_content(&query))
+}
+
+/// `pack` is the text of a signed pack file; only keys compiled into the app are trusted.
+#[tauri::command]
+pub fn install_content_pack(store: State<'_, AppStore>, pack: String) -> CommandResult<ContentState> {
+    Ok(store.lock()?.install_content_pack(&pack, &trusted_keys(), Now::system())?)
 }

@@ -25,6 +25,11 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::undo_record,
         commands::void_record,
         commands::overview,
+        commands::set_training,
+        commands::complete_training,
+        commands::get_content,
+        commands::search_content,
+        commands::install_content_pack,
     ])
 }
 

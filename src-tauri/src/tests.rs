@@ -133,3 +133,29 @@ fn malformed_arguments_are_refused_not_panicking() {
     }
     assert_eq!(h.ok("overview", json!({}))["tally"]["total"], 0);
 }
+
+#[test]
+fn content_search_training_and_pack_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    let content = h.ok("get_content", json!({}));
+    assert_eq!(content["source"], "bundled");
+    let guide = content["pack"]["citizen_guide"].as_str().unwrap();
+    assert!(content["pack"]["articles"].as_array().unwrap().iter().any(|a| a["id"] == guide));
+
+    let hits = h.ok("search_content", json!({"query": "пенсион"}));
+    assert!(hits.as_array().unwrap().iter().any(|h| h["kind"] == "checklist" && h["id"] == "pensioner"), "{hits}");
+
+    let e = h.err("install_content_pack", json!({"pack": "{\"key_id\": \"x\", \"payload\": \"{}\"}"}));
+    assert_eq!(e["code"], "content_unsigned");
+    let content = h.ok("get_content", json!({}));
+    assert_eq!(content["last_refusal"]["code"], "content_unsigned");
+    assert_eq!(content["source"], "bundled");
+
+    assert_eq!(h.ok("set_training", json!({"on": true}))["settings"]["training"], true);
+    let r = h.ok("complete_training", json!({"scenario_id": "did-success"}));
+    assert_eq!(r["training"], true);
+    let overview = h.ok("overview", json!({}));
+    assert_eq!((overview["tally"]["total"].as_u64(), overview["training_count"].as_u64()), (Some(0), Some(1)));
+}

@@ -34,11 +34,17 @@ fn main() {
                 reason_id: "no_internet".into(),
                 category_id: Some("pensioner".into()),
                 document_type_id: Some("pension_certificate".into()),
+                checklist_completed: false,
+                accepted: true,
                 note: None,
             },
-            2 => {
-                CheckInput::Paper { category_id: "student".into(), document_type_id: "student_card".into(), note: None }
-            }
+            2 => CheckInput::Paper {
+                category_id: "student".into(),
+                document_type_id: "student_card".into(),
+                checklist_completed: false,
+                accepted: true,
+                note: None,
+            },
             _ => CheckInput::Refused { category_id: None, note: Some("Гражданин отказался".into()) },
         };
         let t = Instant::now();

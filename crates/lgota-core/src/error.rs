@@ -64,6 +64,22 @@ pub enum Error {
     UndoExpired,
     #[error("Отменить можно только последнюю запись.")]
     UndoNotLast,
+    #[error("Документ не принят — нужно выбрать, какой документ был предъявлен.")]
+    DocumentRequired,
+    #[error("Пакет инструкций не прочитан: {0}. Используются прежние инструкции.")]
+    ContentInvalid(String),
+    #[error("Пакет инструкций не подписан. Используются прежние инструкции.")]
+    ContentUnsigned,
+    #[error("Пакет инструкций подписан неизвестным ключом «{0}». Используются прежние инструкции.")]
+    ContentUntrustedKey(String),
+    #[error("Подпись пакета инструкций не совпадает с содержимым: файл изменён или повреждён. Используются прежние инструкции.")]
+    ContentBadSignature,
+    #[error("Пакет инструкций не согласован со справочником: {0}. Используются прежние инструкции.")]
+    ContentMismatch(String),
+    #[error("Пакет инструкций версии {offered} не новее используемой версии {current}.")]
+    ContentNotNewer { current: u32, offered: u32 },
+    #[error("Учебный сценарий не найден.")]
+    UnknownScenario,
     #[error("Ошибка хранилища: {0}. Запись не сохранена.")]
     Storage(#[from] rusqlite::Error),
     #[error("Не удалось обновить базу данных: {0}.")]
@@ -95,6 +111,14 @@ impl Error {
             Error::NotACheck => "not_a_check",
             Error::UndoExpired => "undo_expired",
             Error::UndoNotLast => "undo_not_last",
+            Error::DocumentRequired => "document_required",
+            Error::ContentInvalid(_) => "content_invalid",
+            Error::ContentUnsigned => "content_unsigned",
+            Error::ContentUntrustedKey(_) => "content_untrusted_key",
+            Error::ContentBadSignature => "content_bad_signature",
+            Error::ContentMismatch(_) => "content_mismatch",
+            Error::ContentNotNewer { .. } => "content_not_newer",
+            Error::UnknownScenario => "unknown_scenario",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "storage",
             Error::Corrupt(_) => "corrupt",

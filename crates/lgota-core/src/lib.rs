@@ -6,13 +6,17 @@
 
 pub mod clock;
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod model;
 pub mod screen;
+pub mod search;
 pub mod store;
 
 pub use clock::Now;
 pub use config::Config;
+pub use content::{ContentPack, TrustedKey};
 pub use error::{Error, Result};
 pub use model::*;
-pub use store::{Record, RecordKind, Store, UNDO_WINDOW_MS};
+pub use search::SearchHit;
+pub use store::{ContentSource, ContentState, Record, RecordKind, Refusal, Store, UNDO_WINDOW_MS};

@@ -32,6 +32,8 @@ pub enum Outcome {
     NoDocument,
     /// No confirmation offered, or the citizen refused.
     Refused,
+    /// A paper document was shown but not accepted (e.g. the photo does not match).
+    PaperRejected,
 }
 
 impl Outcome {
@@ -53,7 +55,17 @@ macro_rules! str_enum {
     };
 }
 str_enum!(Method { DigitalId = "digital_id", Paper = "paper", SvoQr = "svo_qr", None = "none" });
-str_enum!(Outcome { Confirmed = "confirmed", PaperShown = "paper_shown", NoDocument = "no_document", Refused = "refused" });
+str_enum!(Outcome {
+    Confirmed = "confirmed",
+    PaperShown = "paper_shown",
+    NoDocument = "no_document",
+    Refused = "refused",
+    PaperRejected = "paper_rejected",
+});
+
+fn yes() -> bool {
+    true
+}
 
 /// One check as the librarian reports it, straight from the recording screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +85,12 @@ pub enum CheckInput {
         category_id: Option<String>,
         #[serde(default)]
         document_type_id: Option<String>,
+        /// Every point of the category's paper checklist was ticked.
+        #[serde(default)]
+        checklist_completed: bool,
+        /// `false`: the document was shown but not accepted.
+        #[serde(default = "yes")]
+        accepted: bool,
         #[serde(default)]
         note: Option<String>,
     },
@@ -80,6 +98,10 @@ pub enum CheckInput {
     Paper {
         category_id: String,
         document_type_id: String,
+        #[serde(default)]
+        checklist_completed: bool,
+        #[serde(default = "yes")]
+        accepted: bool,
         #[serde(default)]
         note: Option<String>,
     },
@@ -100,6 +122,8 @@ pub struct CheckFields {
     pub category_id: Option<String>,
     pub failure_reason_id: Option<String>,
     pub document_type_id: Option<String>,
+    /// Set when a paper document was looked at.
+    pub checklist_completed: Option<bool>,
     pub note: Option<String>,
 }
 
@@ -122,9 +146,17 @@ impl CheckInput {
                 category_id: Some(category(category_id)?.id.clone()),
                 failure_reason_id: None,
                 document_type_id: None,
+                checklist_completed: None,
                 note: note(n)?,
             },
-            CheckInput::DigitalIdFailed { reason_id, category_id, document_type_id, note: n } => {
+            CheckInput::DigitalIdFailed {
+                reason_id,
+                category_id,
+                document_type_id,
+                checklist_completed,
+                accepted,
+                note: n,
+            } => {
                 config.failure_reason(reason_id).ok_or(Error::UnknownReason)?;
                 let document_type_id = match (category_id, document_type_id) {
                     (Some(c), Some(d)) => Some(document(c, d)?),
@@ -135,23 +167,33 @@ impl CheckInput {
                     }
                     (None, None) => None,
                 };
+                let outcome = match (&document_type_id, accepted) {
+                    (Some(_), true) => Outcome::PaperShown,
+                    (Some(_), false) => Outcome::PaperRejected,
+                    (None, true) => Outcome::NoDocument,
+                    (None, false) => return Err(Error::DocumentRequired),
+                };
                 CheckFields {
                     method: Method::DigitalId,
-                    outcome: if document_type_id.is_some() { Outcome::PaperShown } else { Outcome::NoDocument },
+                    outcome,
                     category_id: category_id.clone(),
                     failure_reason_id: Some(reason_id.clone()),
+                    checklist_completed: document_type_id.as_ref().map(|_| *checklist_completed),
                     document_type_id,
                     note: note(n)?,
                 }
             }
-            CheckInput::Paper { category_id, document_type_id, note: n } => CheckFields {
-                method: Method::Paper,
-                outcome: Outcome::PaperShown,
-                category_id: Some(category_id.clone()),
-                failure_reason_id: None,
-                document_type_id: Some(document(category_id, document_type_id)?),
-                note: note(n)?,
-            },
+            CheckInput::Paper { category_id, document_type_id, checklist_completed, accepted, note: n } => {
+                CheckFields {
+                    method: Method::Paper,
+                    outcome: if *accepted { Outcome::PaperShown } else { Outcome::PaperRejected },
+                    category_id: Some(category_id.clone()),
+                    failure_reason_id: None,
+                    document_type_id: Some(document(category_id, document_type_id)?),
+                    checklist_completed: Some(*checklist_completed),
+                    note: note(n)?,
+                }
+            }
             CheckInput::Refused { category_id, note: n } => {
                 if let Some(c) = category_id {
                     category(c)?;
@@ -162,6 +204,7 @@ impl CheckInput {
                     category_id: category_id.clone(),
                     failure_reason_id: None,
                     document_type_id: None,
+                    checklist_completed: None,
                     note: note(n)?,
                 }
             }
@@ -198,6 +241,8 @@ pub struct Settings {
     pub branch_id: String,
     pub staff_label: String,
     pub event: Option<EventInfo>,
+    /// Training mode: new records are marked as training and never counted or sent as real.
+    pub training: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,6 +266,7 @@ pub struct RecordView {
     pub category_id: Option<String>,
     pub failure_reason_id: Option<String>,
     pub document_type_id: Option<String>,
+    pub checklist_completed: Option<bool>,
     pub note: Option<String>,
     pub training: bool,
     pub voided: bool,
@@ -235,7 +281,7 @@ pub struct Tally {
     pub digital_id: u32,
     /// Benefit granted on a paper document, by choice or as the fallback.
     pub paper: u32,
-    /// Benefit not granted: no document, or refused.
+    /// Benefit not granted: no document, document not accepted, or refused.
     pub not_granted: u32,
     /// All valid (not voided) checks.
     pub total: u32,
@@ -253,8 +299,11 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
     pub scope: Scope,
+    /// Real checks only: training records are never counted here.
     pub tally: Tally,
-    /// Today's checks, newest first.
+    /// Training checks in the same scope, not voided.
+    pub training_count: u32,
+    /// Today's checks (training ones included, marked), newest first.
     pub records: Vec<RecordView>,
 }
 
@@ -274,16 +323,21 @@ mod tests {
             reason_id: "no_internet".into(),
             category_id: Some("pensioner".into()),
             document_type_id: Some("pension_certificate".into()),
+            checklist_completed: true,
+            accepted: true,
             note: None,
         }
         .validate(&c())
         .unwrap();
         assert_eq!((f.method, f.outcome), (Method::DigitalId, Outcome::PaperShown));
+        assert_eq!(f.checklist_completed, Some(true));
         assert_eq!(f.failure_reason_id.as_deref(), Some("no_internet"));
         let f = CheckInput::DigitalIdFailed {
             reason_id: "goskan_error".into(),
             category_id: None,
             document_type_id: None,
+            checklist_completed: false,
+            accepted: true,
             note: None,
         }
         .validate(&c())
@@ -293,6 +347,8 @@ mod tests {
         let f = CheckInput::Paper {
             category_id: "disabled".into(),
             document_type_id: "mse_certificate".into(),
+            checklist_completed: false,
+            accepted: true,
             note: None,
         }
         .validate(&c())
@@ -310,13 +366,21 @@ mod tests {
             "unknown_category"
         );
         assert_eq!(
-            code(CheckInput::Paper { category_id: "student".into(), document_type_id: "forged".into(), note: None }),
+            code(CheckInput::Paper {
+                category_id: "student".into(),
+                document_type_id: "forged".into(),
+                checklist_completed: false,
+                accepted: true,
+                note: None
+            }),
             "unknown_document_type"
         );
         assert_eq!(
             code(CheckInput::Paper {
                 category_id: "student".into(),
                 document_type_id: "mse_certificate".into(),
+                checklist_completed: false,
+                accepted: true,
                 note: None
             }),
             "document_not_for_category"
@@ -326,6 +390,8 @@ mod tests {
                 reason_id: "bored".into(),
                 category_id: None,
                 document_type_id: None,
+                checklist_completed: false,
+                accepted: true,
                 note: None
             }),
             "unknown_reason"
@@ -335,6 +401,8 @@ mod tests {
                 reason_id: "other".into(),
                 category_id: None,
                 document_type_id: Some("student_card".into()),
+                checklist_completed: false,
+                accepted: true,
                 note: None
             }),
             "category_required"

@@ -14,9 +14,11 @@ use uuid::Uuid;
 
 use crate::clock::{local_time, Now};
 use crate::config::Config;
+use crate::content::{open_envelope, ContentPack, TrustedKey};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::screen::clean_optional;
+use crate::search::{search, SearchHit};
 
 /// How long after saving a record can be undone without a reason.
 pub const UNDO_WINDOW_MS: i64 = 10_000;
@@ -53,6 +55,7 @@ pub struct Record {
     pub category_id: Option<String>,
     pub failure_reason_id: Option<String>,
     pub document_type_id: Option<String>,
+    pub checklist_completed: Option<bool>,
     pub note: Option<String>,
     pub target_id: Option<String>,
     pub void_reason: Option<String>,
@@ -61,13 +64,39 @@ pub struct Record {
 pub struct Store {
     conn: Connection,
     config: Config,
+    content: ContentPack,
+    content_source: ContentSource,
     device_id: String,
+}
+
+/// Where the content pack in use came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentSource {
+    Bundled,
+    Installed,
+}
+
+/// Why the last offered pack was refused, kept so the app can say it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentState {
+    pub pack: ContentPack,
+    pub source: ContentSource,
+    pub last_refusal: Option<Refusal>,
 }
 
 struct Context {
     branch_id: String,
     staff_label: String,
     event_id: Option<String>,
+    training: bool,
 }
 
 impl Store {
@@ -89,7 +118,8 @@ impl Store {
             }
         };
         let config = load_config(&conn)?;
-        Ok(Store { conn, config, device_id })
+        let (content, content_source) = load_content(&conn, &config)?;
+        Ok(Store { conn, config, content, content_source, device_id })
     }
 
     pub fn config(&self) -> &Config {
@@ -116,6 +146,69 @@ impl Store {
         Ok(true)
     }
 
+    pub fn content(&self) -> &ContentPack {
+        &self.content
+    }
+
+    pub fn content_state(&self) -> Result<ContentState> {
+        let last_refusal = get_meta(&self.conn, "content_refusal")?.and_then(|j| serde_json::from_str(&j).ok());
+        Ok(ContentState { pack: self.content.clone(), source: self.content_source, last_refusal })
+    }
+
+    /// Installs a signed content pack if it verifies against `trusted`, parses completely, agrees
+    /// with the configuration and is newer. Otherwise the pack in use stays, and the refusal is
+    /// remembered for the UI.
+    pub fn install_content_pack(&mut self, envelope: &str, trusted: &[TrustedKey], now: Now) -> Result<ContentState> {
+        let current = self.content.version;
+        let verified = open_envelope(envelope, trusted).and_then(|payload| {
+            let pack = ContentPack::parse(&payload, &self.config)?;
+            if pack.version <= current {
+                return Err(Error::ContentNotNewer { current, offered: pack.version });
+            }
+            Ok((payload, pack))
+        });
+        match verified {
+            Ok((payload, pack)) => {
+                let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.execute(
+                    "INSERT INTO reference (name, version, body) VALUES ('content', ?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body",
+                    params![pack.version, payload],
+                )?;
+                set_meta(&tx, "content_refusal", None)?;
+                tx.commit()?;
+                self.content = pack;
+                self.content_source = ContentSource::Installed;
+                self.content_state()
+            }
+            Err(e) => {
+                let refusal = Refusal { code: e.code().into(), message: e.to_string(), at_ms: now.utc_ms };
+                let json = serde_json::to_string(&refusal).map_err(|e| Error::Corrupt(e.to_string()))?;
+                set_meta(&self.conn, "content_refusal", Some(&json))?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Offline search across the content pack in use.
+    pub fn search_content(&self, query: &str) -> Vec<SearchHit> {
+        search(&self.content, &self.config, query)
+    }
+
+    /// Turns training mode on or off.
+    pub fn set_training(&mut self, on: bool) -> Result<AppState> {
+        self.context()?;
+        set_meta(&self.conn, "training_mode", on.then_some("1"))?;
+        self.state()
+    }
+
+    /// Saves the check a training scenario ends with, as a training record.
+    pub fn complete_training(&mut self, scenario_id: &str, now: Now) -> Result<RecordView> {
+        let scenario = self.content.scenario(scenario_id).ok_or(Error::UnknownScenario)?;
+        let input = scenario.record.clone();
+        self.insert_check(&input, true, now)
+    }
+
     pub fn state(&self) -> Result<AppState> {
         Ok(AppState { device_id: self.device_id.clone(), settings: self.settings()?, config: self.config.clone() })
     }
@@ -135,7 +228,8 @@ impl Store {
                 .optional()?,
             None => None,
         };
-        Ok(Some(Settings { branch_id, staff_label, event }))
+        let training = get_meta(&self.conn, "training_mode")?.is_some();
+        Ok(Some(Settings { branch_id, staff_label, event, training }))
     }
 
     fn context(&self) -> Result<Context> {
@@ -144,6 +238,7 @@ impl Store {
             branch_id: settings.branch_id,
             staff_label: settings.staff_label,
             event_id: settings.event.map(|e| e.id),
+            training: settings.training,
         })
     }
 
@@ -186,15 +281,21 @@ impl Store {
     }
 
     /// Validates and appends one check. Returns only after the record is committed.
+    /// In training mode the record is a training record.
     pub fn record_check(&mut self, input: &CheckInput, now: Now) -> Result<RecordView> {
+        let training = self.context()?.training;
+        self.insert_check(input, training, now)
+    }
+
+    fn insert_check(&mut self, input: &CheckInput, training: bool, now: Now) -> Result<RecordView> {
         let fields = input.validate(&self.config)?;
         let context = self.context()?;
         let id = Uuid::now_v7().to_string();
         self.conn.execute(
             "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
                  staff_label, training, method, outcome, granted, category_id, failure_reason_id,
-                 document_type_id, note)
-             VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 document_type_id, checklist_completed, note)
+             VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 id,
                 now.utc_ms,
@@ -203,12 +304,14 @@ impl Store {
                 context.branch_id,
                 context.event_id,
                 context.staff_label,
+                training,
                 fields.method.as_str(),
                 fields.outcome.as_str(),
                 fields.outcome.granted(),
                 fields.category_id,
                 fields.failure_reason_id,
                 fields.document_type_id,
+                fields.checklist_completed,
                 fields.note,
             ],
         )?;
@@ -304,24 +407,28 @@ impl Store {
         let settings = self.settings()?.ok_or(Error::NotConfigured)?;
         let day_start = now.local_day_start_ms();
         let day_end = day_start + DAY_MS;
+        // Real figures count only real records; training ones are counted apart.
         let tally_sql = "SELECT
-                COALESCE(SUM(v.id IS NULL AND c.outcome = 'confirmed'), 0),
-                COALESCE(SUM(v.id IS NULL AND c.outcome = 'paper_shown'), 0),
-                COALESCE(SUM(v.id IS NULL AND c.outcome IN ('no_document', 'refused')), 0),
-                COALESCE(SUM(v.id IS NULL), 0),
-                COALESCE(SUM(v.id IS NOT NULL), 0)
+                COALESCE(SUM(v.id IS NULL AND c.training = 0 AND c.outcome = 'confirmed'), 0),
+                COALESCE(SUM(v.id IS NULL AND c.training = 0 AND c.outcome = 'paper_shown'), 0),
+                COALESCE(SUM(v.id IS NULL AND c.training = 0
+                             AND c.outcome IN ('no_document', 'refused', 'paper_rejected')), 0),
+                COALESCE(SUM(v.id IS NULL AND c.training = 0), 0),
+                COALESCE(SUM(v.id IS NOT NULL AND c.training = 0), 0),
+                COALESCE(SUM(v.id IS NULL AND c.training = 1), 0)
              FROM records c LEFT JOIN records v ON v.kind = 'void' AND v.target_id = c.id
-             WHERE c.kind = 'check' AND c.training = 0 AND c.device_id = ?1";
+             WHERE c.kind = 'check' AND c.device_id = ?1";
         let tally_row = |r: &Row| {
-            Ok(Tally {
+            let tally = Tally {
                 digital_id: r.get(0)?,
                 paper: r.get(1)?,
                 not_granted: r.get(2)?,
                 total: r.get(3)?,
                 voided: r.get(4)?,
-            })
+            };
+            Ok((tally, r.get::<_, u32>(5)?))
         };
-        let (scope, tally) = match settings.event {
+        let (scope, (tally, training_count)) = match settings.event {
             Some(event) => {
                 let tally = self.conn.query_row(
                     &format!("{tally_sql} AND c.event_id = ?2"),
@@ -347,22 +454,25 @@ impl Store {
         let records = stmt
             .query_map(params![self.device_id, day_start, day_end], view_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Overview { scope, tally, records })
+        Ok(Overview { scope, tally, training_count, records })
     }
 
-    /// Records not yet acknowledged by the central server, oldest first.
+    /// Records not yet acknowledged by the central server, oldest first. Training records are
+    /// never sent.
     pub fn pending(&self, limit: usize) -> Result<Vec<Record>> {
         let cursor = self.outbox_cursor()?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 AND training = 0 ORDER BY seq LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![cursor, limit as i64], record_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     pub fn pending_count(&self) -> Result<u64> {
         let cursor = self.outbox_cursor()?;
-        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM records WHERE seq > ?1", [cursor], |r| r.get(0))?;
+        let n: i64 =
+            self.conn
+                .query_row("SELECT COUNT(*) FROM records WHERE seq > ?1 AND training = 0", [cursor], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
@@ -390,11 +500,12 @@ impl Store {
 }
 
 const RECORD_COLUMNS: &str = "seq, id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
-    staff_label, training, method, outcome, granted, category_id, failure_reason_id, document_type_id, note,
-    target_id, void_reason";
+    staff_label, training, method, outcome, granted, category_id, failure_reason_id, document_type_id,
+    checklist_completed, note, target_id, void_reason";
 
 const VIEW_SELECT: &str = "SELECT c.id, c.created_at_ms, c.utc_offset_min, c.method, c.outcome, c.granted,
-        c.category_id, c.failure_reason_id, c.document_type_id, c.note, c.training, v.id IS NOT NULL, v.void_reason
+        c.category_id, c.failure_reason_id, c.document_type_id, c.note, c.training, v.id IS NOT NULL, v.void_reason,
+        c.checklist_completed
     FROM records c LEFT JOIN records v ON v.kind = 'void' AND v.target_id = c.id";
 
 fn parse_enum<T>(value: Option<String>, parse: fn(&str) -> Option<T>, column: usize) -> rusqlite::Result<Option<T>> {
@@ -430,9 +541,10 @@ fn record_from_row(r: &Row) -> rusqlite::Result<Record> {
         category_id: r.get(13)?,
         failure_reason_id: r.get(14)?,
         document_type_id: r.get(15)?,
-        note: r.get(16)?,
-        target_id: r.get(17)?,
-        void_reason: r.get(18)?,
+        checklist_completed: r.get(16)?,
+        note: r.get(17)?,
+        target_id: r.get(18)?,
+        void_reason: r.get(19)?,
     })
 }
 
@@ -453,6 +565,7 @@ fn view_from_row(r: &Row) -> rusqlite::Result<RecordView> {
         training: r.get(10)?,
         voided: r.get(11)?,
         void_reason: r.get(12)?,
+        checklist_completed: r.get(13)?,
         undoable_until_ms: created_at_ms + UNDO_WINDOW_MS,
     })
 }
@@ -490,6 +603,18 @@ fn set_meta(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
         None => conn.execute("DELETE FROM meta WHERE key = ?1", [key])?,
     };
     Ok(())
+}
+
+/// The installed content pack if it still parses, agrees with the configuration and is newer
+/// than the bundled one; else the bundled pack.
+fn load_content(conn: &Connection, config: &Config) -> Result<(ContentPack, ContentSource)> {
+    let bundled = ContentPack::bundled();
+    let stored: Option<String> =
+        conn.query_row("SELECT body FROM reference WHERE name = 'content'", [], |r| r.get(0)).optional()?;
+    Ok(match stored.and_then(|json| ContentPack::parse(&json, config).ok()) {
+        Some(pack) if pack.version > bundled.version => (pack, ContentSource::Installed),
+        _ => (bundled, ContentSource::Bundled),
+    })
 }
 
 /// The stored configuration if it is newer than the bundled one and still parses; else the bundled.

@@ -1,10 +1,11 @@
--- Settings of this device: device_id, branch_id, staff_label, current_event_id, outbox_cursor.
+-- Settings of this device: device_id, branch_id, staff_label, current_event_id, training_mode,
+-- outbox_cursor, content_refusal.
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
 
--- Reference data newer than the bundled configuration (arrives through sync).
+-- Reference data newer than what is bundled: 'config' and 'content' (the verified pack payload).
 CREATE TABLE reference (
     name    TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -33,11 +34,12 @@ CREATE TABLE records (
     staff_label       TEXT NOT NULL,
     training          INTEGER NOT NULL DEFAULT 0 CHECK (training IN (0, 1)),
     method            TEXT CHECK (method IN ('digital_id', 'paper', 'svo_qr', 'none')),
-    outcome           TEXT CHECK (outcome IN ('confirmed', 'paper_shown', 'no_document', 'refused')),
+    outcome           TEXT CHECK (outcome IN ('confirmed', 'paper_shown', 'no_document', 'refused', 'paper_rejected')),
     granted           INTEGER CHECK (granted IN (0, 1)),
     category_id       TEXT,
     failure_reason_id TEXT,
     document_type_id  TEXT,
+    checklist_completed INTEGER CHECK (checklist_completed IN (0, 1)),
     note              TEXT,
     target_id         TEXT,
     void_reason       TEXT,

@@ -82,17 +82,23 @@ fn every_kind_of_check_is_tallied_and_survives_reopening() {
             reason_id: "no_internet".into(),
             category_id: Some("pensioner".into()),
             document_type_id: Some("pension_award_statement".into()),
+            checklist_completed: false,
+            accepted: true,
             note: Some("Госкан без сети".into()),
         },
         CheckInput::DigitalIdFailed {
             reason_id: "goskan_error".into(),
             category_id: None,
             document_type_id: None,
+            checklist_completed: false,
+            accepted: true,
             note: None,
         },
         CheckInput::Paper {
             category_id: "large_family".into(),
             document_type_id: "large_family_card".into(),
+            checklist_completed: false,
+            accepted: true,
             note: None,
         },
         CheckInput::Refused { category_id: None, note: None },
@@ -127,7 +133,13 @@ fn refused_input_stores_nothing() {
     let mut store = configured(&dir);
     for input in [
         confirmed("astronaut"),
-        CheckInput::Paper { category_id: "student".into(), document_type_id: "passport_rf".into(), note: None },
+        CheckInput::Paper {
+            category_id: "student".into(),
+            document_type_id: "passport_rf".into(),
+            checklist_completed: false,
+            accepted: true,
+            note: None,
+        },
         CheckInput::Refused { category_id: None, note: Some("паспорт 4506 123456".into()) },
         CheckInput::Refused { category_id: None, note: Some("тел. 8 912 345 67 89".into()) },
         CheckInput::Refused { category_id: None, note: Some("СНИЛС 123-456-789 01".into()) },
@@ -259,4 +271,107 @@ fn newer_config_replaces_the_bundled_one() {
     assert!(store.replace_config("{not json").is_err());
     drop(store);
     assert!(open(&dir).config().category("honorary_donor").is_some());
+}
+
+#[test]
+fn training_records_stay_out_of_tallies_and_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    store.record_check(&confirmed("student"), at(0)).unwrap();
+    assert!(store.set_training(true).unwrap().settings.unwrap().training);
+    let practice = store.record_check(&confirmed("pensioner"), at(1000)).unwrap();
+    assert!(practice.training);
+    let scenario = store.complete_training("photo-mismatch", at(2000)).unwrap();
+    assert!(scenario.training);
+    assert_eq!(scenario.outcome, Outcome::PaperRejected);
+    assert!(!scenario.granted);
+    assert_eq!(store.complete_training("no-such-scenario", at(2500)).unwrap_err().code(), "unknown_scenario");
+    assert!(!store.set_training(false).unwrap().settings.unwrap().training);
+    store.record_check(&confirmed("adult"), at(3000)).unwrap();
+
+    let overview = store.overview(at(4000)).unwrap();
+    assert_eq!(overview.tally, Tally { digital_id: 2, paper: 0, not_granted: 0, total: 2, voided: 0 });
+    assert_eq!(overview.training_count, 2);
+    assert_eq!(overview.records.iter().filter(|r| r.training).count(), 2, "listed, marked");
+    let pending = store.pending(100).unwrap();
+    assert_eq!(pending.len(), 2);
+    assert!(pending.iter().all(|r| !r.training), "training records are never sent");
+    assert_eq!(store.pending_count().unwrap(), 2);
+}
+
+#[test]
+fn checklist_and_rejected_paper_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let input: CheckInput = serde_json::from_value(serde_json::json!({
+        "kind": "paper", "category_id": "disabled", "document_type_id": "mse_certificate",
+        "checklist_completed": true
+    }))
+    .unwrap();
+    let accepted = store.record_check(&input, at(0)).unwrap();
+    assert_eq!(
+        (accepted.outcome, accepted.granted, accepted.checklist_completed),
+        (Outcome::PaperShown, true, Some(true))
+    );
+    let input: CheckInput = serde_json::from_value(serde_json::json!({
+        "kind": "digital_id_failed", "reason_id": "qr_unreadable", "category_id": "student",
+        "document_type_id": "student_card", "checklist_completed": false, "accepted": false
+    }))
+    .unwrap();
+    let rejected = store.record_check(&input, at(1000)).unwrap();
+    assert_eq!(
+        (rejected.outcome, rejected.granted, rejected.checklist_completed),
+        (Outcome::PaperRejected, false, Some(false))
+    );
+    let input: CheckInput = serde_json::from_value(serde_json::json!({
+        "kind": "digital_id_failed", "reason_id": "qr_unreadable", "accepted": false
+    }))
+    .unwrap();
+    assert_eq!(store.record_check(&input, at(2000)).unwrap_err().code(), "document_required");
+    let tally = store.overview(at(3000)).unwrap().tally;
+    assert_eq!((tally.paper, tally.not_granted), (1, 1));
+    assert_eq!(store.record(&rejected.id).unwrap().unwrap().checklist_completed, Some(false));
+}
+
+#[test]
+fn a_content_pack_is_installed_only_when_signed_valid_and_newer() {
+    use crate::content::tests::{bundled_with_version, sign, test_key};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let (signing, trusted) = test_key(3);
+    let (stranger, _) = test_key(4);
+    let keys = [trusted.clone()];
+    let bundled_version = store.content().version;
+    assert_eq!(store.content_state().unwrap().source, ContentSource::Bundled);
+
+    let refusals = [
+        ("{ broken".to_owned(), "content_invalid"),
+        (
+            serde_json::json!({"key_id": trusted.key_id, "payload": bundled_with_version(9)}).to_string(),
+            "content_unsigned",
+        ),
+        (sign(&stranger, &trusted.key_id, &bundled_with_version(9)), "content_bad_signature"),
+        (sign(&signing, "unknown", &bundled_with_version(9)), "content_untrusted_key"),
+        (sign(&signing, &trusted.key_id, "{\"format\": 1}"), "content_invalid"),
+        (sign(&signing, &trusted.key_id, &bundled_with_version(bundled_version)), "content_not_newer"),
+    ];
+    for (text, code) in &refusals {
+        let err = store.install_content_pack(text, &keys, at(0)).unwrap_err();
+        assert_eq!(err.code(), *code);
+        let state = store.content_state().unwrap();
+        assert_eq!(state.pack.version, bundled_version, "the previous pack stays in use");
+        assert_eq!(state.last_refusal.as_ref().map(|r| r.code.as_str()), Some(*code), "and the app can say why");
+    }
+
+    let newer = sign(&signing, &trusted.key_id, &bundled_with_version(bundled_version + 1));
+    let state = store.install_content_pack(&newer, &keys, at(1)).unwrap();
+    assert_eq!(
+        (state.pack.version, state.source, state.last_refusal),
+        (bundled_version + 1, ContentSource::Installed, None)
+    );
+    assert_eq!(store.install_content_pack(&newer, &keys, at(2)).unwrap_err().code(), "content_not_newer");
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.content().version, bundled_version + 1, "the installed pack survives restarts");
+    assert!(!store.search_content("пенсион").is_empty());
 }

@@ -1,0 +1,371 @@
+//! The content pack: guides, failure answers, paper checklists, training scenarios and the
+//! regulation, readable offline (docs/content-pack.md). The bundled pack is the floor; a newer
+//! one is accepted only whole, signed by a trusted ed25519 key and in agreement with the
+//! configuration.
+
+use std::collections::HashSet;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::CheckInput;
+
+pub const FORMAT: u32 = 1;
+const BUNDLED_PACK: &str = include_str!("../content/bundled-pack.json");
+const TRUSTED_KEYS: &str = include_str!("../content/trusted_keys.json");
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Block {
+    P { text: String },
+    Note { text: String },
+    Steps { items: Vec<String> },
+    List { items: Vec<String> },
+}
+
+impl Block {
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            Block::P { text } | Block::Note { text } => vec![text],
+            Block::Steps { items } | Block::List { items } => items.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Staff,
+    Citizen,
+    Failures,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Article {
+    pub id: String,
+    pub section: Section,
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    pub category_id: String,
+    pub documents: Vec<String>,
+    pub checks: Vec<String>,
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegulationSection {
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regulation {
+    pub title: String,
+    pub approved: String,
+    pub sections: Vec<RegulationSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingOption {
+    pub text: String,
+    pub correct: bool,
+    pub feedback: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingStep {
+    pub situation: String,
+    pub question: String,
+    pub options: Vec<TrainingOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingScenario {
+    pub id: String,
+    pub title: String,
+    pub steps: Vec<TrainingStep>,
+    /// The check this scenario ends with; saved as a training record.
+    pub record: CheckInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentPack {
+    pub format: u32,
+    pub version: u32,
+    pub title: String,
+    pub published: String,
+    /// The article «Показать гражданину» shows full-screen.
+    pub citizen_guide: String,
+    pub articles: Vec<Article>,
+    pub checklists: Vec<Checklist>,
+    pub regulation: Regulation,
+    pub training: Vec<TrainingScenario>,
+}
+
+/// What travels: the pack as a string, and a signature of exactly those bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub key_id: String,
+    #[serde(default)]
+    pub signature: Option<String>,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedKey {
+    pub key_id: String,
+    /// Base64 of the 32-byte ed25519 public key.
+    pub public_key: String,
+}
+
+/// The keys compiled into the app (`content/trusted_keys.json`).
+pub fn trusted_keys() -> Vec<TrustedKey> {
+    serde_json::from_str(TRUSTED_KEYS).expect("content/trusted_keys.json is valid (tested)")
+}
+
+fn invalid(what: impl Into<String>) -> Error {
+    Error::ContentInvalid(what.into())
+}
+
+fn mismatch(what: impl Into<String>) -> Error {
+    Error::ContentMismatch(what.into())
+}
+
+impl ContentPack {
+    /// The pack compiled into the app. Its agreement with the bundled configuration is proven by
+    /// a test; at run time it is only parsed, so that a newer configuration (say, a category
+    /// added by the central office) never leaves the app without instructions. The UI shows
+    /// general checks for a category the pack has no checklist for.
+    pub fn bundled() -> ContentPack {
+        serde_json::from_str(BUNDLED_PACK).expect("the bundled content pack parses (tested)")
+    }
+
+    /// Parses a pack document and checks every rule of docs/content-pack.md.
+    pub fn parse(json: &str, config: &Config) -> Result<ContentPack> {
+        let pack: ContentPack = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        pack.check(config)?;
+        Ok(pack)
+    }
+
+    fn check(&self, config: &Config) -> Result<()> {
+        if self.format != FORMAT {
+            return Err(invalid(format!("неизвестный формат {}", self.format)));
+        }
+        if self.version == 0 || self.title.trim().is_empty() {
+            return Err(invalid("нет версии или названия"));
+        }
+        let mut ids = HashSet::new();
+        for article in &self.articles {
+            if article.id.trim().is_empty() || !ids.insert(article.id.as_str()) {
+                return Err(invalid(format!("пустой или повторный id статьи «{}»", article.id)));
+            }
+            if article.title.trim().is_empty() || article.blocks.is_empty() {
+                return Err(invalid(format!("статья «{}» без заголовка или текста", article.id)));
+            }
+            let empty = article.blocks.iter().any(|b| {
+                let texts = b.texts();
+                texts.is_empty() || texts.iter().any(|t| t.trim().is_empty())
+            });
+            if empty {
+                return Err(invalid(format!("пустой блок в статье «{}»", article.id)));
+            }
+        }
+        let guide = self.articles.iter().find(|a| a.id == self.citizen_guide);
+        if guide.map(|a| a.section) != Some(Section::Citizen) {
+            return Err(invalid("памятка для гражданина (citizen_guide) не найдена в разделе citizen"));
+        }
+
+        let mut seen = HashSet::new();
+        for list in &self.checklists {
+            let category = config
+                .category(&list.category_id)
+                .ok_or_else(|| mismatch(format!("неизвестная категория «{}»", list.category_id)))?;
+            if !seen.insert(list.category_id.as_str()) {
+                return Err(mismatch(format!("два перечня для категории «{}»", list.category_id)));
+            }
+            if list.checks.is_empty() || list.checks.iter().any(|c| c.trim().is_empty()) {
+                return Err(invalid(format!("пустой перечень проверок для «{}»", list.category_id)));
+            }
+            if let Some(doc) = list.documents.iter().find(|d| !category.document_type_ids.contains(d)) {
+                return Err(mismatch(format!("документ «{doc}» не относится к категории «{}»", list.category_id)));
+            }
+        }
+        if let Some(missing) = config.categories.iter().find(|c| !seen.contains(c.id.as_str())) {
+            return Err(mismatch(format!("нет перечня проверок для категории «{}»", missing.id)));
+        }
+
+        if self.regulation.sections.is_empty() {
+            return Err(invalid("нет текста положения"));
+        }
+
+        let mut scenario_ids = HashSet::new();
+        for scenario in &self.training {
+            if scenario.id.trim().is_empty() || !scenario_ids.insert(scenario.id.as_str()) {
+                return Err(invalid(format!("пустой или повторный id сценария «{}»", scenario.id)));
+            }
+            if scenario.steps.is_empty() {
+                return Err(invalid(format!("сценарий «{}» без шагов", scenario.id)));
+            }
+            for step in &scenario.steps {
+                let correct = step.options.iter().filter(|o| o.correct).count();
+                if step.options.len() < 2 || correct != 1 {
+                    return Err(invalid(format!(
+                        "в сценарии «{}» у шага должно быть не меньше двух вариантов и ровно один верный",
+                        scenario.id
+                    )));
+                }
+            }
+            scenario.record.validate(config).map_err(|e| mismatch(format!("сценарий «{}»: {e}", scenario.id)))?;
+        }
+        Ok(())
+    }
+
+    pub fn checklist(&self, category_id: &str) -> Option<&Checklist> {
+        self.checklists.iter().find(|c| c.category_id == category_id)
+    }
+
+    pub fn scenario(&self, id: &str) -> Option<&TrainingScenario> {
+        self.training.iter().find(|s| s.id == id)
+    }
+}
+
+/// Opens a signed envelope: returns the payload only if its signature verifies against one of
+/// `trusted`. Parsing and checking the pack itself is the caller's next step.
+pub fn open_envelope(text: &str, trusted: &[TrustedKey]) -> Result<String> {
+    let envelope: Envelope =
+        serde_json::from_str(text).map_err(|e| invalid(format!("это не подписанный пакет инструкций ({e})")))?;
+    let signature = envelope.signature.as_deref().filter(|s| !s.trim().is_empty()).ok_or(Error::ContentUnsigned)?;
+    let key = trusted
+        .iter()
+        .find(|k| k.key_id == envelope.key_id)
+        .ok_or_else(|| Error::ContentUntrustedKey(envelope.key_id.clone()))?;
+    let key_bytes: [u8; 32] = BASE64
+        .decode(key.public_key.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::ContentUntrustedKey(envelope.key_id.clone()))?;
+    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| Error::ContentUntrustedKey(envelope.key_id.clone()))?;
+    let signature: [u8; 64] =
+        BASE64.decode(signature.trim()).ok().and_then(|b| b.try_into().ok()).ok_or(Error::ContentBadSignature)?;
+    key.verify(envelope.payload.as_bytes(), &Signature::from_bytes(&signature))
+        .map_err(|_| Error::ContentBadSignature)?;
+    Ok(envelope.payload)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use ed25519_dalek::{Signer, SigningKey};
+
+    use super::*;
+
+    pub(crate) fn test_key(seed: u8) -> (SigningKey, TrustedKey) {
+        let signing = SigningKey::from_bytes(&[seed; 32]);
+        let trusted = TrustedKey {
+            key_id: format!("test-{seed}"),
+            public_key: BASE64.encode(signing.verifying_key().as_bytes()),
+        };
+        (signing, trusted)
+    }
+
+    pub(crate) fn sign(signing: &SigningKey, key_id: &str, payload: &str) -> String {
+        serde_json::to_string(&Envelope {
+            key_id: key_id.into(),
+            signature: Some(BASE64.encode(signing.sign(payload.as_bytes()).to_bytes())),
+            payload: payload.into(),
+        })
+        .unwrap()
+    }
+
+    pub(crate) fn bundled_with_version(version: u32) -> String {
+        let mut pack: serde_json::Value = serde_json::from_str(BUNDLED_PACK).unwrap();
+        pack["version"] = version.into();
+        pack.to_string()
+    }
+
+    #[test]
+    fn bundled_pack_agrees_with_the_bundled_config() {
+        let config = Config::bundled();
+        let pack = ContentPack::parse(BUNDLED_PACK, &config).unwrap();
+        assert_eq!(pack, ContentPack::bundled());
+        for category in &config.categories {
+            assert!(pack.checklist(&category.id).is_some(), "checklist for {}", category.id);
+        }
+        assert!(pack.articles.iter().any(|a| a.id == pack.citizen_guide && a.section == Section::Citizen));
+        for id in ["did-success", "goskan-error-paper", "no-internet", "prefers-paper", "photo-mismatch"] {
+            assert!(pack.scenario(id).is_some(), "scenario {id}");
+        }
+        assert!(pack.regulation.sections.len() >= 5, "the full regulation");
+        trusted_keys();
+    }
+
+    #[test]
+    fn signatures_are_checked() {
+        let (signing, trusted) = test_key(7);
+        let (other, _) = test_key(8);
+        let payload = bundled_with_version(2);
+        let keys = [trusted.clone()];
+        assert_eq!(open_envelope(&sign(&signing, &trusted.key_id, &payload), &keys).unwrap(), payload);
+        let code = |text: &str| open_envelope(text, &keys).unwrap_err().code();
+        assert_eq!(code("not json"), "content_invalid");
+        assert_eq!(code(&payload), "content_invalid", "a bare pack is not an envelope");
+        let unsigned = serde_json::json!({"key_id": trusted.key_id, "payload": payload}).to_string();
+        assert_eq!(code(&unsigned), "content_unsigned");
+        assert_eq!(code(&sign(&signing, "someone-else", &payload)), "content_untrusted_key");
+        assert_eq!(code(&sign(&other, &trusted.key_id, &payload)), "content_bad_signature");
+        let mut tampered: Envelope = serde_json::from_str(&sign(&signing, &trusted.key_id, &payload)).unwrap();
+        tampered.payload = tampered.payload.replacen("Госкан", "Гоcкан", 1);
+        assert_eq!(code(&serde_json::to_string(&tampered).unwrap()), "content_bad_signature");
+    }
+
+    #[test]
+    fn packs_that_disagree_or_break_rules_are_refused() {
+        let config = Config::bundled();
+        let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut pack: serde_json::Value = serde_json::from_str(BUNDLED_PACK).unwrap();
+            f(&mut pack);
+            ContentPack::parse(&pack.to_string(), &config).unwrap_err().code()
+        };
+        assert_eq!(edit(&|p| p["format"] = 2.into()), "content_invalid");
+        assert_eq!(edit(&|p| p["checklists"].as_array_mut().unwrap().truncate(1)), "content_mismatch");
+        assert_eq!(
+            edit(&|p| p["checklists"][0]["documents"] =
+                serde_json::json!(["passport_rf", "mse_certificate", "student_card"])),
+            "content_mismatch"
+        );
+        assert_eq!(edit(&|p| p["checklists"][0]["category_id"] = "astronaut".into()), "content_mismatch");
+        assert_eq!(edit(&|p| p["citizen_guide"] = "nope".into()), "content_invalid");
+        assert_eq!(
+            edit(&|p| p["articles"][0]["blocks"][0] = serde_json::json!({"type": "video", "url": "x"})),
+            "content_invalid"
+        );
+        let all_correct = |p: &mut serde_json::Value| {
+            for o in p["training"][0]["steps"][0]["options"].as_array_mut().unwrap() {
+                o["correct"] = true.into();
+            }
+        };
+        assert_eq!(edit(&all_correct), "content_invalid");
+        assert_eq!(
+            edit(&|p| p["training"][0]["record"] =
+                serde_json::json!({"kind": "digital_id_confirmed", "category_id": "astronaut"})),
+            "content_mismatch"
+        );
+        assert_eq!(edit(&|p| p["articles"][1]["id"] = p["articles"][0]["id"].clone()), "content_invalid");
+    }
+}
