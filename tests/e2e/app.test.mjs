@@ -61,10 +61,21 @@ async function rows(s) {
   return out;
 }
 
-/** Taps the buttons in order, then waits for the save toast and for the list to grow. */
+/** Ticks every point of the paper checklist on screen. */
+async function tickChecklist(s) {
+  await s.waitFor('[data-testid="checklist-screen"]');
+  const items = await s.findAll('[data-testid="check-item"]');
+  assert.ok(items.length >= 3, 'the checklist has its points');
+  for (const item of items) await s.clickElement(item);
+}
+
+/** Taps the buttons in order ('TICK' ticks the whole checklist), then waits for the list to grow. */
 async function record(s, buttons) {
   const before = (await s.findAll('[data-testid="record"]')).length;
-  for (const b of buttons) await s.click(`[data-testid="${b}"]`);
+  for (const b of buttons) {
+    if (b === 'TICK') await tickChecklist(s);
+    else await s.click(`[data-testid="${b}"]`);
+  }
   await s.waitFor('[data-testid="main-screen"] [data-testid="btn-did-ok"]');
   await s.until('the new record in the list', async () => (await s.findAll('[data-testid="record"]')).length === before + 1);
 }
@@ -84,7 +95,7 @@ test('record every kind of check, undo, void, restart: list and tally stay right
     // Bad input is refused with a Russian message and nothing is saved: a phone in a void reason
     // is tried below; here, the five kinds of check.
     await record(s, ['btn-did-ok', 'choice-pensioner']);
-    await record(s, ['btn-did-fail', 'choice-no_internet', 'choice-student', 'choice-student_card']);
+    await record(s, ['btn-did-fail', 'choice-no_internet', 'choice-student', 'choice-student_card', 'TICK', 'btn-checklist-accept']);
     // A note with a passport number is refused and nothing is saved; a clean one goes through.
     const rowsBefore = (await rows(s)).length;
     await s.click('[data-testid="btn-did-fail"]');
@@ -101,7 +112,7 @@ test('record every kind of check, undo, void, restart: list and tally stay right
     await s.click('[data-testid="choice-no-document"]');
     // Exactly one record more than before the refused attempt: the refusal stored nothing.
     await s.until('the note record in the list', async () => (await rows(s)).length === rowsBefore + 1);
-    await record(s, ['btn-paper', 'choice-large_family', 'choice-large_family_card']);
+    await record(s, ['btn-paper', 'choice-large_family', 'choice-large_family_card', 'TICK', 'btn-checklist-accept']);
     await record(s, ['btn-refused']);
     screenshot('main-after-recording');
 
@@ -157,6 +168,73 @@ test('record every kind of check, undo, void, restart: list and tally stay right
     assert.match(await s.text('[data-testid="screen-title"]'), /Библионочь/);
     assert.match(await s.text('[data-testid="record"][data-outcome="no_document"]'), /Госкан не отвечал/);
     assert.match(await s.text('[data-testid="record"][data-outcome="confirmed"]'), /Ошибочная категория/);
+  } finally {
+    await s.quit();
+  }
+});
+
+test('content offline: search, an article, the citizen screen; training stays out of the tally', async () => {
+  const s = await Session.create(driver.url, app);
+  try {
+    await s.waitFor('[data-testid="main-screen"]', 30_000);
+    const tallyBefore = await tally(s);
+
+    // Search by stem finds the pensioner checklist; an article renders its text.
+    await s.click('[data-testid="btn-content"]');
+    await s.waitFor('[data-testid="content-screen"]');
+    await s.type('[data-testid="content-search"]', 'пенсион');
+    const hit = await s.until('search hits', async () => {
+      const hits = await s.findAll('[data-testid="search-hit"]');
+      for (const h of hits) {
+        const text = await s.cmd('GET', `/element/${h}/text`);
+        if (/Пенсионер/.test(text)) return h;
+      }
+      return null;
+    });
+    assert.ok(hit);
+    // WebDriver's clear fires no input event: empty the box the way a keyboard would.
+    await s.exec(`const el = document.querySelector('[data-testid="content-search"]');
+      el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));`);
+    await s.click('[data-testid="content-item"][data-id="staff-goskan-check"]');
+    await s.waitFor('[data-testid="article-screen"]');
+    assert.match(await s.text('[data-testid="article-screen"]'), /Госкан/);
+    screenshot('article');
+    await s.click('[data-testid="btn-back"]');
+    await s.waitFor('[data-testid="content-screen"]');
+    await s.click('[data-testid="btn-back"]');
+
+    // «Показать гражданину»: the guide alone, no figures or records on screen; one tap back.
+    await s.click('[data-testid="btn-citizen"]');
+    const citizen = await s.waitFor('[data-testid="citizen-screen"]');
+    const text = await s.cmd('GET', `/element/${citizen}/text`);
+    assert.match(text, /Цифровой ID/);
+    assert.equal((await s.findAll('[data-testid="record"]')).length, 0, 'no records behind the citizen screen');
+    assert.equal((await s.findAll('[data-testid="tally-total"]')).length, 0, 'no tally either');
+    screenshot('citizen');
+    await s.click('[data-testid="btn-citizen-close"]');
+    await s.waitFor('[data-testid="main-screen"]');
+
+    // Training mode: a banner, records marked, the real tally untouched.
+    await s.click('[data-testid="btn-settings"]');
+    await s.waitFor('[data-testid="settings-screen"]');
+    await s.click('[data-testid="settings-training"]');
+    await s.waitFor('[data-testid="training-banner"]');
+    await s.click('[data-testid="btn-back"]');
+    await s.waitFor('[data-testid="main-screen"]');
+    await s.waitFor('[data-testid="training-banner"]');
+    const before = (await rows(s)).length;
+    await record(s, ['btn-did-ok', 'choice-student']);
+    const newest = (await s.findAll('[data-testid="record"]'))[0];
+    assert.equal(await s.attr(newest, 'data-training'), 'true');
+    assert.equal((await rows(s)).length, before + 1);
+    assert.deepEqual(await tally(s), tallyBefore, 'training records are not counted');
+    screenshot('training');
+    await s.click('[data-testid="btn-settings"]');
+    await s.click('[data-testid="settings-training"]');
+    await s.until('the banner gone', async () => (await s.findAll('[data-testid="training-banner"]')).length === 0);
+  } catch (err) {
+    screenshot('failure-content');
+    throw err;
   } finally {
     await s.quit();
   }

@@ -64,4 +64,37 @@ describe('api', () => {
     expect(seen[5][1]).toEqual({ id: 'r1' });
     expect(seen[6][1]).toEqual({ id: 'r2', reason: 'ошибка' });
   });
+
+  it('sends the content and training commands with their argument names', async () => {
+    const seen: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return {};
+    });
+    await api.getContent();
+    await api.searchContent('пенсион');
+    await api.installContentPack('{"payload":"{}"}');
+    await api.setTraining(true);
+    await api.completeTraining('did-success');
+    expect(seen.map(([c]) => c)).toEqual([
+      'get_content',
+      'search_content',
+      'install_content_pack',
+      'set_training',
+      'complete_training',
+    ]);
+    expect(seen[1][1]).toEqual({ query: 'пенсион' });
+    expect(seen[2][1]).toEqual({ pack: '{"payload":"{}"}' });
+    expect(seen[3][1]).toEqual({ on: true });
+    expect(seen[4][1]).toEqual({ scenario_id: 'did-success' });
+  });
+
+  it('keeps the install refusal code and message', async () => {
+    mockIPC(() => {
+      throw { code: 'content_bad_signature', message: 'Подпись пакета не совпадает' };
+    });
+    const err = (await api.installContentPack('{}').catch((e: unknown) => e)) as AppError;
+    expect(err.code).toBe('content_bad_signature');
+    expect(err.message).toBe('Подпись пакета не совпадает');
+  });
 });

@@ -5,9 +5,11 @@ import type {
   AppState,
   CheckInput,
   CommandError,
+  ContentState,
   NewEvent,
   Overview,
   RecordView,
+  SearchHit,
   SetupInput,
 } from './types';
 
@@ -94,4 +96,33 @@ export function voidRecord(id: string, reason: string): Promise<RecordView> {
 
 export function overview(): Promise<Overview> {
   return call<Overview>('overview');
+}
+
+/** Turn training mode on or off; while on, record_check saves training records. */
+export function setTraining(on: boolean): Promise<AppState> {
+  return call<AppState>('set_training', { on });
+}
+
+/** The content pack in use (bundled or installed) and the last refused install. */
+export function getContent(): Promise<ContentState> {
+  return call<ContentState>('get_content');
+}
+
+/** Best first, at most 30; the backend matches stems and prefixes. */
+export function searchContent(query: string): Promise<SearchHit[]> {
+  return call<SearchHit[]>('search_content', { query });
+}
+
+/**
+ * Install a signed pack (the file's text). Rejects with content_* codes;
+ * the pack in use stays.
+ */
+export function installContentPack(pack: string): Promise<ContentState> {
+  return call<ContentState>('install_content_pack', { pack });
+}
+
+/** Save the training record of a finished training scenario. */
+export function completeTraining(scenarioId: string): Promise<RecordView> {
+  // snake_case key: the Rust command is declared with rename_all = "snake_case".
+  return call<RecordView>('complete_training', { scenario_id: scenarioId });
 }

@@ -18,6 +18,8 @@ describe('format', () => {
     expect(outcomeText('paper', 'paper_shown')).toBe('Бумажный документ');
     expect(outcomeText('digital_id', 'no_document')).toBe('Льгота не предоставлена (документа нет)');
     expect(outcomeText('none', 'refused')).toBe('Без подтверждения / отказ');
+    expect(outcomeText('paper', 'paper_rejected')).toBe('Документ не принят — льгота не предоставлена');
+    expect(outcomeText('digital_id', 'paper_rejected')).toBe('Документ не принят — льгота не предоставлена');
   });
 
   it('lists a category’s document types in order', () => {

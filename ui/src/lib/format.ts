@@ -34,6 +34,8 @@ export function outcomeText(method: Method, outcome: Outcome): string {
       return method === 'digital_id'
         ? 'Цифровой ID не подтверждён → бумажный документ'
         : 'Бумажный документ';
+    case 'paper_rejected':
+      return 'Документ не принят — льгота не предоставлена';
     case 'no_document':
       return 'Льгота не предоставлена (документа нет)';
     case 'refused':
@@ -52,6 +54,8 @@ export function recordDetails(r: RecordView, config: Config): string[] {
   if (doc) out.push(`Документ: ${doc}`);
   const reason = nameOf(config.failure_reasons, r.failure_reason_id);
   if (reason) out.push(`Причина: ${reason}`);
+  if (r.checklist_completed === true) out.push('Проверен по списку');
+  else if (r.checklist_completed === false) out.push('Проверен не по всем пунктам');
   return out;
 }
 
@@ -63,3 +67,17 @@ export function documentTypesFor(config: Config, categoryId: string): Named[] {
     (id) => config.document_types.find((d) => d.id === id) ?? { id, name: id },
   );
 }
+
+/** Epoch milliseconds → device-local «dd.mm.yyyy HH:MM». */
+export function formatDateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Checks shown when the content pack has no checklist for a category (or could not load). */
+export const DEFAULT_CHECKS: readonly string[] = [
+  'Фото в документе совпадает с человеком',
+  'Документ действителен',
+  'Указан орган, выдавший документ',
+  'В документе указана категория льготы',
+];

@@ -31,6 +31,8 @@ export interface Settings {
   branch_id: string;
   staff_label: string;
   event: EventInfo | null;
+  /** training mode: new records are saved as training records */
+  training: boolean;
 }
 
 export interface AppState {
@@ -52,21 +54,29 @@ export interface SetupInput {
   event: NewEvent | null;
 }
 
+/** Only for paper documents: what the checklist step adds to a check. */
+export interface PaperCheck {
+  /** every item of the category's checklist was ticked */
+  checklist_completed?: boolean;
+  /** default true; false => the document was shown but not accepted → outcome paper_rejected */
+  accepted?: boolean;
+}
+
 export type CheckInput =
   | { kind: 'digital_id_confirmed'; category_id: string; note?: string | null }
-  | {
+  | ({
       kind: 'digital_id_failed';
       reason_id: string;
       category_id?: string | null;
-      /** set (with category_id) => paper document shown, benefit granted; null => no document */
+      /** set (with category_id) => paper document shown; null => no document */
       document_type_id?: string | null;
       note?: string | null;
-    }
-  | { kind: 'paper'; category_id: string; document_type_id: string; note?: string | null }
+    } & PaperCheck)
+  | ({ kind: 'paper'; category_id: string; document_type_id: string; note?: string | null } & PaperCheck)
   | { kind: 'refused'; category_id?: string | null; note?: string | null };
 
 export type Method = 'digital_id' | 'paper' | 'svo_qr' | 'none';
-export type Outcome = 'confirmed' | 'paper_shown' | 'no_document' | 'refused';
+export type Outcome = 'confirmed' | 'paper_shown' | 'paper_rejected' | 'no_document' | 'refused';
 
 export interface RecordView {
   id: string;
@@ -79,6 +89,8 @@ export interface RecordView {
   category_id: string | null;
   failure_reason_id: string | null;
   document_type_id: string | null;
+  /** null when no checklist step applied (or an older record) */
+  checklist_completed: boolean | null;
   note: string | null;
   training: boolean;
   voided: boolean;
@@ -98,7 +110,10 @@ export type Scope = { kind: 'event'; event: EventInfo } | { kind: 'today'; date:
 
 export interface Overview {
   scope: Scope;
+  /** real checks only: training records are never counted here */
   tally: Tally;
+  /** training checks in scope, not voided */
+  training_count: number;
   /** today's checks, newest first; voided ones included with voided=true */
   records: RecordView[];
 }
@@ -107,4 +122,88 @@ export interface CommandError {
   code: string;
   /** Russian, shown to the user as is */
   message: string;
+}
+
+// ---- content pack (see docs/content-pack.md) ----
+
+export type Block = { type: 'p' | 'note'; text: string } | { type: 'steps' | 'list'; items: string[] };
+
+export type ArticleSection = 'staff' | 'citizen' | 'failures';
+
+export interface Article {
+  id: string;
+  section: ArticleSection;
+  title: string;
+  blocks: Block[];
+}
+
+export interface Checklist {
+  category_id: string;
+  documents: string[];
+  checks: string[];
+  hint?: string | null;
+}
+
+export interface RegulationSection {
+  heading: string;
+  paragraphs: string[];
+}
+
+export interface Regulation {
+  title: string;
+  approved: string;
+  sections: RegulationSection[];
+}
+
+export interface TrainingOption {
+  text: string;
+  correct: boolean;
+  feedback: string;
+}
+
+export interface TrainingStep {
+  situation: string;
+  question: string;
+  options: TrainingOption[];
+}
+
+export interface TrainingScenario {
+  id: string;
+  title: string;
+  steps: TrainingStep[];
+  record: CheckInput;
+}
+
+export interface ContentPack {
+  format: number;
+  version: number;
+  title: string;
+  /** YYYY-MM-DD */
+  published: string;
+  /** id of an article of the `citizen` section */
+  citizen_guide: string;
+  articles: Article[];
+  checklists: Checklist[];
+  regulation: Regulation;
+  training: TrainingScenario[];
+}
+
+export interface ContentRefusal {
+  code: string;
+  message: string;
+  at_ms: number;
+}
+
+export interface ContentState {
+  pack: ContentPack;
+  source: 'bundled' | 'installed';
+  last_refusal: ContentRefusal | null;
+}
+
+export interface SearchHit {
+  kind: 'article' | 'checklist' | 'regulation' | 'training';
+  /** article id | category_id | regulation section index ("0", "1", …) | scenario id */
+  id: string;
+  title: string;
+  snippet: string;
 }

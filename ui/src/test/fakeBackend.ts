@@ -6,10 +6,13 @@ import type {
   CheckInput,
   CommandError,
   Config,
+  ContentPack,
+  ContentState,
   EventInfo,
   NewEvent,
   Overview,
   RecordView,
+  SearchHit,
   SetupInput,
   Settings,
 } from '../lib/types';
@@ -36,6 +39,98 @@ export const CONFIG: Config = {
   ],
 };
 
+/** A small content pack that agrees with CONFIG (tests only). */
+export const PACK: ContentPack = {
+  format: 1,
+  version: 2,
+  title: 'Инструкции ЦБС (тест)',
+  published: '2026-02-16',
+  citizen_guide: 'citizen-how-to',
+  articles: [
+    {
+      id: 'staff-goskan-check',
+      section: 'staff',
+      title: 'Как проверить «Цифровой ID» в Госкане',
+      blocks: [
+        { type: 'p', text: 'Откройте Госуслуги и нажмите «Госкан».' },
+        { type: 'steps', items: ['Наведите камеру на QR-код', 'Дождитесь ответа Госкана'] },
+        { type: 'list', items: ['Статус подтверждён — льгота', 'Ошибка — бумажный документ'] },
+        { type: 'note', text: 'Не сообщайте никому результат проверки (§5.2).' },
+      ],
+    },
+    {
+      id: 'citizen-how-to',
+      section: 'citizen',
+      title: 'Как показать Цифровой ID',
+      blocks: [
+        { type: 'steps', items: ['Откройте приложение MAX', 'Профиль → «Цифровой ID»'] },
+        { type: 'note', text: 'Можно показать бумажный документ вместо Цифрового ID.' },
+      ],
+    },
+    {
+      id: 'fail-no-internet',
+      section: 'failures',
+      title: 'Нет интернета для Госкана',
+      blocks: [{ type: 'p', text: 'Попросите бумажный документ, например пенсионное удостоверение.' }],
+    },
+  ],
+  checklists: [
+    {
+      category_id: 'pensioner',
+      documents: ['pension_certificate', 'pension_statement'],
+      checks: ['Фото совпадает с человеком', 'Документ действителен', 'Указано, что человек — пенсионер'],
+      hint: 'Пенсионные удостоверения выдавались до 2015 года.',
+    },
+    {
+      category_id: 'student',
+      documents: ['student_card'],
+      checks: ['Фото совпадает с человеком', 'Билет продлён на этот учебный год'],
+      hint: null,
+    },
+    { category_id: 'large_family', documents: [], checks: ['Удостоверение действительно'] },
+  ],
+  regulation: {
+    title: 'Положение о порядке использования сервиса «Цифровой ID»',
+    approved: 'приказ от 16.02.2026 № 11-ол',
+    sections: [
+      { heading: '1. Общие положения', paragraphs: ['1.1. Положение определяет порядок.'] },
+      { heading: '4. Порядок проверки', paragraphs: ['4.4. При ошибке можно попросить бумажный документ.'] },
+    ],
+  },
+  training: [
+    {
+      id: 'did-fail-paper',
+      title: 'Госкан не подтвердил статус',
+      steps: [
+        {
+          situation: 'Госкан показывает ошибку.',
+          question: 'Что вы делаете?',
+          options: [
+            { text: 'Отказываю в льготе', correct: false, feedback: 'Нет: можно предъявить бумажный документ (§4.4).' },
+            { text: 'Предлагаю показать бумажный документ', correct: true, feedback: 'Да, по §4.4.' },
+          ],
+        },
+        {
+          situation: 'Гражданин показывает пенсионное удостоверение.',
+          question: 'Что записать?',
+          options: [
+            { text: 'Тип документа, без номера', correct: true, feedback: 'Верно: номер не записываем.' },
+            { text: 'Номер удостоверения', correct: false, feedback: 'Нет: номер документа не записывается.' },
+            { text: 'ФИО пенсионера', correct: false, feedback: 'Нет: ФИО не записывается.' },
+          ],
+        },
+      ],
+      record: {
+        kind: 'digital_id_failed',
+        reason_id: 'status_not_confirmed',
+        category_id: 'pensioner',
+        document_type_id: 'pension_certificate',
+        checklist_completed: true,
+      },
+    },
+  ],
+};
+
 export interface Call {
   cmd: string;
   args: Record<string, unknown> | undefined;
@@ -44,18 +139,21 @@ export interface Call {
 export interface FakeOptions {
   settings?: Settings | null;
   records?: RecordView[];
+  content?: ContentState;
 }
 
 export class FakeBackend {
   calls: Call[] = [];
   settings: Settings | null;
   records: RecordView[];
+  content: ContentState;
   private failures = new Map<string, CommandError | string>();
   private seq = 0;
 
   constructor(opts: FakeOptions = {}) {
     this.settings = opts.settings === undefined ? defaultSettings() : opts.settings;
     this.records = opts.records ?? [];
+    this.content = opts.content ?? { pack: structuredClone(PACK), source: 'bundled', last_refusal: null };
   }
 
   /** The next call of `cmd` rejects with `err` (a CommandError, or a plain string like Tauri's own errors). */
@@ -105,6 +203,7 @@ export class FakeBackend {
           branch_id: input.branch_id,
           staff_label: input.staff_label,
           event: input.event ? this.newEvent(input.event) : (this.settings?.event ?? null),
+          training: this.settings?.training ?? false,
         };
         return this.state();
       }
@@ -136,18 +235,89 @@ export class FakeBackend {
       }
       case 'overview':
         return this.overview();
+      case 'set_training': {
+        if (!this.settings) throw { code: 'not_set_up', message: 'Приложение не настроено' };
+        this.settings = { ...this.settings, training: args!.on as boolean };
+        return this.state();
+      }
+      case 'get_content':
+        return this.content;
+      case 'search_content':
+        return this.search(args!.query as string);
+      case 'install_content_pack':
+        return this.installPack(args!.pack as string);
+      case 'complete_training': {
+        const sc = this.content.pack.training.find((t) => t.id === args!.scenario_id);
+        if (!sc) throw { code: 'not_found', message: 'Сценарий не найден' };
+        return this.record(sc.record, true);
+      }
       default:
         throw { code: 'unknown_command', message: `Неизвестная команда ${cmd}` };
     }
   }
 
-  private record(input: CheckInput): RecordView {
+  private refuse(code: string, message: string): never {
+    this.content = { ...this.content, last_refusal: { code, message, at_ms: Date.now() } };
+    throw { code, message };
+  }
+
+  /** A simplified install: envelope with a signature, a newer version; no real crypto. */
+  private installPack(text: string): ContentState {
+    let env: { signature?: string; payload?: string };
+    try {
+      env = JSON.parse(text) as typeof env;
+    } catch {
+      return this.refuse('content_invalid', 'Файл не является пакетом инструкций');
+    }
+    if (!env.signature) return this.refuse('content_unsigned', 'Пакет инструкций не подписан');
+    if (env.signature === 'bad') return this.refuse('content_bad_signature', 'Подпись пакета не совпадает');
+    const pack = JSON.parse(env.payload ?? '{}') as ContentPack;
+    if (pack.version <= this.content.pack.version) {
+      return this.refuse(
+        'content_not_newer',
+        `Эта версия инструкций (${pack.version}) не новее установленной (${this.content.pack.version})`,
+      );
+    }
+    this.content = { pack, source: 'installed', last_refusal: null };
+    return this.content;
+  }
+
+  /** Case-insensitive substring search (the real one matches stems). */
+  private search(query: string): SearchHit[] {
+    const q = query.trim().toLowerCase();
+    if (!q) return [];
+    const hits: SearchHit[] = [];
+    const find = (texts: string[]) => texts.find((t) => t.toLowerCase().includes(q));
+    const pack = this.content.pack;
+    for (const a of pack.articles) {
+      const texts = [a.title, ...a.blocks.flatMap((b) => ('text' in b ? [b.text] : b.items))];
+      const m = find(texts);
+      if (m) hits.push({ kind: 'article', id: a.id, title: a.title, snippet: m });
+    }
+    for (const c of pack.checklists) {
+      const name = CONFIG.categories.find((x) => x.id === c.category_id)?.name ?? c.category_id;
+      const m = find([name, ...c.checks, c.hint ?? '']);
+      if (m) hits.push({ kind: 'checklist', id: c.category_id, title: `Бумажные документы: ${name}`, snippet: m });
+    }
+    pack.regulation.sections.forEach((sec, i) => {
+      const m = find([sec.heading, ...sec.paragraphs]);
+      if (m) hits.push({ kind: 'regulation', id: String(i), title: sec.heading, snippet: m });
+    });
+    for (const t of pack.training) {
+      const m = find([t.title, ...t.steps.map((st) => st.situation)]);
+      if (m) hits.push({ kind: 'training', id: t.id, title: t.title, snippet: m });
+    }
+    return hits.slice(0, 30);
+  }
+
+  private record(input: CheckInput, training = this.settings?.training ?? false): RecordView {
     const now = Date.now();
     let method: RecordView['method'];
     let outcome: RecordView['outcome'];
     let category_id: string | null = null;
     let failure_reason_id: string | null = null;
     let document_type_id: string | null = null;
+    let checklist_completed: boolean | null = null;
     switch (input.kind) {
       case 'digital_id_confirmed':
         method = 'digital_id';
@@ -159,13 +329,15 @@ export class FakeBackend {
         failure_reason_id = input.reason_id;
         category_id = input.category_id ?? null;
         document_type_id = input.document_type_id ?? null;
-        outcome = document_type_id ? 'paper_shown' : 'no_document';
+        outcome = !document_type_id ? 'no_document' : input.accepted === false ? 'paper_rejected' : 'paper_shown';
+        checklist_completed = document_type_id ? (input.checklist_completed ?? null) : null;
         break;
       case 'paper':
         method = 'paper';
-        outcome = 'paper_shown';
+        outcome = input.accepted === false ? 'paper_rejected' : 'paper_shown';
         category_id = input.category_id;
         document_type_id = input.document_type_id;
+        checklist_completed = input.checklist_completed ?? null;
         break;
       case 'refused':
         method = 'none';
@@ -183,8 +355,9 @@ export class FakeBackend {
       category_id,
       failure_reason_id,
       document_type_id,
+      checklist_completed,
       note: input.note ?? null,
-      training: false,
+      training,
       voided: false,
       void_reason: null,
       undoable_until_ms: now + 10_000,
@@ -194,7 +367,7 @@ export class FakeBackend {
   }
 
   private overview(): Overview {
-    const live = this.records.filter((r) => !r.voided);
+    const live = this.records.filter((r) => !r.voided && !r.training);
     const ev = this.settings?.event;
     return {
       scope: ev ? { kind: 'event', event: ev } : { kind: 'today', date: '2026-03-01' },
@@ -203,15 +376,16 @@ export class FakeBackend {
         paper: live.filter((r) => r.outcome === 'paper_shown').length,
         not_granted: live.filter((r) => !r.granted).length,
         total: live.length,
-        voided: this.records.length - live.length,
+        voided: this.records.filter((r) => r.voided && !r.training).length,
       },
+      training_count: this.records.filter((r) => !r.voided && r.training).length,
       records: this.records,
     };
   }
 }
 
 export function defaultSettings(): Settings {
-  return { branch_id: 'central', staff_label: 'ИП', event: null };
+  return { branch_id: 'central', staff_label: 'ИП', event: null, training: false };
 }
 
 export function makeRecord(over: Partial<RecordView> = {}): RecordView {
@@ -225,6 +399,7 @@ export function makeRecord(over: Partial<RecordView> = {}): RecordView {
     category_id: 'student',
     failure_reason_id: null,
     document_type_id: null,
+    checklist_completed: null,
     note: null,
     training: false,
     voided: false,

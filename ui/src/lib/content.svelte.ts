@@ -1,0 +1,42 @@
+// Module-level cache of the content pack in use: loaded once with get_content, replaced after
+// an install. Every screen reads `content.state`.
+import * as api from './api';
+import type { ContentState } from './types';
+
+export const content = $state<{ state: ContentState | null; error: string | null }>({
+  state: null,
+  error: null,
+});
+
+let pending: Promise<void> | null = null;
+
+/** Loads the pack once; later calls reuse the cache (pass force to reload). */
+export function loadContent(force = false): Promise<void> {
+  if (content.state && !force) return Promise.resolve();
+  if (pending) return pending;
+  pending = api
+    .getContent()
+    .then((s) => {
+      content.state = s;
+      content.error = null;
+    })
+    .catch((err: unknown) => {
+      content.error = api.toAppError(err).message;
+    })
+    .finally(() => {
+      pending = null;
+    });
+  return pending;
+}
+
+export function setContent(s: ContentState): void {
+  content.state = s;
+  content.error = null;
+}
+
+/** Tests only: forget the cached pack. */
+export function resetContent(): void {
+  content.state = null;
+  content.error = null;
+  pending = null;
+}
