@@ -4,10 +4,13 @@
 use std::sync::{Mutex, MutexGuard};
 
 use lgota_core::content::trusted_keys;
+use lgota_core::sync::TransportError;
 use lgota_core::{
     AppState, CheckInput, ContentState, NewEvent, Now, Overview, RecordView, SearchHit, SetupInput, Store,
 };
-use tauri::State;
+use tauri::{AppHandle, Manager, Runtime, State};
+
+use crate::sync::{SyncView, SyncWorker};
 
 use crate::error::{CommandError, CommandResult};
 
@@ -79,4 +82,113 @@ pub fn search_content(store: State<'_, AppStore>, query: String) -> CommandResul
 #[tauri::command]
 pub fn install_content_pack(store: State<'_, AppStore>, pack: String) -> CommandResult<ContentState> {
     Ok(store.lock()?.install_content_pack(&pack, &trusted_keys(), Now::system())?)
+}
+
+/// How to reach the server: the QR payload (`lgota:enroll?…`), or the address and code typed in.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollInput {
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub server: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+fn bad_enrollment(message: &str) -> CommandError {
+    CommandError { code: "invalid_enrollment".into(), message: message.into() }
+}
+
+/// Trades an enrollment code for a device token, then starts a sync.
+#[tauri::command]
+pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> CommandResult<AppState> {
+    let (server, code) = match (input.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()), input.server, input.code)
+    {
+        (Some(uri), _, _) => {
+            let parsed = lgota_protocol::parse_enroll_uri(uri)
+                .ok_or_else(|| bad_enrollment("Это не QR-код подключения «Льготы» или он от другой версии."))?;
+            (parsed.server, parsed.code)
+        }
+        (None, Some(server), Some(code)) if !server.trim().is_empty() && !code.trim().is_empty() => {
+            (server.trim().to_owned(), code.trim().to_owned())
+        }
+        _ => return Err(bad_enrollment("Укажите адрес сервера и код подключения или отсканируйте QR-код.")),
+    };
+    let task_app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || -> CommandResult<AppState> {
+        let store = task_app.state::<AppStore>();
+        let device_id = store.lock()?.device_id().to_owned();
+        let client = lgota_client::Client::new(&server, None).map_err(transport_error)?;
+        let enrolled = client.enroll(&code, &device_id).map_err(transport_error)?;
+        let state = store.lock()?.save_enrollment(client.base(), &enrolled.device_token, &enrolled.branch_id)?;
+        task_app.state::<SyncWorker>().trigger();
+        Ok(state)
+    })
+    .await
+    .map_err(|e| CommandError::internal(format!("Внутренняя ошибка: {e}")))?
+}
+
+fn transport_error(e: TransportError) -> CommandError {
+    match e {
+        TransportError::Unreachable(detail) => CommandError {
+            code: "unreachable".into(),
+            message: format!("Сервер недоступен: {detail}. Проверьте интернет и адрес сервера."),
+        },
+        TransportError::Refused { code, message, .. } => CommandError { code, message },
+    }
+}
+
+#[tauri::command]
+pub fn sync_status(store: State<'_, AppStore>, worker: State<'_, SyncWorker>) -> CommandResult<SyncView> {
+    Ok(SyncView { status: store.lock()?.sync_status()?, progress: worker.progress() })
+}
+
+#[tauri::command]
+pub fn sync_now(store: State<'_, AppStore>, worker: State<'_, SyncWorker>) -> CommandResult<SyncView> {
+    worker.trigger();
+    sync_status(store, worker)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExportResult {
+    pub path: String,
+    pub count: usize,
+}
+
+/// Writes every unsent record to a file that can be carried to the central office by any means.
+#[tauri::command]
+pub fn export_pending<R: Runtime>(app: AppHandle<R>, store: State<'_, AppStore>) -> CommandResult<ExportResult> {
+    let file = store.lock()?.export_pending()?;
+    let dir = app.path().download_dir().or_else(|_| app.path().app_data_dir()).map_err(|e| CommandError {
+        code: "export_failed".into(),
+        message: format!("Не найдена папка для файла: {e}"),
+    })?;
+    let stamp = chrono_stamp();
+    let short_id: String = file.device_id.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+    let path = dir.join(format!("lgota-zapisi-{short_id}-{stamp}.json"));
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| CommandError::internal(e.to_string()))?;
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&path, json))
+        .map_err(|e| CommandError {
+            code: "export_failed".into(), message: format!("Файл не записан: {e}")
+        })?;
+    Ok(ExportResult { path: path.display().to_string(), count: file.records.len() })
+}
+
+fn chrono_stamp() -> String {
+    let now = Now::system();
+    let secs = now.utc_ms / 1000 + i64::from(now.offset_min) * 60;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    format!("{}-{:02}{:02}{:02}", days, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[tauri::command]
+pub fn list_events(store: State<'_, AppStore>) -> CommandResult<Vec<lgota_core::EventInfo>> {
+    Ok(store.lock()?.upcoming_events(Now::system())?)
+}
+
+#[tauri::command]
+pub fn choose_event(store: State<'_, AppStore>, id: String) -> CommandResult<AppState> {
+    Ok(store.lock()?.choose_event(&id)?)
 }

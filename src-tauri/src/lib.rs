@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod sync;
 
 use std::sync::Mutex;
 
@@ -30,6 +31,12 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::get_content,
         commands::search_content,
         commands::install_content_pack,
+        commands::enroll,
+        commands::sync_status,
+        commands::sync_now,
+        commands::export_pending,
+        commands::list_events,
+        commands::choose_event,
     ])
 }
 
@@ -42,6 +49,7 @@ pub fn run() {
             let store = Store::open(dir.join(DB_FILE))
                 .map_err(|e| format!("Не удалось открыть базу записей в {}: {e}", dir.display()))?;
             app.manage(AppStore(Mutex::new(store)));
+            app.manage(sync::SyncWorker::start(app.handle().clone()));
             Ok(())
         })
         .run(tauri::generate_context!())

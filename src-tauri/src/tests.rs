@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
 use super::{with_commands, AppStore, DB_FILE};
+use crate::sync::SyncWorker;
 
 struct Harness {
     _app: App<MockRuntime>,
@@ -20,6 +21,7 @@ fn harness(dir: &tempfile::TempDir) -> Harness {
     let store = lgota_core::Store::open(dir.path().join(DB_FILE)).unwrap();
     let app =
         with_commands(mock_builder()).manage(AppStore(Mutex::new(store))).build(mock_context(noop_assets())).unwrap();
+    app.manage(SyncWorker::start(app.handle().clone()));
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     Harness { _app: app, webview }
 }
@@ -158,4 +160,28 @@ fn content_search_training_and_pack_refusal() {
     assert_eq!(r["training"], true);
     let overview = h.ok("overview", json!({}));
     assert_eq!((overview["tally"]["total"].as_u64(), overview["training_count"].as_u64()), (Some(0), Some(1)));
+}
+
+#[test]
+fn sync_commands_before_enrollment() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    h.ok("record_check", json!({"input": {"kind": "refused"}}));
+    let status = h.ok("sync_status", json!({}));
+    assert_eq!((status["server"].clone(), status["pending"].as_u64()), (Value::Null, Some(1)));
+    assert_eq!(h.ok("sync_now", json!({}))["pending"], 1, "nothing to sync with, nothing lost");
+    for (input, code) in [
+        (json!({"uri": "https://example.org/not-a-code"}), "invalid_enrollment"),
+        (json!({"server": "", "code": ""}), "invalid_enrollment"),
+        (json!({"server": "ftp://server", "code": "abc"}), "invalid_server"),
+    ] {
+        assert_eq!(h.err("enroll", json!({"input": input}))["code"], code);
+    }
+    // Nothing listens on port 9 of the loopback: unreachable, said in Russian.
+    let e = h.err("enroll", json!({"input": {"server": "http://127.0.0.1:9", "code": "abc"}}));
+    assert_eq!(e["code"], "unreachable");
+    assert!(e["message"].as_str().unwrap().contains("Сервер недоступен"));
+    assert_eq!(h.ok("list_events", json!({})), json!([]));
+    assert_eq!(h.err("choose_event", json!({"id": "nope"}))["code"], "not_found");
 }

@@ -12,6 +12,7 @@ pub mod model;
 pub mod screen;
 pub mod search;
 pub mod store;
+pub mod sync;
 
 pub use clock::Now;
 pub use config::Config;
@@ -19,4 +20,7 @@ pub use content::{ContentPack, TrustedKey};
 pub use error::{Error, Result};
 pub use model::*;
 pub use search::SearchHit;
-pub use store::{ContentSource, ContentState, Record, RecordKind, Refusal, Store, UNDO_WINDOW_MS};
+pub use store::{
+    ContentSource, ContentState, Enrollment, Record, RecordKind, Refusal, Store, SyncProblem, SyncStatus,
+    UNDO_WINDOW_MS,
+};

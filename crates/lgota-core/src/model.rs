@@ -10,58 +10,8 @@ pub const NOTE_MAX: usize = 200;
 pub const STAFF_LABEL_MAX: usize = 40;
 pub const EVENT_TITLE_MAX: usize = 120;
 
-/// How the citizen's status was to be confirmed (DOMAIN.md: Digital ID / paper / SVO QR / none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    DigitalId,
-    Paper,
-    SvoQr,
-    None,
-}
-
-/// What came of the check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Госкан showed the status confirmed (§4.3).
-    Confirmed,
-    /// A paper document was shown: the citizen's choice (§3.2) or the fallback (§4.4).
-    PaperShown,
-    /// The Digital ID failed and no document was shown: benefit not granted.
-    NoDocument,
-    /// No confirmation offered, or the citizen refused.
-    Refused,
-    /// A paper document was shown but not accepted (e.g. the photo does not match).
-    PaperRejected,
-}
-
-impl Outcome {
-    pub fn granted(self) -> bool {
-        matches!(self, Outcome::Confirmed | Outcome::PaperShown)
-    }
-}
-
-macro_rules! str_enum {
-    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),* }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)* _ => None }
-            }
-        }
-    };
-}
-str_enum!(Method { DigitalId = "digital_id", Paper = "paper", SvoQr = "svo_qr", None = "none" });
-str_enum!(Outcome {
-    Confirmed = "confirmed",
-    PaperShown = "paper_shown",
-    NoDocument = "no_document",
-    Refused = "refused",
-    PaperRejected = "paper_rejected",
-});
+/// How the status was to be confirmed, and what came of it: the wire types are the domain types.
+pub use lgota_protocol::{Method, Outcome};
 
 fn yes() -> bool {
     true

@@ -28,12 +28,7 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/001_records.sql"))];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordKind {
-    Check,
-    Void,
-}
+pub use lgota_protocol::RecordKind;
 
 /// A row of the log as sync will send it: exactly the fields DOMAIN.md allows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +62,31 @@ pub struct Store {
     content: ContentPack,
     content_source: ContentSource,
     device_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    pub server: String,
+    pub token: String,
+}
+
+/// How the last sync attempt failed, in words for the librarian.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProblem {
+    pub code: String,
+    pub message: String,
+    /// What to do about it.
+    pub advice: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// `None` until the device is enrolled.
+    pub server: Option<String>,
+    pub pending: u64,
+    pub last_success_ms: Option<i64>,
+    pub problem: Option<SyncProblem>,
 }
 
 /// Where the content pack in use came from.
@@ -487,6 +507,125 @@ impl Store {
             [seq],
         )?;
         Ok(())
+    }
+
+    /// The central server this device is enrolled with, and its token.
+    pub fn enrollment(&self) -> Result<Option<Enrollment>> {
+        Ok(match (get_meta(&self.conn, "server_url")?, get_meta(&self.conn, "device_token")?) {
+            (Some(server), Some(token)) => Some(Enrollment { server, token }),
+            _ => None,
+        })
+    }
+
+    /// Keeps the token the server issued and moves the device to the branch it was enrolled for.
+    pub fn save_enrollment(&mut self, server: &str, token: &str, branch_id: &str) -> Result<AppState> {
+        let branch = self.config.branch(branch_id).ok_or(Error::UnknownBranch)?.id.clone();
+        let previous_branch = get_meta(&self.conn, "branch_id")?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        set_meta(&tx, "server_url", Some(server))?;
+        set_meta(&tx, "device_token", Some(token))?;
+        set_meta(&tx, "branch_id", Some(&branch))?;
+        if previous_branch.as_deref() != Some(branch.as_str()) {
+            set_meta(&tx, "current_event_id", None)?;
+        }
+        set_meta(&tx, "sync_problem", None)?;
+        tx.commit()?;
+        self.state()
+    }
+
+    /// Remembers how the last sync attempt ended: `None` for success.
+    pub fn note_sync(&mut self, problem: Option<&SyncProblem>, now: Now) -> Result<()> {
+        match problem {
+            None => {
+                set_meta(&self.conn, "last_sync_ms", Some(&now.utc_ms.to_string()))?;
+                set_meta(&self.conn, "sync_problem", None)?;
+            }
+            Some(p) => {
+                let json = serde_json::to_string(p).map_err(|e| Error::Corrupt(e.to_string()))?;
+                set_meta(&self.conn, "sync_problem", Some(&json))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What the sync panel shows.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        Ok(SyncStatus {
+            server: get_meta(&self.conn, "server_url")?,
+            pending: self.pending_count()?,
+            last_success_ms: get_meta(&self.conn, "last_sync_ms")?.and_then(|v| v.parse().ok()),
+            problem: get_meta(&self.conn, "sync_problem")?.and_then(|j| serde_json::from_str(&j).ok()),
+        })
+    }
+
+    /// What this device already has of the central reference data.
+    pub fn pull_query(&self) -> Result<lgota_protocol::PullQuery> {
+        Ok(lgota_protocol::PullQuery {
+            config_version: self.config.version,
+            content_version: self.content.version,
+            events_cursor: get_meta(&self.conn, "events_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0),
+        })
+    }
+
+    /// Applies what the server sent: a newer configuration, a newer signed content pack (verified
+    /// against `trusted`; a refusal is kept for the UI, the pack in use stays), and new events.
+    pub fn apply_pull(&mut self, pull: &lgota_protocol::PullResponse, trusted: &[TrustedKey], now: Now) -> Result<()> {
+        if let Some(config) = &pull.config {
+            self.replace_config(&config.to_string())?;
+        }
+        if let Some(envelope) = &pull.content {
+            // The refusal is recorded by install_content_pack; sync goes on with the old pack.
+            let _ = self.install_content_pack(&envelope.to_string(), trusted, now);
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for e in &pull.events {
+            let date = chrono::NaiveDate::parse_from_str(&e.date, "%Y-%m-%d").map_err(|_| Error::InvalidDate)?;
+            tx.execute(
+                "INSERT INTO events (id, title, date, branch_id, created_at_ms, origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'central')
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, date = excluded.date",
+                params![e.id, e.title, date.to_string(), e.branch_id, now.utc_ms],
+            )?;
+        }
+        set_meta(&tx, "events_cursor", Some(&pull.events_cursor.to_string()))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Events the central office published for this device's branch, from today on.
+    pub fn upcoming_events(&self, now: Now) -> Result<Vec<EventInfo>> {
+        let Some(branch) = get_meta(&self.conn, "branch_id")? else { return Ok(Vec::new()) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, title, date FROM events
+             WHERE origin = 'central' AND branch_id = ?1 AND date >= ?2 ORDER BY date, title",
+        )?;
+        let rows = stmt.query_map(params![branch, now.local_date().to_string()], |r| {
+            Ok(EventInfo { id: r.get(0)?, title: r.get(1)?, date: r.get(2)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Makes a known event (say, one the central office published) the current one.
+    pub fn choose_event(&mut self, id: &str) -> Result<AppState> {
+        let exists: bool =
+            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1)", [id], |r| r.get(0))?;
+        if !exists {
+            return Err(Error::NotFound);
+        }
+        self.context()?;
+        set_meta(&self.conn, "current_event_id", Some(id))?;
+        self.state()
+    }
+
+    /// All records the server has not acknowledged, as a file for carrying by hand. Exporting
+    /// marks nothing: a later sync still sends them, and the server keeps each id once.
+    pub fn export_pending(&self) -> Result<lgota_protocol::ExportFile> {
+        let records = self.pending(usize::MAX >> 1)?;
+        Ok(lgota_protocol::ExportFile {
+            format: lgota_protocol::EXPORT_FORMAT,
+            device_id: self.device_id.clone(),
+            records: records.iter().map(lgota_protocol::WireRecord::from).collect(),
+        })
     }
 
     fn outbox_cursor(&self) -> Result<i64> {

@@ -17,7 +17,9 @@ CREATE TABLE events (
     title         TEXT NOT NULL,
     date          TEXT NOT NULL,
     branch_id     TEXT NOT NULL,
-    created_at_ms INTEGER NOT NULL
+    created_at_ms INTEGER NOT NULL,
+    -- 'local': started on this device; 'central': published by the central office (sync).
+    origin        TEXT NOT NULL DEFAULT 'local' CHECK (origin IN ('local', 'central'))
 ) STRICT;
 
 -- The record log. Append-only: a correction is a 'void' row that names its target.

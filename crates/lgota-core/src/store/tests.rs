@@ -375,3 +375,74 @@ fn a_content_pack_is_installed_only_when_signed_valid_and_newer() {
     assert_eq!(store.content().version, bundled_version + 1, "the installed pack survives restarts");
     assert!(!store.search_content("пенсион").is_empty());
 }
+
+#[test]
+fn pulled_reference_data_is_applied_and_kept() {
+    use crate::content::tests::{bundled_with_version, sign, test_key};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let (signing, trusted) = test_key(5);
+    let mut config = Config::bundled();
+    config.version += 1;
+    config
+        .failure_reasons
+        .push(crate::config::Named { id: "expired_id".into(), name: "Цифровой ID не активен".into() });
+    let envelope: serde_json::Value =
+        serde_json::from_str(&sign(&signing, &trusted.key_id, &bundled_with_version(store.content().version + 1)))
+            .unwrap();
+    let pull = lgota_protocol::PullResponse {
+        config: Some(serde_json::to_value(&config).unwrap()),
+        content: Some(envelope),
+        events: vec![lgota_protocol::WireEvent {
+            id: "ev-1".into(),
+            title: "Ночь искусств".into(),
+            date: "2026-11-26".into(),
+            branch_id: "branch-1".into(),
+        }],
+        events_cursor: 42,
+    };
+    store.apply_pull(&pull, &[trusted], at(0)).unwrap();
+    let query = store.pull_query().unwrap();
+    assert_eq!((query.config_version, query.events_cursor), (config.version, 42));
+    assert_eq!(query.content_version, store.content().version);
+    assert_eq!(store.content_state().unwrap().source, ContentSource::Installed);
+    let events = store.upcoming_events(at(0)).unwrap();
+    assert_eq!(events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["ev-1"]);
+    let state = store.choose_event("ev-1").unwrap();
+    assert_eq!(state.settings.unwrap().event.unwrap().title, "Ночь искусств");
+    drop(store);
+    let store = open(&dir);
+    assert!(store.config().failure_reason("expired_id").is_some(), "the new configuration survives a restart");
+}
+
+#[test]
+fn enrollment_export_and_sync_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    assert!(store.enrollment().unwrap().is_none());
+    store.record_check(&confirmed("student"), at(0)).unwrap();
+    store.set_training(true).unwrap();
+    store.record_check(&confirmed("student"), at(1)).unwrap();
+    let export = store.export_pending().unwrap();
+    assert_eq!(export.records.len(), 1, "training records are never exported");
+    assert_eq!(export.device_id, store.device_id());
+    assert_eq!(store.pending_count().unwrap(), 1, "exporting marks nothing as sent");
+
+    assert_eq!(store.save_enrollment("https://cbs.example", "tok", "mars").unwrap_err().code(), "unknown_branch");
+    let state = store.save_enrollment("https://cbs.example", "tok", "central").unwrap();
+    assert_eq!(state.settings.unwrap().branch_id, "central", "the device moves to the enrolled branch");
+    assert_eq!(
+        store.enrollment().unwrap().unwrap(),
+        Enrollment { server: "https://cbs.example".into(), token: "tok".into() }
+    );
+    let problem =
+        SyncProblem {
+            code: "unreachable".into(), message: "нет сети".into(), advice: "позже".into(), at_ms: T0
+        };
+    store.note_sync(Some(&problem), at(5)).unwrap();
+    let status = store.sync_status().unwrap();
+    assert_eq!((status.pending, status.problem.as_ref(), status.last_success_ms), (1, Some(&problem), None));
+    store.note_sync(None, at(6)).unwrap();
+    let status = store.sync_status().unwrap();
+    assert_eq!((status.problem, status.last_success_ms), (None, Some(T0 + 6)));
+}

@@ -1,0 +1,282 @@
+//! The HTTP API (docs/protocol.md). Every answer is JSON; every error an `ErrorBody`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use lgota_protocol::{
+    codes, paths, EnrollRequest, EnrollResponse, PullQuery, PullResponse, PushRequest, PushResponse,
+    MAX_PUSH_BODY_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION,
+};
+use serde::de::DeserializeOwned;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::{Database, Device, EnrollOutcome, ReferenceName};
+use crate::error::ApiError;
+use crate::validate::{is_id, validate_batch, Branches};
+use crate::{now_ms, secrets};
+
+/// The largest enrollment request body.
+pub const MAX_ENROLL_BODY_BYTES: usize = 16 * 1024;
+/// The most events one pull returns; the phone pulls again with the new cursor.
+pub const EVENTS_PER_PULL: u32 = 500;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<dyn Database>,
+}
+
+impl AppState {
+    pub fn new(db: Arc<dyn Database>) -> AppState {
+        AppState { db }
+    }
+}
+
+/// Runs a database call off the async threads.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn Database) -> Result<T, crate::db::DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let db = state.db.clone();
+    match tokio::task::spawn_blocking(move || f(db.as_ref())).await {
+        Ok(result) => Ok(result?),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The whole application: routes, limits, protocol and auth checks, panic and trace layers.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(paths::RECORDS, post(push).layer(DefaultBodyLimit::max(MAX_PUSH_BODY_BYTES)))
+        .route(paths::REFERENCE, get(pull))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_device))
+        .route(paths::ENROLL, post(enroll).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)))
+        .route_layer(middleware::from_fn(require_protocol));
+    Router::new()
+        .route(paths::HEALTH, get(health))
+        .merge(api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_panic| ApiError::internal("panic in a handler").into_response()))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    db: Arc<dyn Database>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(AppState::new(db))).with_graceful_shutdown(shutdown).await
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "Нет такого адреса API.")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "Этот метод HTTP здесь не поддерживается.")
+}
+
+async fn require_protocol(request: Request, next: Next) -> Response {
+    let version = request.headers().get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+    if version != Some(PROTOCOL_VERSION.to_string().as_str()) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::UNSUPPORTED_PROTOCOL,
+            format!(
+                "Версия протокола не поддерживается: сервер понимает только {PROTOCOL_HEADER}: {PROTOCOL_VERSION}. \
+                 Обновите приложение «Льгота»."
+            ),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        codes::UNAUTHORIZED,
+        "Устройство не подключено к серверу или ключ доступа неверен: подключите его заново по QR-коду.",
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn require_device(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(token) = bearer(request.headers()).filter(|t| secrets::is_token_shaped(t)) else {
+        return unauthorized().into_response();
+    };
+    let hash = secrets::sha256_hex(token);
+    let device = match blocking(&state, move |db| db.device_by_token(&hash)).await {
+        Ok(Some(device)) => device,
+        Ok(None) => return unauthorized().into_response(),
+        Err(e) => return e.into_response(),
+    };
+    if device.revoked_at_ms.is_some() {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::DEVICE_REVOKED,
+            "Это устройство отключено центральной библиотекой. Записи остаются на телефоне; обратитесь к администратору.",
+        )
+        .into_response();
+    }
+    let id = device.id.clone();
+    if let Err(e) = blocking(&state, move |db| db.touch_device(&id, now_ms())).await {
+        return e.into_response();
+    }
+    request.extensions_mut().insert(device);
+    next.run(request).await
+}
+
+/// Parses a JSON body: syntax errors are `invalid_json` (400), type errors (unknown field or enum
+/// value, missing field) are `invalid_record` (422), bodies over the limit `too_large` (413).
+pub fn parse_json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                codes::TOO_LARGE,
+                "Слишком большой запрос: отправляйте записи частями.",
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, "Не удалось прочитать тело запроса.")
+        }
+    })?;
+    parse_json_bytes(&body)
+}
+
+pub fn parse_json_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::INVALID_RECORD,
+            format!("Данные не соответствуют протоколу: {e}."),
+        ),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_JSON, format!("Это не правильный JSON: {e}.")),
+    })
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    let request: EnrollRequest = parse_json(body).map_err(|e| {
+        if e.code == codes::INVALID_RECORD {
+            ApiError { code: codes::INVALID_REQUEST, ..e }
+        } else {
+            e
+        }
+    })?;
+    let code = request.code.trim().to_string();
+    if !secrets::is_code_shaped(&code) {
+        return Err(code_invalid(StatusCode::BAD_REQUEST));
+    }
+    if !is_id(&request.device_id) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            "Недопустимый идентификатор устройства.",
+        ));
+    }
+    let token = secrets::new_token().map_err(ApiError::internal)?;
+    let (code_hash, token_hash, device_id) =
+        (secrets::sha256_hex(&code), secrets::sha256_hex(&token), request.device_id);
+    let outcome = blocking(&state, move |db| db.enroll(&code_hash, &device_id, &token_hash, now_ms())).await?;
+    match outcome {
+        EnrollOutcome::Enrolled { branch_id } => {
+            tracing::info!(branch_id, "device enrolled");
+            Ok(Json(EnrollResponse { device_token: token, branch_id }))
+        }
+        EnrollOutcome::UnknownCode => Err(code_invalid(StatusCode::NOT_FOUND)),
+        EnrollOutcome::Expired => Err(ApiError::new(
+            StatusCode::GONE,
+            codes::ENROLLMENT_CODE_EXPIRED,
+            "Срок действия кода подключения истёк: попросите администратора выдать новый.",
+        )),
+        EnrollOutcome::Used => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::ENROLLMENT_CODE_USED,
+            "Этот код подключения уже использован: каждый код действует один раз.",
+        )),
+        EnrollOutcome::DeviceRevoked => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::DEVICE_REVOKED,
+            "Это устройство отключено центральной библиотекой и не может быть подключено снова.",
+        )),
+    }
+}
+
+fn code_invalid(status: StatusCode) -> ApiError {
+    ApiError::new(
+        status,
+        codes::ENROLLMENT_CODE_INVALID,
+        "Код подключения не найден: отсканируйте QR-код, выданный администратором, ещё раз.",
+    )
+}
+
+async fn push(
+    State(state): State<AppState>,
+    Extension(device): Extension<Device>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let request: PushRequest = parse_json(body)?;
+    let now = now_ms();
+    validate_batch(&request.records, &device.id, Branches::Exactly(&device.branch_id), now)?;
+    let acknowledged: Vec<String> = request.records.iter().map(|r| r.id.clone()).collect();
+    let records = request.records;
+    let outcome = blocking(&state, move |db| db.store_records(&records, now)).await?;
+    tracing::info!(device = device.id, stored = outcome.stored, duplicates = outcome.duplicates, "records pushed");
+    Ok(Json(PushResponse { acknowledged, stored: outcome.stored, duplicates: outcome.duplicates }))
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    Extension(device): Extension<Device>,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, format!("Недопустимые параметры запроса: {e}."))
+    })?;
+    let branch = device.branch_id.clone();
+    let (config, content, events) = blocking(&state, move |db| {
+        Ok((
+            db.reference(ReferenceName::Config)?,
+            db.reference(ReferenceName::Content)?,
+            db.events_after(&branch, query.events_cursor, EVENTS_PER_PULL)?,
+        ))
+    })
+    .await?;
+    let newer = |doc: Option<(u32, String)>, have: u32| -> Result<Option<serde_json::Value>, ApiError> {
+        match doc {
+            Some((version, body)) if version > have => {
+                Ok(Some(serde_json::from_str(&body).map_err(ApiError::internal)?))
+            }
+            _ => Ok(None),
+        }
+    };
+    let events_cursor = events.last().map_or(query.events_cursor, |(seq, _)| *seq);
+    Ok(Json(PullResponse {
+        config: newer(config, query.config_version)?,
+        content: newer(content, query.content_version)?,
+        events: events.into_iter().map(|(_, e)| e).collect(),
+        events_cursor,
+    }))
+}

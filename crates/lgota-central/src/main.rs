@@ -1,0 +1,246 @@
+//! `lgota-central`: the central records server of «Льгота» and its administration commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use lgota_central::admin::{self, AdminError};
+use lgota_central::db::{Database, ReferenceName, SqliteDatabase};
+use lgota_central::settings::{self, Overrides, Settings};
+
+#[derive(Parser)]
+#[command(name = "lgota-central", version, about = "Центральный сервер записей «Льгота»")]
+struct Cli {
+    /// SQLite database file [default: lgota-central.db]
+    #[arg(long, env = "LGOTA_CENTRAL_DB", global = true)]
+    db: Option<PathBuf>,
+    /// TOML settings file [default: lgota-central.toml, if present]
+    #[arg(long, env = "LGOTA_CENTRAL_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Base URL phones use to reach the server (goes into the enrollment QR) [default: http://<listen>]
+    #[arg(long, env = "LGOTA_CENTRAL_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, env = "LGOTA_CENTRAL_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Enroll, list and revoke phones.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Import an offline export file of a phone (idempotent).
+    Import { file: PathBuf },
+    /// Publish reference data to phones.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+    /// Publish events.
+    #[command(subcommand)]
+    Event(EventCommand),
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Issue a one-time enrollment code for a branch and show it as a QR code.
+    Enroll {
+        #[arg(long)]
+        branch: String,
+        #[arg(long, default_value_t = 60)]
+        ttl_minutes: u32,
+        /// Where to write the QR code as PNG [default: enroll-<branch>.png]
+        #[arg(long)]
+        png: Option<PathBuf>,
+    },
+    /// List enrolled devices.
+    List,
+    /// Revoke a device: its token stops working.
+    Revoke { device_id: String },
+}
+
+#[derive(Subcommand)]
+enum ReferenceCommand {
+    /// Publish a configuration JSON (lgota-core Config) with a higher version.
+    Config { file: PathBuf },
+    /// Publish a signed content envelope (lgota-pack sign) with a higher version.
+    Content { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum EventCommand {
+    /// Publish an event of a branch.
+    Add {
+        #[arg(long)]
+        branch: String,
+        #[arg(long)]
+        title: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        date: String,
+    },
+}
+
+fn format_ms(ms: Option<i64>) -> String {
+    ms.map(|ms| {
+        let secs = ms.div_euclid(1000);
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("Ctrl-C handler: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("SIGTERM handler: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn open(settings: &Settings) -> Result<SqliteDatabase, String> {
+    let db = SqliteDatabase::open(&settings.db).map_err(|e| format!("{}: {e}", settings.db.display()))?;
+    admin::seed(&db).map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let file = settings::read_file(cli.config.as_deref())?;
+    let settings = settings::resolve(Overrides { db: cli.db, listen, public_url: cli.public_url }, file)?;
+    let admin_err = |e: AdminError| e.to_string();
+    match cli.command {
+        Command::Serve { .. } => {
+            let db: Arc<dyn Database> = Arc::new(open(&settings)?);
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(settings.listen)
+                    .await
+                    .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
+                tracing::info!(listen = %settings.listen, db = %settings.db.display(), "lgota-central serving");
+                lgota_central::serve(listener, db, shutdown_signal()).await.map_err(|e| e.to_string())
+            })
+        }
+        Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
+            let db = open(&settings)?;
+            let issued = admin::issue_code(&db, &branch, ttl_minutes, &settings.public_url).map_err(admin_err)?;
+            let png = png.unwrap_or_else(|| PathBuf::from(format!("enroll-{branch}.png")));
+            println!("{}", admin::qr_terminal(&issued.payload).map_err(admin_err)?);
+            admin::qr_png(&issued.payload, &png).map_err(admin_err)?;
+            println!("Филиал:        {}", issued.branch_id);
+            println!("Код:           {}", issued.code);
+            println!("Действует до:  {}", format_ms(Some(issued.expires_at_ms)));
+            println!("Содержимое QR: {}", issued.payload);
+            println!("PNG:           {}", png.display());
+            Ok(())
+        }
+        Command::Device(DeviceCommand::List) => {
+            let db = open(&settings)?;
+            let devices = db.devices().map_err(|e| e.to_string())?;
+            println!("{:<38} {:<12} {:<22} {:<22} REVOKED", "DEVICE", "BRANCH", "ENROLLED", "LAST SEEN");
+            for d in devices {
+                println!(
+                    "{:<38} {:<12} {:<22} {:<22} {}",
+                    d.id,
+                    d.branch_id,
+                    format_ms(Some(d.enrolled_at_ms)),
+                    format_ms(d.last_seen_at_ms),
+                    format_ms(d.revoked_at_ms)
+                );
+            }
+            Ok(())
+        }
+        Command::Device(DeviceCommand::Revoke { device_id }) => {
+            let db = open(&settings)?;
+            if db.revoke_device(&device_id, lgota_central::now_ms()).map_err(|e| e.to_string())? {
+                println!("Устройство {device_id} отключено.");
+                Ok(())
+            } else {
+                Err(format!("нет устройства {device_id}"))
+            }
+        }
+        Command::Import { file } => {
+            let db = open(&settings)?;
+            let outcome = admin::import_export(&db, &read(&file)?).map_err(|e| e.to_string())?;
+            println!("Сохранено новых записей: {}, уже были: {}.", outcome.stored, outcome.duplicates);
+            Ok(())
+        }
+        Command::Reference(cmd) => {
+            let db = open(&settings)?;
+            let (name, file) = match cmd {
+                ReferenceCommand::Config { file } => (ReferenceName::Config, file),
+                ReferenceCommand::Content { file } => (ReferenceName::Content, file),
+            };
+            let text = String::from_utf8(read(&file)?).map_err(|e| e.to_string())?;
+            let version = admin::publish_reference(&db, name, &text).map_err(admin_err)?;
+            println!("Опубликована версия {version}.");
+            Ok(())
+        }
+        Command::Event(EventCommand::Add { branch, title, date }) => {
+            let db = open(&settings)?;
+            let event = admin::add_event(&db, &branch, &title, &date).map_err(admin_err)?;
+            println!("Мероприятие опубликовано: {}", event.id);
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lgota-central: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

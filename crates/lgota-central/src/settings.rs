@@ -1,0 +1,82 @@
+//! Server settings: command-line flags > `LGOTA_CENTRAL_*` environment (both through clap) >
+//! the TOML file > defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_DB: &str = "lgota-central.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_CONFIG_FILE: &str = "lgota-central.toml";
+
+/// What the TOML file (and, merged by clap, flags and environment) may set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    pub db: Option<PathBuf>,
+    pub listen: Option<String>,
+    /// The base URL phones reach the server at; it goes into the enrollment QR.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: String,
+}
+
+/// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
+pub fn read_file(path: Option<&Path>) -> Result<Overrides, String> {
+    let (path, explicit) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("файл настроек {}: {e}", path.display())),
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(Overrides::default()),
+        Err(e) => Err(format!("файл настроек {}: {e}", path.display())),
+    }
+}
+
+/// Merges flags/environment over the file over the defaults.
+pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
+    let db = given.db.or(file.db).unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+    let listen_text = given.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let listen: SocketAddr =
+        listen_text.parse().map_err(|e| format!("адрес для прослушивания «{listen_text}»: {e}"))?;
+    let public_url = given.public_url.or(file.public_url).unwrap_or_else(|| format!("http://{listen}"));
+    let public_url = public_url.trim_end_matches('/').to_string();
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        return Err(format!("адрес сервера «{public_url}» должен начинаться с http:// или https://"));
+    }
+    Ok(Settings { db, listen, public_url })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "db = \"/data/c.db\"\nlisten = \"0.0.0.0:9000\"\n").unwrap();
+        let file = read_file(Some(&path)).unwrap();
+        let s = resolve(Overrides::default(), file.clone()).unwrap();
+        assert_eq!(s.db, PathBuf::from("/data/c.db"));
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.public_url, "http://0.0.0.0:9000");
+        let s = resolve(Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() }, file).unwrap();
+        assert_eq!((s.db, s.listen.to_string()), (PathBuf::from("/data/c.db"), "127.0.0.1:1".into()));
+        let s = resolve(Overrides::default(), Overrides::default()).unwrap();
+        assert_eq!((s.db, s.listen.to_string()), (PathBuf::from(DEFAULT_DB), DEFAULT_LISTEN.into()));
+        assert!(read_file(Some(&dir.path().join("missing.toml"))).is_err());
+        std::fs::write(&path, "dbb = 1\n").unwrap();
+        assert!(read_file(Some(&path)).is_err());
+        assert!(
+            resolve(Overrides { listen: Some("nonsense".into()), ..Default::default() }, Overrides::default()).is_err()
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! The real binary: enrollment QR and code, device list and revoke, import of an offline export.
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use lgota_central::db::{Database, SqliteDatabase};
+use lgota_protocol::{parse_enroll_uri, EnrollRequest, ExportFile, EXPORT_FORMAT};
+
+fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lgota-central"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("LGOTA_CENTRAL_CONFIG")
+        .env("LGOTA_CENTRAL_PUBLIC_URL", "https://lib.example/lgota")
+        .current_dir(db.parent().unwrap())
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[tokio::test]
+async fn enroll_command_prints_a_working_code_and_writes_a_qr_png() {
+    let s = start().await;
+    let db_path = s.dir.path().join("central.db");
+    let png = s.dir.path().join("qr.png");
+    let (ok, out, err) =
+        cli(&db_path, &["device", "enroll", "--branch", BRANCH, "--ttl-minutes", "5", "--png", png.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let payload = out.lines().find_map(|l| l.strip_prefix("Содержимое QR: ")).expect("payload printed").trim();
+    let parsed = parse_enroll_uri(payload).expect("a valid enrollment payload");
+    assert_eq!(parsed.server, "https://lib.example/lgota");
+    assert!(out.contains(&format!("Код:           {}", parsed.code)));
+    assert!(out.contains('█') || out.contains('▀') || out.contains('▄'), "QR drawn in the terminal");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    let response = s
+        .client
+        .post(s.url("/api/v1/enroll"))
+        .json(&EnrollRequest { code: parsed.code.clone(), device_id: "phone-1".into() })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let (ok, out, _) = cli(&db_path, &["device", "list"]);
+    assert!(ok && out.contains("phone-1") && out.contains(BRANCH), "{out}");
+    let (ok, _, _) = cli(&db_path, &["device", "revoke", "phone-1"]);
+    assert!(ok);
+    assert!(s.db.device("phone-1").unwrap().unwrap().revoked_at_ms.is_some());
+    let (ok, _, err) = cli(&db_path, &["device", "revoke", "nobody"]);
+    assert!(!ok && err.contains("nobody"));
+    let (ok, _, err) = cli(&db_path, &["device", "enroll", "--branch", "no-such-branch"]);
+    assert!(!ok && err.contains("no-such-branch"), "{err}");
+}
+
+#[test]
+fn importing_an_export_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("central.db");
+    let records = vec![check("phone-9", "branch-2", 2 * 24 * 60 * 60 * 1000), check("phone-9", "branch-2", 60_000)];
+    let export = ExportFile { format: EXPORT_FORMAT, device_id: "phone-9".into(), records: records.clone() };
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
+
+    let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Сохранено новых записей: 2, уже были: 0."), "{out}");
+    let (ok, out, _) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(ok);
+    assert!(out.contains("Сохранено новых записей: 0, уже были: 2."), "{out}");
+
+    let db = SqliteDatabase::open(&db_path).unwrap();
+    assert_eq!(db.record_count().unwrap(), 2);
+    let stored = db.record(&records[0].id).unwrap().unwrap();
+    assert_eq!(stored.record, records[0]);
+    assert!(stored.offline);
+
+    // The same validation as a push: a training record refuses the whole file.
+    let mut bad = export.clone();
+    bad.records.push(check("phone-9", "branch-2", 0));
+    bad.records.last_mut().unwrap().training = true;
+    std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
+    let (ok, _, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("training_record"), "{err}");
+    let mut unknown_branch = export.clone();
+    unknown_branch.records = vec![check("phone-9", "atlantis", 0)];
+    std::fs::write(&file, serde_json::to_vec(&unknown_branch).unwrap()).unwrap();
+    let (ok, _, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("wrong_branch"), "{err}");
+    std::fs::write(&file, "{\"format\": 1").unwrap();
+    let (ok, _, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("invalid_json"), "{err}");
+    assert_eq!(db.record_count().unwrap(), 2);
+}

@@ -1,0 +1,134 @@
+//! A real server on 127.0.0.1:0 over a real SQLite file, and a real HTTP client.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use lgota_central::admin;
+use lgota_central::db::{Database, SqliteDatabase};
+use lgota_protocol::{EnrollRequest, EnrollResponse, ErrorBody, Method, Outcome, RecordKind, WireRecord};
+use reqwest::header::{HeaderMap, HeaderValue};
+
+pub const BRANCH: &str = "branch-1";
+
+pub struct Server {
+    pub base: String,
+    pub db: Arc<SqliteDatabase>,
+    pub dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+}
+
+pub fn protocol_client() -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert("X-Lgota-Protocol", HeaderValue::from_static("1"));
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
+pub async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
+    admin::seed(db.as_ref()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server_db: Arc<dyn Database> = db.clone();
+    tokio::spawn(lgota_central::serve(listener, server_db, std::future::pending()));
+    Server { base, db, dir, client: protocol_client() }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn issue_code(&self, branch: &str) -> String {
+        admin::issue_code(self.db.as_ref(), branch, 60, &self.base).unwrap().code
+    }
+
+    /// Enrolls `device_id` into `branch` and returns its token.
+    pub async fn enroll(&self, device_id: &str, branch: &str) -> String {
+        let code = self.issue_code(branch);
+        let response = self
+            .client
+            .post(self.url("/api/v1/enroll"))
+            .json(&EnrollRequest { code, device_id: device_id.into() })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: EnrollResponse = response.json().await.unwrap();
+        assert_eq!(body.branch_id, branch);
+        body.device_token
+    }
+
+    pub async fn push_raw(&self, token: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/records"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn push(&self, token: &str, records: &[WireRecord]) -> reqwest::Response {
+        let body = serde_json::to_vec(&serde_json::json!({ "records": records })).unwrap();
+        self.push_raw(token, body).await
+    }
+
+    pub fn count(&self) -> u64 {
+        self.db.record_count().unwrap()
+    }
+}
+
+/// Asserts an error response: status, code, a non-empty Russian message.
+pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> ErrorBody {
+    assert_eq!(response.status(), status, "expected {status} {code}");
+    let body: ErrorBody = response.json().await.expect("an ErrorBody");
+    assert_eq!(body.code, code, "{}", body.message);
+    assert!(body.message.chars().any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap())), "{}", body.message);
+    body
+}
+
+pub fn now_ms() -> i64 {
+    lgota_central::now_ms()
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A valid check record of `device_id` in `branch`, made `age_ms` ago.
+pub fn check(device_id: &str, branch: &str, age_ms: i64) -> WireRecord {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    WireRecord {
+        id: format!("0190a0a0-0000-7000-8000-{n:012}"),
+        kind: RecordKind::Check,
+        created_at_ms: now_ms() - age_ms,
+        utc_offset_min: 180,
+        device_id: device_id.into(),
+        branch_id: branch.into(),
+        event_id: None,
+        staff_label: "Иванова".into(),
+        training: false,
+        method: Some(Method::DigitalId),
+        outcome: Some(Outcome::Confirmed),
+        granted: Some(true),
+        category_id: Some("pensioner".into()),
+        failure_reason_id: None,
+        document_type_id: None,
+        checklist_completed: None,
+        note: None,
+        target_id: None,
+        void_reason: None,
+    }
+}
+
+pub fn void(of: &WireRecord) -> WireRecord {
+    let mut v = check(&of.device_id, &of.branch_id, 0);
+    v.kind = RecordKind::Void;
+    v.method = None;
+    v.outcome = None;
+    v.granted = None;
+    v.category_id = None;
+    v.target_id = Some(of.id.clone());
+    v.void_reason = Some("Ошибочная запись".into());
+    v
+}

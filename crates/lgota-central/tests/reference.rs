@@ -1,0 +1,65 @@
+mod common;
+
+use common::*;
+use lgota_central::admin;
+use lgota_central::db::ReferenceName;
+use lgota_protocol::PullResponse;
+use serde_json::json;
+
+async fn pull(s: &Server, token: &str, query: &str) -> PullResponse {
+    let response = s.client.get(s.url(&format!("/api/v1/reference{query}"))).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn reference_and_events_come_only_when_newer() {
+    let s = start().await;
+    let token = s.enroll("dev-a", BRANCH).await;
+    let db = s.db.as_ref();
+
+    // Only the bundled configuration (version 1) is published: a phone that has it gets nothing.
+    let p = pull(&s, &token, "?config_version=1&content_version=1&events_cursor=0").await;
+    assert_eq!(p, PullResponse { config: None, content: None, events: vec![], events_cursor: 0 });
+    let p = pull(&s, &token, "").await;
+    assert_eq!(p.config.unwrap()["version"], 1, "a phone with nothing gets the bundled configuration");
+
+    let mut config = serde_json::to_value(lgota_core::Config::bundled()).unwrap();
+    config["version"] = 2.into();
+    assert_eq!(admin::publish_reference(db, ReferenceName::Config, &config.to_string()).unwrap(), 2);
+    let payload = json!({"format": 1, "version": 3}).to_string();
+    let envelope = json!({"key_id": "k1", "signature": "c2ln", "payload": payload});
+    assert_eq!(admin::publish_reference(db, ReferenceName::Content, &envelope.to_string()).unwrap(), 3);
+    assert!(admin::publish_reference(db, ReferenceName::Content, &envelope.to_string()).is_err(), "not newer");
+    let unsigned = json!({"key_id": "k1", "payload": json!({"version": 9}).to_string()});
+    assert!(admin::publish_reference(db, ReferenceName::Content, &unsigned.to_string()).is_err());
+
+    let e1 = admin::add_event(db, BRANCH, "Вечер поэзии", "2026-03-01").unwrap();
+    admin::add_event(db, "central", "Другой филиал", "2026-03-02").unwrap();
+    let e2 = admin::add_event(db, BRANCH, "Лекция", "2026-03-03").unwrap();
+    assert!(admin::add_event(db, BRANCH, "Плохая дата", "01.03.2026").is_err());
+    assert!(admin::add_event(db, "nowhere", "Нет филиала", "2026-03-03").is_err());
+
+    let p = pull(&s, &token, "?config_version=1&content_version=1&events_cursor=0").await;
+    assert_eq!(p.config, Some(config.clone()));
+    assert_eq!(p.content, Some(envelope.clone()));
+    assert_eq!(p.events, vec![e1, e2.clone()], "own branch only, oldest first");
+    let cursor = p.events_cursor;
+    assert!(cursor > 0);
+
+    let p = pull(&s, &token, &format!("?config_version=2&content_version=3&events_cursor={cursor}")).await;
+    assert_eq!(p, PullResponse { config: None, content: None, events: vec![], events_cursor: cursor });
+
+    let e3 = admin::add_event(db, BRANCH, "Мастер-класс", "2026-03-04").unwrap();
+    let p = pull(&s, &token, &format!("?config_version=2&content_version=3&events_cursor={cursor}")).await;
+    assert_eq!(p.events, vec![e3]);
+    assert!(p.events_cursor > cursor);
+    let p = pull(&s, &token, &format!("?config_version=5&content_version=5&events_cursor={cursor}")).await;
+    assert_eq!((p.config, p.content), (None, None));
+
+    for bad in ["?config_version=abc", "?events_cursor=1.5", "?config_version=-1", "?surprise=1"] {
+        let response =
+            s.client.get(s.url(&format!("/api/v1/reference{bad}"))).bearer_auth(&token).send().await.unwrap();
+        expect_error(response, 400, "invalid_request").await;
+    }
+}

@@ -1,0 +1,325 @@
+//! The sync engine: brings the outbox to the central server through a [`Transport`], losing
+//! nothing and duplicating nothing.
+//!
+//! A batch is marked sent only after the server acknowledged every id in it. Anything that goes
+//! wrong before that (a dropped connection, a timeout, a crash) leaves the batch pending, and the
+//! next attempt sends it again; the server stores each id once, so a repeat changes nothing.
+//! The transport (HTTP in the app) lives outside the core.
+
+use std::sync::{Mutex, MutexGuard};
+
+use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse, WireRecord};
+
+use crate::clock::Now;
+use crate::content::TrustedKey;
+use crate::error::Error;
+use crate::store::{Record, Store, SyncProblem};
+
+/// Records per push: well under the protocol's limit of 1,000 and its 4 MiB body.
+pub const BATCH_SIZE: usize = 500;
+
+/// Why a transport call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// No answer: no network, server unreachable, connection dropped, timeout. Try again later.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The server answered with an error body.
+    #[error("{message}")]
+    Refused { status: u16, code: String, message: String },
+}
+
+pub trait Transport {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError>;
+    fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Store(#[from] Error),
+    #[error("Сервер подтвердил не все записи пакета; они будут отправлены снова.")]
+    IncompleteAck,
+    #[error("Устройство не подключено к центральному серверу.")]
+    NotEnrolled,
+}
+
+impl SyncError {
+    /// A stable code for the UI: the server's code, or one of ours.
+    pub fn code(&self) -> &str {
+        match self {
+            SyncError::Transport(TransportError::Unreachable(_)) => "unreachable",
+            SyncError::Transport(TransportError::Refused { code, .. }) => code,
+            SyncError::Store(e) => e.code(),
+            SyncError::IncompleteAck => "incomplete_ack",
+            SyncError::NotEnrolled => "not_enrolled",
+        }
+    }
+
+    /// The problem as the sync panel tells it: what happened and what to do.
+    pub fn problem(&self, now: Now) -> SyncProblem {
+        let advice = match self.code() {
+            "unreachable" => {
+                "Нет связи с сервером. Записи сохранены на телефоне и отправятся сами, когда появится интернет."
+            }
+            "unauthorized" | "device_revoked" | "not_enrolled" => {
+                "Подключите устройство заново: отсканируйте QR-код подключения из центральной библиотеки."
+            }
+            "unsupported_protocol" => "Обновите приложение: сервер работает с другой версией протокола.",
+            "invalid_server" => "Проверьте адрес сервера.",
+            _ if self.is_transient() => "Сервер временно недоступен. Повторим автоматически.",
+            _ => "Записи сохранены на телефоне. Сообщите методисту о проблеме; можно выгрузить записи в файл.",
+        };
+        let message = match self {
+            SyncError::Transport(TransportError::Unreachable(detail)) => format!("Сервер недоступен: {detail}."),
+            other => other.to_string(),
+        };
+        SyncProblem { code: self.code().to_owned(), message, advice: advice.to_owned(), at_ms: now.utc_ms }
+    }
+
+    /// Worth retrying by itself later (as opposed to needing a person: revoked, enroll again…).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Transport(TransportError::Unreachable(_)) | SyncError::IncompleteAck => true,
+            SyncError::Transport(TransportError::Refused { status, .. }) => *status >= 500 || *status == 429,
+            SyncError::Store(_) | SyncError::NotEnrolled => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushReport {
+    /// Records acknowledged in this run.
+    pub sent: u64,
+    pub batches: u32,
+    /// Of those, records the server already had.
+    pub duplicates: u64,
+}
+
+impl From<&Record> for WireRecord {
+    fn from(r: &Record) -> Self {
+        WireRecord {
+            id: r.id.clone(),
+            kind: r.kind,
+            created_at_ms: r.created_at_ms,
+            utc_offset_min: r.utc_offset_min,
+            device_id: r.device_id.clone(),
+            branch_id: r.branch_id.clone(),
+            event_id: r.event_id.clone(),
+            staff_label: r.staff_label.clone(),
+            training: r.training,
+            method: r.method,
+            outcome: r.outcome,
+            granted: r.granted,
+            category_id: r.category_id.clone(),
+            failure_reason_id: r.failure_reason_id.clone(),
+            document_type_id: r.document_type_id.clone(),
+            checklist_completed: r.checklist_completed,
+            note: r.note.clone(),
+            target_id: r.target_id.clone(),
+            void_reason: r.void_reason.clone(),
+        }
+    }
+}
+
+fn lock(store: &Mutex<Store>) -> Result<MutexGuard<'_, Store>, SyncError> {
+    store.lock().map_err(|_| SyncError::Store(Error::Corrupt("хранилище заблокировано после сбоя".into())))
+}
+
+/// Pushes every pending record, batch by batch, calling `progress(sent, remaining)` after each
+/// acknowledged batch. The store is locked only to read a batch and to move the cursor, never
+/// during network I/O: recording goes on while a sync runs. Stops at the first failure; what was
+/// acknowledged stays acknowledged.
+pub fn push_pending(
+    store: &Mutex<Store>,
+    transport: &mut dyn Transport,
+    batch_size: usize,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<PushReport, SyncError> {
+    let mut report = PushReport::default();
+    loop {
+        let batch = lock(store)?.pending(batch_size.max(1))?;
+        let Some(last_seq) = batch.last().map(|r| r.seq) else {
+            return Ok(report);
+        };
+        let request = PushRequest { records: batch.iter().map(WireRecord::from).collect() };
+        let response = transport.push(&request)?;
+        let acknowledged: std::collections::HashSet<&str> = response.acknowledged.iter().map(String::as_str).collect();
+        if !request.records.iter().all(|r| acknowledged.contains(r.id.as_str())) {
+            return Err(SyncError::IncompleteAck);
+        }
+        let remaining = {
+            let mut store = lock(store)?;
+            store.acknowledge(last_seq)?;
+            store.pending_count()?
+        };
+        report.sent += batch.len() as u64;
+        report.duplicates += u64::from(response.duplicates);
+        report.batches += 1;
+        progress(report.sent, remaining);
+    }
+}
+
+/// One full sync: push the outbox, then pull reference data, then note the result for the panel.
+pub fn sync_once(
+    store: &Mutex<Store>,
+    transport: &mut dyn Transport,
+    trusted: &[TrustedKey],
+    progress: impl FnMut(u64, u64),
+) -> Result<PushReport, SyncError> {
+    let result = (|| {
+        let report = push_pending(store, transport, BATCH_SIZE, progress)?;
+        let query = lock(store)?.pull_query()?;
+        let pull = transport.pull(query)?;
+        lock(store)?.apply_pull(&pull, trusted, Now::system())?;
+        Ok(report)
+    })();
+    let now = Now::system();
+    let problem = result.as_ref().err().map(|e: &SyncError| e.problem(now));
+    lock(store)?.note_sync(problem.as_ref(), now)?;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::{CheckInput, Now, SetupInput};
+
+    /// A stand-in for the server with the same contract (store once by id, ack every id), that
+    /// can fail before or after "committing". The real server is exercised in lgota-central's
+    /// tests through a fault-injecting proxy; this one checks the engine's own bookkeeping.
+    #[derive(Default)]
+    struct Flaky {
+        stored: HashMap<String, WireRecord>,
+        calls: u32,
+        fail_before: Vec<u32>,
+        fail_after: Vec<u32>,
+    }
+
+    impl Transport for Flaky {
+        fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+            self.calls += 1;
+            if self.fail_before.contains(&self.calls) {
+                return Err(TransportError::Unreachable("connection refused".into()));
+            }
+            let mut duplicates = 0;
+            for r in &request.records {
+                if self.stored.insert(r.id.clone(), r.clone()).is_some() {
+                    duplicates += 1;
+                }
+            }
+            if self.fail_after.contains(&self.calls) {
+                return Err(TransportError::Unreachable("connection reset".into()));
+            }
+            Ok(PushResponse {
+                acknowledged: request.records.iter().map(|r| r.id.clone()).collect(),
+                stored: request.records.len() as u32 - duplicates,
+                duplicates,
+            })
+        }
+
+        fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
+            Ok(PullResponse { config: None, content: None, events: vec![], events_cursor: query.events_cursor })
+        }
+    }
+
+    fn no_pull() -> Result<PullResponse, TransportError> {
+        unreachable!("these tests only push")
+    }
+
+    fn store_with(dir: &tempfile::TempDir, n: usize) -> Mutex<Store> {
+        let mut store = Store::open(dir.path().join("s.db")).unwrap();
+        store
+            .setup(&SetupInput { branch_id: "central".into(), staff_label: "ИП".into(), event: None }, Now::system())
+            .unwrap();
+        for _ in 0..n {
+            store.record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system()).unwrap();
+        }
+        Mutex::new(store)
+    }
+
+    fn pending(store: &Mutex<Store>) -> u64 {
+        store.lock().unwrap().pending_count().unwrap()
+    }
+
+    #[test]
+    fn everything_arrives_once_despite_failures_before_and_after_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 23);
+        let mut server = Flaky { fail_before: vec![2], fail_after: vec![4, 5], ..Default::default() };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match push_pending(&store, &mut server, 5, |_, _| {}) {
+                Ok(_) => break,
+                Err(e) => assert!(e.is_transient(), "{e}"),
+            }
+            assert!(attempts < 20);
+        }
+        assert_eq!(pending(&store), 0);
+        assert_eq!(server.stored.len(), 23, "every record exactly once");
+        // Nothing left: a further sync sends nothing.
+        let calls = server.calls;
+        assert_eq!(push_pending(&store, &mut server, 5, |_, _| {}).unwrap(), PushReport::default());
+        assert_eq!(server.calls, calls);
+    }
+
+    #[test]
+    fn a_partial_ack_leaves_the_batch_pending() {
+        struct Forgetful;
+        impl Transport for Forgetful {
+            fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+                Ok(PushResponse { acknowledged: vec![request.records[0].id.clone()], stored: 1, duplicates: 0 })
+            }
+            fn pull(&mut self, _: PullQuery) -> Result<PullResponse, TransportError> {
+                no_pull()
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 3);
+        let err = push_pending(&store, &mut Forgetful, 10, |_, _| {}).unwrap_err();
+        assert_eq!(err.code(), "incomplete_ack");
+        assert_eq!(pending(&store), 3);
+    }
+
+    #[test]
+    fn a_refusal_is_reported_with_the_servers_code() {
+        struct Revoked;
+        impl Transport for Revoked {
+            fn push(&mut self, _: &PushRequest) -> Result<PushResponse, TransportError> {
+                Err(TransportError::Refused {
+                    status: 403,
+                    code: "device_revoked".into(),
+                    message: "Устройство отключено".into(),
+                })
+            }
+            fn pull(&mut self, _: PullQuery) -> Result<PullResponse, TransportError> {
+                no_pull()
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 2);
+        let err = sync_once(&store, &mut Revoked, &[], |_, _| {}).unwrap_err();
+        assert_eq!(err.code(), "device_revoked");
+        assert!(!err.is_transient());
+        assert_eq!(pending(&store), 2);
+        let status = store.lock().unwrap().sync_status().unwrap();
+        let problem = status.problem.expect("the panel learns of it");
+        assert_eq!(problem.code, "device_revoked");
+        assert!(problem.advice.contains("QR-код"), "{problem:?}");
+    }
+
+    #[test]
+    fn progress_counts_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 7);
+        let mut seen = Vec::new();
+        let report = push_pending(&store, &mut Flaky::default(), 3, |sent, left| seen.push((sent, left))).unwrap();
+        assert_eq!(report, PushReport { sent: 7, batches: 3, duplicates: 0 });
+        assert_eq!(seen, vec![(3, 4), (6, 1), (7, 0)]);
+    }
+}

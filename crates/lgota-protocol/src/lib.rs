@@ -1,0 +1,441 @@
+//! The wire protocol between a «Льгота» phone and the central records server, version
+//! [`PROTOCOL_VERSION`]. Plain serde types, no I/O: the app's sync engine and `lgota-central`
+//! both use them. docs/protocol.md describes the endpoints, headers and error codes.
+//!
+//! Every request carries the header [`PROTOCOL_HEADER`]`: 1`. Every error response body is an
+//! [`ErrorBody`]. Input types deny unknown fields and unknown enum values: a mismatch between app
+//! and server is refused loudly, never half-understood.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this crate describes.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The request header that names the protocol version.
+pub const PROTOCOL_HEADER: &str = "X-Lgota-Protocol";
+/// The most records one push may carry.
+pub const MAX_RECORDS_PER_PUSH: usize = 1000;
+/// The largest request body the server reads for a push.
+pub const MAX_PUSH_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Version of the offline export file (`lgota-central import`).
+pub const EXPORT_FORMAT: u32 = 1;
+/// Scheme and path of the enrollment QR payload: `lgota:enroll?v=1&server=<url>&code=<code>`.
+pub const ENROLL_URI_PREFIX: &str = "lgota:enroll?";
+
+/// Paths of the API, relative to the server's base URL.
+pub mod paths {
+    pub const HEALTH: &str = "/health";
+    pub const ENROLL: &str = "/api/v1/enroll";
+    pub const RECORDS: &str = "/api/v1/records";
+    pub const REFERENCE: &str = "/api/v1/reference";
+}
+
+/// Stable error codes of [`ErrorBody::code`].
+pub mod codes {
+    pub const UNSUPPORTED_PROTOCOL: &str = "unsupported_protocol";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const DEVICE_REVOKED: &str = "device_revoked";
+    pub const TOO_LARGE: &str = "too_large";
+    pub const TOO_MANY_RECORDS: &str = "too_many_records";
+    pub const INVALID_JSON: &str = "invalid_json";
+    pub const INVALID_RECORD: &str = "invalid_record";
+    pub const INVALID_REQUEST: &str = "invalid_request";
+    pub const WRONG_BRANCH: &str = "wrong_branch";
+    pub const WRONG_DEVICE: &str = "wrong_device";
+    pub const TIME_IN_FUTURE: &str = "time_in_future";
+    pub const TRAINING_RECORD: &str = "training_record";
+    pub const ENROLLMENT_CODE_INVALID: &str = "enrollment_code_invalid";
+    pub const ENROLLMENT_CODE_EXPIRED: &str = "enrollment_code_expired";
+    pub const ENROLLMENT_CODE_USED: &str = "enrollment_code_used";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const INTERNAL: &str = "internal";
+}
+
+/// The body of every error response: a stable `code` for programs, a Russian `message` for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// `POST /api/v1/enroll`: a one-time code from the central office's QR, and the phone's own id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub device_id: String,
+}
+
+/// The device's bearer token (shown once; the server keeps only its SHA-256) and its branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_token: String,
+    pub branch_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Check,
+    Void,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    DigitalId,
+    Paper,
+    SvoQr,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Confirmed,
+    PaperShown,
+    NoDocument,
+    Refused,
+    PaperRejected,
+}
+
+macro_rules! wire_str {
+    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            /// The wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            /// Parses the wire spelling; `None` for anything else.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
+        }
+    };
+}
+wire_str!(RecordKind { Check = "check", Void = "void" });
+wire_str!(Method { DigitalId = "digital_id", Paper = "paper", SvoQr = "svo_qr", None = "none" });
+wire_str!(Outcome {
+    Confirmed = "confirmed",
+    PaperShown = "paper_shown",
+    NoDocument = "no_document",
+    Refused = "refused",
+    PaperRejected = "paper_rejected",
+});
+
+impl Outcome {
+    /// Whether this outcome grants the benefit (what a check's `granted` must say).
+    pub fn granted(self) -> bool {
+        matches!(self, Outcome::Confirmed | Outcome::PaperShown)
+    }
+}
+
+/// One record of a phone's log: exactly `lgota_core::Record` without the local `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireRecord {
+    /// UUIDv7, unique across devices: the server stores each id exactly once.
+    pub id: String,
+    pub kind: RecordKind,
+    /// UTC milliseconds on the device's clock when the record was made.
+    pub created_at_ms: i64,
+    pub utc_offset_min: i32,
+    pub device_id: String,
+    pub branch_id: String,
+    pub event_id: Option<String>,
+    pub staff_label: String,
+    pub training: bool,
+    pub method: Option<Method>,
+    pub outcome: Option<Outcome>,
+    pub granted: Option<bool>,
+    pub category_id: Option<String>,
+    pub failure_reason_id: Option<String>,
+    pub document_type_id: Option<String>,
+    pub checklist_completed: Option<bool>,
+    pub note: Option<String>,
+    pub target_id: Option<String>,
+    pub void_reason: Option<String>,
+}
+
+/// `POST /api/v1/records`: a batch of at most [`MAX_RECORDS_PER_PUSH`] records, stored whole or
+/// not at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub records: Vec<WireRecord>,
+}
+
+/// Every id of the batch is now stored (newly or before): the phone may move its outbox past them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub acknowledged: Vec<String>,
+    /// Records stored by this push.
+    pub stored: u32,
+    /// Records the server already had (or repeated inside the batch).
+    pub duplicates: u32,
+}
+
+/// An event of the device's branch, published by the central office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireEvent {
+    pub id: String,
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub branch_id: String,
+}
+
+/// The query of `GET /api/v1/reference`: what the phone already has. All default to 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PullQuery {
+    pub config_version: u32,
+    pub content_version: u32,
+    pub events_cursor: i64,
+}
+
+/// `GET /api/v1/reference`: what is newer than the phone has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// The configuration document (`lgota_core::Config` JSON) if its version is newer than asked.
+    pub config: Option<serde_json::Value>,
+    /// The signed content envelope (`{key_id, signature, payload}`) if newer than asked. The phone
+    /// verifies the signature; the server does not vouch for it.
+    pub content: Option<serde_json::Value>,
+    /// Events of the device's branch published after `events_cursor`, oldest first.
+    pub events: Vec<WireEvent>,
+    /// The cursor to send next time (unchanged when `events` is empty).
+    pub events_cursor: i64,
+}
+
+/// The file a phone exports when it cannot reach the server; `lgota-central import` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportFile {
+    /// [`EXPORT_FORMAT`].
+    pub format: u32,
+    pub device_id: String,
+    pub records: Vec<WireRecord>,
+}
+
+/// Builds the enrollment QR payload `lgota:enroll?v=1&server=<url-encoded>&code=<code>`.
+pub fn enroll_uri(server: &str, code: &str) -> String {
+    format!("{ENROLL_URI_PREFIX}v={PROTOCOL_VERSION}&server={}&code={}", encode(server), encode(code))
+}
+
+/// An enrollment QR payload, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollUri {
+    pub server: String,
+    pub code: String,
+}
+
+/// Parses an enrollment QR payload; `None` if it is not one, or is of another version.
+pub fn parse_enroll_uri(uri: &str) -> Option<EnrollUri> {
+    let query = uri.strip_prefix(ENROLL_URI_PREFIX)?;
+    let (mut v, mut server, mut code) = (None, None, None);
+    for pair in query.split('&') {
+        let (k, value) = pair.split_once('=')?;
+        let value = decode(value)?;
+        match k {
+            "v" => v = Some(value),
+            "server" => server = Some(value),
+            "code" => code = Some(value),
+            _ => {}
+        }
+    }
+    if v? != PROTOCOL_VERSION.to_string() {
+        return None;
+    }
+    let (server, code) = (server?, code?);
+    if server.is_empty() || code.is_empty() {
+        return None;
+    }
+    Some(EnrollUri { server, code })
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check() -> WireRecord {
+        WireRecord {
+            id: "0190a0a0-0000-7000-8000-000000000001".into(),
+            kind: RecordKind::Check,
+            created_at_ms: 1_760_000_000_000,
+            utc_offset_min: 180,
+            device_id: "dev-1".into(),
+            branch_id: "central".into(),
+            event_id: Some("ev-1".into()),
+            staff_label: "Иванова".into(),
+            training: false,
+            method: Some(Method::SvoQr),
+            outcome: Some(Outcome::PaperRejected),
+            granted: Some(false),
+            category_id: Some("svo".into()),
+            failure_reason_id: Some("no_internet".into()),
+            document_type_id: Some("combat_veteran_card".into()),
+            checklist_completed: Some(true),
+            note: Some("без замечаний".into()),
+            target_id: None,
+            void_reason: None,
+        }
+    }
+
+    fn roundtrip<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(v: &T) {
+        let text = serde_json::to_string(v).unwrap();
+        let back: T = serde_json::from_str(&text).unwrap();
+        assert_eq!(&back, v, "{text}");
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        let void = WireRecord {
+            id: "v".into(),
+            kind: RecordKind::Void,
+            method: None,
+            outcome: None,
+            granted: None,
+            target_id: Some("t".into()),
+            void_reason: Some("ошибка".into()),
+            ..check()
+        };
+        roundtrip(&PushRequest { records: vec![check(), void] });
+        roundtrip(&PushResponse { acknowledged: vec!["a".into()], stored: 1, duplicates: 0 });
+        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into() });
+        roundtrip(&EnrollResponse { device_token: "t".into(), branch_id: "b".into() });
+        roundtrip(&ErrorBody { code: "x".into(), message: "у".into() });
+        roundtrip(&PullResponse {
+            config: Some(json!({"version": 2})),
+            content: None,
+            events: vec![WireEvent {
+                id: "e".into(),
+                title: "Т".into(),
+                date: "2026-03-01".into(),
+                branch_id: "b".into(),
+            }],
+            events_cursor: 7,
+        });
+        roundtrip(&ExportFile { format: EXPORT_FORMAT, device_id: "d".into(), records: vec![check()] });
+        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3 });
+    }
+
+    #[test]
+    fn enums_use_snake_case_and_the_core_spelling() {
+        let v = serde_json::to_value(check()).unwrap();
+        assert_eq!(v["kind"], "check");
+        assert_eq!(v["method"], "svo_qr");
+        assert_eq!(v["outcome"], "paper_rejected");
+        assert_eq!(v["target_id"], serde_json::Value::Null);
+        for m in [Method::DigitalId, Method::Paper, Method::SvoQr, Method::None] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+            assert_eq!(Method::parse(m.as_str()), Some(m));
+        }
+        for o in
+            [Outcome::Confirmed, Outcome::PaperShown, Outcome::NoDocument, Outcome::Refused, Outcome::PaperRejected]
+        {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(Method::parse("DigitalId"), None);
+        // The exact field set of lgota_core::Record minus seq.
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = vec![
+            "id",
+            "kind",
+            "created_at_ms",
+            "utc_offset_min",
+            "device_id",
+            "branch_id",
+            "event_id",
+            "staff_label",
+            "training",
+            "method",
+            "outcome",
+            "granted",
+            "category_id",
+            "failure_reason_id",
+            "document_type_id",
+            "checklist_completed",
+            "note",
+            "target_id",
+            "void_reason",
+        ];
+        expected.sort();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn unknown_enum_values_and_fields_are_refused() {
+        let good = serde_json::to_value(check()).unwrap();
+        assert!(serde_json::from_value::<WireRecord>(good.clone()).is_ok());
+        for (field, value) in [("method", "gosuslugi"), ("outcome", "maybe"), ("kind", "delete")] {
+            let mut bad = good.clone();
+            bad[field] = value.into();
+            let err = serde_json::from_value::<WireRecord>(bad).unwrap_err();
+            assert!(err.to_string().contains("unknown variant"), "{field}: {err}");
+        }
+        let mut extra = good.clone();
+        extra["citizen_name"] = "Иванов".into();
+        let err = serde_json::from_value::<WireRecord>(extra).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let push = json!({"records": [], "extra": 1});
+        assert!(serde_json::from_value::<PushRequest>(push).is_err());
+        let enroll = json!({"code": "c", "device_id": "d", "branch_id": "x"});
+        assert!(serde_json::from_value::<EnrollRequest>(enroll).is_err());
+        let mut missing = good;
+        missing.as_object_mut().unwrap().remove("training");
+        assert!(serde_json::from_value::<WireRecord>(missing).is_err());
+    }
+
+    #[test]
+    fn enroll_uri_round_trips_and_refuses_strangers() {
+        let uri = enroll_uri("https://lib.example:8443/lgota?x=1&y=2", "AbC-_9");
+        assert_eq!(uri, "lgota:enroll?v=1&server=https%3A%2F%2Flib.example%3A8443%2Flgota%3Fx%3D1%26y%3D2&code=AbC-_9");
+        let parsed = parse_enroll_uri(&uri).unwrap();
+        assert_eq!(
+            parsed,
+            EnrollUri { server: "https://lib.example:8443/lgota?x=1&y=2".into(), code: "AbC-_9".into() }
+        );
+        assert_eq!(parse_enroll_uri("lgota:enroll?v=2&server=x&code=y"), None);
+        assert_eq!(parse_enroll_uri("https://x?v=1&server=x&code=y"), None);
+        assert_eq!(parse_enroll_uri("lgota:enroll?v=1&server=x"), None);
+        assert_eq!(parse_enroll_uri("lgota:enroll?v=1&server=%ZZ&code=y"), None);
+    }
+}

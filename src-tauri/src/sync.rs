@@ -1,0 +1,139 @@
+//! The background sync worker: syncs by itself when the app starts, every few minutes, and on
+//! «Синхронизировать сейчас»; after a failure it waits with exponential backoff and jitter.
+//! Network calls never hold the store's lock, so recording is never blocked by sync.
+
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lgota_client::Client;
+use lgota_core::content::trusted_keys;
+use lgota_core::sync::{sync_once, SyncError};
+use lgota_core::{Now, SyncStatus};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::commands::AppStore;
+
+/// Between successful syncs.
+const INTERVAL: Duration = Duration::from_secs(180);
+const BACKOFF_BASE: Duration = Duration::from_secs(5);
+const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub running: bool,
+    /// Records acknowledged so far in the running sync.
+    pub sent: u64,
+    /// Records still pending at the last step.
+    pub remaining: u64,
+}
+
+/// What the sync panel shows: the stored status plus the running sync's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncView {
+    #[serde(flatten)]
+    pub status: SyncStatus,
+    pub progress: Progress,
+}
+
+pub struct SyncWorker {
+    trigger: Mutex<Sender<()>>,
+    progress: Arc<Mutex<Progress>>,
+}
+
+impl SyncWorker {
+    /// Starts the worker thread; it syncs once right away.
+    pub fn start<R: Runtime>(app: AppHandle<R>) -> SyncWorker {
+        let (tx, rx) = channel::<()>();
+        let progress = Arc::new(Mutex::new(Progress::default()));
+        let shared = progress.clone();
+        std::thread::Builder::new()
+            .name("lgota-sync".into())
+            .spawn(move || {
+                let mut failures = 0u32;
+                let mut wait = Duration::ZERO;
+                loop {
+                    match rx.recv_timeout(wait) {
+                        Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                    wait = match run(&app, &shared) {
+                        None => INTERVAL, // not enrolled: nothing to do until someone enrolls
+                        Some(true) => {
+                            failures = 0;
+                            INTERVAL
+                        }
+                        Some(false) => {
+                            failures = failures.saturating_add(1);
+                            backoff(failures)
+                        }
+                    };
+                }
+            })
+            .expect("start the sync thread");
+        SyncWorker { trigger: Mutex::new(tx), progress }
+    }
+
+    /// Asks for a sync now (the worker runs it at once, or right after the running one).
+    pub fn trigger(&self) {
+        if let Ok(tx) = self.trigger.lock() {
+            let _ = tx.send(());
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.progress.lock().map(|p| *p).unwrap_or_default()
+    }
+}
+
+/// One sync. `None` when the device is not enrolled; otherwise whether it succeeded.
+fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<bool> {
+    let store = app.state::<AppStore>();
+    let enrollment = store.0.lock().ok()?.enrollment().ok()??;
+    let set = |p: Progress| {
+        if let Ok(mut slot) = progress.lock() {
+            *slot = p;
+        }
+    };
+    set(Progress { running: true, sent: 0, remaining: store.0.lock().ok()?.pending_count().unwrap_or(0) });
+    let result = match Client::new(&enrollment.server, Some(enrollment.token)) {
+        Ok(mut client) => sync_once(&store.0, &mut client, &trusted_keys(), |sent, remaining| {
+            set(Progress { running: true, sent, remaining })
+        }),
+        Err(e) => {
+            // A bad server address never reaches sync_once: note it for the panel here.
+            let e = SyncError::from(e);
+            let now = Now::system();
+            if let Ok(mut s) = store.0.lock() {
+                let _ = s.note_sync(Some(&e.problem(now)), now);
+            }
+            Err(e)
+        }
+    };
+    set(Progress::default());
+    Some(result.is_ok())
+}
+
+/// 5 s, 10 s, 20 s … up to 15 minutes, each with ±50 % jitter so that phones do not retry in step.
+fn backoff(failures: u32) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.min(16).saturating_sub(1));
+    let capped = exp.min(BACKOFF_MAX);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let jitter = 0.5 + f64::from(nanos % 1000) / 1000.0; // 0.5 … 1.5
+    capped.mul_f64(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped_with_jitter() {
+        let within = |d: Duration, base: Duration| d >= base.mul_f64(0.5) && d <= base.mul_f64(1.5);
+        assert!(within(backoff(1), Duration::from_secs(5)));
+        assert!(within(backoff(3), Duration::from_secs(20)));
+        assert!(within(backoff(30), BACKOFF_MAX));
+    }
+}
