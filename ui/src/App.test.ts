@@ -2,12 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from './App.svelte';
 import { resetContent } from './lib/content.svelte';
+import { resetSync } from './lib/sync.svelte';
 import { FakeBackend, makeRecord } from './test/fakeBackend';
 
 let fake: FakeBackend;
 
 function start(f: FakeBackend = new FakeBackend()) {
   resetContent();
+  resetSync();
   fake = f;
   fake.install();
   render(App);

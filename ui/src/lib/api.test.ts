@@ -89,6 +89,42 @@ describe('api', () => {
     expect(seen[4][1]).toEqual({ scenario_id: 'did-success' });
   });
 
+  it('sends the sync and central-event commands with their argument names', async () => {
+    const seen: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return {};
+    });
+    await api.enroll({ uri: 'lgota:enroll?v=1&server=https%3A%2F%2Fa&code=X' });
+    await api.enroll({ server: 'https://a', code: 'X' });
+    await api.syncStatus();
+    await api.syncNow();
+    await api.exportPending();
+    await api.listEvents();
+    await api.chooseEvent('cev-1');
+    expect(seen.map(([c]) => c)).toEqual([
+      'enroll',
+      'enroll',
+      'sync_status',
+      'sync_now',
+      'export_pending',
+      'list_events',
+      'choose_event',
+    ]);
+    expect(seen[0][1]).toEqual({ input: { uri: 'lgota:enroll?v=1&server=https%3A%2F%2Fa&code=X' } });
+    expect(seen[1][1]).toEqual({ input: { server: 'https://a', code: 'X' } });
+    expect(seen[6][1]).toEqual({ id: 'cev-1' });
+  });
+
+  it('keeps the enrollment refusal code and message', async () => {
+    mockIPC(() => {
+      throw { code: 'enrollment_code_expired', message: 'Срок действия кода подключения истёк' };
+    });
+    const err = (await api.enroll({ server: 'https://a', code: 'X' }).catch((e: unknown) => e)) as AppError;
+    expect(err.code).toBe('enrollment_code_expired');
+    expect(err.message).toBe('Срок действия кода подключения истёк');
+  });
+
   it('keeps the install refusal code and message', async () => {
     mockIPC(() => {
       throw { code: 'content_bad_signature', message: 'Подпись пакета не совпадает' };

@@ -6,11 +6,15 @@ import type {
   CheckInput,
   CommandError,
   ContentState,
+  EnrollInput,
+  EventInfo,
+  ExportResult,
   NewEvent,
   Overview,
   RecordView,
   SearchHit,
   SetupInput,
+  SyncView,
 } from './types';
 
 export class AppError extends Error {
@@ -125,4 +129,39 @@ export function installContentPack(pack: string): Promise<ContentState> {
 export function completeTraining(scenarioId: string): Promise<RecordView> {
   // snake_case key: the Rust command is declared with rename_all = "snake_case".
   return call<RecordView>('complete_training', { scenario_id: scenarioId });
+}
+
+// ---- sync with the central server ----
+
+/**
+ * Enroll this device with the central server: either `{ uri }` (the text of the enrollment
+ * QR code) or `{ server, code }` typed by hand. Goes to the network: may take seconds.
+ */
+export function enroll(input: EnrollInput): Promise<AppState> {
+  return call<AppState>('enroll', { input });
+}
+
+/** Local and quick: what is waiting, how the last attempt went, the worker's progress. */
+export function syncStatus(): Promise<SyncView> {
+  return call<SyncView>('sync_status');
+}
+
+/** Asks the background worker to sync now; returns at once with the current status. */
+export function syncNow(): Promise<SyncView> {
+  return call<SyncView>('sync_now');
+}
+
+/** Writes every unsent record to a file (to be carried to the central office by hand). */
+export function exportPending(): Promise<ExportResult> {
+  return call<ExportResult>('export_pending');
+}
+
+/** Events published by the central office for this branch, today and later. */
+export function listEvents(): Promise<EventInfo[]> {
+  return call<EventInfo[]>('list_events');
+}
+
+/** Make one of the central office's events the current event. */
+export function chooseEvent(id: string): Promise<AppState> {
+  return call<AppState>('choose_event', { id });
 }

@@ -207,3 +207,43 @@ export interface SearchHit {
   title: string;
   snippet: string;
 }
+
+// ---- sync with the central server ----
+
+export interface SyncProblem {
+  code: string;
+  /** Russian, what went wrong */
+  message: string;
+  /** Russian, what the librarian should do about it */
+  advice: string;
+  at_ms: number;
+}
+
+export interface SyncProgress {
+  running: boolean;
+  sent: number;
+  remaining: number;
+}
+
+export interface SyncView {
+  /** null = not enrolled with the central server */
+  server: string | null;
+  /** records not yet acknowledged by the server */
+  pending: number;
+  last_success_ms: number | null;
+  /** how the last attempt failed (null after a success) */
+  problem: SyncProblem | null;
+  progress: SyncProgress;
+}
+
+/** Either `uri` (the text of the enrollment QR code) or `server` + `code` typed by hand. */
+export interface EnrollInput {
+  uri?: string | null;
+  server?: string | null;
+  code?: string | null;
+}
+
+export interface ExportResult {
+  path: string;
+  count: number;
+}

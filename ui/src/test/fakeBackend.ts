@@ -8,13 +8,16 @@ import type {
   Config,
   ContentPack,
   ContentState,
+  EnrollInput,
   EventInfo,
+  ExportResult,
   NewEvent,
   Overview,
   RecordView,
   SearchHit,
   SetupInput,
   Settings,
+  SyncView,
 } from '../lib/types';
 
 export const CONFIG: Config = {
@@ -140,6 +143,23 @@ export interface FakeOptions {
   settings?: Settings | null;
   records?: RecordView[];
   content?: ContentState;
+  /** sync status (merged over «enrolled, nothing pending») */
+  sync?: Partial<SyncView>;
+  /** events published by the central office (list_events) */
+  events?: EventInfo[];
+}
+
+export const SERVER = 'https://cbs-lermontov.example';
+
+export function syncView(over: Partial<SyncView> = {}): SyncView {
+  return {
+    server: SERVER,
+    pending: 0,
+    last_success_ms: null,
+    problem: null,
+    progress: { running: false, sent: 0, remaining: 0 },
+    ...over,
+  };
 }
 
 export class FakeBackend {
@@ -147,18 +167,40 @@ export class FakeBackend {
   settings: Settings | null;
   records: RecordView[];
   content: ContentState;
+  /** what sync_status answers; tests may change it between polls */
+  sync: SyncView;
+  events: EventInfo[];
+  /** hand-typed enrollment codes the fake server knows (anything else → enrollment_code_invalid) */
+  enrollCodes = new Set(['K7Q2-9XWM']);
   private failures = new Map<string, CommandError | string>();
+  private holds = new Map<string, Promise<void>>();
   private seq = 0;
 
   constructor(opts: FakeOptions = {}) {
     this.settings = opts.settings === undefined ? defaultSettings() : opts.settings;
     this.records = opts.records ?? [];
     this.content = opts.content ?? { pack: structuredClone(PACK), source: 'bundled', last_refusal: null };
+    this.sync = syncView(opts.sync);
+    this.events = opts.events ?? [];
   }
 
   /** The next call of `cmd` rejects with `err` (a CommandError, or a plain string like Tauri's own errors). */
   failNext(cmd: string, err: CommandError | string): void {
     this.failures.set(cmd, err);
+  }
+
+  /**
+   * Calls of `cmd` wait until the returned release() is called (to see busy states, or a
+   * backend that never answers).
+   */
+  hold(cmd: string): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    this.holds.set(cmd, gate);
+    return () => {
+      this.holds.delete(cmd);
+      release();
+    };
   }
 
   callsOf(cmd: string): Call[] {
@@ -183,6 +225,11 @@ export class FakeBackend {
 
   handle(cmd: string, args: Record<string, unknown> | undefined): unknown {
     this.calls.push({ cmd, args: args === undefined ? undefined : structuredClone(args) });
+    const gate = this.holds.get(cmd);
+    return gate ? gate.then(() => this.answer(cmd, args)) : this.answer(cmd, args);
+  }
+
+  private answer(cmd: string, args: Record<string, unknown> | undefined): unknown {
     const failure = this.failures.get(cmd);
     if (failure !== undefined) {
       this.failures.delete(cmd);
@@ -251,9 +298,57 @@ export class FakeBackend {
         if (!sc) throw { code: 'not_found', message: 'Сценарий не найден' };
         return this.record(sc.record, true);
       }
+      case 'enroll':
+        return this.enroll(args!.input as EnrollInput);
+      case 'sync_status':
+        return this.sync;
+      case 'sync_now': {
+        if (!this.sync.server) throw { code: 'not_enrolled', message: 'Устройство не подключено к серверу' };
+        this.sync = { ...this.sync, progress: { running: true, sent: 0, remaining: this.sync.pending } };
+        return this.sync;
+      }
+      case 'export_pending': {
+        const r: ExportResult = {
+          path: '/storage/emulated/0/Download/lgota-unsent-20260301-1015.json',
+          count: this.sync.pending,
+        };
+        return r;
+      }
+      case 'list_events':
+        return this.events;
+      case 'choose_event': {
+        const ev = this.events.find((e) => e.id === args!.id);
+        if (!ev) throw { code: 'not_found', message: 'Мероприятие не найдено' };
+        if (!this.settings) throw { code: 'not_set_up', message: 'Приложение не настроено' };
+        this.settings = { ...this.settings, event: ev };
+        return this.state();
+      }
       default:
         throw { code: 'unknown_command', message: `Неизвестная команда ${cmd}` };
     }
+  }
+
+  /** A simplified enrollment: the URI is parsed like the real one; the code must be known. */
+  private enroll(input: EnrollInput): AppState {
+    let server = input.server?.trim() ?? '';
+    let code = input.code?.trim() ?? '';
+    const uri = input.uri?.trim();
+    if (uri) {
+      const m = /^lgota:enroll\?(.*)$/.exec(uri);
+      const q = new URLSearchParams(m?.[1] ?? '');
+      if (!m || q.get('v') !== '1' || !q.get('server') || !q.get('code')) {
+        throw { code: 'invalid_enrollment', message: 'Это не QR-код подключения «Льготы» или он от другой версии.' };
+      }
+      server = q.get('server')!;
+      code = q.get('code')!;
+    }
+    if (!server || !code) throw { code: 'invalid_enrollment', message: 'Укажите адрес сервера и код подключения' };
+    if (!this.enrollCodes.has(code)) {
+      throw { code: 'enrollment_code_invalid', message: 'Код подключения не найден. Попросите в центральной библиотеке новый.' };
+    }
+    this.enrollCodes.delete(code);
+    this.sync = { ...this.sync, server, problem: null };
+    return this.state();
   }
 
   private refuse(code: string, message: string): never {

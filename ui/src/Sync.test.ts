@@ -1,0 +1,364 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import App from './App.svelte';
+import { resetContent } from './lib/content.svelte';
+import { SYNC_POLL_MS, resetSync } from './lib/sync.svelte';
+import { FakeBackend, SERVER, type FakeOptions, syncView } from './test/fakeBackend';
+
+let fake: FakeBackend;
+
+function start(opts: FakeOptions = {}) {
+  resetContent();
+  resetSync();
+  fake = new FakeBackend(opts);
+  fake.install();
+  render(App);
+  return fake;
+}
+
+afterEach(() => fake?.uninstall());
+
+const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
+const type = (testId: string, value: string) => fireEvent.input(screen.getByTestId(testId), { target: { value } });
+/** Long enough for one more poll of sync_status. */
+const POLL = { timeout: SYNC_POLL_MS + 1500 };
+
+async function onMain() {
+  await screen.findByTestId('main-screen');
+  await waitFor(() => expect(fake.callsOf('overview').length).toBeGreaterThan(0));
+  await screen.findByRole('heading', { name: 'Проверки за сегодня' });
+}
+
+/** Main screen → the badge → settings with the sync panel loaded. */
+async function openPanel() {
+  await onMain();
+  await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(0));
+  await click('sync-badge');
+  await screen.findByTestId('settings-screen');
+  const panel = screen.getByTestId('sync-panel');
+  await within(panel).findByTestId('sync-pending');
+  return panel;
+}
+
+const REVOKED = {
+  code: 'device_revoked',
+  message: 'Центральная библиотека отключила это устройство.',
+  advice: 'Попросите новый QR-код подключения и нажмите «Подключить заново».',
+  at_ms: new Date(2026, 2, 1, 10, 7).getTime(),
+};
+
+describe('sync badge on the main screen', () => {
+  it('says the device is not enrolled', async () => {
+    start({ sync: { server: null } });
+    await onMain();
+    const badge = screen.getByTestId('sync-badge');
+    await waitFor(() => expect(badge).toHaveTextContent('Не подключено к серверу'));
+    expect(badge).toHaveAttribute('data-state', 'not_enrolled');
+  });
+
+  it('counts unsent records, then follows the polled status to «all sent»', async () => {
+    start({ sync: { pending: 3 } });
+    await onMain();
+    const badge = screen.getByTestId('sync-badge');
+    await waitFor(() => expect(badge).toHaveTextContent('Не отправлено: 3'));
+    expect(badge).toHaveAttribute('data-state', 'pending');
+    expect(badge).not.toHaveTextContent('ошибка');
+
+    const before = fake.callsOf('sync_status').length;
+    fake.sync = syncView({ pending: 0, last_success_ms: Date.now() });
+    await waitFor(() => expect(badge).toHaveTextContent('Все записи отправлены'), POLL);
+    expect(fake.callsOf('sync_status').length).toBeGreaterThan(before);
+    expect(badge).toHaveAttribute('data-state', 'sent');
+  });
+
+  it('says all records are sent', async () => {
+    start();
+    await onMain();
+    await waitFor(() => expect(screen.getByTestId('sync-badge')).toHaveTextContent('Все записи отправлены'));
+    expect(screen.getByTestId('sync-badge')).toHaveAttribute('data-state', 'sent');
+  });
+
+  it('marks the last attempt’s problem', async () => {
+    start({ sync: { pending: 2, problem: REVOKED } });
+    await onMain();
+    await waitFor(() => expect(screen.getByTestId('sync-badge')).toHaveTextContent('Не отправлено: 2 · ошибка'));
+  });
+
+  it('opens the settings at the sync panel in one tap', async () => {
+    start({ sync: { pending: 1 } });
+    const panel = await openPanel();
+    expect(within(panel).getByTestId('sync-pending').textContent).toBe('1');
+    expect(document.activeElement).toBe(within(panel).getByRole('heading', { level: 2 }));
+  });
+
+  it('recording never waits for sync: a hung or failing sync_status changes nothing', async () => {
+    start();
+    const release = fake.hold('sync_status');
+    await onMain();
+    expect(screen.getByTestId('sync-badge')).toHaveTextContent('Проверяем отправку');
+    await click('btn-refused');
+    await waitFor(() => expect(fake.callsOf('record_check')).toHaveLength(1));
+    expect(await screen.findByTestId('toast')).toHaveTextContent('Запись сохранена');
+    await waitFor(() => expect(screen.getByTestId('tally-total').textContent).toBe('1'));
+
+    fake.failNext('sync_status', { code: 'storage', message: 'Хранилище недоступно' });
+    release();
+    await waitFor(() =>
+      expect(screen.getByTestId('sync-badge')).toHaveTextContent('Состояние отправки неизвестно'),
+    );
+    // the failure stays in the badge: the recording screen shows no error
+    expect(screen.queryByTestId('error')).toBeNull();
+  });
+
+  it('stops polling when neither the main screen nor the settings are shown', async () => {
+    start();
+    await onMain();
+    await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(0));
+    await click('btn-citizen');
+    await screen.findByTestId('btn-citizen-close');
+    const count = fake.callsOf('sync_status').length;
+    await new Promise((r) => setTimeout(r, SYNC_POLL_MS + 300));
+    expect(fake.callsOf('sync_status')).toHaveLength(count);
+  });
+});
+
+describe('sync panel (settings)', () => {
+  it('shows server, pending count, last success and «sync now» enabled', async () => {
+    const last = new Date(2026, 2, 1, 9, 5).getTime();
+    start({ sync: { pending: 5, last_success_ms: last } });
+    const panel = await openPanel();
+    expect(within(panel).getByTestId('sync-server')).toHaveTextContent(SERVER);
+    expect(within(panel).getByTestId('sync-pending').textContent).toBe('5');
+    expect(within(panel).getByTestId('sync-last')).toHaveTextContent('01.03.2026 09:05');
+    expect(within(panel).getByTestId('btn-sync-now')).toBeEnabled();
+    expect(within(panel).queryByTestId('sync-progress')).toBeNull();
+    expect(within(panel).queryByTestId('sync-problem')).toBeNull();
+    // already enrolled: the form is behind «Подключить заново»
+    expect(within(panel).queryByTestId('enroll-form')).toBeNull();
+    await click('btn-enroll-again');
+    expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
+    await click('btn-enroll-cancel');
+    expect(within(panel).queryByTestId('enroll-form')).toBeNull();
+  });
+
+  it('not enrolled: says so, «sync now» is disabled, the form is open', async () => {
+    start({ sync: { server: null, pending: 2 } });
+    const panel = await openPanel();
+    expect(within(panel).getByTestId('sync-server')).toHaveTextContent(
+      'Устройство не подключено к центральной библиотеке',
+    );
+    expect(within(panel).getByTestId('sync-last')).toHaveTextContent('ещё не было');
+    expect(within(panel).getByTestId('btn-sync-now')).toBeDisabled();
+    expect(within(panel).getByTestId('btn-export')).toBeEnabled();
+    expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
+    expect(screen.getByText('Отсканируйте QR-код камерой или вставьте его текст.')).toBeInTheDocument();
+    expect(screen.getByTestId('enroll-server')).toHaveAttribute('placeholder', 'https://…');
+  });
+
+  it('«Синхронизировать сейчас» calls sync_now, shows the progress while running, then the result', async () => {
+    start({ sync: { pending: 3 } });
+    const panel = await openPanel();
+    const polls = fake.callsOf('sync_status').length;
+    await click('btn-sync-now');
+    await waitFor(() => expect(fake.callsOf('sync_now')).toHaveLength(1));
+    // and asks for the status right away, without waiting for the next tick
+    await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(polls));
+
+    const bar = await within(panel).findByTestId('sync-progress');
+    expect(bar.tagName).toBe('PROGRESS');
+    expect(bar).toHaveAttribute('max', '3');
+    expect(bar).toHaveAttribute('value', '0');
+    expect(panel).toHaveTextContent('Отправлено 0 из 3');
+    expect(within(panel).getByTestId('btn-sync-now')).toBeDisabled();
+
+    fake.sync = syncView({ pending: 1, progress: { running: true, sent: 2, remaining: 1 } });
+    await waitFor(() => expect(within(panel).getByTestId('sync-progress')).toHaveAttribute('value', '2'), POLL);
+    expect(within(panel).getByTestId('sync-progress')).toHaveAttribute('max', '3');
+    expect(panel).toHaveTextContent('Отправлено 2 из 3');
+
+    const done = new Date(2026, 2, 1, 10, 15).getTime();
+    fake.sync = syncView({ pending: 0, last_success_ms: done });
+    await waitFor(() => expect(within(panel).queryByTestId('sync-progress')).toBeNull(), POLL);
+    expect(within(panel).getByTestId('sync-pending').textContent).toBe('0');
+    expect(within(panel).getByTestId('sync-last')).toHaveTextContent('01.03.2026 10:15');
+    expect(within(panel).getByTestId('btn-sync-now')).toBeEnabled();
+  });
+
+  it('shows a sync_now rejection in the notice', async () => {
+    start({ sync: { pending: 3 } });
+    const panel = await openPanel();
+    fake.failNext('sync_now', { code: 'storage', message: 'Хранилище недоступно' });
+    await click('btn-sync-now');
+    const n = await within(panel).findByTestId('sync-notice');
+    expect(n).toHaveAttribute('role', 'alert');
+    expect(n).toHaveTextContent('Хранилище недоступно');
+  });
+
+  it('shows the last problem: message and advice, as an alert', async () => {
+    start({ sync: { pending: 2, problem: REVOKED } });
+    const panel = await openPanel();
+    const p = within(panel).getByTestId('sync-problem');
+    expect(p).toHaveAttribute('role', 'alert');
+    expect(p).toHaveTextContent(REVOKED.message);
+    expect(p).toHaveTextContent(REVOKED.advice);
+    expect(p).toHaveTextContent('01.03.2026 10:07');
+  });
+
+  it('exports unsent records and shows the count and the path', async () => {
+    start({ sync: { pending: 4 } });
+    const panel = await openPanel();
+    await click('btn-export');
+    await waitFor(() => expect(fake.callsOf('export_pending')).toHaveLength(1));
+    const n = await within(panel).findByTestId('sync-notice');
+    expect(n).toHaveAttribute('role', 'status');
+    expect(n).toHaveTextContent(
+      'Выгружено записей: 4 в файл /storage/emulated/0/Download/lgota-unsent-20260301-1015.json',
+    );
+
+    fake.failNext('export_pending', { code: 'export_failed', message: 'Не удалось записать файл' });
+    await click('btn-export');
+    await waitFor(() => expect(within(panel).getByTestId('sync-notice')).toHaveTextContent('Не удалось записать файл'));
+    expect(within(panel).getByTestId('sync-notice')).toHaveAttribute('role', 'alert');
+  });
+});
+
+describe('enrollment', () => {
+  const URI = `lgota:enroll?v=1&server=${encodeURIComponent(SERVER)}&code=K7Q2-9XWM`;
+
+  it('by the QR code’s text sends exactly { input: { uri } } and refreshes the panel', async () => {
+    start({ sync: { server: null } });
+    const panel = await openPanel();
+    await type('enroll-uri', `  ${URI}\n`);
+    await click('btn-enroll');
+    await waitFor(() => expect(fake.callsOf('enroll')).toHaveLength(1));
+    expect(fake.callsOf('enroll')[0].args).toEqual({ input: { uri: URI } });
+
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent('Устройство подключено');
+    await waitFor(() => expect(within(panel).getByTestId('sync-server')).toHaveTextContent(SERVER));
+    expect(within(panel).queryByTestId('enroll-form')).toBeNull();
+    expect(within(panel).getByTestId('btn-enroll-again')).toBeInTheDocument();
+    expect(within(panel).getByTestId('btn-sync-now')).toBeEnabled();
+    expect(screen.queryByTestId('error')).toBeNull();
+  });
+
+  it('by hand sends exactly { input: { server, code } }', async () => {
+    start({ sync: { server: null } });
+    const panel = await openPanel();
+    await type('enroll-server', ` ${SERVER} `);
+    await type('enroll-code', 'K7Q2-9XWM');
+    await click('btn-enroll');
+    await waitFor(() => expect(fake.callsOf('enroll')).toHaveLength(1));
+    expect(fake.callsOf('enroll')[0].args).toEqual({ input: { server: SERVER, code: 'K7Q2-9XWM' } });
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent('Устройство подключено');
+  });
+
+  it('is busy while the request runs', async () => {
+    start({ sync: { server: null } });
+    const panel = await openPanel();
+    const release = fake.hold('enroll');
+    await type('enroll-uri', URI);
+    await click('btn-enroll');
+    await waitFor(() => expect(within(panel).getByTestId('btn-enroll')).toBeDisabled());
+    expect(within(panel).getByTestId('btn-enroll')).toHaveTextContent('Подключаем…');
+    expect(within(panel).getByTestId('enroll-uri')).toBeDisabled();
+    await click('btn-enroll');
+    release();
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent('Устройство подключено');
+    expect(fake.callsOf('enroll')).toHaveLength(1);
+  });
+
+  it('shows the backend’s message and keeps the form', async () => {
+    start({ sync: { server: null } });
+    const panel = await openPanel();
+    await type('enroll-server', SERVER);
+    await type('enroll-code', 'WRONG');
+    await click('btn-enroll');
+    const err = await within(panel).findByTestId('error');
+    expect(err).toHaveAttribute('role', 'alert');
+    expect(err).toHaveTextContent('Код подключения не найден');
+    expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
+    expect(within(panel).getByTestId('enroll-code')).toHaveValue('WRONG');
+    expect(within(panel).queryByTestId('sync-notice')).toBeNull();
+
+    fake.failNext('enroll', { code: 'unreachable', message: 'Сервер не отвечает. Проверьте интернет.' });
+    await click('btn-enroll');
+    await waitFor(() => expect(within(panel).getByTestId('error')).toHaveTextContent('Сервер не отвечает'));
+  });
+
+  it('asks for the QR text or both fields before calling the backend', async () => {
+    start({ sync: { server: null } });
+    const panel = await openPanel();
+    await type('enroll-server', SERVER);
+    await click('btn-enroll');
+    expect(await within(panel).findByTestId('error')).toHaveTextContent('Вставьте текст QR-кода');
+    expect(fake.callsOf('enroll')).toHaveLength(0);
+  });
+
+  it('after a revoked device: «Подключить заново» opens the form', async () => {
+    start({ sync: { pending: 2, problem: REVOKED } });
+    const panel = await openPanel();
+    await click('btn-enroll-again');
+    await type('enroll-uri', URI);
+    await click('btn-enroll');
+    await waitFor(() => expect(fake.callsOf('enroll')).toHaveLength(1));
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent('Устройство подключено');
+    await waitFor(() => expect(within(panel).queryByTestId('sync-problem')).toBeNull());
+  });
+});
+
+describe('events from the central office', () => {
+  const EVENTS = [
+    { id: 'cev-1', title: 'Библионочь', date: '2026-04-18' },
+    { id: 'cev-2', title: 'Лекция о краеведении', date: '2026-03-05' },
+  ];
+
+  it('lists them and makes the chosen one current via choose_event', async () => {
+    start({ events: EVENTS });
+    await openPanel();
+    const items = await screen.findAllByTestId('central-event');
+    expect(items.map((b) => b.getAttribute('data-id'))).toEqual(['cev-1', 'cev-2']);
+    expect(items[0]).toHaveTextContent('Библионочь');
+    expect(items[0]).toHaveTextContent('18.04.2026');
+    expect(items[1]).toHaveTextContent('05.03.2026');
+    expect(items[1]).toHaveTextContent('Выбрать');
+
+    await fireEvent.click(items[1]);
+    await waitFor(() => expect(fake.callsOf('choose_event')).toHaveLength(1));
+    expect(fake.callsOf('choose_event')[0].args).toEqual({ id: 'cev-2' });
+    expect(await screen.findByTestId('settings-current-event')).toHaveTextContent('Лекция о краеведении');
+    await waitFor(() => expect(screen.getAllByTestId('central-event')[1]).toBeDisabled());
+    expect(screen.getAllByTestId('central-event')[1]).toHaveAttribute('aria-pressed', 'true');
+
+    await click('btn-back');
+    await screen.findByTestId('main-screen');
+    await waitFor(() => expect(screen.getByTestId('screen-title')).toHaveTextContent('Лекция о краеведении, 05.03.2026'));
+  });
+
+  it('shows a choose_event rejection', async () => {
+    start({ events: EVENTS });
+    await openPanel();
+    const items = await screen.findAllByTestId('central-event');
+    fake.failNext('choose_event', { code: 'not_found', message: 'Мероприятие отменено' });
+    await fireEvent.click(items[0]);
+    expect(await screen.findByTestId('error')).toHaveTextContent('Мероприятие отменено');
+  });
+
+  it('reloads the list after a new successful sync', async () => {
+    start({ sync: { last_success_ms: 1_000 } });
+    await openPanel();
+    await waitFor(() => expect(fake.callsOf('list_events')).toHaveLength(1));
+    expect(screen.queryByTestId('central-event')).toBeNull();
+    fake.events = [EVENTS[0]];
+    fake.sync = syncView({ last_success_ms: 2_000 });
+    const item = await screen.findByTestId('central-event', {}, POLL);
+    expect(item).toHaveAttribute('data-id', 'cev-1');
+  });
+
+  it('hides the list when there are none', async () => {
+    start();
+    await openPanel();
+    await waitFor(() => expect(fake.callsOf('list_events').length).toBeGreaterThan(0));
+    expect(screen.queryByTestId('central-events')).toBeNull();
+    expect(screen.queryByTestId('central-event')).toBeNull();
+  });
+});

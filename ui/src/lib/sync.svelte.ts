@@ -1,0 +1,111 @@
+// Module-level view of the sync with the central server, shared by the main screen's badge and
+// the settings panel. Read-only polling of `sync_status`: nothing in the recording flow waits
+// for it, and its failures never reach the recording screens' error banners.
+import * as api from './api';
+import type { SyncView } from './types';
+
+export const SYNC_POLL_MS = 2000;
+
+export const sync = $state<{ view: SyncView | null; error: string | null }>({
+  view: null,
+  error: null,
+});
+
+// Every write bumps the generation; a status that was asked for before a newer write is dropped
+// (e.g. a slow poll must not overwrite what sync_now has just returned).
+let generation = 0;
+let polling = false;
+let watchers = 0;
+let timer: ReturnType<typeof setInterval> | undefined;
+
+export function setSyncView(view: SyncView): void {
+  generation++;
+  sync.view = view;
+  sync.error = null;
+}
+
+/** Asks for the status now; never throws (the error is kept in `sync.error`). */
+export async function refreshSync(): Promise<void> {
+  const mine = ++generation;
+  try {
+    const view = await api.syncStatus();
+    if (mine === generation) {
+      sync.view = view;
+      sync.error = null;
+    }
+  } catch (err) {
+    if (mine === generation) sync.error = api.toAppError(err).message;
+  }
+}
+
+async function poll(): Promise<void> {
+  // Skip a tick while the app is in the background or the previous request is still running.
+  if (polling || (typeof document !== 'undefined' && document.visibilityState === 'hidden')) return;
+  polling = true;
+  try {
+    await refreshSync();
+  } finally {
+    polling = false;
+  }
+}
+
+/**
+ * Refreshes now and every SYNC_POLL_MS while at least one screen watches.
+ * Call from onMount; the returned function stops watching (call it on destroy).
+ */
+export function watchSync(): () => void {
+  watchers++;
+  void poll();
+  if (timer === undefined) timer = setInterval(() => void poll(), SYNC_POLL_MS);
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    watchers--;
+    if (watchers <= 0) {
+      watchers = 0;
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+}
+
+/** Tests only: forget the status and stop polling. */
+export function resetSync(): void {
+  generation++;
+  sync.view = null;
+  sync.error = null;
+  polling = false;
+  watchers = 0;
+  clearInterval(timer);
+  timer = undefined;
+}
+
+export type SyncState = 'unknown' | 'not_enrolled' | 'running' | 'pending' | 'sent';
+
+export function syncState(view: SyncView | null): SyncState {
+  if (!view) return 'unknown';
+  if (!view.server) return 'not_enrolled';
+  if (view.progress.running) return 'running';
+  return view.pending > 0 ? 'pending' : 'sent';
+}
+
+/** The one-line status of the main screen's badge. */
+export function badgeText(view: SyncView | null, error: string | null): string {
+  if (!view) return error ? 'Состояние отправки неизвестно' : 'Проверяем отправку…';
+  const problem = view.problem ? ' · ошибка' : '';
+  switch (syncState(view)) {
+    case 'not_enrolled':
+      return view.pending > 0
+        ? `Не подключено к серверу · не отправлено: ${view.pending}`
+        : 'Не подключено к серверу';
+    case 'running': {
+      const total = view.progress.sent + view.progress.remaining;
+      return total > 0 ? `Отправка: ${view.progress.sent} из ${total}` : 'Идёт отправка…';
+    }
+    case 'pending':
+      return `Не отправлено: ${view.pending}${problem}`;
+    default:
+      return `Все записи отправлены${problem}`;
+  }
+}
