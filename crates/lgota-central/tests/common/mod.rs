@@ -1,6 +1,8 @@
 //! A real server on 127.0.0.1:0 over a real SQLite file, and a real HTTP client.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::sync::Arc;
 
 use lgota_central::admin;
