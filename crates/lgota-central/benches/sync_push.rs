@@ -1,0 +1,69 @@
+//! How long it takes to push 10,000 pending records from a phone's store to a loopback server:
+//! in batches (the app's way), and one request per record (the OpenRosa way), in the same run.
+//!
+//! Run: `cargo bench -p lgota-central --bench sync_push` (optionally `-- N` for the count).
+//! Target (issue 5): 10,000 records in under 0.5 s, and ≥ 20× the one-per-request way.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lgota_central::db::{Database, SqliteDatabase};
+use lgota_client::Client;
+use lgota_core::sync::{push_pending, BATCH_SIZE};
+use lgota_core::{CheckInput, Now, SetupInput, Store};
+
+fn phone(dir: &std::path::Path, name: &str, n: usize) -> Mutex<Store> {
+    let mut store = Store::open(dir.join(name)).unwrap();
+    store
+        .setup(&SetupInput { branch_id: "central".into(), staff_label: "БЕНЧ".into(), event: None }, Now::system())
+        .unwrap();
+    for i in 0..n {
+        let input = if i % 2 == 0 {
+            CheckInput::DigitalIdConfirmed { category_id: "pensioner".into(), note: None }
+        } else {
+            CheckInput::Refused { category_id: None, note: None }
+        };
+        store.record_check(&input, Now::system()).unwrap();
+    }
+    Mutex::new(store)
+}
+
+fn push(server: &str, db: &dyn Database, store: &Mutex<Store>, batch: usize) -> Duration {
+    let device_id = store.lock().unwrap().device_id().to_owned();
+    let code = lgota_central::admin::issue_code(db, "central", 60, server).unwrap().code;
+    let token = Client::new(server, None).unwrap().enroll(&code, &device_id).unwrap().device_token;
+    let mut client = Client::new(server, Some(token)).unwrap();
+    let started = Instant::now();
+    push_pending(store, &mut client, batch, |_, _| {}).unwrap();
+    let took = started.elapsed();
+    assert_eq!(store.lock().unwrap().pending_count().unwrap(), 0);
+    took
+}
+
+fn main() {
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
+    lgota_central::admin::seed(db.as_ref()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    let served: Arc<dyn Database> = db.clone();
+    runtime.spawn(lgota_central::serve(listener, served, std::future::pending()));
+
+    eprintln!("preparing two phones with {n} pending records each…");
+    let batched_phone = phone(dir.path(), "a.db", n);
+    let single_phone = phone(dir.path(), "b.db", n);
+
+    let batched = push(&server, db.as_ref(), &batched_phone, BATCH_SIZE);
+    let single = push(&server, db.as_ref(), &single_phone, 1);
+    assert_eq!(db.record_count().unwrap(), 2 * n as u64);
+
+    let secs = |d: Duration| d.as_secs_f64();
+    println!("push {n} pending records to a loopback server (real client, real server, SQLite files)");
+    println!("  batched ({BATCH_SIZE} per request): {:.3} s   (target: < 0.5 s for 10,000)", secs(batched));
+    println!("  one record per request:        {:.3} s", secs(single));
+    println!("  ratio: {:.1}×   (target: ≥ 20×)", secs(single) / secs(batched));
+    println!("  server ingest, batched: {:.0} records/s", n as f64 / secs(batched));
+    println!("  server ingest, one per request: {:.0} records/s", n as f64 / secs(single));
+}
