@@ -25,7 +25,8 @@ cargo test --workspace
 
 say "End-to-end: the real app under Xvfb"
 cargo build -p lgota-app --features tauri/custom-protocol --quiet
-export LGOTA_APP_BIN="$PWD/target/debug/lgota-app"
+cargo build -p lgota-central --quiet
+export LGOTA_APP_BIN="$PWD/target/debug/lgota-app" LGOTA_CENTRAL_BIN="$PWD/target/debug/lgota-central"
 
 xvfb_pid=""
 cleanup() { [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true; }
@@ -36,4 +37,5 @@ Xvfb ":$display" -screen 0 480x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
 export DISPLAY=":$display" WEBKIT_DISABLE_COMPOSITING_MODE=1 NO_AT_BRIDGE=1
-node --test tests/e2e/
+# One app window at a time: the test files run one after another.
+node --test --test-concurrency=1 tests/e2e/

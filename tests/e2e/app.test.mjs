@@ -6,13 +6,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Session, startDriver } from './webdriver.mjs';
+import { artifacts, record, rows, screenshot, setUp, tally } from './helpers.mjs';
 
 const app = process.env.LGOTA_APP_BIN;
-const artifacts = path.resolve(import.meta.dirname, '..', 'artifacts');
 let dataHome;
 let driver;
 
@@ -30,67 +29,11 @@ after(async () => {
   if (dataHome) rmSync(dataHome, { recursive: true, force: true });
 });
 
-function screenshot(name) {
-  try {
-    execFileSync('import', ['-window', 'root', path.join(artifacts, `${name}.png`)], { timeout: 10_000 });
-  } catch {
-    // A missing screenshot must not hide the real result.
-  }
-}
-
-async function tally(s) {
-  return {
-    digital: await s.text('[data-testid="tally-digital"]'),
-    paper: await s.text('[data-testid="tally-paper"]'),
-    notGranted: await s.text('[data-testid="tally-not-granted"]'),
-    total: await s.text('[data-testid="tally-total"]'),
-  };
-}
-
-async function rows(s) {
-  const els = await s.findAll('[data-testid="record"]');
-  const out = [];
-  for (const el of els) {
-    out.push({
-      id: await s.attr(el, 'data-id'),
-      outcome: await s.attr(el, 'data-outcome'),
-      method: await s.attr(el, 'data-method'),
-      voided: (await s.attr(el, 'data-voided')) === 'true',
-    });
-  }
-  return out;
-}
-
-/** Ticks every point of the paper checklist on screen. */
-async function tickChecklist(s) {
-  await s.waitFor('[data-testid="checklist-screen"]');
-  const items = await s.findAll('[data-testid="check-item"]');
-  assert.ok(items.length >= 3, 'the checklist has its points');
-  for (const item of items) await s.clickElement(item);
-}
-
-/** Taps the buttons in order ('TICK' ticks the whole checklist), then waits for the list to grow. */
-async function record(s, buttons) {
-  const before = (await s.findAll('[data-testid="record"]')).length;
-  for (const b of buttons) {
-    if (b === 'TICK') await tickChecklist(s);
-    else await s.click(`[data-testid="${b}"]`);
-  }
-  await s.waitFor('[data-testid="main-screen"] [data-testid="btn-did-ok"]');
-  await s.until('the new record in the list', async () => (await s.findAll('[data-testid="record"]')).length === before + 1);
-}
-
 test('record every kind of check, undo, void, restart: list and tally stay right', async () => {
   let s = await Session.create(driver.url, app);
   try {
     // First start: setup, offline, with the bundled configuration.
-    await s.waitFor('[data-testid="setup-screen"]', 30_000);
-    await s.exec(`const el = document.querySelector('[data-testid="setup-branch"]');
-      el.value = 'branch-1'; el.dispatchEvent(new Event('change', { bubbles: true }));`);
-    await s.type('[data-testid="setup-staff"]', 'И.П.');
-    await s.type('[data-testid="setup-event-title"]', 'Библионочь');
-    await s.click('[data-testid="setup-submit"]');
-    await s.waitFor('[data-testid="main-screen"]');
+    await setUp(s, { branch: 'branch-1', staff: 'И.П.', event: 'Библионочь' });
 
     // Bad input is refused with a Russian message and nothing is saved: a phone in a void reason
     // is tried below; here, the five kinds of check.

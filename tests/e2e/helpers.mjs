@@ -1,0 +1,69 @@
+// Shared steps of the end-to-end tests: reading the main screen and recording through it.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export const artifacts = path.resolve(import.meta.dirname, '..', 'artifacts');
+
+export function screenshot(name) {
+  try {
+    execFileSync('import', ['-window', 'root', path.join(artifacts, `${name}.png`)], { timeout: 10_000 });
+  } catch {
+    // A missing screenshot must not hide the real result.
+  }
+}
+
+export async function tally(s) {
+  return {
+    digital: await s.text('[data-testid="tally-digital"]'),
+    paper: await s.text('[data-testid="tally-paper"]'),
+    notGranted: await s.text('[data-testid="tally-not-granted"]'),
+    total: await s.text('[data-testid="tally-total"]'),
+  };
+}
+
+export async function rows(s) {
+  const els = await s.findAll('[data-testid="record"]');
+  const out = [];
+  for (const el of els) {
+    out.push({
+      id: await s.attr(el, 'data-id'),
+      outcome: await s.attr(el, 'data-outcome'),
+      method: await s.attr(el, 'data-method'),
+      voided: (await s.attr(el, 'data-voided')) === 'true',
+    });
+  }
+  return out;
+}
+
+/** Ticks every point of the paper checklist on screen. */
+export async function tickChecklist(s) {
+  await s.waitFor('[data-testid="checklist-screen"]');
+  const items = await s.findAll('[data-testid="check-item"]');
+  assert.ok(items.length >= 3, 'the checklist has its points');
+  for (const item of items) await s.clickElement(item);
+}
+
+/** Taps the buttons in order ('TICK' ticks the whole checklist), then waits for the list to grow. */
+export async function record(s, buttons) {
+  const before = (await s.findAll('[data-testid="record"]')).length;
+  for (const b of buttons) {
+    if (b === 'TICK') await tickChecklist(s);
+    else await s.click(`[data-testid="${b}"]`);
+  }
+  await s.waitFor('[data-testid="main-screen"] [data-testid="btn-did-ok"]');
+  await s.until('the new record in the list', async () => (await s.findAll('[data-testid="record"]')).length === before + 1);
+}
+
+
+/** First-start setup through the UI. */
+export async function setUp(s, { branch, staff, event }) {
+  await s.waitFor('[data-testid="setup-screen"]', 30_000);
+  await s.exec(`const el = document.querySelector('[data-testid="setup-branch"]');
+    el.value = ${JSON.stringify(branch)}; el.dispatchEvent(new Event('change', { bubbles: true }));`);
+  await s.type('[data-testid="setup-staff"]', staff);
+  if (event) await s.type('[data-testid="setup-event-title"]', event);
+  await s.click('[data-testid="setup-submit"]');
+  await s.waitFor('[data-testid="main-screen"]');
+}
