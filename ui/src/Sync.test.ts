@@ -362,3 +362,37 @@ describe('events from the central office', () => {
     expect(screen.queryByTestId('central-event')).toBeNull();
   });
 });
+
+describe('camera scan (phones only)', () => {
+  const realAgent = navigator.userAgent;
+  const setAgent = (ua: string) => Object.defineProperty(navigator, 'userAgent', { value: ua, configurable: true });
+  afterEach(() => setAgent(realAgent));
+
+  it('is not offered on the desktop', async () => {
+    start({ sync: { server: null } });
+    await openPanel();
+    expect(screen.queryByTestId('btn-scan')).toBeNull();
+  });
+
+  it('asks for the camera, fills in the scanned text, and enrollment sends it', async () => {
+    setAgent('Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36');
+    start({ sync: { server: null } });
+    const scanned = `lgota:enroll?v=1&server=${encodeURIComponent(SERVER)}&code=SCANNED`;
+    fake.camera = { now: 'prompt', afterRequest: 'granted', content: scanned };
+    await openPanel();
+    await click('btn-scan');
+    await waitFor(() => expect(screen.getByTestId('enroll-uri')).toHaveValue(scanned));
+    expect(fake.callsOf('plugin:barcode-scanner|request_permissions')).toHaveLength(1);
+  });
+
+  it('explains a refused camera and leaves the manual path', async () => {
+    setAgent('Mozilla/5.0 (Linux; Android 14)');
+    start({ sync: { server: null } });
+    fake.camera = { now: 'denied', afterRequest: 'denied', content: '' };
+    await openPanel();
+    await click('btn-scan');
+    expect(await screen.findByTestId('error')).toHaveTextContent('Нет доступа к камере');
+    expect(fake.callsOf('plugin:barcode-scanner|scan')).toHaveLength(0);
+    expect(screen.getByTestId('enroll-uri')).toBeInTheDocument();
+  });
+});

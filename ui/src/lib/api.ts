@@ -165,3 +165,31 @@ export function listEvents(): Promise<EventInfo[]> {
 export function chooseEvent(id: string): Promise<AppState> {
   return call<AppState>('choose_event', { id });
 }
+
+/** The camera scanner exists only in the phone builds (tauri-plugin-barcode-scanner). */
+export function canScan(): boolean {
+  return typeof navigator !== 'undefined' && /Android|iPhone|iPad/i.test(navigator.userAgent);
+}
+
+/**
+ * Scans a QR code with the camera: asks for the permission first, and explains a refusal.
+ * Returns the code's text, or null if the librarian cancelled.
+ */
+export async function scanQr(): Promise<string | null> {
+  // Loaded on demand: desktop bundles never run it, phones fetch it from the app itself.
+  const scanner = await import('@tauri-apps/plugin-barcode-scanner');
+  try {
+    let permission = await scanner.checkPermissions();
+    if (permission !== 'granted') permission = await scanner.requestPermissions();
+    if (permission !== 'granted') {
+      throw new AppError(
+        'camera_denied',
+        'Нет доступа к камере. Разрешите его в настройках телефона или вставьте текст QR-кода вручную.',
+      );
+    }
+    const scanned = await scanner.scan({ formats: [scanner.Format.QRCode], windowed: false });
+    return scanned?.content ?? null;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}

@@ -239,8 +239,18 @@ export class FakeBackend {
     return structuredClone(this.dispatch(cmd, args));
   }
 
+  /** The phone's camera, for tests of the scan button (plugin:barcode-scanner). */
+  camera: { now: string; afterRequest: string; content: string } = { now: 'prompt', afterRequest: 'granted', content: '' };
+
   private dispatch(cmd: string, args: Record<string, unknown> | undefined): unknown {
     switch (cmd) {
+      case 'plugin:barcode-scanner|check_permissions':
+        return { camera: this.camera.now };
+      case 'plugin:barcode-scanner|request_permissions':
+        this.camera.now = this.camera.afterRequest;
+        return { camera: this.camera.now };
+      case 'plugin:barcode-scanner|scan':
+        return { content: this.camera.content, format: 'QR_CODE', bounds: null };
       case 'get_state':
         return this.state();
       case 'setup': {
