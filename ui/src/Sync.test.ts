@@ -396,3 +396,13 @@ describe('camera scan (phones only)', () => {
     expect(screen.getByTestId('enroll-uri')).toBeInTheDocument();
   });
 });
+
+describe('reconnect', () => {
+  it('syncs as soon as the network comes back', async () => {
+    start({ sync: { pending: 2 } });
+    await onMain();
+    expect(fake.callsOf('sync_now')).toHaveLength(0);
+    window.dispatchEvent(new Event('online'));
+    await waitFor(() => expect(fake.callsOf('sync_now')).toHaveLength(1));
+  });
+});

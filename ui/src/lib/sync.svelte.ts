@@ -49,14 +49,23 @@ async function poll(): Promise<void> {
   }
 }
 
+/** The network came back: sync at once instead of waiting for the worker's next round. */
+function onOnline(): void {
+  api.syncNow().then(setSyncView, () => {});
+}
+
 /**
- * Refreshes now and every SYNC_POLL_MS while at least one screen watches.
+ * Refreshes now and every SYNC_POLL_MS while at least one screen watches, and syncs when the
+ * WebView reports that the network is back.
  * Call from onMount; the returned function stops watching (call it on destroy).
  */
 export function watchSync(): () => void {
   watchers++;
   void poll();
-  if (timer === undefined) timer = setInterval(() => void poll(), SYNC_POLL_MS);
+  if (timer === undefined) {
+    timer = setInterval(() => void poll(), SYNC_POLL_MS);
+    window.addEventListener('online', onOnline);
+  }
   let stopped = false;
   return () => {
     if (stopped) return;
@@ -66,6 +75,7 @@ export function watchSync(): () => void {
       watchers = 0;
       clearInterval(timer);
       timer = undefined;
+      window.removeEventListener('online', onOnline);
     }
   };
 }
@@ -79,6 +89,7 @@ export function resetSync(): void {
   watchers = 0;
   clearInterval(timer);
   timer = undefined;
+  window.removeEventListener('online', onOnline);
 }
 
 export type SyncState = 'unknown' | 'not_enrolled' | 'running' | 'pending' | 'sent';
