@@ -106,6 +106,20 @@ test('enroll by the QR text, sync to the real server, then a revoked device is t
     assert.equal(await s.text('[data-testid="sync-pending"]'), '1', 'the refused record stays on the phone');
     assert.equal(sql('SELECT COUNT(*) FROM records'), '3');
     screenshot('sync-revoked');
+
+    // Offline transfer: the unsent record goes to a file, and the administrator imports it (twice).
+    await s.click('[data-testid="btn-export"]');
+    const notice = await s.until('the export notice', async () => {
+      const els = await s.findAll('[data-testid="sync-notice"]');
+      if (els.length === 0) return null;
+      const t = await s.cmd('GET', `/element/${els[0]}/text`);
+      return /Выгружено записей: 1/.test(t) ? t : null;
+    });
+    const file = notice.match(/в файл (.+\.json)/)[1].trim();
+    assert.ok(existsSync(file), `the exported file exists: ${file}`);
+    admin('import', file);
+    admin('import', file);
+    assert.equal(sql('SELECT COUNT(*) FROM records'), '4', 'imported once, however often');
   } catch (err) {
     screenshot('failure-sync');
     throw err;
