@@ -29,31 +29,24 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/001_records.sql"))];
 
 pub use lgota_protocol::RecordKind;
+use lgota_protocol::WireRecord;
 
-/// A row of the log as sync will send it: exactly the fields DOMAIN.md allows.
+/// A row of the log: the record exactly as sync sends it (the fields DOMAIN.md allows), plus its
+/// local position. Dereferences to the wire record, so `record.id` reads as expected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
-    /// Local order; the outbox cursor counts in it. Not sent as identity: `id` is.
+    /// Local order; the outbox cursor counts in it. Not sent: `id` is the identity.
     pub seq: i64,
-    pub id: String,
-    pub kind: RecordKind,
-    pub created_at_ms: i64,
-    pub utc_offset_min: i32,
-    pub device_id: String,
-    pub branch_id: String,
-    pub event_id: Option<String>,
-    pub staff_label: String,
-    pub training: bool,
-    pub method: Option<Method>,
-    pub outcome: Option<Outcome>,
-    pub granted: Option<bool>,
-    pub category_id: Option<String>,
-    pub failure_reason_id: Option<String>,
-    pub document_type_id: Option<String>,
-    pub checklist_completed: Option<bool>,
-    pub note: Option<String>,
-    pub target_id: Option<String>,
-    pub void_reason: Option<String>,
+    #[serde(flatten)]
+    pub wire: WireRecord,
+}
+
+impl std::ops::Deref for Record {
+    type Target = WireRecord;
+
+    fn deref(&self) -> &WireRecord {
+        &self.wire
+    }
 }
 
 pub struct Store {
@@ -624,7 +617,7 @@ impl Store {
         Ok(lgota_protocol::ExportFile {
             format: lgota_protocol::EXPORT_FORMAT,
             device_id: self.device_id.clone(),
-            records: records.iter().map(lgota_protocol::WireRecord::from).collect(),
+            records: records.into_iter().map(|r| r.wire).collect(),
         })
     }
 
@@ -663,8 +656,7 @@ fn parse_enum<T>(value: Option<String>, parse: fn(&str) -> Option<T>, column: us
 
 fn record_from_row(r: &Row) -> rusqlite::Result<Record> {
     let kind: String = r.get(2)?;
-    Ok(Record {
-        seq: r.get(0)?,
+    let wire = WireRecord {
         id: r.get(1)?,
         kind: if kind == "void" { RecordKind::Void } else { RecordKind::Check },
         created_at_ms: r.get(3)?,
@@ -684,7 +676,8 @@ fn record_from_row(r: &Row) -> rusqlite::Result<Record> {
         note: r.get(17)?,
         target_id: r.get(18)?,
         void_reason: r.get(19)?,
-    })
+    };
+    Ok(Record { seq: r.get(0)?, wire })
 }
 
 fn view_from_row(r: &Row) -> rusqlite::Result<RecordView> {

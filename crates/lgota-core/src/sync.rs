@@ -8,12 +8,12 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse, WireRecord};
+use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse};
 
 use crate::clock::Now;
 use crate::content::TrustedKey;
 use crate::error::Error;
-use crate::store::{Record, Store, SyncProblem};
+use crate::store::{Store, SyncProblem};
 
 /// Records per push: well under the protocol's limit of 1,000 and its 4 MiB body.
 pub const BATCH_SIZE: usize = 500;
@@ -101,32 +101,6 @@ pub struct PushReport {
     pub duplicates: u64,
 }
 
-impl From<&Record> for WireRecord {
-    fn from(r: &Record) -> Self {
-        WireRecord {
-            id: r.id.clone(),
-            kind: r.kind,
-            created_at_ms: r.created_at_ms,
-            utc_offset_min: r.utc_offset_min,
-            device_id: r.device_id.clone(),
-            branch_id: r.branch_id.clone(),
-            event_id: r.event_id.clone(),
-            staff_label: r.staff_label.clone(),
-            training: r.training,
-            method: r.method,
-            outcome: r.outcome,
-            granted: r.granted,
-            category_id: r.category_id.clone(),
-            failure_reason_id: r.failure_reason_id.clone(),
-            document_type_id: r.document_type_id.clone(),
-            checklist_completed: r.checklist_completed,
-            note: r.note.clone(),
-            target_id: r.target_id.clone(),
-            void_reason: r.void_reason.clone(),
-        }
-    }
-}
-
 fn lock(store: &Mutex<Store>) -> Result<MutexGuard<'_, Store>, SyncError> {
     store.lock().map_err(|_| SyncError::Store(Error::Corrupt("хранилище заблокировано после сбоя".into())))
 }
@@ -147,7 +121,7 @@ pub fn push_pending(
         let Some(last_seq) = batch.last().map(|r| r.seq) else {
             return Ok(report);
         };
-        let request = PushRequest { records: batch.iter().map(WireRecord::from).collect() };
+        let request = PushRequest { records: batch.into_iter().map(|r| r.wire).collect() };
         let response = transport.push(&request)?;
         let acknowledged: std::collections::HashSet<&str> = response.acknowledged.iter().map(String::as_str).collect();
         if !request.records.iter().all(|r| acknowledged.contains(r.id.as_str())) {
@@ -158,7 +132,7 @@ pub fn push_pending(
             store.acknowledge(last_seq)?;
             store.pending_count()?
         };
-        report.sent += batch.len() as u64;
+        report.sent += request.records.len() as u64;
         report.duplicates += u64::from(response.duplicates);
         report.batches += 1;
         progress(report.sent, remaining);
@@ -188,6 +162,8 @@ pub fn sync_once(
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use lgota_protocol::WireRecord;
 
     use super::*;
     use crate::{CheckInput, Now, SetupInput};
