@@ -20,7 +20,7 @@ fi
 apt_packages=(libwebkit2gtk-4.1-dev build-essential pkg-config curl file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev)
 if [ "$want_test" = 1 ]; then
-  apt_packages+=(webkit2gtk-driver xvfb imagemagick sqlite3)
+  apt_packages+=(webkit2gtk-driver xvfb imagemagick sqlite3 chromium)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -23,7 +23,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 say "Rust: tests"
 cargo test --workspace
 
-say "End-to-end: the real app under Xvfb"
+say "End-to-end: the real app under Xvfb, the dashboard in chromium"
 cargo build -p lgota-app --features tauri/custom-protocol --quiet
 cargo build -p lgota-central --quiet
 export LGOTA_APP_BIN="$PWD/target/debug/lgota-app" LGOTA_CENTRAL_BIN="$PWD/target/debug/lgota-central"
@@ -37,5 +37,6 @@ Xvfb ":$display" -screen 0 480x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
 export DISPLAY=":$display" WEBKIT_DISABLE_COMPOSITING_MODE=1 NO_AT_BRIDGE=1
-# One app window at a time: the test files run one after another.
-node --test --test-concurrency=1 tests/e2e/
+# One app window at a time: the test files run one after another. tests/dashboard drives the
+# central office's pages in Debian's headless chromium (playwright-core, no browser download).
+node --test --test-concurrency=1 tests/e2e/ tests/dashboard/

@@ -176,3 +176,31 @@ pub fn add_event(db: &dyn Database, branch_id: &str, title: &str, date: &str) ->
     db.add_event(&event, now_ms())?;
     Ok(event)
 }
+
+/// Adds (or replaces) a dashboard user with an argon2id hash of `password`; `true` if new.
+pub fn add_admin(
+    db: &dyn Database,
+    login: &str,
+    role: &str,
+    branch: Option<&str>,
+    password: &str,
+) -> Result<bool, AdminError> {
+    use crate::dashboard::auth;
+    use crate::db::{Admin, Role};
+    let login = login.trim();
+    if login.is_empty() || login.chars().count() > 64 || login.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AdminError::Refused("логин: от 1 до 64 символов без пробелов".into()));
+    }
+    let role = match (role, branch) {
+        ("admin", None) => Role::Admin,
+        ("admin", Some(_)) => return Err(AdminError::Refused("у администратора нет филиала: уберите --branch".into())),
+        ("branch_head", Some(b)) => Role::BranchHead(b.to_string()),
+        ("branch_head", None) => return Err(AdminError::Refused("для заведующего укажите --branch".into())),
+        (other, _) => return Err(AdminError::Refused(format!("неизвестная роль «{other}»: admin или branch_head"))),
+    };
+    if password.chars().count() < auth::MIN_PASSWORD_CHARS {
+        return Err(AdminError::Refused(format!("пароль должен быть не короче {} символов", auth::MIN_PASSWORD_CHARS)));
+    }
+    let password_hash = auth::hash_password(password).map_err(AdminError::Refused)?;
+    Ok(db.put_admin(&Admin { login: login.to_string(), password_hash, role }, now_ms())?)
+}

@@ -31,11 +31,17 @@ pub const EVENTS_PER_PULL: u32 = 500;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Arc<dyn Database>,
+    pub dashboard: Arc<crate::dashboard::Dashboard>,
 }
 
 impl AppState {
+    /// With a `Secure` session cookie.
     pub fn new(db: Arc<dyn Database>) -> AppState {
-        AppState { db }
+        AppState::with_cookie_secure(db, true)
+    }
+
+    pub fn with_cookie_secure(db: Arc<dyn Database>, cookie_secure: bool) -> AppState {
+        AppState { db, dashboard: Arc::new(crate::dashboard::Dashboard::new(cookie_secure)) }
     }
 }
 
@@ -62,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(paths::HEALTH, get(health))
         .merge(api)
+        .merge(crate::dashboard::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_panic| ApiError::internal("panic in a handler").into_response()))
@@ -75,7 +82,18 @@ pub async fn serve(
     db: Arc<dyn Database>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(AppState::new(db))).with_graceful_shutdown(shutdown).await
+    serve_state(listener, AppState::new(db), shutdown).await
+}
+
+/// [`serve`] with a given state (e.g. the session cookie not `Secure` for tests over http).
+pub async fn serve_state(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -10,7 +10,8 @@ use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../migrations/001_central.sql"))];
+const MIGRATIONS: &[M<'static>] =
+    &[M::up(include_str!("../migrations/001_central.sql")), M::up(include_str!("../migrations/002_dashboard.sql"))];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -77,6 +78,61 @@ impl ReferenceName {
     }
 }
 
+/// What a dashboard user may see.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "role", content = "branch_id", rename_all = "snake_case")]
+pub enum Role {
+    /// Every branch.
+    Admin,
+    /// Only this branch.
+    BranchHead(String),
+}
+
+impl Role {
+    /// The branch this role is confined to, if any.
+    pub fn branch(&self) -> Option<&str> {
+        match self {
+            Role::Admin => None,
+            Role::BranchHead(b) => Some(b),
+        }
+    }
+}
+
+/// A dashboard user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    pub login: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub role: Role,
+}
+
+/// Which checks a figure or an export covers. `branch_id` set by the HTTP layer to a branch
+/// head's own branch whatever they asked for; it becomes part of the SQL `WHERE`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Inclusive, UTC ms.
+    pub from_ms: i64,
+    /// Exclusive, UTC ms.
+    pub to_ms: i64,
+    pub branch_id: Option<String>,
+    pub category_id: Option<String>,
+}
+
+/// Totals of valid checks (kind = check, not voided) for a filter. Keys are wire ids; a
+/// missing category or failure reason is the empty string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Overview {
+    pub total: u64,
+    pub by_branch: Vec<(String, u64)>,
+    pub by_method: Vec<(String, u64)>,
+    pub by_outcome: Vec<(String, u64)>,
+    pub by_category: Vec<(String, u64)>,
+    pub by_failure_reason: Vec<(String, u64)>,
+    pub granted: u64,
+    pub refused: u64,
+}
+
 /// Received more than this long after it was made, a record counts as made offline.
 pub const OFFLINE_AFTER_MS: i64 = 10 * 60 * 1000;
 
@@ -111,6 +167,57 @@ pub trait Database: Send + Sync + 'static {
     fn add_event(&self, event: &WireEvent, now_ms: i64) -> DbResult<i64>;
     /// Events of a branch after `cursor`, oldest first, at most `limit`, with their positions.
     fn events_after(&self, branch_id: &str, cursor: i64, limit: u32) -> DbResult<Vec<(i64, WireEvent)>>;
+    /// Creates or replaces a dashboard user; `true` if it is new. Replacing ends their sessions.
+    fn put_admin(&self, admin: &Admin, now_ms: i64) -> DbResult<bool>;
+    fn admin(&self, login: &str) -> DbResult<Option<Admin>>;
+    /// Stores a session (and drops expired ones).
+    fn create_session(
+        &self,
+        token_sha256: &str,
+        login: &str,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> DbResult<()>;
+    /// The user and CSRF token of an unexpired session.
+    fn session(&self, token_sha256: &str, now_ms: i64) -> DbResult<Option<(Admin, String)>>;
+    fn delete_session(&self, token_sha256: &str) -> DbResult<()>;
+    /// Totals of valid checks (kind = check, not voided, not training) matching `filter`.
+    fn overview(&self, filter: &RecordFilter) -> DbResult<Overview>;
+    /// Checks and voids made in the filter's period (and branch), oldest first (with `limit`:
+    /// only the newest `limit`, newest first), each with whether it (a check) has been voided.
+    /// `category_id` filters checks only.
+    fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> DbResult<Vec<(StoredRecord, bool)>>;
+}
+
+/// The `WHERE` of checks matching a filter, on table alias `r`, and its parameters.
+fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from("r.kind = 'check' AND r.created_at_ms >= ? AND r.created_at_ms < ?");
+    let mut values = vec![Value::Integer(filter.from_ms), Value::Integer(filter.to_ms)];
+    if let Some(branch) = &filter.branch_id {
+        sql.push_str(" AND r.branch_id = ?");
+        values.push(Value::Text(branch.clone()));
+    }
+    if let Some(category) = &filter.category_id {
+        sql.push_str(" AND r.category_id = ?");
+        values.push(Value::Text(category.clone()));
+    }
+    (sql, values)
+}
+
+const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id";
+
+fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
+    let role: String = row.get(2)?;
+    let branch: Option<String> = row.get(3)?;
+    let role = match (role.as_str(), branch) {
+        ("branch_head", Some(b)) => Role::BranchHead(b),
+        // The table's CHECK allows nothing else; an unknown role gets no branch rights at all.
+        ("branch_head", None) => Role::BranchHead(String::new()),
+        _ => Role::Admin,
+    };
+    Ok(Admin { login: row.get(0)?, password_hash: row.get(1)?, role })
 }
 
 pub struct SqliteDatabase {
@@ -403,5 +510,151 @@ impl Database for SqliteDatabase {
             Ok((r.get(0)?, WireEvent { id: r.get(1)?, title: r.get(2)?, date: r.get(3)?, branch_id: r.get(4)? }))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_admin(&self, admin: &Admin, now_ms: i64) -> DbResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (role, branch) = match &admin.role {
+            Role::Admin => ("admin", None),
+            Role::BranchHead(b) => ("branch_head", Some(b.as_str())),
+        };
+        if let Some(b) = branch {
+            let known: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM branches WHERE id = ?1)", [b], |r| r.get(0))?;
+            if !known {
+                return Err(DbError::UnknownBranch(b.to_string()));
+            }
+        }
+        let existed: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM admins WHERE login = ?1)", [&admin.login], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO admins (login, password_hash, role, branch_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
+                 branch_id = excluded.branch_id",
+            params![admin.login, admin.password_hash, role, branch, now_ms],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE login = ?1", [&admin.login])?;
+        tx.commit()?;
+        Ok(!existed)
+    }
+
+    fn admin(&self, login: &str) -> DbResult<Option<Admin>> {
+        let conn = self.conn();
+        let sql = format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.login = ?1");
+        Ok(conn.query_row(&sql, [login], admin_from_row).optional()?)
+    }
+
+    fn create_session(
+        &self,
+        token_sha256: &str,
+        login: &str,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> DbResult<()> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_ms])?;
+        conn.execute(
+            "INSERT INTO sessions (token_sha256, login, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_sha256, login, csrf_token, now_ms, expires_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, token_sha256: &str, now_ms: i64) -> DbResult<Option<(Admin, String)>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {ADMIN_COLUMNS}, s.csrf_token FROM sessions s JOIN admins a ON a.login = s.login
+             WHERE s.token_sha256 = ?1 AND s.expires_at > ?2"
+        );
+        Ok(conn.query_row(&sql, params![token_sha256, now_ms], |r| Ok((admin_from_row(r)?, r.get(4)?))).optional()?)
+    }
+
+    fn delete_session(&self, token_sha256: &str) -> DbResult<()> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE token_sha256 = ?1", [token_sha256])?;
+        Ok(())
+    }
+
+    fn overview(&self, filter: &RecordFilter) -> DbResult<Overview> {
+        let conn = self.conn();
+        let (filter_sql, values) = check_filter_sql(filter);
+        // Voided: a void record names the check in target_id (index records_target).
+        let sql = format!(
+            "WITH c AS (
+                 SELECT r.branch_id, r.method, r.outcome, r.category_id, r.failure_reason_id, r.granted
+                 FROM records r INDEXED BY records_check_created
+                 WHERE {filter_sql} AND r.training = 0
+                   AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void'))
+             SELECT 'branch', branch_id, COUNT(*) FROM c GROUP BY branch_id
+             UNION ALL SELECT 'method', method, COUNT(*) FROM c GROUP BY method
+             UNION ALL SELECT 'outcome', outcome, COUNT(*) FROM c GROUP BY outcome
+             UNION ALL SELECT 'category', COALESCE(category_id, ''), COUNT(*) FROM c GROUP BY 2
+             UNION ALL SELECT 'failure', failure_reason_id, COUNT(*) FROM c
+                 WHERE failure_reason_id IS NOT NULL GROUP BY failure_reason_id
+             UNION ALL SELECT 'granted', CAST(granted AS TEXT), COUNT(*) FROM c GROUP BY granted"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        let mut overview = Overview::default();
+        while let Some(row) = rows.next()? {
+            let group: String = row.get(0)?;
+            let key: String = row.get(1)?;
+            let n = u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0);
+            match group.as_str() {
+                "branch" => {
+                    overview.total += n;
+                    overview.by_branch.push((key, n));
+                }
+                "method" => overview.by_method.push((key, n)),
+                "outcome" => overview.by_outcome.push((key, n)),
+                "category" => overview.by_category.push((key, n)),
+                "failure" => overview.by_failure_reason.push((key, n)),
+                _ if key == "1" => overview.granted += n,
+                _ => overview.refused += n,
+            }
+        }
+        for list in [
+            &mut overview.by_branch,
+            &mut overview.by_method,
+            &mut overview.by_outcome,
+            &mut overview.by_category,
+            &mut overview.by_failure_reason,
+        ] {
+            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+        Ok(overview)
+    }
+
+    fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> DbResult<Vec<(StoredRecord, bool)>> {
+        let conn = self.conn();
+        let (check_sql, mut values) = check_filter_sql(filter);
+        let void_sql = check_sql.replacen("r.kind = 'check'", "r.kind = 'void'", 1);
+        let void_sql = match &filter.category_id {
+            Some(_) => void_sql.replacen(" AND r.category_id = ?", "", 1),
+            None => void_sql,
+        };
+        let (_, void_values) = check_filter_sql(&RecordFilter { category_id: None, ..filter.clone() });
+        values.extend(void_values);
+        let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns},
+                 EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void') AS voided
+             FROM records r WHERE ({check_sql}) OR ({void_sql})
+             {}",
+            match limit {
+                Some(n) => format!("ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n}"),
+                None => "ORDER BY r.created_at_ms, r.id".to_string(),
+            }
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let voided: bool = row.get(21)?;
+            out.push((record_from_row(row)?, voided));
+        }
+        Ok(out)
     }
 }

@@ -6,13 +6,14 @@
 
 pub mod admin;
 pub mod api;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod secrets;
 pub mod settings;
 pub mod validate;
 
-pub use api::{router, serve, AppState};
+pub use api::{router, serve, serve_state, AppState};
 pub use db::{Database, Device, SqliteDatabase};
 pub use error::ApiError;
 

@@ -21,6 +21,9 @@ struct Cli {
     /// Base URL phones use to reach the server (goes into the enrollment QR) [default: http://<listen>]
     #[arg(long, env = "LGOTA_CENTRAL_PUBLIC_URL", global = true)]
     public_url: Option<String>,
+    /// Mark the dashboard session cookie Secure (HTTPS only); false is allowed only on 127.0.0.1 [default: true]
+    #[arg(long, env = "LGOTA_CENTRAL_COOKIE_SECURE", global = true)]
+    cookie_secure: Option<bool>,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +47,47 @@ enum Command {
     /// Publish events.
     #[command(subcommand)]
     Event(EventCommand),
+    /// Dashboard users.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Add a dashboard user (or replace the password and role of an existing one, ending their
+    /// sessions). The password is read from standard input, or asked for on a terminal.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long, value_parser = ["admin", "branch_head"])]
+        role: String,
+        /// The branch of a branch head.
+        #[arg(long)]
+        branch: Option<String>,
+    },
+}
+
+/// Reads a password: from a terminal with echo off (via `stty`), otherwise the first line of stdin.
+fn read_password() -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    let stty = |arg: &str| {
+        let _ = std::process::Command::new("stty").arg(arg).stdin(std::process::Stdio::inherit()).status();
+    };
+    if terminal {
+        eprint!("Пароль: ");
+        let _ = std::io::stderr().flush();
+        stty("-echo");
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if terminal {
+        stty("echo");
+        eprintln!();
+    }
+    read.map_err(|e| format!("не удалось прочитать пароль: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 #[derive(Subcommand)]
@@ -150,7 +194,10 @@ fn run(cli: Cli) -> Result<(), String> {
         _ => None,
     };
     let file = settings::read_file(cli.config.as_deref())?;
-    let settings = settings::resolve(Overrides { db: cli.db, listen, public_url: cli.public_url }, file)?;
+    let settings = settings::resolve(
+        Overrides { db: cli.db, listen, public_url: cli.public_url, cookie_secure: cli.cookie_secure },
+        file,
+    )?;
     let admin_err = |e: AdminError| e.to_string();
     match cli.command {
         Command::Serve { .. } => {
@@ -161,7 +208,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     .await
                     .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
                 tracing::info!(listen = %settings.listen, db = %settings.db.display(), "lgota-central serving");
-                lgota_central::serve(listener, db, shutdown_signal()).await.map_err(|e| e.to_string())
+                let state = lgota_central::AppState::with_cookie_secure(db, settings.cookie_secure);
+                lgota_central::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
             })
         }
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
@@ -223,6 +271,20 @@ fn run(cli: Cli) -> Result<(), String> {
             let db = open(&settings)?;
             let event = admin::add_event(&db, &branch, &title, &date).map_err(admin_err)?;
             println!("Мероприятие опубликовано: {}", event.id);
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Add { login, role, branch }) => {
+            let db = open(&settings)?;
+            let password = read_password()?;
+            let created = admin::add_admin(&db, &login, &role, branch.as_deref(), &password).map_err(admin_err)?;
+            println!(
+                "{} {login}.",
+                if created {
+                    "Добавлен пользователь"
+                } else {
+                    "Обновлён пользователь"
+                }
+            );
             Ok(())
         }
     }

@@ -18,6 +18,9 @@ pub struct Overrides {
     pub listen: Option<String>,
     /// The base URL phones reach the server at; it goes into the enrollment QR.
     pub public_url: Option<String>,
+    /// Whether the dashboard's session cookie is `Secure` (HTTPS only) [default: true]. May be
+    /// turned off only when listening on a loopback address (tests over http://127.0.0.1).
+    pub cookie_secure: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +28,7 @@ pub struct Settings {
     pub db: PathBuf,
     pub listen: SocketAddr,
     pub public_url: String,
+    pub cookie_secure: bool,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -51,7 +55,14 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
     if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
         return Err(format!("адрес сервера «{public_url}» должен начинаться с http:// или https://"));
     }
-    Ok(Settings { db, listen, public_url })
+    let cookie_secure = given.cookie_secure.or(file.cookie_secure).unwrap_or(true);
+    if !cookie_secure && !listen.ip().is_loopback() {
+        return Err(format!(
+            "cookie_secure = false допускается только при прослушивании 127.0.0.1, а не {listen}: \
+             без Secure cookie сеанса администратора уйдёт по незашифрованному каналу"
+        ));
+    }
+    Ok(Settings { db, listen, public_url, cookie_secure })
 }
 
 #[cfg(test)]
@@ -78,5 +89,10 @@ mod tests {
         assert!(
             resolve(Overrides { listen: Some("nonsense".into()), ..Default::default() }, Overrides::default()).is_err()
         );
+        assert!(resolve(Overrides::default(), Overrides::default()).unwrap().cookie_secure);
+        let insecure = Overrides { cookie_secure: Some(false), ..Default::default() };
+        assert!(!resolve(insecure.clone(), Overrides::default()).unwrap().cookie_secure);
+        let public = Overrides { listen: Some("0.0.0.0:80".into()), ..insecure };
+        assert!(resolve(public, Overrides::default()).is_err(), "no insecure cookie off loopback");
     }
 }

@@ -1,0 +1,357 @@
+//! The central office's web dashboard: sign-in, the overview of checks and the CSV export.
+//!
+//! Pages are server-rendered HTML (no scripts). Pages without a session redirect to `/login`;
+//! `/admin/api/…` without a session answers 401 with an `ErrorBody`. Every state-changing POST
+//! (besides sign-in itself) must carry the session's CSRF token.
+
+pub mod auth;
+pub mod csv;
+pub mod pages;
+
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Json, Router};
+use lgota_protocol::codes;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+use self::auth::Attempts;
+use self::pages::{Names, OverviewView, Period};
+use crate::api::AppState;
+use crate::db::{Admin, DbError, RecordFilter, ReferenceName};
+use crate::error::ApiError;
+use crate::{now_ms, secrets};
+
+/// Dashboard settings and the sign-in limiter, shared by all requests.
+pub struct Dashboard {
+    /// Mark the session cookie `Secure` (off only for tests over http://127.0.0.1).
+    pub cookie_secure: bool,
+    pub attempts: Attempts,
+}
+
+impl Dashboard {
+    pub fn new(cookie_secure: bool) -> Dashboard {
+        Dashboard { cookie_secure, attempts: Attempts::default() }
+    }
+}
+
+/// How many of the newest records the overview lists.
+pub const RECENT: u32 = 20;
+
+/// The signed-in user of a request.
+#[derive(Clone)]
+struct Session {
+    admin: Admin,
+    csrf: String,
+    token_sha256: String,
+}
+
+async fn db<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn crate::db::Database) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, Response> {
+    let db = state.db.clone();
+    match tokio::task::spawn_blocking(move || f(db.as_ref())).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(server_error(e)),
+        Err(e) => Err(server_error(e)),
+    }
+}
+
+fn server_error(e: impl std::fmt::Display) -> Response {
+    tracing::error!("dashboard: {e}");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::message_page("Ошибка сервера", "Внутренняя ошибка сервера; повторите позже."),
+    )
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, Html(body)).into_response()
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let signed_in = Router::new()
+        .route("/", get(overview))
+        .route("/export/records.csv", get(export_csv))
+        .route("/logout", post(logout))
+        .route("/admin/api/overview", get(api_overview))
+        .route_layer(middleware::from_fn_with_state(state, require_session));
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .merge(signed_in)
+        .layer(middleware::map_response(security_headers))
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    for (name, value) in [
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn require_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/admin/api/");
+    let refuse = || {
+        if api {
+            ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, "Нужно войти в панель администратора.")
+                .into_response()
+        } else {
+            Redirect::to("/login").into_response()
+        }
+    };
+    let Some(token) = auth::session_token(request.headers()) else {
+        return refuse();
+    };
+    let token_sha256 = secrets::sha256_hex(&token);
+    let hash = token_sha256.clone();
+    match db(&state, move |db| db.session(&hash, now_ms())).await {
+        Ok(Some((admin, csrf))) => {
+            request.extensions_mut().insert(Session { admin, csrf, token_sha256 });
+            next.run(request).await
+        }
+        Ok(None) => refuse(),
+        Err(response) => response,
+    }
+}
+
+async fn login_form() -> Response {
+    html(StatusCode::OK, pages::login_page(None, ""))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let login = form.login.trim().to_string();
+    let ip = connect.map_or_else(|| "unknown".to_string(), |Extension(ConnectInfo(addr))| addr.ip().to_string());
+    let keys = vec![format!("login:{}", login.to_lowercase()), format!("ip:{ip}")];
+    let dashboard = state.dashboard.clone();
+    if dashboard.attempts.blocked(&keys, now_ms()) {
+        tracing::warn!(login, ip, "sign-in refused: too many failures");
+        return html(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::login_page(Some("Слишком много попыток, попробуйте позже."), &login),
+        );
+    }
+    let (who, password) = (login.clone(), form.password);
+    let admin = match db(&state, move |db| {
+        let admin = db.admin(&who)?;
+        Ok(match admin {
+            Some(a) if auth::verify_password(&a.password_hash, &password) => Some(a),
+            Some(_) => None,
+            None => {
+                auth::verify_dummy(&password);
+                None
+            }
+        })
+    })
+    .await
+    {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    let Some(admin) = admin else {
+        dashboard.attempts.fail(&keys, now_ms());
+        tracing::info!(login, ip, "sign-in failed");
+        return html(StatusCode::UNAUTHORIZED, pages::login_page(Some("Неверный логин или пароль."), &login));
+    };
+    dashboard.attempts.succeed(&keys[0]);
+    let (Ok(token), Ok(csrf)) = (secrets::new_token(), secrets::new_token()) else {
+        return server_error("no randomness");
+    };
+    let (hash, who) = (secrets::sha256_hex(&token), admin.login.clone());
+    let now = now_ms();
+    if let Err(response) =
+        db(&state, move |db| db.create_session(&hash, &who, &csrf, now, now + auth::SESSION_TTL_MS)).await
+    {
+        return response;
+    }
+    tracing::info!(login = admin.login, ip, "signed in");
+    let mut response = Redirect::to("/").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(Some(&token), dashboard.cookie_secure)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn csrf_refused() -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        pages::message_page(
+            "Действие отклонено",
+            "Форма устарела или отправлена не из панели: откройте страницу заново.",
+        ),
+    )
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Response {
+    let given = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    if !auth::constant_time_eq(&given, &session.csrf) {
+        return csrf_refused();
+    }
+    let hash = session.token_sha256.clone();
+    if let Err(response) = db(&state, move |db| db.delete_session(&hash)).await {
+        return response;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(None, state.dashboard.cookie_secure)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Deserialize, Default)]
+struct FilterQuery {
+    from: Option<String>,
+    to: Option<String>,
+    branch: Option<String>,
+    category: Option<String>,
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// The filter of a request; a branch head is confined to their branch whatever they ask for.
+fn filter_of(session: &Session, query: &FilterQuery) -> (Result<Period, String>, RecordFilter) {
+    let parsed = Period::parse(query.from.as_deref(), query.to.as_deref());
+    let period = parsed.clone().unwrap_or_else(|_| Period::current_month());
+    let (from_ms, to_ms) = period.utc_ms();
+    let branch_id = match session.admin.role.branch() {
+        Some(own) => Some(own.to_string()),
+        None => non_empty(&query.branch),
+    };
+    (parsed, RecordFilter { from_ms, to_ms, branch_id, category_id: non_empty(&query.category) })
+}
+
+fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>, Vec<String>), DbError> {
+    let mut names = Names::default();
+    let mut branch_ids = Vec::new();
+    for (id, name) in db.branches()? {
+        branch_ids.push(id.clone());
+        names.branches.insert(id, name);
+    }
+    let mut category_ids = Vec::new();
+    if let Some((_, body)) = db.reference(ReferenceName::Config)? {
+        match serde_json::from_str::<lgota_core::Config>(&body) {
+            Ok(config) => {
+                for c in config.categories {
+                    category_ids.push(c.id.clone());
+                    names.categories.insert(c.id, c.name);
+                }
+                names.failure_reasons.extend(config.failure_reasons.into_iter().map(|r| (r.id, r.name)));
+                names.document_types.extend(config.document_types.into_iter().map(|d| (d.id, d.name)));
+            }
+            Err(e) => tracing::warn!("published configuration unreadable for names: {e}"),
+        }
+    }
+    Ok((names, branch_ids, category_ids))
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let (parsed, filter) = filter_of(&session, &query);
+    let f = filter.clone();
+    let (overview, recent, (names, branch_ids, category_ids)) =
+        match db(&state, move |db| Ok((db.overview(&f)?, db.export_records(&f, Some(RECENT))?, names(db)?))).await {
+            Ok(v) => v,
+            Err(response) => return response,
+        };
+    let error = parsed.as_ref().err().map(String::as_str);
+    let view = OverviewView {
+        admin: &session.admin,
+        csrf: &session.csrf,
+        period: parsed.clone().unwrap_or_else(|_| Period::current_month()),
+        branch: filter.branch_id.as_deref().filter(|_| session.admin.role.branch().is_none()),
+        category: filter.category_id.as_deref(),
+        error,
+        names: &names,
+        branch_ids: &branch_ids,
+        category_ids: &category_ids,
+    };
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    html(status, pages::overview_page(&view, &overview, &recent))
+}
+
+async fn api_overview(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let (parsed, filter) = filter_of(&session, &query);
+    if let Err(e) = parsed {
+        return ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, e).into_response();
+    }
+    match db(&state, move |db| db.overview(&filter)).await {
+        Ok(o) => Json(o).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let (parsed, filter) = filter_of(&session, &query);
+    let period = match parsed {
+        Ok(p) => p,
+        Err(e) => return html(StatusCode::BAD_REQUEST, pages::message_page("Неверный период", &e)),
+    };
+    let (records, (names, _, _)) = match db(&state, move |db| Ok((db.export_records(&filter, None)?, names(db)?))).await
+    {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    tracing::info!(login = session.admin.login, rows = records.len(), "records exported");
+    let file = format!("lgota-{}-{}.csv", period.from.format("%Y%m%d"), period.to.format("%Y%m%d"));
+    let mut response = csv::render(&records, &names).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}

@@ -1,0 +1,457 @@
+//! Server-rendered Russian HTML of the dashboard: no scripts, inline SVG charts, every value
+//! escaped with [`esc`].
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+
+use crate::db::{Admin, Overview, Role, StoredRecord};
+
+/// The institution's time zone. Europe/Moscow has been UTC+3 all year since 2014, so a fixed
+/// offset is acceptable for now; a configurable IANA zone (chrono-tz) can replace it later.
+pub fn institution_tz() -> FixedOffset {
+    FixedOffset::east_opt(3 * 3600).expect("UTC+3 is a valid offset")
+}
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A period of whole days in the institution's time zone, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// The current month in the institution's time zone.
+    pub fn current_month() -> Period {
+        let today = Utc::now().with_timezone(&institution_tz()).date_naive();
+        let from = today.with_day(1).unwrap_or(today);
+        let next = if from.month() == 12 {
+            NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(from.year(), from.month() + 1, 1)
+        };
+        Period { from, to: next.and_then(|n| n.pred_opt()).unwrap_or(today) }
+    }
+
+    /// From form fields `YYYY-MM-DD`; an empty field takes the current month's end.
+    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Period, String> {
+        let default = Period::current_month();
+        let date = |s: Option<&str>, d: NaiveDate, what: &str| match s.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(d),
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| format!("Дата {what} периода должна быть в виде ГГГГ-ММ-ДД.")),
+        };
+        let period =
+            Period { from: date(from, default.from, "начала")?, to: date(to, default.to, "конца")? };
+        if period.from > period.to {
+            return Err("Начало периода позже его конца.".into());
+        }
+        if (period.to - period.from).num_days() > 3660 {
+            return Err("Период не может быть длиннее десяти лет.".into());
+        }
+        Ok(period)
+    }
+
+    /// `[from 00:00, to + 1 day 00:00)` in the institution's time zone, as UTC ms.
+    pub fn utc_ms(&self) -> (i64, i64) {
+        let start = |d: NaiveDate| {
+            institution_tz()
+                .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                .single()
+                .map_or(0, |t| t.timestamp_millis())
+        };
+        (start(self.from), start(self.to.succ_opt().unwrap_or(self.to)))
+    }
+}
+
+/// dd.mm.yyyy.
+pub fn ru_date(d: NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+/// Names of wire ids for display; unknown ids show as themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub branches: HashMap<String, String>,
+    pub categories: HashMap<String, String>,
+    pub failure_reasons: HashMap<String, String>,
+    pub document_types: HashMap<String, String>,
+}
+
+impl Names {
+    fn of<'a>(map: &'a HashMap<String, String>, id: &'a str) -> &'a str {
+        map.get(id).map_or(id, String::as_str)
+    }
+    pub fn branch<'a>(&'a self, id: &'a str) -> &'a str {
+        Self::of(&self.branches, id)
+    }
+    pub fn category<'a>(&'a self, id: &'a str) -> &'a str {
+        if id.is_empty() {
+            "Не указана"
+        } else {
+            Self::of(&self.categories, id)
+        }
+    }
+    pub fn failure_reason<'a>(&'a self, id: &'a str) -> &'a str {
+        Self::of(&self.failure_reasons, id)
+    }
+    pub fn document_type<'a>(&'a self, id: &'a str) -> &'a str {
+        Self::of(&self.document_types, id)
+    }
+}
+
+pub fn method_name(id: &str) -> &str {
+    match id {
+        "digital_id" => "Цифровой ID",
+        "paper" => "Бумажный документ",
+        "svo_qr" => "QR-код участника СВО",
+        "none" => "Без подтверждения",
+        other => other,
+    }
+}
+
+pub fn outcome_name(id: &str) -> &str {
+    match id {
+        "confirmed" => "Статус подтверждён",
+        "paper_shown" => "Предъявлен бумажный документ",
+        "paper_rejected" => "Документ не принят",
+        "no_document" => "Документа нет",
+        "refused" => "Без подтверждения / отказ",
+        other => other,
+    }
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}\
+header{display:flex;justify-content:space-between;align-items:center;padding:.6rem 1.2rem;background:#1f4e79;color:#fff}\
+header form{display:inline}main{padding:1rem 1.2rem;max-width:1100px}\
+section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}\
+h1{font-size:1.3rem;margin:0}h2{font-size:1.05rem;margin:.2rem 0 .6rem}\
+table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;border-bottom:1px solid #eee}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:1rem}\
+.kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi div{font-size:.9rem}.kpi b{display:block;font-size:1.6rem}\
+.error{color:#a00;font-weight:600}label{margin-right:.8rem}button{cursor:pointer}\
+.login{max-width:340px;margin:4rem auto}.login input{display:block;width:100%;margin:.2rem 0 .8rem;padding:.4rem}";
+
+fn page(title: &str, header: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{}</title><style>{CSS}</style></head><body>{header}<main>{body}</main></body></html>",
+        esc(title)
+    )
+}
+
+pub fn login_page(error: Option<&str>, login: &str) -> String {
+    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
+    page(
+        "Вход — «Льгота»",
+        "",
+        &format!(
+            "<section class=\"login\"><h1>«Льгота»: вход для администратора</h1>{error}\
+             <form method=\"post\" action=\"/login\">\
+             <label for=\"login\">Логин</label><input id=\"login\" name=\"login\" autocomplete=\"username\" required value=\"{}\">\
+             <label for=\"password\">Пароль</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <button type=\"submit\">Войти</button></form></section>",
+            esc(login)
+        ),
+    )
+}
+
+pub fn message_page(title: &str, message: &str) -> String {
+    page(
+        title,
+        "",
+        &format!(
+            "<section><h1>{}</h1><p>{}</p><p><a href=\"/\">На главную</a></p></section>",
+            esc(title),
+            esc(message)
+        ),
+    )
+}
+
+fn header(admin: &Admin, csrf: &str, names: &Names) -> String {
+    let role = match &admin.role {
+        Role::Admin => "администратор".to_string(),
+        Role::BranchHead(b) => format!("заведующий: {}", names.branch(b)),
+    };
+    format!(
+        "<header><h1>«Льгота» — сводка проверок</h1><div><span>{} ({})</span> \
+         <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\">Выйти</button></form></div></header>",
+        esc(&admin.login),
+        esc(&role),
+        esc(csrf)
+    )
+}
+
+fn percent(n: u64, total: u64) -> String {
+    if total == 0 {
+        "—".into()
+    } else {
+        format!("{:.1}%", n as f64 * 100.0 / total as f64).replace('.', ",")
+    }
+}
+
+/// A horizontal bar chart (inline SVG) and the same figures as a table.
+fn chart(id: &str, title: &str, rows: &[(String, String, u64)], total: u64) -> String {
+    let mut out = format!("<section id=\"{}\"><h2>{}</h2>", esc(id), esc(title));
+    if rows.is_empty() {
+        out.push_str("<p>Нет данных за период.</p></section>");
+        return out;
+    }
+    let max = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1);
+    let (label_w, bar_w, row_h) = (250.0, 220.0, 22.0);
+    let height = row_h * rows.len() as f64 + 4.0;
+    let _ = write!(
+        out,
+        "<svg role=\"img\" aria-label=\"{}\" width=\"520\" height=\"{height}\" viewBox=\"0 0 520 {height}\">",
+        esc(title)
+    );
+    for (i, (_, label, n)) in rows.iter().enumerate() {
+        let y = i as f64 * row_h + 2.0;
+        let w = (*n as f64 / max as f64 * bar_w).max(1.0);
+        let short: String = label.chars().take(36).collect();
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"#2e75b6\"><title>{}: {n}</title></rect>\
+             <text x=\"{}\" y=\"{}\" font-size=\"12\">{n}</text>",
+            label_w - 6.0,
+            y + 14.0,
+            esc(&short),
+            label_w,
+            row_h - 6.0,
+            esc(label),
+            label_w + w + 4.0,
+            y + 14.0,
+        );
+    }
+    out.push_str("</svg><table>");
+    for (key, label, n) in rows {
+        let _ = write!(
+            out,
+            "<tr data-key=\"{}\"><th>{}</th><td class=\"n\">{n}</td><td class=\"n\">{}</td></tr>",
+            esc(key),
+            esc(label),
+            percent(*n, total)
+        );
+    }
+    out.push_str("</table></section>");
+    out
+}
+
+/// What the overview page shows besides the figures.
+pub struct OverviewView<'a> {
+    pub admin: &'a Admin,
+    pub csrf: &'a str,
+    pub period: Period,
+    pub branch: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub names: &'a Names,
+    pub branch_ids: &'a [String],
+    pub category_ids: &'a [String],
+}
+
+fn select(name: &str, label: &str, all: &str, options: &[(String, String)], selected: Option<&str>) -> String {
+    let mut out =
+        format!("<label>{} <select name=\"{}\"><option value=\"\">{}</option>", esc(label), esc(name), esc(all));
+    for (id, text) in options {
+        let sel = if selected == Some(id.as_str()) { " selected" } else { "" };
+        let _ = write!(out, "<option value=\"{}\"{sel}>{}</option>", esc(id), esc(text));
+    }
+    out.push_str("</select></label>");
+    out
+}
+
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    let mut s = String::new();
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        if !s.is_empty() {
+            s.push('&');
+        }
+        s.push_str(k);
+        s.push('=');
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                s.push(b as char);
+            } else {
+                let _ = write!(s, "%{b:02X}");
+            }
+        }
+    }
+    s
+}
+
+fn recent_table(records: &[(StoredRecord, bool)], names: &Names) -> String {
+    let tz = institution_tz();
+    let mut out = String::from("<section id=\"recent\"><h2>Последние записи</h2>");
+    if records.is_empty() {
+        out.push_str("<p>Нет записей за период.</p></section>");
+        return out;
+    }
+    out.push_str(
+        "<table><tr><th>Дата и время</th><th>Филиал</th><th>Сотрудник</th><th>Запись</th><th>Категория</th>\
+         <th>Примечание</th></tr>",
+    );
+    for (stored, voided) in records {
+        let r = &stored.record;
+        let at = Utc.timestamp_millis_opt(r.created_at_ms).single().map(|t| t.with_timezone(&tz));
+        let what = match (r.kind, r.method, r.outcome) {
+            (lgota_protocol::RecordKind::Void, ..) => {
+                format!("аннулирование: {}", r.void_reason.as_deref().unwrap_or(""))
+            }
+            (_, Some(m), Some(o)) => {
+                let void = if *voided { " (аннулирована)" } else { "" };
+                format!("{}: {}{void}", method_name(m.as_str()), outcome_name(o.as_str()))
+            }
+            _ => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            at.map(|t| t.format("%d.%m.%Y %H:%M").to_string()).unwrap_or_default(),
+            esc(names.branch(&r.branch_id)),
+            esc(&r.staff_label),
+            esc(&what),
+            esc(r.category_id.as_deref().map_or("", |c| names.category(c))),
+            esc(r.note.as_deref().unwrap_or(""))
+        );
+    }
+    out.push_str("</table></section>");
+    out
+}
+
+pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bool)]) -> String {
+    let names = v.names;
+    let mut body = String::new();
+    // The filter form only reads (GET), so it carries no CSRF token: the token would land in
+    // URLs, logs and Referer headers. Every POST form carries it.
+    body.push_str("<section><form method=\"get\" action=\"/\" id=\"filters\">");
+    let _ = write!(
+        body,
+        "<label>С <input type=\"date\" name=\"from\" value=\"{}\"></label>\
+         <label>по <input type=\"date\" name=\"to\" value=\"{}\"></label>",
+        v.period.from.format("%Y-%m-%d"),
+        v.period.to.format("%Y-%m-%d")
+    );
+    if v.admin.role.branch().is_none() {
+        let options: Vec<(String, String)> =
+            v.branch_ids.iter().map(|b| (b.clone(), names.branch(b).to_string())).collect();
+        body.push_str(&select("branch", "Филиал", "Все филиалы", &options, v.branch));
+    }
+    let options: Vec<(String, String)> =
+        v.category_ids.iter().map(|c| (c.clone(), names.category(c).to_string())).collect();
+    body.push_str(&select("category", "Категория", "Все категории", &options, v.category));
+    body.push_str("<button type=\"submit\">Показать</button></form>");
+    if let Some(e) = v.error {
+        let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p>", esc(e));
+    }
+    let from = v.period.from.format("%Y-%m-%d").to_string();
+    let to = v.period.to.format("%Y-%m-%d").to_string();
+    let _ = write!(
+        body,
+        "<p>Период: {} — {} (время московское). <a href=\"/export/records.csv?{}\">Выгрузить записи (CSV)</a></p></section>",
+        ru_date(v.period.from),
+        ru_date(v.period.to),
+        esc(&query_string(&[
+            ("from", &from),
+            ("to", &to),
+            ("branch", v.branch.unwrap_or("")),
+            ("category", v.category.unwrap_or(""))
+        ]))
+    );
+    let count = |list: &[(String, u64)], key: &str| list.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
+    let digital = count(&o.by_method, "digital_id");
+    let paper = count(&o.by_method, "paper");
+    let _ = write!(
+        body,
+        "<section id=\"totals\"><h2>Итоги</h2><div class=\"kpi\">\
+         <div>Проверок<b data-figure=\"total\">{}</b></div>\
+         <div>Цифровой ID<b data-figure=\"digital-share\">{}</b></div>\
+         <div>Бумажный документ<b data-figure=\"paper-share\">{}</b></div>\
+         <div>Льгота предоставлена<b data-figure=\"granted\">{}</b></div>\
+         <div>Не предоставлена<b data-figure=\"refused\">{}</b></div></div>\
+         <p>Учитываются проверки без аннулированных; учебные записи на сервер не попадают.</p></section>",
+        o.total,
+        percent(digital, o.total),
+        percent(paper, o.total),
+        o.granted,
+        o.refused
+    );
+    let rows = |list: &[(String, u64)], name: &dyn Fn(&str) -> String| -> Vec<(String, String, u64)> {
+        list.iter().map(|(k, n)| (k.clone(), name(k), *n)).collect()
+    };
+    body.push_str("<div class=\"grid\">");
+    body.push_str(&chart("by-branch", "По филиалам", &rows(&o.by_branch, &|k| names.branch(k).to_string()), o.total));
+    body.push_str(&chart(
+        "by-method",
+        "По способу подтверждения",
+        &rows(&o.by_method, &|k| method_name(k).to_string()),
+        o.total,
+    ));
+    body.push_str(&chart(
+        "by-outcome",
+        "По результату",
+        &rows(&o.by_outcome, &|k| outcome_name(k).to_string()),
+        o.total,
+    ));
+    body.push_str(&chart(
+        "by-category",
+        "По категориям",
+        &rows(&o.by_category, &|k| names.category(k).to_string()),
+        o.total,
+    ));
+    body.push_str(&chart(
+        "by-failure",
+        "Причины неудачи Цифрового ID",
+        &rows(&o.by_failure_reason, &|k| names.failure_reason(k).to_string()),
+        o.total,
+    ));
+    let granted = vec![
+        ("granted".to_string(), "Предоставлена".to_string(), o.granted),
+        ("refused".to_string(), "Не предоставлена".to_string(), o.refused),
+    ];
+    body.push_str(&chart("by-granted", "Льгота", if o.total == 0 { &[] } else { &granted }, o.total));
+    body.push_str("</div>");
+    body.push_str(&recent_table(recent, names));
+    page("Сводка — «Льгота»", &header(v.admin, v.csrf, names), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_periods() {
+        assert_eq!(esc("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        let p = Period::parse(Some("2026-03-01"), Some("2026-03-31")).unwrap();
+        let (from, to) = p.utc_ms();
+        // 2026-03-01 00:00 MSK = 2026-02-28 21:00 UTC.
+        assert_eq!(from, 1_772_312_400_000);
+        assert_eq!(to - from, 31 * 86_400_000);
+        assert!(Period::parse(Some("2026-03-02"), Some("2026-03-01")).is_err());
+        assert!(Period::parse(Some("01.03.2026"), None).is_err());
+        let m = Period::current_month();
+        assert_eq!(m.from.day(), 1);
+        assert!(m.to >= m.from);
+        assert_eq!(query_string(&[("a", "x y&"), ("b", "")]), "a=x%20y%26");
+    }
+}

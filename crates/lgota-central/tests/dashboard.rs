@@ -1,0 +1,331 @@
+//! The web dashboard over a real server and a real SQLite file: sign-in, limits, CSRF, branch
+//! confinement, escaping and the CSV export.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use lgota_central::admin;
+use lgota_central::db::{Database, SqliteDatabase};
+use lgota_protocol::{Method, Outcome};
+
+const PASSWORD: &str = "верный пароль 123";
+
+struct Dash {
+    base: String,
+    db: Arc<SqliteDatabase>,
+    _dir: tempfile::TempDir,
+    /// A device client (protocol header) to enroll and push with.
+    device: reqwest::Client,
+}
+
+async fn start_dash(cookie_secure: bool) -> Dash {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
+    admin::seed(db.as_ref()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = lgota_central::AppState::with_cookie_secure(db.clone() as Arc<dyn Database>, cookie_secure);
+    tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
+    admin::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
+    admin::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
+    Dash { base, db, _dir: dir, device: protocol_client() }
+}
+
+/// A browser-like client: cookie store, no automatic redirects.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+impl Dash {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn login(&self, client: &reqwest::Client, login: &str, password: &str) -> reqwest::Response {
+        client.post(self.url("/login")).form(&[("login", login), ("password", password)]).send().await.unwrap()
+    }
+
+    async fn signed_in(&self, login: &str) -> reqwest::Client {
+        let c = browser();
+        let r = self.login(&c, login, PASSWORD).await;
+        assert_eq!(r.status(), 303, "sign-in of {login}");
+        c
+    }
+
+    async fn enroll(&self, device_id: &str, branch: &str) -> String {
+        let code = admin::issue_code(self.db.as_ref(), branch, 60, &self.base).unwrap().code;
+        let r = self
+            .device
+            .post(self.url("/api/v1/enroll"))
+            .json(&serde_json::json!({"code": code, "device_id": device_id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string()
+    }
+
+    async fn push(&self, token: &str, records: &[lgota_protocol::WireRecord]) {
+        let r = self
+            .device
+            .post(self.url("/api/v1/records"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "records": records }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+
+    async fn page(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        let r = client.get(self.url(path)).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn overview_json(&self, client: &reqwest::Client, query: &str) -> serde_json::Value {
+        let r = client.get(self.url(&format!("/admin/api/overview{query}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+/// Two branches of records: branch-1 has three valid checks (one paper after a Digital ID
+/// failure) and one voided; branch-2 has two valid checks.
+async fn seed_records(d: &Dash) {
+    let t1 = d.enroll("dev-1", "branch-1").await;
+    let t2 = d.enroll("dev-2", "branch-2").await;
+    let a = check("dev-1", "branch-1", 60_000);
+    let mut b = check("dev-1", "branch-1", 50_000);
+    b.method = Some(Method::DigitalId);
+    b.outcome = Some(Outcome::PaperShown);
+    b.failure_reason_id = Some("no_internet".into());
+    b.document_type_id = Some("pension_certificate".into());
+    let mut c = check("dev-1", "branch-1", 40_000);
+    c.method = Some(Method::Paper);
+    c.outcome = Some(Outcome::NoDocument);
+    c.granted = Some(false);
+    c.category_id = Some("student".into());
+    let voided = check("dev-1", "branch-1", 30_000);
+    d.push(&t1, &[a, b, c, voided.clone(), void(&voided)]).await;
+    d.push(&t2, &[check("dev-2", "branch-2", 20_000), check("dev-2", "branch-2", 10_000)]).await;
+}
+
+#[tokio::test]
+async fn sign_in_succeeds_and_fails_and_sets_a_strict_cookie() {
+    let d = start_dash(false).await;
+    let c = browser();
+    let r = c.get(d.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    let (status, form) = d.page(&c, "/login").await;
+    assert!(status == 200 && form.contains("Пароль") && form.contains("<form method=\"post\" action=\"/login\""));
+
+    let r = d.login(&c, "admin", "не тот пароль").await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("Неверный логин или пароль"));
+    let r = d.login(&c, "nobody", PASSWORD).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(d.page(&c, "/").await.0, 303);
+
+    let r = d.login(&c, "admin", PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("lgota_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let (status, page) = d.page(&c, "/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("сводка проверок") && page.contains("admin"));
+
+    // The default: a Secure cookie.
+    let secure = start_dash(true).await;
+    let r = secure.login(&browser(), "admin", PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("; Secure") && cookie.contains("Max-Age=28800"), "{cookie}");
+}
+
+#[tokio::test]
+async fn without_a_session_pages_redirect_and_the_api_answers_401() {
+    let d = start_dash(false).await;
+    let c = browser();
+    for path in ["/", "/export/records.csv", "/?from=2026-01-01"] {
+        let r = c.get(d.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(r.headers()["location"], "/login");
+    }
+    let r = c.get(d.url("/admin/api/overview")).send().await.unwrap();
+    expect_error(r, 401, "unauthorized").await;
+    // A forged cookie is no session.
+    let r = c
+        .get(d.url("/admin/api/overview"))
+        .header("cookie", format!("lgota_session={}", "A".repeat(43)))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_login_and_per_ip() {
+    let d = start_dash(false).await;
+    let c = browser();
+    for _ in 0..5 {
+        assert_eq!(d.login(&c, "admin", "неверно").await.status(), 401);
+    }
+    let r = d.login(&c, "admin", PASSWORD).await;
+    assert_eq!(r.status(), 429, "even the right password waits");
+    assert!(r.text().await.unwrap().contains("Слишком много попыток, попробуйте позже"));
+    // The IP (all tests come from 127.0.0.1) is now blocked too, for any login.
+    assert_eq!(d.login(&c, "head1", PASSWORD).await.status(), 429);
+
+    // Per IP on a fresh server: five logins, one failure each.
+    let d = start_dash(false).await;
+    for n in 0..5 {
+        assert_eq!(d.login(&c, &format!("user{n}"), "x").await.status(), 401);
+    }
+    assert_eq!(d.login(&c, "admin", PASSWORD).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_post_without_the_right_csrf_token_changes_nothing() {
+    let d = start_dash(false).await;
+    let c = d.signed_in("admin").await;
+    let (_, page) = d.page(&c, "/").await;
+    let csrf = csrf_of(&page);
+    assert_eq!(csrf.len(), 43);
+
+    let r = c.post(d.url("/logout")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c.post(d.url("/logout")).form(&[("csrf", "A".repeat(43))]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // Another session's token is not this session's.
+    let other = d.signed_in("admin").await;
+    let other_csrf = csrf_of(&d.page(&other, "/").await.1);
+    let r = c.post(d.url("/logout")).form(&[("csrf", other_csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(d.page(&c, "/").await.0, 200, "still signed in");
+
+    let r = c.post(d.url("/logout")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(d.page(&c, "/").await.0, 303, "signed out");
+    assert_eq!(d.page(&other, "/").await.0, 200, "the other session lives on");
+}
+
+#[tokio::test]
+async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
+    let d = start_dash(false).await;
+    seed_records(&d).await;
+    let admin = d.signed_in("admin").await;
+    let o = d.overview_json(&admin, "").await;
+    assert_eq!(o["total"], 5, "{o}");
+    assert_eq!(o["by_branch"], serde_json::json!([["branch-1", 3], ["branch-2", 2]]));
+    assert_eq!(o["by_method"], serde_json::json!([["digital_id", 4], ["paper", 1]]));
+    assert_eq!(o["by_failure_reason"], serde_json::json!([["no_internet", 1]]));
+    assert_eq!((o["granted"].as_u64(), o["refused"].as_u64()), (Some(4), Some(1)));
+    let o = d.overview_json(&admin, "?branch=branch-2").await;
+    assert_eq!(o["total"], 2);
+    let o = d.overview_json(&admin, "?category=student").await;
+    assert_eq!(o["total"], 1);
+    let o = d.overview_json(&admin, "?from=2020-01-01&to=2020-01-31").await;
+    assert_eq!(o["total"], 0);
+    let (_, page) = d.page(&admin, "/").await;
+    assert!(page.contains("data-figure=\"total\">5<"), "the page shows the total");
+    assert!(page.contains("<tr data-key=\"branch-2\"><th>Библиотека-филиал № 2</th><td class=\"n\">2</td>"));
+    assert!(page.contains("data-figure=\"digital-share\">80,0%<"));
+
+    let head = d.signed_in("head1").await;
+    for query in ["", "?branch=branch-2", "?branch=", "?branch=branch-1"] {
+        let o = d.overview_json(&head, query).await;
+        assert_eq!(o["total"], 3, "{query}: {o}");
+        assert_eq!(o["by_branch"], serde_json::json!([["branch-1", 3]]));
+    }
+    let (_, page) = d.page(&head, "/?branch=branch-2").await;
+    assert!(page.contains("data-figure=\"total\">3<"));
+    assert!(!page.contains("data-key=\"branch-2\"") && !page.contains("dev-2"));
+    let r = head.get(d.url("/export/records.csv?branch=branch-2")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 5, "four checks and a void of branch-1:\n{csv}");
+    assert!(rows.iter().all(|r| r.contains("\"Библиотека-филиал № 1\"") && r.contains("\"dev-1\"")), "{csv}");
+    let all = admin.get(d.url("/export/records.csv")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(all.lines().count(), 1 + 7);
+}
+
+#[tokio::test]
+async fn html_in_a_pushed_record_is_escaped_in_the_page() {
+    let d = start_dash(false).await;
+    let token = d.enroll("dev-1", "branch-1").await;
+    let mut r = check("dev-1", "branch-1", 1000);
+    r.staff_label = "<script>alert(1)</script>".into();
+    r.note = Some("<img src=x onerror=alert(2)> & \"кавычки\"".into());
+    d.push(&token, &[r]).await;
+    let c = d.signed_in("admin").await;
+    let (status, page) = d.page(&c, "/").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("<script>") && !page.contains("<img"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.contains("&lt;img src=x onerror=alert(2)&gt; &amp; &quot;кавычки&quot;"));
+    // Query parameters are never reflected raw either.
+    let (_, page) = d.page(&c, "/?category=%3Cscript%3E&branch=%22%3E%3Cb%3E").await;
+    assert!(!page.contains("<script>") && !page.contains("\"><b>"), "{page}");
+    let r = c.get(d.url("/")).send().await.unwrap();
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+}
+
+#[tokio::test]
+async fn the_csv_is_russian_quoted_and_formula_safe() {
+    let d = start_dash(false).await;
+    let token = d.enroll("dev-1", "branch-1").await;
+    let mut r = check("dev-1", "branch-1", 0);
+    // The first day of the current month at 01:02:03 Moscow time.
+    let period = lgota_central::dashboard::pages::Period::current_month();
+    r.created_at_ms = period.utc_ms().0 + (3600 + 2 * 60 + 3) * 1000;
+    r.staff_label = "=HYPERLINK(\"http://evil\";\"x\")".into();
+    r.note = Some("a;b \"c\"\nd".into());
+    let mut at = check("dev-1", "branch-1", 0);
+    at.staff_label = "@SUM(A1)".into();
+    at.note = Some("-1+1".into());
+    d.push(&token, &[r, at]).await;
+    let c = d.signed_in("admin").await;
+    let response = c.get(d.url("/export/records.csv")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("\"Дата\";\"Время\";\"Филиал\";"), "{text}");
+    let first = period.from.format("%d.%m.%Y").to_string();
+    assert!(text.contains(&format!("\"{first}\";\"01:02:03\";\"Библиотека-филиал № 1\"")), "{text}");
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\";\"\"x\"\")\""), "{text}");
+    assert!(text.contains("\"a;b \"\"c\"\"\nd\""), "{text}");
+    assert!(text.contains("\"'@SUM(A1)\"") && text.contains("\"'-1+1\""), "{text}");
+    assert!(text.contains("\"Цифровой ID\";\"Статус подтверждён\";\"да\";\"Пенсионер\""), "{text}");
+}
+
+#[tokio::test]
+async fn the_cli_helper_refuses_bad_users() {
+    let d = start_dash(false).await;
+    assert!(admin::add_admin(d.db.as_ref(), "x", "admin", None, "short").is_err());
+    assert!(admin::add_admin(d.db.as_ref(), "x", "branch_head", None, PASSWORD).is_err());
+    assert!(admin::add_admin(d.db.as_ref(), "x", "branch_head", Some("nowhere"), PASSWORD).is_err());
+    assert!(admin::add_admin(d.db.as_ref(), "x", "root", None, PASSWORD).is_err());
+    assert!(admin::add_admin(d.db.as_ref(), "a b", "admin", None, PASSWORD).is_err());
+    // Replacing a password ends the user's sessions.
+    let c = d.signed_in("admin").await;
+    assert!(!admin::add_admin(d.db.as_ref(), "admin", "admin", None, "новый пароль 456").unwrap());
+    assert_eq!(d.page(&c, "/").await.0, 303);
+    let stored = d.db.admin("admin").unwrap().unwrap();
+    assert!(stored.password_hash.starts_with("$argon2id$"));
+}

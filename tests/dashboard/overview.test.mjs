@@ -1,0 +1,208 @@
+// The central office's dashboard in a real browser: the real `lgota-central` binary on a free
+// port with a temporary database, an administrator added through the CLI, records brought in
+// through the CLI `import` of offline exports, sign-in through the form, figures read off the page.
+//
+//   cargo build -p lgota-central && node --test tests/dashboard/
+//
+// LGOTA_CENTRAL_BIN overrides the binary (default target/debug/lgota-central); Chromium is
+// Debian's /usr/bin/chromium driven by playwright-core (no browser download).
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const bin = path.resolve(root, process.env.LGOTA_CENTRAL_BIN ?? 'target/debug/lgota-central');
+const artifacts = path.join(root, 'tests', 'artifacts');
+const PASSWORD = 'пароль методиста 2026';
+
+let dir;
+let server;
+let base;
+let browser;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function env(extra = {}) {
+  const e = { ...process.env, ...extra };
+  delete e.LGOTA_CENTRAL_CONFIG;
+  return e;
+}
+
+function cli(args, input) {
+  return execFileSync(bin, ['--db', path.join(dir, 'central.db'), ...args], {
+    cwd: dir,
+    env: env(),
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+let n = 0;
+function record(device, branch, fields) {
+  n += 1;
+  return {
+    id: `0190b0b0-0000-7000-8000-${String(n).padStart(12, '0')}`,
+    kind: 'check',
+    created_at_ms: Date.now() - (60 - n) * 1000,
+    utc_offset_min: 180,
+    device_id: device,
+    branch_id: branch,
+    event_id: null,
+    staff_label: 'Петрова',
+    training: false,
+    method: 'digital_id',
+    outcome: 'confirmed',
+    granted: true,
+    category_id: 'pensioner',
+    failure_reason_id: null,
+    document_type_id: null,
+    checklist_completed: null,
+    note: null,
+    target_id: null,
+    void_reason: null,
+    ...fields,
+  };
+}
+
+function importExport(device, records) {
+  const file = path.join(dir, `${device}.json`);
+  fs.writeFileSync(file, JSON.stringify({ format: 1, device_id: device, records }));
+  return cli(['import', file]);
+}
+
+async function waitForHealth(url) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('lgota-central did not start');
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(bin), `${bin} is missing: run cargo build -p lgota-central`);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgota-dashboard-'));
+  const added = cli(['admin', 'add', '--login', 'metodist', '--role', 'admin'], `${PASSWORD}\n`);
+  assert.match(added, /Добавлен пользователь metodist/);
+
+  // branch-1: two confirmed by Digital ID, one Digital ID failure → paper shown.
+  // branch-2: one paper without a document (refused), one check voided by a correction.
+  importExport('phone-1', [
+    record('phone-1', 'branch-1', {}),
+    record('phone-1', 'branch-1', { category_id: 'disabled' }),
+    record('phone-1', 'branch-1', {
+      outcome: 'paper_shown',
+      category_id: 'student',
+      failure_reason_id: 'no_internet',
+      document_type_id: 'student_card',
+      checklist_completed: true,
+    }),
+  ]);
+  const voided = record('phone-2', 'branch-2', {});
+  importExport('phone-2', [
+    record('phone-2', 'branch-2', { method: 'paper', outcome: 'no_document', granted: false, category_id: 'large_family' }),
+    voided,
+    record('phone-2', 'branch-2', {
+      kind: 'void',
+      method: null,
+      outcome: null,
+      granted: null,
+      category_id: null,
+      target_id: voided.id,
+      void_reason: 'Ошибочная запись',
+    }),
+  ]);
+
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ['--db', path.join(dir, 'central.db'), 'serve'], {
+    cwd: dir,
+    env: env({ LGOTA_CENTRAL_LISTEN: `127.0.0.1:${port}`, LGOTA_CENTRAL_COOKIE_SECURE: 'false', RUST_LOG: 'warn' }),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitForHealth(base);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('an administrator signs in and sees the figures of the pushed records', async () => {
+  const context = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  assert.equal(new URL(page.url()).pathname, '/login', 'no session: to the sign-in form');
+
+  await page.fill('#login', 'metodist');
+  await page.fill('#password', 'не тот пароль');
+  await page.click('button[type="submit"]');
+  assert.match(await page.textContent('[role="alert"]'), /Неверный логин или пароль/);
+
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type="submit"]')]);
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'lgota_session');
+  assert.ok(session && session.httpOnly && session.sameSite === 'Strict', 'an HttpOnly, SameSite=Strict session');
+
+  // Today in Moscow time, through the filter form.
+  const today = new Date(Date.now() + 3 * 3600_000).toISOString().slice(0, 10);
+  await page.fill('input[name="from"]', today);
+  await page.fill('input[name="to"]', today);
+  await Promise.all([page.waitForURL(/from=/), page.click('#filters button[type="submit"]')]);
+
+  const figure = async (name) => (await page.textContent(`[data-figure="${name}"]`)).trim();
+  assert.equal(await figure('total'), '4', 'the voided check is not counted');
+  assert.equal(await figure('digital-share'), '75,0%');
+  assert.equal(await figure('paper-share'), '25,0%');
+  assert.equal(await figure('granted'), '3');
+  assert.equal(await figure('refused'), '1');
+  const count = async (section, key) =>
+    (await page.textContent(`#${section} tr[data-key="${key}"] td.n`)).trim();
+  assert.equal(await count('by-branch', 'branch-1'), '3');
+  assert.equal(await count('by-branch', 'branch-2'), '1');
+  assert.equal(await count('by-method', 'digital_id'), '3');
+  assert.equal(await count('by-outcome', 'paper_shown'), '1');
+  assert.equal(await count('by-category', 'pensioner'), '1');
+  assert.equal(await count('by-failure', 'no_internet'), '1');
+  assert.match(await page.textContent('#by-branch'), /Библиотека-филиал № 1/);
+  assert.equal(await page.locator('#by-branch svg rect').count(), 2, 'one bar per branch');
+
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
+
+  // Signing out ends the session.
+  await Promise.all([page.waitForURL(`${base}/login`), page.click('header button[type="submit"]')]);
+  await page.goto(`${base}/`);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  await context.close();
+});
