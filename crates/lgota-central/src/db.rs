@@ -133,6 +133,22 @@ pub struct Overview {
     pub refused: u64,
 }
 
+/// Valid checks (as in [`Overview`]) of one branch in one month of the institution's local
+/// time, for the monthly summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MonthlySummary {
+    /// 1..=12.
+    pub month: u32,
+    pub branch_id: String,
+    pub checks: u64,
+    /// Method `digital_id` (as the overview's «Цифровой ID»).
+    pub digital_id: u64,
+    /// Method `paper`.
+    pub paper: u64,
+    pub granted: u64,
+    pub refused: u64,
+}
+
 /// Received more than this long after it was made, a record counts as made offline.
 pub const OFFLINE_AFTER_MS: i64 = 10 * 60 * 1000;
 
@@ -188,6 +204,10 @@ pub trait Database: Send + Sync + 'static {
     /// only the newest `limit`, newest first), each with whether it (a check) has been voided.
     /// `category_id` filters checks only.
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> DbResult<Vec<(StoredRecord, bool)>>;
+    /// Valid checks of the filter's period (and branch, and category) per local month and
+    /// branch, months counted in local time `utc_offset_min` ahead of UTC; ordered by month, then
+    /// branch id. Months and branches without checks are absent.
+    fn monthly_summary(&self, filter: &RecordFilter, utc_offset_min: i32) -> DbResult<Vec<MonthlySummary>>;
 }
 
 /// The `WHERE` of checks matching a filter, on table alias `r`, and its parameters.
@@ -654,6 +674,40 @@ impl Database for SqliteDatabase {
         while let Some(row) = rows.next()? {
             let voided: bool = row.get(21)?;
             out.push((record_from_row(row)?, voided));
+        }
+        Ok(out)
+    }
+
+    fn monthly_summary(&self, filter: &RecordFilter, utc_offset_min: i32) -> DbResult<Vec<MonthlySummary>> {
+        let conn = self.conn();
+        let (filter_sql, mut values) = check_filter_sql(filter);
+        values.insert(0, rusqlite::types::Value::Integer(i64::from(utc_offset_min) * 60));
+        // The same valid checks as `overview`: not training, not voided.
+        let sql = format!(
+            "SELECT CAST(strftime('%m', r.created_at_ms / 1000 + ?, 'unixepoch') AS INTEGER) AS month,
+                 r.branch_id, COUNT(*),
+                 SUM(r.method = 'digital_id'), SUM(r.method = 'paper'),
+                 SUM(r.granted = 1), SUM(r.granted = 0)
+             FROM records r INDEXED BY records_check_created
+             WHERE {filter_sql} AND r.training = 0
+               AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void')
+             GROUP BY month, r.branch_id
+             ORDER BY month, r.branch_id"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        let mut out = Vec::new();
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        while let Some(row) = rows.next()? {
+            out.push(MonthlySummary {
+                month: u32::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
+                branch_id: row.get(1)?,
+                checks: count(row.get(2)?),
+                digital_id: count(row.get(3)?),
+                paper: count(row.get(4)?),
+                granted: count(row.get(5)?),
+                refused: count(row.get(6)?),
+            });
         }
         Ok(out)
     }

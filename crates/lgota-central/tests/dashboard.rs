@@ -1,12 +1,14 @@
 //! The web dashboard over a real server and a real SQLite file: sign-in, limits, CSRF, branch
-//! confinement, escaping and the CSV export.
+//! confinement, escaping and the CSV and XLSX exports.
 
 mod common;
 
 use std::sync::Arc;
 
+use calamine::{Data, DataType, Reader, Xlsx};
 use common::*;
 use lgota_central::admin;
+use lgota_central::dashboard::{csv, xlsx};
 use lgota_central::db::{Database, SqliteDatabase};
 use lgota_protocol::{Method, Outcome};
 
@@ -84,6 +86,22 @@ impl Dash {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    /// Downloads an XLSX export and returns the cells of `sheet` (first row: the headers).
+    async fn xlsx(&self, client: &reqwest::Client, path: &str, sheet: &str) -> Vec<Vec<Data>> {
+        let r = client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], xlsx::CONTENT_TYPE);
+        let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+        assert!(disposition.starts_with("attachment") && disposition.ends_with(".xlsx\""), "{disposition}");
+        let bytes = r.bytes().await.unwrap().to_vec();
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let formulas = book.worksheet_formula(sheet).unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formulas in {path}");
+        let range = book.worksheet_range(sheet).unwrap();
+        assert_eq!(range.start(), Some((0, 0)));
+        range.rows().map(<[Data]>::to_vec).collect()
+    }
+
     async fn overview_json(&self, client: &reqwest::Client, query: &str) -> serde_json::Value {
         let r = client.get(self.url(&format!("/admin/api/overview{query}"))).send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -158,7 +176,9 @@ async fn sign_in_succeeds_and_fails_and_sets_a_strict_cookie() {
 async fn without_a_session_pages_redirect_and_the_api_answers_401() {
     let d = start_dash(false).await;
     let c = browser();
-    for path in ["/", "/export/records.csv", "/?from=2026-01-01"] {
+    for path in
+        ["/", "/export/records.csv", "/export/records.xlsx", "/export/summary.xlsx?year=2026", "/?from=2026-01-01"]
+    {
         let r = c.get(d.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 303, "{path}");
         assert_eq!(r.headers()["location"], "/login");
@@ -242,6 +262,11 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
     assert!(page.contains("data-figure=\"total\">5<"), "the page shows the total");
     assert!(page.contains("<tr data-key=\"branch-2\"><th>Библиотека-филиал № 2</th><td class=\"n\">2</td>"));
     assert!(page.contains("data-figure=\"digital-share\">80,0%<"));
+    assert!(page.contains("<a href=\"/export/records.xlsx?from="), "{page}");
+    let year = lgota_central::dashboard::pages::Period::current_month().from.format("%Y").to_string();
+    assert!(page.contains(&format!("<a href=\"/export/summary.xlsx?year={year}\">")), "{page}");
+    let (_, page) = d.page(&admin, "/?from=2025-12-01&to=2026-01-31").await;
+    assert!(page.contains("<a href=\"/export/summary.xlsx?year=2025\">"), "the period's start year");
 
     let head = d.signed_in("head1").await;
     for query in ["", "?branch=branch-2", "?branch=", "?branch=branch-1"] {
@@ -260,6 +285,62 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
     assert!(rows.iter().all(|r| r.contains("\"Библиотека-филиал № 1\"") && r.contains("\"dev-1\"")), "{csv}");
     let all = admin.get(d.url("/export/records.csv")).send().await.unwrap().text().await.unwrap();
     assert_eq!(all.lines().count(), 1 + 7);
+
+    // The XLSX records: the same rows as the CSV and the database.
+    let text = |c: &Data| match c {
+        Data::String(s) => s.clone(),
+        Data::Empty => String::new(),
+        other => panic!("not text: {other:?}"),
+    };
+    let rows = d.xlsx(&head, "/export/records.xlsx?branch=branch-2", xlsx::RECORDS_SHEET).await;
+    assert_eq!(rows.len(), 1 + 5);
+    assert!(rows[1..].iter().all(|r| text(&r[2]) == "Библиотека-филиал № 1" && text(&r[4]) == "dev-1"));
+    let rows = d.xlsx(&admin, "/export/records.xlsx", xlsx::RECORDS_SHEET).await;
+    let period = lgota_central::dashboard::pages::Period::current_month();
+    let (from_ms, to_ms) = period.utc_ms();
+    let filter = lgota_central::db::RecordFilter { from_ms, to_ms, branch_id: None, category_id: None };
+    assert_eq!(rows.len() - 1, d.db.export_records(&filter, None).unwrap().len());
+    assert_eq!(rows.len(), 1 + 7);
+
+    // The monthly summary: every month × branch, the months' totals and the year's.
+    let year = period.from.format("%Y").to_string();
+    let summary = format!("/export/summary.xlsx?year={year}");
+    let branches = d.db.branches().unwrap().len();
+    assert!(branches >= 2);
+    let rows = d.xlsx(&admin, &summary, xlsx::SUMMARY_SHEET).await;
+    assert_eq!(
+        rows[0].iter().map(text).collect::<Vec<_>>(),
+        [
+            "Месяц",
+            "Филиал",
+            "Проверок",
+            "По Цифровому ID",
+            "По бумажному документу",
+            "Льгота предоставлена",
+            "Не предоставлена",
+            "Доля Цифрового ID"
+        ]
+    );
+    assert_eq!(rows.len(), 1 + 12 * (branches + 1) + 1);
+    let last = rows.last().unwrap();
+    assert_eq!(text(&last[0]), format!("Итого за {year} год"));
+    let numbers = |r: &[Data]| r[2..7].iter().map(|c| c.as_f64().unwrap()).collect::<Vec<_>>();
+    // Five valid checks: four by Digital ID, one paper; four granted, one refused.
+    assert_eq!(numbers(last), [5.0, 4.0, 1.0, 4.0, 1.0]);
+    assert!((last[7].as_f64().unwrap() - 0.8).abs() < 1e-9);
+    let month = rows
+        .iter()
+        .find(|r| text(&r[1]) == "Библиотека-филиал № 2" && r[2].as_f64() == Some(2.0))
+        .expect("branch-2's month");
+    assert_eq!(numbers(month), [2.0, 2.0, 0.0, 2.0, 0.0]);
+    let rows = d.xlsx(&head, &summary, xlsx::SUMMARY_SHEET).await;
+    assert_eq!(rows.len(), 1 + 12 + 1, "one branch: no month totals");
+    assert!(rows[1..13].iter().all(|r| text(&r[1]) == "Библиотека-филиал № 1"));
+    assert_eq!(numbers(rows.last().unwrap()), [3.0, 2.0, 1.0, 2.0, 1.0]);
+    let r = head.get(d.url("/export/summary.xlsx?year=1812")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = head.get(d.url("/export/records.xlsx?from=nonsense")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
 }
 
 #[tokio::test]
@@ -312,6 +393,32 @@ async fn the_csv_is_russian_quoted_and_formula_safe() {
     assert!(text.contains("\"a;b \"\"c\"\"\nd\""), "{text}");
     assert!(text.contains("\"'@SUM(A1)\"") && text.contains("\"'-1+1\""), "{text}");
     assert!(text.contains("\"Цифровой ID\";\"Статус подтверждён\";\"да\";\"Пенсионер\""), "{text}");
+
+    // The same records as XLSX: real dates and times, formula-looking text stays text.
+    let rows = d.xlsx(&c, "/export/records.xlsx", xlsx::RECORDS_SHEET).await;
+    assert_eq!(rows.len(), 1 + 2);
+    let headers: Vec<String> = rows[0].iter().map(|h| h.to_string()).collect();
+    assert_eq!(headers, csv::HEADERS);
+    let first = &rows[1];
+    let Data::DateTime(date) = &first[0] else { panic!("a date cell: {:?}", first[0]) };
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+    assert_eq!(date.as_f64(), (period.from - epoch).num_days() as f64);
+    let Data::DateTime(time) = &first[1] else { panic!("a time cell: {:?}", first[1]) };
+    assert!((time.as_f64() * 86_400.0 - 3723.0).abs() < 0.01, "01:02:03: {}", time.as_f64());
+    assert_eq!(first[2], Data::String("Библиотека-филиал № 1".into()));
+    assert_eq!(first[5], Data::String("=HYPERLINK(\"http://evil\";\"x\")".into()));
+    assert_eq!(first[14], Data::String("a;b \"c\"\nd".into()));
+    assert_eq!(rows[2][5], Data::String("@SUM(A1)".into()));
+    assert_eq!(rows[2][14], Data::String("-1+1".into()));
+    assert_eq!(
+        first[7..11],
+        [
+            Data::String("Цифровой ID".into()),
+            Data::String("Статус подтверждён".into()),
+            Data::String("да".into()),
+            Data::String("Пенсионер".into())
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! The central office's web dashboard: sign-in, the overview of checks and the CSV export.
+//! The central office's web dashboard: sign-in, the overview of checks and the exports (records
+//! as CSV and XLSX, the monthly summary as XLSX).
 //!
 //! Pages are server-rendered HTML (no scripts). Pages without a session redirect to `/login`;
 //! `/admin/api/…` without a session answers 401 with an `ErrorBody`. Every state-changing POST
@@ -7,6 +8,8 @@
 pub mod auth;
 pub mod csv;
 pub mod pages;
+pub mod rows;
+pub mod xlsx;
 
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -16,6 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
+use chrono::{Datelike, NaiveDate};
 use lgota_protocol::codes;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -23,7 +27,7 @@ use std::net::SocketAddr;
 use self::auth::Attempts;
 use self::pages::{Names, OverviewView, Period};
 use crate::api::AppState;
-use crate::db::{Admin, DbError, RecordFilter, ReferenceName};
+use crate::db::{Admin, DbError, RecordFilter, ReferenceName, StoredRecord};
 use crate::error::ApiError;
 use crate::{now_ms, secrets};
 
@@ -79,6 +83,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/", get(overview))
         .route("/export/records.csv", get(export_csv))
+        .route("/export/records.xlsx", get(export_xlsx))
+        .route("/export/summary.xlsx", get(export_summary_xlsx))
         .route("/logout", post(logout))
         .route("/admin/api/overview", get(api_overview))
         .route_layer(middleware::from_fn_with_state(state, require_session));
@@ -329,29 +335,115 @@ async fn api_overview(
     }
 }
 
+/// The records of an export request (same filter and branch confinement as the overview).
+async fn export_records(
+    state: &AppState,
+    session: &Session,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> Result<(Period, Vec<(StoredRecord, bool)>, Names), Response> {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let (parsed, filter) = filter_of(session, &query);
+    let period = parsed.map_err(|e| html(StatusCode::BAD_REQUEST, pages::message_page("Неверный период", &e)))?;
+    let (records, (names, _, _)) = db(state, move |db| Ok((db.export_records(&filter, None)?, names(db)?))).await?;
+    Ok((period, records, names))
+}
+
+fn records_file(period: &Period, extension: &str) -> String {
+    format!("lgota-{}-{}.{extension}", period.from.format("%Y%m%d"), period.to.format("%Y%m%d"))
+}
+
+/// A download: `body` as an attachment named `file`.
+fn attachment(body: impl IntoResponse, content_type: &'static str, file: &str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
 async fn export_csv(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (parsed, filter) = filter_of(&session, &query);
-    let period = match parsed {
-        Ok(p) => p,
-        Err(e) => return html(StatusCode::BAD_REQUEST, pages::message_page("Неверный период", &e)),
-    };
-    let (records, (names, _, _)) = match db(&state, move |db| Ok((db.export_records(&filter, None)?, names(db)?))).await
-    {
+    let (period, records, names) = match export_records(&state, &session, query).await {
         Ok(v) => v,
         Err(response) => return response,
     };
-    tracing::info!(login = session.admin.login, rows = records.len(), "records exported");
-    let file = format!("lgota-{}-{}.csv", period.from.format("%Y%m%d"), period.to.format("%Y%m%d"));
-    let mut response = csv::render(&records, &names).into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
+    tracing::info!(login = session.admin.login, rows = records.len(), "records exported (CSV)");
+    attachment(csv::render(&records, &names), "text/csv; charset=utf-8", &records_file(&period, "csv"))
+}
+
+async fn export_xlsx(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> Response {
+    let (period, records, names) = match export_records(&state, &session, query).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    let rows = records.len();
+    let file = match tokio::task::spawn_blocking(move || xlsx::records(&records, &names)).await {
+        Ok(Ok(file)) => file,
+        Ok(Err(e)) => return server_error(e),
+        Err(e) => return server_error(e),
+    };
+    tracing::info!(login = session.admin.login, rows, "records exported (XLSX)");
+    attachment(file, xlsx::CONTENT_TYPE, &records_file(&period, "xlsx"))
+}
+
+#[derive(Deserialize, Default)]
+struct YearQuery {
+    year: Option<String>,
+}
+
+/// `YYYY` between 2000 and 2100; none or empty is the current year.
+fn parse_year(year: Option<&str>) -> Result<i32, String> {
+    match year.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Period::current_month().from.year()),
+        Some(s) => s
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+            .ok_or_else(|| "Год должен быть числом от 2000 до 2100.".to_string()),
     }
-    response
+}
+
+async fn export_summary_xlsx(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    query: Result<Query<YearQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let year = match parse_year(query.year.as_deref()) {
+        Ok(y) => y,
+        Err(e) => return html(StatusCode::BAD_REQUEST, pages::message_page("Неверный год", &e)),
+    };
+    let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
+        return server_error("year out of range");
+    };
+    let (from_ms, to_ms) = Period { from, to }.utc_ms();
+    // A branch head is confined to their branch.
+    let own = session.admin.role.branch().map(str::to_string);
+    let filter = RecordFilter { from_ms, to_ms, branch_id: own.clone(), category_id: None };
+    let offset_min = pages::institution_tz().local_minus_utc() / 60;
+    let (summary, (names, branch_ids, _)) =
+        match db(&state, move |db| Ok((db.monthly_summary(&filter, offset_min)?, names(db)?))).await {
+            Ok(v) => v,
+            Err(response) => return response,
+        };
+    let branches = match own {
+        Some(b) => vec![b],
+        None => branch_ids,
+    };
+    let file = match tokio::task::spawn_blocking(move || xlsx::summary(year, &summary, &branches, &names)).await {
+        Ok(Ok(file)) => file,
+        Ok(Err(e)) => return server_error(e),
+        Err(e) => return server_error(e),
+    };
+    tracing::info!(login = session.admin.login, year, "monthly summary exported (XLSX)");
+    attachment(file, xlsx::CONTENT_TYPE, &format!("lgota-svodka-{year}.xlsx"))
 }

@@ -368,15 +368,18 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let to = v.period.to.format("%Y-%m-%d").to_string();
     let _ = write!(
         body,
-        "<p>Период: {} — {} (время московское). <a href=\"/export/records.csv?{}\">Выгрузить записи (CSV)</a></p></section>",
+        "<p>Период: {} — {} (время московское). <a href=\"/export/records.csv?{query}\">Выгрузить записи (CSV)</a> · \
+         <a href=\"/export/records.xlsx?{query}\">Выгрузить записи (Excel)</a> · \
+         <a href=\"/export/summary.xlsx?year={year}\">Сводка по месяцам за {year} год (Excel)</a></p></section>",
         ru_date(v.period.from),
         ru_date(v.period.to),
-        esc(&query_string(&[
+        query = esc(&query_string(&[
             ("from", &from),
             ("to", &to),
             ("branch", v.branch.unwrap_or("")),
             ("category", v.category.unwrap_or(""))
-        ]))
+        ])),
+        year = v.period.from.year(),
     );
     let count = |list: &[(String, u64)], key: &str| list.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
     let digital = count(&o.by_method, "digital_id");
