@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-use rusqlite_migration::{Migrations, M};
+use rusqlite_migration::M;
 
 const MIGRATIONS: &[M<'static>] =
     &[M::up(include_str!("../migrations/001_central.sql")), M::up(include_str!("../migrations/002_dashboard.sql"))];
@@ -247,12 +247,7 @@ pub struct SqliteDatabase {
 impl SqliteDatabase {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> DbResult<SqliteDatabase> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        let conn = lgota_core::sqlite::open::<DbError>(path, MIGRATIONS)?;
         Ok(SqliteDatabase { conn: Mutex::new(conn) })
     }
 

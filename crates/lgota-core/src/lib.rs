@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod screen;
 pub mod search;
+pub mod sqlite;
 pub mod store;
 pub mod sync;
 

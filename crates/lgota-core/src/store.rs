@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-use rusqlite_migration::{Migrations, M};
+use rusqlite_migration::M;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -115,12 +115,7 @@ struct Context {
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        let conn: Connection = crate::sqlite::open::<Error>(path, MIGRATIONS)?;
 
         let device_id = match get_meta(&conn, "device_id")? {
             Some(id) => id,
