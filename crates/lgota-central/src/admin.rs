@@ -71,11 +71,17 @@ pub fn qr_terminal(payload: &str) -> Result<String, AdminError> {
 
 /// Writes the QR code of `payload` as a PNG file.
 pub fn qr_png(payload: &str, path: &Path) -> Result<(), AdminError> {
+    std::fs::write(path, qr_png_bytes(payload)?)?;
+    Ok(())
+}
+
+/// The QR code of `payload` as PNG bytes (at least 480×480).
+pub fn qr_png_bytes(payload: &str) -> Result<Vec<u8>, AdminError> {
     let code = qrcode::QrCode::new(payload.as_bytes()).map_err(|e| AdminError::Refused(format!("QR-код: {e}")))?;
     let image = code.render::<image::Luma<u8>>().min_dimensions(480, 480).build();
-    image
-        .save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| AdminError::Refused(format!("PNG {}: {e}", path.display())))
+    let mut png = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut png, image::ImageFormat::Png).map_err(|e| AdminError::Refused(format!("PNG: {e}")))?;
+    Ok(png.into_inner())
 }
 
 /// Imports an offline export (`{format: 1, device_id, records}`) with the validation and

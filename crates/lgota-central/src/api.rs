@@ -41,7 +41,11 @@ impl AppState {
     }
 
     pub fn with_cookie_secure(db: Arc<dyn Database>, cookie_secure: bool) -> AppState {
-        AppState { db, dashboard: Arc::new(crate::dashboard::Dashboard::new(cookie_secure)) }
+        AppState::with_dashboard(db, crate::dashboard::Dashboard::new(cookie_secure))
+    }
+
+    pub fn with_dashboard(db: Arc<dyn Database>, dashboard: crate::dashboard::Dashboard) -> AppState {
+        AppState { db, dashboard: Arc::new(dashboard) }
     }
 }
 
@@ -260,7 +264,13 @@ async fn push(
     validate_batch(&request.records, &device.id, Branches::Exactly(&device.branch_id), now)?;
     let acknowledged: Vec<String> = request.records.iter().map(|r| r.id.clone()).collect();
     let records = request.records;
-    let outcome = blocking(&state, move |db| db.store_records(&records, now)).await?;
+    let id = device.id.clone();
+    let outcome = blocking(&state, move |db| {
+        let outcome = db.store_records(&records, now)?;
+        db.note_push(&id, now)?;
+        Ok(outcome)
+    })
+    .await?;
     tracing::info!(device = device.id, stored = outcome.stored, duplicates = outcome.duplicates, "records pushed");
     Ok(Json(PushResponse { acknowledged, stored: outcome.stored, duplicates: outcome.duplicates }))
 }
@@ -273,8 +283,11 @@ async fn pull(
     let Query(query) = query.map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, format!("Недопустимые параметры запроса: {e}."))
     })?;
-    let branch = device.branch_id.clone();
+    let (branch, id) = (device.branch_id.clone(), device.id.clone());
     let (config, content, events) = blocking(&state, move |db| {
+        if let Some(pending) = query.pending {
+            db.note_pending(&id, pending)?;
+        }
         Ok((
             db.reference(ReferenceName::Config)?,
             db.reference(ReferenceName::Content)?,

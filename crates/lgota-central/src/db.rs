@@ -10,8 +10,11 @@ use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::M;
 
-const MIGRATIONS: &[M<'static>] =
-    &[M::up(include_str!("../migrations/001_central.sql")), M::up(include_str!("../migrations/002_dashboard.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/001_central.sql")),
+    M::up(include_str!("../migrations/002_dashboard.sql")),
+    M::up(include_str!("../migrations/003_management.sql")),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -35,6 +38,42 @@ pub struct Device {
     pub enrolled_at_ms: i64,
     pub revoked_at_ms: Option<i64>,
     pub last_seen_at_ms: Option<i64>,
+    /// Records the phone reported still unsent at its last pull.
+    pub pending: Option<u64>,
+    pub last_push_at_ms: Option<i64>,
+}
+
+/// One administrative action of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub login: String,
+    /// A stable action name, e.g. `device.revoke`.
+    pub action: String,
+    /// What it was done to, in Russian, for people.
+    pub detail: String,
+}
+
+/// A published event with its pull cursor and publication time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub event: WireEvent,
+    pub created_at_ms: i64,
+}
+
+/// A content pack uploaded to the dashboard: checked, not necessarily published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentUpload {
+    pub id: String,
+    pub uploaded_at_ms: i64,
+    pub login: String,
+    pub version: u32,
+    pub key_id: String,
+    /// What the check found, for people (articles, checklists…).
+    pub summary: String,
+    pub published_at_ms: Option<i64>,
 }
 
 /// What became of an enrollment attempt.
@@ -171,6 +210,23 @@ pub trait Database: Send + Sync + 'static {
     /// `false` if no such device; a revoked device keeps its first revocation time.
     fn revoke_device(&self, id: &str, now_ms: i64) -> DbResult<bool>;
     fn touch_device(&self, id: &str, now_ms: i64) -> DbResult<()>;
+    /// Notes what a phone reported at its pull: records still unsent.
+    fn note_pending(&self, id: &str, pending: u64) -> DbResult<()>;
+    fn note_push(&self, id: &str, now_ms: i64) -> DbResult<()>;
+    fn rename_branch(&self, id: &str, name: &str) -> DbResult<bool>;
+    /// Events newest date first; of one branch if given; at most `limit`.
+    fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>>;
+    fn event(&self, id: &str) -> DbResult<Option<EventRow>>;
+
+    fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> DbResult<()>;
+    /// The newest entries first, older than `before_id` if given.
+    fn audit_log(&self, before_id: Option<i64>, limit: u32) -> DbResult<Vec<AuditEntry>>;
+
+    fn add_content_upload(&self, upload: &ContentUpload, body: &str) -> DbResult<()>;
+    /// The newest first.
+    fn content_uploads(&self, limit: u32) -> DbResult<Vec<ContentUpload>>;
+    fn content_upload(&self, id: &str) -> DbResult<Option<(ContentUpload, String)>>;
+    fn mark_content_published(&self, id: &str, now_ms: i64) -> DbResult<()>;
     /// Stores each record once by id, all in one transaction; already known ids count as
     /// duplicates and change nothing.
     fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> DbResult<StoreOutcome>;
@@ -257,7 +313,7 @@ impl SqliteDatabase {
     }
 }
 
-const DEVICE_COLUMNS: &str = "id, branch_id, enrolled_at, revoked_at, last_seen_at";
+const DEVICE_COLUMNS: &str = "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at";
 
 fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -266,6 +322,30 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
         enrolled_at_ms: row.get(2)?,
         revoked_at_ms: row.get(3)?,
         last_seen_at_ms: row.get(4)?,
+        pending: row.get::<_, Option<i64>>(5)?.and_then(|n| u64::try_from(n).ok()),
+        last_push_at_ms: row.get(6)?,
+    })
+}
+
+fn event_from_row(r: &Row) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        seq: r.get(0)?,
+        event: WireEvent { id: r.get(1)?, title: r.get(2)?, date: r.get(3)?, branch_id: r.get(4)? },
+        created_at_ms: r.get(5)?,
+    })
+}
+
+const UPLOAD_COLUMNS: &str = "id, uploaded_at_ms, login, version, key_id, summary, published_at_ms";
+
+fn upload_from_row(r: &Row) -> rusqlite::Result<ContentUpload> {
+    Ok(ContentUpload {
+        id: r.get(0)?,
+        uploaded_at_ms: r.get(1)?,
+        login: r.get(2)?,
+        version: r.get(3)?,
+        key_id: r.get(4)?,
+        summary: r.get(5)?,
+        published_at_ms: r.get(6)?,
     })
 }
 
@@ -417,6 +497,96 @@ impl Database for SqliteDatabase {
             "UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?2) WHERE id = ?1",
             params![id, now_ms],
         )?;
+        Ok(())
+    }
+
+    fn note_pending(&self, id: &str, pending: u64) -> DbResult<()> {
+        let pending = i64::try_from(pending).unwrap_or(i64::MAX);
+        self.conn().execute("UPDATE devices SET pending = ?2 WHERE id = ?1", params![id, pending])?;
+        Ok(())
+    }
+
+    fn note_push(&self, id: &str, now_ms: i64) -> DbResult<()> {
+        self.conn().execute(
+            "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2) WHERE id = ?1",
+            params![id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn rename_branch(&self, id: &str, name: &str) -> DbResult<bool> {
+        Ok(self.conn().execute("UPDATE branches SET name = ?2 WHERE id = ?1", params![id, name])? > 0)
+    }
+
+    fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, id, title, date, branch_id, created_at_ms FROM events \
+             WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY date DESC, seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![branch_id, limit], event_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn event(&self, id: &str) -> DbResult<Option<EventRow>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT seq, id, title, date, branch_id, created_at_ms FROM events WHERE id = ?1",
+                [id],
+                event_from_row,
+            )
+            .optional()?)
+    }
+
+    fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> DbResult<()> {
+        self.conn().execute(
+            "INSERT INTO audit_log (at_ms, login, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![at_ms, login, action, detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, before_id: Option<i64>, limit: u32) -> DbResult<Vec<AuditEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, at_ms, login, action, detail FROM audit_log WHERE ?1 IS NULL OR id < ?1 \
+             ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![before_id, limit], |r| {
+            Ok(AuditEntry { id: r.get(0)?, at_ms: r.get(1)?, login: r.get(2)?, action: r.get(3)?, detail: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_content_upload(&self, u: &ContentUpload, body: &str) -> DbResult<()> {
+        self.conn().execute(
+            "INSERT INTO content_uploads (id, uploaded_at_ms, login, version, key_id, summary, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![u.id, u.uploaded_at_ms, u.login, u.version, u.key_id, u.summary, body],
+        )?;
+        Ok(())
+    }
+
+    fn content_uploads(&self, limit: u32) -> DbResult<Vec<ContentUpload>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!("SELECT {UPLOAD_COLUMNS} FROM content_uploads ORDER BY uploaded_at_ms DESC, id DESC LIMIT ?1"))?;
+        let rows = stmt.query_map([limit], upload_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn content_upload(&self, id: &str) -> DbResult<Option<(ContentUpload, String)>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(&format!("SELECT {UPLOAD_COLUMNS}, body FROM content_uploads WHERE id = ?1"), [id], |r| {
+                Ok((upload_from_row(r)?, r.get(7)?))
+            })
+            .optional()?)
+    }
+
+    fn mark_content_published(&self, id: &str, now_ms: i64) -> DbResult<()> {
+        self.conn().execute("UPDATE content_uploads SET published_at_ms = ?2 WHERE id = ?1", params![id, now_ms])?;
         Ok(())
     }
 

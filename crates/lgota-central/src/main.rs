@@ -24,6 +24,9 @@ struct Cli {
     /// Mark the dashboard session cookie Secure (HTTPS only); false is allowed only on 127.0.0.1 [default: true]
     #[arg(long, env = "LGOTA_CENTRAL_COOKIE_SECURE", global = true)]
     cookie_secure: Option<bool>,
+    /// JSON file of extra content-signing public keys the dashboard accepts packs from
+    #[arg(long, env = "LGOTA_CENTRAL_TRUSTED_KEYS", global = true)]
+    trusted_keys: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -195,7 +198,13 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = settings::resolve(
-        Overrides { db: cli.db, listen, public_url: cli.public_url, cookie_secure: cli.cookie_secure },
+        Overrides {
+            db: cli.db,
+            listen,
+            public_url: cli.public_url,
+            cookie_secure: cli.cookie_secure,
+            trusted_keys: cli.trusted_keys,
+        },
         file,
     )?;
     let admin_err = |e: AdminError| e.to_string();
@@ -208,7 +217,10 @@ fn run(cli: Cli) -> Result<(), String> {
                     .await
                     .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
                 tracing::info!(listen = %settings.listen, db = %settings.db.display(), "lgota-central serving");
-                let state = lgota_central::AppState::with_cookie_secure(db, settings.cookie_secure);
+                let mut dashboard = lgota_central::dashboard::Dashboard::new(settings.cookie_secure);
+                dashboard.public_url = settings.public_url.clone();
+                dashboard.trusted_keys = settings.trusted_keys.clone();
+                let state = lgota_central::AppState::with_dashboard(db, dashboard);
                 lgota_central::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
             })
         }

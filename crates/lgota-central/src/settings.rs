@@ -21,6 +21,9 @@ pub struct Overrides {
     /// Whether the dashboard's session cookie is `Secure` (HTTPS only) [default: true]. May be
     /// turned off only when listening on a loopback address (tests over http://127.0.0.1).
     pub cookie_secure: Option<bool>,
+    /// A JSON file of extra content-signing keys (`[{key_id, public_key}]`, as
+    /// `lgota-pack keygen` prints) besides those compiled into the app.
+    pub trusted_keys: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub public_url: String,
     pub cookie_secure: bool,
+    pub trusted_keys: Vec<lgota_core::TrustedKey>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -62,7 +66,18 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
              без Secure cookie сеанса администратора уйдёт по незашифрованному каналу"
         ));
     }
-    Ok(Settings { db, listen, public_url, cookie_secure })
+    let mut trusted_keys = lgota_core::content::trusted_keys();
+    if let Some(path) = given.trusted_keys.or(file.trusted_keys) {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("файл ключей {}: {e}", path.display()))?;
+        // A list, or the single entry `lgota-pack keygen` prints.
+        let extra: Vec<lgota_core::TrustedKey> = serde_json::from_str(&text)
+            .or_else(|_| serde_json::from_str(&text).map(|k| vec![k]))
+            .map_err(|e| {
+                format!("файл ключей {}: нужен JSON-список [{{\"key_id\", \"public_key\"}}]: {e}", path.display())
+            })?;
+        trusted_keys.extend(extra);
+    }
+    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys })
 }
 
 #[cfg(test)]

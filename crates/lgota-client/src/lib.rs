@@ -82,7 +82,7 @@ impl Client {
 
     /// Reference data newer than what the device has.
     pub fn pull(&self, query: PullQuery) -> Result<PullResponse, TransportError> {
-        let url = format!(
+        let mut url = format!(
             "{}{}?config_version={}&content_version={}&events_cursor={}",
             self.base,
             paths::REFERENCE,
@@ -90,6 +90,9 @@ impl Client {
             query.content_version,
             query.events_cursor
         );
+        if let Some(pending) = query.pending {
+            url.push_str(&format!("&pending={pending}"));
+        }
         self.send(self.http.get(url))
     }
 }

@@ -552,6 +552,7 @@ impl Store {
             config_version: self.config.version,
             content_version: self.content.version,
             events_cursor: get_meta(&self.conn, "events_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0),
+            pending: Some(self.pending_count()?),
         })
     }
 

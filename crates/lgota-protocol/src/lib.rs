@@ -192,6 +192,9 @@ pub struct PullQuery {
     pub config_version: u32,
     pub content_version: u32,
     pub events_cursor: i64,
+    /// How many records the phone still holds unsent after its push (shown on the dashboard's
+    /// device list). Absent from phones that do not report it.
+    pub pending: Option<u64>,
 }
 
 /// `GET /api/v1/reference`: what is newer than the phone has.
@@ -351,7 +354,8 @@ mod tests {
             events_cursor: 7,
         });
         roundtrip(&ExportFile { format: EXPORT_FORMAT, device_id: "d".into(), records: vec![check()] });
-        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3 });
+        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: Some(4) });
+        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: None });
     }
 
     #[test]

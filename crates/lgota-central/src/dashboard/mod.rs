@@ -7,6 +7,8 @@
 
 pub mod auth;
 pub mod csv;
+pub mod manage;
+pub mod manage_pages;
 pub mod pages;
 pub mod rows;
 pub mod xlsx;
@@ -36,11 +38,21 @@ pub struct Dashboard {
     /// Mark the session cookie `Secure` (off only for tests over http://127.0.0.1).
     pub cookie_secure: bool,
     pub attempts: Attempts,
+    /// The base URL phones reach the server at: it goes into the enrollment QR.
+    pub public_url: String,
+    /// Keys an uploaded content pack may be signed with: the app's compiled-in keys and any the
+    /// server was given (`--trusted-keys`).
+    pub trusted_keys: Vec<lgota_core::content::TrustedKey>,
 }
 
 impl Dashboard {
     pub fn new(cookie_secure: bool) -> Dashboard {
-        Dashboard { cookie_secure, attempts: Attempts::default() }
+        Dashboard {
+            cookie_secure,
+            attempts: Attempts::default(),
+            public_url: format!("http://{}", crate::settings::DEFAULT_LISTEN),
+            trusted_keys: lgota_core::content::trusted_keys(),
+        }
     }
 }
 
@@ -49,9 +61,9 @@ pub const RECENT: u32 = 20;
 
 /// The signed-in user of a request.
 #[derive(Clone)]
-struct Session {
-    admin: Admin,
-    csrf: String,
+pub struct Session {
+    pub(crate) admin: Admin,
+    pub(crate) csrf: String,
     token_sha256: String,
 }
 
@@ -86,6 +98,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/export/records.xlsx", get(export_xlsx))
         .route("/export/summary.xlsx", get(export_summary_xlsx))
         .route("/logout", post(logout))
+        .merge(manage::routes())
         .route("/admin/api/overview", get(api_overview))
         .route_layer(middleware::from_fn_with_state(state, require_session));
     Router::new()
@@ -185,6 +198,10 @@ async fn login(
     let Some(admin) = admin else {
         dashboard.attempts.fail(&keys, now_ms());
         tracing::info!(login, ip, "sign-in failed");
+        let (who, detail) = (login.chars().take(64).collect::<String>(), format!("Неудачный вход с адреса {ip}"));
+        if let Err(response) = db(&state, move |db| db.audit(now_ms(), &who, "signin.failed", &detail)).await {
+            return response;
+        }
         return html(StatusCode::UNAUTHORIZED, pages::login_page(Some("Неверный логин или пароль."), &login));
     };
     dashboard.attempts.succeed(&keys[0]);
@@ -193,8 +210,12 @@ async fn login(
     };
     let (hash, who) = (secrets::sha256_hex(&token), admin.login.clone());
     let now = now_ms();
-    if let Err(response) =
-        db(&state, move |db| db.create_session(&hash, &who, &csrf, now, now + auth::SESSION_TTL_MS)).await
+    let detail = format!("Вход с адреса {ip}");
+    if let Err(response) = db(&state, move |db| {
+        db.create_session(&hash, &who, &csrf, now, now + auth::SESSION_TTL_MS)?;
+        db.audit(now, &who, "signin", &detail)
+    })
+    .await
     {
         return response;
     }
@@ -231,8 +252,13 @@ async fn logout(
     if !auth::constant_time_eq(&given, &session.csrf) {
         return csrf_refused();
     }
-    let hash = session.token_sha256.clone();
-    if let Err(response) = db(&state, move |db| db.delete_session(&hash)).await {
+    let (hash, who) = (session.token_sha256.clone(), session.admin.login.clone());
+    if let Err(response) = db(&state, move |db| {
+        db.delete_session(&hash)?;
+        db.audit(now_ms(), &who, "signout", "Выход")
+    })
+    .await
+    {
         return response;
     }
     let mut response = Redirect::to("/login").into_response();
@@ -348,6 +374,23 @@ async fn export_records(
     Ok((period, records, names))
 }
 
+/// Notes an export of records in the audit log: who took which period.
+async fn audit_export(
+    state: &AppState,
+    session: &Session,
+    action: &'static str,
+    period: &Period,
+    rows: usize,
+) -> Result<(), Response> {
+    let who = session.admin.login.clone();
+    let detail = format!(
+        "Выгрузка записей за {} — {}: {rows} строк",
+        pages::ru_date(period.from),
+        pages::ru_date(period.to)
+    );
+    db(state, move |db| db.audit(now_ms(), &who, action, &detail)).await
+}
+
 fn records_file(period: &Period, extension: &str) -> String {
     format!("lgota-{}-{}.{extension}", period.from.format("%Y%m%d"), period.to.format("%Y%m%d"))
 }
@@ -372,6 +415,9 @@ async fn export_csv(
         Ok(v) => v,
         Err(response) => return response,
     };
+    if let Err(response) = audit_export(&state, &session, "export.csv", &period, records.len()).await {
+        return response;
+    }
     tracing::info!(login = session.admin.login, rows = records.len(), "records exported (CSV)");
     attachment(csv::render(&records, &names), "text/csv; charset=utf-8", &records_file(&period, "csv"))
 }
@@ -386,6 +432,9 @@ async fn export_xlsx(
         Err(response) => return response,
     };
     let rows = records.len();
+    if let Err(response) = audit_export(&state, &session, "export.xlsx", &period, rows).await {
+        return response;
+    }
     let file = match tokio::task::spawn_blocking(move || xlsx::records(&records, &names)).await {
         Ok(Ok(file)) => file,
         Ok(Err(e)) => return server_error(e),
@@ -439,6 +488,10 @@ async fn export_summary_xlsx(
         Some(b) => vec![b],
         None => branch_ids,
     };
+    let (who, detail) = (session.admin.login.clone(), format!("Сводка по месяцам за {year} год (Excel)"));
+    if let Err(response) = db(&state, move |db| db.audit(now_ms(), &who, "export.summary", &detail)).await {
+        return response;
+    }
     let file = match tokio::task::spawn_blocking(move || xlsx::summary(year, &summary, &branches, &names)).await {
         Ok(Ok(file)) => file,
         Ok(Err(e)) => return server_error(e),

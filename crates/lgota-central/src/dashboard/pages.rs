@@ -139,7 +139,9 @@ pub fn outcome_name(id: &str) -> &str {
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}\
-header{display:flex;justify-content:space-between;align-items:center;padding:.6rem 1.2rem;background:#1f4e79;color:#fff}\
+header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap;gap:.4rem 1rem;padding:.6rem 1.2rem;background:#1f4e79;color:#fff}\
+nav a{color:#fff;margin-right:.9rem}nav a[aria-current]{font-weight:700;text-decoration:none;border-bottom:2px solid #fff}\
+.ok{color:#145a14;font-weight:600}form.inline{display:inline}input,select{padding:.25rem}fieldset{border:1px solid #dde1e7}\
 header form{display:inline}main{padding:1rem 1.2rem;max-width:1100px}\
 section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}\
 h1{font-size:1.3rem;margin:0}h2{font-size:1.05rem;margin:.2rem 0 .6rem}\
@@ -186,19 +188,53 @@ pub fn message_page(title: &str, message: &str) -> String {
     )
 }
 
-fn header(admin: &Admin, csrf: &str, names: &Names) -> String {
+/// The pages of the navigation bar: path, label, administrators only.
+const NAV: &[(&str, &str, bool)] = &[
+    ("/", "Обзор", false),
+    ("/events", "Мероприятия", false),
+    ("/devices", "Устройства", false),
+    ("/branches", "Филиалы", true),
+    ("/reference", "Справочники", true),
+    ("/content", "Инструкции", true),
+    ("/import", "Импорт", true),
+    ("/audit", "Журнал", true),
+];
+
+fn header(admin: &Admin, csrf: &str, names: &Names, active: &str) -> String {
     let role = match &admin.role {
         Role::Admin => "администратор".to_string(),
         Role::BranchHead(b) => format!("заведующий: {}", names.branch(b)),
     };
+    let mut nav = String::from("<nav aria-label=\"Разделы\">");
+    for (path, label, admin_only) in NAV {
+        if *admin_only && admin.role != Role::Admin {
+            continue;
+        }
+        let current = if *path == active { " aria-current=\"page\"" } else { "" };
+        let _ = write!(nav, "<a href=\"{path}\"{current}>{label}</a>");
+    }
+    nav.push_str("</nav>");
     format!(
-        "<header><h1>«Льгота» — сводка проверок</h1><div><span>{} ({})</span> \
+        "<header><h1>«Льгота» — сводка проверок</h1>{nav}<div><span>{} ({})</span> \
          <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\">Выйти</button></form></div></header>",
         esc(&admin.login),
         esc(&role),
         esc(csrf)
     )
+}
+
+/// A page of a signed-in user: header with navigation (`active` is the current section's path).
+pub fn shell(admin: &Admin, csrf: &str, names: &Names, active: &str, title: &str, body: &str) -> String {
+    page(&format!("{title} — «Льгота»"), &header(admin, csrf, names, active), body)
+}
+
+/// dd.mm.yyyy HH:MM in the institution's time zone.
+pub fn local_time(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.with_timezone(&institution_tz()).format("%d.%m.%Y %H:%M").to_string())
+        .unwrap_or_default()
 }
 
 fn percent(n: u64, total: u64) -> String {
@@ -435,7 +471,7 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     body.push_str(&chart("by-granted", "Льгота", if o.total == 0 { &[] } else { &granted }, o.total));
     body.push_str("</div>");
     body.push_str(&recent_table(recent, names));
-    page("Сводка — «Льгота»", &header(v.admin, v.csrf, names), &body)
+    page("Сводка — «Льгота»", &header(v.admin, v.csrf, names, "/"), &body)
 }
 
 #[cfg(test)]

@@ -52,7 +52,10 @@ fn keygen(key_id: &str, secret_file: &str) -> Result<(), String> {
     std::fs::write(secret_file, BASE64.encode(seed)).map_err(|e| format!("{secret_file}: {e}"))?;
     let entry = TrustedKey { key_id: key_id.into(), public_key: BASE64.encode(key.verifying_key().as_bytes()) };
     println!("{}", serde_json::to_string_pretty(&entry).map_err(|e| e.to_string())?);
-    eprintln!("add the entry above to crates/lgota-core/content/trusted_keys.json and rebuild the app");
+    eprintln!(
+        "add the entry above to crates/lgota-core/content/trusted_keys.json and rebuild the app; \
+         until then the server accepts it with --trusted-keys FILE"
+    );
     Ok(())
 }
 
