@@ -570,8 +570,9 @@ impl Database for SqliteDatabase {
 
     fn content_uploads(&self, limit: u32) -> DbResult<Vec<ContentUpload>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!("SELECT {UPLOAD_COLUMNS} FROM content_uploads ORDER BY uploaded_at_ms DESC, id DESC LIMIT ?1"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {UPLOAD_COLUMNS} FROM content_uploads ORDER BY uploaded_at_ms DESC, id DESC LIMIT ?1"
+        ))?;
         let rows = stmt.query_map([limit], upload_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -70,9 +70,8 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
     if let Some(path) = given.trusted_keys.or(file.trusted_keys) {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("файл ключей {}: {e}", path.display()))?;
         // A list, or the single entry `lgota-pack keygen` prints.
-        let extra: Vec<lgota_core::TrustedKey> = serde_json::from_str(&text)
-            .or_else(|_| serde_json::from_str(&text).map(|k| vec![k]))
-            .map_err(|e| {
+        let extra: Vec<lgota_core::TrustedKey> =
+            serde_json::from_str(&text).or_else(|_| serde_json::from_str(&text).map(|k| vec![k])).map_err(|e| {
                 format!("файл ключей {}: нужен JSON-список [{{\"key_id\", \"public_key\"}}]: {e}", path.display())
             })?;
         trusted_keys.extend(extra);

@@ -45,15 +45,9 @@ pub fn routes() -> Router<AppState> {
         .route("/devices", get(devices))
         .route("/devices/enroll", post(enroll_device))
         .route("/devices/revoke", post(revoke_device))
-        .route(
-            "/content",
-            get(content).post(upload_content).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
+        .route("/content", get(content).post(upload_content).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)))
         .route("/content/publish", post(publish_content))
-        .route(
-            "/import",
-            get(import_form).post(import_files).layer(DefaultBodyLimit::max(4 * MAX_UPLOAD_BYTES)),
-        )
+        .route("/import", get(import_form).post(import_files).layer(DefaultBodyLimit::max(4 * MAX_UPLOAD_BYTES)))
         .route("/audit", get(audit_log))
 }
 
@@ -195,7 +189,9 @@ fn publish_config(db: &dyn Database, mut config: Config) -> Result<u32, Failure>
     let json = serde_json::to_string(&config).map_err(|e| Failure::Db(DbError::Corrupt(e.to_string())))?;
     Config::parse(&json).map_err(|e| Failure::User(e.to_string()))?;
     admin::publish_reference(db, ReferenceName::Config, &json).map_err(|e| match e {
-        AdminError::Refused(_) => Failure::User("Справочники только что изменил другой администратор: повторите.".into()),
+        AdminError::Refused(_) => {
+            Failure::User("Справочники только что изменил другой администратор: повторите.".into())
+        }
         other => other.into(),
     })
 }
@@ -286,7 +282,8 @@ async fn save_branch(State(state): State<AppState>, Extension(session): Extensio
         }
         let version = publish_config(db, config)?;
         db.rename_branch(&i, &n)?;
-        let (action, what) = if rename { ("branch.rename", "переименован") } else { ("branch.add", "добавлен") };
+        let (action, what) =
+            if rename { ("branch.rename", "переименован") } else { ("branch.add", "добавлен") };
         audit(db, &s, action, &format!("Филиал «{i}» {what}: «{n}» (конфигурация версии {version})"))?;
         Ok(())
     })
@@ -327,17 +324,14 @@ async fn reference_page(
     html(status, view::reference(&ctx, &config, done, error))
 }
 
-async fn save_category(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    body: Bytes,
-) -> Response {
+async fn save_category(State(state): State<AppState>, Extension(session): Extension<Session>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
     if let Err(r) = check_csrf(&session, form.get("csrf")).and_then(|_| require_admin(&session)) {
         return r;
     }
     let edit = form.get("mode") == "edit";
-    let checked = (|| Ok::<_, String>((clean_id(form.get("id"))?, clean_text("Название", form.get("name"), NAME_MAX)?)))();
+    let checked =
+        (|| Ok::<_, String>((clean_id(form.get("id"))?, clean_text("Название", form.get("name"), NAME_MAX)?)))();
     let (id, name) = match checked {
         Ok(v) => v,
         Err(e) => return reference_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await,
@@ -359,15 +353,17 @@ async fn save_category(
             }
             (true, None) => return Err(Failure::User(format!("Нет категории с кодом «{id}»."))),
             (false, Some(_)) => return Err(Failure::User(format!("Категория с кодом «{id}» уже есть."))),
-            (false, None) => config.categories.push(Category {
-                id: id.clone(),
-                name: name.clone(),
-                document_type_ids: docs.clone(),
-            }),
+            (false, None) => {
+                config.categories.push(Category { id: id.clone(), name: name.clone(), document_type_ids: docs.clone() })
+            }
         }
         let version = publish_config(db, config)?;
-        let (action, what) = if edit { ("category.edit", "изменена") } else { ("category.add", "добавлена") };
-        let detail = format!("Категория «{id}» {what}: «{name}», документы: {} (конфигурация версии {version})", docs.join(", "));
+        let (action, what) =
+            if edit { ("category.edit", "изменена") } else { ("category.add", "добавлена") };
+        let detail = format!(
+            "Категория «{id}» {what}: «{name}», документы: {} (конфигурация версии {version})",
+            docs.join(", ")
+        );
         audit(db, &s, action, &detail)?;
         Ok(())
     })
@@ -402,8 +398,7 @@ async fn save_item(State(state): State<AppState>, Extension(session): Extension<
     let s = session.clone();
     let result = act(&state, move |db| {
         let mut config = current_config(db)?;
-        let items =
-            if action == "document_type" { &mut config.document_types } else { &mut config.failure_reasons };
+        let items = if action == "document_type" { &mut config.document_types } else { &mut config.failure_reasons };
         match (rename, items.iter_mut().find(|d| d.id == id)) {
             (true, Some(d)) => d.name = name.clone(),
             (true, None) => return Err(Failure::User(format!("{label}: нет записи с кодом «{id}»."))),
@@ -412,7 +407,12 @@ async fn save_item(State(state): State<AppState>, Extension(session): Extension<
         }
         let version = publish_config(db, config)?;
         let verb = if rename { "rename" } else { "add" };
-        audit(db, &s, &format!("{action}.{verb}"), &format!("{label} «{id}»: «{name}» (конфигурация версии {version})"))?;
+        audit(
+            db,
+            &s,
+            &format!("{action}.{verb}"),
+            &format!("{label} «{id}»: «{name}» (конфигурация версии {version})"),
+        )?;
         Ok(())
     })
     .await;
@@ -492,13 +492,19 @@ async fn add_event(State(state): State<AppState>, Extension(session): Extension<
             return Err(Failure::User(format!("Нет филиала с кодом «{b}».")));
         }
         let event = admin::add_event(db, &b, &title, &d)?;
-        audit(db, &s, "event.add", &format!("Мероприятие «{}» {} филиала «{b}» ({})", event.title, event.date, event.id))?;
+        audit(
+            db,
+            &s,
+            "event.add",
+            &format!("Мероприятие «{}» {} филиала «{b}» ({})", event.title, event.date, event.id),
+        )?;
         Ok(())
     })
     .await;
     match result {
         Ok(Ok(())) => {
-            let branch_query = if session.admin.role.branch().is_some() { String::new() } else { format!("&branch={branch}") };
+            let branch_query =
+                if session.admin.role.branch().is_some() { String::new() } else { format!("&branch={branch}") };
             Redirect::to(&format!("/events?done=event{branch_query}")).into_response()
         }
         Ok(Err(e)) => {
@@ -540,11 +546,7 @@ async fn devices_page(
     html(status, view::devices(&ctx, &devices, &branch_ids, now_ms(), done, error))
 }
 
-async fn enroll_device(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    body: Bytes,
-) -> Response {
+async fn enroll_device(State(state): State<AppState>, Extension(session): Extension<Session>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
     if let Err(r) = check_csrf(&session, form.get("csrf")) {
         return r;
@@ -568,8 +570,7 @@ async fn enroll_device(
     .await;
     match result {
         Ok(Ok((issued, png, names))) => {
-            let data_uri =
-                format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
+            let data_uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
             let ctx = Ctx { session: &session, names: &names };
             html(StatusCode::OK, view::enrollment(&ctx, &issued, &data_uri))
         }
@@ -578,11 +579,7 @@ async fn enroll_device(
     }
 }
 
-async fn revoke_device(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    body: Bytes,
-) -> Response {
+async fn revoke_device(State(state): State<AppState>, Extension(session): Extension<Session>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
     if let Err(r) = check_csrf(&session, form.get("csrf")) {
         return r;
@@ -799,7 +796,12 @@ async fn publish_content(
         check_pack(db, &body, &trusted)?;
         let version = admin::publish_reference(db, ReferenceName::Content, &body)?;
         db.mark_content_published(&upload.id, now_ms())?;
-        audit(db, &s, "content.publish", &format!("Опубликован пакет инструкций версии {version} ({})", upload.summary))?;
+        audit(
+            db,
+            &s,
+            "content.publish",
+            &format!("Опубликован пакет инструкций версии {version} ({})", upload.summary),
+        )?;
         Ok(())
     })
     .await;

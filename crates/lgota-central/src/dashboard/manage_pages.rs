@@ -87,7 +87,8 @@ pub fn branches(
 }
 
 fn named_table(ctx: &Ctx, list: &str, title: &str, items: &[lgota_core::config::Named]) -> String {
-    let mut out = format!("<section id=\"{list}\"><h2>{}</h2><table><tr><th>Код</th><th>Название</th></tr>", esc(title));
+    let mut out =
+        format!("<section id=\"{list}\"><h2>{}</h2><table><tr><th>Код</th><th>Название</th></tr>", esc(title));
     for item in items {
         let _ = write!(
             out,
@@ -189,7 +190,9 @@ pub fn events(
     if events.is_empty() {
         body.push_str("<p>Мероприятий нет.</p>");
     } else {
-        body.push_str("<table id=\"events\"><tr><th>Дата</th><th>Название</th><th>Филиал</th><th>Опубликовано</th></tr>");
+        body.push_str(
+            "<table id=\"events\"><tr><th>Дата</th><th>Название</th><th>Филиал</th><th>Опубликовано</th></tr>",
+        );
         for e in events {
             let date = chrono::NaiveDate::parse_from_str(&e.event.date, "%Y-%m-%d")
                 .map_or_else(|_| e.event.date.clone(), super::pages::ru_date);

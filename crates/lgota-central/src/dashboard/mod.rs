@@ -383,11 +383,8 @@ async fn audit_export(
     rows: usize,
 ) -> Result<(), Response> {
     let who = session.admin.login.clone();
-    let detail = format!(
-        "Выгрузка записей за {} — {}: {rows} строк",
-        pages::ru_date(period.from),
-        pages::ru_date(period.to)
-    );
+    let detail =
+        format!("Выгрузка записей за {} — {}: {rows} строк", pages::ru_date(period.from), pages::ru_date(period.to));
     db(state, move |db| db.audit(now_ms(), &who, action, &detail)).await
 }
 

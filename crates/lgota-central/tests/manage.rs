@@ -1,0 +1,532 @@
+//! Management pages over a real server and a real SQLite file: branches and reference lists
+//! publish configuration the phones pull, events by role, devices enrolled from the page's code
+//! and revoked, content packs checked and published, import of phone exports, the audit log,
+//! CSRF, roles and hostile input.
+
+mod common;
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use common::{check, protocol_client};
+use ed25519_dalek::{Signer, SigningKey};
+use lgota_central::admin;
+use lgota_central::db::{Database, ReferenceName, SqliteDatabase};
+use lgota_core::TrustedKey;
+use lgota_protocol::{ExportFile, PullResponse};
+
+const PASSWORD: &str = "верный пароль 123";
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+struct Site {
+    base: String,
+    db: Arc<SqliteDatabase>,
+    _dir: tempfile::TempDir,
+    device: reqwest::Client,
+    signing: SigningKey,
+}
+
+async fn start() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
+    admin::seed(db.as_ref()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let signing = SigningKey::from_bytes(&[7; 32]);
+    let mut dashboard = lgota_central::dashboard::Dashboard::new(false);
+    dashboard.public_url = base.clone();
+    dashboard
+        .trusted_keys
+        .push(TrustedKey { key_id: "office-2026".into(), public_key: B64.encode(signing.verifying_key().as_bytes()) });
+    let state = lgota_central::AppState::with_dashboard(db.clone() as Arc<dyn Database>, dashboard);
+    tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
+    admin::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
+    admin::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
+    admin::add_admin(db.as_ref(), "head2", "branch_head", Some("branch-2"), PASSWORD).unwrap();
+    Site { base, db, _dir: dir, device: protocol_client(), signing }
+}
+
+/// A signed-in browser: cookies kept, redirects not followed; and its CSRF token.
+struct Browser {
+    client: reqwest::Client,
+    csrf: String,
+}
+
+/// The value of the first `name="csrf" value="…"` of a page.
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+/// The text of the element with `id="…"` (up to the next `<`).
+fn element_text(page: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("#{id} in page")) + marker.len();
+    page[at..at + page[at..].find('<').unwrap()].replace("&amp;", "&")
+}
+
+impl Site {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn browser(&self, login: &str) -> Browser {
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = client.post(self.url("/login")).form(&[("login", login), ("password", PASSWORD)]).send().await.unwrap();
+        assert_eq!(r.status(), 303, "sign-in of {login}");
+        let page = client.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        Browser { client, csrf: csrf_of(&page) }
+    }
+
+    async fn get(&self, b: &Browser, path: &str) -> (u16, String) {
+        let r = b.client.get(self.url(path)).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Posts a form with the browser's CSRF token added.
+    async fn post(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &b.csrf)];
+        form.extend_from_slice(fields);
+        let r = b.client.post(self.url(path)).form(&form).send().await.unwrap();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        (r.status().as_u16(), location, r.text().await.unwrap())
+    }
+
+    async fn enroll_with(&self, code: &str, device_id: &str) -> reqwest::Response {
+        self.device
+            .post(self.url("/api/v1/enroll"))
+            .json(&serde_json::json!({"code": code, "device_id": device_id}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn pull(&self, token: &str, query: &str) -> (u16, Option<PullResponse>) {
+        let r =
+            self.device.get(self.url(&format!("/api/v1/reference{query}"))).bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, if status == 200 { Some(r.json().await.unwrap()) } else { None })
+    }
+
+    async fn push(&self, token: &str, records: &[lgota_protocol::WireRecord]) -> reqwest::Response {
+        self.device
+            .post(self.url("/api/v1/records"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "records": records }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn config_version(&self) -> u32 {
+        self.db.reference(ReferenceName::Config).unwrap().unwrap().0
+    }
+
+    fn audit_actions(&self) -> Vec<(String, String, String)> {
+        self.db.audit_log(None, 1000).unwrap().into_iter().map(|e| (e.login, e.action, e.detail)).collect()
+    }
+
+    /// The bundled pack as a signed envelope of `version`, signed by `key`.
+    fn signed_pack(&self, version: u32, key_id: &str, key: &SigningKey) -> String {
+        let mut pack: serde_json::Value =
+            serde_json::from_str(include_str!("../../lgota-core/content/bundled-pack.json")).unwrap();
+        pack["version"] = version.into();
+        let payload = pack.to_string();
+        serde_json::json!({
+            "key_id": key_id,
+            "signature": B64.encode(key.sign(payload.as_bytes()).to_bytes()),
+            "payload": payload,
+        })
+        .to_string()
+    }
+
+    async fn upload(&self, b: &Browser, path: &str, field: &str, files: &[(&str, String)]) -> (u16, String, String) {
+        let mut form = reqwest::multipart::Form::new().text("csrf", b.csrf.clone());
+        for (name, body) in files {
+            form = form.part(
+                field.to_string(),
+                reqwest::multipart::Part::bytes(body.clone().into_bytes()).file_name(name.to_string()),
+            );
+        }
+        let r = b.client.post(self.url(path)).multipart(form).send().await.unwrap();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        (r.status().as_u16(), location, r.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn branches_publish_a_new_configuration_that_phones_pull() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let token = {
+        let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+        let r = s.enroll_with(&code, "phone-1").await;
+        r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string()
+    };
+    let before = s.config_version();
+
+    let (status, location, _) =
+        s.post(&admin, "/branches", &[("mode", "add"), ("id", "branch-4"), ("name", "Библиотека-филиал № 4")]).await;
+    assert_eq!((status, location.as_str()), (303, "/branches?done=branch"));
+    assert_eq!(s.config_version(), before + 1);
+    assert!(s.db.branches().unwrap().contains(&("branch-4".into(), "Библиотека-филиал № 4".into())));
+    let (_, page) = s.get(&admin, "/branches?done=branch").await;
+    assert!(page.contains("Филиал сохранён") && page.contains("data-branch=\"branch-4\""));
+
+    // The phone pulls the new configuration with the new branch.
+    let (_, pull) = s.pull(&token, &format!("?config_version={before}")).await;
+    let config = pull.unwrap().config.expect("a newer configuration");
+    assert!(config["branches"].as_array().unwrap().iter().any(|b| b["id"] == "branch-4"));
+
+    let (status, _, _) =
+        s.post(&admin, "/branches", &[("mode", "rename"), ("id", "branch-4"), ("name", "Филиал № 4 «Радуга»")]).await;
+    assert_eq!(status, 303);
+    assert!(s.db.branches().unwrap().contains(&("branch-4".into(), "Филиал № 4 «Радуга»".into())));
+
+    // Mistakes are explained in Russian and change nothing.
+    let version = s.config_version();
+    for (fields, message) in [
+        (vec![("mode", "add"), ("id", "branch-4"), ("name", "Ещё раз")], "уже есть"),
+        (vec![("mode", "add"), ("id", "Филиал 5"), ("name", "Пятый")], "строчные латинские буквы"),
+        (vec![("mode", "add"), ("id", "branch-5"), ("name", "  ")], "Заполните поле «Название»"),
+        (vec![("mode", "add"), ("id", "branch-5"), ("name", "тел. +7 912 345-67-89")], "персональные данные"),
+        (vec![("mode", "rename"), ("id", "branch-9"), ("name", "Нет такого")], "Нет филиала"),
+    ] {
+        let (status, _, page) = s.post(&admin, "/branches", &fields).await;
+        assert_eq!(status, 400, "{fields:?}");
+        assert!(page.contains(message), "{message} in {fields:?}");
+    }
+    assert_eq!(s.config_version(), version);
+    let long = "я".repeat(121);
+    let (status, _, page) = s.post(&admin, "/branches", &[("mode", "add"), ("id", "b6"), ("name", &long)]).await;
+    assert!(status == 400 && page.contains("длиннее 120"));
+
+    // Hostile text is only text: escaped in HTML, a parameter in SQL.
+    let hostile = "<script>alert(1)</script>'); DROP TABLE records;--";
+    let (status, _, _) = s.post(&admin, "/branches", &[("mode", "add"), ("id", "branch-x"), ("name", hostile)]).await;
+    assert_eq!(status, 303);
+    let (_, page) = s.get(&admin, "/branches").await;
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&#39;); DROP TABLE records;--"));
+    assert_eq!(s.db.record_count().unwrap(), 0, "the records table is still there");
+
+    let audit = s.audit_actions();
+    assert!(audit
+        .iter()
+        .any(|(who, action, detail)| who == "admin" && action == "branch.add" && detail.contains("branch-4")));
+    assert!(audit.iter().any(|(_, action, _)| action == "branch.rename"));
+    assert!(audit.iter().any(|(who, action, _)| who == "admin" && action == "signin"));
+}
+
+#[tokio::test]
+async fn categories_and_documents_are_edited_with_checks() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let before = s.config_version();
+    let (status, _, _) = s
+        .post(
+            &admin,
+            "/reference/item",
+            &[("list", "document_types"), ("mode", "add"), ("id", "veteran_card"), ("name", "Удостоверение ветерана")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = s
+        .post(
+            &admin,
+            "/reference/category",
+            &[
+                ("mode", "add"),
+                ("id", "veteran"),
+                ("name", "Ветеран труда"),
+                ("docs", "veteran_card"),
+                ("docs", "passport_rf"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = s
+        .post(
+            &admin,
+            "/reference/item",
+            &[("list", "failure_reasons"), ("mode", "rename"), ("id", "other"), ("name", "Иное")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(s.config_version(), before + 3);
+    let config = lgota_central::dashboard::manage::current_config(s.db.as_ref()).unwrap();
+    let veteran = config.category("veteran").unwrap();
+    assert_eq!(veteran.document_type_ids, ["veteran_card", "passport_rf"]);
+    assert_eq!(config.failure_reason("other").unwrap().name, "Иное");
+    let (_, page) = s.get(&admin, "/reference").await;
+    assert!(page.contains("Ветеран труда") && page.contains("Удостоверение ветерана"));
+
+    for (path, fields, message) in [
+        (
+            "/reference/category",
+            vec![("mode", "add"), ("id", "x1"), ("name", "Без документов")],
+            "хотя бы один документ",
+        ),
+        (
+            "/reference/category",
+            vec![("mode", "add"), ("id", "x2"), ("name", "Н"), ("docs", "nope")],
+            "Нет типа документа",
+        ),
+        (
+            "/reference/category",
+            vec![("mode", "add"), ("id", "veteran"), ("name", "Н"), ("docs", "passport_rf")],
+            "уже есть",
+        ),
+        (
+            "/reference/category",
+            vec![("mode", "edit"), ("id", "ghost"), ("name", "Н"), ("docs", "passport_rf")],
+            "Нет категории",
+        ),
+        (
+            "/reference/item",
+            vec![("list", "branches"), ("mode", "add"), ("id", "z"), ("name", "Н")],
+            "Неизвестный справочник",
+        ),
+        (
+            "/reference/item",
+            vec![("list", "document_types"), ("mode", "add"), ("id", "passport_rf"), ("name", "Н")],
+            "уже занят",
+        ),
+    ] {
+        let (status, _, page) = s.post(&admin, path, &fields).await;
+        assert_eq!(status, 400, "{fields:?}");
+        assert!(page.contains(message), "{message}: {fields:?}");
+    }
+    assert_eq!(s.config_version(), before + 3);
+}
+
+#[tokio::test]
+async fn events_are_published_per_branch_and_a_branch_head_sees_only_theirs() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let head1 = s.browser("head1").await;
+    let (status, _, _) = s
+        .post(&admin, "/events", &[("title", "День пожилого человека"), ("date", "2026-12-01"), ("branch", "branch-2")])
+        .await;
+    assert_eq!(status, 303);
+    // A branch head asking for another branch publishes into their own.
+    let (status, _, _) = s
+        .post(&head1, "/events", &[("title", "Новогодний утренник"), ("date", "2026-12-28"), ("branch", "branch-2")])
+        .await;
+    assert_eq!(status, 303);
+    let branch_1 = s.db.events(Some("branch-1"), 100).unwrap();
+    assert_eq!(branch_1.len(), 1);
+    assert_eq!(branch_1[0].event.title, "Новогодний утренник");
+
+    let (_, page) = s.get(&head1, "/events?branch=branch-2").await;
+    assert!(page.contains("Новогодний утренник") && !page.contains("День пожилого человека"));
+    let (_, page) = s.get(&admin, "/events").await;
+    assert!(
+        page.contains("Новогодний утренник") && page.contains("День пожилого человека") && page.contains("01.12.2026")
+    );
+
+    for (fields, message) in [
+        (vec![("title", "Без даты"), ("date", ""), ("branch", "branch-1")], "ГГГГ-ММ-ДД"),
+        (vec![("title", "Плохая дата"), ("date", "2026-02-30"), ("branch", "branch-1")], "ГГГГ-ММ-ДД"),
+        (vec![("title", ""), ("date", "2026-12-01"), ("branch", "branch-1")], "Заполните"),
+        (vec![("title", "Звонить 8-912-345-67-89"), ("date", "2026-12-01"), ("branch", "branch-1")], "персональные"),
+        (vec![("title", "Куда"), ("date", "2026-12-01"), ("branch", "")], "Выберите филиал"),
+        (vec![("title", "Куда"), ("date", "2026-12-01"), ("branch", "nowhere")], "Нет филиала"),
+    ] {
+        let (status, _, page) = s.post(&admin, "/events", &fields).await;
+        assert_eq!(status, 400, "{fields:?}");
+        assert!(page.contains(message), "{message}: {fields:?}");
+    }
+    assert_eq!(s.db.events(None, 100).unwrap().len(), 2);
+
+    // A phone of branch 1 pulls only its branch's event.
+    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let token = s.enroll_with(&code, "phone-1").await.json::<serde_json::Value>().await.unwrap()["device_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, pull) = s.pull(&token, "").await;
+    let events = pull.unwrap().events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].title, "Новогодний утренник");
+}
+
+#[tokio::test]
+async fn a_device_enrolled_from_the_page_syncs_reports_pending_and_is_refused_once_revoked() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let (status, _, page) = s.post(&admin, "/devices/enroll", &[("branch", "branch-1"), ("ttl", "60")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<img src=\"data:image/png;base64,"), "the QR code is on the page");
+    let payload = element_text(&page, "enroll-payload");
+    let parsed = lgota_protocol::parse_enroll_uri(&payload).expect("the payload a phone scans");
+    assert_eq!(parsed.server, s.base);
+    assert_eq!(parsed.code, element_text(&page, "enroll-code"));
+
+    let r = s.enroll_with(&parsed.code, "phone-page").await;
+    assert_eq!(r.status(), 200);
+    let token = r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string();
+    let records: Vec<_> = (0..3).map(|_| check("phone-page", "branch-1", 60_000)).collect();
+    assert_eq!(s.push(&token, &records).await.status(), 200);
+    let (status, _) = s.pull(&token, "?pending=2").await;
+    assert_eq!(status, 200);
+
+    let (_, page) = s.get(&admin, "/devices").await;
+    let row_at = page.find("data-device=\"phone-page\" data-state=\"active\"").expect("the device row");
+    let row = &page[row_at..row_at + page[row_at..].find("</tr>").unwrap()];
+    assert!(row.contains("<td class=\"n\">2</td>"), "pending reported: {row}");
+
+    // Another branch's head can neither see nor revoke it.
+    let head2 = s.browser("head2").await;
+    let (_, page) = s.get(&head2, "/devices").await;
+    assert!(!page.contains("phone-page"));
+    let (status, _, _) = s.post(&head2, "/devices/revoke", &[("id", "phone-page"), ("confirm", "yes")]).await;
+    assert_eq!(status, 403);
+
+    // Revocation asks first, then refuses the phone's next sync.
+    let (status, _, page) = s.post(&admin, "/devices/revoke", &[("id", "phone-page")]).await;
+    assert!(status == 200 && page.contains("Отключить устройство?"));
+    assert!(s.db.device("phone-page").unwrap().unwrap().revoked_at_ms.is_none());
+    let (status, location, _) = s.post(&admin, "/devices/revoke", &[("id", "phone-page"), ("confirm", "yes")]).await;
+    assert_eq!((status, location.as_str()), (303, "/devices?done=revoked"));
+    let r = s.push(&token, &[check("phone-page", "branch-1", 0)]).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "device_revoked");
+    let (_, page) = s.get(&admin, "/devices").await;
+    assert!(page.contains("data-device=\"phone-page\" data-state=\"revoked\""));
+
+    // The code was one-time; bad input is explained.
+    assert_eq!(s.enroll_with(&parsed.code, "phone-other").await.status(), 409);
+    let (status, _, page) = s.post(&admin, "/devices/enroll", &[("branch", "branch-1"), ("ttl", "0")]).await;
+    assert!(status == 400 && page.contains("Срок действия кода"));
+    let (status, _, page) = s.post(&admin, "/devices/enroll", &[("branch", "mars"), ("ttl", "60")]).await;
+    assert!(status == 400 && page.contains("Выберите филиал"));
+    let (status, _, _) = s.post(&admin, "/devices/revoke", &[("id", "ghost")]).await;
+    assert_eq!(status, 404);
+
+    let audit = s.audit_actions();
+    assert!(audit.iter().any(|(who, a, d)| who == "admin" && a == "device.code" && d.contains("branch-1")));
+    assert!(audit.iter().any(|(who, a, d)| who == "admin" && a == "device.revoke" && d.contains("phone-page")));
+}
+
+#[tokio::test]
+async fn content_packs_are_checked_on_upload_and_published_to_phones() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let good = s.signed_pack(2, "office-2026", &s.signing);
+    let stranger = SigningKey::from_bytes(&[9; 32]);
+    let mut tampered: serde_json::Value = serde_json::from_str(&good).unwrap();
+    tampered["payload"] = tampered["payload"].as_str().unwrap().replace("Госкан", "Гоcкан").into();
+    for (file, message) in [
+        ("garbage.json".to_string(), "не файл пакета"),
+        (s.signed_pack(2, "someone", &stranger), "someone"),
+        (tampered.to_string(), "подпись"),
+    ] {
+        let body = if file.ends_with(".json") { "not json at all".to_string() } else { file };
+        let (status, _, page) = s.upload(&admin, "/content", "pack", &[("pack.json", body)]).await;
+        assert_eq!(status, 400);
+        assert!(page.contains(message), "{message}");
+    }
+    assert!(s.db.content_uploads(10).unwrap().is_empty());
+
+    let (status, location, _) = s.upload(&admin, "/content", "pack", &[("pack-v2.json", good.clone())]).await;
+    assert_eq!((status, location.as_str()), (303, "/content?done=uploaded"));
+    let uploads = s.db.content_uploads(10).unwrap();
+    assert_eq!((uploads.len(), uploads[0].version, uploads[0].published_at_ms), (1, 2, None));
+    let (_, page) = s.get(&admin, "/content").await;
+    assert!(page.contains("этого ключа нет в приложении"), "the app build does not know the test key");
+    assert!(s.db.reference(ReferenceName::Content).unwrap().is_none(), "uploaded is not published");
+
+    let (status, _, _) = s.post(&admin, "/content/publish", &[("id", &uploads[0].id)]).await;
+    assert_eq!(status, 303);
+    assert_eq!(s.db.reference(ReferenceName::Content).unwrap().unwrap().0, 2);
+    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let token = s.enroll_with(&code, "phone-1").await.json::<serde_json::Value>().await.unwrap()["device_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, pull) = s.pull(&token, "?content_version=1").await;
+    assert_eq!(pull.unwrap().content.unwrap()["key_id"], "office-2026");
+
+    let (status, _, page) = s.post(&admin, "/content/publish", &[("id", &uploads[0].id)]).await;
+    assert!(status == 400 && page.contains("уже опубликован"));
+    let (status, _, page) = s.upload(&admin, "/content", "pack", &[("again.json", good)]).await;
+    assert!(status == 400 && page.contains("не новее опубликованной"));
+    let (status, _, page) = s.upload(&admin, "/content", "pack", &[]).await;
+    assert!(status == 400 && page.contains("Выберите файл"));
+    let audit = s.audit_actions();
+    assert!(
+        audit.iter().any(|(_, a, _)| a == "content.upload") && audit.iter().any(|(_, a, _)| a == "content.publish")
+    );
+}
+
+#[tokio::test]
+async fn exported_files_import_once_and_bad_files_are_explained() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let records: Vec<_> = (0..4).map(|_| check("phone-off", "branch-3", 3_600_000)).collect();
+    let export = serde_json::to_string(&ExportFile { format: 1, device_id: "phone-off".into(), records }).unwrap();
+    let (status, _, page) = s.upload(&admin, "/import", "files", &[("lgota-export.json", export.clone())]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<td>lgota-export.json</td><td class=\"n\">4</td><td class=\"n\">0</td>"), "{page}");
+    let (status, _, page) =
+        s.upload(&admin, "/import", "files", &[("again.json", export), ("broken.json", "{\"format\": 1".into())]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("<td>again.json</td><td class=\"n\">0</td><td class=\"n\">4</td>"));
+    assert!(page.contains("<td>broken.json</td><td></td><td></td><td class=\"error\">"));
+    assert_eq!(s.db.record_count().unwrap(), 4);
+    assert!(s.audit_actions().iter().filter(|(_, a, _)| a == "import").count() == 2);
+}
+
+#[tokio::test]
+async fn every_change_needs_the_csrf_token_the_right_role_and_a_session() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let head1 = s.browser("head1").await;
+    let config_version = s.config_version();
+    let posts: &[(&str, &[(&str, &str)])] = &[
+        ("/branches", &[("mode", "add"), ("id", "b9"), ("name", "Н")]),
+        ("/reference/item", &[("list", "document_types"), ("mode", "add"), ("id", "d9"), ("name", "Н")]),
+        ("/reference/category", &[("mode", "add"), ("id", "c9"), ("name", "Н"), ("docs", "passport_rf")]),
+        ("/events", &[("title", "Т"), ("date", "2026-12-01"), ("branch", "branch-1")]),
+        ("/devices/enroll", &[("branch", "branch-1"), ("ttl", "60")]),
+        ("/devices/revoke", &[("id", "x"), ("confirm", "yes")]),
+        ("/content/publish", &[("id", "x")]),
+    ];
+    for (path, fields) in posts {
+        let mut forged = vec![("csrf", "forged")];
+        forged.extend_from_slice(fields);
+        let r = admin.client.post(s.url(path)).form(&forged).send().await.unwrap();
+        assert_eq!(r.status(), 403, "forged token on {path}");
+        let r = admin.client.post(s.url(path)).form(fields).send().await.unwrap();
+        assert_eq!(r.status(), 403, "no token on {path}");
+        let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = anonymous.post(s.url(path)).form(fields).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/login"), "{path}");
+    }
+    let (status, _, _) =
+        s.upload(&Browser { client: admin.client.clone(), csrf: "forged".into() }, "/import", "files", &[]).await;
+    assert_eq!(status, 403);
+    assert_eq!(s.config_version(), config_version);
+    assert!(s.db.events(None, 10).unwrap().is_empty());
+    assert!(s.audit_actions().iter().all(|(_, a, _)| a == "signin"), "nothing but sign-ins happened");
+
+    for path in ["/branches", "/reference", "/content", "/import", "/audit"] {
+        let (status, page) = s.get(&head1, path).await;
+        assert_eq!(status, 403, "{path} for a branch head");
+        assert!(page.contains("Недостаточно прав"));
+        let (status, _) = s.get(&admin, path).await;
+        assert_eq!(status, 200, "{path} for an administrator");
+    }
+    for (path, fields) in [("/branches", vec![("mode", "add"), ("id", "b9"), ("name", "Н")])] {
+        let (status, _, _) = s.post(&head1, path, &fields).await;
+        assert_eq!(status, 403);
+    }
+    let (_, page) = s.get(&head1, "/devices").await;
+    assert!(!page.contains("href=\"/branches\""), "no administrator links for a branch head");
+
+    // The audit page lists actions newest first, escaped.
+    let (_, page) = s.get(&admin, "/audit").await;
+    assert!(page.contains("<code>signin</code>"));
+}
