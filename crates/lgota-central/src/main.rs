@@ -235,7 +235,7 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("Действует до:  {}", format_ms(Some(issued.expires_at_ms)));
             println!("Содержимое QR: {}", issued.payload);
             println!("PNG:           {}", png.display());
-            Ok(())
+            cli_audit(&db, "device.code", &format!("Выдан код подключения к филиалу «{branch}» на {ttl_minutes} мин."))
         }
         Command::Device(DeviceCommand::List) => {
             let db = open(&settings)?;
@@ -257,7 +257,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let db = open(&settings)?;
             if db.revoke_device(&device_id, lgota_central::now_ms()).map_err(|e| e.to_string())? {
                 println!("Устройство {device_id} отключено.");
-                Ok(())
+                cli_audit(&db, "device.revoke", &format!("Устройство {device_id} отключено"))
             } else {
                 Err(format!("нет устройства {device_id}"))
             }
@@ -266,7 +266,13 @@ fn run(cli: Cli) -> Result<(), String> {
             let db = open(&settings)?;
             let outcome = admin::import_export(&db, &read(&file)?).map_err(|e| e.to_string())?;
             println!("Сохранено новых записей: {}, уже были: {}.", outcome.stored, outcome.duplicates);
-            Ok(())
+            let detail = format!(
+                "Импорт файла «{}»: новых записей {}, уже были {}",
+                file.display(),
+                outcome.stored,
+                outcome.duplicates
+            );
+            cli_audit(&db, "import", &detail)
         }
         Command::Reference(cmd) => {
             let db = open(&settings)?;
@@ -277,13 +283,19 @@ fn run(cli: Cli) -> Result<(), String> {
             let text = String::from_utf8(read(&file)?).map_err(|e| e.to_string())?;
             let version = admin::publish_reference(&db, name, &text).map_err(admin_err)?;
             println!("Опубликована версия {version}.");
-            Ok(())
+            let what = if name == ReferenceName::Config {
+                "конфигурация"
+            } else {
+                "пакет инструкций"
+            };
+            cli_audit(&db, "reference.publish", &format!("Опубликована {what} версии {version} из {}", file.display()))
         }
         Command::Event(EventCommand::Add { branch, title, date }) => {
             let db = open(&settings)?;
             let event = admin::add_event(&db, &branch, &title, &date).map_err(admin_err)?;
             println!("Мероприятие опубликовано: {}", event.id);
-            Ok(())
+            let detail = format!("Мероприятие «{}» {} филиала «{branch}» ({})", event.title, event.date, event.id);
+            cli_audit(&db, "event.add", &detail)
         }
         Command::Admin(AdminCommand::Add { login, role, branch }) => {
             let db = open(&settings)?;
@@ -297,9 +309,16 @@ fn run(cli: Cli) -> Result<(), String> {
                     "Обновлён пользователь"
                 }
             );
-            Ok(())
+            let what = if created { "добавлен" } else { "обновлён" };
+            cli_audit(&db, "admin.put", &format!("Пользователь панели «{login}» ({role}) {what}"))
         }
     }
+}
+
+/// Notes a command-line action in the audit log, as `cli:<system user>`.
+fn cli_audit(db: &SqliteDatabase, action: &str, detail: &str) -> Result<(), String> {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "?".into());
+    db.audit(lgota_central::now_ms(), &format!("cli:{user}"), action, detail).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

@@ -54,6 +54,10 @@ async fn enroll_command_prints_a_working_code_and_writes_a_qr_png() {
     assert!(!ok && err.contains("nobody"));
     let (ok, _, err) = cli(&db_path, &["device", "enroll", "--branch", "no-such-branch"]);
     assert!(!ok && err.contains("no-such-branch"), "{err}");
+    // Command-line actions are in the audit log too, refusals are not.
+    let actions: Vec<String> = s.db.audit_log(None, 100).unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["device.revoke", "device.code"]);
+    assert!(s.db.audit_log(None, 100).unwrap().iter().all(|e| e.login.starts_with("cli:")));
 }
 
 #[test]

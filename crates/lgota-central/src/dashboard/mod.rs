@@ -384,7 +384,7 @@ async fn audit_export(
 ) -> Result<(), Response> {
     let who = session.admin.login.clone();
     let detail =
-        format!("Выгрузка записей за {} — {}: {rows} строк", pages::ru_date(period.from), pages::ru_date(period.to));
+        format!("Выгрузка записей за {} — {}, строк: {rows}", pages::ru_date(period.from), pages::ru_date(period.to));
     db(state, move |db| db.audit(now_ms(), &who, action, &detail)).await
 }
 
