@@ -119,6 +119,23 @@ pub fn validate_batch(
                 return Err(invalid(n, id, format!("слишком длинное или недопустимое поле {name}")));
             }
         }
+        // The phone screens these already; the server refuses what another client might send.
+        for (name, value) in [
+            ("подпись сотрудника", Some(&r.staff_label)),
+            ("примечание", r.note.as_ref()),
+            ("причина", r.void_reason.as_ref()),
+        ] {
+            if let Some(kind) = value.and_then(|v| lgota_core::screen::find_personal_data(v)) {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    codes::PERSONAL_DATA,
+                    format!(
+                        "Запись {n} ({id}): в поле «{name}» похоже на {}; персональные данные граждан не хранятся.",
+                        kind.describe()
+                    ),
+                ));
+            }
+        }
         match r.kind {
             RecordKind::Check => {
                 let (Some(_), Some(outcome), Some(granted)) = (r.method, r.outcome, r.granted) else {

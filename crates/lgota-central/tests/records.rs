@@ -88,6 +88,12 @@ async fn bad_batches_are_refused_whole() {
     r.id = good.id.clone();
     r.staff_label = "Другая".into();
     cases.push(("same id, other content", r, 422, "invalid_record"));
+    let mut r = check("dev-a", BRANCH, 0);
+    r.note = Some("перезвонить +7 912 345-67-89".into());
+    cases.push(("a phone number in the note", r, 422, "personal_data"));
+    let mut r = void(&good);
+    r.void_reason = Some("паспорт 4509 123456".into());
+    cases.push(("a passport in the void reason", r, 422, "personal_data"));
 
     for (what, bad, status, code) in cases {
         let body = expect_error(s.push(&token, &[good.clone(), bad]).await, status, code).await;

@@ -13,7 +13,8 @@ pub enum PersonalData {
 }
 
 impl PersonalData {
-    fn describe(self) -> &'static str {
+    /// What was found, in Russian («номер телефона»…).
+    pub fn describe(self) -> &'static str {
         match self {
             PersonalData::Phone => "номер телефона",
             PersonalData::Passport => "серию и номер паспорта",

@@ -43,6 +43,7 @@ pub mod codes {
     pub const WRONG_DEVICE: &str = "wrong_device";
     pub const TIME_IN_FUTURE: &str = "time_in_future";
     pub const TRAINING_RECORD: &str = "training_record";
+    pub const PERSONAL_DATA: &str = "personal_data";
     pub const ENROLLMENT_CODE_INVALID: &str = "enrollment_code_invalid";
     pub const ENROLLMENT_CODE_EXPIRED: &str = "enrollment_code_expired";
     pub const ENROLLMENT_CODE_USED: &str = "enrollment_code_used";
