@@ -120,6 +120,15 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
         }
         _ => return Err(bad_enrollment("Укажите адрес сервера и код подключения или отсканируйте QR-код.")),
     };
+    // A release phone build speaks HTTPS only, as its network security config says (that config
+    // binds the WebView, not Rust's own sockets). Debug phone builds and the desktop may reach a
+    // test server on the LAN over http:// (docs/android.md).
+    if cfg!(all(mobile, not(debug_assertions))) && !server.to_ascii_lowercase().starts_with("https://") {
+        return Err(CommandError {
+            code: "insecure_server".into(),
+            message: "Адрес сервера должен начинаться с https://: приложение не отправляет записи без шифрования.".into(),
+        });
+    }
     let task_app = app.clone();
     tauri::async_runtime::spawn_blocking(move || -> CommandResult<AppState> {
         let store = task_app.state::<AppStore>();
