@@ -126,7 +126,8 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
     if cfg!(all(mobile, not(debug_assertions))) && !server.to_ascii_lowercase().starts_with("https://") {
         return Err(CommandError {
             code: "insecure_server".into(),
-            message: "Адрес сервера должен начинаться с https://: приложение не отправляет записи без шифрования.".into(),
+            message: "Адрес сервера должен начинаться с https://: приложение не отправляет записи без шифрования."
+                .into(),
         });
     }
     let task_app = app.clone();
