@@ -1,7 +1,8 @@
 // End-to-end: the event poster's QR code. The central office publishes an event on a real
 // lgota-central; the enrolled phone receives it by sync; the librarian types the poster code's text
 // (the camera reads it on Android) and the event becomes current — the next record carries it to the
-// server. Then the phone layout at 360×640 (a small Android phone): no sideways scrolling, screenshots.
+// server. Then the phone layout at 360×640 (a small Android phone): no sideways scrolling, screenshots,
+// and the system back (WebView history) stepping back inside a check.
 // Needs DISPLAY, LGOTA_APP_BIN and LGOTA_CENTRAL_BIN (scripts/test.sh).
 
 import { test, before, after } from 'node:test';
@@ -130,7 +131,7 @@ test('the poster code typed by hand selects the published event; the next record
   }
 });
 
-test('the layout at 360×640: nothing scrolls sideways on the main screen, in a check, in settings', async () => {
+test('the layout at 360×640: nothing scrolls sideways on the main screen, in a check, in settings; back steps within a check', async () => {
   const s = await Session.create(driver.url, app);
   try {
     await s.waitFor('[data-testid="main-screen"]', 30_000);
@@ -149,8 +150,15 @@ test('the layout at 360×640: nothing scrolls sideways on the main screen, in a 
     await s.waitFor('[data-testid="choice-no-document"]');
     assert.equal(await overflow(), 0, 'a check step fits the width');
     await shot(s, 'phone-360-check');
-    await s.click('[data-testid="btn-back"]');
-    await s.click('[data-testid="btn-back"]');
+
+    // The system back (WebDriver «Back» = the WebView history, as Android's back button does it)
+    // goes one step back inside the check, then to the outcomes — and no further.
+    const heading = () => s.text('[data-testid="screen-title"]');
+    await s.cmd('POST', '/back', {});
+    await s.until('the reason step', async () => /причина/.test(await heading()));
+    await s.cmd('POST', '/back', {});
+    await s.waitFor('[data-testid="main-screen"] [data-testid="btn-did-ok"]');
+    assert.equal(await s.exec('return !!(history.state && history.state.lgotaGuard === true);'), false, 'no guard at the root');
 
     await s.click('[data-testid="btn-settings"]');
     await s.waitFor('[data-testid="event-code"]');
