@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import App from './App.svelte';
 import { resetContent } from './lib/content.svelte';
-import { resetNav } from './lib/nav';
+import { onBack, resetNav } from './lib/nav';
 import { resetSync } from './lib/sync.svelte';
 import { FakeBackend, makeRecord } from './test/fakeBackend';
 
@@ -156,5 +156,22 @@ describe('system back between screens', () => {
     await screen.findByTestId('btn-citizen-close');
     await pressBack();
     await screen.findByTestId('main-screen');
+  });
+});
+
+describe('a layer over everything', () => {
+  it('a deeper registration wins: back does what the top layer says', async () => {
+    start();
+    await onMain();
+    await click('btn-did-ok');
+    await screen.findByRole('heading', { name: 'Цифровой ID подтверждён: категория' });
+    let pressed = 0;
+    const off = onBack(() => pressed++, 3);
+    await pressBack();
+    expect(pressed).toBe(1);
+    expect(title()).toHaveTextContent('Цифровой ID подтверждён: категория');
+    off();
+    await pressBack();
+    await screen.findByRole('heading', { name: 'Проверки за сегодня' });
   });
 });

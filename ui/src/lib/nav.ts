@@ -62,9 +62,10 @@ function install() {
 /**
  * While a screen or step can be left backwards, it registers what «back» does there; depth 1 is
  * a screen (settings, instructions), depth 2 a step inside one (a check in progress, an open
- * article, a dialog). The deepest registration wins. Returns the unregistration.
+ * article, a dialog). The deepest registration wins, so a layer over everything (a lock screen,
+ * say) can register depth 3 with a handler that does nothing. Returns the unregistration.
  */
-export function onBack(fn: Handler, depth: 1 | 2): () => void {
+export function onBack(fn: Handler, depth: number): () => void {
   install();
   const entry: Entry = { depth, fn };
   entries.push(entry);
