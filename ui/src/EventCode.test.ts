@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from './App.svelte';
 import { resetContent } from './lib/content.svelte';
-import { resetSync } from './lib/sync.svelte';
-import { FakeBackend, type FakeOptions } from './test/fakeBackend';
+import { SYNC_POLL_MS, resetSync } from './lib/sync.svelte';
+import { FakeBackend, type FakeOptions, syncView } from './test/fakeBackend';
 import type { EventInfo } from './lib/types';
 
 let fake: FakeBackend;
@@ -123,5 +123,21 @@ describe('event QR code, scanned (phones)', () => {
     // Typing still works.
     await submitCode(code(NIGHT.id));
     expect(await screen.findByTestId('settings-current-event')).toHaveTextContent('Библионочь');
+  });
+});
+
+describe('events arriving by the first sync', () => {
+  it('are listed without reopening the settings', async () => {
+    start({ events: [], sync: { last_success_ms: null } });
+    await openSettings();
+    await waitFor(() => expect(fake.callsOf('list_events').length).toBeGreaterThan(0));
+    await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(0));
+    expect(screen.queryByTestId('central-event')).toBeNull();
+    // The device syncs for the first time and receives the event.
+    fake.events = [NIGHT];
+    fake.sync = syncView({ last_success_ms: Date.now() });
+    expect(await screen.findByTestId('central-event', {}, { timeout: SYNC_POLL_MS + 1500 })).toHaveTextContent(
+      'Библионочь',
+    );
   });
 });
