@@ -106,8 +106,13 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
     let (server, code) = match (input.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()), input.server, input.code)
     {
         (Some(uri), _, _) => {
-            let parsed = lgota_protocol::parse_enroll_uri(uri)
-                .ok_or_else(|| bad_enrollment("Это не QR-код подключения «Льготы» или он от другой версии."))?;
+            let parsed = lgota_protocol::parse_enroll_uri(uri).ok_or_else(|| match lgota_protocol::parse_event_uri(uri) {
+                Ok(_) => CommandError {
+                    code: "enrollment_is_event_code".into(),
+                    message: "Это QR-код мероприятия, а не подключения. Мероприятие выбирают в настройках, раздел «Мероприятие».".into(),
+                },
+                Err(_) => bad_enrollment("Это не QR-код подключения «Льготы» или он от другой версии."),
+            })?;
             (parsed.server, parsed.code)
         }
         (None, Some(server), Some(code)) if !server.trim().is_empty() && !code.trim().is_empty() => {
@@ -115,6 +120,16 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
         }
         _ => return Err(bad_enrollment("Укажите адрес сервера и код подключения или отсканируйте QR-код.")),
     };
+    // A release phone build speaks HTTPS only, as its network security config says (that config
+    // binds the WebView, not Rust's own sockets). Debug phone builds and the desktop may reach a
+    // test server on the LAN over http:// (docs/android.md).
+    if cfg!(all(mobile, not(debug_assertions))) && !server.to_ascii_lowercase().starts_with("https://") {
+        return Err(CommandError {
+            code: "insecure_server".into(),
+            message: "Адрес сервера должен начинаться с https://: приложение не отправляет записи без шифрования."
+                .into(),
+        });
+    }
     let task_app = app.clone();
     tauri::async_runtime::spawn_blocking(move || -> CommandResult<AppState> {
         let store = task_app.state::<AppStore>();
@@ -191,4 +206,12 @@ pub fn list_events(store: State<'_, AppStore>) -> CommandResult<Vec<lgota_core::
 #[tauri::command]
 pub fn choose_event(store: State<'_, AppStore>, id: String) -> CommandResult<AppState> {
     Ok(store.lock()?.choose_event(&id)?)
+}
+
+/// The text of an event QR code (the poster at the door, scanned or pasted): selects that event.
+#[tauri::command]
+pub fn choose_event_by_code(store: State<'_, AppStore>, text: String) -> CommandResult<AppState> {
+    let id = lgota_protocol::parse_event_uri(&text)
+        .map_err(|e| CommandError { code: e.code().into(), message: e.message().into() })?;
+    Ok(store.lock()?.choose_scanned_event(&id, Now::system())?)
 }

@@ -37,6 +37,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::export_pending,
         commands::list_events,
         commands::choose_event,
+        commands::choose_event_by_code,
     ])
 }
 

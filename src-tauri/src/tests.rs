@@ -185,3 +185,53 @@ fn sync_commands_before_enrollment() {
     assert_eq!(h.ok("list_events", json!({})), json!([]));
     assert_eq!(h.err("choose_event", json!({"id": "nope"}))["code"], "not_found");
 }
+
+#[test]
+fn an_event_code_selects_a_known_event_of_the_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    let event = |id: &str, date: &str, branch: &str| lgota_protocol::WireEvent {
+        id: id.into(),
+        title: format!("Мероприятие {id}"),
+        date: date.into(),
+        branch_id: branch.into(),
+    };
+    let pull = lgota_protocol::PullResponse {
+        config: None,
+        content: None,
+        events: vec![
+            event("ev-here", "2099-01-01", "central"),
+            event("ev-past", "2000-01-01", "central"),
+            event("ev-other", "2099-01-01", "branch-1"),
+        ],
+        events_cursor: 3,
+    };
+    h._app.state::<AppStore>().0.lock().unwrap().apply_pull(&pull, &[], lgota_core::Now::system()).unwrap();
+
+    let code = |id: &str| json!({"text": lgota_protocol::event_uri(id)});
+    for (args, expected) in [
+        (json!({"text": ""}), "event_code_empty"),
+        (json!({"text": "просто текст"}), "event_code_invalid"),
+        (json!({"text": "lgota:event?v=9&id=ev-here"}), "event_code_version"),
+        (json!({"text": "lgota:event?v=1"}), "event_code_bad_id"),
+        (json!({"text": "x".repeat(10_000)}), "event_code_too_long"),
+        (json!({"text": lgota_protocol::enroll_uri("https://lib.example", "abc")}), "event_code_is_enrollment"),
+        (code("ev-nope"), "unknown_event"),
+        (code("ev-other"), "event_other_branch"),
+        (code("ev-past"), "event_past"),
+    ] {
+        let e = h.err("choose_event_by_code", args.clone());
+        assert_eq!(e["code"], expected, "{args}");
+        assert!(e["message"].as_str().unwrap().chars().any(|c| ('а'..='я').contains(&c)), "{e}");
+    }
+    assert_eq!(h.ok("get_state", json!({}))["settings"]["event"]["title"], "Библионочь", "refusals change nothing");
+
+    let state = h.ok("choose_event_by_code", json!({"text": format!(" {}\n", lgota_protocol::event_uri("ev-here"))}));
+    assert_eq!(state["settings"]["event"]["id"], "ev-here");
+    assert_eq!(h.ok("overview", json!({}))["scope"]["event"]["id"], "ev-here");
+
+    // And the other way round: an event code offered as an enrollment code.
+    let e = h.err("enroll", json!({"input": {"uri": lgota_protocol::event_uri("ev-here")}}));
+    assert_eq!(e["code"], "enrollment_is_event_code");
+}

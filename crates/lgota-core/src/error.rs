@@ -79,6 +79,12 @@ pub enum Error {
     ContentMismatch(String),
     #[error("Пакет инструкций версии {offered} не новее используемой версии {current}.")]
     ContentNotNewer { current: u32, offered: u32 },
+    #[error("Этого мероприятия нет на телефоне. Синхронизируйте (Настройки → «Синхронизировать сейчас») и попробуйте снова или выберите мероприятие из списка.")]
+    UnknownEvent,
+    #[error("Это мероприятие другого филиала ({0}). Отсканируйте плакат своего филиала.")]
+    EventOfOtherBranch(String),
+    #[error("Мероприятие «{title}» уже прошло ({date}). Отсканируйте плакат сегодняшнего мероприятия.")]
+    EventPast { title: String, date: String },
     #[error("Учебный сценарий не найден.")]
     UnknownScenario,
     #[error("Ошибка хранилища: {0}. Запись не сохранена.")]
@@ -119,6 +125,9 @@ impl Error {
             Error::ContentBadSignature => "content_bad_signature",
             Error::ContentMismatch(_) => "content_mismatch",
             Error::ContentNotNewer { .. } => "content_not_newer",
+            Error::UnknownEvent => "unknown_event",
+            Error::EventOfOtherBranch(_) => "event_other_branch",
+            Error::EventPast { .. } => "event_past",
             Error::UnknownScenario => "unknown_scenario",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "storage",

@@ -606,6 +606,29 @@ impl Store {
         self.state()
     }
 
+    /// Makes the event of a scanned or typed event code (the poster at the door) the current one:
+    /// only an event this device knows, of its own branch, today or later.
+    pub fn choose_scanned_event(&mut self, id: &str, now: Now) -> Result<AppState> {
+        let ctx = self.context()?;
+        let event: Option<(String, String, String)> = self
+            .conn
+            .query_row("SELECT title, date, branch_id FROM events WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let (title, date, branch_id) = event.ok_or(Error::UnknownEvent)?;
+        if branch_id != ctx.branch_id {
+            let name = self.config.branch(&branch_id).map_or(branch_id.clone(), |b| b.name.clone());
+            return Err(Error::EventOfOtherBranch(name));
+        }
+        if date < now.local_date().to_string() {
+            let shown = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .map_or(date.clone(), |d| d.format("%d.%m.%Y").to_string());
+            return Err(Error::EventPast { title, date: shown });
+        }
+        self.choose_event(id)
+    }
+
     /// All records the server has not acknowledged, as a file for carrying by hand. Exporting
     /// marks nothing: a later sync still sends them, and the server keeps each id once.
     pub fn export_pending(&self) -> Result<lgota_protocol::ExportFile> {

@@ -20,6 +20,12 @@ pub const MAX_PUSH_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const EXPORT_FORMAT: u32 = 1;
 /// Scheme and path of the enrollment QR payload: `lgota:enroll?v=1&server=<url>&code=<code>`.
 pub const ENROLL_URI_PREFIX: &str = "lgota:enroll?";
+/// Scheme and path of the event QR payload (the poster at the door): `lgota:event?v=1&id=<event id>`.
+pub const EVENT_URI_PREFIX: &str = "lgota:event?";
+/// The longest text [`parse_event_uri`] reads; a real event code is well under 100 characters.
+pub const MAX_EVENT_URI_LEN: usize = 512;
+/// The longest event id an event code may carry (the server's ids are 36-character UUIDs).
+pub const MAX_EVENT_ID_LEN: usize = 64;
 
 /// Paths of the API, relative to the server's base URL.
 pub mod paths {
@@ -258,6 +264,106 @@ pub fn parse_enroll_uri(uri: &str) -> Option<EnrollUri> {
     Some(EnrollUri { server, code })
 }
 
+/// Builds the event QR payload `lgota:event?v=1&id=<event id>` (the poster that selects the
+/// current event on the phones of the branch).
+pub fn event_uri(id: &str) -> String {
+    format!("{EVENT_URI_PREFIX}v={PROTOCOL_VERSION}&id={}", encode(id))
+}
+
+/// Why a text is not an event QR payload: a stable [`code`](EventUriError::code) for programs and
+/// a Russian [`message`](EventUriError::message) for the librarian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventUriError {
+    /// Nothing but whitespace.
+    Empty,
+    /// Longer than [`MAX_EVENT_URI_LEN`]: not a code of ours, not read further.
+    TooLong,
+    /// The enrollment QR code (`lgota:enroll?…`) where an event code was expected.
+    EnrollmentCode,
+    /// Some other text, another scheme or a damaged payload.
+    NotEventCode,
+    /// An event code of another protocol version.
+    WrongVersion,
+    /// No id, an empty one, or one that cannot be an event id.
+    BadId,
+}
+
+impl EventUriError {
+    pub fn code(self) -> &'static str {
+        match self {
+            EventUriError::Empty => "event_code_empty",
+            EventUriError::TooLong => "event_code_too_long",
+            EventUriError::EnrollmentCode => "event_code_is_enrollment",
+            EventUriError::NotEventCode => "event_code_invalid",
+            EventUriError::WrongVersion => "event_code_version",
+            EventUriError::BadId => "event_code_bad_id",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            EventUriError::Empty => "Вставьте или введите текст QR-кода мероприятия.",
+            EventUriError::TooLong => "Это не QR-код мероприятия «Льготы»: текст слишком длинный.",
+            EventUriError::EnrollmentCode => {
+                "Это QR-код подключения телефона, а не мероприятия. Подключение — в настройках, раздел «Отправка в центральную библиотеку»."
+            }
+            EventUriError::NotEventCode => {
+                "Это не QR-код мероприятия «Льготы». Отсканируйте плакат мероприятия или выберите мероприятие из списка."
+            }
+            EventUriError::WrongVersion => {
+                "QR-код мероприятия сделан для другой версии «Льготы». Обновите приложение или выберите мероприятие из списка."
+            }
+            EventUriError::BadId => "В QR-коде мероприятия нет номера мероприятия или он повреждён.",
+        }
+    }
+}
+
+impl std::fmt::Display for EventUriError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for EventUriError {}
+
+/// Parses an event QR payload into the event id. Surrounding whitespace is ignored (pasted text);
+/// unknown parameters are ignored (a later version may add some); the id must be 1 to
+/// [`MAX_EVENT_ID_LEN`] characters of `A–Z a–z 0–9 - _`.
+pub fn parse_event_uri(text: &str) -> Result<String, EventUriError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(EventUriError::Empty);
+    }
+    if text.len() > MAX_EVENT_URI_LEN {
+        return Err(EventUriError::TooLong);
+    }
+    if text.starts_with(ENROLL_URI_PREFIX) {
+        return Err(EventUriError::EnrollmentCode);
+    }
+    let query = text.strip_prefix(EVENT_URI_PREFIX).ok_or(EventUriError::NotEventCode)?;
+    let (mut v, mut id) = (None, None);
+    for pair in query.split('&') {
+        let (k, value) = pair.split_once('=').ok_or(EventUriError::NotEventCode)?;
+        let value = decode(value).ok_or(EventUriError::NotEventCode)?;
+        match k {
+            "v" => v = Some(value),
+            "id" => id = Some(value),
+            _ => {}
+        }
+    }
+    if v.ok_or(EventUriError::NotEventCode)? != PROTOCOL_VERSION.to_string() {
+        return Err(EventUriError::WrongVersion);
+    }
+    let id = id.ok_or(EventUriError::BadId)?;
+    let id_ok = !id.is_empty()
+        && id.len() <= MAX_EVENT_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !id_ok {
+        return Err(EventUriError::BadId);
+    }
+    Ok(id)
+}
+
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -442,5 +548,67 @@ mod tests {
         assert_eq!(parse_enroll_uri("https://x?v=1&server=x&code=y"), None);
         assert_eq!(parse_enroll_uri("lgota:enroll?v=1&server=x"), None);
         assert_eq!(parse_enroll_uri("lgota:enroll?v=1&server=%ZZ&code=y"), None);
+    }
+    #[test]
+    fn event_uri_round_trips() {
+        let id = "0190a0a0-0000-7000-8000-000000000001";
+        let uri = event_uri(id);
+        assert_eq!(uri, "lgota:event?v=1&id=0190a0a0-0000-7000-8000-000000000001");
+        assert_eq!(parse_event_uri(&uri), Ok(id.to_owned()));
+        // Pasted with a line break around it; a later version's extra parameter; order free.
+        assert_eq!(parse_event_uri(&format!("  {uri}\n")), Ok(id.to_owned()));
+        assert_eq!(parse_event_uri("lgota:event?id=ev_1&v=1&title=x"), Ok("ev_1".to_owned()));
+        assert_eq!(parse_event_uri("lgota:event?v=1&id=ev%2D1"), Ok("ev-1".to_owned()));
+    }
+
+    #[test]
+    fn event_uri_refusals_have_their_codes() {
+        let long_id = "a".repeat(MAX_EVENT_ID_LEN + 1);
+        let overlong = format!("lgota:event?v=1&id=ev&pad={}", "x".repeat(MAX_EVENT_URI_LEN));
+        let cases: &[(&str, EventUriError)] = &[
+            ("", EventUriError::Empty),
+            ("  \n\t", EventUriError::Empty),
+            (&overlong, EventUriError::TooLong),
+            ("lgota:enroll?v=1&server=https%3A%2F%2Fx&code=abc", EventUriError::EnrollmentCode),
+            ("https://lib.example/event?v=1&id=ev-1", EventUriError::NotEventCode),
+            ("LGOTA:EVENT?v=1&id=ev-1", EventUriError::NotEventCode),
+            ("lgota:events?v=1&id=ev-1", EventUriError::NotEventCode),
+            ("lgota:event", EventUriError::NotEventCode),
+            ("lgota:event?", EventUriError::NotEventCode),
+            ("lgota:event?id=ev-1", EventUriError::NotEventCode),
+            ("lgota:event?v=1&id", EventUriError::NotEventCode),
+            ("lgota:event?v=1&id=%ZZ", EventUriError::NotEventCode),
+            ("lgota:event?v=1&id=%FF%FE", EventUriError::NotEventCode),
+            ("Библионочь 2026", EventUriError::NotEventCode),
+            ("\u{0}\u{1}garbage\u{7f}", EventUriError::NotEventCode),
+            ("lgota:event?v=2&id=ev-1", EventUriError::WrongVersion),
+            ("lgota:event?v=&id=ev-1", EventUriError::WrongVersion),
+            ("lgota:event?v=1", EventUriError::BadId),
+            ("lgota:event?v=1&id=", EventUriError::BadId),
+            ("lgota:event?v=1&id=ev%201", EventUriError::BadId),
+            ("lgota:event?v=1&id=%D0%B1", EventUriError::BadId),
+            ("lgota:event?v=1&id=ev'%3B--", EventUriError::BadId),
+        ];
+        let long = format!("lgota:event?v=1&id={long_id}");
+        for (text, expected) in cases.iter().copied().chain([(long.as_str(), EventUriError::BadId)]) {
+            assert_eq!(parse_event_uri(text), Err(expected), "{text:?}");
+        }
+        // An event code where an enrollment code is expected is not an enrollment.
+        assert_eq!(parse_enroll_uri(&event_uri("ev-1")), None);
+        // Every refusal speaks Russian and has its own stable code.
+        let all = [
+            EventUriError::Empty,
+            EventUriError::TooLong,
+            EventUriError::EnrollmentCode,
+            EventUriError::NotEventCode,
+            EventUriError::WrongVersion,
+            EventUriError::BadId,
+        ];
+        let codes: std::collections::HashSet<_> = all.iter().map(|e| e.code()).collect();
+        assert_eq!(codes.len(), all.len());
+        for e in all {
+            assert!(e.code().starts_with("event_code_"), "{}", e.code());
+            assert!(e.message().chars().any(|c| ('а'..='я').contains(&c)), "{}", e.message());
+        }
     }
 }

@@ -166,6 +166,16 @@ export function chooseEvent(id: string): Promise<AppState> {
   return call<AppState>('choose_event', { id });
 }
 
+/**
+ * The text of an event QR code (the poster at the door, `lgota:event?v=1&id=…`), scanned or
+ * pasted: makes that event current. Rejects with `event_code_*` codes for a text that is not
+ * an event code, `unknown_event` / `event_other_branch` / `event_past` for an event this
+ * device cannot choose.
+ */
+export function chooseEventByCode(text: string): Promise<AppState> {
+  return call<AppState>('choose_event_by_code', { text });
+}
+
 /** The camera scanner exists only in the phone builds (tauri-plugin-barcode-scanner). */
 export function canScan(): boolean {
   return typeof navigator !== 'undefined' && /Android|iPhone|iPad/i.test(navigator.userAgent);
@@ -189,6 +199,16 @@ export async function scanQr(): Promise<string | null> {
     }
     const scanned = await scanner.scan({ formats: [scanner.Format.QRCode], windowed: false });
     return scanned?.content ?? null;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+/** Opens the phone's settings page of this app (after the camera permission was refused). */
+export async function openAppSettings(): Promise<void> {
+  const scanner = await import('@tauri-apps/plugin-barcode-scanner');
+  try {
+    await scanner.openAppSettings();
   } catch (e) {
     throw toAppError(e);
   }

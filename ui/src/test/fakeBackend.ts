@@ -251,6 +251,8 @@ export class FakeBackend {
         return { camera: this.camera.now };
       case 'plugin:barcode-scanner|scan':
         return { content: this.camera.content, format: 'QR_CODE', bounds: null };
+      case 'plugin:barcode-scanner|open_app_settings':
+        return null;
       case 'get_state':
         return this.state();
       case 'setup': {
@@ -333,9 +335,37 @@ export class FakeBackend {
         this.settings = { ...this.settings, event: ev };
         return this.state();
       }
+      case 'choose_event_by_code':
+        return this.chooseByCode(args!.text as string);
       default:
         throw { code: 'unknown_command', message: `Неизвестная команда ${cmd}` };
     }
+  }
+
+  /** Events of another branch the device knows (choose_event_by_code refuses them). */
+  otherBranchEvents: EventInfo[] = [];
+
+  /** Parsed like lgota_protocol::parse_event_uri (fewer cases), then checked like the store. */
+  private chooseByCode(text: string): AppState {
+    const t = text.trim();
+    if (!t) throw { code: 'event_code_empty', message: 'Вставьте или введите текст QR-кода мероприятия.' };
+    if (t.startsWith('lgota:enroll?')) {
+      throw { code: 'event_code_is_enrollment', message: 'Это QR-код подключения телефона, а не мероприятия.' };
+    }
+    const m = /^lgota:event\?(.*)$/.exec(t);
+    if (!m) throw { code: 'event_code_invalid', message: 'Это не QR-код мероприятия «Льготы».' };
+    const q = new URLSearchParams(m[1]);
+    if (q.get('v') !== '1') throw { code: 'event_code_version', message: 'QR-код мероприятия сделан для другой версии «Льготы».' };
+    const id = q.get('id');
+    if (!id) throw { code: 'event_code_bad_id', message: 'В QR-коде мероприятия нет номера мероприятия или он повреждён.' };
+    if (this.otherBranchEvents.some((e) => e.id === id)) {
+      throw { code: 'event_other_branch', message: 'Это мероприятие другого филиала (Библиотека-филиал № 2).' };
+    }
+    const ev = this.events.find((e) => e.id === id);
+    if (!ev) throw { code: 'unknown_event', message: 'Этого мероприятия нет на телефоне. Синхронизируйте и попробуйте снова.' };
+    if (!this.settings) throw { code: 'not_configured', message: 'Приложение не настроено' };
+    this.settings = { ...this.settings, event: ev };
+    return this.state();
   }
 
   /** A simplified enrollment: the URI is parsed like the real one; the code must be known. */

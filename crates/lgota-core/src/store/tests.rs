@@ -446,3 +446,50 @@ fn enrollment_export_and_sync_status() {
     let status = store.sync_status().unwrap();
     assert_eq!((status.problem, status.last_success_ms), (None, Some(T0 + 6)));
 }
+
+#[test]
+fn a_scanned_event_is_chosen_only_if_known_of_this_branch_and_not_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let event = |id: &str, date: &str, branch: &str| lgota_protocol::WireEvent {
+        id: id.into(),
+        title: format!("Мероприятие {id}"),
+        date: date.into(),
+        branch_id: branch.into(),
+    };
+    let pull = lgota_protocol::PullResponse {
+        config: None,
+        content: None,
+        events: vec![
+            event("ev-today", "2026-11-25", "branch-1"),
+            event("ev-later", "2026-12-01", "branch-1"),
+            event("ev-past", "2026-11-24", "branch-1"),
+            event("ev-other", "2026-11-25", "branch-2"),
+        ],
+        events_cursor: 4,
+    };
+    store.apply_pull(&pull, &[], at(0)).unwrap();
+
+    let err = store.choose_scanned_event("ev-nope", at(0)).unwrap_err();
+    assert_eq!(err.code(), "unknown_event");
+    assert!(err.to_string().contains("Синхронизируйте"), "{err}");
+    let err = store.choose_scanned_event("ev-other", at(0)).unwrap_err();
+    assert_eq!(err.code(), "event_other_branch");
+    let other = store.config().branch("branch-2").unwrap().name.clone();
+    assert!(err.to_string().contains(&other), "names the other branch: {err}");
+    let err = store.choose_scanned_event("ev-past", at(0)).unwrap_err();
+    assert_eq!(err.code(), "event_past");
+    assert!(err.to_string().contains("24.11.2026"), "{err}");
+    assert_eq!(store.state().unwrap().settings.unwrap().event, None, "a refusal changes nothing");
+
+    let state = store.choose_scanned_event("ev-later", at(0)).unwrap();
+    assert_eq!(state.settings.unwrap().event.unwrap().id, "ev-later");
+    let state = store.choose_scanned_event("ev-today", at(0)).unwrap();
+    assert_eq!(state.settings.unwrap().event.unwrap().id, "ev-today");
+    drop(store);
+    assert_eq!(open(&dir).state().unwrap().settings.unwrap().event.unwrap().title, "Мероприятие ev-today");
+
+    // Not set up yet: nothing to choose for.
+    let fresh = tempfile::tempdir().unwrap();
+    assert_eq!(open(&fresh).choose_scanned_event("ev-today", at(0)).unwrap_err().code(), "not_configured");
+}

@@ -1,0 +1,177 @@
+// The system back button (Android: WebView history → popstate) goes back one screen or one step,
+// and never out of a half-finished check at once.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import App from './App.svelte';
+import { resetContent } from './lib/content.svelte';
+import { onBack, resetNav } from './lib/nav';
+import { resetSync } from './lib/sync.svelte';
+import { FakeBackend, makeRecord } from './test/fakeBackend';
+
+let fake: FakeBackend;
+
+function start(f: FakeBackend = new FakeBackend()) {
+  resetContent();
+  resetSync();
+  fake = f;
+  fake.install();
+  render(App);
+  return fake;
+}
+
+beforeEach(() => {
+  resetNav();
+  history.replaceState(null, '');
+});
+afterEach(() => fake?.uninstall());
+
+const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
+const title = () => screen.getByTestId('screen-title');
+const guarded = () => (history.state as { lgotaGuard?: boolean } | null)?.lgotaGuard === true;
+
+/** What the Android WebView does on the back button: one step back in the history. */
+async function pressBack() {
+  expect(guarded(), 'a back press needs the guard entry on top').toBe(true);
+  const popped = new Promise((r) => window.addEventListener('popstate', r, { once: true }));
+  history.back();
+  await popped;
+  // Let the screen react and the guard come back if still needed.
+  await new Promise((r) => setTimeout(r, 10));
+}
+
+async function onMain() {
+  await screen.findByTestId('main-screen');
+  await waitFor(() => expect(fake.callsOf('overview').length).toBeGreaterThan(0));
+  await screen.findByRole('heading', { name: 'Проверки за сегодня' });
+}
+
+describe('system back inside a check', () => {
+  it('steps back through a Digital ID failure with a paper document, one step per press', async () => {
+    start();
+    await onMain();
+    expect(guarded()).toBe(false);
+    await click('btn-did-fail');
+    await waitFor(() => expect(guarded()).toBe(true));
+    await click('choice-no_internet');
+    await click('choice-pensioner');
+    await click('choice-pension_certificate');
+    await screen.findByTestId('checklist-screen');
+    await waitFor(() => expect(screen.getAllByTestId('check-item')).toHaveLength(3));
+    await fireEvent.click(screen.getAllByTestId('check-item')[0].querySelector('input')!);
+
+    await pressBack();
+    expect(title()).toHaveTextContent('Какой документ предъявлен?');
+    expect(screen.getByText(/Категория:/)).toHaveTextContent('Пенсионер');
+    await pressBack();
+    expect(title()).toHaveTextContent('Бумажный документ: категория');
+    expect(screen.getByText(/Причина:/)).toHaveTextContent('Нет интернета для Госкана');
+    await pressBack();
+    expect(title()).toHaveTextContent('Цифровой ID не подтверждён: причина');
+    await pressBack();
+    await screen.findByRole('heading', { name: 'Проверки за сегодня' });
+    await waitFor(() => expect(guarded()).toBe(false));
+    expect(fake.callsOf('record_check')).toHaveLength(0);
+  });
+
+  it('a chosen outcome awaiting its second step goes back to the outcomes, not out of the app', async () => {
+    start();
+    await onMain();
+    await click('btn-did-ok');
+    await screen.findByRole('heading', { name: 'Цифровой ID подтверждён: категория' });
+    await pressBack();
+    await onMain();
+    expect(screen.getByTestId('main-screen')).toBeInTheDocument();
+    expect(guarded()).toBe(false);
+  });
+
+  it('also works when the popstate event is dispatched directly', async () => {
+    start();
+    await onMain();
+    await click('btn-paper');
+    await click('choice-student');
+    await screen.findByRole('heading', { name: 'Какой документ предъявлен?' });
+    window.dispatchEvent(new PopStateEvent('popstate', { state: null }));
+    expect(await screen.findByRole('heading', { name: 'Бумажный документ: категория' })).toBeInTheDocument();
+    await waitFor(() => expect(guarded()).toBe(true));
+  });
+
+  it('drops the guard once a check is saved, so back at the root leaves the app', async () => {
+    start();
+    await onMain();
+    await click('btn-did-ok');
+    await waitFor(() => expect(guarded()).toBe(true));
+    await click('choice-student');
+    await screen.findByTestId('toast');
+    await waitFor(() => expect(guarded()).toBe(false));
+    expect(fake.callsOf('record_check')).toHaveLength(1);
+  });
+
+  it('closes the void dialog first', async () => {
+    start(new FakeBackend({ records: [makeRecord()] }));
+    await onMain();
+    await click('btn-void');
+    await screen.findByTestId('void-dialog');
+    await pressBack();
+    expect(screen.queryByTestId('void-dialog')).toBeNull();
+    expect(screen.getByTestId('main-screen')).toBeInTheDocument();
+    await waitFor(() => expect(guarded()).toBe(false));
+  });
+});
+
+describe('system back between screens', () => {
+  it('settings → main; the on-screen «Назад» drops the guard too', async () => {
+    start();
+    await onMain();
+    await click('btn-settings');
+    await screen.findByTestId('settings-screen');
+    await pressBack();
+    await onMain();
+    await click('btn-settings');
+    await screen.findByTestId('settings-screen');
+    await waitFor(() => expect(guarded()).toBe(true));
+    await click('btn-back');
+    await screen.findByTestId('main-screen');
+    await waitFor(() => expect(guarded()).toBe(false));
+  });
+
+  it('instructions: article → list → main', async () => {
+    start();
+    await onMain();
+    await click('btn-content');
+    await screen.findByTestId('content-screen');
+    await waitFor(() => expect(screen.getAllByTestId('content-item').length).toBeGreaterThan(0));
+    await fireEvent.click(screen.getAllByTestId('content-item')[0]);
+    await screen.findByTestId('article-screen');
+    await pressBack();
+    await screen.findByTestId('content-screen');
+    await pressBack();
+    await screen.findByTestId('main-screen');
+    await waitFor(() => expect(guarded()).toBe(false));
+  });
+
+  it('the citizen screen closes with back', async () => {
+    start();
+    await onMain();
+    await click('btn-citizen');
+    await screen.findByTestId('btn-citizen-close');
+    await pressBack();
+    await screen.findByTestId('main-screen');
+  });
+});
+
+describe('a layer over everything', () => {
+  it('a deeper registration wins: back does what the top layer says', async () => {
+    start();
+    await onMain();
+    await click('btn-did-ok');
+    await screen.findByRole('heading', { name: 'Цифровой ID подтверждён: категория' });
+    let pressed = 0;
+    const off = onBack(() => pressed++, 3);
+    await pressBack();
+    expect(pressed).toBe(1);
+    expect(title()).toHaveTextContent('Цифровой ID подтверждён: категория');
+    off();
+    await pressBack();
+    await screen.findByRole('heading', { name: 'Проверки за сегодня' });
+  });
+});

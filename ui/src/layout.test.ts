@@ -1,0 +1,30 @@
+// Phones: the system font size must reach the UI, so no font size is fixed in px; the viewport
+// follows the device width and lets people zoom.
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const src = `${__dirname}/`;
+const styles = [
+  ['app.css', readFileSync(`${src}app.css`, 'utf8')],
+  ...readdirSync(`${src}lib`)
+    .filter((f) => f.endsWith('.svelte'))
+    .map((f) => [f, readFileSync(`${src}lib/${f}`, 'utf8')]),
+  ['App.svelte', readFileSync(`${src}App.svelte`, 'utf8')],
+];
+
+describe('layout for phones', () => {
+  it('sets no font size in px', () => {
+    const fixed = styles.flatMap(([file, text]) =>
+      [...text.matchAll(/font(?:-size)?\s*:[^;]*\b\d+(?:\.\d+)?px/g)].map((m) => `${file}: ${m[0]}`),
+    );
+    expect(fixed).toEqual([]);
+  });
+
+  it('has a device-width viewport that allows zoom', () => {
+    const html = readFileSync(`${src}../index.html`, 'utf8');
+    const viewport = /<meta name="viewport" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    expect(viewport).toContain('width=device-width');
+    expect(viewport).toContain('initial-scale=1');
+    expect(viewport).not.toMatch(/user-scalable\s*=\s*no|maximum-scale\s*=\s*1\b/);
+  });
+});
