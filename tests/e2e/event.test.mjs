@@ -93,7 +93,7 @@ test('the poster code typed by hand selects the published event; the next record
     // The central office publishes the event; the phone enrolls and receives it by sync.
     const published = admin('event', 'add', '--branch', 'branch-1', '--title', 'Библионочь', '--date', isoDate(2));
     const eventId = published.match(/([0-9a-f]{8}-[0-9a-f-]{27})/)[1];
-    const uri = admin('device', 'enroll', '--branch', 'branch-1').match(/(lgota:enroll\?\S+)/)[1];
+    const uri = admin('device', 'enroll', '--branch', 'branch-1', '--png', path.join(work, 'enroll.png')).match(/(lgota:enroll\?\S+)/)[1];
     await s.click('[data-testid="btn-settings"]');
     await s.type('[data-testid="enroll-uri"]', uri);
     await s.click('[data-testid="btn-enroll"]');
