@@ -249,6 +249,10 @@ test('events and branches are published from forms with Russian validation; the 
   assert.match(await page.textContent('#events'), /Встреча с писателем <b>Ивановым<\/b>/, 'shown as text');
   assert.match(await page.textContent('#events'), /10\.12\.2026/);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-events.png'), fullPage: true });
+  await Promise.all([page.waitForURL(/\/events\/poster\?id=/), page.click('#events >> text=QR-код на дверь')]);
+  assert.match(await page.textContent('#event-payload'), /^lgota:event\?v=1&id=[0-9a-f-]{36}$/);
+  assert.ok((await page.locator('#poster img').evaluate((img) => img.naturalWidth)) >= 300, 'the poster QR rendered');
+  await page.goBack();
 
   await page.click('nav >> text=Филиалы');
   await page.fill('#add-branch input[name="id"]', 'branch-7');

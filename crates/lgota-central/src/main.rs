@@ -294,6 +294,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let db = open(&settings)?;
             let event = admin::add_event(&db, &branch, &title, &date).map_err(admin_err)?;
             println!("Мероприятие опубликовано: {}", event.id);
+            println!("QR-код на дверь: {}", lgota_protocol::event_uri(&event.id));
             let detail = format!("Мероприятие «{}» {} филиала «{branch}» ({})", event.title, event.date, event.id);
             cli_audit(&db, "event.add", &detail)
         }

@@ -340,6 +340,17 @@ async fn events_are_published_per_branch_and_a_branch_head_sees_only_theirs() {
     }
     assert_eq!(s.db.events(None, 100).unwrap().len(), 2);
 
+    // The poster's QR code selects the event on a phone; another branch's head cannot open it.
+    let id = &branch_1[0].event.id;
+    let (status, page) = s.get(&head1, &format!("/events/poster?id={id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<img src=\"data:image/png;base64,") && page.contains("Новогодний утренник"));
+    assert_eq!(lgota_protocol::parse_event_uri(&element_text(&page, "event-payload")).unwrap(), *id);
+    let head2 = s.browser("head2").await;
+    assert_eq!(s.get(&head2, &format!("/events/poster?id={id}")).await.0, 403);
+    assert_eq!(s.get(&admin, "/events/poster?id=nope").await.0, 404);
+    assert_eq!(s.get(&admin, "/events/poster").await.0, 404);
+
     // A phone of branch 1 pulls only its branch's event.
     let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
     let token = s.enroll_with(&code, "phone-1").await.json::<serde_json::Value>().await.unwrap()["device_token"]

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reference/category", post(save_category))
         .route("/reference/item", post(save_item))
         .route("/events", get(events).post(add_event))
+        .route("/events/poster", get(event_poster))
         .route("/devices", get(devices))
         .route("/devices/enroll", post(enroll_device))
         .route("/devices/revoke", post(revoke_device))
@@ -515,6 +516,42 @@ async fn add_event(State(state): State<AppState>, Extension(session): Extension<
                 .await
         }
         Err(r) => r,
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct PosterQuery {
+    id: Option<String>,
+}
+
+/// A printable poster for the door: the event's QR code, which selects it on a librarian's phone.
+async fn event_poster(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    query: Result<Query<PosterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let id = query.ok().and_then(|Query(q)| q.id).unwrap_or_default();
+    let data = db(&state, move |db| Ok((db.event(id.trim())?, names(db)?.0))).await;
+    let (event, names) = match data {
+        Ok((Some(event), names)) => (event, names),
+        Ok((None, _)) => {
+            return html(
+                StatusCode::NOT_FOUND,
+                pages::message_page("Нет такого мероприятия", "Откройте его из списка."),
+            )
+        }
+        Err(r) => return r,
+    };
+    if session.admin.role.branch().is_some_and(|own| own != event.event.branch_id) {
+        return forbidden();
+    }
+    let payload = lgota_protocol::event_uri(&event.event.id);
+    match admin::qr_png_bytes(&payload) {
+        Ok(png) => {
+            let uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
+            html(StatusCode::OK, view::poster(&Ctx { session: &session, names: &names }, &event, &payload, &uri))
+        }
+        Err(e) => server_error(e),
     }
 }
 

@@ -198,12 +198,13 @@ pub fn events(
                 .map_or_else(|_| e.event.date.clone(), super::pages::ru_date);
             let _ = write!(
                 body,
-                "<tr data-event=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&e.event.id),
+                "<tr data-event=\"{id}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td><a href=\"/events/poster?id={id}\">QR-код на дверь</a></td></tr>",
                 esc(&date),
                 esc(&e.event.title),
                 esc(ctx.names.branch(&e.event.branch_id)),
-                esc(&local_time(e.created_at_ms))
+                esc(&local_time(e.created_at_ms)),
+                id = esc(&e.event.id),
             );
         }
         body.push_str("</table>");
@@ -460,4 +461,24 @@ pub fn audit(ctx: &Ctx, entries: &[AuditEntry], more: bool) -> String {
     }
     body.push_str("</section>");
     render(ctx, "/audit", "Журнал", &body)
+}
+
+/// The poster: large type and the QR code, printable on A4.
+pub fn poster(ctx: &Ctx, event: &EventRow, payload: &str, qr_data_uri: &str) -> String {
+    let date = chrono::NaiveDate::parse_from_str(&event.event.date, "%Y-%m-%d")
+        .map_or_else(|_| event.event.date.clone(), super::pages::ru_date);
+    let body = format!(
+        "<section id=\"poster\" style=\"text-align:center\"><h1 style=\"font-size:2rem\">{title}</h1>\
+         <p style=\"font-size:1.4rem\">{date} · {branch}</p>\
+         <p><img src=\"{qr}\" width=\"420\" height=\"420\" alt=\"QR-код мероприятия\"></p>\
+         <p style=\"font-size:1.2rem\">Сотрудникам: «Льгота» → «Настройки» → «Мероприятие» → \
+         «Сканировать QR мероприятия».</p><p>Без камеры введите код: <code id=\"event-payload\">{payload}</code></p>\
+         <p>На QR-коде только номер мероприятия; сведений о гражданах он не содержит.</p></section>\
+         <p><a href=\"/events\">К мероприятиям</a> · напечатайте страницу (Ctrl+P).</p>",
+        title = esc(&event.event.title),
+        branch = esc(ctx.names.branch(&event.event.branch_id)),
+        qr = esc(qr_data_uri),
+        payload = esc(payload),
+    );
+    render(ctx, "/events", "QR-код мероприятия", &body)
 }

@@ -149,7 +149,8 @@ table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;border-
 td.n{text-align:right;font-variant-numeric:tabular-nums}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:1rem}\
 .kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi div{font-size:.9rem}.kpi b{display:block;font-size:1.6rem}\
 .error{color:#a00;font-weight:600}label{margin-right:.8rem}button{cursor:pointer}\
-.login{max-width:340px;margin:4rem auto}.login input{display:block;width:100%;margin:.2rem 0 .8rem;padding:.4rem}";
+.login{max-width:340px;margin:4rem auto}.login input{display:block;width:100%;margin:.2rem 0 .8rem;padding:.4rem}\
+@media print{header,main>p{display:none}section{border:0}}";
 
 fn page(title: &str, header: &str, body: &str) -> String {
     format!(
