@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod lock;
 mod sync;
 
 use std::sync::Mutex;
@@ -12,13 +13,14 @@ use tauri::{Manager, Runtime};
 
 pub use commands::AppStore;
 pub use error::CommandError;
+pub use lock::AppLock;
 
 /// The database file inside the app's data folder.
 pub const DB_FILE: &str = "lgota.db";
 
-/// Registers the commands; shared by the real app and the command tests.
+/// Registers the commands behind the app lock's gate; shared by the real app and the command tests.
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
+    builder.invoke_handler(lock::guarded(tauri::generate_handler![
         commands::get_state,
         commands::setup,
         commands::set_event,
@@ -37,7 +39,14 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::export_pending,
         commands::list_events,
         commands::choose_event,
-    ])
+        lock::lock_status,
+        lock::unlock,
+        lock::lock_now,
+        lock::lock_activity,
+        lock::set_pin,
+        lock::remove_pin,
+        lock::set_lock_options,
+    ]))
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -51,7 +60,10 @@ pub fn run() {
             std::fs::create_dir_all(&dir)?;
             let store = Store::open(dir.join(DB_FILE))
                 .map_err(|e| format!("Не удалось открыть базу записей в {}: {e}", dir.display()))?;
+            let lock_settings =
+                store.lock_settings().map_err(|e| format!("Не удалось прочитать настройки блокировки: {e}"))?;
             app.manage(AppStore(Mutex::new(store)));
+            app.manage(AppLock::new(lock_settings));
             app.manage(sync::SyncWorker::start(app.handle().clone()));
             Ok(())
         })
