@@ -54,6 +54,13 @@ pub fn run() {
     let builder = with_commands(tauri::Builder::default());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    // Phones: lock as soon as the app goes to the background (the WebView's own signal may come late).
+    #[cfg(mobile)]
+    let builder = builder.on_window_event(|window, event| {
+        if matches!(event, tauri::WindowEvent::Suspended) {
+            lock::on_background(window);
+        }
+    });
     builder
         .setup(|app| {
             let dir = app.path().app_data_dir()?;

@@ -111,6 +111,13 @@ impl AppLock {
         AppLock(Mutex::new(Gate::new(settings, Instant::now())))
     }
 
+    /// Locks now (no-op without a PIN); for the shell's own events, e.g. the app going to the background.
+    pub fn lock_now(&self) {
+        if let Ok(mut gate) = self.gate() {
+            gate.lock();
+        }
+    }
+
     fn gate(&self) -> CommandResult<MutexGuard<'_, Gate>> {
         self.0.lock().map_err(|_| CommandError::internal("Внутренняя ошибка приложения. Перезапустите его."))
     }
@@ -132,6 +139,15 @@ pub fn guarded<R: Runtime>(
                 true
             }
         }
+    }
+}
+
+/// The app went to the background (Android `onPause`, iOS resign-active): lock in the backend
+/// at once, whether or not the WebView's `visibilitychange` still runs.
+#[cfg_attr(not(mobile), allow(dead_code))]
+pub fn on_background<R: Runtime>(window: &tauri::Window<R>) {
+    if let Some(lock) = window.try_state::<AppLock>() {
+        lock.lock_now();
     }
 }
 

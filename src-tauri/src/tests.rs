@@ -305,3 +305,16 @@ fn removing_the_pin_needs_it_and_ends_the_lock() {
     let h = harness(&dir);
     assert_eq!(h.ok("lock_status", json!({}))["locked"], false);
 }
+
+#[test]
+fn going_to_the_background_locks_in_the_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    crate::lock::on_background(&h.webview.as_ref().window());
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], false, "no PIN, no lock");
+    h.ok("set_pin", json!({"pin": "2580"}));
+    crate::lock::on_background(&h.webview.as_ref().window());
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
+}
