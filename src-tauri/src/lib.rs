@@ -41,6 +41,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::choose_event,
         lock::lock_status,
         lock::unlock,
+        lock::unlock_biometric,
         lock::lock_now,
         lock::lock_activity,
         lock::set_pin,
@@ -51,7 +52,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = with_commands(tauri::Builder::default());
+    // Biometric unlock: the lock commands call it from the backend; the WebView gets no permission for it.
+    let builder = with_commands(tauri::Builder::default()).plugin(tauri_plugin_biometric::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     // Phones: lock as soon as the app goes to the background (the WebView's own signal may come late).

@@ -6,13 +6,15 @@
 //! command works while locked only if it is listed in [`policy`] as open (or as recording, when
 //! the librarian chose «Запись без разблокировки»).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use lgota_core::{LockSettings, Now};
 use serde::Serialize;
 use tauri::ipc::Invoke;
-use tauri::{Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
+use tauri_plugin_biometric::{AuthOptions, Biometric};
 
 use crate::commands::AppStore;
 use crate::error::{CommandError, CommandResult};
@@ -34,9 +36,8 @@ pub enum Policy {
 
 pub fn policy(command: &str) -> Policy {
     match command {
-        "get_state" | "get_content" | "search_content" | "lock_status" | "unlock" | "lock_now" | "lock_activity" => {
-            Policy::Open
-        }
+        "get_state" | "get_content" | "search_content" | "lock_status" | "unlock" | "unlock_biometric" | "lock_now"
+        | "lock_activity" => Policy::Open,
         "record_check" | "undo_record" => Policy::Recording,
         _ => Policy::Guarded,
     }
@@ -104,11 +105,15 @@ impl Gate {
     }
 }
 
-pub struct AppLock(Mutex<Gate>);
+pub struct AppLock {
+    gate: Mutex<Gate>,
+    /// What the biometric plugin said at the last `lock_status` (asking it is a call into the OS).
+    biometric: AtomicBool,
+}
 
 impl AppLock {
     pub fn new(settings: LockSettings) -> AppLock {
-        AppLock(Mutex::new(Gate::new(settings, Instant::now())))
+        AppLock { gate: Mutex::new(Gate::new(settings, Instant::now())), biometric: AtomicBool::new(false) }
     }
 
     /// Locks now (no-op without a PIN); for the shell's own events, e.g. the app going to the background.
@@ -119,7 +124,7 @@ impl AppLock {
     }
 
     fn gate(&self) -> CommandResult<MutexGuard<'_, Gate>> {
-        self.0.lock().map_err(|_| CommandError::internal("Внутренняя ошибка приложения. Перезапустите его."))
+        self.gate.lock().map_err(|_| CommandError::internal("Внутренняя ошибка приложения. Перезапустите его."))
     }
 }
 
@@ -160,6 +165,8 @@ pub struct LockStatus {
     pub record_while_locked: bool,
     /// Milliseconds until the next PIN attempt is allowed (0: now).
     pub wait_ms: i64,
+    /// The phone can unlock with a fingerprint or face (a PIN is set and the OS reports biometrics).
+    pub biometric: bool,
 }
 
 fn status(store: &AppStore, lock: &AppLock) -> CommandResult<LockStatus> {
@@ -174,12 +181,61 @@ fn status(store: &AppStore, lock: &AppLock) -> CommandResult<LockStatus> {
         idle_seconds: settings.idle_seconds,
         record_while_locked: settings.record_while_locked,
         wait_ms,
+        biometric: settings.pin_set && lock.biometric.load(Ordering::Relaxed),
     })
 }
 
+/// Whether the OS can authenticate with biometrics now (never on Linux or Windows).
+fn biometric_available<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.try_state::<Biometric<R>>().is_some_and(|b| b.status().is_ok_and(|s| s.is_available))
+}
+
+fn biometric_error(code: &str, message: &str) -> CommandError {
+    CommandError { code: code.into(), message: message.into() }
+}
+
+/// The lock state, and whether biometrics can unlock (asked of the OS off the main thread).
 #[tauri::command]
-pub fn lock_status(store: State<'_, AppStore>, lock: State<'_, AppLock>) -> CommandResult<LockStatus> {
-    status(&store, &lock)
+pub async fn lock_status<R: Runtime>(app: AppHandle<R>) -> CommandResult<LockStatus> {
+    let task = app.clone();
+    let available = tauri::async_runtime::spawn_blocking(move || biometric_available(&task)).await.unwrap_or(false);
+    let lock = app.state::<AppLock>();
+    lock.biometric.store(available, Ordering::Relaxed);
+    status(&app.state::<AppStore>(), &lock)
+}
+
+/// Unlocks with the phone's fingerprint or face: the OS prompt runs and answers here, in the
+/// backend; the WebView has no access to the biometric plugin.
+#[tauri::command]
+pub async fn unlock_biometric<R: Runtime>(app: AppHandle<R>) -> CommandResult<LockStatus> {
+    if !app.state::<AppStore>().lock()?.lock_settings()?.pin_set {
+        return Err(lgota_core::Error::NoPin.into());
+    }
+    let task = app.clone();
+    tauri::async_runtime::spawn_blocking(move || -> CommandResult<()> {
+        if !biometric_available(&task) {
+            return Err(biometric_error(
+                "biometric_unavailable",
+                "Вход по отпечатку недоступен на этом устройстве. Введите PIN.",
+            ));
+        }
+        let options = AuthOptions {
+            allow_device_credential: false,
+            title: Some("Льгота".into()),
+            subtitle: Some("Разблокировать записи".into()),
+            cancel_title: Some("Ввести PIN".into()),
+            ..Default::default()
+        };
+        let biometric = task.state::<Biometric<R>>();
+        biometric
+            .authenticate("Разблокировать «Льготу»".into(), options)
+            .map_err(|_| biometric_error("biometric_failed", "Биометрия не подтверждена. Введите PIN."))
+    })
+    .await
+    .map_err(|e| CommandError::internal(format!("Внутренняя ошибка: {e}")))??;
+    let lock = app.state::<AppLock>();
+    lock.gate()?.unlock(Instant::now());
+    status(&app.state::<AppStore>(), &lock)
 }
 
 /// Unlocks with the PIN. Wrong PINs are counted and earn a pause (kept across restarts).

@@ -23,6 +23,7 @@ fn harness(dir: &tempfile::TempDir) -> Harness {
     let app = with_commands(mock_builder())
         .manage(AppStore(Mutex::new(store)))
         .manage(lock)
+        .plugin(tauri_plugin_biometric::init())
         .build(mock_context(noop_assets()))
         .unwrap();
     app.manage(SyncWorker::start(app.handle().clone()));
@@ -315,6 +316,22 @@ fn going_to_the_background_locks_in_the_backend() {
     assert_eq!(h.ok("lock_status", json!({}))["locked"], false, "no PIN, no lock");
     h.ok("set_pin", json!({"pin": "2580"}));
     crate::lock::on_background(&h.webview.as_ref().window());
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
+}
+
+#[test]
+fn no_biometrics_on_the_desktop_the_pin_stays_the_way_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    assert_eq!(h.err("unlock_biometric", json!({}))["code"], "no_pin");
+    h.ok("set_pin", json!({"pin": "2580"}));
+    h.ok("lock_now", json!({}));
+    assert_eq!(h.ok("lock_status", json!({}))["biometric"], false, "Linux reports no biometrics");
+    let e = h.err("unlock_biometric", json!({}));
+    assert_eq!(e["code"], "biometric_unavailable", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("PIN"));
     assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
     assert_eq!(h.err("overview", json!({}))["code"], "locked");
 }

@@ -86,6 +86,9 @@ test('PIN: lock, refusals while locked, unlock, back-off across a restart, idle 
     await s.click('[data-testid="lock-now"]');
     await s.waitFor('[data-testid="lock-screen"]');
     await assertNothingRevealed(s);
+    // The biometric plugin runs for real and reports nothing on Linux: no fingerprint button.
+    assert.equal((await invokeRaw(s, 'lock_status')).ok?.biometric, false);
+    assert.equal((await s.findAll('[data-testid="btn-biometric"]')).length, 0);
     screenshot('lock-screen');
     // The backend itself refuses, not only the UI.
     const refused = await invokeRaw(s, 'overview');

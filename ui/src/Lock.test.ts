@@ -68,6 +68,25 @@ describe('app lock', () => {
     expect(fake.callsOf('unlock').map((c) => c.args)).toEqual([{ pin: '1111' }, { pin: '2580' }]);
   });
 
+  it('no fingerprint button when the phone reports no biometrics (the desktop)', async () => {
+    start({ lock: { pin: '2580' } });
+    await screen.findByTestId('lock-screen');
+    await waitFor(() => expect(fake.callsOf('lock_status').length).toBeGreaterThan(0));
+    expect(screen.queryByTestId('btn-biometric')).toBeNull();
+  });
+
+  it('unlocks with the fingerprint; a failed prompt leaves the PIN pad', async () => {
+    start({ lock: { pin: '2580', biometric: true, biometric_ok: false } });
+    await fireEvent.click(await screen.findByTestId('btn-biometric'));
+    expect(await screen.findByTestId('error')).toHaveTextContent('Биометрия не подтверждена. Введите PIN.');
+    expectNothingRevealed();
+    fake.lock.biometric_ok = true;
+    await fireEvent.click(screen.getByTestId('btn-biometric'));
+    await screen.findByTestId('main-screen');
+    await waitFor(() => expect(screen.getAllByTestId('record')).toHaveLength(1));
+    expect(fake.callsOf('unlock_biometric')).toHaveLength(2);
+  });
+
   it('after five wrong PINs the pad waits, and says how long', async () => {
     start({ lock: { pin: '2580', failures: 4 } });
     await screen.findByTestId('lock-screen');

@@ -217,6 +217,11 @@ export function unlock(pin: string): Promise<LockStatus> {
   return call<LockStatus>('unlock', { pin });
 }
 
+/** The phone's fingerprint or face prompt, run by the backend; rejects with `biometric_failed`. */
+export function unlockBiometric(): Promise<LockStatus> {
+  return call<LockStatus>('unlock_biometric');
+}
+
 export function lockNow(): Promise<LockStatus> {
   return call<LockStatus>('lock_now');
 }

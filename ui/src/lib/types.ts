@@ -262,4 +262,6 @@ export interface LockStatus {
   record_while_locked: boolean;
   /** milliseconds until the next PIN attempt is allowed (0: now) */
   wait_ms: number;
+  /** the phone can unlock with a fingerprint or face (never on the desktop) */
+  biometric: boolean;
 }

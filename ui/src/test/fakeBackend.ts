@@ -160,10 +160,13 @@ export interface FakeLock {
   failures: number;
   /** Date.now() before which no attempt is allowed */
   blocked_until: number;
+  /** the phone reports biometrics; `biometric_ok` is what the next prompt answers */
+  biometric: boolean;
+  biometric_ok: boolean;
 }
 
 // The backend's gate (src-tauri/src/lock.rs): open commands, recording, everything else guarded.
-const OPEN_WHILE_LOCKED = new Set(['get_state', 'get_content', 'search_content', 'lock_status', 'unlock', 'lock_now', 'lock_activity']);
+const OPEN_WHILE_LOCKED = new Set(['get_state', 'get_content', 'search_content', 'lock_status', 'unlock', 'unlock_biometric', 'lock_now', 'lock_activity']);
 const RECORDING = new Set(['record_check', 'undo_record']);
 export const LOCKED_ERROR = { code: 'locked', message: 'Приложение заблокировано. Введите PIN, чтобы продолжить.' };
 
@@ -209,6 +212,8 @@ export class FakeBackend {
       record_while_locked: false,
       failures: 0,
       blocked_until: 0,
+      biometric: false,
+      biometric_ok: true,
       ...opts.lock,
     };
   }
@@ -220,6 +225,7 @@ export class FakeBackend {
       idle_seconds: this.lock.idle_seconds,
       record_while_locked: this.lock.record_while_locked,
       wait_ms: Math.max(0, this.lock.blocked_until - Date.now()),
+      biometric: this.lock.pin !== null && this.lock.biometric,
     };
   }
 
@@ -324,6 +330,12 @@ export class FakeBackend {
         return this.lockStatus();
       case 'lock_now':
         this.lock.locked = this.lock.pin !== null;
+        return this.lockStatus();
+      case 'unlock_biometric':
+        if (this.lock.pin === null) throw { code: 'no_pin', message: 'PIN не задан.' };
+        if (!this.lock.biometric) throw { code: 'biometric_unavailable', message: 'Вход по отпечатку недоступен на этом устройстве. Введите PIN.' };
+        if (!this.lock.biometric_ok) throw { code: 'biometric_failed', message: 'Биометрия не подтверждена. Введите PIN.' };
+        this.lock.locked = false;
         return this.lockStatus();
       case 'unlock':
         if (this.lock.pin !== null) this.checkPin(args!.pin);
