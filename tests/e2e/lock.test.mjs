@@ -89,6 +89,14 @@ test('PIN: lock, refusals while locked, unlock, back-off across a restart, idle 
     // The biometric plugin runs for real and reports nothing on Linux: no fingerprint button.
     assert.equal((await invokeRaw(s, 'lock_status')).ok?.biometric, false);
     assert.equal((await s.findAll('[data-testid="btn-biometric"]')).length, 0);
+    // The pad fits a 360×640 phone screen without scrolling.
+    await s.cmd('POST', '/window/rect', { width: 360, height: 640 });
+    const fit = await s.until('the window at 360×640', async () => {
+      const r = await s.exec(`const b = document.querySelector('[data-testid="pin-submit"]').getBoundingClientRect();
+        return { w: window.innerWidth, h: window.innerHeight, bottom: b.bottom, right: b.right };`);
+      return r.w <= 360 && r.h <= 640 ? r : null;
+    });
+    assert.ok(fit.bottom <= fit.h && fit.right <= fit.w, `the «Войти» key on screen: ${JSON.stringify(fit)}`);
     screenshot('lock-screen');
     // The backend itself refuses, not only the UI.
     const refused = await invokeRaw(s, 'overview');
