@@ -18,7 +18,7 @@ use crate::error::{CommandError, CommandResult};
 pub struct AppStore(pub Mutex<Store>);
 
 impl AppStore {
-    fn lock(&self) -> CommandResult<MutexGuard<'_, Store>> {
+    pub(crate) fn lock(&self) -> CommandResult<MutexGuard<'_, Store>> {
         self.0.lock().map_err(|_| CommandError::internal("Внутренняя ошибка приложения. Перезапустите его."))
     }
 }

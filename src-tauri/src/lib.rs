@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod lock;
 mod sync;
 
 use std::sync::Mutex;
@@ -12,13 +13,14 @@ use tauri::{Manager, Runtime};
 
 pub use commands::AppStore;
 pub use error::CommandError;
+pub use lock::AppLock;
 
 /// The database file inside the app's data folder.
 pub const DB_FILE: &str = "lgota.db";
 
-/// Registers the commands; shared by the real app and the command tests.
+/// Registers the commands behind the app lock's gate; shared by the real app and the command tests.
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
+    builder.invoke_handler(lock::guarded(tauri::generate_handler![
         commands::get_state,
         commands::setup,
         commands::set_event,
@@ -38,21 +40,40 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::list_events,
         commands::choose_event,
         commands::choose_event_by_code,
-    ])
+        lock::lock_status,
+        lock::unlock,
+        lock::unlock_biometric,
+        lock::lock_now,
+        lock::lock_activity,
+        lock::set_pin,
+        lock::remove_pin,
+        lock::set_lock_options,
+    ]))
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = with_commands(tauri::Builder::default());
+    // Biometric unlock: the lock commands call it from the backend; the WebView gets no permission for it.
+    let builder = with_commands(tauri::Builder::default()).plugin(tauri_plugin_biometric::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    // Phones: lock as soon as the app goes to the background (the WebView's own signal may come late).
+    #[cfg(mobile)]
+    let builder = builder.on_window_event(|window, event| {
+        if matches!(event, tauri::WindowEvent::Suspended) {
+            lock::on_background(window);
+        }
+    });
     builder
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&dir)?;
             let store = Store::open(dir.join(DB_FILE))
                 .map_err(|e| format!("Не удалось открыть базу записей в {}: {e}", dir.display()))?;
+            let lock_settings =
+                store.lock_settings().map_err(|e| format!("Не удалось прочитать настройки блокировки: {e}"))?;
             app.manage(AppStore(Mutex::new(store)));
+            app.manage(AppLock::new(lock_settings));
             app.manage(sync::SyncWorker::start(app.handle().clone()));
             Ok(())
         })

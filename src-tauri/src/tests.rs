@@ -9,7 +9,7 @@ use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, Moc
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
-use super::{with_commands, AppStore, DB_FILE};
+use super::{with_commands, AppLock, AppStore, DB_FILE};
 use crate::sync::SyncWorker;
 
 struct Harness {
@@ -19,8 +19,13 @@ struct Harness {
 
 fn harness(dir: &tempfile::TempDir) -> Harness {
     let store = lgota_core::Store::open(dir.path().join(DB_FILE)).unwrap();
-    let app =
-        with_commands(mock_builder()).manage(AppStore(Mutex::new(store))).build(mock_context(noop_assets())).unwrap();
+    let lock = AppLock::new(store.lock_settings().unwrap());
+    let app = with_commands(mock_builder())
+        .manage(AppStore(Mutex::new(store)))
+        .manage(lock)
+        .plugin(tauri_plugin_biometric::init())
+        .build(mock_context(noop_assets()))
+        .unwrap();
     app.manage(SyncWorker::start(app.handle().clone()));
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     Harness { _app: app, webview }
@@ -234,4 +239,150 @@ fn an_event_code_selects_a_known_event_of_the_branch() {
     // And the other way round: an event code offered as an enrollment code.
     let e = h.err("enroll", json!({"input": {"uri": lgota_protocol::event_uri("ev-here")}}));
     assert_eq!(e["code"], "enrollment_is_event_code");
+}
+
+/// Every command a locked app must refuse, with arguments that would otherwise succeed or fail
+/// for another reason.
+const GUARDED: &[(&str, &str)] = &[
+    ("overview", "{}"),
+    ("void_record", r#"{"id": "x", "reason": "Ошибка"}"#),
+    ("setup", r#"{"input": {"branch_id": "central", "staff_label": "ИП"}}"#),
+    ("set_event", r#"{"event": null}"#),
+    ("set_training", r#"{"on": true}"#),
+    ("complete_training", r#"{"scenario_id": "did-success"}"#),
+    ("install_content_pack", r#"{"pack": "{}"}"#),
+    ("enroll", r#"{"input": {"server": "http://127.0.0.1:9", "code": "abc"}}"#),
+    ("sync_status", "{}"),
+    ("sync_now", "{}"),
+    ("export_pending", "{}"),
+    ("list_events", "{}"),
+    ("choose_event", r#"{"id": "x"}"#),
+    ("choose_event_by_code", r#"{"text": "lgota:event?v=1&id=x"}"#),
+    ("set_pin", r#"{"current": "2580", "pin": "1111"}"#),
+    ("remove_pin", r#"{"current": "2580"}"#),
+    ("set_lock_options", r#"{"idle_seconds": 60, "record_while_locked": true}"#),
+];
+
+#[test]
+fn a_pin_locks_the_app_at_start_and_the_backend_refuses_while_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let h = harness(&dir);
+        set_up(&h);
+        let status = h.ok("lock_status", json!({}));
+        assert_eq!((status["pin_set"].as_bool(), status["locked"].as_bool()), (Some(false), Some(false)));
+        assert_eq!(h.err("set_pin", json!({"pin": "12"}))["code"], "pin_format");
+        let status = h.ok("set_pin", json!({"pin": "2580"}));
+        assert_eq!((status["pin_set"].as_bool(), status["locked"].as_bool()), (Some(true), Some(false)));
+        h.ok("record_check", json!({"input": {"kind": "refused"}}));
+        assert_eq!(h.ok("lock_now", json!({}))["locked"], true);
+        for (cmd, args) in GUARDED {
+            let e = h.err(cmd, serde_json::from_str(args).unwrap());
+            assert_eq!(e["code"], "locked", "{cmd}: {e}");
+            assert!(e["message"].as_str().unwrap().contains("PIN"), "{e}");
+        }
+        // Recording is refused too unless the librarian chose otherwise.
+        assert_eq!(h.err("record_check", json!({"input": {"kind": "refused"}}))["code"], "locked");
+        // What the lock screen needs still works.
+        assert_eq!(h.ok("get_state", json!({}))["settings"]["staff_label"], "ИП");
+        h.ok("get_content", json!({}));
+    }
+    // A restart starts locked.
+    let h = harness(&dir);
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
+    let e = h.err("unlock", json!({"pin": "0000"}));
+    assert_eq!(e["code"], "pin_wrong");
+    assert!(e["message"].as_str().unwrap().starts_with("Неверный PIN"), "{e}");
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
+    let status = h.ok("unlock", json!({"pin": "2580"}));
+    assert_eq!(status["locked"], false);
+    assert_eq!(h.ok("overview", json!({}))["tally"]["total"], 1);
+}
+
+#[test]
+fn record_while_locked_allows_recording_and_undo_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    h.ok("set_pin", json!({"pin": "2580"}));
+    let e = h.err("set_lock_options", json!({"idle_seconds": 45, "record_while_locked": true}));
+    assert_eq!(e["code"], "invalid_lock_option");
+    let status = h.ok("set_lock_options", json!({"idle_seconds": 30, "record_while_locked": true}));
+    assert_eq!((status["idle_seconds"].as_u64(), status["record_while_locked"].as_bool()), (Some(30), Some(true)));
+    h.ok("lock_now", json!({}));
+    let r = h.ok("record_check", json!({"input": {"kind": "refused"}}));
+    h.ok("undo_record", json!({"id": r["id"]}));
+    assert_eq!(h.err("void_record", json!({"id": r["id"], "reason": "x"}))["code"], "locked");
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
+}
+
+#[test]
+fn wrong_pins_back_off_across_a_restart_and_change_needs_the_current_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let h = harness(&dir);
+        set_up(&h);
+        h.ok("set_pin", json!({"pin": "2580"}));
+        assert_eq!(h.err("set_pin", json!({"pin": "1111"}))["code"], "pin_required");
+        assert_eq!(h.err("set_pin", json!({"current": "0000", "pin": "1111"}))["code"], "pin_wrong");
+        h.ok("lock_now", json!({}));
+        for _ in 0..4 {
+            assert_eq!(h.err("unlock", json!({"pin": "0000"}))["code"], "pin_wrong");
+        }
+        let e = h.err("unlock", json!({"pin": "0000"}));
+        assert!(e["message"].as_str().unwrap().contains("30 с"), "{e}");
+        let wait = h.ok("lock_status", json!({}))["wait_ms"].as_i64().unwrap();
+        assert!((1..=30_000).contains(&wait), "{wait}");
+    }
+    let h = harness(&dir);
+    let e = h.err("unlock", json!({"pin": "2580"}));
+    assert_eq!(e["code"], "pin_backoff", "{e}");
+    assert!(h.ok("lock_status", json!({}))["wait_ms"].as_i64().unwrap() > 0);
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
+}
+
+#[test]
+fn removing_the_pin_needs_it_and_ends_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    h.ok("set_pin", json!({"pin": "2580"}));
+    assert_eq!(h.err("remove_pin", json!({"current": "1111"}))["code"], "pin_wrong");
+    let status = h.ok("remove_pin", json!({"current": "2580"}));
+    assert_eq!((status["pin_set"].as_bool(), status["locked"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(h.ok("lock_now", json!({}))["locked"], false, "no PIN, no lock");
+    h.ok("overview", json!({}));
+    drop(h);
+    let h = harness(&dir);
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], false);
+}
+
+#[test]
+fn going_to_the_background_locks_in_the_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    crate::lock::on_background(&h.webview.as_ref().window());
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], false, "no PIN, no lock");
+    h.ok("set_pin", json!({"pin": "2580"}));
+    crate::lock::on_background(&h.webview.as_ref().window());
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
+}
+
+#[test]
+fn no_biometrics_on_the_desktop_the_pin_stays_the_way_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir);
+    set_up(&h);
+    assert_eq!(h.err("unlock_biometric", json!({}))["code"], "no_pin");
+    h.ok("set_pin", json!({"pin": "2580"}));
+    h.ok("lock_now", json!({}));
+    assert_eq!(h.ok("lock_status", json!({}))["biometric"], false, "Linux reports no biometrics");
+    let e = h.err("unlock_biometric", json!({}));
+    assert_eq!(e["code"], "biometric_unavailable", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("PIN"));
+    assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
+    assert_eq!(h.err("overview", json!({}))["code"], "locked");
 }

@@ -5,6 +5,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import App from './App.svelte';
 import { resetContent } from './lib/content.svelte';
 import { onBack, resetNav } from './lib/nav';
+import { resetLock } from './lib/lock.svelte';
 import { resetSync } from './lib/sync.svelte';
 import { FakeBackend, makeRecord } from './test/fakeBackend';
 
@@ -173,5 +174,32 @@ describe('a layer over everything', () => {
     off();
     await pressBack();
     await screen.findByRole('heading', { name: 'Проверки за сегодня' });
+  });
+});
+
+describe('system back with the app lock', () => {
+  it('from the PIN pad opened over the recording buttons, back returns to them; the plain lock screen keeps no guard', async () => {
+    resetLock();
+    start(new FakeBackend({ lock: { pin: '2580', record_while_locked: true } }));
+    await screen.findByTestId('locked-recording');
+    expect(guarded()).toBe(false);
+    await click('btn-unlock');
+    await screen.findByTestId('lock-screen');
+    await waitFor(() => expect(guarded()).toBe(true));
+    await pressBack();
+    await screen.findByTestId('locked-recording');
+    expect(screen.queryByTestId('lock-screen')).toBeNull();
+    await waitFor(() => expect(guarded()).toBe(false));
+    fake.uninstall();
+
+    // Locked without recording: nothing underneath can be reached by back.
+    document.body.innerHTML = '';
+    resetNav();
+    resetLock();
+    start(new FakeBackend({ lock: { pin: '2580' } }));
+    await screen.findByTestId('lock-screen');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(guarded()).toBe(false);
+    expect(screen.queryByTestId('main-screen')).toBeNull();
   });
 });

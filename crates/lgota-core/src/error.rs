@@ -87,6 +87,18 @@ pub enum Error {
     EventPast { title: String, date: String },
     #[error("Учебный сценарий не найден.")]
     UnknownScenario,
+    #[error("PIN — от {} до {} цифр.", crate::lock::PIN_MIN, crate::lock::PIN_MAX)]
+    PinFormat,
+    #[error("PIN не задан.")]
+    NoPin,
+    #[error("Введите текущий PIN.")]
+    PinRequired,
+    #[error("{}", crate::lock::wrong_pin_text(*.attempts_left, *.wait_s))]
+    PinWrong { attempts_left: u32, wait_s: u64 },
+    #[error("Слишком много неверных PIN. Попробуйте снова через {}.", crate::lock::wait_text(*.wait_s))]
+    PinBackoff { wait_s: u64 },
+    #[error("Такое время блокировки не предусмотрено.")]
+    InvalidLockOption,
     #[error("Ошибка хранилища: {0}. Запись не сохранена.")]
     Storage(#[from] rusqlite::Error),
     #[error("Не удалось обновить базу данных: {0}.")]
@@ -129,6 +141,12 @@ impl Error {
             Error::EventOfOtherBranch(_) => "event_other_branch",
             Error::EventPast { .. } => "event_past",
             Error::UnknownScenario => "unknown_scenario",
+            Error::PinFormat => "pin_format",
+            Error::NoPin => "no_pin",
+            Error::PinRequired => "pin_required",
+            Error::PinWrong { .. } => "pin_wrong",
+            Error::PinBackoff { .. } => "pin_backoff",
+            Error::InvalidLockOption => "invalid_lock_option",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "storage",
             Error::Corrupt(_) => "corrupt",

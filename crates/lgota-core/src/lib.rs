@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod lock;
 pub mod model;
 pub mod screen;
 pub mod search;
@@ -19,6 +20,7 @@ pub use clock::Now;
 pub use config::Config;
 pub use content::{ContentPack, TrustedKey};
 pub use error::{Error, Result};
+pub use lock::LockSettings;
 pub use model::*;
 pub use search::SearchHit;
 pub use store::{

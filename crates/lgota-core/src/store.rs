@@ -26,7 +26,8 @@ pub const UNDO_WINDOW_MS: i64 = 10_000;
 pub const UNDO_REASON: &str = "Отменено сразу после записи";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/001_records.sql"))];
+const MIGRATIONS: &[M<'static>] =
+    &[M::up(include_str!("migrations/001_records.sql")), M::up(include_str!("migrations/002_lock.sql"))];
 
 pub use lgota_protocol::RecordKind;
 use lgota_protocol::WireRecord;
@@ -50,7 +51,7 @@ impl std::ops::Deref for Record {
 }
 
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     config: Config,
     content: ContentPack,
     content_source: ContentSource,

@@ -9,6 +9,7 @@ import type {
   EnrollInput,
   EventInfo,
   ExportResult,
+  LockStatus,
   NewEvent,
   Overview,
   RecordView,
@@ -59,11 +60,21 @@ export function toAppError(e: unknown): AppError {
   return new AppError('internal', `Внутренняя ошибка приложения: ${detail}`);
 }
 
+// Told when the backend refuses a command because the app is locked (code `locked`).
+let lockedListener: (() => void) | null = null;
+
+/** Registers the one listener for `locked` refusals (the lock state module). */
+export function onLocked(listener: (() => void) | null): void {
+  lockedListener = listener;
+}
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw toAppError(e);
+    const err = toAppError(e);
+    if (err.code === 'locked') lockedListener?.();
+    throw err;
   }
 }
 
@@ -212,4 +223,44 @@ export async function openAppSettings(): Promise<void> {
   } catch (e) {
     throw toAppError(e);
   }
+}
+
+// ---- app lock ----
+
+/** Whether a PIN is set, whether the app is locked now, the options, the back-off left. */
+export function lockStatus(): Promise<LockStatus> {
+  return call<LockStatus>('lock_status');
+}
+
+/** Rejects with `pin_wrong` (counted) or `pin_backoff` (wait first). */
+export function unlock(pin: string): Promise<LockStatus> {
+  return call<LockStatus>('unlock', { pin });
+}
+
+/** The phone's fingerprint or face prompt, run by the backend; rejects with `biometric_failed`. */
+export function unlockBiometric(): Promise<LockStatus> {
+  return call<LockStatus>('unlock_biometric');
+}
+
+export function lockNow(): Promise<LockStatus> {
+  return call<LockStatus>('lock_now');
+}
+
+/** The librarian touched the screen: the backend's idle time starts again. */
+export function lockActivity(): Promise<LockStatus> {
+  return call<LockStatus>('lock_activity');
+}
+
+/** Sets the PIN; changing it needs the current one (`current` null when none is set). */
+export function setPin(current: string | null, pin: string): Promise<LockStatus> {
+  return call<LockStatus>('set_pin', { current, pin });
+}
+
+export function removePin(current: string): Promise<LockStatus> {
+  return call<LockStatus>('remove_pin', { current });
+}
+
+export function setLockOptions(idleSeconds: number, recordWhileLocked: boolean): Promise<LockStatus> {
+  // snake_case keys: the Rust command is declared with rename_all = "snake_case".
+  return call<LockStatus>('set_lock_options', { idle_seconds: idleSeconds, record_while_locked: recordWhileLocked });
 }

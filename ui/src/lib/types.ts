@@ -247,3 +247,21 @@ export interface ExportResult {
   path: string;
   count: number;
 }
+
+// ---- app lock (issue 7) ----
+
+/** lock_status and every lock command answer with this. */
+export interface LockStatus {
+  /** a PIN is set: the app locks at start, when hidden and after the idle time */
+  pin_set: boolean;
+  /** locked right now (the backend refuses record lists, voids and settings) */
+  locked: boolean;
+  /** one of LOCK_IDLE_CHOICES */
+  idle_seconds: number;
+  /** «Запись без разблокировки»: the recording buttons work while locked */
+  record_while_locked: boolean;
+  /** milliseconds until the next PIN attempt is allowed (0: now) */
+  wait_ms: number;
+  /** the phone can unlock with a fingerprint or face (never on the desktop) */
+  biometric: boolean;
+}

@@ -11,6 +11,7 @@ import type {
   EnrollInput,
   EventInfo,
   ExportResult,
+  LockStatus,
   NewEvent,
   Overview,
   RecordView,
@@ -147,7 +148,27 @@ export interface FakeOptions {
   sync?: Partial<SyncView>;
   /** events published by the central office (list_events) */
   events?: EventInfo[];
+  /** the app lock: a PIN (kept in clear by this fake only), locked now, options */
+  lock?: Partial<FakeLock>;
 }
+
+export interface FakeLock {
+  pin: string | null;
+  locked: boolean;
+  idle_seconds: number;
+  record_while_locked: boolean;
+  failures: number;
+  /** Date.now() before which no attempt is allowed */
+  blocked_until: number;
+  /** the phone reports biometrics; `biometric_ok` is what the next prompt answers */
+  biometric: boolean;
+  biometric_ok: boolean;
+}
+
+// The backend's gate (src-tauri/src/lock.rs): open commands, recording, everything else guarded.
+const OPEN_WHILE_LOCKED = new Set(['get_state', 'get_content', 'search_content', 'lock_status', 'unlock', 'unlock_biometric', 'lock_now', 'lock_activity']);
+const RECORDING = new Set(['record_check', 'undo_record']);
+export const LOCKED_ERROR = { code: 'locked', message: 'Приложение заблокировано. Введите PIN, чтобы продолжить.' };
 
 export const SERVER = 'https://cbs-lermontov.example';
 
@@ -170,6 +191,7 @@ export class FakeBackend {
   /** what sync_status answers; tests may change it between polls */
   sync: SyncView;
   events: EventInfo[];
+  lock: FakeLock;
   /** hand-typed enrollment codes the fake server knows (anything else → enrollment_code_invalid) */
   enrollCodes = new Set(['K7Q2-9XWM']);
   private failures = new Map<string, CommandError | string>();
@@ -182,6 +204,57 @@ export class FakeBackend {
     this.content = opts.content ?? { pack: structuredClone(PACK), source: 'bundled', last_refusal: null };
     this.sync = syncView(opts.sync);
     this.events = opts.events ?? [];
+    const pin = opts.lock?.pin ?? null;
+    this.lock = {
+      pin,
+      locked: pin !== null,
+      idle_seconds: 120,
+      record_while_locked: false,
+      failures: 0,
+      blocked_until: 0,
+      biometric: false,
+      biometric_ok: true,
+      ...opts.lock,
+    };
+  }
+
+  lockStatus(): LockStatus {
+    return {
+      pin_set: this.lock.pin !== null,
+      locked: this.lock.locked,
+      idle_seconds: this.lock.idle_seconds,
+      record_while_locked: this.lock.record_while_locked,
+      wait_ms: Math.max(0, this.lock.blocked_until - Date.now()),
+      biometric: this.lock.pin !== null && this.lock.biometric,
+    };
+  }
+
+  /** Like the core: counted attempt, 5 free, then 30 s doubling. */
+  private checkPin(pin: unknown): void {
+    if (this.lock.pin === null) throw { code: 'no_pin', message: 'PIN не задан.' };
+    const wait = this.lock.blocked_until - Date.now();
+    if (wait > 0) {
+      throw { code: 'pin_backoff', message: `Слишком много неверных PIN. Попробуйте снова через ${Math.ceil(wait / 1000)} с.` };
+    }
+    if (pin === this.lock.pin) {
+      this.lock.failures = 0;
+      this.lock.blocked_until = 0;
+      return;
+    }
+    this.lock.failures++;
+    const pause = this.lock.failures >= 5 ? 30_000 * 2 ** (this.lock.failures - 5) : 0;
+    this.lock.blocked_until = Date.now() + pause;
+    throw {
+      code: 'pin_wrong',
+      message: pause
+        ? `Неверный PIN. Следующая попытка — через ${pause / 1000} с.`
+        : `Неверный PIN. Осталось попыток до паузы: ${5 - this.lock.failures}.`,
+    };
+  }
+
+  private checkPinFormat(pin: unknown): string {
+    if (typeof pin !== 'string' || !/^[0-9]{4,8}$/.test(pin)) throw { code: 'pin_format', message: 'PIN — от 4 до 8 цифр.' };
+    return pin;
   }
 
   /** The next call of `cmd` rejects with `err` (a CommandError, or a plain string like Tauri's own errors). */
@@ -243,7 +316,53 @@ export class FakeBackend {
   camera: { now: string; afterRequest: string; content: string } = { now: 'prompt', afterRequest: 'granted', content: '' };
 
   private dispatch(cmd: string, args: Record<string, unknown> | undefined): unknown {
+    if (
+      this.lock.locked &&
+      !cmd.startsWith('plugin:') &&
+      !OPEN_WHILE_LOCKED.has(cmd) &&
+      !(RECORDING.has(cmd) && this.lock.record_while_locked)
+    ) {
+      throw LOCKED_ERROR;
+    }
     switch (cmd) {
+      case 'lock_status':
+      case 'lock_activity':
+        return this.lockStatus();
+      case 'lock_now':
+        this.lock.locked = this.lock.pin !== null;
+        return this.lockStatus();
+      case 'unlock_biometric':
+        if (this.lock.pin === null) throw { code: 'no_pin', message: 'PIN не задан.' };
+        if (!this.lock.biometric) throw { code: 'biometric_unavailable', message: 'Вход по отпечатку недоступен на этом устройстве. Введите PIN.' };
+        if (!this.lock.biometric_ok) throw { code: 'biometric_failed', message: 'Биометрия не подтверждена. Введите PIN.' };
+        this.lock.locked = false;
+        return this.lockStatus();
+      case 'unlock':
+        if (this.lock.pin !== null) this.checkPin(args!.pin);
+        this.lock.locked = false;
+        return this.lockStatus();
+      case 'set_pin': {
+        const pin = this.checkPinFormat(args!.pin);
+        if (this.lock.pin !== null) {
+          if (args!.current == null) throw { code: 'pin_required', message: 'Введите текущий PIN.' };
+          this.checkPin(args!.current);
+        }
+        this.lock.pin = pin;
+        return this.lockStatus();
+      }
+      case 'remove_pin':
+        this.checkPin(args!.current);
+        this.lock.pin = null;
+        return this.lockStatus();
+      case 'set_lock_options': {
+        const idle = args!.idle_seconds as number;
+        if (![30, 60, 120, 300, 900].includes(idle)) {
+          throw { code: 'invalid_lock_option', message: 'Такое время блокировки не предусмотрено.' };
+        }
+        this.lock.idle_seconds = idle;
+        this.lock.record_while_locked = args!.record_while_locked as boolean;
+        return this.lockStatus();
+      }
       case 'plugin:barcode-scanner|check_permissions':
         return { camera: this.camera.now };
       case 'plugin:barcode-scanner|request_permissions':
