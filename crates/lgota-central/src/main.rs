@@ -24,6 +24,9 @@ struct Cli {
     /// Mark the dashboard session cookie Secure (HTTPS only); false is allowed only on 127.0.0.1 [default: true]
     #[arg(long, env = "LGOTA_CENTRAL_COOKIE_SECURE", global = true)]
     cookie_secure: Option<bool>,
+    /// The institution's time zone, an IANA name [default: Europe/Moscow]
+    #[arg(long, env = "LGOTA_CENTRAL_TIMEZONE", global = true)]
+    timezone: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -195,7 +198,13 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = settings::resolve(
-        Overrides { db: cli.db, listen, public_url: cli.public_url, cookie_secure: cli.cookie_secure },
+        Overrides {
+            db: cli.db,
+            listen,
+            public_url: cli.public_url,
+            cookie_secure: cli.cookie_secure,
+            timezone: cli.timezone,
+        },
         file,
     )?;
     let admin_err = |e: AdminError| e.to_string();
@@ -207,8 +216,12 @@ fn run(cli: Cli) -> Result<(), String> {
                 let listener = tokio::net::TcpListener::bind(settings.listen)
                     .await
                     .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
-                tracing::info!(listen = %settings.listen, db = %settings.db.display(), "lgota-central serving");
-                let state = lgota_central::AppState::with_cookie_secure(db, settings.cookie_secure);
+                tracing::info!(
+                    listen = %settings.listen, db = %settings.db.display(), timezone = %settings.timezone,
+                    "lgota-central serving"
+                );
+                let dashboard = lgota_central::dashboard::Dashboard::new(settings.cookie_secure, settings.timezone);
+                let state = lgota_central::AppState::with_dashboard(db, dashboard);
                 lgota_central::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
             })
         }
