@@ -315,6 +315,146 @@ pub fn fold_overview(combos: impl IntoIterator<Item = Combination>) -> Overview 
     o
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// Where the counts of a stretch of time come from: whole UTC months or days of the
+/// `check_counts` table, or the records themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Months,
+    Days,
+    Records,
+}
+
+/// The first millisecond of the UTC month holding `t`.
+fn month_floor(t: i64) -> i64 {
+    use chrono::Datelike;
+    let day = chrono::DateTime::from_timestamp_millis(t).unwrap_or_default().date_naive();
+    day.with_day(1).unwrap_or(day).and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis()
+}
+
+/// The first millisecond of the UTC month after the one holding `t`.
+fn month_next(t: i64) -> i64 {
+    month_floor(month_floor(t) + 32 * DAY_MS)
+}
+
+/// The nearer of the two bucket starts around `t`.
+fn nearest(t: i64, floor: i64, next: i64) -> i64 {
+    if t - floor <= next - t {
+        floor
+    } else {
+        next
+    }
+}
+
+/// `[from, to)` as signed stretches whose counts add up to exactly the period's: whole months
+/// and days of `check_counts` and, at the uneven ends, the records themselves. Each end is
+/// moved to the nearest day start and the days between to the nearest month start; what the
+/// move added is taken away (sign −1), what it left out is added (+1). So a period costs at most
+/// its months, ~15 days a side and half a day of records a side, whatever the time zone.
+pub fn pieces(from: i64, to: i64) -> Vec<(Source, i64, i64, i64)> {
+    let mut out = Vec::new();
+    if from >= to {
+        return out;
+    }
+    let day = |t: i64| nearest(t, t.div_euclid(DAY_MS) * DAY_MS, (t.div_euclid(DAY_MS) + 1) * DAY_MS);
+    let (a, b) = (day(from), day(to));
+    if a >= b {
+        out.push((Source::Records, from, to, 1));
+        return out;
+    }
+    let edge = |out: &mut Vec<_>, source, x: i64, y: i64, sign: i64| match x.cmp(&y) {
+        std::cmp::Ordering::Less => out.push((source, x, y, sign)),
+        std::cmp::Ordering::Greater => out.push((source, y, x, -sign)),
+        std::cmp::Ordering::Equal => {}
+    };
+    edge(&mut out, Source::Records, from, a, 1);
+    edge(&mut out, Source::Records, b, to, 1);
+    let month = |t: i64| nearest(t, month_floor(t), month_next(t));
+    let (ma, mb) = (month(a), month(b));
+    if ma >= mb {
+        out.push((Source::Days, a, b, 1));
+    } else {
+        out.push((Source::Months, ma, mb, 1));
+        edge(&mut out, Source::Days, a, ma, 1);
+        edge(&mut out, Source::Days, mb, b, 1);
+    }
+    out
+}
+
+/// The `WHERE` of `check_counts` rows (alias `c`) of a level matching a filter (no event).
+fn counts_filter_sql(filter: &RecordFilter, level: &str) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from("c.level = ? AND c.bucket_ms >= ? AND c.bucket_ms < ?");
+    let mut values = vec![Value::Text(level.into()), Value::Integer(filter.from_ms), Value::Integer(filter.to_ms)];
+    let mut text = |column: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND c.{column} = ?"));
+            values.push(Value::Text(v.to_string()));
+        }
+    };
+    text("branch_id", filter.branch_id.as_deref());
+    text("category_id", filter.category_id.as_deref());
+    text("method", filter.method.map(Method::as_str));
+    text("outcome", filter.outcome.map(Outcome::as_str));
+    text("failure_reason_id", filter.failure_reason_id.as_deref());
+    for (column, value) in [("granted", filter.granted), ("offline", filter.offline)] {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND c.{column} = ?"));
+            values.push(Value::Integer(i64::from(v)));
+        }
+    }
+    (sql, values)
+}
+
+/// The overview's keys of a valid check: branch, method, outcome, category ("" for none),
+/// failure reason, granted.
+type ComboKey = (String, String, String, String, Option<String>, bool);
+
+/// Valid checks matching `filter` counted per combination of the overview's keys, read from
+/// whole months and days of `check_counts` and the records of the period's uneven ends. An
+/// event filter (events are not in the counts) reads the records alone.
+fn combos(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<ComboKey, i64>> {
+    let pieces = if filter.event_id.is_some() {
+        vec![(Source::Records, filter.from_ms, filter.to_ms, 1)]
+    } else {
+        pieces(filter.from_ms, filter.to_ms)
+    };
+    // With an event, the planner may take the event index; otherwise the covering one.
+    let index = if filter.event_id.is_some() { "" } else { "INDEXED BY records_check_cover" };
+    let mut out: std::collections::HashMap<ComboKey, i64> = std::collections::HashMap::new();
+    for (source, from_ms, to_ms, sign) in pieces {
+        let f = RecordFilter { from_ms, to_ms, ..filter.clone() };
+        let (sql, values) = match source {
+            Source::Records => {
+                let (w, v) = check_filter_sql(&f);
+                let sql = format!(
+                    "SELECT r.branch_id, r.method, r.outcome, COALESCE(r.category_id, ''), r.failure_reason_id,
+                         r.granted, COUNT(*)
+                     FROM records r {index} WHERE {w} AND {VALID_CHECK_SQL} GROUP BY 1, 2, 3, 4, 5, 6"
+                );
+                (sql, v)
+            }
+            Source::Days | Source::Months => {
+                let (w, v) = counts_filter_sql(&f, if source == Source::Days { "d" } else { "m" });
+                let sql = format!(
+                    "SELECT c.branch_id, c.method, c.outcome, c.category_id, NULLIF(c.failure_reason_id, ''),
+                         c.granted, SUM(c.n)
+                     FROM check_counts c WHERE {w} GROUP BY 1, 2, 3, 4, 5, 6"
+                );
+                (sql, v)
+            }
+        };
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        while let Some(row) = rows.next()? {
+            let key = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
+            *out.entry(key).or_default() += sign * row.get::<_, i64>(6)?;
+        }
+    }
+    Ok(out)
+}
+
 const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id";
 
 fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
@@ -683,32 +823,7 @@ impl Database for SqliteDatabase {
 
     fn overview(&self, filter: &RecordFilter) -> DbResult<Overview> {
         let conn = self.conn();
-        let (filter_sql, values) = check_filter_sql(filter);
-        // All checks of the filter, counted per combination of the figures' keys off the covering
-        // index alone; then the voided ones among them (few: found from the voids, index
-        // records_target) are subtracted. Same result as `VALID_CHECK_SQL`, without probing for
-        // a void once per check.
-        let dims = "r.branch_id, r.method, r.outcome, COALESCE(r.category_id, ''), r.failure_reason_id, r.granted";
-        let all = format!(
-            "SELECT {dims}, COUNT(*) FROM records r INDEXED BY records_check_cover
-             WHERE {filter_sql} AND r.training = 0 GROUP BY 1, 2, 3, 4, 5, 6"
-        );
-        let voided = format!(
-            "SELECT {dims}, COUNT(*)
-             FROM (SELECT DISTINCT target_id AS id FROM records WHERE target_id IS NOT NULL AND kind = 'void') v
-             CROSS JOIN records r ON r.id = v.id
-             WHERE {filter_sql} AND r.training = 0 GROUP BY 1, 2, 3, 4, 5, 6"
-        );
-        type Key = (String, String, String, String, Option<String>, bool);
-        let mut combos: std::collections::HashMap<Key, i64> = std::collections::HashMap::new();
-        for (sql, sign) in [(all, 1), (voided, -1)] {
-            let mut stmt = conn.prepare(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
-            while let Some(row) = rows.next()? {
-                let key = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
-                *combos.entry(key).or_default() += sign * row.get::<_, i64>(6)?;
-            }
-        }
+        let combos = combos(&conn, filter)?;
         Ok(fold_overview(combos.into_iter().map(|((b, m, o, c, f, g), n)| (b, m, o, c, f, g, n))))
     }
 
@@ -752,57 +867,43 @@ impl Database for SqliteDatabase {
     }
 
     fn monthly_summary(&self, filter: &RecordFilter, months: &[(u32, i64, i64)]) -> DbResult<Vec<MonthlySummary>> {
-        if months.is_empty() {
-            return Ok(Vec::new());
-        }
         let conn = self.conn();
-        let (filter_sql, filter_values) = check_filter_sql(filter);
-        let mut values = Vec::with_capacity(months.len() * 3 + filter_values.len());
-        for (month, from, to) in months {
-            values.push(rusqlite::types::Value::Integer(i64::from(*month)));
-            values.push(rusqlite::types::Value::Integer(*from));
-            values.push(rusqlite::types::Value::Integer(*to));
-        }
-        values.extend(filter_values);
-        let month_rows = vec!["(?, ?, ?)"; months.len()].join(", ");
-        // Each month is a range of UTC ms; the same valid checks as `overview`.
-        let sql = format!(
-            "WITH m(month, from_ms, to_ms) AS (VALUES {month_rows})
-             SELECT m.month, r.branch_id, COUNT(*),
-                 SUM(r.method = 'digital_id'), SUM(r.method = 'paper'),
-                 SUM(r.granted = 1), SUM(r.granted = 0)
-             FROM m CROSS JOIN records r INDEXED BY records_check_cover
-                 ON r.created_at_ms >= m.from_ms AND r.created_at_ms < m.to_ms
-             WHERE {filter_sql} AND {VALID_CHECK_SQL}
-             GROUP BY m.month, r.branch_id
-             ORDER BY m.month, r.branch_id"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
         let mut out = Vec::new();
-        let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        while let Some(row) = rows.next()? {
-            out.push(MonthlySummary {
-                month: u32::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
-                branch_id: row.get(1)?,
-                checks: count(row.get(2)?),
-                digital_id: count(row.get(3)?),
-                paper: count(row.get(4)?),
-                granted: count(row.get(5)?),
-                refused: count(row.get(6)?),
-            });
+        for &(month, from_ms, to_ms) in months {
+            let f =
+                RecordFilter { from_ms: from_ms.max(filter.from_ms), to_ms: to_ms.min(filter.to_ms), ..filter.clone() };
+            if f.from_ms >= f.to_ms {
+                continue;
+            }
+            let mut branches: std::collections::BTreeMap<String, MonthlySummary> = Default::default();
+            for ((branch, method, _, _, _, granted), n) in combos(&conn, &f)? {
+                let Ok(n) = u64::try_from(n) else { continue };
+                let s = branches.entry(branch.clone()).or_insert_with(|| MonthlySummary {
+                    month,
+                    branch_id: branch,
+                    ..Default::default()
+                });
+                s.checks += n;
+                match method.as_str() {
+                    "digital_id" => s.digital_id += n,
+                    "paper" => s.paper += n,
+                    _ => {}
+                }
+                if granted {
+                    s.granted += n;
+                } else {
+                    s.refused += n;
+                }
+            }
+            out.extend(branches.into_values().filter(|s| s.checks > 0));
         }
         Ok(out)
     }
 
     fn check_count(&self, filter: &RecordFilter) -> DbResult<u64> {
         let conn = self.conn();
-        let (filter_sql, values) = check_filter_sql(filter);
-        let sql = format!(
-            "SELECT COUNT(*) FROM records r INDEXED BY records_check_cover WHERE {filter_sql} AND {VALID_CHECK_SQL}"
-        );
-        let n: i64 = conn.query_row(&sql, rusqlite::params_from_iter(values), |r| r.get(0))?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        let total: i64 = combos(&conn, filter)?.values().sum();
+        Ok(u64::try_from(total).unwrap_or(0))
     }
 
     fn checks_page(
@@ -834,5 +935,44 @@ impl Database for SqliteDatabase {
             out.push(record_from_row(row)?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At any moment, the signs of the stretches holding it add up to 1 inside the period and
+    /// 0 outside: the stretches count each record exactly once.
+    #[test]
+    fn pieces_cover_a_period_exactly_once() {
+        let t0 = 1_767_225_600_000; // 2026-01-01 00:00 UTC
+        let hour = 3_600_000;
+        let mut periods = vec![(t0 - 3 * hour, t0 + 365 * DAY_MS - 3 * hour), (t0 + 5, t0 + 7), (t0, t0 + DAY_MS)];
+        let mut x: u64 = 42;
+        for _ in 0..300 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let from = t0 + (x >> 20) as i64 % (400 * DAY_MS);
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            periods.push((from, from + (x >> 20) as i64 % (500 * DAY_MS)));
+        }
+        for (from, to) in periods {
+            let pieces = pieces(from, to);
+            assert!(pieces.iter().filter(|p| p.0 == Source::Records).all(|p| p.2 - p.1 <= DAY_MS), "{pieces:?}");
+            for t in [from - 1, from, from + 1, to - 1, to, (from + to) / 2, from + DAY_MS / 3, to - 40 * DAY_MS] {
+                let covered: i64 = pieces.iter().filter(|p| p.1 <= t && t < p.2).map(|p| p.3).sum();
+                let expected = i64::from(from <= t && t < to);
+                assert_eq!(covered, expected, "t = {t} in [{from}, {to}): {pieces:?}");
+            }
+            // Buckets are whole: days and months start on their bounds.
+            for (source, a, b, _) in &pieces {
+                match source {
+                    Source::Days => assert!(a % DAY_MS == 0 && b % DAY_MS == 0),
+                    Source::Months => assert!(month_floor(*a) == *a && month_floor(*b) == *b),
+                    Source::Records => {}
+                }
+            }
+        }
+        assert!(pieces(5, 5).is_empty());
     }
 }

@@ -668,66 +668,135 @@ async fn months_and_days_follow_the_configured_zone_across_clock_changes() {
     let _ = (march, april);
 }
 
-#[test]
-fn the_overview_equals_a_direct_count_of_valid_checks() {
+/// Varied records over most of a year: branches, methods, outcomes, categories (some none),
+/// failure reasons, offline ones, training ones; voids (one arriving before its check, one check
+/// voided twice, one void of a training check).
+fn varied_records(t0: i64) -> (Vec<lgota_protocol::WireRecord>, Vec<lgota_protocol::WireRecord>) {
     use lgota_protocol::{Method, Outcome};
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteDatabase::open(dir.path().join("c.db")).unwrap();
-    let t0 = 1_775_000_000_000;
-    // Varied checks: branches, methods, outcomes, categories (some none), failure reasons,
-    // training ones, voids (one check voided twice), all over a month.
     let mut records = Vec::new();
-    for i in 0..600i64 {
+    for i in 0..900i64 {
         let mut r = check("dev-1", ["branch-1", "branch-2", "branch-3"][(i % 3) as usize], 0);
-        r.created_at_ms = t0 + i * 3_600_000;
+        // Every 9 hours and 17 minutes: all hours of the day, across clock changes.
+        r.created_at_ms = t0 + i * (9 * 3_600_000 + 17 * 60_000);
         r.method = Some([Method::DigitalId, Method::Paper, Method::SvoQr, Method::None][(i % 4) as usize]);
         r.outcome = Some([Outcome::Confirmed, Outcome::PaperShown, Outcome::NoDocument][(i % 5 % 3) as usize]);
         r.granted = Some(i % 7 != 0);
         r.category_id = [Some("pensioner"), Some("student"), None][(i % 11 % 3) as usize].map(String::from);
         r.failure_reason_id = (i % 6 == 0).then(|| "no_internet".to_string());
+        r.event_id = (i % 5 == 0).then(|| "event-1".to_string());
         r.training = i % 13 == 0;
         records.push(r);
     }
     let mut voids: Vec<_> = records.iter().step_by(17).map(void).collect();
     voids.push(void(&records[17]));
-    db.store_records(&records, t0).unwrap();
-    db.store_records(&voids, t0 + 700 * 3_600_000).unwrap();
+    (records, voids)
+}
+
+/// The figures counted straight from the records, as the definition says.
+fn direct(
+    records: &[lgota_protocol::WireRecord],
+    voided: &std::collections::HashSet<String>,
+    f: &lgota_central::db::RecordFilter,
+    offline: &dyn Fn(&lgota_protocol::WireRecord) -> bool,
+) -> lgota_central::db::Overview {
+    lgota_central::db::fold_overview(
+        records
+            .iter()
+            .filter(|r| r.created_at_ms >= f.from_ms && r.created_at_ms < f.to_ms && !r.training)
+            .filter(|r| !voided.contains(&r.id))
+            .filter(|r| f.branch_id.as_ref().is_none_or(|b| &r.branch_id == b))
+            .filter(|r| f.category_id.as_ref().is_none_or(|c| r.category_id.as_deref().unwrap_or("") == c))
+            .filter(|r| f.method.is_none_or(|m| r.method == Some(m)))
+            .filter(|r| f.granted.is_none_or(|g| r.granted == Some(g)))
+            .filter(|r| f.event_id.as_ref().is_none_or(|e| r.event_id.as_ref() == Some(e)))
+            .filter(|r| f.offline.is_none_or(|o| offline(r) == o))
+            .map(|r| {
+                (
+                    r.branch_id.clone(),
+                    r.method.unwrap().as_str().to_string(),
+                    r.outcome.unwrap().as_str().to_string(),
+                    r.category_id.clone().unwrap_or_default(),
+                    r.failure_reason_id.clone(),
+                    r.granted.unwrap(),
+                    1,
+                )
+            }),
+    )
+}
+
+/// The figures (read from the maintained monthly and daily counts plus the records at a
+/// period's ends) equal a direct count, for periods of any length and edges, in two zones.
+#[test]
+fn the_overview_equals_a_direct_count_of_valid_checks() {
+    use lgota_central::db::RecordFilter;
+    use lgota_protocol::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let db = SqliteDatabase::open(&path).unwrap();
+    let t0 = 1_767_225_600_000 - 5 * 3_600_000; // 2025-12-31 19:00 UTC
+    let (records, voids) = varied_records(t0);
+    let received = t0 + 200 * 86_400_000;
+    // A void before its check; the rest after; everything twice (duplicates change nothing).
+    db.store_records(&voids[3..4], received).unwrap();
+    db.store_records(&records, received).unwrap();
+    db.store_records(&records[..100], received).unwrap();
+    db.store_records(&voids, received).unwrap();
+    let offline = |r: &lgota_protocol::WireRecord| received - r.created_at_ms > lgota_central::db::OFFLINE_AFTER_MS;
     let voided: std::collections::HashSet<_> = voids.iter().map(|v| v.target_id.clone().unwrap()).collect();
-    for (from, to, branch, category) in [
-        (t0, t0 + 600 * 3_600_000, None, None),
-        (t0 + 50 * 3_600_000, t0 + 300 * 3_600_000, Some("branch-2"), None),
-        (t0, t0 + 600 * 3_600_000, None, Some("")),
-        (t0, t0 + 200 * 3_600_000, Some("branch-1"), Some("student")),
-    ] {
-        let filter = lgota_central::db::RecordFilter {
-            from_ms: from,
-            to_ms: to,
-            branch_id: branch.map(String::from),
-            category_id: category.map(String::from),
-            ..Default::default()
-        };
-        let direct = lgota_central::db::fold_overview(
-            records
-                .iter()
-                .filter(|r| r.created_at_ms >= from && r.created_at_ms < to && !r.training && !voided.contains(&r.id))
-                .filter(|r| branch.is_none_or(|b| r.branch_id == b))
-                .filter(|r| category.is_none_or(|c| r.category_id.as_deref().unwrap_or("") == c))
-                .map(|r| {
-                    (
-                        r.branch_id.clone(),
-                        r.method.unwrap().as_str().to_string(),
-                        r.outcome.unwrap().as_str().to_string(),
-                        r.category_id.clone().unwrap_or_default(),
-                        r.failure_reason_id.clone(),
-                        r.granted.unwrap(),
-                        1,
-                    )
-                }),
-        );
-        assert!(direct.total > 0);
-        assert_eq!(db.overview(&filter).unwrap(), direct, "{filter:?}");
-        assert_eq!(db.check_count(&filter).unwrap(), direct.total);
-        let page = db.checks_page(&filter, None, 10_000).unwrap();
-        assert_eq!(page.len() as u64, direct.total);
+    let day = 86_400_000;
+    let mut filters = Vec::new();
+    for tz in [MOSCOW, chrono_tz::Europe::Berlin] {
+        for (from, to) in [("2026-01-01", "2026-12-31"), ("2026-03-01", "2026-03-31"), ("2026-03-29", "2026-03-29")] {
+            let p = lgota_central::dashboard::pages::Period::parse(Some(from), Some(to), tz).unwrap();
+            let (from_ms, to_ms) = p.utc_ms(tz);
+            filters.push(RecordFilter { from_ms, to_ms, ..Default::default() });
+        }
+        let months = lgota_central::dashboard::month_ranges(2026, tz);
+        let f = RecordFilter { from_ms: months[0].1, to_ms: months[11].2, ..Default::default() };
+        let summary = db.monthly_summary(&f, &months).unwrap();
+        for (m, from_ms, to_ms) in months {
+            let d = direct(&records, &voided, &RecordFilter { from_ms, to_ms, ..Default::default() }, &offline);
+            let got: u64 = summary.iter().filter(|s| s.month == m).map(|s| s.checks).sum();
+            assert_eq!(got, d.total, "month {m} in {tz}");
+        }
     }
+    for (from, to) in
+        [(t0 - day, t0 + 400 * day), (t0 + 50 * day + 7, t0 + 300 * day + 3_600_000), (t0 + 5, t0 + 9 * 3_600_000)]
+    {
+        filters.push(RecordFilter { from_ms: from, to_ms: to, ..Default::default() });
+    }
+    let base = filters.clone();
+    for f in &base {
+        filters.push(RecordFilter { branch_id: Some("branch-2".into()), ..f.clone() });
+        filters.push(RecordFilter { category_id: Some(String::new()), method: Some(Method::Paper), ..f.clone() });
+        filters.push(RecordFilter { category_id: Some("student".into()), granted: Some(false), ..f.clone() });
+        filters.push(RecordFilter { event_id: Some("event-1".into()), ..f.clone() });
+        filters.push(RecordFilter { offline: Some(false), ..f.clone() });
+    }
+    let check = |db: &SqliteDatabase| {
+        let mut nonzero = 0;
+        for f in &filters {
+            let d = direct(&records, &voided, f, &offline);
+            assert_eq!(db.overview(f).unwrap(), d, "{f:?}");
+            assert_eq!(db.check_count(f).unwrap(), d.total, "{f:?}");
+            assert_eq!(db.checks_page(f, None, 10_000).unwrap().len() as u64, d.total, "{f:?}");
+            nonzero += usize::from(d.total > 0);
+        }
+        assert!(nonzero > filters.len() / 2, "the filters find records");
+    };
+    check(&db);
+
+    // The migration's count of records stored before it: the same figures.
+    drop(db);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
+         DROP INDEX records_check_cover;
+         CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(conn);
+    let db = SqliteDatabase::open(&path).unwrap();
+    check(&db);
 }
