@@ -1,12 +1,11 @@
 -- The dashboard over a million records.
 --
--- 1. One covering partial index serves the records page (newest first, keyset by
---    (created_at_ms, id)) and the short raw stretches of a period without touching the table.
---    It replaces the narrower index of 002.
+-- 1. Checks in time order with their id: the records page reads newest first by keyset
+--    (created_at_ms, id) without sorting, and the short stretches of records at a period's ends.
+--    It replaces the index of 002 (the figures now come from the counts below). Kept narrow:
+--    every stored record pays for its index entries.
 DROP INDEX records_check_created;
-CREATE INDEX records_check_cover ON records (
-    created_at_ms, id, branch_id, training, method, outcome, granted, category_id, failure_reason_id, event_id, offline
-) WHERE kind = 'check';
+CREATE INDEX records_check_time ON records (created_at_ms, id) WHERE kind = 'check';
 
 -- 2. Counts of valid checks (not training, not voided) per UTC day ('d') and UTC month ('m')
 --    and per combination of what the figures show or filter by; '' stands for no category or

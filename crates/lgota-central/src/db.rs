@@ -420,8 +420,8 @@ fn combos(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections
     } else {
         pieces(filter.from_ms, filter.to_ms)
     };
-    // With an event, the planner may take the event index; otherwise the covering one.
-    let index = if filter.event_id.is_some() { "" } else { "INDEXED BY records_check_cover" };
+    // With an event, the planner may take the event index; otherwise the one in time order.
+    let index = if filter.event_id.is_some() { "" } else { "INDEXED BY records_check_time" };
     let mut out: std::collections::HashMap<ComboKey, i64> = std::collections::HashMap::new();
     for (source, from_ms, to_ms, sign) in pieces {
         let f = RecordFilter { from_ms, to_ms, ..filter.clone() };
@@ -922,9 +922,9 @@ impl Database for SqliteDatabase {
         }
         values.push(rusqlite::types::Value::Integer(i64::from(limit)));
         let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-        // The covering index is ordered by (created_at_ms, id): newest first needs no sort.
+        // The index records_check_time is ordered by (created_at_ms, id): newest first needs no sort.
         let sql = format!(
-            "SELECT {columns} FROM records r INDEXED BY records_check_cover
+            "SELECT {columns} FROM records r INDEXED BY records_check_time
              WHERE {filter_sql} AND {VALID_CHECK_SQL}
              ORDER BY r.created_at_ms DESC, r.id DESC LIMIT ?"
         );

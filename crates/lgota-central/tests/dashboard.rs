@@ -791,7 +791,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
-         DROP INDEX records_check_cover;
+         DROP INDEX records_check_time;
          CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
          PRAGMA user_version = 2;",
     )
