@@ -109,7 +109,7 @@ fn time<T>(what: &str, mut f: impl FnMut() -> T) -> T {
     took.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "  {what:<52} median {:>8.1} ms   first {:>8.1} ms   max {:>8.1} ms",
+        "  {what:<64} median {:>8.1} ms   first {:>8.1} ms   max {:>8.1} ms",
         ms(took[RUNS / 2]),
         ms(first),
         ms(took[RUNS - 1])
@@ -190,6 +190,12 @@ fn main() {
         let o = time(what, || db.overview(&f).unwrap());
         worst = worst.max(started.elapsed() / RUNS as u32);
         assert!(o.total > 0);
+    }
+    for (what, f) in [
+        ("overview page's queries, one month (figures, newest 20, names)", filter(&month, None)),
+        ("overview page's queries, one year (figures, newest 20, names)", filter(&year, None)),
+    ] {
+        time(what, || (db.overview(&f).unwrap(), db.export_records(&f, Some(20)).unwrap(), db.branches().unwrap()));
     }
     time("records page, first 100 of a year, all branches", || {
         let f = filter(&year, None);

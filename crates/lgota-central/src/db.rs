@@ -842,20 +842,35 @@ impl Database for SqliteDatabase {
             let (sql, values) = check_filter_sql(&period_branch);
             (sql.replacen("r.kind = 'check'", "r.kind = 'void'", 1), values)
         } else {
-            ("0".to_string(), Vec::new())
+            ("r.kind = 'void' AND 0".to_string(), Vec::new())
         };
-        values.extend(void_values);
+        values.extend(void_values.iter().cloned());
         let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {columns},
-                 EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void') AS voided
-             FROM records r WHERE ({check_sql}) OR ({void_sql})
-             {}",
-            match limit {
-                Some(n) => format!("ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n}"),
-                None => "ORDER BY r.created_at_ms, r.id".to_string(),
+        let voided = "EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void') AS voided";
+        let sql = match limit {
+            // The newest few: each kind walks its time index backwards and stops early, instead
+            // of sorting the whole period.
+            Some(n) => {
+                let checks = format!(
+                    "SELECT * FROM (SELECT {columns}, {voided} FROM records r INDEXED BY records_check_time
+                         WHERE {check_sql} ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n})"
+                );
+                if void_values.is_empty() {
+                    checks
+                } else {
+                    format!(
+                        "{checks} UNION ALL
+                         SELECT * FROM (SELECT {columns}, {voided} FROM records r INDEXED BY records_void_time
+                             WHERE {void_sql} ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n})
+                         ORDER BY created_at_ms DESC, id DESC LIMIT {n}"
+                    )
+                }
             }
-        );
+            None => format!(
+                "SELECT {columns}, {voided} FROM records r WHERE ({check_sql}) OR ({void_sql})
+                 ORDER BY r.created_at_ms, r.id"
+            ),
+        };
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
         let mut out = Vec::new();

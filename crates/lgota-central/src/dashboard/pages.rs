@@ -158,7 +158,7 @@ section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.8rem
 h1{font-size:1.3rem;margin:0}h2{font-size:1.05rem;margin:.2rem 0 .6rem}\
 table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;border-bottom:1px solid #eee}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:1rem}\
-.kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi div{font-size:.9rem}.kpi b{display:block;font-size:1.6rem}\
+.kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi a{color:inherit;text-decoration:none}#records{overflow-x:auto}.kpi div{font-size:.9rem}.kpi b{display:block;font-size:1.6rem}\
 .error{color:#a00;font-weight:600}label{margin-right:.8rem}button{cursor:pointer}\
 .login{max-width:340px;margin:4rem auto}.login input{display:block;width:100%;margin:.2rem 0 .8rem;padding:.4rem}";
 
