@@ -200,6 +200,28 @@ test('an administrator signs in and sees the figures of the pushed records', asy
   fs.mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
 
+  // Every figure leads to the records behind it: the total, then a branch's bar in the chart.
+  const overviewUrl = page.url();
+  await Promise.all([page.waitForURL(/\/records\?/), page.click('[data-figure="total"]')]);
+  assert.equal((await page.textContent('[data-figure="records-total"]')).trim(), '4');
+  assert.equal(await page.locator('#records tr[data-id]').count(), 4, 'the voided check is not listed');
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-records.png'), fullPage: true });
+  await page.goto(overviewUrl);
+  await Promise.all([page.waitForURL(/branch=branch-2/), page.click('#by-branch svg a:has(rect) >> nth=1')]);
+  assert.equal((await page.textContent('[data-figure="records-total"]')).trim(), '1');
+  assert.match(await page.textContent('#records'), /Документа нет/);
+  await page.goto(overviewUrl);
+  await Promise.all([
+    page.waitForURL(/reason=no_internet/),
+    page.click('#by-failure tr[data-key="no_internet"] td.n a'),
+  ]);
+  assert.equal((await page.textContent('[data-figure="records-total"]')).trim(), '1');
+  // A bad filter value is explained, not a server error.
+  const bad = await page.goto(`${base}/records?method=telepathy`);
+  assert.equal(bad.status(), 400);
+  assert.match(await page.textContent('[role="alert"]'), /Неизвестный способ подтверждения «telepathy»/);
+  await page.goto(overviewUrl);
+
   // Signing out ends the session.
   await Promise.all([page.waitForURL(`${base}/login`), page.click('header button[type="submit"]')]);
   await page.goto(`${base}/`);

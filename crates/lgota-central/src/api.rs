@@ -40,8 +40,9 @@ impl AppState {
         AppState::with_cookie_secure(db, true)
     }
 
+    /// In the default time zone ([`crate::settings::DEFAULT_TIMEZONE`]).
     pub fn with_cookie_secure(db: Arc<dyn Database>, cookie_secure: bool) -> AppState {
-        AppState::with_dashboard(db, crate::dashboard::Dashboard::new(cookie_secure))
+        AppState::with_dashboard(db, crate::dashboard::Dashboard::new(cookie_secure, crate::settings::DEFAULT_TIMEZONE))
     }
 
     pub fn with_dashboard(db: Arc<dyn Database>, dashboard: crate::dashboard::Dashboard) -> AppState {

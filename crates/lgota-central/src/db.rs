@@ -14,6 +14,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/001_central.sql")),
     M::up(include_str!("../migrations/002_dashboard.sql")),
     M::up(include_str!("../migrations/003_management.sql")),
+    M::up(include_str!("../migrations/004_dashboard_speed.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -146,8 +147,9 @@ pub struct Admin {
     pub role: Role,
 }
 
-/// Which checks a figure or an export covers. `branch_id` set by the HTTP layer to a branch
-/// head's own branch whatever they asked for; it becomes part of the SQL `WHERE`.
+/// Which checks a figure, the records page or an export covers. `branch_id` set by the HTTP
+/// layer to a branch head's own branch whatever they asked for; it becomes part of the SQL
+/// `WHERE`. Every field is a bound parameter, never SQL text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordFilter {
     /// Inclusive, UTC ms.
@@ -155,7 +157,15 @@ pub struct RecordFilter {
     /// Exclusive, UTC ms.
     pub to_ms: i64,
     pub branch_id: Option<String>,
+    /// `Some("")`: checks without a category (the overview's key for them).
     pub category_id: Option<String>,
+    pub event_id: Option<String>,
+    pub method: Option<Method>,
+    pub outcome: Option<Outcome>,
+    pub failure_reason_id: Option<String>,
+    pub granted: Option<bool>,
+    /// Received more than [`OFFLINE_AFTER_MS`] after it was made.
+    pub offline: Option<bool>,
 }
 
 /// Totals of valid checks (kind = check, not voided) for a filter. Keys are wire ids; a
@@ -260,11 +270,26 @@ pub trait Database: Send + Sync + 'static {
     /// only the newest `limit`, newest first), each with whether it (a check) has been voided.
     /// `category_id` filters checks only.
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> DbResult<Vec<(StoredRecord, bool)>>;
-    /// Valid checks of the filter's period (and branch, and category) per local month and
-    /// branch, months counted in local time `utc_offset_min` ahead of UTC; ordered by month, then
+    /// Valid checks matching the filter per month and branch; `months` are `(month number,
+    /// from_ms inclusive, to_ms exclusive)`, the months' bounds in the institution's time zone
+    /// (computed by the caller, so any zone's clock changes are right). Ordered by month, then
     /// branch id. Months and branches without checks are absent.
-    fn monthly_summary(&self, filter: &RecordFilter, utc_offset_min: i32) -> DbResult<Vec<MonthlySummary>>;
+    fn monthly_summary(&self, filter: &RecordFilter, months: &[(u32, i64, i64)]) -> DbResult<Vec<MonthlySummary>>;
+    /// How many valid checks (as in [`Overview::total`]) match `filter`.
+    fn check_count(&self, filter: &RecordFilter) -> DbResult<u64>;
+    /// The valid checks matching `filter`, newest first (by `created_at_ms`, then id), at most
+    /// `limit`, only those before the `before` key `(created_at_ms, id)` if given (keyset paging).
+    fn checks_page(
+        &self,
+        filter: &RecordFilter,
+        before: Option<&(i64, String)>,
+        limit: u32,
+    ) -> DbResult<Vec<StoredRecord>>;
 }
+
+/// Checks that count (not training, not voided), on table alias `r`.
+const VALID_CHECK_SQL: &str =
+    "r.training = 0 AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void')";
 
 /// The `WHERE` of checks matching a filter, on table alias `r`, and its parameters.
 fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Value>) {
@@ -275,11 +300,213 @@ fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Valu
         sql.push_str(" AND r.branch_id = ?");
         values.push(Value::Text(branch.clone()));
     }
-    if let Some(category) = &filter.category_id {
-        sql.push_str(" AND r.category_id = ?");
-        values.push(Value::Text(category.clone()));
+    match filter.category_id.as_deref() {
+        Some("") => sql.push_str(" AND r.category_id IS NULL"),
+        Some(category) => {
+            sql.push_str(" AND r.category_id = ?");
+            values.push(Value::Text(category.to_string()));
+        }
+        None => {}
+    }
+    let mut text = |column: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND r.{column} = ?"));
+            values.push(Value::Text(v.to_string()));
+        }
+    };
+    text("event_id", filter.event_id.as_deref());
+    text("method", filter.method.map(Method::as_str));
+    text("outcome", filter.outcome.map(Outcome::as_str));
+    text("failure_reason_id", filter.failure_reason_id.as_deref());
+    for (column, value) in [("granted", filter.granted), ("offline", filter.offline)] {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND r.{column} = ?"));
+            values.push(Value::Integer(i64::from(v)));
+        }
     }
     (sql, values)
+}
+
+/// A combination of the overview's keys and its count: branch, method, outcome, category (""
+/// for none), failure reason, granted, count.
+pub type Combination = (String, String, String, String, Option<String>, bool, i64);
+
+/// Folds counts per combination into the overview's figures.
+pub fn fold_overview(combos: impl IntoIterator<Item = Combination>) -> Overview {
+    use std::collections::BTreeMap;
+    let mut o = Overview::default();
+    let (mut branch, mut method, mut outcome, mut category, mut failure) =
+        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for (b, m, out, c, f, granted, n) in combos {
+        let n = match u64::try_from(n) {
+            Ok(n) if n > 0 => n,
+            _ => continue,
+        };
+        o.total += n;
+        *branch.entry(b).or_insert(0) += n;
+        *method.entry(m).or_insert(0) += n;
+        *outcome.entry(out).or_insert(0) += n;
+        *category.entry(c).or_insert(0) += n;
+        if let Some(f) = f {
+            *failure.entry(f).or_insert(0) += n;
+        }
+        if granted {
+            o.granted += n;
+        } else {
+            o.refused += n;
+        }
+    }
+    let sorted = |map: BTreeMap<String, u64>| {
+        let mut list: Vec<(String, u64)> = map.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        list
+    };
+    o.by_branch = sorted(branch);
+    o.by_method = sorted(method);
+    o.by_outcome = sorted(outcome);
+    o.by_category = sorted(category);
+    o.by_failure_reason = sorted(failure);
+    o
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Where the counts of a stretch of time come from: whole UTC months or days of the
+/// `check_counts` table, or the records themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Months,
+    Days,
+    Records,
+}
+
+/// The first millisecond of the UTC month holding `t`.
+fn month_floor(t: i64) -> i64 {
+    use chrono::Datelike;
+    let day = chrono::DateTime::from_timestamp_millis(t).unwrap_or_default().date_naive();
+    day.with_day(1).unwrap_or(day).and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis()
+}
+
+/// The first millisecond of the UTC month after the one holding `t`.
+fn month_next(t: i64) -> i64 {
+    month_floor(month_floor(t) + 32 * DAY_MS)
+}
+
+/// The nearer of the two bucket starts around `t`.
+fn nearest(t: i64, floor: i64, next: i64) -> i64 {
+    if t - floor <= next - t {
+        floor
+    } else {
+        next
+    }
+}
+
+/// `[from, to)` as signed stretches whose counts add up to exactly the period's: whole months
+/// and days of `check_counts` and, at the uneven ends, the records themselves. Each end is
+/// moved to the nearest day start and the days between to the nearest month start; what the
+/// move added is taken away (sign −1), what it left out is added (+1). So a period costs at most
+/// its months, ~15 days a side and half a day of records a side, whatever the time zone.
+pub fn pieces(from: i64, to: i64) -> Vec<(Source, i64, i64, i64)> {
+    let mut out = Vec::new();
+    if from >= to {
+        return out;
+    }
+    let day = |t: i64| nearest(t, t.div_euclid(DAY_MS) * DAY_MS, (t.div_euclid(DAY_MS) + 1) * DAY_MS);
+    let (a, b) = (day(from), day(to));
+    if a >= b {
+        out.push((Source::Records, from, to, 1));
+        return out;
+    }
+    let edge = |out: &mut Vec<_>, source, x: i64, y: i64, sign: i64| match x.cmp(&y) {
+        std::cmp::Ordering::Less => out.push((source, x, y, sign)),
+        std::cmp::Ordering::Greater => out.push((source, y, x, -sign)),
+        std::cmp::Ordering::Equal => {}
+    };
+    edge(&mut out, Source::Records, from, a, 1);
+    edge(&mut out, Source::Records, b, to, 1);
+    let month = |t: i64| nearest(t, month_floor(t), month_next(t));
+    let (ma, mb) = (month(a), month(b));
+    if ma >= mb {
+        out.push((Source::Days, a, b, 1));
+    } else {
+        out.push((Source::Months, ma, mb, 1));
+        edge(&mut out, Source::Days, a, ma, 1);
+        edge(&mut out, Source::Days, mb, b, 1);
+    }
+    out
+}
+
+/// The `WHERE` of `check_counts` rows (alias `c`) of a level matching a filter (no event).
+fn counts_filter_sql(filter: &RecordFilter, level: &str) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from("c.level = ? AND c.bucket_ms >= ? AND c.bucket_ms < ?");
+    let mut values = vec![Value::Text(level.into()), Value::Integer(filter.from_ms), Value::Integer(filter.to_ms)];
+    let mut text = |column: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND c.{column} = ?"));
+            values.push(Value::Text(v.to_string()));
+        }
+    };
+    text("branch_id", filter.branch_id.as_deref());
+    text("category_id", filter.category_id.as_deref());
+    text("method", filter.method.map(Method::as_str));
+    text("outcome", filter.outcome.map(Outcome::as_str));
+    text("failure_reason_id", filter.failure_reason_id.as_deref());
+    for (column, value) in [("granted", filter.granted), ("offline", filter.offline)] {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND c.{column} = ?"));
+            values.push(Value::Integer(i64::from(v)));
+        }
+    }
+    (sql, values)
+}
+
+/// The overview's keys of a valid check: branch, method, outcome, category ("" for none),
+/// failure reason, granted.
+type ComboKey = (String, String, String, String, Option<String>, bool);
+
+/// Valid checks matching `filter` counted per combination of the overview's keys, read from
+/// whole months and days of `check_counts` and the records of the period's uneven ends. An
+/// event filter (events are not in the counts) reads the records alone.
+fn combos(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<ComboKey, i64>> {
+    let pieces = if filter.event_id.is_some() {
+        vec![(Source::Records, filter.from_ms, filter.to_ms, 1)]
+    } else {
+        pieces(filter.from_ms, filter.to_ms)
+    };
+    // With an event, the planner may take the event index; otherwise the one in time order.
+    let index = if filter.event_id.is_some() { "" } else { "INDEXED BY records_check_time" };
+    let mut out: std::collections::HashMap<ComboKey, i64> = std::collections::HashMap::new();
+    for (source, from_ms, to_ms, sign) in pieces {
+        let f = RecordFilter { from_ms, to_ms, ..filter.clone() };
+        let (sql, values) = match source {
+            Source::Records => {
+                let (w, v) = check_filter_sql(&f);
+                let sql = format!(
+                    "SELECT r.branch_id, r.method, r.outcome, COALESCE(r.category_id, ''), r.failure_reason_id,
+                         r.granted, COUNT(*)
+                     FROM records r {index} WHERE {w} AND {VALID_CHECK_SQL} GROUP BY 1, 2, 3, 4, 5, 6"
+                );
+                (sql, v)
+            }
+            Source::Days | Source::Months => {
+                let (w, v) = counts_filter_sql(&f, if source == Source::Days { "d" } else { "m" });
+                let sql = format!(
+                    "SELECT c.branch_id, c.method, c.outcome, c.category_id, NULLIF(c.failure_reason_id, ''),
+                         c.granted, SUM(c.n)
+                     FROM check_counts c WHERE {w} GROUP BY 1, 2, 3, 4, 5, 6"
+                );
+                (sql, v)
+            }
+        };
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        while let Some(row) = rows.next()? {
+            let key = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
+            *out.entry(key).or_default() += sign * row.get::<_, i64>(6)?;
+        }
+    }
+    Ok(out)
 }
 
 const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id";
@@ -765,75 +992,54 @@ impl Database for SqliteDatabase {
 
     fn overview(&self, filter: &RecordFilter) -> DbResult<Overview> {
         let conn = self.conn();
-        let (filter_sql, values) = check_filter_sql(filter);
-        // Voided: a void record names the check in target_id (index records_target).
-        let sql = format!(
-            "WITH c AS (
-                 SELECT r.branch_id, r.method, r.outcome, r.category_id, r.failure_reason_id, r.granted
-                 FROM records r INDEXED BY records_check_created
-                 WHERE {filter_sql} AND r.training = 0
-                   AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void'))
-             SELECT 'branch', branch_id, COUNT(*) FROM c GROUP BY branch_id
-             UNION ALL SELECT 'method', method, COUNT(*) FROM c GROUP BY method
-             UNION ALL SELECT 'outcome', outcome, COUNT(*) FROM c GROUP BY outcome
-             UNION ALL SELECT 'category', COALESCE(category_id, ''), COUNT(*) FROM c GROUP BY 2
-             UNION ALL SELECT 'failure', failure_reason_id, COUNT(*) FROM c
-                 WHERE failure_reason_id IS NOT NULL GROUP BY failure_reason_id
-             UNION ALL SELECT 'granted', CAST(granted AS TEXT), COUNT(*) FROM c GROUP BY granted"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        let mut overview = Overview::default();
-        while let Some(row) = rows.next()? {
-            let group: String = row.get(0)?;
-            let key: String = row.get(1)?;
-            let n = u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0);
-            match group.as_str() {
-                "branch" => {
-                    overview.total += n;
-                    overview.by_branch.push((key, n));
-                }
-                "method" => overview.by_method.push((key, n)),
-                "outcome" => overview.by_outcome.push((key, n)),
-                "category" => overview.by_category.push((key, n)),
-                "failure" => overview.by_failure_reason.push((key, n)),
-                _ if key == "1" => overview.granted += n,
-                _ => overview.refused += n,
-            }
-        }
-        for list in [
-            &mut overview.by_branch,
-            &mut overview.by_method,
-            &mut overview.by_outcome,
-            &mut overview.by_category,
-            &mut overview.by_failure_reason,
-        ] {
-            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        }
-        Ok(overview)
+        let combos = combos(&conn, filter)?;
+        Ok(fold_overview(combos.into_iter().map(|((b, m, o, c, f, g), n)| (b, m, o, c, f, g, n))))
     }
 
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> DbResult<Vec<(StoredRecord, bool)>> {
         let conn = self.conn();
         let (check_sql, mut values) = check_filter_sql(filter);
-        let void_sql = check_sql.replacen("r.kind = 'check'", "r.kind = 'void'", 1);
-        let void_sql = match &filter.category_id {
-            Some(_) => void_sql.replacen(" AND r.category_id = ?", "", 1),
-            None => void_sql,
+        // Voids are listed by period and branch; a filter on what only checks have (category,
+        // method, …) lists checks only.
+        let period_branch = RecordFilter {
+            from_ms: filter.from_ms,
+            to_ms: filter.to_ms,
+            branch_id: filter.branch_id.clone(),
+            ..Default::default()
         };
-        let (_, void_values) = check_filter_sql(&RecordFilter { category_id: None, ..filter.clone() });
-        values.extend(void_values);
+        let (void_sql, void_values) = if *filter == period_branch {
+            let (sql, values) = check_filter_sql(&period_branch);
+            (sql.replacen("r.kind = 'check'", "r.kind = 'void'", 1), values)
+        } else {
+            ("r.kind = 'void' AND 0".to_string(), Vec::new())
+        };
+        values.extend(void_values.iter().cloned());
         let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {columns},
-                 EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void') AS voided
-             FROM records r WHERE ({check_sql}) OR ({void_sql})
-             {}",
-            match limit {
-                Some(n) => format!("ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n}"),
-                None => "ORDER BY r.created_at_ms, r.id".to_string(),
+        let voided = "EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void') AS voided";
+        let sql = match limit {
+            // The newest few: each kind walks its time index backwards and stops early, instead
+            // of sorting the whole period.
+            Some(n) => {
+                let checks = format!(
+                    "SELECT * FROM (SELECT {columns}, {voided} FROM records r INDEXED BY records_check_time
+                         WHERE {check_sql} ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n})"
+                );
+                if void_values.is_empty() {
+                    checks
+                } else {
+                    format!(
+                        "{checks} UNION ALL
+                         SELECT * FROM (SELECT {columns}, {voided} FROM records r INDEXED BY records_void_time
+                             WHERE {void_sql} ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n})
+                         ORDER BY created_at_ms DESC, id DESC LIMIT {n}"
+                    )
+                }
             }
-        );
+            None => format!(
+                "SELECT {columns}, {voided} FROM records r WHERE ({check_sql}) OR ({void_sql})
+                 ORDER BY r.created_at_ms, r.id"
+            ),
+        };
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
         let mut out = Vec::new();
@@ -844,37 +1050,113 @@ impl Database for SqliteDatabase {
         Ok(out)
     }
 
-    fn monthly_summary(&self, filter: &RecordFilter, utc_offset_min: i32) -> DbResult<Vec<MonthlySummary>> {
+    fn monthly_summary(&self, filter: &RecordFilter, months: &[(u32, i64, i64)]) -> DbResult<Vec<MonthlySummary>> {
         let conn = self.conn();
-        let (filter_sql, mut values) = check_filter_sql(filter);
-        values.insert(0, rusqlite::types::Value::Integer(i64::from(utc_offset_min) * 60));
-        // The same valid checks as `overview`: not training, not voided.
+        let mut out = Vec::new();
+        for &(month, from_ms, to_ms) in months {
+            let f =
+                RecordFilter { from_ms: from_ms.max(filter.from_ms), to_ms: to_ms.min(filter.to_ms), ..filter.clone() };
+            if f.from_ms >= f.to_ms {
+                continue;
+            }
+            let mut branches: std::collections::BTreeMap<String, MonthlySummary> = Default::default();
+            for ((branch, method, _, _, _, granted), n) in combos(&conn, &f)? {
+                let Ok(n) = u64::try_from(n) else { continue };
+                let s = branches.entry(branch.clone()).or_insert_with(|| MonthlySummary {
+                    month,
+                    branch_id: branch,
+                    ..Default::default()
+                });
+                s.checks += n;
+                match method.as_str() {
+                    "digital_id" => s.digital_id += n,
+                    "paper" => s.paper += n,
+                    _ => {}
+                }
+                if granted {
+                    s.granted += n;
+                } else {
+                    s.refused += n;
+                }
+            }
+            out.extend(branches.into_values().filter(|s| s.checks > 0));
+        }
+        Ok(out)
+    }
+
+    fn check_count(&self, filter: &RecordFilter) -> DbResult<u64> {
+        let conn = self.conn();
+        let total: i64 = combos(&conn, filter)?.values().sum();
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
+    fn checks_page(
+        &self,
+        filter: &RecordFilter,
+        before: Option<&(i64, String)>,
+        limit: u32,
+    ) -> DbResult<Vec<StoredRecord>> {
+        let conn = self.conn();
+        let (mut filter_sql, mut values) = check_filter_sql(filter);
+        if let Some((at, id)) = before {
+            filter_sql.push_str(" AND (r.created_at_ms < ? OR (r.created_at_ms = ? AND r.id < ?))");
+            values.push(rusqlite::types::Value::Integer(*at));
+            values.push(rusqlite::types::Value::Integer(*at));
+            values.push(rusqlite::types::Value::Text(id.clone()));
+        }
+        values.push(rusqlite::types::Value::Integer(i64::from(limit)));
+        let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+        // The index records_check_time is ordered by (created_at_ms, id): newest first needs no sort.
         let sql = format!(
-            "SELECT CAST(strftime('%m', r.created_at_ms / 1000 + ?, 'unixepoch') AS INTEGER) AS month,
-                 r.branch_id, COUNT(*),
-                 SUM(r.method = 'digital_id'), SUM(r.method = 'paper'),
-                 SUM(r.granted = 1), SUM(r.granted = 0)
-             FROM records r INDEXED BY records_check_created
-             WHERE {filter_sql} AND r.training = 0
-               AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void')
-             GROUP BY month, r.branch_id
-             ORDER BY month, r.branch_id"
+            "SELECT {columns} FROM records r INDEXED BY records_check_time
+             WHERE {filter_sql} AND {VALID_CHECK_SQL}
+             ORDER BY r.created_at_ms DESC, r.id DESC LIMIT ?"
         );
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
         let mut out = Vec::new();
-        let count = |n: i64| u64::try_from(n).unwrap_or(0);
         while let Some(row) = rows.next()? {
-            out.push(MonthlySummary {
-                month: u32::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
-                branch_id: row.get(1)?,
-                checks: count(row.get(2)?),
-                digital_id: count(row.get(3)?),
-                paper: count(row.get(4)?),
-                granted: count(row.get(5)?),
-                refused: count(row.get(6)?),
-            });
+            out.push(record_from_row(row)?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At any moment, the signs of the stretches holding it add up to 1 inside the period and
+    /// 0 outside: the stretches count each record exactly once.
+    #[test]
+    fn pieces_cover_a_period_exactly_once() {
+        let t0 = 1_767_225_600_000; // 2026-01-01 00:00 UTC
+        let hour = 3_600_000;
+        let mut periods = vec![(t0 - 3 * hour, t0 + 365 * DAY_MS - 3 * hour), (t0 + 5, t0 + 7), (t0, t0 + DAY_MS)];
+        let mut x: u64 = 42;
+        for _ in 0..300 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let from = t0 + (x >> 20) as i64 % (400 * DAY_MS);
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            periods.push((from, from + (x >> 20) as i64 % (500 * DAY_MS)));
+        }
+        for (from, to) in periods {
+            let pieces = pieces(from, to);
+            assert!(pieces.iter().filter(|p| p.0 == Source::Records).all(|p| p.2 - p.1 <= DAY_MS), "{pieces:?}");
+            for t in [from - 1, from, from + 1, to - 1, to, (from + to) / 2, from + DAY_MS / 3, to - 40 * DAY_MS] {
+                let covered: i64 = pieces.iter().filter(|p| p.1 <= t && t < p.2).map(|p| p.3).sum();
+                let expected = i64::from(from <= t && t < to);
+                assert_eq!(covered, expected, "t = {t} in [{from}, {to}): {pieces:?}");
+            }
+            // Buckets are whole: days and months start on their bounds.
+            for (source, a, b, _) in &pieces {
+                match source {
+                    Source::Days => assert!(a % DAY_MS == 0 && b % DAY_MS == 0),
+                    Source::Months => assert!(month_floor(*a) == *a && month_floor(*b) == *b),
+                    Source::Records => {}
+                }
+            }
+        }
+        assert!(pieces(5, 5).is_empty());
     }
 }

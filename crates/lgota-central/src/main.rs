@@ -27,6 +27,9 @@ struct Cli {
     /// JSON file of extra content-signing public keys the dashboard accepts packs from
     #[arg(long, env = "LGOTA_CENTRAL_TRUSTED_KEYS", global = true)]
     trusted_keys: Option<PathBuf>,
+    /// The institution's time zone, an IANA name [default: Europe/Moscow]
+    #[arg(long, env = "LGOTA_CENTRAL_TIMEZONE", global = true)]
+    timezone: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -204,6 +207,7 @@ fn run(cli: Cli) -> Result<(), String> {
             public_url: cli.public_url,
             cookie_secure: cli.cookie_secure,
             trusted_keys: cli.trusted_keys,
+            timezone: cli.timezone,
         },
         file,
     )?;
@@ -216,8 +220,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 let listener = tokio::net::TcpListener::bind(settings.listen)
                     .await
                     .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
-                tracing::info!(listen = %settings.listen, db = %settings.db.display(), "lgota-central serving");
-                let mut dashboard = lgota_central::dashboard::Dashboard::new(settings.cookie_secure);
+                tracing::info!(
+                    listen = %settings.listen, db = %settings.db.display(), timezone = %settings.timezone,
+                    "lgota-central serving"
+                );
+                let mut dashboard = lgota_central::dashboard::Dashboard::new(settings.cookie_secure, settings.timezone);
                 dashboard.public_url = settings.public_url.clone();
                 dashboard.trusted_keys = settings.trusted_keys.clone();
                 let state = lgota_central::AppState::with_dashboard(db, dashboard);

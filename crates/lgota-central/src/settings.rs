@@ -9,6 +9,8 @@ use serde::Deserialize;
 pub const DEFAULT_DB: &str = "lgota-central.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_CONFIG_FILE: &str = "lgota-central.toml";
+/// The institution's time zone unless configured otherwise.
+pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
 
 /// What the TOML file (and, merged by clap, flags and environment) may set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -24,6 +26,9 @@ pub struct Overrides {
     /// A JSON file of extra content-signing keys (`[{key_id, public_key}]`, as
     /// `lgota-pack keygen` prints) besides those compiled into the app.
     pub trusted_keys: Option<PathBuf>,
+    /// The institution's time zone, an IANA name such as `Europe/Moscow` [default]: periods,
+    /// dates and times on the dashboard and in exports, months of the monthly summary.
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +38,7 @@ pub struct Settings {
     pub public_url: String,
     pub cookie_secure: bool,
     pub trusted_keys: Vec<lgota_core::TrustedKey>,
+    pub timezone: chrono_tz::Tz,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -76,7 +82,21 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
             })?;
         trusted_keys.extend(extra);
     }
-    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys })
+    let timezone = match given.timezone.or(file.timezone) {
+        None => DEFAULT_TIMEZONE,
+        Some(name) => parse_timezone(&name)?,
+    };
+    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone })
+}
+
+/// An IANA time zone name (`Europe/Moscow`, `Asia/Yekaterinburg`, …).
+pub fn parse_timezone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        format!(
+            "часовой пояс «{name}» не найден: укажите имя из базы часовых поясов IANA, \
+             например Europe/Moscow, Europe/Samara или Asia/Yekaterinburg"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -108,5 +128,19 @@ mod tests {
         assert!(!resolve(insecure.clone(), Overrides::default()).unwrap().cookie_secure);
         let public = Overrides { listen: Some("0.0.0.0:80".into()), ..insecure };
         assert!(resolve(public, Overrides::default()).is_err(), "no insecure cookie off loopback");
+
+        // The time zone: Moscow unless configured; a flag beats the file; a bad name is refused.
+        assert_eq!(resolve(Overrides::default(), Overrides::default()).unwrap().timezone, chrono_tz::Europe::Moscow);
+        std::fs::write(&path, "timezone = \"Asia/Yekaterinburg\"\n").unwrap();
+        let file = read_file(Some(&path)).unwrap();
+        assert_eq!(resolve(Overrides::default(), file.clone()).unwrap().timezone, chrono_tz::Asia::Yekaterinburg);
+        let flag = Overrides { timezone: Some("Europe/Berlin".into()), ..Default::default() };
+        assert_eq!(resolve(flag, file).unwrap().timezone, chrono_tz::Europe::Berlin);
+        let bad = Overrides { timezone: Some("Moscow/Europe".into()), ..Default::default() };
+        let e = resolve(bad, Overrides::default()).unwrap_err();
+        assert!(e.contains("часовой пояс «Moscow/Europe» не найден"), "{e}");
+        assert!(
+            resolve(Overrides { timezone: Some("UTC+3".into()), ..Default::default() }, Overrides::default()).is_err()
+        );
     }
 }

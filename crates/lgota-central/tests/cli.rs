@@ -99,3 +99,20 @@ fn importing_an_export_twice_changes_nothing() {
     assert!(!ok && err.contains("invalid_json"), "{err}");
     assert_eq!(db.record_count().unwrap(), 2);
 }
+
+#[test]
+fn an_unknown_time_zone_stops_the_server_at_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.db");
+    let (ok, _, err) = cli(&db, &["--timezone", "Moscow/Europe", "serve", "--listen", "127.0.0.1:0"]);
+    assert!(!ok);
+    assert!(err.contains("часовой пояс «Moscow/Europe» не найден"), "{err}");
+    // The TOML file's setting is checked the same way.
+    let toml = dir.path().join("c.toml");
+    std::fs::write(&toml, "timezone = \"UTC+3\"\n").unwrap();
+    let (ok, _, err) = cli(&db, &["--config", toml.to_str().unwrap(), "device", "list"]);
+    assert!(!ok && err.contains("часовой пояс «UTC+3» не найден"), "{err}");
+    std::fs::write(&toml, "timezone = \"Asia/Yekaterinburg\"\n").unwrap();
+    let (ok, _, err) = cli(&db, &["--config", toml.to_str().unwrap(), "device", "list"]);
+    assert!(ok, "{err}");
+}

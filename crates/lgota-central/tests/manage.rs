@@ -33,7 +33,7 @@ async fn start() -> Site {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let signing = SigningKey::from_bytes(&[7; 32]);
-    let mut dashboard = lgota_central::dashboard::Dashboard::new(false);
+    let mut dashboard = lgota_central::dashboard::Dashboard::new(false, lgota_central::settings::DEFAULT_TIMEZONE);
     dashboard.public_url = base.clone();
     dashboard
         .trusted_keys

@@ -1,5 +1,5 @@
 //! The CSV export of records: UTF-8 with BOM, `;` separators, Russian headers, dates dd.mm.yyyy
-//! and times in the institution's time zone (see [`super::pages::institution_tz`]).
+//! and times in the institution's time zone (`tz`).
 
 use super::pages::Names;
 use super::rows::record_rows;
@@ -16,11 +16,11 @@ pub fn cell(value: &str) -> String {
     format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
-pub fn render(records: &[(StoredRecord, bool)], names: &Names) -> String {
+pub fn render(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz) -> String {
     let mut out = String::from("\u{feff}");
     let line = |cells: Vec<String>| cells.join(";") + "\r\n";
     out.push_str(&line(HEADERS.iter().map(|h| cell(h)).collect()));
-    for row in record_rows(records, names) {
+    for row in record_rows(records, names, tz) {
         let mut cells = vec![
             cell(&row.at.map(|t| t.format("%d.%m.%Y").to_string()).unwrap_or_default()),
             cell(&row.at.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default()),

@@ -76,6 +76,7 @@ impl FormData {
 pub struct Ctx<'a> {
     pub session: &'a Session,
     pub names: &'a pages::Names,
+    pub tz: chrono_tz::Tz,
 }
 
 fn forbidden() -> Response {
@@ -254,7 +255,7 @@ async fn branches_page(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let ctx = Ctx { session, names: &names };
+    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
     html(status, view::branches(&ctx, &branches, &devices, done, error, form))
 }
 
@@ -324,7 +325,7 @@ async fn reference_page(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let ctx = Ctx { session, names: &names };
+    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
     html(status, view::reference(&ctx, &config, done, error))
 }
 
@@ -462,7 +463,7 @@ async fn events_page(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let ctx = Ctx { session, names: &names };
+    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
     html(status, view::events(&ctx, &events, &branch_ids, branch, done, error, form))
 }
 
@@ -549,7 +550,10 @@ async fn event_poster(
     match admin::qr_png_bytes(&payload) {
         Ok(png) => {
             let uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
-            html(StatusCode::OK, view::poster(&Ctx { session: &session, names: &names }, &event, &payload, &uri))
+            html(
+                StatusCode::OK,
+                view::poster(&Ctx { session: &session, names: &names, tz: state.dashboard.tz }, &event, &payload, &uri),
+            )
         }
         Err(e) => server_error(e),
     }
@@ -582,7 +586,7 @@ async fn devices_page(
     if let Some(own) = &own {
         devices.retain(|d| &d.branch_id == own);
     }
-    let ctx = Ctx { session, names: &names };
+    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
     html(status, view::devices(&ctx, &devices, &branch_ids, now_ms(), done, error))
 }
 
@@ -611,7 +615,7 @@ async fn enroll_device(State(state): State<AppState>, Extension(session): Extens
     match result {
         Ok(Ok((issued, png, names))) => {
             let data_uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
-            let ctx = Ctx { session: &session, names: &names };
+            let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
             html(StatusCode::OK, view::enrollment(&ctx, &issued, &data_uri))
         }
         Ok(Err(e)) => devices_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await,
@@ -644,7 +648,7 @@ async fn revoke_device(State(state): State<AppState>, Extension(session): Extens
         return Redirect::to("/devices?done=revoked").into_response();
     }
     if !confirmed {
-        let ctx = Ctx { session: &session, names: &names };
+        let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
         return html(StatusCode::OK, view::revoke_confirm(&ctx, &device));
     }
     let s = session.clone();
@@ -734,7 +738,7 @@ async fn content_page(
         Err(r) => return r,
     };
     let app_keys: Vec<String> = lgota_core::content::trusted_keys().into_iter().map(|k| k.key_id).collect();
-    let ctx = Ctx { session, names: &names };
+    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
     html(status, view::content(&ctx, published, &uploads, &app_keys, done, error))
 }
 
@@ -863,7 +867,7 @@ async fn import_form(State(state): State<AppState>, Extension(session): Extensio
         Ok(n) => n,
         Err(r) => return r,
     };
-    html(StatusCode::OK, view::import(&Ctx { session: &session, names: &names }, &[], None))
+    html(StatusCode::OK, view::import(&Ctx { session: &session, names: &names, tz: state.dashboard.tz }, &[], None))
 }
 
 /// What became of one imported file.
@@ -916,7 +920,14 @@ async fn import_files(
             } else {
                 StatusCode::OK
             };
-            html(status, view::import(&Ctx { session: &session, names: &names }, &results, error.as_deref()))
+            html(
+                status,
+                view::import(
+                    &Ctx { session: &session, names: &names, tz: state.dashboard.tz },
+                    &results,
+                    error.as_deref(),
+                ),
+            )
         }
         Err(r) => r,
     }
@@ -945,5 +956,5 @@ async fn audit_log(
         Err(r) => return r,
     };
     let more = entries.len() == AUDIT_PAGE as usize;
-    html(StatusCode::OK, view::audit(&Ctx { session: &session, names: &names }, &entries, more))
+    html(StatusCode::OK, view::audit(&Ctx { session: &session, names: &names, tz: state.dashboard.tz }, &entries, more))
 }

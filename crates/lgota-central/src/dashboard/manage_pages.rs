@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use lgota_core::Config;
 
 use super::manage::{Ctx, ImportResult, NAME_MAX, NEW_ID_MAX};
-use super::pages::{esc, local_time, shell};
+use super::pages::{esc, local_text, shell};
 use crate::admin::IssuedCode;
 use crate::db::{AuditEntry, ContentUpload, Device, EventRow, Role};
 
@@ -203,7 +203,7 @@ pub fn events(
                 esc(&date),
                 esc(&e.event.title),
                 esc(ctx.names.branch(&e.event.branch_id)),
-                esc(&local_time(e.created_at_ms)),
+                esc(&local_text(ctx.tz, e.created_at_ms)),
                 id = esc(&e.event.id),
             );
         }
@@ -231,9 +231,9 @@ pub fn events(
     render(ctx, "/events", "Мероприятия", &body)
 }
 
-fn device_state(d: &Device, now_ms: i64) -> (&'static str, String) {
+fn device_state(ctx: &Ctx, d: &Device, now_ms: i64) -> (&'static str, String) {
     if let Some(at) = d.revoked_at_ms {
-        return ("revoked", format!("отключено {}", local_time(at)));
+        return ("revoked", format!("отключено {}", local_text(ctx.tz, at)));
     }
     match d.last_seen_at_ms {
         None => ("never", "ещё не синхронизировалось".into()),
@@ -261,7 +261,7 @@ pub fn devices(
              <th>Состояние</th><th></th></tr>",
         );
         for d in devices {
-            let (state, state_text) = device_state(d, now_ms);
+            let (state, state_text) = device_state(ctx, d, now_ms);
             let short: String = d.id.chars().take(13).collect();
             let revoke = if d.revoked_at_ms.is_none() {
                 format!(
@@ -278,9 +278,9 @@ pub fn devices(
                 "<tr data-device=\"{id}\" data-state=\"{state}\"><td title=\"{id}\"><code>{short}…</code></td><td>{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{revoke}</td></tr>",
                 esc(ctx.names.branch(&d.branch_id)),
-                esc(&local_time(d.enrolled_at_ms)),
-                d.last_seen_at_ms.map_or_else(|| "—".to_string(), |t| esc(&local_time(t))),
-                d.last_push_at_ms.map_or_else(|| "—".to_string(), |t| esc(&local_time(t))),
+                esc(&local_text(ctx.tz, d.enrolled_at_ms)),
+                d.last_seen_at_ms.map_or_else(|| "—".to_string(), |t| esc(&local_text(ctx.tz, t))),
+                d.last_push_at_ms.map_or_else(|| "—".to_string(), |t| esc(&local_text(ctx.tz, t))),
                 d.pending.map_or_else(|| "—".to_string(), |n| n.to_string()),
                 esc(&state_text),
                 id = esc(&d.id),
@@ -326,7 +326,7 @@ pub fn enrollment(ctx: &Ctx, issued: &IssuedCode, qr_data_uri: &str) -> String {
         qr = esc(qr_data_uri),
         payload = esc(&issued.payload),
         code = esc(&issued.code),
-        until = esc(&local_time(issued.expires_at_ms)),
+        until = esc(&local_text(ctx.tz, issued.expires_at_ms)),
     );
     render(ctx, "/devices", "Подключение телефона", &body)
 }
@@ -386,7 +386,7 @@ pub fn content(
                 )
             };
             let state = match u.published_at_ms {
-                Some(at) => format!("опубликован {}", esc(&local_time(at))),
+                Some(at) => format!("опубликован {}", esc(&local_text(ctx.tz, at))),
                 None => format!(
                     "<form method=\"post\" action=\"/content/publish\" class=\"inline\">{}\
                      <input type=\"hidden\" name=\"id\" value=\"{}\"><button type=\"submit\">Опубликовать</button></form>",
@@ -401,7 +401,7 @@ pub fn content(
                 u.version,
                 esc(&u.summary),
                 esc(&u.login),
-                esc(&local_time(u.uploaded_at_ms)),
+                esc(&local_text(ctx.tz, u.uploaded_at_ms)),
             );
         }
         body.push_str("</table>");
@@ -448,7 +448,7 @@ pub fn audit(ctx: &Ctx, entries: &[AuditEntry], more: bool) -> String {
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                esc(&local_time(e.at_ms)),
+                esc(&local_text(ctx.tz, e.at_ms)),
                 esc(&e.login),
                 esc(&e.action),
                 esc(&e.detail)

@@ -7,9 +7,11 @@
 
 pub mod auth;
 pub mod csv;
+pub mod filter;
 pub mod manage;
 pub mod manage_pages;
 pub mod pages;
+pub mod records;
 pub mod rows;
 pub mod xlsx;
 
@@ -27,6 +29,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 
 use self::auth::Attempts;
+use self::filter::{FilterQuery, Parsed};
 use self::pages::{Names, OverviewView, Period};
 use crate::api::AppState;
 use crate::db::{Admin, DbError, RecordFilter, ReferenceName, StoredRecord};
@@ -43,15 +46,18 @@ pub struct Dashboard {
     /// Keys an uploaded content pack may be signed with: the app's compiled-in keys and any the
     /// server was given (`--trusted-keys`).
     pub trusted_keys: Vec<lgota_core::content::TrustedKey>,
+    /// The institution's time zone: periods, dates and times, months of the summary.
+    pub tz: chrono_tz::Tz,
 }
 
 impl Dashboard {
-    pub fn new(cookie_secure: bool) -> Dashboard {
+    pub fn new(cookie_secure: bool, tz: chrono_tz::Tz) -> Dashboard {
         Dashboard {
             cookie_secure,
             attempts: Attempts::default(),
             public_url: format!("http://{}", crate::settings::DEFAULT_LISTEN),
             trusted_keys: lgota_core::content::trusted_keys(),
+            tz,
         }
     }
 }
@@ -67,7 +73,7 @@ pub struct Session {
     token_sha256: String,
 }
 
-async fn db<T: Send + 'static>(
+pub(crate) async fn db<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&dyn crate::db::Database) -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, Response> {
@@ -87,13 +93,14 @@ fn server_error(e: impl std::fmt::Display) -> Response {
     )
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/", get(overview))
+        .route("/records", get(records::page))
         .route("/export/records.csv", get(export_csv))
         .route("/export/records.xlsx", get(export_xlsx))
         .route("/export/summary.xlsx", get(export_summary_xlsx))
@@ -268,31 +275,12 @@ async fn logout(
     response
 }
 
-#[derive(Deserialize, Default)]
-struct FilterQuery {
-    from: Option<String>,
-    to: Option<String>,
-    branch: Option<String>,
-    category: Option<String>,
-}
-
-fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
-}
-
 /// The filter of a request; a branch head is confined to their branch whatever they ask for.
-fn filter_of(session: &Session, query: &FilterQuery) -> (Result<Period, String>, RecordFilter) {
-    let parsed = Period::parse(query.from.as_deref(), query.to.as_deref());
-    let period = parsed.clone().unwrap_or_else(|_| Period::current_month());
-    let (from_ms, to_ms) = period.utc_ms();
-    let branch_id = match session.admin.role.branch() {
-        Some(own) => Some(own.to_string()),
-        None => non_empty(&query.branch),
-    };
-    (parsed, RecordFilter { from_ms, to_ms, branch_id, category_id: non_empty(&query.category) })
+fn filter_of(state: &AppState, session: &Session, query: &FilterQuery) -> (Parsed, Option<String>) {
+    filter::parse(&session.admin.role, query, state.dashboard.tz)
 }
 
-fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>, Vec<String>), DbError> {
+pub(crate) fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>, Vec<String>), DbError> {
     let mut names = Names::default();
     let mut branch_ids = Vec::new();
     for (id, name) in db.branches()? {
@@ -322,24 +310,26 @@ async fn overview(
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (parsed, filter) = filter_of(&session, &query);
+    let (Parsed { period, filter, .. }, error) = filter_of(&state, &session, &query);
     let f = filter.clone();
     let (overview, recent, (names, branch_ids, category_ids)) =
         match db(&state, move |db| Ok((db.overview(&f)?, db.export_records(&f, Some(RECENT))?, names(db)?))).await {
             Ok(v) => v,
             Err(response) => return response,
         };
-    let error = parsed.as_ref().err().map(String::as_str);
+    let error = error.as_deref();
     let view = OverviewView {
         admin: &session.admin,
         csrf: &session.csrf,
-        period: parsed.clone().unwrap_or_else(|_| Period::current_month()),
+        period,
         branch: filter.branch_id.as_deref().filter(|_| session.admin.role.branch().is_none()),
         category: filter.category_id.as_deref(),
         error,
         names: &names,
         branch_ids: &branch_ids,
         category_ids: &category_ids,
+        tz: state.dashboard.tz,
+        filter: &filter,
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     html(status, pages::overview_page(&view, &overview, &recent))
@@ -351,8 +341,8 @@ async fn api_overview(
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (parsed, filter) = filter_of(&session, &query);
-    if let Err(e) = parsed {
+    let (Parsed { filter, .. }, error) = filter_of(&state, &session, &query);
+    if let Some(e) = error {
         return ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, e).into_response();
     }
     match db(&state, move |db| db.overview(&filter)).await {
@@ -368,8 +358,10 @@ async fn export_records(
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Result<(Period, Vec<(StoredRecord, bool)>, Names), Response> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (parsed, filter) = filter_of(session, &query);
-    let period = parsed.map_err(|e| html(StatusCode::BAD_REQUEST, pages::message_page("Неверный период", &e)))?;
+    let (Parsed { period, filter, .. }, error) = filter_of(state, session, &query);
+    if let Some(e) = error {
+        return Err(html(StatusCode::BAD_REQUEST, pages::message_page("Неверный фильтр", &e)));
+    }
     let (records, (names, _, _)) = db(state, move |db| Ok((db.export_records(&filter, None)?, names(db)?))).await?;
     Ok((period, records, names))
 }
@@ -416,7 +408,11 @@ async fn export_csv(
         return response;
     }
     tracing::info!(login = session.admin.login, rows = records.len(), "records exported (CSV)");
-    attachment(csv::render(&records, &names), "text/csv; charset=utf-8", &records_file(&period, "csv"))
+    attachment(
+        csv::render(&records, &names, state.dashboard.tz),
+        "text/csv; charset=utf-8",
+        &records_file(&period, "csv"),
+    )
 }
 
 async fn export_xlsx(
@@ -432,7 +428,8 @@ async fn export_xlsx(
     if let Err(response) = audit_export(&state, &session, "export.xlsx", &period, rows).await {
         return response;
     }
-    let file = match tokio::task::spawn_blocking(move || xlsx::records(&records, &names)).await {
+    let tz = state.dashboard.tz;
+    let file = match tokio::task::spawn_blocking(move || xlsx::records(&records, &names, tz)).await {
         Ok(Ok(file)) => file,
         Ok(Err(e)) => return server_error(e),
         Err(e) => return server_error(e),
@@ -447,9 +444,9 @@ struct YearQuery {
 }
 
 /// `YYYY` between 2000 and 2100; none or empty is the current year.
-fn parse_year(year: Option<&str>) -> Result<i32, String> {
+fn parse_year(year: Option<&str>, tz: chrono_tz::Tz) -> Result<i32, String> {
     match year.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(Period::current_month().from.year()),
+        None => Ok(Period::current_month(tz).from.year()),
         Some(s) => s
             .parse::<i32>()
             .ok()
@@ -464,20 +461,21 @@ async fn export_summary_xlsx(
     query: Result<Query<YearQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let year = match parse_year(query.year.as_deref()) {
+    let tz = state.dashboard.tz;
+    let year = match parse_year(query.year.as_deref(), tz) {
         Ok(y) => y,
         Err(e) => return html(StatusCode::BAD_REQUEST, pages::message_page("Неверный год", &e)),
     };
     let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
         return server_error("year out of range");
     };
-    let (from_ms, to_ms) = Period { from, to }.utc_ms();
+    let (from_ms, to_ms) = Period { from, to }.utc_ms(tz);
     // A branch head is confined to their branch.
     let own = session.admin.role.branch().map(str::to_string);
-    let filter = RecordFilter { from_ms, to_ms, branch_id: own.clone(), category_id: None };
-    let offset_min = pages::institution_tz().local_minus_utc() / 60;
+    let filter = RecordFilter { from_ms, to_ms, branch_id: own.clone(), ..Default::default() };
+    let months = month_ranges(year, tz);
     let (summary, (names, branch_ids, _)) =
-        match db(&state, move |db| Ok((db.monthly_summary(&filter, offset_min)?, names(db)?))).await {
+        match db(&state, move |db| Ok((db.monthly_summary(&filter, &months)?, names(db)?))).await {
             Ok(v) => v,
             Err(response) => return response,
         };
@@ -496,4 +494,16 @@ async fn export_summary_xlsx(
     };
     tracing::info!(login = session.admin.login, year, "monthly summary exported (XLSX)");
     attachment(file, xlsx::CONTENT_TYPE, &format!("lgota-svodka-{year}.xlsx"))
+}
+
+/// The twelve months of `year` in `tz` as `(month, from_ms, to_ms)`: each from its first local
+/// moment to the next month's, whatever the zone's clock changes.
+pub fn month_ranges(year: i32, tz: chrono_tz::Tz) -> Vec<(u32, i64, i64)> {
+    (1..=12)
+        .filter_map(|m| {
+            let first = NaiveDate::from_ymd_opt(year, m, 1)?;
+            let next = pages::next_month(first)?;
+            Some((m, pages::day_start_ms(tz, first), pages::day_start_ms(tz, next)))
+        })
+        .collect()
 }

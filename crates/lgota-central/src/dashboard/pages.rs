@@ -4,14 +4,38 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use chrono::{Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
-use crate::db::{Admin, Overview, Role, StoredRecord};
+use crate::db::{Admin, Overview, RecordFilter, Role, StoredRecord};
 
-/// The institution's time zone. Europe/Moscow has been UTC+3 all year since 2014, so a fixed
-/// offset is acceptable for now; a configurable IANA zone (chrono-tz) can replace it later.
-pub fn institution_tz() -> FixedOffset {
-    FixedOffset::east_opt(3 * 3600).expect("UTC+3 is a valid offset")
+/// The UTC ms at which local `day` begins in `tz`: local midnight, or, where a clock change
+/// skips midnight, the first local moment of that day.
+pub fn day_start_ms(tz: Tz, day: NaiveDate) -> i64 {
+    let midnight = day.and_time(NaiveTime::MIN);
+    // Clock changes skip at most a few hours; look in quarter-hour steps.
+    for quarter in 0..(4 * 24) {
+        let local = midnight + chrono::Duration::minutes(15 * quarter);
+        match tz.from_local_datetime(&local) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return t.timestamp_millis(),
+            LocalResult::None => continue,
+        }
+    }
+    midnight.and_utc().timestamp_millis()
+}
+
+/// A UTC ms moment in `tz`.
+pub fn local_time(tz: Tz, utc_ms: i64) -> Option<DateTime<Tz>> {
+    Utc.timestamp_millis_opt(utc_ms).single().map(|t| t.with_timezone(&tz))
+}
+
+/// The first day of the month after the month of `day`.
+pub fn next_month(day: NaiveDate) -> Option<NaiveDate> {
+    if day.month() == 12 {
+        NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
+    }
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values.
@@ -38,21 +62,16 @@ pub struct Period {
 }
 
 impl Period {
-    /// The current month in the institution's time zone.
-    pub fn current_month() -> Period {
-        let today = Utc::now().with_timezone(&institution_tz()).date_naive();
+    /// The current month in the institution's time zone `tz`.
+    pub fn current_month(tz: Tz) -> Period {
+        let today = Utc::now().with_timezone(&tz).date_naive();
         let from = today.with_day(1).unwrap_or(today);
-        let next = if from.month() == 12 {
-            NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(from.year(), from.month() + 1, 1)
-        };
-        Period { from, to: next.and_then(|n| n.pred_opt()).unwrap_or(today) }
+        Period { from, to: next_month(from).and_then(|n| n.pred_opt()).unwrap_or(today) }
     }
 
     /// From form fields `YYYY-MM-DD`; an empty field takes the current month's end.
-    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Period, String> {
-        let default = Period::current_month();
+    pub fn parse(from: Option<&str>, to: Option<&str>, tz: Tz) -> Result<Period, String> {
+        let default = Period::current_month(tz);
         let date = |s: Option<&str>, d: NaiveDate, what: &str| match s.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(d),
             Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -69,15 +88,9 @@ impl Period {
         Ok(period)
     }
 
-    /// `[from 00:00, to + 1 day 00:00)` in the institution's time zone, as UTC ms.
-    pub fn utc_ms(&self) -> (i64, i64) {
-        let start = |d: NaiveDate| {
-            institution_tz()
-                .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-                .single()
-                .map_or(0, |t| t.timestamp_millis())
-        };
-        (start(self.from), start(self.to.succ_opt().unwrap_or(self.to)))
+    /// `[from 00:00, to + 1 day 00:00)` in the institution's time zone `tz`, as UTC ms.
+    pub fn utc_ms(&self, tz: Tz) -> (i64, i64) {
+        (day_start_ms(tz, self.from), day_start_ms(tz, self.to.succ_opt().unwrap_or(self.to)))
     }
 }
 
@@ -147,12 +160,12 @@ section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.8rem
 h1{font-size:1.3rem;margin:0}h2{font-size:1.05rem;margin:.2rem 0 .6rem}\
 table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;border-bottom:1px solid #eee}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:1rem}\
-.kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi div{font-size:.9rem}.kpi b{display:block;font-size:1.6rem}\
+.kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi a{color:inherit;text-decoration:none}#records{overflow-x:auto}.kpi div{font-size:.9rem}.kpi b{display:block;font-size:1.6rem}\
 .error{color:#a00;font-weight:600}label{margin-right:.8rem}button{cursor:pointer}\
 .login{max-width:340px;margin:4rem auto}.login input{display:block;width:100%;margin:.2rem 0 .8rem;padding:.4rem}\
 @media print{header,main>p{display:none}section{border:0}}";
 
-fn page(title: &str, header: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, header: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -192,6 +205,7 @@ pub fn message_page(title: &str, message: &str) -> String {
 /// The pages of the navigation bar: path, label, administrators only.
 const NAV: &[(&str, &str, bool)] = &[
     ("/", "Обзор", false),
+    ("/records", "Записи", false),
     ("/events", "Мероприятия", false),
     ("/devices", "Устройства", false),
     ("/branches", "Филиалы", true),
@@ -201,7 +215,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("/audit", "Журнал", true),
 ];
 
-fn header(admin: &Admin, csrf: &str, names: &Names, active: &str) -> String {
+pub(crate) fn header(admin: &Admin, csrf: &str, names: &Names, active: &str) -> String {
     let role = match &admin.role {
         Role::Admin => "администратор".to_string(),
         Role::BranchHead(b) => format!("заведующий: {}", names.branch(b)),
@@ -225,20 +239,17 @@ fn header(admin: &Admin, csrf: &str, names: &Names, active: &str) -> String {
     )
 }
 
+/// dd.mm.yyyy HH:MM in `tz`.
+pub fn local_text(tz: Tz, utc_ms: i64) -> String {
+    local_time(tz, utc_ms).map(|t| t.format("%d.%m.%Y %H:%M").to_string()).unwrap_or_default()
+}
+
 /// A page of a signed-in user: header with navigation (`active` is the current section's path).
 pub fn shell(admin: &Admin, csrf: &str, names: &Names, active: &str, title: &str, body: &str) -> String {
     page(&format!("{title} — «Льгота»"), &header(admin, csrf, names, active), body)
 }
 
-/// dd.mm.yyyy HH:MM in the institution's time zone.
-pub fn local_time(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.with_timezone(&institution_tz()).format("%d.%m.%Y %H:%M").to_string())
-        .unwrap_or_default()
-}
-
-fn percent(n: u64, total: u64) -> String {
+pub(crate) fn percent(n: u64, total: u64) -> String {
     if total == 0 {
         "—".into()
     } else {
@@ -246,8 +257,12 @@ fn percent(n: u64, total: u64) -> String {
     }
 }
 
-/// A horizontal bar chart (inline SVG) and the same figures as a table.
-fn chart(id: &str, title: &str, rows: &[(String, String, u64)], total: u64) -> String {
+/// A chart row: key, label, count, and the link to the records behind the count.
+type ChartRow = (String, String, u64, String);
+
+/// A horizontal bar chart (inline SVG) and the same figures as a table; every bar and count
+/// links to its records.
+fn chart(id: &str, title: &str, rows: &[ChartRow], total: u64) -> String {
     let mut out = format!("<section id=\"{}\"><h2>{}</h2>", esc(id), esc(title));
     if rows.is_empty() {
         out.push_str("<p>Нет данных за период.</p></section>");
@@ -261,15 +276,16 @@ fn chart(id: &str, title: &str, rows: &[(String, String, u64)], total: u64) -> S
         "<svg role=\"img\" aria-label=\"{}\" width=\"520\" height=\"{height}\" viewBox=\"0 0 520 {height}\">",
         esc(title)
     );
-    for (i, (_, label, n)) in rows.iter().enumerate() {
+    for (i, (_, label, n, href)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 2.0;
         let w = (*n as f64 / max as f64 * bar_w).max(1.0);
         let short: String = label.chars().take(36).collect();
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text>\
+            "<a href=\"{}\"><text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text>\
              <rect x=\"{}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"#2e75b6\"><title>{}: {n}</title></rect>\
-             <text x=\"{}\" y=\"{}\" font-size=\"12\">{n}</text>",
+             <text x=\"{}\" y=\"{}\" font-size=\"12\">{n}</text></a>",
+            esc(href),
             label_w - 6.0,
             y + 14.0,
             esc(&short),
@@ -281,12 +297,13 @@ fn chart(id: &str, title: &str, rows: &[(String, String, u64)], total: u64) -> S
         );
     }
     out.push_str("</svg><table>");
-    for (key, label, n) in rows {
+    for (key, label, n, href) in rows {
         let _ = write!(
             out,
-            "<tr data-key=\"{}\"><th>{}</th><td class=\"n\">{n}</td><td class=\"n\">{}</td></tr>",
+            "<tr data-key=\"{}\"><th>{}</th><td class=\"n\"><a href=\"{}\">{n}</a></td><td class=\"n\">{}</td></tr>",
             esc(key),
             esc(label),
+            esc(href),
             percent(*n, total)
         );
     }
@@ -305,9 +322,27 @@ pub struct OverviewView<'a> {
     pub names: &'a Names,
     pub branch_ids: &'a [String],
     pub category_ids: &'a [String],
+    pub tz: Tz,
+    /// The filter of the figures (a branch head's branch in it), for the links to their records.
+    pub filter: &'a RecordFilter,
 }
 
-fn select(name: &str, label: &str, all: &str, options: &[(String, String)], selected: Option<&str>) -> String {
+/// How the page names the institution's time zone.
+pub fn tz_label(tz: Tz) -> String {
+    if tz == chrono_tz::Europe::Moscow {
+        "время московское".to_string()
+    } else {
+        format!("часовой пояс {}", tz.name())
+    }
+}
+
+pub(crate) fn select(
+    name: &str,
+    label: &str,
+    all: &str,
+    options: &[(String, String)],
+    selected: Option<&str>,
+) -> String {
     let mut out =
         format!("<label>{} <select name=\"{}\"><option value=\"\">{}</option>", esc(label), esc(name), esc(all));
     for (id, text) in options {
@@ -318,7 +353,7 @@ fn select(name: &str, label: &str, all: &str, options: &[(String, String)], sele
     out
 }
 
-fn query_string(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
     let mut s = String::new();
     for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
         if !s.is_empty() {
@@ -337,8 +372,7 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
     s
 }
 
-fn recent_table(records: &[(StoredRecord, bool)], names: &Names) -> String {
-    let tz = institution_tz();
+fn recent_table(records: &[(StoredRecord, bool)], names: &Names, tz: Tz) -> String {
     let mut out = String::from("<section id=\"recent\"><h2>Последние записи</h2>");
     if records.is_empty() {
         out.push_str("<p>Нет записей за период.</p></section>");
@@ -350,7 +384,7 @@ fn recent_table(records: &[(StoredRecord, bool)], names: &Names) -> String {
     );
     for (stored, voided) in records {
         let r = &stored.record;
-        let at = Utc.timestamp_millis_opt(r.created_at_ms).single().map(|t| t.with_timezone(&tz));
+        let at = local_time(tz, r.created_at_ms);
         let what = match (r.kind, r.method, r.outcome) {
             (lgota_protocol::RecordKind::Void, ..) => {
                 format!("аннулирование: {}", r.void_reason.as_deref().unwrap_or(""))
@@ -401,77 +435,90 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     if let Some(e) = v.error {
         let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p>", esc(e));
     }
-    let from = v.period.from.format("%Y-%m-%d").to_string();
-    let to = v.period.to.format("%Y-%m-%d").to_string();
     let _ = write!(
         body,
-        "<p>Период: {} — {} (время московское). <a href=\"/export/records.csv?{query}\">Выгрузить записи (CSV)</a> · \
+        "<p>Период: {} — {} ({tz}). <a href=\"/export/records.csv?{query}\">Выгрузить записи (CSV)</a> · \
          <a href=\"/export/records.xlsx?{query}\">Выгрузить записи (Excel)</a> · \
          <a href=\"/export/summary.xlsx?year={year}\">Сводка по месяцам за {year} год (Excel)</a></p></section>",
         ru_date(v.period.from),
         ru_date(v.period.to),
-        query = esc(&query_string(&[
-            ("from", &from),
-            ("to", &to),
-            ("branch", v.branch.unwrap_or("")),
-            ("category", v.category.unwrap_or(""))
-        ])),
+        query = esc(&super::filter::query(&v.period, v.filter, &v.admin.role)),
         year = v.period.from.year(),
+        tz = esc(&tz_label(v.tz)),
     );
     let count = |list: &[(String, u64)], key: &str| list.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
     let digital = count(&o.by_method, "digital_id");
     let paper = count(&o.by_method, "paper");
+    // Every figure leads to the records behind it: the page's filter plus the figure's own key.
+    let link = |f: &dyn Fn(&mut RecordFilter)| {
+        let mut filter = v.filter.clone();
+        f(&mut filter);
+        format!("/records?{}", super::filter::query(&v.period, &filter, &v.admin.role))
+    };
     let _ = write!(
         body,
         "<section id=\"totals\"><h2>Итоги</h2><div class=\"kpi\">\
-         <div>Проверок<b data-figure=\"total\">{}</b></div>\
-         <div>Цифровой ID<b data-figure=\"digital-share\">{}</b></div>\
-         <div>Бумажный документ<b data-figure=\"paper-share\">{}</b></div>\
-         <div>Льгота предоставлена<b data-figure=\"granted\">{}</b></div>\
-         <div>Не предоставлена<b data-figure=\"refused\">{}</b></div></div>\
+         <a href=\"{}\"><div>Проверок<b data-figure=\"total\">{}</b></div></a>\
+         <a href=\"{}\"><div>Цифровой ID<b data-figure=\"digital-share\">{}</b></div></a>\
+         <a href=\"{}\"><div>Бумажный документ<b data-figure=\"paper-share\">{}</b></div></a>\
+         <a href=\"{}\"><div>Льгота предоставлена<b data-figure=\"granted\">{}</b></div></a>\
+         <a href=\"{}\"><div>Не предоставлена<b data-figure=\"refused\">{}</b></div></a></div>\
          <p>Учитываются проверки без аннулированных; учебные записи на сервер не попадают.</p></section>",
+        esc(&link(&|_| {})),
         o.total,
+        esc(&link(&|f| f.method = Some(lgota_protocol::Method::DigitalId))),
         percent(digital, o.total),
+        esc(&link(&|f| f.method = Some(lgota_protocol::Method::Paper))),
         percent(paper, o.total),
+        esc(&link(&|f| f.granted = Some(true))),
         o.granted,
+        esc(&link(&|f| f.granted = Some(false))),
         o.refused
     );
-    let rows = |list: &[(String, u64)], name: &dyn Fn(&str) -> String| -> Vec<(String, String, u64)> {
-        list.iter().map(|(k, n)| (k.clone(), name(k), *n)).collect()
-    };
+    let rows =
+        |list: &[(String, u64)],
+         name: &dyn Fn(&str) -> String,
+         by: &dyn Fn(&mut RecordFilter, &str)|
+         -> Vec<ChartRow> { list.iter().map(|(k, n)| (k.clone(), name(k), *n, link(&|f| by(f, k)))).collect() };
+    let text = |s: &str| Some(s.to_string());
     body.push_str("<div class=\"grid\">");
-    body.push_str(&chart("by-branch", "По филиалам", &rows(&o.by_branch, &|k| names.branch(k).to_string()), o.total));
+    body.push_str(&chart(
+        "by-branch",
+        "По филиалам",
+        &rows(&o.by_branch, &|k| names.branch(k).to_string(), &|f, k| f.branch_id = text(k)),
+        o.total,
+    ));
     body.push_str(&chart(
         "by-method",
         "По способу подтверждения",
-        &rows(&o.by_method, &|k| method_name(k).to_string()),
+        &rows(&o.by_method, &|k| method_name(k).to_string(), &|f, k| f.method = lgota_protocol::Method::parse(k)),
         o.total,
     ));
     body.push_str(&chart(
         "by-outcome",
         "По результату",
-        &rows(&o.by_outcome, &|k| outcome_name(k).to_string()),
+        &rows(&o.by_outcome, &|k| outcome_name(k).to_string(), &|f, k| f.outcome = lgota_protocol::Outcome::parse(k)),
         o.total,
     ));
     body.push_str(&chart(
         "by-category",
         "По категориям",
-        &rows(&o.by_category, &|k| names.category(k).to_string()),
+        &rows(&o.by_category, &|k| names.category(k).to_string(), &|f, k| f.category_id = text(k)),
         o.total,
     ));
     body.push_str(&chart(
         "by-failure",
         "Причины неудачи Цифрового ID",
-        &rows(&o.by_failure_reason, &|k| names.failure_reason(k).to_string()),
+        &rows(&o.by_failure_reason, &|k| names.failure_reason(k).to_string(), &|f, k| f.failure_reason_id = text(k)),
         o.total,
     ));
     let granted = vec![
-        ("granted".to_string(), "Предоставлена".to_string(), o.granted),
-        ("refused".to_string(), "Не предоставлена".to_string(), o.refused),
+        ("granted".to_string(), "Предоставлена".to_string(), o.granted, link(&|f| f.granted = Some(true))),
+        ("refused".to_string(), "Не предоставлена".to_string(), o.refused, link(&|f| f.granted = Some(false))),
     ];
     body.push_str(&chart("by-granted", "Льгота", if o.total == 0 { &[] } else { &granted }, o.total));
     body.push_str("</div>");
-    body.push_str(&recent_table(recent, names));
+    body.push_str(&recent_table(recent, names, v.tz));
     page("Сводка — «Льгота»", &header(v.admin, v.csrf, names, "/"), &body)
 }
 
@@ -481,17 +528,38 @@ mod tests {
 
     #[test]
     fn escapes_and_periods() {
+        let tz = chrono_tz::Europe::Moscow;
         assert_eq!(esc("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
-        let p = Period::parse(Some("2026-03-01"), Some("2026-03-31")).unwrap();
-        let (from, to) = p.utc_ms();
+        let p = Period::parse(Some("2026-03-01"), Some("2026-03-31"), tz).unwrap();
+        let (from, to) = p.utc_ms(tz);
         // 2026-03-01 00:00 MSK = 2026-02-28 21:00 UTC.
         assert_eq!(from, 1_772_312_400_000);
         assert_eq!(to - from, 31 * 86_400_000);
-        assert!(Period::parse(Some("2026-03-02"), Some("2026-03-01")).is_err());
-        assert!(Period::parse(Some("01.03.2026"), None).is_err());
-        let m = Period::current_month();
+        assert!(Period::parse(Some("2026-03-02"), Some("2026-03-01"), tz).is_err());
+        assert!(Period::parse(Some("01.03.2026"), None, tz).is_err());
+        let m = Period::current_month(tz);
         assert_eq!(m.from.day(), 1);
         assert!(m.to >= m.from);
         assert_eq!(query_string(&[("a", "x y&"), ("b", "")]), "a=x%20y%26");
+    }
+
+    #[test]
+    fn periods_follow_the_zone_and_its_clock_changes() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // March 2026 in Berlin: starts at UTC+1, ends at UTC+2 (clocks go forward on the 29th).
+        let (from, to) = Period { from: day("2026-03-01"), to: day("2026-03-31") }.utc_ms(berlin);
+        assert_eq!(from, 1_772_319_600_000, "2026-02-28 23:00 UTC");
+        assert_eq!(to - from, 31 * 86_400_000 - 3_600_000, "a day of 23 hours");
+        // The day of the change is 23 hours long; the autumn one 25.
+        assert_eq!(day_start_ms(berlin, day("2026-03-30")) - day_start_ms(berlin, day("2026-03-29")), 23 * 3_600_000);
+        assert_eq!(day_start_ms(berlin, day("2026-10-26")) - day_start_ms(berlin, day("2026-10-25")), 25 * 3_600_000);
+        // Where a clock change skips midnight (Santiago, 2026-09-06 00:00 → 01:00), the day
+        // starts at its first existing moment.
+        let santiago = chrono_tz::America::Santiago;
+        let start = local_time(santiago, day_start_ms(santiago, day("2026-09-06"))).unwrap();
+        assert_eq!(start.format("%Y-%m-%d %H:%M").to_string(), "2026-09-06 01:00");
+        assert_eq!(tz_label(chrono_tz::Europe::Moscow), "время московское");
+        assert_eq!(tz_label(berlin), "часовой пояс Europe/Berlin");
     }
 }

@@ -1,9 +1,10 @@
 //! One exported record as display values, shared by the CSV and the XLSX exports: the same
-//! columns, names and Moscow-time moment, whatever the file format.
+//! columns, names and local moment (the institution's time zone), whatever the file format.
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::DateTime;
+use chrono_tz::Tz;
 
-use super::pages::{institution_tz, method_name, outcome_name, Names};
+use super::pages::{local_time, method_name, outcome_name, Names};
 use crate::db::StoredRecord;
 
 /// Column headers of a records export. The first two are the date and the time.
@@ -32,7 +33,7 @@ pub const HEADERS: &[&str] = &[
 /// A record ready for export.
 pub struct RecordRow {
     /// When it was made, in the institution's time zone (the «Дата» and «Время» columns).
-    pub at: Option<DateTime<FixedOffset>>,
+    pub at: Option<DateTime<Tz>>,
     /// The columns after date and time (`HEADERS[2..]`), as display text.
     pub text: Vec<String>,
 }
@@ -45,9 +46,9 @@ fn yes_no(b: Option<bool>) -> &'static str {
     }
 }
 
-pub fn record_row(stored: &StoredRecord, voided: bool, names: &Names) -> RecordRow {
+pub fn record_row(stored: &StoredRecord, voided: bool, names: &Names, tz: Tz) -> RecordRow {
     let r = &stored.record;
-    let at = Utc.timestamp_millis_opt(r.created_at_ms).single().map(|t| t.with_timezone(&institution_tz()));
+    let at = local_time(tz, r.created_at_ms);
     let is_check = r.kind == lgota_protocol::RecordKind::Check;
     let text = vec![
         names.branch(&r.branch_id).to_string(),
@@ -72,6 +73,10 @@ pub fn record_row(stored: &StoredRecord, voided: bool, names: &Names) -> RecordR
     RecordRow { at, text }
 }
 
-pub fn record_rows<'a>(records: &'a [(StoredRecord, bool)], names: &'a Names) -> impl Iterator<Item = RecordRow> + 'a {
-    records.iter().map(|(stored, voided)| record_row(stored, *voided, names))
+pub fn record_rows<'a>(
+    records: &'a [(StoredRecord, bool)],
+    names: &'a Names,
+    tz: Tz,
+) -> impl Iterator<Item = RecordRow> + 'a {
+    records.iter().map(move |(stored, voided)| record_row(stored, *voided, names, tz))
 }

@@ -80,7 +80,7 @@ fn header(sheet: &mut Worksheet, headers: &[&str], rows: usize) -> Result<(), Xl
     Ok(())
 }
 
-pub fn records(records: &[(StoredRecord, bool)], names: &Names) -> Result<Vec<u8>, XlsxError> {
+pub fn records(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name(RECORDS_SHEET)?;
@@ -90,7 +90,7 @@ pub fn records(records: &[(StoredRecord, bool)], names: &Names) -> Result<Vec<u8
     widths.see(0, "00.00.0000");
     widths.see(1, "00:00:00");
     let mut count = 0;
-    for (i, row) in record_rows(records, names).enumerate() {
+    for (i, row) in record_rows(records, names, tz).enumerate() {
         let r = (i + 1) as RowNum;
         if let Some(at) = row.at {
             let d = ExcelDateTime::from_ymd(at.year() as u16, at.month() as u8, at.day() as u8)?;
