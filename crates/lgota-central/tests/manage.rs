@@ -340,6 +340,12 @@ async fn events_are_published_per_branch_and_a_branch_head_sees_only_theirs() {
     }
     assert_eq!(s.db.events(None, 100).unwrap().len(), 2);
 
+    // The overview and the records page offer the events as a filter, a branch head only theirs.
+    let (_, page) = s.get(&admin, "/").await;
+    assert!(page.contains("<select name=\"event\">") && page.contains("День пожилого человека, 01.12.2026"));
+    let (_, page) = s.get(&head1, "/records").await;
+    assert!(page.contains("Новогодний утренник, 28.12.2026") && !page.contains("День пожилого человека"));
+
     // The poster's QR code selects the event on a phone; another branch's head cannot open it.
     let id = &branch_1[0].event.id;
     let (status, page) = s.get(&head1, &format!("/events/poster?id={id}")).await;

@@ -62,6 +62,9 @@ impl Dashboard {
     }
 }
 
+/// How many of the newest events the filters offer and the pages name.
+pub const EVENT_CHOICES: u32 = 500;
+
 /// How many of the newest records the overview lists.
 pub const RECENT: u32 = 20;
 
@@ -300,6 +303,11 @@ pub(crate) fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>,
             }
             Err(e) => tracing::warn!("published configuration unreadable for names: {e}"),
         }
+    }
+    for row in db.events(None, EVENT_CHOICES)? {
+        let date = NaiveDate::parse_from_str(&row.event.date, "%Y-%m-%d")
+            .map_or_else(|_| row.event.date.clone(), pages::ru_date);
+        names.events.push((row.event.id, format!("{}, {date}", row.event.title), row.event.branch_id));
     }
     Ok((names, branch_ids, category_ids))
 }

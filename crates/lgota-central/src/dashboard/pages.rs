@@ -106,6 +106,8 @@ pub struct Names {
     pub categories: HashMap<String, String>,
     pub failure_reasons: HashMap<String, String>,
     pub document_types: HashMap<String, String>,
+    /// Published events, newest first: `(id, «title, dd.mm.yyyy», branch id)`.
+    pub events: Vec<(String, String, String)>,
 }
 
 impl Names {
@@ -127,6 +129,23 @@ impl Names {
     }
     pub fn document_type<'a>(&'a self, id: &'a str) -> &'a str {
         Self::of(&self.document_types, id)
+    }
+    /// An event's title and date; a phone's own event (not published) shows as its id.
+    pub fn event<'a>(&'a self, id: &'a str) -> &'a str {
+        self.events.iter().find(|(e, _, _)| e == id).map_or(id, |(_, label, _)| label.as_str())
+    }
+    /// The events a filter may offer: of `branch` if given, else all; the selected one always.
+    pub fn event_options(&self, branch: Option<&str>, selected: Option<&str>) -> Vec<(String, String)> {
+        let mut options: Vec<(String, String)> = self
+            .events
+            .iter()
+            .filter(|(_, _, b)| branch.is_none_or(|want| want == b))
+            .map(|(id, label, _)| (id.clone(), label.clone()))
+            .collect();
+        if let Some(id) = selected.filter(|id| !id.is_empty() && !options.iter().any(|(e, _)| e == id)) {
+            options.push((id.to_string(), self.event(id).to_string()));
+        }
+        options
     }
 }
 
@@ -431,6 +450,10 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let options: Vec<(String, String)> =
         v.category_ids.iter().map(|c| (c.clone(), names.category(c).to_string())).collect();
     body.push_str(&select("category", "Категория", "Все категории", &options, v.category));
+    let events = names.event_options(v.filter.branch_id.as_deref(), v.filter.event_id.as_deref());
+    if !events.is_empty() {
+        body.push_str(&select("event", "Мероприятие", "Все мероприятия", &events, v.filter.event_id.as_deref()));
+    }
     body.push_str("<button type=\"submit\">Показать</button></form>");
     if let Some(e) = v.error {
         let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p>", esc(e));

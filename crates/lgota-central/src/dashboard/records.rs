@@ -123,11 +123,8 @@ pub fn render(v: &RecordsView) -> String {
     let flag = |b: Option<bool>| b.map(|b| if b { "1" } else { "0" });
     body.push_str(&select("granted", "Льгота предоставлена", "Все", &yes_no, flag(f.granted)));
     body.push_str(&select("offline", "Записано без связи", "Все", &yes_no, flag(f.offline)));
-    let _ = write!(
-        body,
-        "<label>Мероприятие (код) <input name=\"event\" value=\"{}\" size=\"14\"></label>",
-        esc(f.event_id.as_deref().unwrap_or(""))
-    );
+    let events = names.event_options(f.branch_id.as_deref(), f.event_id.as_deref());
+    body.push_str(&select("event", "Мероприятие", "Все мероприятия", &events, f.event_id.as_deref()));
     body.push_str("<button type=\"submit\">Показать</button></form>");
     if let Some(e) = v.error {
         let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p></section>", esc(e));
@@ -165,7 +162,7 @@ pub fn render(v: &RecordsView) -> String {
                 esc(&r.id),
                 at.unwrap_or_default(),
                 esc(names.branch(&r.branch_id)),
-                esc(r.event_id.as_deref().unwrap_or("")),
+                esc(r.event_id.as_deref().map_or("", |e| names.event(e))),
                 esc(&r.staff_label),
                 esc(r.method.map_or("", |m| method_name(m.as_str()))),
                 esc(r.outcome.map_or("", |o| outcome_name(o.as_str()))),
