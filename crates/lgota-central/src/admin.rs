@@ -97,17 +97,17 @@ pub fn import_export(db: &dyn Database, json: &[u8]) -> Result<StoreOutcome, Api
     }
     let now = now_ms();
     let device = db.device(&export.device_id)?;
+    let known: HashSet<String> = db.branches()?.into_iter().map(|(id, _)| id).collect();
     match &device {
         Some(device) => {
             if device.revoked_at_ms.is_some() {
                 tracing::warn!(device = device.id, "importing records of a revoked device");
             }
-            validate_batch(&export.records, &export.device_id, Branches::Exactly(&device.branch_id), now)?;
+            let branches =
+                Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
+            validate_batch(&export.records, &export.device_id, branches, now)?;
         }
-        None => {
-            let known: HashSet<String> = db.branches()?.into_iter().map(|(id, _)| id).collect();
-            validate_batch(&export.records, &export.device_id, Branches::Known(&known), now)?;
-        }
+        None => validate_batch(&export.records, &export.device_id, Branches::Known(&known), now)?,
     }
     Ok(db.store_records(&export.records, now)?)
 }

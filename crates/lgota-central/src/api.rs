@@ -262,7 +262,11 @@ async fn push(
 ) -> Result<Json<PushResponse>, ApiError> {
     let request: PushRequest = parse_json(body)?;
     let now = now_ms();
-    validate_batch(&request.records, &device.id, Branches::Exactly(&device.branch_id), now)?;
+    let known: std::collections::HashSet<String> =
+        blocking(&state, |db| db.branches()).await?.into_iter().map(|(id, _)| id).collect();
+    let branches =
+        Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
+    validate_batch(&request.records, &device.id, branches, now)?;
     let acknowledged: Vec<String> = request.records.iter().map(|r| r.id.clone()).collect();
     let records = request.records;
     let id = device.id.clone();

@@ -19,6 +19,10 @@ pub const OFFSET_MIN_RANGE: std::ops::RangeInclusive<i32> = -12 * 60..=14 * 60;
 pub enum Branches<'a> {
     /// The enrolled device's branch.
     Exactly(&'a str),
+    /// An enrolled device: its branch, except for records made before it enrolled (the phone
+    /// belonged to no branch yet: a record made at another branch then is still that branch's),
+    /// which may name any branch the server knows.
+    Enrolled { branch: &'a str, enrolled_at_ms: i64, known: &'a HashSet<String> },
     /// Any branch the server knows (import of a device that never enrolled).
     Known(&'a HashSet<String>),
 }
@@ -71,6 +75,9 @@ pub fn validate_batch(
         }
         let branch_ok = match &branches {
             Branches::Exactly(b) => r.branch_id == *b,
+            Branches::Enrolled { branch, enrolled_at_ms, known } => {
+                r.branch_id == *branch || (r.created_at_ms < *enrolled_at_ms && known.contains(&r.branch_id))
+            }
             Branches::Known(known) => known.contains(&r.branch_id),
         };
         if !branch_ok {

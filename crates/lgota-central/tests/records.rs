@@ -141,3 +141,17 @@ async fn oversized_requests_are_refused_with_413() {
     expect_error(s.push(&token, &[big]).await, 413, "too_large").await;
     assert_eq!(s.count(), 1000);
 }
+
+#[tokio::test]
+async fn records_made_before_enrollment_may_name_another_branch() {
+    let s = start().await;
+    let token = s.enroll("dev-c", BRANCH).await;
+    // Made an hour ago, at the central library, before the phone was enrolled into BRANCH.
+    let before = check("dev-c", "central", 3_600_000);
+    assert_eq!(ok(s.push(&token, std::slice::from_ref(&before)).await).await.stored, 1);
+    // After enrollment the phone's records are its branch's only.
+    expect_error(s.push(&token, &[check("dev-c", "central", 0)]).await, 403, "wrong_branch").await;
+    // A branch the server does not know is refused whenever the record was made.
+    expect_error(s.push(&token, &[check("dev-c", "mars", 3_600_000)]).await, 403, "wrong_branch").await;
+    assert_eq!(s.count(), 1);
+}

@@ -31,6 +31,11 @@ pub enum Error {
     NotConfigured,
     #[error("Неизвестный филиал.")]
     UnknownBranch,
+    #[error(
+        "Телефон подключён к центральной библиотеке от филиала «{0}»: записи другого филиала сервер не примет. \
+         Чтобы работать в другом филиале, подключите телефон заново кодом этого филиала."
+    )]
+    BranchFixedByEnrollment(String),
     #[error("Неизвестная категория льготы.")]
     UnknownCategory,
     #[error("Неизвестный вид документа.")]
@@ -113,6 +118,7 @@ impl Error {
         match self {
             Error::NotConfigured => "not_configured",
             Error::UnknownBranch => "unknown_branch",
+            Error::BranchFixedByEnrollment(_) => "branch_fixed_by_enrollment",
             Error::UnknownCategory => "unknown_category",
             Error::UnknownDocumentType => "unknown_document_type",
             Error::DocumentNotForCategory => "document_not_for_category",

@@ -259,6 +259,11 @@ impl Store {
             .ok_or(Error::EmptyStaffLabel)?;
         let event = input.event.as_ref().map(validate_event).transpose()?;
         let previous_branch = get_meta(&self.conn, "branch_id")?;
+        // The server accepts an enrolled phone's records of its own branch only.
+        if let Some(enrolled) = get_meta(&self.conn, "enrolled_branch_id")?.filter(|b| *b != branch) {
+            let name = self.config.branch(&enrolled).map_or(enrolled.clone(), |b| b.name.clone());
+            return Err(Error::BranchFixedByEnrollment(name));
+        }
 
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         set_meta(&tx, "branch_id", Some(&branch))?;
@@ -514,6 +519,7 @@ impl Store {
         set_meta(&tx, "server_url", Some(server))?;
         set_meta(&tx, "device_token", Some(token))?;
         set_meta(&tx, "branch_id", Some(&branch))?;
+        set_meta(&tx, "enrolled_branch_id", Some(&branch))?;
         if previous_branch.as_deref() != Some(branch.as_str()) {
             set_meta(&tx, "current_event_id", None)?;
         }

@@ -431,6 +431,13 @@ fn enrollment_export_and_sync_status() {
     assert_eq!(store.save_enrollment("https://cbs.example", "tok", "mars").unwrap_err().code(), "unknown_branch");
     let state = store.save_enrollment("https://cbs.example", "tok", "central").unwrap();
     assert_eq!(state.settings.unwrap().branch_id, "central", "the device moves to the enrolled branch");
+    // Enrolled, the phone stays with its branch: the server would refuse another branch's records.
+    let other = SetupInput { branch_id: "branch-2".into(), staff_label: "И.П.".into(), event: None };
+    let e = store.setup(&other, at(2)).unwrap_err();
+    assert_eq!(e.code(), "branch_fixed_by_enrollment");
+    assert!(e.to_string().contains("Центральная городская библиотека"), "{e}");
+    let same = SetupInput { branch_id: "central".into(), staff_label: "Другая метка".into(), event: None };
+    assert_eq!(store.setup(&same, at(3)).unwrap().settings.unwrap().staff_label, "Другая метка");
     assert_eq!(
         store.enrollment().unwrap().unwrap(),
         Enrollment { server: "https://cbs.example".into(), token: "tok".into() }
