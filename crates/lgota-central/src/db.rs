@@ -524,7 +524,7 @@ enum Counts {
 /// checks at no event.
 fn combos(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<ComboKey, i64>> {
     match filter.event_id.as_deref() {
-        None => counted(conn, filter, Counts::Checks, 6, |row| {
+        None => counted(conn, filter, Counts::Checks, Group::Combos, |row| {
             Ok(((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?), row.get(6)?))
         }),
         Some("") => {
@@ -541,34 +541,60 @@ fn combos(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections
 }
 
 fn combos_at_events(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<ComboKey, i64>> {
-    counted(conn, filter, Counts::AtEvents, 6, |row| {
+    counted(conn, filter, Counts::AtEvents, Group::Combos, |row| {
         Ok(((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?), row.get(6)?))
     })
 }
 
 /// Valid checks at each event matching `filter` (no event filter or one event).
 fn per_event(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<String, i64>> {
-    counted(conn, filter, Counts::AtEvents, 1, |row| Ok((row.get(0)?, row.get(1)?)))
+    counted(conn, filter, Counts::AtEvents, Group::Event, |row| Ok((row.get(0)?, row.get(1)?)))
 }
 
-/// Sums the counts of `filter`'s pieces grouped by the first `keys` of the overview's keys
-/// (`keys` = 6: branch, method, outcome, category, failure reason, granted) or, with `keys` = 1
-/// and [`Counts::AtEvents`], by event; `row` reads a key and its count.
+/// What [`counted`] groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// The overview's keys: branch, method, outcome, category, failure reason, granted.
+    Combos,
+    /// The event (with [`Counts::AtEvents`] only).
+    Event,
+    /// The method (the trend's parts).
+    Method,
+}
+
+/// Valid checks matching `filter` per method, as [`combos`] reads them.
+fn per_method(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<String, i64>> {
+    let read = |row: &Row| Ok((row.get(0)?, row.get(1)?));
+    match filter.event_id.as_deref() {
+        None => counted(conn, filter, Counts::Checks, Group::Method, read),
+        Some("") => {
+            let any = RecordFilter { event_id: None, ..filter.clone() };
+            let mut all = counted(conn, &any, Counts::Checks, Group::Method, read)?;
+            for (key, n) in counted(conn, &any, Counts::AtEvents, Group::Method, read)? {
+                *all.entry(key).or_default() -= n;
+            }
+            Ok(all)
+        }
+        Some(_) => counted(conn, filter, Counts::AtEvents, Group::Method, read),
+    }
+}
+
+/// Sums the counts of `filter`'s pieces grouped as `group` says; `row` reads a key and its count.
 fn counted<K: std::hash::Hash + Eq>(
     conn: &Connection,
     filter: &RecordFilter,
     counts: Counts,
-    keys: usize,
+    group: Group,
     row: impl Fn(&Row) -> rusqlite::Result<(K, i64)>,
 ) -> DbResult<std::collections::HashMap<K, i64>> {
-    let (record_keys, count_keys, group) = if keys == 1 {
-        ("r.event_id", "c.event_id", "1")
-    } else {
-        (
+    let (record_keys, count_keys, group) = match group {
+        Group::Event => ("r.event_id", "c.event_id", "1"),
+        Group::Method => ("r.method", "c.method", "1"),
+        Group::Combos => (
             "r.branch_id, r.method, r.outcome, COALESCE(r.category_id, ''), r.failure_reason_id, r.granted",
             "c.branch_id, c.method, c.outcome, c.category_id, NULLIF(c.failure_reason_id, ''), c.granted",
             "1, 2, 3, 4, 5, 6",
-        )
+        ),
     };
     let (table, at_events) = match counts {
         Counts::Checks => ("check_counts", ""),
@@ -1103,7 +1129,7 @@ impl Database for SqliteDatabase {
                 RecordFilter { from_ms: from_ms.max(filter.from_ms), to_ms: to_ms.min(filter.to_ms), ..filter.clone() };
             let mut t = TrendCounts::default();
             if f.from_ms < f.to_ms {
-                for ((_, method, _, _, _, _), n) in combos(&conn, &f)? {
+                for (method, n) in per_method(&conn, &f)? {
                     let Ok(n) = u64::try_from(n) else { continue };
                     t.checks += n;
                     match method.as_str() {
