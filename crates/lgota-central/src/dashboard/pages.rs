@@ -410,12 +410,12 @@ pub struct TrendColumn {
 /// A column chart of the trend (inline SVG), each column stacked Digital ID / paper / other
 /// methods with its count above, and the same figures as a table; every column and count links
 /// to its records.
-fn trend_chart(unit: TrendUnit, columns: &[TrendColumn]) -> String {
+fn trend_chart(unit: TrendUnit, columns: &[TrendColumn], note: &str) -> String {
     let title = match unit {
         TrendUnit::Week => "Динамика по неделям",
         TrendUnit::Month => "Динамика по месяцам",
     };
-    let mut out = format!("<section id=\"trend\" data-unit=\"{}\"><h2>{title}</h2>", unit.as_str());
+    let mut out = format!("<section id=\"trend\" data-unit=\"{}\"><h2>{title}</h2>{note}", unit.as_str());
     if columns.iter().all(|c| c.counts.checks == 0) {
         out.push_str("<p>Нет данных за период.</p></section>");
         return out;
@@ -731,7 +731,12 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
             }
         })
         .collect();
-    body.push_str(&trend_chart(v.trend_unit, &columns));
+    let note = if v.trend_asked == Some(TrendUnit::Week) && v.trend_unit == TrendUnit::Month {
+        "<p>По неделям — для периодов не длиннее двух лет; этот период показан по месяцам.</p>"
+    } else {
+        ""
+    };
+    body.push_str(&trend_chart(v.trend_unit, &columns, note));
     body.push_str("<div class=\"grid\">");
     body.push_str(&chart(
         "by-branch",
@@ -828,5 +833,32 @@ mod tests {
         assert_eq!(start.format("%Y-%m-%d %H:%M").to_string(), "2026-09-06 01:00");
         assert_eq!(tz_label(chrono_tz::Europe::Moscow), "время московское");
         assert_eq!(tz_label(berlin), "часовой пояс Europe/Berlin");
+    }
+
+    #[test]
+    fn trend_stretches_are_monday_weeks_or_months_cut_to_the_period() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let p = Period { from: day("2026-02-01"), to: day("2026-04-30") };
+        assert_eq!(trend_unit(&p, None), TrendUnit::Week);
+        let weeks = trend_stretches(&p, TrendUnit::Week);
+        assert_eq!(weeks.len(), 14);
+        // 2026-02-01 is a Sunday: a week of one day, then Monday to Sunday, the last cut.
+        assert_eq!((weeks[0].from, weeks[0].to), (day("2026-02-01"), day("2026-02-01")));
+        assert_eq!((weeks[1].from, weeks[1].to), (day("2026-02-02"), day("2026-02-08")));
+        assert_eq!((weeks[13].from, weeks[13].to), (day("2026-04-27"), day("2026-04-30")));
+        assert!(weeks.windows(2).all(|w| w[0].to.succ_opt() == Some(w[1].from)), "no gap, no overlap");
+        let months = trend_stretches(&p, TrendUnit::Month);
+        assert_eq!(
+            months.iter().map(|m| (m.from.month(), m.to.day())).collect::<Vec<_>>(),
+            [(2, 28), (3, 31), (4, 30)]
+        );
+        let year = Period { from: day("2026-01-15"), to: day("2026-12-31") };
+        assert_eq!(trend_unit(&year, None), TrendUnit::Month);
+        assert_eq!(trend_unit(&year, Some(TrendUnit::Week)), TrendUnit::Week);
+        assert_eq!(trend_stretches(&year, TrendUnit::Month)[0].from, day("2026-01-15"));
+        let long = Period { from: day("2020-01-01"), to: day("2026-12-31") };
+        assert_eq!(trend_unit(&long, Some(TrendUnit::Week)), TrendUnit::Month, "weeks of seven years: months");
+        assert_eq!(stretch_labels(TrendUnit::Month, &months[1]), ("Мар 26".to_string(), "Март 2026".to_string()));
+        assert_eq!(stretch_labels(TrendUnit::Week, &weeks[1]).1, "02.02.2026 — 08.02.2026");
     }
 }
