@@ -21,8 +21,10 @@ const bin = path.resolve(root, process.env.LGOTA_CENTRAL_BIN ?? 'target/debug/lg
 const artifacts = path.join(root, 'tests', 'artifacts');
 const PASSWORD = 'пароль методиста 2026';
 
+const DAY = 86_400_000;
 let dir;
 let server;
+let eventId;
 let base;
 let browser;
 
@@ -86,6 +88,11 @@ function importExport(device, records) {
   return cli(['import', file]);
 }
 
+// A day relative to today in Moscow time, YYYY-MM-DD.
+function moscowDay(offsetDays) {
+  return new Date(Date.now() + 3 * 3600_000 + offsetDays * DAY).toISOString().slice(0, 10);
+}
+
 async function waitForHealth(url) {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -132,6 +139,21 @@ before(async () => {
       target_id: voided.id,
       void_reason: 'Ошибочная запись',
     }),
+  ]);
+
+  // Earlier weeks: two checks at a published event 8 days ago, one at no event 15 days ago.
+  const published = cli(['event', 'add', '--branch', 'branch-1', '--title', 'Вечер поэзии', '--date', moscowDay(-8)]);
+  eventId = published.match(/опубликовано: (\S+)/)[1];
+  importExport('phone-3', [
+    record('phone-3', 'branch-1', { created_at_ms: Date.now() - 8 * DAY, event_id: eventId }),
+    record('phone-3', 'branch-1', {
+      created_at_ms: Date.now() - 8 * DAY + 60_000,
+      event_id: eventId,
+      method: 'paper',
+      outcome: 'paper_shown',
+      category_id: 'student',
+    }),
+    record('phone-3', 'branch-2', { created_at_ms: Date.now() - 15 * DAY }),
   ]);
 
   const port = await freePort();
@@ -221,6 +243,39 @@ test('an administrator signs in and sees the figures of the pushed records', asy
   assert.equal(bad.status(), 400);
   assert.match(await page.textContent('[role="alert"]'), /Неизвестный способ подтверждения «telepathy»/);
   await page.goto(overviewUrl);
+
+  // The last 30 days: the trend by week (chosen automatically) and the checks by event.
+  await page.goto(`${base}/?from=${moscowDay(-29)}&to=${today}`);
+  assert.equal(await figure('total'), '7');
+  assert.equal(await page.getAttribute('#trend', 'data-unit'), 'week');
+  assert.match(await page.textContent('#trend h2'), /по неделям/);
+  const columns = await page.locator('#trend svg a').count();
+  assert.ok(columns >= 5 && columns <= 6, `${columns} weeks in 30 days`);
+  assert.equal(await page.locator('#trend tr[data-from]').count(), columns, 'a table row per column');
+  const weekly = await page.locator('#trend tr[data-from] td.n:nth-of-type(1)').allTextContents();
+  assert.equal(weekly.reduce((a, b) => a + Number(b), 0), 7, 'the weeks add up to the total');
+  assert.equal(await count('by-event', eventId), '2');
+  assert.equal(await count('by-event', ''), '5');
+  assert.match(await page.textContent('#by-event'), /Вечер поэзии/);
+  assert.match(await page.textContent('#by-event'), /Без мероприятия/);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-trend.png'), fullPage: true });
+  const periodUrl = page.url();
+  // An event's bar leads to its two checks.
+  await Promise.all([page.waitForURL(/event=/), page.click(`#by-event tr[data-key="${eventId}"] td.n a`)]);
+  assert.equal((await page.textContent('[data-figure="records-total"]')).trim(), '2');
+  assert.match(await page.textContent('#records'), /Вечер поэзии/);
+  // The current week's column leads to its checks, which are today's four.
+  await page.goto(periodUrl);
+  const lastWeek = (await page.locator('#trend tr[data-from] td.n >> nth=-4').textContent()).trim();
+  await Promise.all([page.waitForURL(/\/records\?/), page.click('#trend svg a >> nth=-1')]);
+  assert.equal((await page.textContent('[data-figure="records-total"]')).trim(), lastWeek);
+  assert.equal(lastWeek, '4');
+  // By month, chosen in the form.
+  await page.goto(periodUrl);
+  await page.selectOption('select[name="trend"]', 'month');
+  await Promise.all([page.waitForURL(/trend=month/), page.click('#filters button[type="submit"]')]);
+  assert.equal(await page.getAttribute('#trend', 'data-unit'), 'month');
+  assert.match(await page.textContent('#trend h2'), /по месяцам/);
 
   // Signing out ends the session.
   await Promise.all([page.waitForURL(`${base}/login`), page.click('header button[type="submit"]')]);

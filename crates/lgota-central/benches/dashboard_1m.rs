@@ -1,16 +1,17 @@
 //! How long the dashboard takes over 1,000,000 records: the overview (the very
-//! `Database::overview` call the page makes) for a month and a year, all branches and one; the
+//! `Database::overview` call the page makes, checks by event included) for a month and a year,
+//! all branches and one; the trend by week and by month; the whole overview page's queries; the
 //! monthly summary as XLSX (query and rendering); the records page's first page (count and the
 //! newest 100).
 //!
 //! Run: `cargo bench -p lgota-central --bench dashboard_1m` (optionally `-- N` for the count of
 //! records; the database file is generated anew each run, in a temporary folder).
-//! Target (issue 6): the overview under 300 ms.
+//! Target (issue 6): the overview page's queries under 300 ms for a year, all branches.
 
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use lgota_central::dashboard::pages::{Names, Period};
+use lgota_central::dashboard::pages::{self, Names, Period};
 use lgota_central::dashboard::{month_ranges, xlsx};
 use lgota_central::db::{Database, RecordFilter, SqliteDatabase};
 use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
@@ -191,11 +192,45 @@ fn main() {
         worst = worst.max(started.elapsed() / RUNS as u32);
         assert!(o.total > 0);
     }
-    for (what, f) in [
-        ("overview page's queries, one month (figures, newest 20, names)", filter(&month, None)),
-        ("overview page's queries, one year (figures, newest 20, names)", filter(&year, None)),
+    let quarter = Period {
+        from: NaiveDate::from_ymd_opt(2025, 8, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2025, 10, 31).unwrap(),
+    };
+    let trend_bounds = |p: &Period| {
+        let unit = pages::trend_unit(p, None);
+        pages::trend_stretches(p, unit).iter().map(|s| s.utc_ms(TZ)).collect::<Vec<_>>()
+    };
+    for (what, p) in
+        [("trend, one year by month, all branches", &year), ("trend, three months by week, all branches", &quarter)]
+    {
+        let bounds = trend_bounds(p);
+        let t = time(what, || db.trend(&filter(p, None), &bounds).unwrap());
+        assert!(t.iter().all(|c| c.checks > 0));
+    }
+    let e = RecordFilter { event_id: Some("event-branch-2-7".into()), ..filter(&year, None) };
+    time("overview, one year, one event", || db.overview(&e).unwrap());
+    let none = RecordFilter { event_id: Some(String::new()), ..filter(&year, None) };
+    time("records page, first 100 of a year, checks at no event", || {
+        (db.check_count(&none).unwrap(), db.checks_page(&none, None, 101).unwrap())
+    });
+    let mut page_worst = Duration::ZERO;
+    for (what, p) in [
+        ("overview page's queries, one month (figures, trend, newest 20, names)", &month),
+        ("overview page's queries, three months (figures, trend, newest 20, names)", &quarter),
+        ("overview page's queries, one year (figures, trend, newest 20, names)", &year),
     ] {
-        time(what, || (db.overview(&f).unwrap(), db.export_records(&f, Some(20)).unwrap(), db.branches().unwrap()));
+        let (f, bounds) = (filter(p, None), trend_bounds(p));
+        let started = Instant::now();
+        time(what, || {
+            (
+                db.overview(&f).unwrap(),
+                db.trend(&f, &bounds).unwrap(),
+                db.export_records(&f, Some(20)).unwrap(),
+                db.branches().unwrap(),
+                db.events(None, 500).unwrap(),
+            )
+        });
+        page_worst = page_worst.max(started.elapsed() / RUNS as u32);
     }
     time("records page, first 100 of a year, all branches", || {
         let f = filter(&year, None);
@@ -212,5 +247,9 @@ fn main() {
         xlsx::summary(2025, &rows, &branches, &names).unwrap()
     });
     assert!(bytes.len() > 1000);
-    println!("  target: the overview under 300 ms (mean of the slowest case: {:.1} ms)", worst.as_secs_f64() * 1000.0);
+    println!(
+        "  target: the overview page's queries under 300 ms (mean of the slowest case: {:.1} ms; figures alone {:.1} ms)",
+        page_worst.as_secs_f64() * 1000.0,
+        worst.as_secs_f64() * 1000.0
+    );
 }

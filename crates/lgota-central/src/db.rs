@@ -15,6 +15,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/002_dashboard.sql")),
     M::up(include_str!("../migrations/003_management.sql")),
     M::up(include_str!("../migrations/004_dashboard_speed.sql")),
+    M::up(include_str!("../migrations/005_event_counts.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +160,7 @@ pub struct RecordFilter {
     pub branch_id: Option<String>,
     /// `Some("")`: checks without a category (the overview's key for them).
     pub category_id: Option<String>,
+    /// `Some("")`: checks made at no event (the overview's key for them).
     pub event_id: Option<String>,
     pub method: Option<Method>,
     pub outcome: Option<Outcome>,
@@ -178,8 +180,26 @@ pub struct Overview {
     pub by_outcome: Vec<(String, u64)>,
     pub by_category: Vec<(String, u64)>,
     pub by_failure_reason: Vec<(String, u64)>,
+    /// The [`TOP_EVENTS`] events with the most checks (most first), then `""`: the checks made at
+    /// no event. Zero counts are left out.
+    pub by_event: Vec<(String, u64)>,
+    /// Events with checks in the period beyond those of `by_event`.
+    pub more_events: u64,
     pub granted: u64,
     pub refused: u64,
+}
+
+/// How many events the overview names.
+pub const TOP_EVENTS: usize = 15;
+
+/// Valid checks (as in [`Overview`]) of one stretch of the trend.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TrendCounts {
+    pub checks: u64,
+    /// Method `digital_id`.
+    pub digital_id: u64,
+    /// Method `paper`.
+    pub paper: u64,
 }
 
 /// Valid checks (as in [`Overview`]) of one branch in one month of the institution's local
@@ -275,6 +295,10 @@ pub trait Database: Send + Sync + 'static {
     /// (computed by the caller, so any zone's clock changes are right). Ordered by month, then
     /// branch id. Months and branches without checks are absent.
     fn monthly_summary(&self, filter: &RecordFilter, months: &[(u32, i64, i64)]) -> DbResult<Vec<MonthlySummary>>;
+    /// Valid checks matching the filter in each of `buckets` (`(from_ms inclusive, to_ms
+    /// exclusive)`, computed by the caller in the institution's zone), each cut to the filter's
+    /// period; one entry per bucket, in order.
+    fn trend(&self, filter: &RecordFilter, buckets: &[(i64, i64)]) -> DbResult<Vec<TrendCounts>>;
     /// How many valid checks (as in [`Overview::total`]) match `filter`.
     fn check_count(&self, filter: &RecordFilter) -> DbResult<u64>;
     /// The valid checks matching `filter`, newest first (by `created_at_ms`, then id), at most
@@ -314,7 +338,8 @@ fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Valu
             values.push(Value::Text(v.to_string()));
         }
     };
-    text("event_id", filter.event_id.as_deref());
+    let event = filter.event_id.as_deref();
+    text("event_id", event.filter(|e| !e.is_empty()));
     text("method", filter.method.map(Method::as_str));
     text("outcome", filter.outcome.map(Outcome::as_str));
     text("failure_reason_id", filter.failure_reason_id.as_deref());
@@ -324,6 +349,9 @@ fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Valu
             values.push(Value::Integer(i64::from(v)));
         }
     }
+    if event == Some("") {
+        sql.push_str(" AND r.event_id IS NULL");
+    }
     (sql, values)
 }
 
@@ -331,7 +359,7 @@ fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Valu
 /// for none), failure reason, granted, count.
 pub type Combination = (String, String, String, String, Option<String>, bool, i64);
 
-/// Folds counts per combination into the overview's figures.
+/// Folds counts per combination into the overview's figures (all but `by_event`).
 pub fn fold_overview(combos: impl IntoIterator<Item = Combination>) -> Overview {
     use std::collections::BTreeMap;
     let mut o = Overview::default();
@@ -367,6 +395,22 @@ pub fn fold_overview(combos: impl IntoIterator<Item = Combination>) -> Overview 
     o.by_category = sorted(category);
     o.by_failure_reason = sorted(failure);
     o
+}
+
+/// The overview's `by_event` and `more_events` from the checks of each event (`counts`) and the
+/// total: the [`TOP_EVENTS`] largest (ties by id), then the checks made at no event.
+pub fn top_events(counts: impl IntoIterator<Item = (String, i64)>, total: u64) -> (Vec<(String, u64)>, u64) {
+    let mut list: Vec<(String, u64)> =
+        counts.into_iter().filter_map(|(e, n)| Some((e, u64::try_from(n).ok().filter(|n| *n > 0)?))).collect();
+    let at_events: u64 = list.iter().map(|(_, n)| n).sum();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let more = list.len().saturating_sub(TOP_EVENTS) as u64;
+    list.truncate(TOP_EVENTS);
+    let none = total.saturating_sub(at_events);
+    if none > 0 {
+        list.push((String::new(), none));
+    }
+    (list, more)
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -436,7 +480,8 @@ pub fn pieces(from: i64, to: i64) -> Vec<(Source, i64, i64, i64)> {
     out
 }
 
-/// The `WHERE` of `check_counts` rows (alias `c`) of a level matching a filter (no event).
+/// The `WHERE` of `check_counts` or `event_counts` rows (alias `c`) of a level matching a
+/// filter; an event id (not `""`) only for `event_counts`.
 fn counts_filter_sql(filter: &RecordFilter, level: &str) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     let mut sql = String::from("c.level = ? AND c.bucket_ms >= ? AND c.bucket_ms < ?");
@@ -448,6 +493,7 @@ fn counts_filter_sql(filter: &RecordFilter, level: &str) -> (String, Vec<rusqlit
         }
     };
     text("branch_id", filter.branch_id.as_deref());
+    text("event_id", filter.event_id.as_deref().filter(|e| !e.is_empty()));
     text("category_id", filter.category_id.as_deref());
     text("method", filter.method.map(Method::as_str));
     text("outcome", filter.outcome.map(Outcome::as_str));
@@ -465,45 +511,117 @@ fn counts_filter_sql(filter: &RecordFilter, level: &str) -> (String, Vec<rusqlit
 /// failure reason, granted.
 type ComboKey = (String, String, String, String, Option<String>, bool);
 
+/// Which counts a query reads: all valid checks, or those made at an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counts {
+    Checks,
+    AtEvents,
+}
+
 /// Valid checks matching `filter` counted per combination of the overview's keys, read from
-/// whole months and days of `check_counts` and the records of the period's uneven ends. An
-/// event filter (events are not in the counts) reads the records alone.
+/// whole months and days of the maintained counts and the records of the period's uneven ends:
+/// `check_counts` without an event filter, `event_counts` for one event, their difference for
+/// checks at no event.
 fn combos(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<ComboKey, i64>> {
-    let pieces = if filter.event_id.is_some() {
-        vec![(Source::Records, filter.from_ms, filter.to_ms, 1)]
-    } else {
-        pieces(filter.from_ms, filter.to_ms)
+    match filter.event_id.as_deref() {
+        None => counted(conn, filter, Counts::Checks, Group::Combos, |row| {
+            Ok(((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?), row.get(6)?))
+        }),
+        Some("") => {
+            let any = RecordFilter { event_id: None, ..filter.clone() };
+            let mut all = combos(conn, &any)?;
+            for (key, n) in combos_at_events(conn, &any)? {
+                *all.entry(key).or_default() -= n;
+            }
+            all.retain(|_, n| *n != 0);
+            Ok(all)
+        }
+        Some(_) => combos_at_events(conn, filter),
+    }
+}
+
+fn combos_at_events(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<ComboKey, i64>> {
+    counted(conn, filter, Counts::AtEvents, Group::Combos, |row| {
+        Ok(((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?), row.get(6)?))
+    })
+}
+
+/// Valid checks at each event matching `filter` (no event filter or one event).
+fn per_event(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<String, i64>> {
+    counted(conn, filter, Counts::AtEvents, Group::Event, |row| Ok((row.get(0)?, row.get(1)?)))
+}
+
+/// What [`counted`] groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// The overview's keys: branch, method, outcome, category, failure reason, granted.
+    Combos,
+    /// The event (with [`Counts::AtEvents`] only).
+    Event,
+    /// The method (the trend's parts).
+    Method,
+}
+
+/// Valid checks matching `filter` per method, as [`combos`] reads them.
+fn per_method(conn: &Connection, filter: &RecordFilter) -> DbResult<std::collections::HashMap<String, i64>> {
+    let read = |row: &Row| Ok((row.get(0)?, row.get(1)?));
+    match filter.event_id.as_deref() {
+        None => counted(conn, filter, Counts::Checks, Group::Method, read),
+        Some("") => {
+            let any = RecordFilter { event_id: None, ..filter.clone() };
+            let mut all = counted(conn, &any, Counts::Checks, Group::Method, read)?;
+            for (key, n) in counted(conn, &any, Counts::AtEvents, Group::Method, read)? {
+                *all.entry(key).or_default() -= n;
+            }
+            Ok(all)
+        }
+        Some(_) => counted(conn, filter, Counts::AtEvents, Group::Method, read),
+    }
+}
+
+/// Sums the counts of `filter`'s pieces grouped as `group` says; `row` reads a key and its count.
+fn counted<K: std::hash::Hash + Eq>(
+    conn: &Connection,
+    filter: &RecordFilter,
+    counts: Counts,
+    group: Group,
+    row: impl Fn(&Row) -> rusqlite::Result<(K, i64)>,
+) -> DbResult<std::collections::HashMap<K, i64>> {
+    let (record_keys, count_keys, group) = match group {
+        Group::Event => ("r.event_id", "c.event_id", "1"),
+        Group::Method => ("r.method", "c.method", "1"),
+        Group::Combos => (
+            "r.branch_id, r.method, r.outcome, COALESCE(r.category_id, ''), r.failure_reason_id, r.granted",
+            "c.branch_id, c.method, c.outcome, c.category_id, NULLIF(c.failure_reason_id, ''), c.granted",
+            "1, 2, 3, 4, 5, 6",
+        ),
     };
-    // With an event, the planner may take the event index; otherwise the one in time order.
-    let index = if filter.event_id.is_some() { "" } else { "INDEXED BY records_check_time" };
-    let mut out: std::collections::HashMap<ComboKey, i64> = std::collections::HashMap::new();
-    for (source, from_ms, to_ms, sign) in pieces {
+    let (table, at_events) = match counts {
+        Counts::Checks => ("check_counts", ""),
+        Counts::AtEvents => ("event_counts", " AND r.event_id IS NOT NULL"),
+    };
+    let mut out = std::collections::HashMap::new();
+    for (source, from_ms, to_ms, sign) in pieces(filter.from_ms, filter.to_ms) {
         let f = RecordFilter { from_ms, to_ms, ..filter.clone() };
         let (sql, values) = match source {
             Source::Records => {
                 let (w, v) = check_filter_sql(&f);
                 let sql = format!(
-                    "SELECT r.branch_id, r.method, r.outcome, COALESCE(r.category_id, ''), r.failure_reason_id,
-                         r.granted, COUNT(*)
-                     FROM records r {index} WHERE {w} AND {VALID_CHECK_SQL} GROUP BY 1, 2, 3, 4, 5, 6"
+                    "SELECT {record_keys}, COUNT(*) FROM records r INDEXED BY records_check_time
+                     WHERE {w}{at_events} AND {VALID_CHECK_SQL} GROUP BY {group}"
                 );
                 (sql, v)
             }
             Source::Days | Source::Months => {
                 let (w, v) = counts_filter_sql(&f, if source == Source::Days { "d" } else { "m" });
-                let sql = format!(
-                    "SELECT c.branch_id, c.method, c.outcome, c.category_id, NULLIF(c.failure_reason_id, ''),
-                         c.granted, SUM(c.n)
-                     FROM check_counts c WHERE {w} GROUP BY 1, 2, 3, 4, 5, 6"
-                );
-                (sql, v)
+                (format!("SELECT {count_keys}, SUM(c.n) FROM {table} c WHERE {w} GROUP BY {group}"), v)
             }
         };
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        while let Some(row) = rows.next()? {
-            let key = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
-            *out.entry(key).or_default() += sign * row.get::<_, i64>(6)?;
+        while let Some(r) = rows.next()? {
+            let (key, n) = row(r)?;
+            *out.entry(key).or_default() += sign * n;
         }
     }
     Ok(out)
@@ -993,7 +1111,37 @@ impl Database for SqliteDatabase {
     fn overview(&self, filter: &RecordFilter) -> DbResult<Overview> {
         let conn = self.conn();
         let combos = combos(&conn, filter)?;
-        Ok(fold_overview(combos.into_iter().map(|((b, m, o, c, f, g), n)| (b, m, o, c, f, g, n))))
+        let mut o = fold_overview(combos.into_iter().map(|((b, m, o, c, f, g), n)| (b, m, o, c, f, g, n)));
+        let events = match filter.event_id.as_deref() {
+            // One event's (or no event's) checks are all of the figures.
+            Some(e) => vec![(e.to_string(), i64::try_from(o.total).unwrap_or(i64::MAX))],
+            None => per_event(&conn, filter)?.into_iter().collect(),
+        };
+        (o.by_event, o.more_events) = top_events(events, o.total);
+        Ok(o)
+    }
+
+    fn trend(&self, filter: &RecordFilter, buckets: &[(i64, i64)]) -> DbResult<Vec<TrendCounts>> {
+        let conn = self.conn();
+        let mut out = Vec::with_capacity(buckets.len());
+        for &(from_ms, to_ms) in buckets {
+            let f =
+                RecordFilter { from_ms: from_ms.max(filter.from_ms), to_ms: to_ms.min(filter.to_ms), ..filter.clone() };
+            let mut t = TrendCounts::default();
+            if f.from_ms < f.to_ms {
+                for (method, n) in per_method(&conn, &f)? {
+                    let Ok(n) = u64::try_from(n) else { continue };
+                    t.checks += n;
+                    match method.as_str() {
+                        "digital_id" => t.digital_id += n,
+                        "paper" => t.paper += n,
+                        _ => {}
+                    }
+                }
+            }
+            out.push(t);
+        }
+        Ok(out)
     }
 
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> DbResult<Vec<(StoredRecord, bool)>> {
@@ -1086,7 +1234,8 @@ impl Database for SqliteDatabase {
 
     fn check_count(&self, filter: &RecordFilter) -> DbResult<u64> {
         let conn = self.conn();
-        let total: i64 = combos(&conn, filter)?.values().sum();
+        // Grouped by method only: the fewest groups that still read the same counts.
+        let total: i64 = per_method(&conn, filter)?.values().sum();
         Ok(u64::try_from(total).unwrap_or(0))
     }
 

@@ -683,7 +683,13 @@ fn varied_records(t0: i64) -> (Vec<lgota_protocol::WireRecord>, Vec<lgota_protoc
         r.granted = Some(i % 7 != 0);
         r.category_id = [Some("pensioner"), Some("student"), None][(i % 11 % 3) as usize].map(String::from);
         r.failure_reason_id = (i % 6 == 0).then(|| "no_internet".to_string());
-        r.event_id = (i % 5 == 0).then(|| "event-1".to_string());
+        // Two big events, many small ones (more than the overview names), most checks at none.
+        r.event_id = match i % 10 {
+            0 => Some("event-1".to_string()),
+            3 | 7 => Some("event-2".to_string()),
+            5 => Some(format!("event-x{}", i % 37)),
+            _ => None,
+        };
         r.training = i % 13 == 0;
         records.push(r);
     }
@@ -692,49 +698,90 @@ fn varied_records(t0: i64) -> (Vec<lgota_protocol::WireRecord>, Vec<lgota_protoc
     (records, voids)
 }
 
-/// The figures counted straight from the records, as the definition says.
+/// The valid checks of a filter, straight from the records, as the definition says.
+fn direct_checks<'a>(
+    records: &'a [lgota_protocol::WireRecord],
+    voided: &'a std::collections::HashSet<String>,
+    f: &'a lgota_central::db::RecordFilter,
+    offline: &'a dyn Fn(&lgota_protocol::WireRecord) -> bool,
+) -> impl Iterator<Item = &'a lgota_protocol::WireRecord> {
+    records
+        .iter()
+        .filter(|r| r.kind == lgota_protocol::RecordKind::Check)
+        .filter(|r| r.created_at_ms >= f.from_ms && r.created_at_ms < f.to_ms && !r.training)
+        .filter(|r| !voided.contains(&r.id))
+        .filter(|r| f.branch_id.as_ref().is_none_or(|b| &r.branch_id == b))
+        .filter(|r| f.category_id.as_ref().is_none_or(|c| r.category_id.as_deref().unwrap_or("") == c))
+        .filter(|r| f.method.is_none_or(|m| r.method == Some(m)))
+        .filter(|r| f.granted.is_none_or(|g| r.granted == Some(g)))
+        .filter(|r| f.event_id.as_ref().is_none_or(|e| r.event_id.as_deref().unwrap_or("") == e))
+        .filter(|r| f.offline.is_none_or(|o| offline(r) == o))
+}
+
+/// The figures counted straight from the records, as the definition says: by event the 15
+/// events with the most checks (ties by id), then those at no event.
 fn direct(
     records: &[lgota_protocol::WireRecord],
     voided: &std::collections::HashSet<String>,
     f: &lgota_central::db::RecordFilter,
     offline: &dyn Fn(&lgota_protocol::WireRecord) -> bool,
 ) -> lgota_central::db::Overview {
-    lgota_central::db::fold_overview(
-        records
-            .iter()
-            .filter(|r| r.created_at_ms >= f.from_ms && r.created_at_ms < f.to_ms && !r.training)
-            .filter(|r| !voided.contains(&r.id))
-            .filter(|r| f.branch_id.as_ref().is_none_or(|b| &r.branch_id == b))
-            .filter(|r| f.category_id.as_ref().is_none_or(|c| r.category_id.as_deref().unwrap_or("") == c))
-            .filter(|r| f.method.is_none_or(|m| r.method == Some(m)))
-            .filter(|r| f.granted.is_none_or(|g| r.granted == Some(g)))
-            .filter(|r| f.event_id.as_ref().is_none_or(|e| r.event_id.as_ref() == Some(e)))
-            .filter(|r| f.offline.is_none_or(|o| offline(r) == o))
-            .map(|r| {
-                (
-                    r.branch_id.clone(),
-                    r.method.unwrap().as_str().to_string(),
-                    r.outcome.unwrap().as_str().to_string(),
-                    r.category_id.clone().unwrap_or_default(),
-                    r.failure_reason_id.clone(),
-                    r.granted.unwrap(),
-                    1,
-                )
-            }),
-    )
+    let mut events: std::collections::BTreeMap<String, u64> = Default::default();
+    for r in direct_checks(records, voided, f, offline) {
+        *events.entry(r.event_id.clone().unwrap_or_default()).or_default() += 1;
+    }
+    let none = if f.event_id.as_deref() == Some("") { None } else { events.remove("") };
+    let mut by_event: Vec<(String, u64)> = events.into_iter().collect();
+    by_event.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let more_events = by_event.len().saturating_sub(15) as u64;
+    by_event.truncate(15);
+    by_event.extend(none.map(|n| (String::new(), n)));
+    let mut o = lgota_central::db::fold_overview(direct_checks(records, voided, f, offline).map(|r| {
+        (
+            r.branch_id.clone(),
+            r.method.unwrap().as_str().to_string(),
+            r.outcome.unwrap().as_str().to_string(),
+            r.category_id.clone().unwrap_or_default(),
+            r.failure_reason_id.clone(),
+            r.granted.unwrap(),
+            1,
+        )
+    }));
+    o.by_event = by_event;
+    o.more_events = more_events;
+    o
 }
 
 /// The figures (read from the maintained monthly and daily counts plus the records at a
 /// period's ends) equal a direct count, for periods of any length and edges, in two zones.
 #[test]
 fn the_overview_equals_a_direct_count_of_valid_checks() {
+    use chrono::Datelike;
+    use lgota_central::dashboard::filter::TrendUnit;
     use lgota_central::db::RecordFilter;
     use lgota_protocol::Method;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.db");
     let db = SqliteDatabase::open(&path).unwrap();
     let t0 = 1_767_225_600_000 - 5 * 3_600_000; // 2025-12-31 19:00 UTC
-    let (records, voids) = varied_records(t0);
+    let (mut records, mut voids) = varied_records(t0);
+    // Records at the trend's edges in both zones: a week's and a month's first local moment
+    // and the moment before (after Berlin's spring clock change too); some at an event, one
+    // of them voided.
+    for tz in [MOSCOW, chrono_tz::Europe::Berlin] {
+        for (i, day) in ["2026-03-02", "2026-03-30", "2026-04-01", "2026-06-01", "2026-06-29"].iter().enumerate() {
+            let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+            let start = lgota_central::dashboard::pages::day_start_ms(tz, day);
+            for (j, at) in [start - 1, start].into_iter().enumerate() {
+                let mut r = check("dev-1", "branch-2", 0);
+                r.created_at_ms = at;
+                r.method = Some([Method::DigitalId, Method::Paper][j]);
+                r.event_id = (i % 2 == 0).then(|| format!("event-x{i}"));
+                records.push(r);
+            }
+        }
+    }
+    voids.push(void(&records[records.len() - 3]));
     let received = t0 + 200 * 86_400_000;
     // A void before its check; the rest after; everything twice (duplicates change nothing).
     db.store_records(&voids[3..4], received).unwrap();
@@ -771,6 +818,9 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
         filters.push(RecordFilter { category_id: Some(String::new()), method: Some(Method::Paper), ..f.clone() });
         filters.push(RecordFilter { category_id: Some("student".into()), granted: Some(false), ..f.clone() });
         filters.push(RecordFilter { event_id: Some("event-1".into()), ..f.clone() });
+        filters.push(RecordFilter { event_id: Some(String::new()), ..f.clone() });
+        filters.push(RecordFilter { event_id: Some("event-x5".into()), method: Some(Method::Paper), ..f.clone() });
+        filters.push(RecordFilter { event_id: Some(String::new()), branch_id: Some("branch-1".into()), ..f.clone() });
         filters.push(RecordFilter { offline: Some(false), ..f.clone() });
     }
     let check = |db: &SqliteDatabase| {
@@ -791,6 +841,48 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
             assert_eq!(db.export_records(f, Some(20)).unwrap(), newest, "{f:?}");
         }
         assert!(nonzero > filters.len() / 2, "the filters find records");
+        // The trend: each week's or month's valid checks (and their Digital ID and paper parts)
+        // equal a direct count; the stretches add up to the period's total.
+        for tz in [MOSCOW, chrono_tz::Europe::Berlin] {
+            for (from, to) in [("2026-01-01", "2026-12-31"), ("2026-02-20", "2026-04-10"), ("2026-03-29", "2026-03-29")]
+            {
+                let period = lgota_central::dashboard::pages::Period::parse(Some(from), Some(to), tz).unwrap();
+                let (from_ms, to_ms) = period.utc_ms(tz);
+                for unit in [TrendUnit::Week, TrendUnit::Month] {
+                    let stretches = lgota_central::dashboard::pages::trend_stretches(&period, unit);
+                    assert_eq!(stretches.first().unwrap().from, period.from);
+                    assert_eq!(stretches.last().unwrap().to, period.to);
+                    let bounds: Vec<(i64, i64)> = stretches.iter().map(|p| p.utc_ms(tz)).collect();
+                    for f in [
+                        RecordFilter { from_ms, to_ms, ..Default::default() },
+                        RecordFilter { from_ms, to_ms, branch_id: Some("branch-2".into()), ..Default::default() },
+                        RecordFilter { from_ms, to_ms, event_id: Some(String::new()), ..Default::default() },
+                        RecordFilter { from_ms, to_ms, event_id: Some("event-2".into()), ..Default::default() },
+                        RecordFilter { from_ms, to_ms, method: Some(Method::Paper), ..Default::default() },
+                    ] {
+                        let trend = db.trend(&f, &bounds).unwrap();
+                        assert_eq!(trend.len(), stretches.len());
+                        for (i, (p, t)) in stretches.iter().zip(&trend).enumerate() {
+                            if unit == TrendUnit::Week && i > 0 {
+                                assert_eq!(p.from.weekday(), chrono::Weekday::Mon, "weeks start on Monday");
+                            }
+                            let (a, b) = p.utc_ms(tz);
+                            let stretch = RecordFilter { from_ms: a, to_ms: b, ..f.clone() };
+                            let checks: Vec<_> = direct_checks(&records, &voided, &stretch, &offline).collect();
+                            let method = |m| checks.iter().filter(|r| r.method == Some(m)).count() as u64;
+                            let expected = lgota_central::db::TrendCounts {
+                                checks: checks.len() as u64,
+                                digital_id: method(Method::DigitalId),
+                                paper: method(Method::Paper),
+                            };
+                            assert_eq!(t, &expected, "{p:?} in {tz}, {f:?}");
+                        }
+                        let sum: u64 = trend.iter().map(|t| t.checks).sum();
+                        assert_eq!(sum, db.overview(&f).unwrap().total, "{from}..{to} {unit:?} in {tz}");
+                    }
+                }
+            }
+        }
     };
     check(&db);
 
@@ -798,7 +890,8 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
     drop(db);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
+        "DROP TRIGGER records_count_event_check; DROP TRIGGER records_count_event_void; DROP TABLE event_counts;
+         DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
          DROP INDEX records_check_time; DROP INDEX records_void_time;
          CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
          PRAGMA user_version = 3;",
@@ -807,4 +900,119 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
     drop(conn);
     let db = SqliteDatabase::open(&path).unwrap();
     check(&db);
+}
+
+/// The part of a page from `<section id="{id}"` to its end.
+fn section<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("<section id=\"{id}\"")).unwrap_or_else(|| panic!("a section {id}"));
+    let end = page[start..].find("</section>").unwrap() + start;
+    &page[start..end]
+}
+
+/// Every column and count of the trend and every event of the overview lead to as many records
+/// as they show, for an administrator and a branch head, by week and by month; checks at no
+/// event have their own figure and filter; a phone's own event is named as such.
+#[tokio::test]
+async fn the_trend_and_the_events_lead_to_their_records() {
+    use chrono::TimeZone;
+    let d = start_dash(false).await;
+    let published = admin::add_event(d.db.as_ref(), "branch-1", "Лекция о льготах", "2026-03-10").unwrap();
+    let at = |s: &str| {
+        let local = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        MOSCOW.from_local_datetime(&local).single().unwrap().timestamp_millis()
+    };
+    let mut records = Vec::new();
+    // Sunday 23:59:59 and Monday 00:00 (Moscow) of the week of 2026-03-09; month edges too.
+    for (i, when) in [
+        "2026-02-02 10:00:00",
+        "2026-02-28 23:59:59",
+        "2026-03-01 00:00:00",
+        "2026-03-08 23:59:59",
+        "2026-03-09 00:00:00",
+        "2026-03-10 12:00:00",
+        "2026-03-10 12:05:00",
+        "2026-03-10 12:10:00",
+        "2026-04-15 09:00:00",
+        "2026-04-30 23:59:59",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut r = check("dev-1", ["branch-1", "branch-2"][i % 2], 0);
+        r.created_at_ms = at(when);
+        r.method = Some([Method::DigitalId, Method::Paper, Method::SvoQr][i % 3]);
+        r.event_id = match i % 4 {
+            0 => Some(published.id.clone()),
+            1 => Some("phone-own-event".to_string()),
+            _ => None,
+        };
+        records.push(r);
+    }
+    let mut training = check("dev-1", "branch-1", 0);
+    training.created_at_ms = at("2026-03-10 12:00:00");
+    training.training = true;
+    training.event_id = Some(published.id.clone());
+    records.push(training);
+    records.push(void(&records[5]));
+    d.db.store_records(&records, now_ms()).unwrap();
+
+    for login in ["admin", "head1"] {
+        let c = d.signed_in(login).await;
+        for (query, unit, columns) in [
+            ("from=2026-02-01&to=2026-04-30", "week", 14),
+            ("from=2026-02-01&to=2026-04-30&trend=month", "month", 3),
+            ("from=2026-01-01&to=2026-12-31", "month", 12),
+            ("from=2026-01-01&to=2026-12-31&trend=week", "week", 53),
+        ] {
+            let (status, page) = d.page(&c, &format!("/?{query}")).await;
+            assert_eq!(status, 200, "{query}");
+            let trend = section(&page, "trend");
+            assert!(trend.contains(&format!("data-unit=\"{unit}\"")), "{query}");
+            assert_eq!(trend.matches("<tr data-from=").count(), columns, "{query}");
+            let total = {
+                let at = page.find("data-figure=\"total\">").unwrap() + "data-figure=\"total\">".len();
+                page[at..at + page[at..].find('<').unwrap()].parse::<u64>().unwrap()
+            };
+            let events = section(&page, "by-event");
+            for id in ["trend", "by-event"] {
+                let links = record_links(section(&page, id));
+                assert!(!links.is_empty(), "{login} {query}: links of {id}");
+                let mut shown = 0;
+                for (href, figure) in &links {
+                    let (status, records) = d.page(&c, href).await;
+                    assert_eq!(status, 200, "{href}");
+                    assert_eq!(Some(records_total(&records)), *figure, "{login} {query}: {href}");
+                    if login == "head1" {
+                        assert!(!records.contains("Библиотека-филиал № 2</td>"), "{href}");
+                    }
+                    if id == "by-event" && href.contains("event=") {
+                        shown += figure.unwrap();
+                    }
+                }
+                if id == "by-event" {
+                    // Bars and table rows: each figure twice.
+                    assert_eq!(shown, 2 * total, "{login} {query}: the events' figures add up to the total");
+                }
+            }
+            assert!(events.contains("Лекция о льготах, 10.03.2026"), "{events}");
+            // Branch 2's phone made its own event.
+            assert_eq!(events.contains("Своё мероприятие телефона (phone-own-event)"), login == "admin", "{events}");
+            assert!(events.contains("Без мероприятия"), "{events}");
+            assert!(page.contains("<option value=\"(none)\">Без мероприятия</option>"));
+        }
+        // The stretches at the week's edge: Sunday's second and Monday's first moment apart.
+        let (_, page) = d.page(&c, "/?from=2026-03-02&to=2026-03-15").await;
+        let weeks: Vec<&str> = section(&page, "trend").split("<tr data-from=\"").skip(1).collect();
+        assert!(weeks[0].starts_with("2026-03-02\" data-to=\"2026-03-08\""), "{}", weeks[0]);
+        assert!(weeks[1].starts_with("2026-03-09\" data-to=\"2026-03-15\""), "{}", weeks[1]);
+    }
+    // Checks at no event, as the records page filters them.
+    let c = d.signed_in("admin").await;
+    let (_, page) = d.page(&c, "/records?from=2026-02-01&to=2026-04-30&event=(none)").await;
+    assert_eq!(records_total(&page), 4);
+    let (_, page) = d.page(&c, "/records?from=2026-03-09&to=2026-03-15&event=(none)").await;
+    assert_eq!(records_total(&page), 2, "03-09 00:00 is at the published event, 03-10 12:00 voided");
+    let (status, page) = d.page(&c, "/?trend=day").await;
+    assert_eq!(status, 400);
+    assert!(page.contains("по неделям (week) или по месяцам (month)"));
 }

@@ -14,6 +14,26 @@ use crate::validate::is_id;
 /// The query value of «no category» (the overview's key for it is empty; ids never hold `(`).
 pub const NO_CATEGORY: &str = "(none)";
 
+/// The query value of «no event», as [`NO_CATEGORY`].
+pub const NO_EVENT: &str = "(none)";
+
+/// The stretches of the overview's trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendUnit {
+    /// Monday to Sunday.
+    Week,
+    Month,
+}
+
+impl TrendUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrendUnit::Week => "week",
+            TrendUnit::Month => "month",
+        }
+    }
+}
+
 /// The query string as given; every field optional, empty means «all».
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct FilterQuery {
@@ -32,6 +52,8 @@ pub struct FilterQuery {
     pub offline: Option<String>,
     /// The records page's cursor: `<created_at_ms>.<id>` of the last record shown.
     pub before: Option<String>,
+    /// The overview's trend: `week`, `month`; none or empty chooses by the period's length.
+    pub trend: Option<String>,
 }
 
 fn given(s: &Option<String>) -> Option<&str> {
@@ -79,6 +101,8 @@ pub struct Parsed {
     pub filter: RecordFilter,
     /// The records page's cursor.
     pub before: Option<(i64, String)>,
+    /// The overview's trend as asked for (`None`: chosen by the period's length).
+    pub trend: Option<TrendUnit>,
 }
 
 /// Reads a query. On a bad value: the message, and the filter without anything bad (the
@@ -118,7 +142,13 @@ pub fn parse(role: &Role, q: &FilterQuery, tz: Tz) -> (Parsed, Option<String>) {
             other => id(other, "категории"),
         }
     );
-    field!(filter.event_id, id(given(&q.event), "мероприятия"));
+    field!(
+        filter.event_id,
+        match given(&q.event) {
+            Some(NO_EVENT) => Ok(Some(String::new())),
+            other => id(other, "мероприятия"),
+        }
+    );
     field!(filter.failure_reason_id, id(given(&q.reason), "причины неудачи"));
     field!(
         filter.method,
@@ -150,6 +180,15 @@ pub fn parse(role: &Role, q: &FilterQuery, tz: Tz) -> (Parsed, Option<String>) {
     );
     field!(filter.granted, yes_no(given(&q.granted), "льгота предоставлена"));
     field!(filter.offline, yes_no(given(&q.offline), "записано без связи"));
+    let mut trend = None;
+    match given(&q.trend) {
+        None => {}
+        Some("week") => trend = Some(TrendUnit::Week),
+        Some("month") => trend = Some(TrendUnit::Month),
+        Some(t) => {
+            check(Err(format!("Динамика строится по неделям (week) или по месяцам (month), а не «{}».", shown(t))))
+        }
+    }
     let mut before = None;
     if let Some(b) = given(&q.before) {
         match b.split_once('.').and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id))) {
@@ -157,7 +196,7 @@ pub fn parse(role: &Role, q: &FilterQuery, tz: Tz) -> (Parsed, Option<String>) {
             _ => check(Err("Неверная ссылка на следующую страницу: откройте список записей заново.".into())),
         }
     }
-    (Parsed { period, filter, before }, error)
+    (Parsed { period, filter, before, trend }, error)
 }
 
 /// The query string of a filter (without the cursor), for links; a branch head's branch is
@@ -173,7 +212,7 @@ pub fn query(period: &Period, f: &RecordFilter, role: &Role) -> String {
         ("to", &to),
         ("branch", branch.unwrap_or("")),
         ("category", category.unwrap_or("")),
-        ("event", f.event_id.as_deref().unwrap_or("")),
+        ("event", f.event_id.as_deref().map(|e| if e.is_empty() { NO_EVENT } else { e }).unwrap_or("")),
         ("method", f.method.map(Method::as_str).unwrap_or("")),
         ("outcome", f.outcome.map(Outcome::as_str).unwrap_or("")),
         ("reason", f.failure_reason_id.as_deref().unwrap_or("")),
@@ -208,6 +247,7 @@ mod tests {
                 "granted" => f.granted = v,
                 "offline" => f.offline = v,
                 "before" => f.before = v,
+                "trend" => f.trend = v,
                 _ => panic!("{k}"),
             }
         }
@@ -230,6 +270,8 @@ mod tests {
                 ("granted", "0"),
                 ("offline", "1"),
                 ("before", "1772312400000.0190-x"),
+                ("event", NO_EVENT),
+                ("trend", "week"),
             ]),
             tz,
         );
@@ -239,6 +281,7 @@ mod tests {
         assert_eq!((p.filter.method, p.filter.outcome), (Some(Method::Paper), Some(Outcome::NoDocument)));
         assert_eq!((p.filter.granted, p.filter.offline), (Some(false), Some(true)));
         assert_eq!(p.before, Some((1_772_312_400_000, "0190-x".to_string())));
+        assert_eq!((p.filter.event_id.as_deref(), p.trend), (Some(""), Some(TrendUnit::Week)));
         // The link of a filter reads back as the same filter.
         let link = query(&p.period, &p.filter, &Role::Admin);
         let (again, _) = parse(&Role::Admin, &serde_urlencoded_like(&link.replace("%28none%29", NO_CATEGORY)), tz);
@@ -257,6 +300,7 @@ mod tests {
             ("branch", "<b>", "Неверный код филиала «<b>»"),
             ("category", "a b", "Неверный код категории"),
             ("before", "x", "Неверная ссылка на следующую страницу"),
+            ("trend", "day", "по неделям (week) или по месяцам (month)"),
             ("from", "01.03.2026", "ГГГГ-ММ-ДД"),
         ] {
             let (p, e) = parse(&head, &q(&[(field, value)]), tz);

@@ -305,11 +305,16 @@ pub(crate) fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>,
         }
     }
     for row in db.events(None, EVENT_CHOICES)? {
-        let date = NaiveDate::parse_from_str(&row.event.date, "%Y-%m-%d")
-            .map_or_else(|_| row.event.date.clone(), pages::ru_date);
-        names.events.push((row.event.id, format!("{}, {date}", row.event.title), row.event.branch_id));
+        let label = event_label(&row.event);
+        names.events.push((row.event.id, label, row.event.branch_id));
     }
     Ok((names, branch_ids, category_ids))
+}
+
+/// «title, dd.mm.yyyy».
+fn event_label(event: &lgota_protocol::WireEvent) -> String {
+    let date = NaiveDate::parse_from_str(&event.date, "%Y-%m-%d").map_or_else(|_| event.date.clone(), pages::ru_date);
+    format!("{}, {date}", event.title)
 }
 
 async fn overview(
@@ -318,13 +323,32 @@ async fn overview(
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (Parsed { period, filter, .. }, error) = filter_of(&state, &session, &query);
+    let (Parsed { period, filter, trend: trend_asked, .. }, error) = filter_of(&state, &session, &query);
+    let tz = state.dashboard.tz;
+    let trend_unit = pages::trend_unit(&period, trend_asked);
+    let stretches = pages::trend_stretches(&period, trend_unit);
+    let bounds: Vec<(i64, i64)> = stretches.iter().map(|p| p.utc_ms(tz)).collect();
     let f = filter.clone();
-    let (overview, recent, (names, branch_ids, category_ids)) =
-        match db(&state, move |db| Ok((db.overview(&f)?, db.export_records(&f, Some(RECENT))?, names(db)?))).await {
-            Ok(v) => v,
-            Err(response) => return response,
-        };
+    let (overview, trend, recent, (names, branch_ids, category_ids)) = match db(&state, move |db| {
+        let overview = db.overview(&f)?;
+        let mut names = names(db)?;
+        // Events of the figures older than the newest ones the names hold.
+        for (id, _) in &overview.by_event {
+            if !id.is_empty() && !names.0.events.iter().any(|(e, _, _)| e == id) {
+                if let Some(row) = db.event(id)? {
+                    let label = event_label(&row.event);
+                    names.0.events.push((row.event.id, label, row.event.branch_id));
+                }
+            }
+        }
+        Ok((overview, db.trend(&f, &bounds)?, db.export_records(&f, Some(RECENT))?, names))
+    })
+    .await
+    {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    let trend: Vec<(Period, crate::db::TrendCounts)> = stretches.into_iter().zip(trend).collect();
     let error = error.as_deref();
     let view = OverviewView {
         admin: &session.admin,
@@ -336,8 +360,11 @@ async fn overview(
         names: &names,
         branch_ids: &branch_ids,
         category_ids: &category_ids,
-        tz: state.dashboard.tz,
+        tz,
         filter: &filter,
+        trend_asked,
+        trend_unit,
+        trend: &trend,
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     html(status, pages::overview_page(&view, &overview, &recent))

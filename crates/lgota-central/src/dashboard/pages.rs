@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::db::{Admin, Overview, RecordFilter, Role, StoredRecord};
+use super::filter::{TrendUnit, NO_EVENT};
+use crate::db::{Admin, Overview, RecordFilter, Role, StoredRecord, TrendCounts};
 
 /// The UTC ms at which local `day` begins in `tz`: local midnight, or, where a clock change
 /// skips midnight, the first local moment of that day.
@@ -94,6 +95,41 @@ impl Period {
     }
 }
 
+/// Weeks are offered for periods up to this many days (about two years); longer ones go by month.
+pub const MAX_WEEKS_DAYS: i64 = 2 * 366;
+
+/// The trend's stretch for a period: as asked, else weeks up to three months, months beyond.
+/// Weeks of more than [`MAX_WEEKS_DAYS`] would be unreadable: months then.
+pub fn trend_unit(period: &Period, asked: Option<TrendUnit>) -> TrendUnit {
+    let days = (period.to - period.from).num_days() + 1;
+    match asked {
+        Some(TrendUnit::Week) if days <= MAX_WEEKS_DAYS => TrendUnit::Week,
+        Some(_) => TrendUnit::Month,
+        None if days <= 92 => TrendUnit::Week,
+        None => TrendUnit::Month,
+    }
+}
+
+/// The period cut into weeks (Monday to Sunday) or calendar months; the first and the last are
+/// cut to the period.
+pub fn trend_stretches(period: &Period, unit: TrendUnit) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut from = period.from;
+    while from <= period.to {
+        let end = match unit {
+            TrendUnit::Week => from + chrono::Days::new(6 - u64::from(from.weekday().num_days_from_monday())),
+            TrendUnit::Month => next_month(from).and_then(|n| n.pred_opt()).unwrap_or(period.to),
+        };
+        let to = end.min(period.to);
+        out.push(Period { from, to });
+        match to.succ_opt() {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    out
+}
+
 /// dd.mm.yyyy.
 pub fn ru_date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
@@ -134,6 +170,17 @@ impl Names {
     pub fn event<'a>(&'a self, id: &'a str) -> &'a str {
         self.events.iter().find(|(e, _, _)| e == id).map_or(id, |(_, label, _)| label.as_str())
     }
+    /// An event as a figure names it: title and date, «Без мероприятия» for the empty key, and
+    /// an event a phone made itself (never published) as such, with its id.
+    pub fn event_label(&self, id: &str) -> String {
+        if id.is_empty() {
+            return "Без мероприятия".into();
+        }
+        match self.events.iter().find(|(e, _, _)| e == id) {
+            Some((_, label, _)) => label.clone(),
+            None => format!("Своё мероприятие телефона ({id})"),
+        }
+    }
     /// The events a filter may offer: of `branch` if given, else all; the selected one always.
     pub fn event_options(&self, branch: Option<&str>, selected: Option<&str>) -> Vec<(String, String)> {
         let mut options: Vec<(String, String)> = self
@@ -142,10 +189,17 @@ impl Names {
             .filter(|(_, _, b)| branch.is_none_or(|want| want == b))
             .map(|(id, label, _)| (id.clone(), label.clone()))
             .collect();
-        if let Some(id) = selected.filter(|id| !id.is_empty() && !options.iter().any(|(e, _)| e == id)) {
+        if let Some(id) =
+            selected.filter(|id| !id.is_empty() && *id != NO_EVENT && !options.iter().any(|(e, _)| e == id))
+        {
             options.push((id.to_string(), self.event(id).to_string()));
         }
+        options.push((NO_EVENT.to_string(), "Без мероприятия".to_string()));
         options
+    }
+    /// The event filter's value in a form: `(none)` for checks at no event.
+    pub fn event_selected(filter: &RecordFilter) -> Option<&str> {
+        filter.event_id.as_deref().map(|e| if e.is_empty() { NO_EVENT } else { e })
     }
 }
 
@@ -178,7 +232,8 @@ header form{display:inline}main{padding:1rem 1.2rem;max-width:1100px}\
 section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}\
 h1{font-size:1.3rem;margin:0}h2{font-size:1.05rem;margin:.2rem 0 .6rem}\
 table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;border-bottom:1px solid #eee}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:1rem}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.wide{overflow-x:auto}.legend span{margin-right:1rem}\
+.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:1rem}\
 .kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi a{color:inherit;text-decoration:none}#records{overflow-x:auto}.kpi div{font-size:.9rem}.kpi b{display:block;font-size:1.6rem}\
 .error{color:#a00;font-weight:600}label{margin-right:.8rem}button{cursor:pointer}\
 .login{max-width:340px;margin:4rem auto}.login input{display:block;width:100%;margin:.2rem 0 .8rem;padding:.4rem}\
@@ -282,6 +337,11 @@ type ChartRow = (String, String, u64, String);
 /// A horizontal bar chart (inline SVG) and the same figures as a table; every bar and count
 /// links to its records.
 fn chart(id: &str, title: &str, rows: &[ChartRow], total: u64) -> String {
+    chart_noted(id, title, rows, total, "")
+}
+
+/// [`chart`] with a note (HTML) under the table.
+fn chart_noted(id: &str, title: &str, rows: &[ChartRow], total: u64, note: &str) -> String {
     let mut out = format!("<section id=\"{}\"><h2>{}</h2>", esc(id), esc(title));
     if rows.is_empty() {
         out.push_str("<p>Нет данных за период.</p></section>");
@@ -326,8 +386,146 @@ fn chart(id: &str, title: &str, rows: &[ChartRow], total: u64) -> String {
             percent(*n, total)
         );
     }
+    out.push_str("</table>");
+    out.push_str(note);
+    out.push_str("</section>");
+    out
+}
+
+/// Colours of the trend's parts: Digital ID, paper, other methods.
+const TREND_COLOURS: [&str; 3] = ["#2e75b6", "#e08a1e", "#9aa5b1"];
+
+/// One column of the trend: its stretch, labels (short under the column, full in the table),
+/// counts, and the links to its records (all, Digital ID, paper).
+pub struct TrendColumn {
+    pub stretch: Period,
+    pub short: String,
+    pub label: String,
+    pub counts: TrendCounts,
+    pub href: String,
+    pub digital_href: String,
+    pub paper_href: String,
+}
+
+/// A column chart of the trend (inline SVG), each column stacked Digital ID / paper / other
+/// methods with its count above, and the same figures as a table; every column and count links
+/// to its records.
+fn trend_chart(unit: TrendUnit, columns: &[TrendColumn], note: &str) -> String {
+    let title = match unit {
+        TrendUnit::Week => "Динамика по неделям",
+        TrendUnit::Month => "Динамика по месяцам",
+    };
+    let mut out = format!("<section id=\"trend\" data-unit=\"{}\"><h2>{title}</h2>{note}", unit.as_str());
+    if columns.iter().all(|c| c.counts.checks == 0) {
+        out.push_str("<p>Нет данных за период.</p></section>");
+        return out;
+    }
+    let _ = write!(
+        out,
+        "<p class=\"legend\"><span><i style=\"background:{}\"></i>Цифровой ID</span>\
+         <span><i style=\"background:{}\"></i>Бумажный документ</span>\
+         <span><i style=\"background:{}\"></i>Другие способы</span></p>",
+        TREND_COLOURS[0], TREND_COLOURS[1], TREND_COLOURS[2]
+    );
+    let max = columns.iter().map(|c| c.counts.checks).max().unwrap_or(1).max(1);
+    let col_w = (1000.0 / columns.len() as f64).clamp(16.0, 56.0);
+    let (top, plot_h, bottom) = (18.0, 160.0, 34.0);
+    let width = (col_w * columns.len() as f64 + 8.0).max(300.0);
+    let height = top + plot_h + bottom;
+    let font = if col_w < 30.0 { 9 } else { 11 };
+    // Labels under every column when they fit, else under every few.
+    let every = if col_w >= 40.0 { 1 } else { (40.0 / col_w).ceil() as usize };
+    let _ = write!(
+        out,
+        "<div class=\"wide\"><svg role=\"img\" aria-label=\"{title}\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\">"
+    );
+    for (i, c) in columns.iter().enumerate() {
+        let x = 4.0 + i as f64 * col_w;
+        let w = col_w * 0.74;
+        let t = &c.counts;
+        let other = t.checks.saturating_sub(t.digital_id + t.paper);
+        let _ = write!(out, "<a href=\"{}\">", esc(&c.href));
+        let mut y = top + plot_h;
+        for (n, colour) in [(t.digital_id, TREND_COLOURS[0]), (t.paper, TREND_COLOURS[1]), (other, TREND_COLOURS[2])] {
+            if n == 0 {
+                continue;
+            }
+            let h = n as f64 / max as f64 * plot_h;
+            y -= h;
+            let _ = write!(
+                out,
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{colour}\">\
+                 <title>{}: {} (Цифровой ID {}, бумажный документ {}, другие {other})</title></rect>",
+                esc(&c.label),
+                t.checks,
+                t.digital_id,
+                t.paper
+            );
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{font}\" text-anchor=\"middle\">{}</text></a>",
+            x + w / 2.0,
+            y - 4.0,
+            t.checks
+        );
+        if i % every == 0 {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{font}\" text-anchor=\"middle\">{}</text>",
+                x + w / 2.0,
+                top + plot_h + 14.0,
+                esc(&c.short)
+            );
+        }
+    }
+    out.push_str(
+        "</svg></div><table><tr><th>Период</th><th>Проверок</th><th>Цифровой ID</th><th>Бумажный документ</th>\
+         <th>Другие способы</th></tr>",
+    );
+    // A part's link only where it has checks: under a page filtered by another method the part
+    // is 0 and has no records of its own to show.
+    let part = |n: u64, href: &str| {
+        if n == 0 {
+            "0".to_string()
+        } else {
+            format!("<a href=\"{}\">{n}</a>", esc(href))
+        }
+    };
+    for c in columns {
+        let t = &c.counts;
+        let _ = write!(
+            out,
+            "<tr data-from=\"{}\" data-to=\"{}\"><th>{}</th><td class=\"n\"><a href=\"{}\">{}</a></td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            c.stretch.from.format("%Y-%m-%d"),
+            c.stretch.to.format("%Y-%m-%d"),
+            esc(&c.label),
+            esc(&c.href),
+            t.checks,
+            part(t.digital_id, &c.digital_href),
+            part(t.paper, &c.paper_href),
+            t.checks.saturating_sub(t.digital_id + t.paper)
+        );
+    }
     out.push_str("</table></section>");
     out
+}
+
+/// The labels of a trend stretch: short (under its column) and full (in the table).
+pub fn stretch_labels(unit: TrendUnit, p: &Period) -> (String, String) {
+    match unit {
+        TrendUnit::Week => (
+            p.from.format("%d.%m").to_string(),
+            if p.from == p.to { ru_date(p.from) } else { format!("{} — {}", ru_date(p.from), ru_date(p.to)) },
+        ),
+        TrendUnit::Month => {
+            let name = super::xlsx::MONTHS[p.from.month0() as usize];
+            let short: String = name.chars().take(3).collect();
+            (format!("{short} {}", p.from.format("%y")), format!("{name} {}", p.from.year()))
+        }
+    }
 }
 
 /// What the overview page shows besides the figures.
@@ -344,6 +542,10 @@ pub struct OverviewView<'a> {
     pub tz: Tz,
     /// The filter of the figures (a branch head's branch in it), for the links to their records.
     pub filter: &'a RecordFilter,
+    /// The trend as asked for (the form shows it), the unit used, and its counts per stretch.
+    pub trend_asked: Option<TrendUnit>,
+    pub trend_unit: TrendUnit,
+    pub trend: &'a [(Period, TrendCounts)],
 }
 
 /// How the page names the institution's time zone.
@@ -450,10 +652,11 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let options: Vec<(String, String)> =
         v.category_ids.iter().map(|c| (c.clone(), names.category(c).to_string())).collect();
     body.push_str(&select("category", "Категория", "Все категории", &options, v.category));
-    let events = names.event_options(v.filter.branch_id.as_deref(), v.filter.event_id.as_deref());
-    if !events.is_empty() {
-        body.push_str(&select("event", "Мероприятие", "Все мероприятия", &events, v.filter.event_id.as_deref()));
-    }
+    let selected = Names::event_selected(v.filter);
+    let events = names.event_options(v.filter.branch_id.as_deref(), selected);
+    body.push_str(&select("event", "Мероприятие", "Все мероприятия", &events, selected));
+    let units = [("week".to_string(), "по неделям".to_string()), ("month".to_string(), "по месяцам".to_string())];
+    body.push_str(&select("trend", "Динамика", "автоматически", &units, v.trend_asked.map(TrendUnit::as_str)));
     body.push_str("<button type=\"submit\">Показать</button></form>");
     if let Some(e) = v.error {
         let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p>", esc(e));
@@ -504,6 +707,36 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
          by: &dyn Fn(&mut RecordFilter, &str)|
          -> Vec<ChartRow> { list.iter().map(|(k, n)| (k.clone(), name(k), *n, link(&|f| by(f, k)))).collect() };
     let text = |s: &str| Some(s.to_string());
+    // The trend: each stretch's records are the page's filter over the stretch's days.
+    let stretch_link = |p: &Period, method: Option<lgota_protocol::Method>| {
+        let mut filter = v.filter.clone();
+        if method.is_some() {
+            filter.method = method;
+        }
+        format!("/records?{}", super::filter::query(p, &filter, &v.admin.role))
+    };
+    let columns: Vec<TrendColumn> = v
+        .trend
+        .iter()
+        .map(|(p, counts)| {
+            let (short, label) = stretch_labels(v.trend_unit, p);
+            TrendColumn {
+                stretch: *p,
+                short,
+                label,
+                counts: counts.clone(),
+                href: stretch_link(p, None),
+                digital_href: stretch_link(p, Some(lgota_protocol::Method::DigitalId)),
+                paper_href: stretch_link(p, Some(lgota_protocol::Method::Paper)),
+            }
+        })
+        .collect();
+    let note = if v.trend_asked == Some(TrendUnit::Week) && v.trend_unit == TrendUnit::Month {
+        "<p>По неделям — для периодов не длиннее двух лет; этот период показан по месяцам.</p>"
+    } else {
+        ""
+    };
+    body.push_str(&trend_chart(v.trend_unit, &columns, note));
     body.push_str("<div class=\"grid\">");
     body.push_str(&chart(
         "by-branch",
@@ -534,6 +767,22 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
         "Причины неудачи Цифрового ID",
         &rows(&o.by_failure_reason, &|k| names.failure_reason(k).to_string(), &|f, k| f.failure_reason_id = text(k)),
         o.total,
+    ));
+    let more = if o.more_events > 0 {
+        format!(
+            "<p>Показаны {} мероприятий с наибольшим числом проверок; ещё мероприятий: {}.</p>",
+            crate::db::TOP_EVENTS,
+            o.more_events
+        )
+    } else {
+        String::new()
+    };
+    body.push_str(&chart_noted(
+        "by-event",
+        "По мероприятиям",
+        &rows(&o.by_event, &|k| names.event_label(k), &|f, k| f.event_id = text(k)),
+        o.total,
+        &more,
     ));
     let granted = vec![
         ("granted".to_string(), "Предоставлена".to_string(), o.granted, link(&|f| f.granted = Some(true))),
@@ -584,5 +833,32 @@ mod tests {
         assert_eq!(start.format("%Y-%m-%d %H:%M").to_string(), "2026-09-06 01:00");
         assert_eq!(tz_label(chrono_tz::Europe::Moscow), "время московское");
         assert_eq!(tz_label(berlin), "часовой пояс Europe/Berlin");
+    }
+
+    #[test]
+    fn trend_stretches_are_monday_weeks_or_months_cut_to_the_period() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let p = Period { from: day("2026-02-01"), to: day("2026-04-30") };
+        assert_eq!(trend_unit(&p, None), TrendUnit::Week);
+        let weeks = trend_stretches(&p, TrendUnit::Week);
+        assert_eq!(weeks.len(), 14);
+        // 2026-02-01 is a Sunday: a week of one day, then Monday to Sunday, the last cut.
+        assert_eq!((weeks[0].from, weeks[0].to), (day("2026-02-01"), day("2026-02-01")));
+        assert_eq!((weeks[1].from, weeks[1].to), (day("2026-02-02"), day("2026-02-08")));
+        assert_eq!((weeks[13].from, weeks[13].to), (day("2026-04-27"), day("2026-04-30")));
+        assert!(weeks.windows(2).all(|w| w[0].to.succ_opt() == Some(w[1].from)), "no gap, no overlap");
+        let months = trend_stretches(&p, TrendUnit::Month);
+        assert_eq!(
+            months.iter().map(|m| (m.from.month(), m.to.day())).collect::<Vec<_>>(),
+            [(2, 28), (3, 31), (4, 30)]
+        );
+        let year = Period { from: day("2026-01-15"), to: day("2026-12-31") };
+        assert_eq!(trend_unit(&year, None), TrendUnit::Month);
+        assert_eq!(trend_unit(&year, Some(TrendUnit::Week)), TrendUnit::Week);
+        assert_eq!(trend_stretches(&year, TrendUnit::Month)[0].from, day("2026-01-15"));
+        let long = Period { from: day("2020-01-01"), to: day("2026-12-31") };
+        assert_eq!(trend_unit(&long, Some(TrendUnit::Week)), TrendUnit::Month, "weeks of seven years: months");
+        assert_eq!(stretch_labels(TrendUnit::Month, &months[1]), ("Мар 26".to_string(), "Март 2026".to_string()));
+        assert_eq!(stretch_labels(TrendUnit::Week, &weeks[1]).1, "02.02.2026 — 08.02.2026");
     }
 }
