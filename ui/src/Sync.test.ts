@@ -139,6 +139,9 @@ describe('sync panel (settings)', () => {
     expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
     await click('btn-enroll-cancel');
     expect(within(panel).queryByTestId('enroll-form')).toBeNull();
+    // Enrolled: the branch is the enrolled one (the server refuses records of another).
+    expect(screen.getByTestId('settings-branch')).toBeDisabled();
+    expect(screen.getByTestId('settings-branch-fixed')).toBeInTheDocument();
   });
 
   it('not enrolled: says so, «sync now» is disabled, the form is open', async () => {
@@ -153,6 +156,8 @@ describe('sync panel (settings)', () => {
     expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
     expect(screen.getByText('Отсканируйте QR-код камерой или вставьте его текст.')).toBeInTheDocument();
     expect(screen.getByTestId('enroll-server')).toHaveAttribute('placeholder', 'https://…');
+    expect(screen.getByTestId('settings-branch')).toBeEnabled();
+    expect(screen.queryByTestId('settings-branch-fixed')).toBeNull();
   });
 
   it('«Синхронизировать сейчас» calls sync_now, shows the progress while running, then the result', async () => {
