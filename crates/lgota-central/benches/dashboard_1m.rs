@@ -77,6 +77,8 @@ fn check(rng: &mut Rng, n: u64, branches: &[String], from_ms: i64, to_ms: i64) -
         note: None,
         target_id: None,
         void_reason: None,
+        event_title: None,
+        event_date: None,
     }
 }
 

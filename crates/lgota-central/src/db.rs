@@ -16,6 +16,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/003_management.sql")),
     M::up(include_str!("../migrations/004_dashboard_speed.sql")),
     M::up(include_str!("../migrations/005_event_counts.sql")),
+    M::up(include_str!("../migrations/006_phone_events.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +249,8 @@ pub trait Database: Send + Sync + 'static {
     fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>>;
     fn event(&self, id: &str) -> DbResult<Option<EventRow>>;
 
+    /// Events started on phones, as `(id, title, date, branch)`, the newest first.
+    fn phone_events(&self, limit: u32) -> DbResult<Vec<(String, String, String, String)>>;
     fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> DbResult<()>;
     /// The newest entries first, older than `before_id` if given.
     fn audit_log(&self, before_id: Option<i64>, limit: u32) -> DbResult<Vec<AuditEntry>>;
@@ -726,6 +729,9 @@ fn record_from_row(row: &Row) -> DbResult<StoredRecord> {
         note: row.get(16)?,
         target_id: row.get(17)?,
         void_reason: row.get(18)?,
+        // Kept once per event in `phone_events`, not on every record.
+        event_title: None,
+        event_date: None,
     };
     Ok(StoredRecord { record, received_at_ms: row.get(19)?, offline: row.get(20)? })
 }
@@ -884,6 +890,15 @@ impl Database for SqliteDatabase {
             .optional()?)
     }
 
+    fn phone_events(&self, limit: u32) -> DbResult<Vec<(String, String, String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> DbResult<()> {
         self.conn().execute(
             "INSERT INTO audit_log (at_ms, login, action, detail) VALUES (?1, ?2, ?3, ?4)",
@@ -946,6 +961,11 @@ impl Database for SqliteDatabase {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
                  ON CONFLICT(id) DO NOTHING"
             ))?;
+            let mut name_event = tx.prepare(
+                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(id) DO NOTHING",
+            )?;
+            let mut named_events = std::collections::HashSet::new();
             for r in records {
                 let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
                 let changed = insert.execute(params![
@@ -975,6 +995,11 @@ impl Database for SqliteDatabase {
                     outcome.stored += 1;
                 } else {
                     outcome.duplicates += 1;
+                }
+                if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
+                    if named_events.insert(id.as_str()) {
+                        name_event.execute(params![id, title, date, r.branch_id, received_at_ms])?;
+                    }
                 }
             }
         }

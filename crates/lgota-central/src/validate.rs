@@ -12,6 +12,7 @@ pub const MAX_FUTURE_MS: i64 = 24 * 60 * 60 * 1000;
 pub const ID_MAX: usize = 100;
 pub const STAFF_LABEL_MAX: usize = 100;
 pub const TEXT_MAX: usize = 1000;
+pub const EVENT_TITLE_MAX: usize = 200;
 /// UTC offsets run from −12:00 to +14:00.
 pub const OFFSET_MIN_RANGE: std::ops::RangeInclusive<i32> = -12 * 60..=14 * 60;
 
@@ -126,11 +127,27 @@ pub fn validate_batch(
                 return Err(invalid(n, id, format!("слишком длинное или недопустимое поле {name}")));
             }
         }
+        if r.event_title.is_some() || r.event_date.is_some() {
+            let title_ok =
+                r.event_title.as_deref().is_some_and(|t| !t.trim().is_empty() && text_ok(t, EVENT_TITLE_MAX));
+            let date_ok = r
+                .event_date
+                .as_deref()
+                .is_some_and(|d| d.len() == 10 && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok());
+            if r.event_id.is_none() || !title_ok || !date_ok {
+                return Err(invalid(
+                    n,
+                    id,
+                    "event_title и event_date — только вместе с event_id, дата в виде ГГГГ-ММ-ДД",
+                ));
+            }
+        }
         // The phone screens these already; the server refuses what another client might send.
         for (name, value) in [
             ("подпись сотрудника", Some(&r.staff_label)),
             ("примечание", r.note.as_ref()),
             ("причина", r.void_reason.as_ref()),
+            ("название мероприятия", r.event_title.as_ref()),
         ] {
             if let Some(kind) = value.and_then(|v| lgota_core::screen::find_personal_data(v)) {
                 return Err(ApiError::new(

@@ -599,3 +599,51 @@ async fn hostile_input_in_every_field_is_refused_or_stored_as_text_never_run() {
     assert!(s.db.audit_log(None, 10_000).unwrap().len() > 1, "the audit log is still there");
     assert_eq!(s.db.branches().unwrap().iter().filter(|(id, _)| id == "branch-1").count(), 1);
 }
+
+#[tokio::test]
+async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let token = s.enroll_with(&code, "phone-ev").await.json::<serde_json::Value>().await.unwrap()["device_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let with_event = |title: Option<&str>, date: Option<&str>, event: Option<&str>| {
+        let mut r = check("phone-ev", "branch-1", 60_000);
+        r.event_id = event.map(str::to_string);
+        r.event_title = title.map(str::to_string);
+        r.event_date = date.map(str::to_string);
+        r
+    };
+    // Refused: a title without its event, a bad date, personal data in the title.
+    for (bad, code) in [
+        (with_event(Some("Библионочь"), Some("2026-04-18"), None), "invalid_record"),
+        (with_event(Some("Библионочь"), Some("18.04.2026"), Some("ev-local")), "invalid_record"),
+        (with_event(Some("Библионочь"), None, Some("ev-local")), "invalid_record"),
+        (with_event(Some("Звонить 8 912 345-67-89"), Some("2026-04-18"), Some("ev-local")), "personal_data"),
+    ] {
+        let r = s.push(&token, &[bad]).await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], code);
+    }
+    assert!(s.db.phone_events(10).unwrap().is_empty());
+
+    let records = [
+        with_event(Some("Библионочь"), Some("2026-04-18"), Some("ev-local")),
+        with_event(Some("Библионочь"), Some("2026-04-18"), Some("ev-local")),
+        // Older phones send no title: still stored, the event keeps the first title.
+        with_event(None, None, Some("ev-local")),
+    ];
+    assert_eq!(s.push(&token, &records).await.status(), 200);
+    assert_eq!(
+        s.db.phone_events(10).unwrap(),
+        [("ev-local".into(), "Библионочь".into(), "2026-04-18".into(), "branch-1".into())]
+    );
+    let (_, page) = s.get(&admin, "/").await;
+    let by_event = &page[page.find("id=\"by-event\"").expect("the by-event chart")..];
+    assert!(by_event.contains("Библионочь, 18.04.2026 (начато на телефоне)"), "named by its title");
+    assert!(!by_event.contains("Своё мероприятие телефона"));
+    let (_, page) = s.get(&admin, "/records?event=ev-local").await;
+    assert!(page.contains("Библионочь, 18.04.2026 (начато на телефоне)"));
+}

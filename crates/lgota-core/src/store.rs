@@ -405,7 +405,7 @@ impl Store {
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
         Ok(self
             .conn
-            .query_row(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"), [id], record_from_row)
+            .query_row(&format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.id = ?1"), [id], record_from_row)
             .optional()?)
     }
 
@@ -476,7 +476,7 @@ impl Store {
     pub fn pending(&self, limit: usize) -> Result<Vec<Record>> {
         let cursor = self.outbox_cursor()?;
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 AND training = 0 ORDER BY seq LIMIT ?2"
+            "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.seq > ?1 AND r.training = 0 ORDER BY r.seq LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![cursor, limit as i64], record_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -657,9 +657,11 @@ impl Store {
     }
 }
 
-const RECORD_COLUMNS: &str = "seq, id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
-    staff_label, training, method, outcome, granted, category_id, failure_reason_id, document_type_id,
-    checklist_completed, note, target_id, void_reason";
+/// A record with the title and date of its event (the phone's own or a central one).
+const RECORD_COLUMNS: &str = "r.seq, r.id, r.kind, r.created_at_ms, r.utc_offset_min, r.device_id, r.branch_id,
+    r.event_id, r.staff_label, r.training, r.method, r.outcome, r.granted, r.category_id, r.failure_reason_id,
+    r.document_type_id, r.checklist_completed, r.note, r.target_id, r.void_reason, e.title, e.date";
+const RECORD_FROM: &str = "records r LEFT JOIN events e ON e.id = r.event_id";
 
 const VIEW_SELECT: &str = "SELECT c.id, c.created_at_ms, c.utc_offset_min, c.method, c.outcome, c.granted,
         c.category_id, c.failure_reason_id, c.document_type_id, c.note, c.training, v.id IS NOT NULL, v.void_reason,
@@ -702,6 +704,8 @@ fn record_from_row(r: &Row) -> rusqlite::Result<Record> {
         note: r.get(17)?,
         target_id: r.get(18)?,
         void_reason: r.get(19)?,
+        event_title: r.get(20)?,
+        event_date: r.get(21)?,
     };
     Ok(Record { seq: r.get(0)?, wire })
 }

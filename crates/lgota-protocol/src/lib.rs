@@ -162,6 +162,13 @@ pub struct WireRecord {
     pub note: Option<String>,
     pub target_id: Option<String>,
     pub void_reason: Option<String>,
+    /// The title and date (`YYYY-MM-DD`) of `event_id` as the phone knows it, so that the
+    /// central office can name an event a librarian started on the phone. Absent without an event
+    /// and from phones that do not send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_date: Option<String>,
 }
 
 /// `POST /api/v1/records`: a batch of at most [`MAX_RECORDS_PER_PUSH`] records, stored whole or
@@ -423,6 +430,8 @@ mod tests {
             note: Some("без замечаний".into()),
             target_id: None,
             void_reason: None,
+            event_title: Some("Библионочь".into()),
+            event_date: Some("2026-04-18".into()),
         }
     }
 

@@ -308,6 +308,14 @@ pub(crate) fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>,
         let label = event_label(&row.event);
         names.events.push((row.event.id, label, row.event.branch_id));
     }
+    // Events librarians started on their phones, named as the phones sent them.
+    for (id, title, date, branch_id) in db.phone_events(EVENT_CHOICES)? {
+        if names.events.iter().all(|(e, _, _)| *e != id) {
+            let label =
+                event_label(&lgota_protocol::WireEvent { id: id.clone(), title, date, branch_id: String::new() });
+            names.events.push((id, format!("{label} (начато на телефоне)"), branch_id));
+        }
+    }
     Ok((names, branch_ids, category_ids))
 }
 

@@ -120,6 +120,8 @@ pub fn check(device_id: &str, branch: &str, age_ms: i64) -> WireRecord {
         note: None,
         target_id: None,
         void_reason: None,
+        event_title: None,
+        event_date: None,
     }
 }
 

@@ -500,3 +500,19 @@ fn a_scanned_event_is_chosen_only_if_known_of_this_branch_and_not_past() {
     let fresh = tempfile::tempdir().unwrap();
     assert_eq!(open(&fresh).choose_scanned_event("ev-today", at(0)).unwrap_err().code(), "not_configured");
 }
+
+#[test]
+fn pending_records_carry_their_event_title_and_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    store.record_check(&confirmed("student"), at(0)).unwrap();
+    store.set_event(Some(&NewEvent { title: "Библионочь".into(), date: "2026-04-18".into() }), at(1)).unwrap();
+    store.record_check(&confirmed("student"), at(2)).unwrap();
+    let pending = store.pending(10).unwrap();
+    assert_eq!((pending[0].event_id.as_ref(), pending[0].event_title.as_ref()), (None, None));
+    assert!(pending[1].event_id.is_some());
+    assert_eq!(pending[1].event_title.as_deref(), Some("Библионочь"));
+    assert_eq!(pending[1].event_date.as_deref(), Some("2026-04-18"));
+    let export = store.export_pending().unwrap();
+    assert_eq!(export.records[1].event_title.as_deref(), Some("Библионочь"), "the export file names it too");
+}
