@@ -514,11 +514,17 @@ mod tests {
             "note",
             "target_id",
             "void_reason",
+            "event_title",
+            "event_date",
         ];
         expected.sort();
         let mut keys = keys;
         keys.sort();
         assert_eq!(keys, expected);
+        // Without a title and date (no event, or an older phone) the two keys are left out.
+        let bare = WireRecord { event_title: None, event_date: None, ..check() };
+        let v = serde_json::to_value(&bare).unwrap();
+        assert!(v.get("event_title").is_none() && v.get("event_date").is_none());
     }
 
     #[test]
