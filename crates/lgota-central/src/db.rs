@@ -675,6 +675,8 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     })
 }
 
+const EVENT_COLUMNS: &str = "seq, id, title, date, branch_id, created_at_ms";
+
 fn event_from_row(r: &Row) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
         seq: r.get(0)?,
@@ -871,10 +873,9 @@ impl Database for SqliteDatabase {
 
     fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT seq, id, title, date, branch_id, created_at_ms FROM events \
-             WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY date DESC, seq DESC LIMIT ?2",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY date DESC, seq DESC LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![branch_id, limit], event_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -882,11 +883,7 @@ impl Database for SqliteDatabase {
     fn event(&self, id: &str) -> DbResult<Option<EventRow>> {
         let conn = self.conn();
         Ok(conn
-            .query_row(
-                "SELECT seq, id, title, date, branch_id, created_at_ms FROM events WHERE id = ?1",
-                [id],
-                event_from_row,
-            )
+            .query_row(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"), [id], event_from_row)
             .optional()?)
     }
 
@@ -1059,12 +1056,11 @@ impl Database for SqliteDatabase {
 
     fn events_after(&self, branch_id: &str, cursor: i64, limit: u32) -> DbResult<Vec<(i64, WireEvent)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT seq, id, title, date, branch_id FROM events WHERE branch_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![branch_id, cursor, limit], |r| {
-            Ok((r.get(0)?, WireEvent { id: r.get(1)?, title: r.get(2)?, date: r.get(3)?, branch_id: r.get(4)? }))
-        })?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE branch_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows =
+            stmt.query_map(params![branch_id, cursor, limit], |r| event_from_row(r).map(|e| (e.seq, e.event)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

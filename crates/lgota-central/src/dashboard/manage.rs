@@ -12,8 +12,9 @@
 
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -39,20 +40,25 @@ const LIST_LIMIT: u32 = 500;
 const AUDIT_PAGE: u32 = 100;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    // Administrators only: a branch head gets 403 before the handler runs.
+    let admin_only = Router::new()
         .route("/branches", get(branches).post(save_branch))
         .route("/reference", get(reference))
         .route("/reference/category", post(save_category))
         .route("/reference/item", post(save_item))
+        .route("/content", get(content).post(upload_content).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)))
+        .route("/content/publish", post(publish_content))
+        .route("/import", get(import_form).post(import_files).layer(DefaultBodyLimit::max(4 * MAX_UPLOAD_BYTES)))
+        .route("/audit", get(audit_log))
+        .route_layer(middleware::from_fn(require_admin));
+    // Administrators, and branch heads confined to their branch inside the handlers.
+    Router::new()
         .route("/events", get(events).post(add_event))
         .route("/events/poster", get(event_poster))
         .route("/devices", get(devices))
         .route("/devices/enroll", post(enroll_device))
         .route("/devices/revoke", post(revoke_device))
-        .route("/content", get(content).post(upload_content).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)))
-        .route("/content/publish", post(publish_content))
-        .route("/import", get(import_form).post(import_files).layer(DefaultBodyLimit::max(4 * MAX_UPLOAD_BYTES)))
-        .route("/audit", get(audit_log))
+        .merge(admin_only)
 }
 
 /// A urlencoded form body with every field, repeated names kept (check boxes).
@@ -86,10 +92,10 @@ fn forbidden() -> Response {
     )
 }
 
-fn require_admin(session: &Session) -> Result<(), Response> {
+async fn require_admin(Extension(session): Extension<Session>, request: Request, next: Next) -> Response {
     match session.admin.role {
-        Role::Admin => Ok(()),
-        Role::BranchHead(_) => Err(forbidden()),
+        Role::Admin => next.run(request).await,
+        Role::BranchHead(_) => forbidden(),
     }
 }
 
@@ -224,6 +230,20 @@ fn query_done(query: Result<Query<Done>, axum::extract::rejection::QueryRejectio
     done_message(done.as_deref())
 }
 
+/// How a change ends: a redirect to `done` after success, the page again with the message after a
+/// user's mistake (400), the server's error page as it is.
+async fn settle<F: std::future::Future<Output = Response>>(
+    result: Result<Result<(), String>, Response>,
+    done: &str,
+    again: impl FnOnce(String) -> F,
+) -> Response {
+    match result {
+        Ok(Ok(())) => Redirect::to(done).into_response(),
+        Ok(Err(e)) => again(e).await,
+        Err(r) => r,
+    }
+}
+
 fn audit(db: &dyn Database, session: &Session, action: &str, detail: &str) -> Result<(), DbError> {
     db.audit(now_ms(), &session.admin.login, action, detail)
 }
@@ -236,9 +256,6 @@ async fn branches(
     Extension(session): Extension<Session>,
     query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(r) = require_admin(&session) {
-        return r;
-    }
     branches_page(&state, &session, StatusCode::OK, query_done(query), None, ("", "")).await
 }
 
@@ -261,7 +278,7 @@ async fn branches_page(
 
 async fn save_branch(State(state): State<AppState>, Extension(session): Extension<Session>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
-    if let Err(r) = check_csrf(&session, form.get("csrf")).and_then(|_| require_admin(&session)) {
+    if let Err(r) = check_csrf(&session, form.get("csrf")) {
         return r;
     }
     let rename = form.get("mode") == "rename";
@@ -293,11 +310,10 @@ async fn save_branch(State(state): State<AppState>, Extension(session): Extensio
         Ok(())
     })
     .await;
-    match result {
-        Ok(Ok(())) => Redirect::to("/branches?done=branch").into_response(),
-        Ok(Err(e)) => branches_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e), (&id, &name)).await,
-        Err(r) => r,
-    }
+    settle(result, "/branches?done=branch", |e| async move {
+        branches_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e), (&id, &name)).await
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,9 +324,6 @@ async fn reference(
     Extension(session): Extension<Session>,
     query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(r) = require_admin(&session) {
-        return r;
-    }
     reference_page(&state, &session, StatusCode::OK, query_done(query), None).await
 }
 
@@ -331,7 +344,7 @@ async fn reference_page(
 
 async fn save_category(State(state): State<AppState>, Extension(session): Extension<Session>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
-    if let Err(r) = check_csrf(&session, form.get("csrf")).and_then(|_| require_admin(&session)) {
+    if let Err(r) = check_csrf(&session, form.get("csrf")) {
         return r;
     }
     let edit = form.get("mode") == "edit";
@@ -373,17 +386,16 @@ async fn save_category(State(state): State<AppState>, Extension(session): Extens
         Ok(())
     })
     .await;
-    match result {
-        Ok(Ok(())) => Redirect::to("/reference?done=reference").into_response(),
-        Ok(Err(e)) => reference_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await,
-        Err(r) => r,
-    }
+    settle(result, "/reference?done=reference", |e| async move {
+        reference_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await
+    })
+    .await
 }
 
 /// Adds or renames a paper document type or a failure reason.
 async fn save_item(State(state): State<AppState>, Extension(session): Extension<Session>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
-    if let Err(r) = check_csrf(&session, form.get("csrf")).and_then(|_| require_admin(&session)) {
+    if let Err(r) = check_csrf(&session, form.get("csrf")) {
         return r;
     }
     let list = form.get("list").to_string();
@@ -421,11 +433,10 @@ async fn save_item(State(state): State<AppState>, Extension(session): Extension<
         Ok(())
     })
     .await;
-    match result {
-        Ok(Ok(())) => Redirect::to("/reference?done=reference").into_response(),
-        Ok(Err(e)) => reference_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await,
-        Err(r) => r,
-    }
+    settle(result, "/reference?done=reference", |e| async move {
+        reference_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,18 +517,13 @@ async fn add_event(State(state): State<AppState>, Extension(session): Extension<
         Ok(())
     })
     .await;
-    match result {
-        Ok(Ok(())) => {
-            let branch_query =
-                if session.admin.role.branch().is_some() { String::new() } else { format!("&branch={branch}") };
-            Redirect::to(&format!("/events?done=event{branch_query}")).into_response()
-        }
-        Ok(Err(e)) => {
-            events_page(&state, &session, StatusCode::BAD_REQUEST, &branch, None, Some(&e), (form.get("title"), &date))
-                .await
-        }
-        Err(r) => r,
-    }
+    // A branch's id is a checked id (letters, digits, `-`, `_`): safe in the query as it is.
+    let branch_query = if session.admin.role.branch().is_some() { String::new() } else { format!("&branch={branch}") };
+    settle(result, &format!("/events?done=event{branch_query}"), |e| async move {
+        events_page(&state, &session, StatusCode::BAD_REQUEST, &branch, None, Some(&e), (form.get("title"), &date))
+            .await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -716,9 +722,6 @@ async fn content(
     Extension(session): Extension<Session>,
     query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(r) = require_admin(&session) {
-        return r;
-    }
     content_page(&state, &session, StatusCode::OK, query_done(query), None).await
 }
 
@@ -786,7 +789,7 @@ async fn upload_content(
     let upload = read_multipart(multipart).await;
     // The token travels inside the multipart body; nothing is looked at before it is checked.
     let csrf = upload.as_ref().map(|u| u.field("csrf").to_string()).unwrap_or_default();
-    if let Err(r) = check_csrf(&session, &csrf).and_then(|_| require_admin(&session)) {
+    if let Err(r) = check_csrf(&session, &csrf) {
         return r;
     }
     let upload = match upload {
@@ -811,11 +814,10 @@ async fn upload_content(
         Ok(())
     })
     .await;
-    match result {
-        Ok(Ok(())) => Redirect::to("/content?done=uploaded").into_response(),
-        Ok(Err(e)) => content_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await,
-        Err(r) => r,
-    }
+    settle(result, "/content?done=uploaded", |e| async move {
+        content_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await
+    })
+    .await
 }
 
 async fn publish_content(
@@ -824,7 +826,7 @@ async fn publish_content(
     body: Bytes,
 ) -> Response {
     let form = FormData::parse(&body);
-    if let Err(r) = check_csrf(&session, form.get("csrf")).and_then(|_| require_admin(&session)) {
+    if let Err(r) = check_csrf(&session, form.get("csrf")) {
         return r;
     }
     let id = form.get("id").trim().to_string();
@@ -849,20 +851,16 @@ async fn publish_content(
         Ok(())
     })
     .await;
-    match result {
-        Ok(Ok(())) => Redirect::to("/content?done=published").into_response(),
-        Ok(Err(e)) => content_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await,
-        Err(r) => r,
-    }
+    settle(result, "/content?done=published", |e| async move {
+        content_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
 // Import of phone exports
 
 async fn import_form(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
-    if let Err(r) = require_admin(&session) {
-        return r;
-    }
     let names = match db(&state, |db| Ok(names(db)?.0)).await {
         Ok(n) => n,
         Err(r) => return r,
@@ -883,7 +881,7 @@ async fn import_files(
 ) -> Response {
     let upload = read_multipart(multipart).await;
     let csrf = upload.as_ref().map(|u| u.field("csrf").to_string()).unwrap_or_default();
-    if let Err(r) = check_csrf(&session, &csrf).and_then(|_| require_admin(&session)) {
+    if let Err(r) = check_csrf(&session, &csrf) {
         return r;
     }
     let s = session.clone();
@@ -946,9 +944,6 @@ async fn audit_log(
     Extension(session): Extension<Session>,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(r) = require_admin(&session) {
-        return r;
-    }
     let before = query.ok().and_then(|Query(q)| q.before).and_then(|b| b.trim().parse::<i64>().ok());
     let data = db(&state, move |db| Ok((db.audit_log(before, AUDIT_PAGE)?, names(db)?.0))).await;
     let (entries, names) = match data {

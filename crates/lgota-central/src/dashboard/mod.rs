@@ -394,33 +394,29 @@ async fn api_overview(
     }
 }
 
-/// The records of an export request (same filter and branch confinement as the overview).
+/// The records of an export request (same filter and branch confinement as the overview),
+/// noted in the audit log as `action` with who took which period.
 async fn export_records(
     state: &AppState,
     session: &Session,
     query: Result<Query<FilterQuery>, QueryRejection>,
+    action: &'static str,
 ) -> Result<(Period, Vec<(StoredRecord, bool)>, Names), Response> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let (Parsed { period, filter, .. }, error) = filter_of(state, session, &query);
     if let Some(e) = error {
         return Err(html(StatusCode::BAD_REQUEST, pages::message_page("Неверный фильтр", &e)));
     }
-    let (records, (names, _, _)) = db(state, move |db| Ok((db.export_records(&filter, None)?, names(db)?))).await?;
+    let (who, dates) = (session.admin.login.clone(), (pages::ru_date(period.from), pages::ru_date(period.to)));
+    let (records, names) = db(state, move |db| {
+        let records = db.export_records(&filter, None)?;
+        let detail = format!("Выгрузка записей за {} — {}, строк: {}", dates.0, dates.1, records.len());
+        db.audit(now_ms(), &who, action, &detail)?;
+        Ok((records, names(db)?.0))
+    })
+    .await?;
+    tracing::info!(login = session.admin.login, rows = records.len(), action, "records exported");
     Ok((period, records, names))
-}
-
-/// Notes an export of records in the audit log: who took which period.
-async fn audit_export(
-    state: &AppState,
-    session: &Session,
-    action: &'static str,
-    period: &Period,
-    rows: usize,
-) -> Result<(), Response> {
-    let who = session.admin.login.clone();
-    let detail =
-        format!("Выгрузка записей за {} — {}, строк: {rows}", pages::ru_date(period.from), pages::ru_date(period.to));
-    db(state, move |db| db.audit(now_ms(), &who, action, &detail)).await
 }
 
 fn records_file(period: &Period, extension: &str) -> String {
@@ -443,14 +439,10 @@ async fn export_csv(
     Extension(session): Extension<Session>,
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
-    let (period, records, names) = match export_records(&state, &session, query).await {
+    let (period, records, names) = match export_records(&state, &session, query, "export.csv").await {
         Ok(v) => v,
         Err(response) => return response,
     };
-    if let Err(response) = audit_export(&state, &session, "export.csv", &period, records.len()).await {
-        return response;
-    }
-    tracing::info!(login = session.admin.login, rows = records.len(), "records exported (CSV)");
     attachment(
         csv::render(&records, &names, state.dashboard.tz),
         "text/csv; charset=utf-8",
@@ -463,21 +455,16 @@ async fn export_xlsx(
     Extension(session): Extension<Session>,
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
-    let (period, records, names) = match export_records(&state, &session, query).await {
+    let (period, records, names) = match export_records(&state, &session, query, "export.xlsx").await {
         Ok(v) => v,
         Err(response) => return response,
     };
-    let rows = records.len();
-    if let Err(response) = audit_export(&state, &session, "export.xlsx", &period, rows).await {
-        return response;
-    }
     let tz = state.dashboard.tz;
     let file = match tokio::task::spawn_blocking(move || xlsx::records(&records, &names, tz)).await {
         Ok(Ok(file)) => file,
         Ok(Err(e)) => return server_error(e),
         Err(e) => return server_error(e),
     };
-    tracing::info!(login = session.admin.login, rows, "records exported (XLSX)");
     attachment(file, xlsx::CONTENT_TYPE, &records_file(&period, "xlsx"))
 }
 
