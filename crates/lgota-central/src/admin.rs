@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use lgota_core::content::{open_envelope, ContentPack, TrustedKey};
+use lgota_core::Config;
 use lgota_protocol::{codes, enroll_uri, ExportFile, WireEvent, EXPORT_FORMAT};
 
 use crate::db::{Database, DbError, ReferenceName, StoreOutcome};
@@ -11,11 +13,17 @@ use crate::error::ApiError;
 use crate::validate::{validate_batch, Branches};
 use crate::{now_ms, secrets};
 
+/// The longest event title phones accept.
+pub const EVENT_TITLE_MAX: usize = lgota_core::model::EVENT_TITLE_MAX;
+
 /// Brings the branches of the bundled configuration into the database and, if none is published
 /// yet, publishes the bundled configuration itself (clients already have it: it is their floor).
 pub fn seed(db: &dyn Database) -> Result<(), DbError> {
     let config = lgota_core::Config::bundled();
-    let branches: Vec<(String, String)> = config.branches.iter().map(|b| (b.id.clone(), b.name.clone())).collect();
+    // Only branches the server does not know yet: a name the office changed stays changed.
+    let known: HashSet<String> = db.branches()?.into_iter().map(|(id, _)| id).collect();
+    let branches: Vec<(String, String)> =
+        config.branches.iter().filter(|b| !known.contains(&b.id)).map(|b| (b.id.clone(), b.name.clone())).collect();
     db.add_branches(&branches)?;
     if db.reference(ReferenceName::Config)?.is_none() {
         let body = serde_json::to_string(&config).map_err(|e| DbError::Corrupt(e.to_string()))?;
@@ -42,6 +50,9 @@ pub enum AdminError {
     Refused(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The document's version is not newer than the published one (`.0`).
+    #[error("опубликована версия {0}: нужна более новая")]
+    NotNewer(u32),
 }
 
 /// Issues a one-time code for `branch_id` valid for `ttl_minutes`; only its SHA-256 is stored.
@@ -112,75 +123,121 @@ pub fn import_export(db: &dyn Database, json: &[u8]) -> Result<StoreOutcome, Api
     Ok(db.store_records(&export.records, now)?)
 }
 
-/// Reads the `version` of a reference document. Content envelopes carry it inside `payload`.
-fn document_version(name: ReferenceName, doc: &serde_json::Value) -> Result<u32, AdminError> {
-    let holder = match name {
-        ReferenceName::Config => doc.clone(),
-        ReferenceName::Content => {
-            for field in ["key_id", "signature"] {
-                if !doc.get(field).is_some_and(serde_json::Value::is_string) {
-                    return Err(AdminError::Refused(format!("в конверте пакета нет поля {field}: пакет не подписан")));
-                }
-            }
-            let payload = doc
-                .get("payload")
-                .and_then(|p| p.as_str())
-                .ok_or_else(|| AdminError::Refused("в конверте пакета нет payload".into()))?;
-            serde_json::from_str(payload).map_err(|e| AdminError::Refused(format!("payload не JSON: {e}")))?
-        }
-    };
-    holder
-        .get("version")
-        .and_then(|v| v.as_u64())
-        .and_then(|v| u32::try_from(v).ok())
-        .ok_or_else(|| AdminError::Refused("в документе нет числового поля version".into()))
+/// The published configuration, or the bundled one before anything is published.
+pub fn current_config(db: &dyn Database) -> Result<Config, DbError> {
+    match db.reference(ReferenceName::Config)? {
+        Some((_, body)) => Config::parse(&body).map_err(|e| DbError::Corrupt(e.to_string())),
+        None => Ok(Config::bundled()),
+    }
 }
 
-/// Publishes a configuration document or a signed content envelope if it is newer than the one
-/// published. Branches a new configuration names become known to the server.
-pub fn publish_reference(db: &dyn Database, name: ReferenceName, text: &str) -> Result<u32, AdminError> {
-    let doc: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| AdminError::Refused(format!("это не JSON: {e}")))?;
-    let version = document_version(name, &doc)?;
-    if name == ReferenceName::Config {
-        let branches = doc
-            .get("branches")
-            .and_then(|b| b.as_array())
-            .ok_or_else(|| AdminError::Refused("в конфигурации нет списка branches".into()))?;
-        let mut pairs = Vec::new();
-        for b in branches {
-            match (b.get("id").and_then(|v| v.as_str()), b.get("name").and_then(|v| v.as_str())) {
-                (Some(id), Some(name)) if crate::validate::is_id(id) => pairs.push((id.to_string(), name.to_string())),
-                _ => return Err(AdminError::Refused(format!("недопустимый филиал в конфигурации: {b}"))),
-            }
+/// Publishes a configuration document if it is valid (as a phone parses it) and newer than the
+/// one published; its branches become known to the server under their names.
+pub fn publish_config(db: &dyn Database, text: &str) -> Result<u32, AdminError> {
+    let config = Config::parse(text).map_err(|e| AdminError::Refused(e.to_string()))?;
+    if let Some(bad) = config.branches.iter().find(|b| !crate::validate::is_id(&b.id)) {
+        return Err(AdminError::Refused(format!("недопустимый код филиала «{}» в конфигурации", bad.id)));
+    }
+    let published = db.reference(ReferenceName::Config)?.map_or(0, |(v, _)| v);
+    if config.version <= published {
+        return Err(AdminError::NotNewer(published));
+    }
+    let body = serde_json::to_string(&config).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let branches: Vec<(String, String)> = config.branches.iter().map(|b| (b.id.clone(), b.name.clone())).collect();
+    db.add_branches(&branches)?;
+    if !db.set_reference(ReferenceName::Config, config.version, &body)? {
+        return Err(AdminError::NotNewer(config.version));
+    }
+    Ok(config.version)
+}
+
+/// What checking a signed content pack found.
+#[derive(Debug, Clone)]
+pub struct CheckedPack {
+    pub version: u32,
+    pub key_id: String,
+    /// For people: title, date, how many articles, checklists and scenarios.
+    pub summary: String,
+}
+
+/// Checks a signed content envelope as a phone will: signed by one of `trusted`, whole and valid
+/// against the published configuration, newer than the published pack.
+pub fn check_content(db: &dyn Database, text: &str, trusted: &[TrustedKey]) -> Result<CheckedPack, AdminError> {
+    let envelope: serde_json::Value = serde_json::from_str(text).map_err(|_| {
+        AdminError::Refused("Это не файл пакета инструкций (ожидается подписанный JSON от lgota-pack sign).".into())
+    })?;
+    let payload = open_envelope(text, trusted).map_err(|e| AdminError::Refused(e.to_string()))?;
+    let pack = ContentPack::parse(&payload, &current_config(db)?).map_err(|e| AdminError::Refused(e.to_string()))?;
+    if let Some((published, _)) = db.reference(ReferenceName::Content)? {
+        if pack.version <= published {
+            return Err(AdminError::Refused(format!(
+                "Версия пакета {} не новее опубликованной ({published}): увеличьте version в пакете и подпишите заново.",
+                pack.version
+            )));
         }
-        db.add_branches(&pairs)?;
     }
-    if !db.set_reference(name, version, &doc.to_string())? {
-        return Err(AdminError::Refused(format!("опубликована версия не ниже {version}: нужна более новая")));
+    let key_id = envelope.get("key_id").and_then(|k| k.as_str()).unwrap_or_default().to_string();
+    let summary = format!(
+        "«{}» от {}: статей — {}, чек-листов — {}, учебных сценариев — {}",
+        pack.title,
+        pack.published,
+        pack.articles.len(),
+        pack.checklists.len(),
+        pack.training.len()
+    );
+    Ok(CheckedPack { version: pack.version, key_id, summary })
+}
+
+/// Publishes a signed content pack after [`check_content`].
+pub fn publish_content(db: &dyn Database, text: &str, trusted: &[TrustedKey]) -> Result<CheckedPack, AdminError> {
+    let checked = check_content(db, text, trusted)?;
+    let body = serde_json::from_str::<serde_json::Value>(text).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    if !db.set_reference(ReferenceName::Content, checked.version, &body.to_string())? {
+        return Err(AdminError::NotNewer(checked.version));
     }
-    Ok(version)
+    Ok(checked)
 }
 
 /// Publishes an event of a branch; its id is a new UUIDv7.
 pub fn add_event(db: &dyn Database, branch_id: &str, title: &str, date: &str) -> Result<WireEvent, AdminError> {
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 120 {
-        return Err(AdminError::Refused("название мероприятия: от 1 до 120 символов".into()));
-    }
-    let valid_date = date.len() == 10
-        && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    if !valid_date {
-        return Err(AdminError::Refused("дата мероприятия в виде ГГГГ-ММ-ДД".into()));
-    }
-    let event = WireEvent {
-        id: uuid::Uuid::now_v7().to_string(),
-        title: title.to_string(),
-        date: date.to_string(),
-        branch_id: branch_id.to_string(),
-    };
+    let title = event_title(title).map_err(AdminError::Refused)?;
+    let date = event_date(date)
+        .ok_or_else(|| AdminError::Refused("Дата мероприятия — в виде ГГГГ-ММ-ДД (например, 2026-12-01).".into()))?;
+    let event = WireEvent { id: uuid::Uuid::now_v7().to_string(), title, date, branch_id: branch_id.to_string() };
     db.add_event(&event, now_ms())?;
     Ok(event)
+}
+
+/// A required one-line text: trimmed, 1..=`max` characters, no control characters, no personal
+/// data (DOMAIN.md).
+pub fn clean_text(what: &str, text: &str, max: usize) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(format!("Заполните поле «{what}»."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("Поле «{what}» длиннее {max} символов."));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!("В поле «{what}» недопустимые символы."));
+    }
+    if lgota_core::screen::find_personal_data(text).is_some() {
+        return Err(format!(
+            "В поле «{what}» похоже на персональные данные (телефон, номер документа или e-mail): их хранить нельзя."
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// An event's title as phones accept it (see [`clean_text`]).
+pub fn event_title(title: &str) -> Result<String, String> {
+    clean_text("Название мероприятия", title, EVENT_TITLE_MAX)
+}
+
+/// A real calendar date `YYYY-MM-DD` (as phones parse it), normalised.
+pub fn event_date(date: &str) -> Option<String> {
+    let date = date.trim();
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().filter(|_| date.len() == 10).map(|d| d.to_string())
 }
 
 /// Adds (or replaces) a dashboard user with an argon2id hash of `password`; `true` if new.

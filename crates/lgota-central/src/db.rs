@@ -223,7 +223,7 @@ pub struct MonthlySummary {
 pub const OFFLINE_AFTER_MS: i64 = 10 * 60 * 1000;
 
 pub trait Database: Send + Sync + 'static {
-    /// Adds branches the server does not know yet; known ones keep their names.
+    /// Adds branches, or renames known ones to the names given.
     fn add_branches(&self, branches: &[(String, String)]) -> DbResult<()>;
     fn branches(&self) -> DbResult<Vec<(String, String)>>;
     fn insert_enrollment_code(
@@ -244,7 +244,6 @@ pub trait Database: Send + Sync + 'static {
     /// Notes what a phone reported at its pull: records still unsent.
     fn note_pending(&self, id: &str, pending: u64) -> DbResult<()>;
     fn note_push(&self, id: &str, now_ms: i64) -> DbResult<()>;
-    fn rename_branch(&self, id: &str, name: &str) -> DbResult<bool>;
     /// Events newest date first; of one branch if given; at most `limit`.
     fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>>;
     fn event(&self, id: &str) -> DbResult<Option<EventRow>>;
@@ -744,7 +743,7 @@ impl Database for SqliteDatabase {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (id, name) in branches {
             tx.execute(
-                "INSERT INTO branches (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO NOTHING",
+                "INSERT INTO branches (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
                 params![id, name],
             )?;
         }
@@ -865,10 +864,6 @@ impl Database for SqliteDatabase {
             params![id, now_ms],
         )?;
         Ok(())
-    }
-
-    fn rename_branch(&self, id: &str, name: &str) -> DbResult<bool> {
-        Ok(self.conn().execute("UPDATE branches SET name = ?2 WHERE id = ?1", params![id, name])? > 0)
     }
 
     fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>> {

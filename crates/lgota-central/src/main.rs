@@ -288,7 +288,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 ReferenceCommand::Content { file } => (ReferenceName::Content, file),
             };
             let text = String::from_utf8(read(&file)?).map_err(|e| e.to_string())?;
-            let version = admin::publish_reference(&db, name, &text).map_err(admin_err)?;
+            let version = match name {
+                ReferenceName::Config => admin::publish_config(&db, &text),
+                ReferenceName::Content => admin::publish_content(&db, &text, &settings.trusted_keys).map(|c| c.version),
+            }
+            .map_err(admin_err)?;
             println!("Опубликована версия {version}.");
             let what = if name == ReferenceName::Config {
                 "конфигурация"

@@ -7,16 +7,13 @@ mod common;
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use common::{check, protocol_client};
-use ed25519_dalek::{Signer, SigningKey};
+use common::{check, protocol_client, signed_pack, trusted};
+use ed25519_dalek::SigningKey;
 use lgota_central::admin;
 use lgota_central::db::{Database, ReferenceName, SqliteDatabase};
-use lgota_core::TrustedKey;
 use lgota_protocol::{ExportFile, PullResponse};
 
 const PASSWORD: &str = "верный пароль 123";
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 struct Site {
     base: String,
@@ -35,9 +32,7 @@ async fn start() -> Site {
     let signing = SigningKey::from_bytes(&[7; 32]);
     let mut dashboard = lgota_central::dashboard::Dashboard::new(false, lgota_central::settings::DEFAULT_TIMEZONE);
     dashboard.public_url = base.clone();
-    dashboard
-        .trusted_keys
-        .push(TrustedKey { key_id: "office-2026".into(), public_key: B64.encode(signing.verifying_key().as_bytes()) });
+    dashboard.trusted_keys.push(trusted("office-2026", &signing));
     let state = lgota_central::AppState::with_dashboard(db.clone() as Arc<dyn Database>, dashboard);
     tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
     admin::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
@@ -125,20 +120,6 @@ impl Site {
 
     fn audit_actions(&self) -> Vec<(String, String, String)> {
         self.db.audit_log(None, 1000).unwrap().into_iter().map(|e| (e.login, e.action, e.detail)).collect()
-    }
-
-    /// The bundled pack as a signed envelope of `version`, signed by `key`.
-    fn signed_pack(&self, version: u32, key_id: &str, key: &SigningKey) -> String {
-        let mut pack: serde_json::Value =
-            serde_json::from_str(include_str!("../../lgota-core/content/bundled-pack.json")).unwrap();
-        pack["version"] = version.into();
-        let payload = pack.to_string();
-        serde_json::json!({
-            "key_id": key_id,
-            "signature": B64.encode(key.sign(payload.as_bytes()).to_bytes()),
-            "payload": payload,
-        })
-        .to_string()
     }
 
     async fn upload(&self, b: &Browser, path: &str, field: &str, files: &[(&str, String)]) -> (u16, String, String) {
@@ -255,7 +236,7 @@ async fn categories_and_documents_are_edited_with_checks() {
         .await;
     assert_eq!(status, 303);
     assert_eq!(s.config_version(), before + 3);
-    let config = lgota_central::dashboard::manage::current_config(s.db.as_ref()).unwrap();
+    let config = lgota_central::admin::current_config(s.db.as_ref()).unwrap();
     let veteran = config.category("veteran").unwrap();
     assert_eq!(veteran.document_type_ids, ["veteran_card", "passport_rf"]);
     assert_eq!(config.failure_reason("other").unwrap().name, "Иное");
@@ -431,13 +412,13 @@ async fn a_device_enrolled_from_the_page_syncs_reports_pending_and_is_refused_on
 async fn content_packs_are_checked_on_upload_and_published_to_phones() {
     let s = start().await;
     let admin = s.browser("admin").await;
-    let good = s.signed_pack(2, "office-2026", &s.signing);
+    let good = signed_pack(2, "office-2026", &s.signing);
     let stranger = SigningKey::from_bytes(&[9; 32]);
     let mut tampered: serde_json::Value = serde_json::from_str(&good).unwrap();
     tampered["payload"] = tampered["payload"].as_str().unwrap().replace("Госкан", "Гоcкан").into();
     for (file, message) in [
         ("garbage.json".to_string(), "не файл пакета"),
-        (s.signed_pack(2, "someone", &stranger), "someone"),
+        (signed_pack(2, "someone", &stranger), "someone"),
         (tampered.to_string(), "подпись"),
     ] {
         let body = if file.ends_with(".json") { "not json at all".to_string() } else { file };

@@ -2,7 +2,7 @@ mod common;
 
 use common::*;
 use lgota_central::admin;
-use lgota_central::db::ReferenceName;
+use lgota_central::db::{Database, ReferenceName};
 use lgota_protocol::PullResponse;
 use serde_json::json;
 
@@ -26,18 +26,32 @@ async fn reference_and_events_come_only_when_newer() {
 
     let mut config = serde_json::to_value(lgota_core::Config::bundled()).unwrap();
     config["version"] = 2.into();
-    assert_eq!(admin::publish_reference(db, ReferenceName::Config, &config.to_string()).unwrap(), 2);
-    let payload = json!({"format": 1, "version": 3}).to_string();
-    let envelope = json!({"key_id": "k1", "signature": "c2ln", "payload": payload});
-    assert_eq!(admin::publish_reference(db, ReferenceName::Content, &envelope.to_string()).unwrap(), 3);
-    assert!(admin::publish_reference(db, ReferenceName::Content, &envelope.to_string()).is_err(), "not newer");
-    let unsigned = json!({"key_id": "k1", "payload": json!({"version": 9}).to_string()});
-    assert!(admin::publish_reference(db, ReferenceName::Content, &unsigned.to_string()).is_err());
+    assert_eq!(admin::publish_config(db, &config.to_string()).unwrap(), 2);
+    assert!(matches!(admin::publish_config(db, &config.to_string()), Err(admin::AdminError::NotNewer(2))));
+    // What a phone would refuse is refused here: an unknown document, a duplicate branch.
+    let mut broken = config.clone();
+    broken["version"] = 3.into();
+    broken["categories"][0]["document_type_ids"] = json!(["nope"]);
+    assert!(admin::publish_config(db, &broken.to_string()).unwrap_err().to_string().contains("nope"));
+    assert_eq!(db.reference(ReferenceName::Config).unwrap().unwrap().0, 2, "nothing published");
+
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let keys = [trusted("office", &key)];
+    let envelope: serde_json::Value = serde_json::from_str(&signed_pack(3, "office", &key)).unwrap();
+    assert_eq!(admin::publish_content(db, &envelope.to_string(), &keys).unwrap().version, 3);
+    let again = admin::publish_content(db, &envelope.to_string(), &keys).unwrap_err();
+    assert!(again.to_string().contains("не новее"), "{again}");
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    assert!(admin::publish_content(db, &signed_pack(4, "office", &stranger), &keys).is_err(), "bad signature");
+    let unsigned = json!({"key_id": "office", "payload": json!({"version": 9}).to_string()});
+    assert!(admin::publish_content(db, &unsigned.to_string(), &keys).is_err());
 
     let e1 = admin::add_event(db, BRANCH, "Вечер поэзии", "2026-03-01").unwrap();
     admin::add_event(db, "central", "Другой филиал", "2026-03-02").unwrap();
     let e2 = admin::add_event(db, BRANCH, "Лекция", "2026-03-03").unwrap();
     assert!(admin::add_event(db, BRANCH, "Плохая дата", "01.03.2026").is_err());
+    assert!(admin::add_event(db, BRANCH, "Нет такого дня", "2026-02-30").is_err(), "phones would refuse it");
+    assert!(admin::add_event(db, BRANCH, "Звонить +7 912 345-67-89", "2026-03-03").is_err(), "personal data");
     assert!(admin::add_event(db, "nowhere", "Нет филиала", "2026-03-03").is_err());
 
     let p = pull(&s, &token, "?config_version=1&content_version=1&events_cursor=0").await;

@@ -112,27 +112,6 @@ fn confined(session: &Session, asked: &str) -> String {
     session.admin.role.branch().map_or_else(|| asked.trim().to_string(), str::to_string)
 }
 
-/// A required one-line text: trimmed, 1..=`max` characters, no control characters, no personal
-/// data (DOMAIN.md).
-pub fn clean_text(what: &str, text: &str, max: usize) -> Result<String, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(format!("Заполните поле «{what}»."));
-    }
-    if text.chars().count() > max {
-        return Err(format!("Поле «{what}» длиннее {max} символов."));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(format!("В поле «{what}» недопустимые символы."));
-    }
-    if lgota_core::screen::find_personal_data(text).is_some() {
-        return Err(format!(
-            "В поле «{what}» похоже на персональные данные (телефон, номер документа или e-mail): их хранить нельзя."
-        ));
-    }
-    Ok(text.to_string())
-}
-
 /// A new id: Latin letters, digits and `-` `_`, up to [`NEW_ID_MAX`].
 pub fn clean_id(id: &str) -> Result<String, String> {
     let id = id.trim();
@@ -167,6 +146,7 @@ impl From<AdminError> for Failure {
             AdminError::Db(e) => Failure::Db(e),
             AdminError::Refused(m) => Failure::User(m),
             AdminError::Io(e) => Failure::Db(DbError::Corrupt(e.to_string())),
+            e @ AdminError::NotNewer(_) => Failure::User(e.to_string()),
         }
     }
 }
@@ -185,22 +165,13 @@ async fn act<T: Send + 'static>(
     }
 }
 
-/// The published configuration, or the bundled one before anything is published.
-pub fn current_config(db: &dyn Database) -> Result<Config, DbError> {
-    match db.reference(ReferenceName::Config)? {
-        Some((_, body)) => Config::parse(&body).map_err(|e| DbError::Corrupt(e.to_string())),
-        None => Ok(Config::bundled()),
-    }
-}
-
 /// Publishes `config` as the next version; phones pull it at their next sync.
 fn publish_config(db: &dyn Database, mut config: Config) -> Result<u32, Failure> {
     let published = db.reference(ReferenceName::Config)?.map_or(0, |(v, _)| v);
     config.version = published.max(config.version) + 1;
     let json = serde_json::to_string(&config).map_err(|e| Failure::Db(DbError::Corrupt(e.to_string())))?;
-    Config::parse(&json).map_err(|e| Failure::User(e.to_string()))?;
-    admin::publish_reference(db, ReferenceName::Config, &json).map_err(|e| match e {
-        AdminError::Refused(_) => {
+    admin::publish_config(db, &json).map_err(|e| match e {
+        AdminError::NotNewer(_) => {
             Failure::User("Справочники только что изменил другой администратор: повторите.".into())
         }
         other => other.into(),
@@ -283,7 +254,7 @@ async fn save_branch(State(state): State<AppState>, Extension(session): Extensio
     }
     let rename = form.get("mode") == "rename";
     let (id, name) = (form.get("id").trim().to_string(), form.get("name").to_string());
-    let checked = (|| Ok::<_, String>((clean_id(&id)?, clean_text("Название", &name, NAME_MAX)?)))();
+    let checked = (|| Ok::<_, String>((clean_id(&id)?, admin::clean_text("Название", &name, NAME_MAX)?)))();
     let (id, name) = match checked {
         Ok(v) => v,
         Err(e) => return branches_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e), (&id, &name)).await,
@@ -291,7 +262,7 @@ async fn save_branch(State(state): State<AppState>, Extension(session): Extensio
     let s = session.clone();
     let (i, n) = (id.clone(), name.clone());
     let result = act(&state, move |db| {
-        let mut config = current_config(db)?;
+        let mut config = admin::current_config(db)?;
         let known = db.branches()?.into_iter().any(|(b, _)| b == i) || config.branch(&i).is_some();
         match (rename, known) {
             (false, true) => return Err(Failure::User(format!("Филиал с кодом «{i}» уже есть."))),
@@ -303,7 +274,6 @@ async fn save_branch(State(state): State<AppState>, Extension(session): Extensio
             None => config.branches.push(Named { id: i.clone(), name: n.clone() }),
         }
         let version = publish_config(db, config)?;
-        db.rename_branch(&i, &n)?;
         let (action, what) =
             if rename { ("branch.rename", "переименован") } else { ("branch.add", "добавлен") };
         audit(db, &s, action, &format!("Филиал «{i}» {what}: «{n}» (конфигурация версии {version})"))?;
@@ -334,7 +304,7 @@ async fn reference_page(
     done: Option<&str>,
     error: Option<&str>,
 ) -> Response {
-    let (config, names) = match db(state, |db| Ok((current_config(db)?, names(db)?.0))).await {
+    let (config, names) = match db(state, |db| Ok((admin::current_config(db)?, names(db)?.0))).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -349,7 +319,7 @@ async fn save_category(State(state): State<AppState>, Extension(session): Extens
     }
     let edit = form.get("mode") == "edit";
     let checked =
-        (|| Ok::<_, String>((clean_id(form.get("id"))?, clean_text("Название", form.get("name"), NAME_MAX)?)))();
+        (|| Ok::<_, String>((clean_id(form.get("id"))?, admin::clean_text("Название", form.get("name"), NAME_MAX)?)))();
     let (id, name) = match checked {
         Ok(v) => v,
         Err(e) => return reference_page(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e)).await,
@@ -357,7 +327,7 @@ async fn save_category(State(state): State<AppState>, Extension(session): Extens
     let docs = form.all("docs");
     let s = session.clone();
     let result = act(&state, move |db| {
-        let mut config = current_config(db)?;
+        let mut config = admin::current_config(db)?;
         if docs.is_empty() {
             return Err(Failure::User("Отметьте хотя бы один документ, подтверждающий категорию.".into()));
         }
@@ -406,7 +376,7 @@ async fn save_item(State(state): State<AppState>, Extension(session): Extension<
             "failure_reasons" => ("Причина", "failure_reason"),
             _ => return Err("Неизвестный справочник.".to_string()),
         };
-        Ok((label, action, clean_id(form.get("id"))?, clean_text("Название", form.get("name"), NAME_MAX)?))
+        Ok((label, action, clean_id(form.get("id"))?, admin::clean_text("Название", form.get("name"), NAME_MAX)?))
     })();
     let (label, action, id, name) = match checked {
         Ok(v) => v,
@@ -414,7 +384,7 @@ async fn save_item(State(state): State<AppState>, Extension(session): Extension<
     };
     let s = session.clone();
     let result = act(&state, move |db| {
-        let mut config = current_config(db)?;
+        let mut config = admin::current_config(db)?;
         let items = if action == "document_type" { &mut config.document_types } else { &mut config.failure_reasons };
         match (rename, items.iter_mut().find(|d| d.id == id)) {
             (true, Some(d)) => d.name = name.clone(),
@@ -485,22 +455,10 @@ async fn add_event(State(state): State<AppState>, Extension(session): Extension<
     }
     let branch = confined(&session, form.get("branch"));
     let (title, date) = (form.get("title").to_string(), form.get("date").trim().to_string());
-    let checked = (|| {
-        if branch.is_empty() {
-            return Err("Выберите филиал.".to_string());
-        }
-        let title = clean_text("Название мероприятия", &title, NAME_MAX)?;
-        chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-            .map_err(|_| "Дата мероприятия — в виде ГГГГ-ММ-ДД (например, 2026-12-01).".to_string())?;
-        Ok(title)
-    })();
-    let title = match checked {
-        Ok(t) => t,
-        Err(e) => {
-            return events_page(&state, &session, StatusCode::BAD_REQUEST, &branch, None, Some(&e), (&title, &date))
-                .await
-        }
-    };
+    if branch.is_empty() {
+        let e = "Выберите филиал.";
+        return events_page(&state, &session, StatusCode::BAD_REQUEST, &branch, None, Some(e), (&title, &date)).await;
+    }
     let s = session.clone();
     let (b, d) = (branch.clone(), date.clone());
     let result = act(&state, move |db| {
@@ -745,42 +703,6 @@ async fn content_page(
     html(status, view::content(&ctx, published, &uploads, &app_keys, done, error))
 }
 
-/// Checks a signed content envelope: signature by a trusted key, contents valid against the
-/// published configuration, version newer than the published pack.
-fn check_pack(db: &dyn Database, text: &str, trusted: &[lgota_core::TrustedKey]) -> Result<ContentUpload, Failure> {
-    let envelope: serde_json::Value = serde_json::from_str(text)
-        .map_err(|_| Failure::User("Это не файл пакета инструкций (ожидается подписанный JSON).".into()))?;
-    let key_id = envelope.get("key_id").and_then(|k| k.as_str()).unwrap_or_default().to_string();
-    let payload = lgota_core::content::open_envelope(text, trusted).map_err(|e| Failure::User(e.to_string()))?;
-    let config = current_config(db)?;
-    let pack = lgota_core::ContentPack::parse(&payload, &config).map_err(|e| Failure::User(e.to_string()))?;
-    if let Some((published, _)) = db.reference(ReferenceName::Content)? {
-        if pack.version <= published {
-            return Err(Failure::User(format!(
-                "Версия пакета {} не новее опубликованной ({published}): увеличьте version в пакете и подпишите заново.",
-                pack.version
-            )));
-        }
-    }
-    let summary = format!(
-        "«{}» от {}: статей — {}, чек-листов — {}, учебных сценариев — {}",
-        pack.title,
-        pack.published,
-        pack.articles.len(),
-        pack.checklists.len(),
-        pack.training.len()
-    );
-    Ok(ContentUpload {
-        id: uuid::Uuid::now_v7().to_string(),
-        uploaded_at_ms: now_ms(),
-        login: String::new(),
-        version: pack.version,
-        key_id,
-        summary,
-        published_at_ms: None,
-    })
-}
-
 async fn upload_content(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -806,8 +728,16 @@ async fn upload_content(
     };
     let (s, trusted) = (session.clone(), state.dashboard.trusted_keys.clone());
     let result = act(&state, move |db| {
-        let mut upload = check_pack(db, &text, &trusted)?;
-        upload.login = s.admin.login.clone();
+        let checked = admin::check_content(db, &text, &trusted)?;
+        let upload = ContentUpload {
+            id: uuid::Uuid::now_v7().to_string(),
+            uploaded_at_ms: now_ms(),
+            login: s.admin.login.clone(),
+            version: checked.version,
+            key_id: checked.key_id,
+            summary: checked.summary,
+            published_at_ms: None,
+        };
         db.add_content_upload(&upload, &text)?;
         let detail = format!("Пакет «{file}» версии {} (ключ {}) проверен и загружен", upload.version, upload.key_id);
         audit(db, &s, "content.upload", &detail)?;
@@ -839,8 +769,7 @@ async fn publish_content(
             return Err(Failure::User(format!("Пакет версии {} уже опубликован.", upload.version)));
         }
         // Checked again: the configuration or the published pack may have changed since upload.
-        check_pack(db, &body, &trusted)?;
-        let version = admin::publish_reference(db, ReferenceName::Content, &body)?;
+        let version = admin::publish_content(db, &body, &trusted)?.version;
         db.mark_content_published(&upload.id, now_ms())?;
         audit(
             db,

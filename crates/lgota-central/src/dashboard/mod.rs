@@ -279,8 +279,19 @@ async fn logout(
 }
 
 /// The filter of a request; a branch head is confined to their branch whatever they ask for.
-fn filter_of(state: &AppState, session: &Session, query: &FilterQuery) -> (Parsed, Option<String>) {
-    filter::parse(&session.admin.role, query, state.dashboard.tz)
+/// The filter of a request and what is wrong with it, if anything: an unreadable query string
+/// (e.g. a repeated key) is a bad filter too, never silently the default one.
+pub(crate) fn filter_of(
+    state: &AppState,
+    session: &Session,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> (Parsed, Option<String>) {
+    let (query, rejected) = match query {
+        Ok(Query(q)) => (q, None),
+        Err(e) => (FilterQuery::default(), Some(format!("Неверные параметры запроса: {e}"))),
+    };
+    let (parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
+    (parsed, rejected.or(error))
 }
 
 pub(crate) fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>, Vec<String>), DbError> {
@@ -330,8 +341,7 @@ async fn overview(
     Extension(session): Extension<Session>,
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (Parsed { period, filter, trend: trend_asked, .. }, error) = filter_of(&state, &session, &query);
+    let (Parsed { period, filter, trend: trend_asked, .. }, error) = filter_of(&state, &session, query);
     let tz = state.dashboard.tz;
     let trend_unit = pages::trend_unit(&period, trend_asked);
     let stretches = pages::trend_stretches(&period, trend_unit);
@@ -383,8 +393,7 @@ async fn api_overview(
     Extension(session): Extension<Session>,
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (Parsed { filter, .. }, error) = filter_of(&state, &session, &query);
+    let (Parsed { filter, .. }, error) = filter_of(&state, &session, query);
     if let Some(e) = error {
         return ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, e).into_response();
     }
@@ -402,8 +411,7 @@ async fn export_records(
     query: Result<Query<FilterQuery>, QueryRejection>,
     action: &'static str,
 ) -> Result<(Period, Vec<(StoredRecord, bool)>, Names), Response> {
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (Parsed { period, filter, .. }, error) = filter_of(state, session, &query);
+    let (Parsed { period, filter, .. }, error) = filter_of(state, session, query);
     if let Some(e) = error {
         return Err(html(StatusCode::BAD_REQUEST, pages::message_page("Неверный фильтр", &e)));
     }

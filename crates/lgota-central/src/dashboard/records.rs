@@ -41,14 +41,8 @@ pub(crate) async fn page(
     Extension(session): Extension<Session>,
     query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Response {
-    // An unreadable query string (e.g. a repeated key) is a bad filter too, not a 500.
-    let (query, rejected) = match query {
-        Ok(Query(q)) => (q, None),
-        Err(e) => (FilterQuery::default(), Some(format!("Неверные параметры запроса: {e}"))),
-    };
     let tz = state.dashboard.tz;
-    let (parsed, error) = filter::parse(&session.admin.role, &query, tz);
-    let error = rejected.or(error);
+    let (parsed, error) = super::filter_of(&state, &session, query);
     let (f, before, fetch) = (parsed.filter.clone(), parsed.before.clone(), error.is_none());
     let (total, mut records, (names, branch_ids, category_ids)) = match db(&state, move |db| {
         let names = names(db)?;
