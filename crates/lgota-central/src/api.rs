@@ -148,7 +148,16 @@ async fn require_device(State(state): State<AppState>, mut request: Request, nex
         return unauthorized().into_response();
     };
     let hash = secrets::sha256_hex(token);
-    let device = match blocking(&state, move |db| db.device_by_token(&hash)).await {
+    // One trip to the database: the device, and its last contact noted if it may sync.
+    let device = blocking(&state, move |db| {
+        let device = db.device_by_token(&hash)?;
+        if let Some(d) = device.as_ref().filter(|d| d.revoked_at_ms.is_none()) {
+            db.touch_device(&d.id, now_ms())?;
+        }
+        Ok(device)
+    })
+    .await;
+    let device = match device {
         Ok(Some(device)) => device,
         Ok(None) => return unauthorized().into_response(),
         Err(e) => return e.into_response(),
@@ -160,10 +169,6 @@ async fn require_device(State(state): State<AppState>, mut request: Request, nex
             "Это устройство отключено центральной библиотекой. Записи остаются на телефоне; обратитесь к администратору.",
         )
         .into_response();
-    }
-    let id = device.id.clone();
-    if let Err(e) = blocking(&state, move |db| db.touch_device(&id, now_ms())).await {
-        return e.into_response();
     }
     request.extensions_mut().insert(device);
     next.run(request).await
@@ -262,8 +267,13 @@ async fn push(
 ) -> Result<Json<PushResponse>, ApiError> {
     let request: PushRequest = parse_json(body)?;
     let now = now_ms();
+    // The known branches matter only for records made before the device enrolled.
     let known: std::collections::HashSet<String> =
-        blocking(&state, |db| db.branches()).await?.into_iter().map(|(id, _)| id).collect();
+        if request.records.iter().any(|r| r.created_at_ms < device.enrolled_at_ms && r.branch_id != device.branch_id) {
+            blocking(&state, |db| db.branches()).await?.into_iter().map(|(id, _)| id).collect()
+        } else {
+            std::collections::HashSet::new()
+        };
     let branches =
         Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
     validate_batch(&request.records, &device.id, branches, now)?;

@@ -248,8 +248,8 @@ pub trait Database: Send + Sync + 'static {
     fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>>;
     fn event(&self, id: &str) -> DbResult<Option<EventRow>>;
 
-    /// Events started on phones, as `(id, title, date, branch)`, the newest first.
-    fn phone_events(&self, limit: u32) -> DbResult<Vec<(String, String, String, String)>>;
+    /// Events started on phones (never published), the newest first.
+    fn phone_events(&self, limit: u32) -> DbResult<Vec<WireEvent>>;
     fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> DbResult<()>;
     /// The newest entries first, older than `before_id` if given.
     fn audit_log(&self, before_id: Option<i64>, limit: u32) -> DbResult<Vec<AuditEntry>>;
@@ -882,12 +882,14 @@ impl Database for SqliteDatabase {
             .optional()?)
     }
 
-    fn phone_events(&self, limit: u32) -> DbResult<Vec<(String, String, String, String)>> {
+    fn phone_events(&self, limit: u32) -> DbResult<Vec<WireEvent>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(WireEvent { id: r.get(0)?, title: r.get(1)?, date: r.get(2)?, branch_id: r.get(3)? })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -954,7 +956,9 @@ impl Database for SqliteDatabase {
                  ON CONFLICT(id) DO NOTHING"
             ))?;
             let mut name_event = tx.prepare(
-                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                // A published event is named by its publication, whatever a phone calls it.
+                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
+                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?1)
                  ON CONFLICT(id) DO NOTHING",
             )?;
             let mut named_events = std::collections::HashSet::new();
@@ -990,7 +994,7 @@ impl Database for SqliteDatabase {
                 }
                 if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
                     if named_events.insert(id.as_str()) {
-                        name_event.execute(params![id, title, date, r.branch_id, received_at_ms])?;
+                        name_event.execute(params![id, title.trim(), date, r.branch_id, received_at_ms])?;
                     }
                 }
             }

@@ -136,24 +136,9 @@ enum EventCommand {
     },
 }
 
-fn format_ms(ms: Option<i64>) -> String {
-    ms.map(|ms| {
-        let secs = ms.div_euclid(1000);
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400);
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
-    })
-    .unwrap_or_else(|| "—".into())
+/// A moment in the institution's time zone, as the dashboard shows it; «—» for none.
+fn format_ms(ms: Option<i64>, tz: chrono_tz::Tz) -> String {
+    ms.map_or_else(|| "—".into(), |ms| lgota_central::dashboard::pages::local_text(tz, ms))
 }
 
 async fn shutdown_signal() {
@@ -239,7 +224,7 @@ fn run(cli: Cli) -> Result<(), String> {
             admin::qr_png(&issued.payload, &png).map_err(admin_err)?;
             println!("Филиал:        {}", issued.branch_id);
             println!("Код:           {}", issued.code);
-            println!("Действует до:  {}", format_ms(Some(issued.expires_at_ms)));
+            println!("Действует до:  {}", format_ms(Some(issued.expires_at_ms), settings.timezone));
             println!("Содержимое QR: {}", issued.payload);
             println!("PNG:           {}", png.display());
             cli_audit(&db, "device.code", &format!("Выдан код подключения к филиалу «{branch}» на {ttl_minutes} мин."))
@@ -253,9 +238,9 @@ fn run(cli: Cli) -> Result<(), String> {
                     "{:<38} {:<12} {:<22} {:<22} {}",
                     d.id,
                     d.branch_id,
-                    format_ms(Some(d.enrolled_at_ms)),
-                    format_ms(d.last_seen_at_ms),
-                    format_ms(d.revoked_at_ms)
+                    format_ms(Some(d.enrolled_at_ms), settings.timezone),
+                    format_ms(d.last_seen_at_ms, settings.timezone),
+                    format_ms(d.revoked_at_ms, settings.timezone)
                 );
             }
             Ok(())

@@ -10,16 +10,16 @@ use crate::error::ApiError;
 /// A record made more than this far in the future (by the server's clock) is refused.
 pub const MAX_FUTURE_MS: i64 = 24 * 60 * 60 * 1000;
 pub const ID_MAX: usize = 100;
-pub const STAFF_LABEL_MAX: usize = 100;
-pub const TEXT_MAX: usize = 1000;
-pub const EVENT_TITLE_MAX: usize = 200;
+/// The limits phones apply (lgota-core): the server accepts exactly what a phone can make.
+pub const STAFF_LABEL_MAX: usize = lgota_core::model::STAFF_LABEL_MAX;
+/// Notes and void reasons.
+pub const TEXT_MAX: usize = lgota_core::model::NOTE_MAX;
+pub const EVENT_TITLE_MAX: usize = lgota_core::model::EVENT_TITLE_MAX;
 /// UTC offsets run from −12:00 to +14:00.
 pub const OFFSET_MIN_RANGE: std::ops::RangeInclusive<i32> = -12 * 60..=14 * 60;
 
 /// Which branch the records of a batch may name.
 pub enum Branches<'a> {
-    /// The enrolled device's branch.
-    Exactly(&'a str),
     /// An enrolled device: its branch, except for records made before it enrolled (the phone
     /// belonged to no branch yet: a record made at another branch then is still that branch's),
     /// which may name any branch the server knows.
@@ -75,7 +75,6 @@ pub fn validate_batch(
             ));
         }
         let branch_ok = match &branches {
-            Branches::Exactly(b) => r.branch_id == *b,
             Branches::Enrolled { branch, enrolled_at_ms, known } => {
                 r.branch_id == *branch || (r.created_at_ms < *enrolled_at_ms && known.contains(&r.branch_id))
             }
@@ -130,10 +129,7 @@ pub fn validate_batch(
         if r.event_title.is_some() || r.event_date.is_some() {
             let title_ok =
                 r.event_title.as_deref().is_some_and(|t| !t.trim().is_empty() && text_ok(t, EVENT_TITLE_MAX));
-            let date_ok = r
-                .event_date
-                .as_deref()
-                .is_some_and(|d| d.len() == 10 && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok());
+            let date_ok = r.event_date.as_deref().and_then(crate::admin::event_date).is_some();
             if r.event_id.is_none() || !title_ok || !date_ok {
                 return Err(invalid(
                     n,

@@ -610,21 +610,30 @@ async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
     }
     assert!(s.db.phone_events(10).unwrap().is_empty());
 
+    // A published event keeps its published name whatever a phone calls it.
+    let published = admin::add_event(s.db.as_ref(), "branch-1", "Лекция", "2026-05-01").unwrap();
     let records = [
-        with_event(Some("Библионочь"), Some("2026-04-18"), Some("ev-local")),
-        with_event(Some("Библионочь"), Some("2026-04-18"), Some("ev-local")),
+        with_event(Some("  Библионочь "), Some("2026-04-18"), Some("ev-local")),
         // Older phones send no title: still stored, the event keeps the first title.
         with_event(None, None, Some("ev-local")),
+        with_event(Some("Лекция, но иначе"), Some("2026-05-01"), Some(&published.id)),
     ];
     assert_eq!(s.push(&token, &records).await.status(), 200);
+    // A later, different title does not rename it.
+    assert_eq!(s.push(&token, &[with_event(Some("Другое"), Some("2026-04-19"), Some("ev-local"))]).await.status(), 200);
+    let named = s.db.phone_events(10).unwrap();
+    assert_eq!(named.len(), 1, "only the phone's own event: {named:?}");
     assert_eq!(
-        s.db.phone_events(10).unwrap(),
-        [("ev-local".into(), "Библионочь".into(), "2026-04-18".into(), "branch-1".into())]
+        (named[0].id.as_str(), named[0].title.as_str(), named[0].date.as_str()),
+        ("ev-local", "Библионочь", "2026-04-18")
     );
     let (_, page) = s.get(&admin, "/").await;
     let by_event = &page[page.find("id=\"by-event\"").expect("the by-event chart")..];
     assert!(by_event.contains("Библионочь, 18.04.2026 (начато на телефоне)"), "named by its title");
-    assert!(!by_event.contains("Своё мероприятие телефона"));
+    assert!(by_event.contains("Лекция, 01.05.2026") && !by_event.contains("иначе"));
     let (_, page) = s.get(&admin, "/records?event=ev-local").await;
     assert!(page.contains("Библионочь, 18.04.2026 (начато на телефоне)"));
+    // The export names the event too.
+    let csv = admin.client.get(s.url("/export/records.csv?event=ev-local")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(csv.matches("Библионочь, 18.04.2026 (начато на телефоне)").count(), 3, "{csv}");
 }

@@ -194,8 +194,7 @@ pub fn events(
             "<table id=\"events\"><tr><th>Дата</th><th>Название</th><th>Филиал</th><th>Опубликовано</th></tr>",
         );
         for e in events {
-            let date = chrono::NaiveDate::parse_from_str(&e.event.date, "%Y-%m-%d")
-                .map_or_else(|_| e.event.date.clone(), super::pages::ru_date);
+            let date = super::pages::ru_date_text(&e.event.date);
             let _ = write!(
                 body,
                 "<tr data-event=\"{id}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
@@ -465,8 +464,7 @@ pub fn audit(ctx: &Ctx, entries: &[AuditEntry], more: bool) -> String {
 
 /// The poster: large type and the QR code, printable on A4.
 pub fn poster(ctx: &Ctx, event: &EventRow, payload: &str, qr_data_uri: &str) -> String {
-    let date = chrono::NaiveDate::parse_from_str(&event.event.date, "%Y-%m-%d")
-        .map_or_else(|_| event.event.date.clone(), super::pages::ru_date);
+    let date = super::pages::ru_date_text(&event.event.date);
     let body = format!(
         "<section id=\"poster\" style=\"text-align:center\"><h1 style=\"font-size:2rem\">{title}</h1>\
          <p style=\"font-size:1.4rem\">{date} · {branch}</p>\

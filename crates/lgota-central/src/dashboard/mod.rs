@@ -32,7 +32,7 @@ use self::auth::Attempts;
 use self::filter::{FilterQuery, Parsed};
 use self::pages::{Names, OverviewView, Period};
 use crate::api::AppState;
-use crate::db::{Admin, DbError, RecordFilter, ReferenceName, StoredRecord};
+use crate::db::{Admin, DbError, RecordFilter, StoredRecord};
 use crate::error::ApiError;
 use crate::{now_ms, secrets};
 
@@ -301,39 +301,29 @@ pub(crate) fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>,
         branch_ids.push(id.clone());
         names.branches.insert(id, name);
     }
-    let mut category_ids = Vec::new();
-    if let Some((_, body)) = db.reference(ReferenceName::Config)? {
-        match serde_json::from_str::<lgota_core::Config>(&body) {
-            Ok(config) => {
-                for c in config.categories {
-                    category_ids.push(c.id.clone());
-                    names.categories.insert(c.id, c.name);
-                }
-                names.failure_reasons.extend(config.failure_reasons.into_iter().map(|r| (r.id, r.name)));
-                names.document_types.extend(config.document_types.into_iter().map(|d| (d.id, d.name)));
-            }
-            Err(e) => tracing::warn!("published configuration unreadable for names: {e}"),
-        }
-    }
+    // The configuration phones use: the published one, or the bundled one before any.
+    let config = crate::admin::current_config(db)?;
+    let category_ids = config.categories.iter().map(|c| c.id.clone()).collect();
+    names.categories.extend(config.categories.into_iter().map(|c| (c.id, c.name)));
+    names.failure_reasons.extend(config.failure_reasons.into_iter().map(|r| (r.id, r.name)));
+    names.document_types.extend(config.document_types.into_iter().map(|d| (d.id, d.name)));
+    let mut seen = std::collections::HashSet::new();
     for row in db.events(None, EVENT_CHOICES)? {
-        let label = event_label(&row.event);
-        names.events.push((row.event.id, label, row.event.branch_id));
+        seen.insert(row.event.id.clone());
+        add_event_name(&mut names, row.event, "");
     }
     // Events librarians started on their phones, named as the phones sent them.
-    for (id, title, date, branch_id) in db.phone_events(EVENT_CHOICES)? {
-        if names.events.iter().all(|(e, _, _)| *e != id) {
-            let label =
-                event_label(&lgota_protocol::WireEvent { id: id.clone(), title, date, branch_id: String::new() });
-            names.events.push((id, format!("{label} (начато на телефоне)"), branch_id));
+    for event in db.phone_events(EVENT_CHOICES)? {
+        if !seen.contains(&event.id) {
+            add_event_name(&mut names, event, " (начато на телефоне)");
         }
     }
     Ok((names, branch_ids, category_ids))
 }
 
-/// «title, dd.mm.yyyy».
-fn event_label(event: &lgota_protocol::WireEvent) -> String {
-    let date = NaiveDate::parse_from_str(&event.date, "%Y-%m-%d").map_or_else(|_| event.date.clone(), pages::ru_date);
-    format!("{}, {date}", event.title)
+fn add_event_name(names: &mut Names, event: lgota_protocol::WireEvent, suffix: &str) {
+    let label = format!("{}{suffix}", pages::event_label(&event.title, &event.date));
+    names.events.push((event.id, label, event.branch_id));
 }
 
 async fn overview(
@@ -354,8 +344,7 @@ async fn overview(
         for (id, _) in &overview.by_event {
             if !id.is_empty() && !names.0.events.iter().any(|(e, _, _)| e == id) {
                 if let Some(row) = db.event(id)? {
-                    let label = event_label(&row.event);
-                    names.0.events.push((row.event.id, label, row.event.branch_id));
+                    add_event_name(&mut names.0, row.event, "");
                 }
             }
         }

@@ -142,8 +142,18 @@ pub struct Names {
     pub categories: HashMap<String, String>,
     pub failure_reasons: HashMap<String, String>,
     pub document_types: HashMap<String, String>,
-    /// Published events, newest first: `(id, «title, dd.mm.yyyy», branch id)`.
+    /// Events, newest published first, then those started on phones: `(id, label, branch id)`.
     pub events: Vec<(String, String, String)>,
+}
+
+/// A `YYYY-MM-DD` date as dd.mm.yyyy (as it is, if it is not one).
+pub fn ru_date_text(date: &str) -> String {
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").map_or_else(|_| date.to_string(), ru_date)
+}
+
+/// «title, dd.mm.yyyy».
+pub fn event_label(title: &str, date: &str) -> String {
+    format!("{title}, {}", ru_date_text(date))
 }
 
 impl Names {
@@ -166,12 +176,8 @@ impl Names {
     pub fn document_type<'a>(&'a self, id: &'a str) -> &'a str {
         Self::of(&self.document_types, id)
     }
-    /// An event's title and date; a phone's own event (not published) shows as its id.
-    pub fn event<'a>(&'a self, id: &'a str) -> &'a str {
-        self.events.iter().find(|(e, _, _)| e == id).map_or(id, |(_, label, _)| label.as_str())
-    }
-    /// An event as a figure names it: title and date, «Без мероприятия» for the empty key, and
-    /// an event a phone made itself (never published) as such, with its id.
+    /// An event as every page and export names it: title and date, «Без мероприятия» for the
+    /// empty key, and an event whose title the server never got (an older phone's) with its id.
     pub fn event_label(&self, id: &str) -> String {
         if id.is_empty() {
             return "Без мероприятия".into();
@@ -192,7 +198,7 @@ impl Names {
         if let Some(id) =
             selected.filter(|id| !id.is_empty() && *id != NO_EVENT && !options.iter().any(|(e, _)| e == id))
         {
-            options.push((id.to_string(), self.event(id).to_string()));
+            options.push((id.to_string(), self.event_label(id)));
         }
         options.push((NO_EVENT.to_string(), "Без мероприятия".to_string()));
         options

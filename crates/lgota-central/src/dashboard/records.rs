@@ -157,7 +157,7 @@ pub fn render(v: &RecordsView) -> String {
                 esc(&r.id),
                 at.unwrap_or_default(),
                 esc(names.branch(&r.branch_id)),
-                esc(r.event_id.as_deref().map_or("", |e| names.event(e))),
+                esc(&r.event_id.as_deref().map(|e| names.event_label(e)).unwrap_or_default()),
                 esc(&r.staff_label),
                 esc(r.method.map_or("", |m| method_name(m.as_str()))),
                 esc(r.outcome.map_or("", |o| outcome_name(o.as_str()))),

@@ -52,7 +52,7 @@ pub fn record_row(stored: &StoredRecord, voided: bool, names: &Names, tz: Tz) ->
     let is_check = r.kind == lgota_protocol::RecordKind::Check;
     let text = vec![
         names.branch(&r.branch_id).to_string(),
-        r.event_id.clone().unwrap_or_default(),
+        r.event_id.as_deref().map(|e| names.event_label(e)).unwrap_or_default(),
         r.device_id.clone(),
         r.staff_label.clone(),
         (if is_check { "проверка" } else { "аннулирование" }).to_string(),
