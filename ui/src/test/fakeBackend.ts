@@ -313,7 +313,11 @@ export class FakeBackend {
   }
 
   /** The phone's camera, for tests of the scan button (plugin:barcode-scanner). */
-  camera: { now: string; afterRequest: string; content: string } = { now: 'prompt', afterRequest: 'granted', content: '' };
+  camera: { now: string; afterRequest: string; content: string; cancel?: boolean } = {
+    now: 'prompt',
+    afterRequest: 'granted',
+    content: '',
+  };
 
   private dispatch(cmd: string, args: Record<string, unknown> | undefined): unknown {
     if (
@@ -369,6 +373,8 @@ export class FakeBackend {
         this.camera.now = this.camera.afterRequest;
         return { camera: this.camera.now };
       case 'plugin:barcode-scanner|scan':
+        // The Android plugin rejects a camera closed without a scan with this plain string.
+        if (this.camera.cancel) throw 'cancelled';
         return { content: this.camera.content, format: 'QR_CODE', bounds: null };
       case 'plugin:barcode-scanner|open_app_settings':
         return null;
