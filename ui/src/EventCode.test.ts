@@ -124,6 +124,18 @@ describe('event QR code, scanned (phones)', () => {
     await submitCode(code(NIGHT.id));
     expect(await screen.findByTestId('settings-current-event')).toHaveTextContent('Библионочь');
   });
+
+  it('says nothing and chooses nothing when the librarian closes the camera without scanning', async () => {
+    setAgent('Mozilla/5.0 (Linux; Android 14)');
+    start();
+    fake.camera = { now: 'granted', afterRequest: 'granted', content: '', cancel: true };
+    await openSettings();
+    await click('btn-scan-event');
+    await waitFor(() => expect(fake.callsOf('plugin:barcode-scanner|scan')).toHaveLength(1));
+    await waitFor(() => expect(screen.getByTestId('btn-scan-event')).toBeEnabled());
+    expect(screen.queryByTestId('error')).toBeNull();
+    expect(fake.callsOf('choose_event_by_code')).toHaveLength(0);
+  });
 });
 
 describe('events arriving by the first sync', () => {

@@ -390,15 +390,31 @@ describe('camera scan (phones only)', () => {
     expect(fake.callsOf('plugin:barcode-scanner|request_permissions')).toHaveLength(1);
   });
 
-  it('explains a refused camera and leaves the manual path', async () => {
+  it('explains a refused camera, opens the phone settings on request, leaves the manual path', async () => {
     setAgent('Mozilla/5.0 (Linux; Android 14)');
     start({ sync: { server: null } });
     fake.camera = { now: 'denied', afterRequest: 'denied', content: '' };
     await openPanel();
+    expect(screen.queryByTestId('btn-open-app-settings')).toBeNull();
     await click('btn-scan');
     expect(await screen.findByTestId('error')).toHaveTextContent('Нет доступа к камере');
     expect(fake.callsOf('plugin:barcode-scanner|scan')).toHaveLength(0);
+    await click('btn-open-app-settings');
+    await waitFor(() => expect(fake.callsOf('plugin:barcode-scanner|open_app_settings')).toHaveLength(1));
     expect(screen.getByTestId('enroll-uri')).toBeInTheDocument();
+  });
+
+  it('says nothing when the librarian closes the camera without scanning', async () => {
+    setAgent('Mozilla/5.0 (Linux; Android 14)');
+    start({ sync: { server: null } });
+    fake.camera = { now: 'granted', afterRequest: 'granted', content: '', cancel: true };
+    await openPanel();
+    await click('btn-scan');
+    await waitFor(() => expect(fake.callsOf('plugin:barcode-scanner|scan')).toHaveLength(1));
+    await waitFor(() => expect(screen.getByTestId('btn-scan')).toBeEnabled());
+    expect(screen.queryByTestId('error')).toBeNull();
+    expect(screen.getByTestId('enroll-uri')).toHaveValue('');
+    expect(fake.callsOf('enroll')).toHaveLength(0);
   });
 });
 
