@@ -163,13 +163,13 @@ describe('sync panel (settings)', () => {
   it('«Синхронизировать сейчас» calls sync_now, shows the progress while running, then the result', async () => {
     start({ sync: { pending: 3 } });
     const panel = await openPanel();
-    const polls = fake.callsOf('sync_status').length;
+    // sync_now's own answer shows the progress: no status poll is needed (none gets through).
+    const release = fake.hold('sync_status');
     await click('btn-sync-now');
     await waitFor(() => expect(fake.callsOf('sync_now')).toHaveLength(1));
-    // and asks for the status right away, without waiting for the next tick
-    await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(polls));
 
     const bar = await within(panel).findByTestId('sync-progress');
+    release();
     expect(bar.tagName).toBe('PROGRESS');
     expect(bar).toHaveAttribute('max', '3');
     expect(bar).toHaveAttribute('value', '0');
@@ -359,6 +359,29 @@ describe('events from the central office', () => {
     expect(item).toHaveAttribute('data-id', 'cev-1');
   });
 
+  it('shows a content pack that arrived by sync without a restart', async () => {
+    start({ sync: { last_success_ms: 1_000 } });
+    await openPanel();
+    expect(screen.getByTestId('content-version')).toHaveTextContent('версия 2');
+    const loads = fake.callsOf('get_content').length;
+    // The sync installs a newer pack (the backend's job); the screen learns of it from the status.
+    fake.content = { ...fake.content, pack: { ...fake.content.pack, version: 3 }, source: 'installed' };
+    fake.sync = syncView({ last_success_ms: 2_000 });
+    await waitFor(() => expect(screen.getByTestId('content-version')).toHaveTextContent('версия 3'), POLL);
+    expect(fake.callsOf('get_content')).toHaveLength(loads + 1);
+  });
+
+  it('does not reload the content pack while no new sync succeeds', async () => {
+    start({ sync: { last_success_ms: 1_000, pending: 1 } });
+    await openPanel();
+    const loads = fake.callsOf('get_content').length;
+    const polls = fake.callsOf('sync_status').length;
+    fake.sync = syncView({ last_success_ms: 1_000, pending: 2 });
+    await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(polls), POLL);
+    await waitFor(() => expect(screen.getByTestId('sync-pending')).toHaveTextContent('2'));
+    expect(fake.callsOf('get_content')).toHaveLength(loads);
+  });
+
   it('hides the list when there are none', async () => {
     start();
     await openPanel();
@@ -425,5 +448,29 @@ describe('reconnect', () => {
     expect(fake.callsOf('sync_now')).toHaveLength(0);
     window.dispatchEvent(new Event('online'));
     await waitFor(() => expect(fake.callsOf('sync_now')).toHaveLength(1));
+  });
+
+  it('asks for the status as soon as the app is back in the foreground, not while hidden', async () => {
+    start({ sync: { pending: 2 } });
+    await onMain();
+    const badge = screen.getByTestId('sync-badge');
+    await waitFor(() => expect(badge).toHaveTextContent('Не отправлено: 2'));
+    const setVisibility = (state: DocumentVisibilityState) => {
+      Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    };
+    try {
+      setVisibility('hidden');
+      fake.sync = syncView({ pending: 0, last_success_ms: Date.now() });
+      // Hidden: the polls are skipped, the badge keeps the old status.
+      await new Promise((r) => setTimeout(r, SYNC_POLL_MS + 500));
+      expect(badge).toHaveTextContent('Не отправлено: 2');
+      const polls = fake.callsOf('sync_status').length;
+      setVisibility('visible');
+      expect(fake.callsOf('sync_status')).toHaveLength(polls + 1);
+      await waitFor(() => expect(badge).toHaveTextContent('Все записи отправлены'));
+    } finally {
+      setVisibility('visible');
+    }
   });
 });
