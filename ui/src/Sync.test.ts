@@ -383,10 +383,15 @@ describe('events from the central office', () => {
   });
 
   it('hides the list when there are none', async () => {
-    start();
+    start({ events: [EVENTS[0]], sync: { last_success_ms: 1_000 } });
     await openPanel();
-    await waitFor(() => expect(fake.callsOf('list_events').length).toBeGreaterThan(0));
-    expect(screen.queryByTestId('central-events')).toBeNull();
+    // Rendered from the first list_events answer: the list is shown while there is an event…
+    await screen.findByTestId('central-event');
+    // …and a sync after which the central office publishes none hides it.
+    fake.events = [];
+    fake.sync = syncView({ last_success_ms: 2_000 });
+    await waitFor(() => expect(screen.queryByTestId('central-events')).toBeNull(), POLL);
+    expect(fake.callsOf('list_events')).toHaveLength(2);
     expect(screen.queryByTestId('central-event')).toBeNull();
   });
 });
