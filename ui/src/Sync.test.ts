@@ -277,10 +277,12 @@ describe('enrollment', () => {
     const panel = await openPanel();
     await type('enroll-server', SERVER);
     await type('enroll-code', 'WRONG');
+    // The real refusals are tested in Rust (lgota-core, src-tauri): here, one shown as given.
+    fake.failNext('enroll', { code: 'enrollment_code_invalid', message: 'Код подключения не найден.' });
     await click('btn-enroll');
     const err = await within(panel).findByTestId('error');
     expect(err).toHaveAttribute('role', 'alert');
-    expect(err).toHaveTextContent('Код подключения не найден');
+    expect(err).toHaveTextContent('Код подключения не найден.');
     expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
     expect(within(panel).getByTestId('enroll-code')).toHaveValue('WRONG');
     expect(within(panel).queryByTestId('sync-notice')).toBeNull();
