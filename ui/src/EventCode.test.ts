@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import App from './App.svelte';
-import { resetContent } from './lib/content.svelte';
-import { SYNC_POLL_MS, resetSync } from './lib/sync.svelte';
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { SYNC_POLL_MS } from './lib/sync.svelte';
 import { FakeBackend, type FakeOptions, syncView } from './test/fakeBackend';
 import type { EventInfo } from './lib/types';
+import { click, setAgent, startApp } from './test/harness';
 
 let fake: FakeBackend;
 
@@ -12,23 +11,11 @@ const NIGHT: EventInfo = { id: '0190a0a0-0000-7000-8000-00000000000a', title: 'Ð
 const code = (id: string) => `lgota:event?v=1&id=${id}`;
 
 function start(opts: FakeOptions = {}) {
-  resetContent();
-  resetSync();
-  fake = new FakeBackend({ events: [NIGHT], ...opts });
-  fake.install();
-  render(App);
+  fake = startApp(new FakeBackend({ events: [NIGHT], ...opts }));
   return fake;
 }
 
-const realAgent = navigator.userAgent;
-const setAgent = (ua: string) => Object.defineProperty(navigator, 'userAgent', { value: ua, configurable: true });
 
-afterEach(() => {
-  fake?.uninstall();
-  setAgent(realAgent);
-});
-
-const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
 
 async function openSettings() {
   await screen.findByTestId('main-screen');

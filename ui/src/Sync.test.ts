@@ -1,33 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import App from './App.svelte';
-import { resetContent } from './lib/content.svelte';
-import { SYNC_POLL_MS, resetSync } from './lib/sync.svelte';
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { SYNC_POLL_MS } from './lib/sync.svelte';
 import { FakeBackend, SERVER, type FakeOptions, syncView } from './test/fakeBackend';
+import { click, onMain, setAgent, startApp, type } from './test/harness';
 
 let fake: FakeBackend;
 
 function start(opts: FakeOptions = {}) {
-  resetContent();
-  resetSync();
-  fake = new FakeBackend(opts);
-  fake.install();
-  render(App);
+  fake = startApp(new FakeBackend(opts));
   return fake;
 }
 
-afterEach(() => fake?.uninstall());
 
-const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
-const type = (testId: string, value: string) => fireEvent.input(screen.getByTestId(testId), { target: { value } });
 /** Long enough for one more poll of sync_status. */
 const POLL = { timeout: SYNC_POLL_MS + 1500 };
 
-async function onMain() {
-  await screen.findByTestId('main-screen');
-  await waitFor(() => expect(fake.callsOf('overview').length).toBeGreaterThan(0));
-  await screen.findByRole('heading', { name: 'Проверки за сегодня' });
-}
 
 /** Main screen → the badge → settings with the sync panel loaded. */
 async function openPanel() {
@@ -399,9 +386,6 @@ describe('events from the central office', () => {
 });
 
 describe('camera scan (phones only)', () => {
-  const realAgent = navigator.userAgent;
-  const setAgent = (ua: string) => Object.defineProperty(navigator, 'userAgent', { value: ua, configurable: true });
-  afterEach(() => setAgent(realAgent));
 
   it('is not offered on the desktop', async () => {
     start({ sync: { server: null } });
