@@ -64,6 +64,8 @@ test('a phone enrolled with the code from the dashboard syncs, shows up there, a
     await Promise.all([page.waitForURL(`${base}/devices/revoke`), row.locator('button').click()]);
     await Promise.all([page.waitForURL(/done=revoked/), page.click('#confirm-revoke')]);
     await s.click('[data-testid="btn-back"]');
+    // The list loaded first: record() counts the rows it had before.
+    await s.until('the list of 1', async () => (await s.findAll('[data-testid="record"]')).length === 1);
     await record(s, ['btn-refused']);
     await s.click('[data-testid="btn-settings"]');
     await s.click('[data-testid="btn-sync-now"]');

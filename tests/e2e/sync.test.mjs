@@ -45,7 +45,7 @@ test('enroll by the QR text, sync to the real server, then a revoked device is t
     await s.type('[data-testid="enroll-uri"]', uri);
     await s.click('[data-testid="btn-enroll"]');
     await s.until('enrolled and synced', async () => (await s.text('[data-testid="sync-pending"]')) === '0', 20_000);
-    assert.match(await s.text('[data-testid="sync-panel"]'), new RegExp(base.replace(/[.:/]/g, '\\$&')));
+    assert.match(await s.text('[data-testid="sync-panel"]'), new RegExp(central.base.replace(/[.:/]/g, '\\$&')));
     screenshot('sync-panel');
     assert.equal(central.sql("SELECT COUNT(*) FROM records WHERE branch_id = 'branch-1'"), '2');
     assert.equal(central.sql("SELECT COUNT(*) FROM records WHERE outcome = 'confirmed'"), '1');
