@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of «Льгота»: formatting and lints, the UI's type check and unit tests, the Rust
-# tests (core with real SQLite files, the app's commands on Tauri's mock runtime), and the
-# end-to-end test of the real app under Xvfb driven by tauri-driver.
+# tests (core with real SQLite files, the app's commands on Tauri's mock runtime), the
+# end-to-end tests of the real app under Xvfb driven by tauri-driver, and the dashboard in
+# chromium (both against a real lgota-central started by tests/central.mjs).
 # Installs what it needs first (scripts/setup.sh --test). Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,75 +7,19 @@
 //   cargo build -p lgota-central && node --test tests/dashboard/
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { artifacts, launchChromium, recordFactory, signIn as signInAt, startCentral, writeExport } from '../central.mjs';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
-const bin = path.resolve(root, process.env.LGOTA_CENTRAL_BIN ?? 'target/debug/lgota-central');
-const artifacts = path.join(root, 'tests', 'artifacts');
-const PASSWORD = 'пароль методиста 2026';
 const PROTOCOL = { 'X-Lgota-Protocol': '1', 'content-type': 'application/json' };
 
-let dir;
-let server;
+let central;
 let base;
 let browser;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function cli(args, input) {
-  const env = { ...process.env };
-  delete env.LGOTA_CENTRAL_CONFIG;
-  return execFileSync(bin, ['--db', path.join(dir, 'central.db'), ...args], {
-    cwd: dir,
-    env,
-    input,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-}
-
-let n = 0;
-function record(device, branch, fields = {}) {
-  n += 1;
-  return {
-    id: `0190c0c0-0000-7000-8000-${String(n).padStart(12, '0')}`,
-    kind: 'check',
-    created_at_ms: Date.now() - 60_000 + n,
-    utc_offset_min: 180,
-    device_id: device,
-    branch_id: branch,
-    event_id: null,
-    staff_label: 'Сидорова',
-    training: false,
-    method: 'digital_id',
-    outcome: 'confirmed',
-    granted: true,
-    category_id: 'pensioner',
-    failure_reason_id: null,
-    document_type_id: null,
-    checklist_completed: null,
-    note: null,
-    target_id: null,
-    void_reason: null,
-    ...fields,
-  };
-}
+const record = recordFactory('0190c0c0-0000-7000-8000', { staff_label: 'Сидорова' });
 
 /// The entries of a ZIP file (an XLSX), inflated: name → Buffer.
 function unzip(buffer) {
@@ -127,55 +71,26 @@ async function api(method, url, token, body) {
   return { status: r.status, body: await r.json() };
 }
 
-async function signIn(context, login) {
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('#login', login);
-  await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type="submit"]')]);
-  return page;
+function signIn(context, login) {
+  return signInAt(context, base, login);
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(bin), `${bin} is missing: run cargo build -p lgota-central`);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgota-manage-'));
-  cli(['admin', 'add', '--login', 'metodist', '--role', 'admin'], `${PASSWORD}\n`);
-  cli(['admin', 'add', '--login', 'zav2', '--role', 'branch_head', '--branch', 'branch-2'], `${PASSWORD}\n`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, LGOTA_CENTRAL_LISTEN: `127.0.0.1:${port}`, LGOTA_CENTRAL_COOKIE_SECURE: 'false' };
-  env.LGOTA_CENTRAL_PUBLIC_URL = base;
-  env.RUST_LOG = 'warn';
-  delete env.LGOTA_CENTRAL_CONFIG;
-  server = spawn(bin, ['--db', path.join(dir, 'central.db'), 'serve'], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
+  central = await startCentral({
+    cookieSecureOff: true,
+    admins: [
+      { login: 'metodist', role: 'admin' },
+      { login: 'zav2', role: 'branch_head', branch: 'branch-2' },
+    ],
   });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    assert.ok(Date.now() < deadline, 'lgota-central did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  base = central.base;
+  browser = await launchChromium();
   fs.mkdirSync(artifacts, { recursive: true });
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await central?.stop();
 });
 
 test('an administrator enrolls a phone from the page, sees it sync, revokes it, and the phone is refused', async () => {
@@ -273,7 +188,7 @@ test('events and branches are published from forms with Russian validation; the 
 
 test('a branch head sees only their branch and cannot reach administrator pages', async () => {
   const phone = 'phone-b2';
-  cli(['import', writeExport(phone, [record(phone, 'branch-2', { outcome: 'refused', method: 'none', granted: false })])]);
+  central.cli(['import', writeExport(central.dir, phone, [record(phone, 'branch-2', { outcome: 'refused', method: 'none', granted: false })])]);
   const context = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1200, height: 900 } });
   const page = await signIn(context, 'zav2');
   assert.equal((await page.textContent('[data-figure="total"]')).trim(), '1', 'only the branch-2 check');
@@ -289,9 +204,3 @@ test('a branch head sees only their branch and cannot reach administrator pages'
   assert.doesNotMatch(await page.textContent('main'), /phone-web/, 'not the branch-1 phone');
   await context.close();
 });
-
-function writeExport(device, records) {
-  const file = path.join(dir, `${device}.json`);
-  fs.writeFileSync(file, JSON.stringify({ format: 1, device_id: device, records }));
-  return file;
-}

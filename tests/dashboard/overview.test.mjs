@@ -8,84 +8,21 @@
 // Debian's /usr/bin/chromium driven by playwright-core (no browser download).
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-const bin = path.resolve(root, process.env.LGOTA_CENTRAL_BIN ?? 'target/debug/lgota-central');
-const artifacts = path.join(root, 'tests', 'artifacts');
-const PASSWORD = 'пароль методиста 2026';
+import { artifacts, launchChromium, PASSWORD, recordFactory, startCentral, writeExport } from '../central.mjs';
 
 const DAY = 86_400_000;
-let dir;
-let server;
+let central;
 let eventId;
 let base;
 let browser;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function env(extra = {}) {
-  const e = { ...process.env, ...extra };
-  delete e.LGOTA_CENTRAL_CONFIG;
-  return e;
-}
-
-function cli(args, input) {
-  return execFileSync(bin, ['--db', path.join(dir, 'central.db'), ...args], {
-    cwd: dir,
-    env: env(),
-    input,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-}
-
-let n = 0;
-function record(device, branch, fields) {
-  n += 1;
-  return {
-    id: `0190b0b0-0000-7000-8000-${String(n).padStart(12, '0')}`,
-    kind: 'check',
-    created_at_ms: Date.now() - (60 - n) * 1000,
-    utc_offset_min: 180,
-    device_id: device,
-    branch_id: branch,
-    event_id: null,
-    staff_label: 'Петрова',
-    training: false,
-    method: 'digital_id',
-    outcome: 'confirmed',
-    granted: true,
-    category_id: 'pensioner',
-    failure_reason_id: null,
-    document_type_id: null,
-    checklist_completed: null,
-    note: null,
-    target_id: null,
-    void_reason: null,
-    ...fields,
-  };
-}
+const record = recordFactory('0190b0b0-0000-7000-8000');
 
 function importExport(device, records) {
-  const file = path.join(dir, `${device}.json`);
-  fs.writeFileSync(file, JSON.stringify({ format: 1, device_id: device, records }));
-  return cli(['import', file]);
+  return central.cli(['import', writeExport(central.dir, device, records)]);
 }
 
 // A day relative to today in Moscow time, YYYY-MM-DD.
@@ -93,24 +30,10 @@ function moscowDay(offsetDays) {
   return new Date(Date.now() + 3 * 3600_000 + offsetDays * DAY).toISOString().slice(0, 10);
 }
 
-async function waitForHealth(url) {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`${url}/health`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('lgota-central did not start');
-}
-
 before(async () => {
-  assert.ok(fs.existsSync(bin), `${bin} is missing: run cargo build -p lgota-central`);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgota-dashboard-'));
-  const added = cli(['admin', 'add', '--login', 'metodist', '--role', 'admin'], `${PASSWORD}\n`);
+  central = await startCentral({ cookieSecureOff: true });
+  base = central.base;
+  const added = central.cli(['admin', 'add', '--login', 'metodist', '--role', 'admin'], `${PASSWORD}\n`);
   assert.match(added, /Добавлен пользователь metodist/);
 
   // branch-1: two confirmed by Digital ID, one Digital ID failure → paper shown.
@@ -142,7 +65,7 @@ before(async () => {
   ]);
 
   // Earlier weeks: two checks at a published event 8 days ago, one at no event 15 days ago.
-  const published = cli(['event', 'add', '--branch', 'branch-1', '--title', 'Вечер поэзии', '--date', moscowDay(-8)]);
+  const published = central.cli(['event', 'add', '--branch', 'branch-1', '--title', 'Вечер поэзии', '--date', moscowDay(-8)]);
   eventId = published.match(/опубликовано: (\S+)/)[1];
   importExport('phone-3', [
     record('phone-3', 'branch-1', { created_at_ms: Date.now() - 8 * DAY, event_id: eventId }),
@@ -156,27 +79,12 @@ before(async () => {
     record('phone-3', 'branch-2', { created_at_ms: Date.now() - 15 * DAY }),
   ]);
 
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['--db', path.join(dir, 'central.db'), 'serve'], {
-    cwd: dir,
-    env: env({ LGOTA_CENTRAL_LISTEN: `127.0.0.1:${port}`, LGOTA_CENTRAL_COOKIE_SECURE: 'false', RUST_LOG: 'warn' }),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitForHealth(base);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await central?.stop();
 });
 
 test('an administrator signs in and sees the figures of the pushed records', async () => {

@@ -5,32 +5,21 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Session, startDriver } from './webdriver.mjs';
-import { artifacts, record, rows, screenshot, setUp, tally } from './helpers.mjs';
+import { Session } from './webdriver.mjs';
+import { record, rows, screenshot, setUp, startApp, tally } from './helpers.mjs';
 
-const app = process.env.LGOTA_APP_BIN;
-let dataHome;
-let driver;
+let phone;
 
 before(async () => {
-  assert.ok(app && existsSync(app), `LGOTA_APP_BIN must point to the built app (got ${app})`);
-  assert.ok(process.env.DISPLAY, 'DISPLAY must be set (Xvfb)');
-  dataHome = mkdtempSync(path.join(tmpdir(), 'lgota-e2e-'));
-  mkdirSync(artifacts, { recursive: true });
-  // The app keeps its database in $XDG_DATA_HOME/<identifier>/: a fresh, private one per run.
-  driver = await startDriver({ XDG_DATA_HOME: dataHome, WEBKIT_DISABLE_COMPOSITING_MODE: '1', NO_AT_BRIDGE: '1' });
+  phone = await startApp();
 });
 
 after(async () => {
-  await driver?.stop();
-  if (dataHome) rmSync(dataHome, { recursive: true, force: true });
+  await phone?.stop();
 });
 
 test('record every kind of check, undo, void, restart: list and tally stay right', async () => {
-  let s = await Session.create(driver.url, app);
+  let s = await Session.create(phone.url, phone.app);
   try {
     // First start: setup, offline, with the bundled configuration.
     await setUp(s, { branch: 'branch-1', staff: 'И.П.', event: 'Библионочь' });
@@ -92,7 +81,7 @@ test('record every kind of check, undo, void, restart: list and tally stay right
   }
 
   // Restart: a new app process on the same data folder.
-  s = await Session.create(driver.url, app);
+  s = await Session.create(phone.url, phone.app);
   try {
     await s.waitFor('[data-testid="main-screen"]', 30_000);
     await s.until('the list after restart', async () => (await rows(s)).length === 5);
@@ -117,7 +106,7 @@ test('record every kind of check, undo, void, restart: list and tally stay right
 });
 
 test('content offline: search, an article, the citizen screen; training stays out of the tally', async () => {
-  const s = await Session.create(driver.url, app);
+  const s = await Session.create(phone.url, phone.app);
   try {
     await s.waitFor('[data-testid="main-screen"]', 30_000);
     const tallyBefore = await tally(s);

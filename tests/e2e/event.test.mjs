@@ -7,29 +7,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Session, startDriver, freePort } from './webdriver.mjs';
-import { artifacts, record, setUp } from './helpers.mjs';
+import { Session } from './webdriver.mjs';
+import { artifacts, record, setUp, startApp, untilText } from './helpers.mjs';
+import { startCentral } from '../central.mjs';
 
-const app = process.env.LGOTA_APP_BIN;
-const central = process.env.LGOTA_CENTRAL_BIN;
-let work;
-let driver;
-let server;
-let base;
-let db;
-
-function admin(...args) {
-  return execFileSync(central, ['--db', db, '--public-url', base, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-}
-
-function sql(query) {
-  return execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim();
-}
+let central;
+let phone;
 
 /** YYYY-MM-DD, `days` from today (local time, like the phone's). */
 function isoDate(days) {
@@ -44,38 +29,18 @@ async function shot(s, name) {
 }
 
 before(async () => {
-  assert.ok(app && existsSync(app), `LGOTA_APP_BIN must point to the built app (got ${app})`);
-  assert.ok(central && existsSync(central), `LGOTA_CENTRAL_BIN must point to lgota-central (got ${central})`);
-  work = mkdtempSync(path.join(tmpdir(), 'lgota-event-e2e-'));
-  mkdirSync(artifacts, { recursive: true });
-  db = path.join(work, 'central.db');
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(central, ['--db', db, 'serve', '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    assert.ok(i < 100, 'the central server did not start');
-    await sleep(100);
-  }
-  driver = await startDriver({ XDG_DATA_HOME: path.join(work, 'phone'), WEBKIT_DISABLE_COMPOSITING_MODE: '1', NO_AT_BRIDGE: '1' });
+  central = await startCentral();
+  phone = await startApp(path.join(central.dir, 'phone'));
 });
 
 after(async () => {
-  await driver?.stop();
-  server?.kill('SIGTERM');
-  if (work) rmSync(work, { recursive: true, force: true });
+  await phone?.stop();
+  await central?.stop();
 });
 
 /** The text of the error banner in the event-code box, once there is one. */
-async function eventCodeError(s) {
-  return s.until('the event code error', async () => {
-    const els = await s.findAll('[data-testid="event-code"] [data-testid="error"]');
-    return els.length ? s.cmd('GET', `/element/${els[0]}/text`) : null;
-  });
+function eventCodeError(s) {
+  return untilText(s, '[data-testid="event-code"] [data-testid="error"]', /./);
 }
 
 async function submitCode(s, text) {
@@ -86,14 +51,14 @@ async function submitCode(s, text) {
 }
 
 test('the poster code typed by hand selects the published event; the next record carries it', async () => {
-  const s = await Session.create(driver.url, app);
+  const s = await Session.create(phone.url, phone.app);
   try {
     await setUp(s, { branch: 'branch-1', staff: 'А.Б.' });
 
     // The central office publishes the event; the phone enrolls and receives it by sync.
-    const published = admin('event', 'add', '--branch', 'branch-1', '--title', 'Библионочь', '--date', isoDate(2));
+    const published = central.cli(['event', 'add', '--branch', 'branch-1', '--title', 'Библионочь', '--date', isoDate(2)]);
     const eventId = published.match(/([0-9a-f]{8}-[0-9a-f-]{27})/)[1];
-    const uri = admin('device', 'enroll', '--branch', 'branch-1', '--png', path.join(work, 'enroll.png')).match(/(lgota:enroll\?\S+)/)[1];
+    const uri = central.cli(['device', 'enroll', '--branch', 'branch-1', '--png', path.join(central.dir, 'enroll.png')]).match(/(lgota:enroll\?\S+)/)[1];
     await s.click('[data-testid="btn-settings"]');
     await s.type('[data-testid="enroll-uri"]', uri);
     await s.click('[data-testid="btn-enroll"]');
@@ -111,10 +76,7 @@ test('the poster code typed by hand selects the published event; the next record
 
     // The poster's text: the event becomes current.
     await submitCode(s, `lgota:event?v=1&id=${eventId}`);
-    await s.until('the event chosen', async () => {
-      const els = await s.findAll('[data-testid="settings-current-event"]');
-      return els.length ? /Библионочь/.test(await s.cmd('GET', `/element/${els[0]}/text`)) : false;
-    });
+    await untilText(s, '[data-testid="settings-current-event"]', /Библионочь/);
     assert.equal((await s.findAll('[data-testid="event-code"] [data-testid="error"]')).length, 0, 'the old error is gone');
     await shot(s, 'event-code-chosen');
 
@@ -124,15 +86,15 @@ test('the poster code typed by hand selects the published event; the next record
     await record(s, ['btn-did-ok', 'choice-pensioner']);
     await s.click('[data-testid="btn-settings"]');
     await s.click('[data-testid="btn-sync-now"]');
-    await s.until('the record on the server', async () => sql('SELECT COUNT(*) FROM records') === '1', 20_000);
-    assert.equal(sql('SELECT event_id FROM records'), eventId);
+    await s.until('the record on the server', async () => central.sql('SELECT COUNT(*) FROM records') === '1', 20_000);
+    assert.equal(central.sql('SELECT event_id FROM records'), eventId);
   } finally {
     await s.quit();
   }
 });
 
 test('the layout at 360×640: nothing scrolls sideways on the main screen, in a check, in settings; back steps within a check', async () => {
-  const s = await Session.create(driver.url, app);
+  const s = await Session.create(phone.url, phone.app);
   try {
     await s.waitFor('[data-testid="main-screen"]', 30_000);
     await s.cmd('POST', '/window/rect', { width: 360, height: 640 });

@@ -1,8 +1,11 @@
-// Shared steps of the end-to-end tests: reading the main screen and recording through it.
+// Shared steps of the end-to-end tests: starting the app, reading the main screen and recording through it.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startDriver } from './webdriver.mjs';
 
 export const artifacts = path.resolve(import.meta.dirname, '..', 'artifacts');
 
@@ -66,4 +69,43 @@ export async function setUp(s, { branch, staff, event }) {
   if (event) await s.type('[data-testid="setup-event-title"]', event);
   await s.click('[data-testid="setup-submit"]');
   await s.waitFor('[data-testid="main-screen"]');
+}
+
+/** Waits until the first element at `selector` shows a text matching `regex`; returns the text. */
+export async function untilText(s, selector, regex, timeout) {
+  return s.until(
+    `${selector} ~ ${regex}`,
+    async () => {
+      const els = await s.findAll(selector);
+      if (els.length === 0) return null;
+      const t = await s.cmd('GET', `/element/${els[0]}/text`);
+      return regex.test(t) ? t : null;
+    },
+    timeout,
+  );
+}
+
+/**
+ * Checks LGOTA_APP_BIN and DISPLAY, and starts tauri-driver for the app with its data in
+ * `dataHome` (a fresh temporary one by default: the app keeps its database in
+ * $XDG_DATA_HOME/<identifier>/). Returns { app, url, dataHome, stop() }; stop() removes a
+ * temporary data directory it made.
+ */
+export async function startApp(dataHome) {
+  const app = process.env.LGOTA_APP_BIN;
+  assert.ok(app && existsSync(app), `LGOTA_APP_BIN must point to the built app (got ${app})`);
+  assert.ok(process.env.DISPLAY, 'DISPLAY must be set (Xvfb)');
+  mkdirSync(artifacts, { recursive: true });
+  const own = !dataHome;
+  const home = dataHome ?? mkdtempSync(path.join(tmpdir(), 'lgota-e2e-'));
+  const driver = await startDriver({ XDG_DATA_HOME: home, WEBKIT_DISABLE_COMPOSITING_MODE: '1', NO_AT_BRIDGE: '1' });
+  return {
+    app,
+    url: driver.url,
+    dataHome: home,
+    stop: async () => {
+      await driver.stop();
+      if (own) rmSync(home, { recursive: true, force: true });
+    },
+  };
 }

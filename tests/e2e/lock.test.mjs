@@ -3,31 +3,12 @@
 // shows nothing about checks and its backend refuses the record list; wrong PINs earn a pause
 // that survives a restart; «Запись без разблокировки» keeps only the recording buttons.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Session, startDriver } from './webdriver.mjs';
-import { artifacts, record, rows, screenshot, setUp } from './helpers.mjs';
+import { Session } from './webdriver.mjs';
+import { record, rows, screenshot, setUp, startApp, untilText } from './helpers.mjs';
 
-const app = process.env.LGOTA_APP_BIN;
-let dataHome;
-let driver;
-
-before(async () => {
-  assert.ok(app && existsSync(app), `LGOTA_APP_BIN must point to the built app (got ${app})`);
-  assert.ok(process.env.DISPLAY, 'DISPLAY must be set (Xvfb)');
-  dataHome = mkdtempSync(path.join(tmpdir(), 'lgota-e2e-lock-'));
-  mkdirSync(artifacts, { recursive: true });
-  driver = await startDriver({ XDG_DATA_HOME: dataHome, WEBKIT_DISABLE_COMPOSITING_MODE: '1', NO_AT_BRIDGE: '1' });
-});
-
-after(async () => {
-  await driver?.stop();
-  if (dataHome) rmSync(dataHome, { recursive: true, force: true });
-});
-
+// Each test runs its own app with its own data: nothing carries over from one to the next.
 const PIN = '2580';
 
 async function enterPin(s, pin) {
@@ -62,24 +43,29 @@ async function openLockSettings(s) {
   await s.waitFor('[data-testid="lock-settings"]');
 }
 
+/** Settings → «Блокировка»: a PIN, typed twice (the settings stay open). */
+async function setPin(s) {
+  await openLockSettings(s);
+  assert.match(await s.text('[data-testid="lock-state"]'), /PIN не задан/);
+  await s.type('[data-testid="pin-new"]', PIN);
+  await s.type('[data-testid="pin-repeat"]', PIN);
+  await s.click('[data-testid="pin-save"]');
+  await untilText(s, '[data-testid="lock-state"]', /PIN задан/);
+}
+
 async function backToMain(s) {
   await s.click('[data-testid="btn-back"]');
   await s.waitFor('[data-testid="main-screen"] [data-testid="btn-did-ok"]');
 }
 
-test('PIN: lock, refusals while locked, unlock, back-off across a restart, idle lock', async () => {
-  let s = await Session.create(driver.url, app);
+test('PIN: lock, refusals while locked, unlock, back-off across a restart, idle lock', async (t) => {
+  const phone = await startApp();
+  t.after(() => phone.stop());
+  let s = await Session.create(phone.url, phone.app);
   try {
     await setUp(s, { branch: 'branch-1', staff: 'И.П.', event: 'Библионочь' });
     await record(s, ['btn-did-ok', 'choice-pensioner']);
-
-    // Settings → «Блокировка»: a PIN, typed twice.
-    await openLockSettings(s);
-    assert.match(await s.text('[data-testid="lock-state"]'), /PIN не задан/);
-    await s.type('[data-testid="pin-new"]', PIN);
-    await s.type('[data-testid="pin-repeat"]', PIN);
-    await s.click('[data-testid="pin-save"]');
-    await s.until('the PIN set', async () => /PIN задан/.test(await s.text('[data-testid="lock-state"]')));
+    await setPin(s);
     screenshot('lock-settings');
 
     // «Заблокировать сейчас»: the lock screen, nothing of the checks behind it.
@@ -133,7 +119,7 @@ test('PIN: lock, refusals while locked, unlock, back-off across a restart, idle 
   }
 
   // A restart starts locked, and the pause is still owed: even the right PIN is not tried.
-  s = await Session.create(driver.url, app);
+  s = await Session.create(phone.url, phone.app);
   try {
     await s.waitFor('[data-testid="lock-screen"]', 30_000);
     await assertNothingRevealed(s);
@@ -150,7 +136,7 @@ test('PIN: lock, refusals while locked, unlock, back-off across a restart, idle 
     // The shortest idle time, then hands off: the app locks by itself.
     await openLockSettings(s);
     await s.click('[data-testid="lock-idle-30"]');
-    await s.until('the idle time saved', async () => /Время блокировки сохранено/.test(await s.text('[data-testid="lock-notice"]')));
+    await untilText(s, '[data-testid="lock-notice"]', /Время блокировки сохранено/);
     await backToMain(s);
     const idleFrom = Date.now();
     await s.waitFor('[data-testid="lock-screen"]', 60_000);
@@ -166,17 +152,19 @@ test('PIN: lock, refusals while locked, unlock, back-off across a restart, idle 
   }
 });
 
-test('«Запись без разблокировки»: recording buttons only while locked; the check is saved', async () => {
-  const s = await Session.create(driver.url, app);
+test('«Запись без разблокировки»: recording buttons only while locked; the check is saved', async (t) => {
+  const phone = await startApp();
+  t.after(() => phone.stop());
+  const s = await Session.create(phone.url, phone.app);
   try {
-    await enterPin(s, PIN);
-    await s.waitFor('[data-testid="main-screen"] [data-testid="btn-did-ok"]');
-    await openLockSettings(s);
-    // Back to a longer idle time so the test is not raced by it.
+    await setUp(s, { branch: 'branch-1', staff: 'И.П.' });
+    await record(s, ['btn-did-ok', 'choice-pensioner']);
+    await setPin(s);
+    // The longest idle time so the test is not raced by it.
     await s.click('[data-testid="lock-idle-900"]');
-    await s.until('the idle time saved', async () => /Время блокировки сохранено/.test(await s.text('[data-testid="lock-notice"]')));
+    await untilText(s, '[data-testid="lock-notice"]', /Время блокировки сохранено/);
     await s.click('[data-testid="lock-record-while-locked"]');
-    await s.until('the option on', async () => /Запись без разблокировки включена/.test(await s.text('[data-testid="lock-notice"]')));
+    await untilText(s, '[data-testid="lock-notice"]', /Запись без разблокировки включена/);
     await s.click('[data-testid="lock-now"]');
 
     // Locked: the recording buttons and «Разблокировать», nothing else.

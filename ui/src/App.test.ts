@@ -1,31 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import App from './App.svelte';
-import { resetContent } from './lib/content.svelte';
-import { resetSync } from './lib/sync.svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { FakeBackend, makeRecord } from './test/fakeBackend';
+import { click, onMain, startApp } from './test/harness';
 
 let fake: FakeBackend;
 
 function start(f: FakeBackend = new FakeBackend()) {
-  resetContent();
-  resetSync();
-  fake = f;
-  fake.install();
-  render(App);
+  fake = startApp(f);
   return fake;
 }
 
-afterEach(() => fake?.uninstall());
 
-const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
 
-async function onMain() {
-  await screen.findByTestId('main-screen');
-  // wait for the first overview to arrive
-  await waitFor(() => expect(fake.callsOf('overview').length).toBeGreaterThan(0));
-  await screen.findByRole('heading', { name: 'Проверки за сегодня' });
-}
 
 function recordInputs() {
   return fake.callsOf('record_check').map((c) => c.args);
@@ -397,10 +383,9 @@ describe('settings screen', () => {
 
 describe('startup', () => {
   it('shows a get_state failure and retries', async () => {
-    fake = new FakeBackend();
-    fake.failNext('get_state', { code: 'storage', message: 'Хранилище недоступно' });
-    fake.install();
-    render(App);
+    const f = new FakeBackend();
+    f.failNext('get_state', { code: 'storage', message: 'Хранилище недоступно' });
+    start(f);
     expect(await screen.findByTestId('error')).toHaveTextContent('Хранилище недоступно');
     await fireEvent.click(screen.getByRole('button', { name: 'Повторить' }));
     await screen.findByTestId('main-screen');

@@ -1,32 +1,19 @@
 // The system back button (Android: WebView history → popstate) goes back one screen or one step,
 // and never out of a half-finished check at once.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import App from './App.svelte';
-import { resetContent } from './lib/content.svelte';
-import { onBack, resetNav } from './lib/nav';
-import { resetLock } from './lib/lock.svelte';
-import { resetSync } from './lib/sync.svelte';
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { onBack } from './lib/nav';
 import { FakeBackend, makeRecord } from './test/fakeBackend';
+import { click, onMain, startApp } from './test/harness';
 
 let fake: FakeBackend;
 
 function start(f: FakeBackend = new FakeBackend()) {
-  resetContent();
-  resetSync();
-  fake = f;
-  fake.install();
-  render(App);
+  fake = startApp(f);
   return fake;
 }
 
-beforeEach(() => {
-  resetNav();
-  history.replaceState(null, '');
-});
-afterEach(() => fake?.uninstall());
 
-const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
 const title = () => screen.getByTestId('screen-title');
 const guarded = () => (history.state as { lgotaGuard?: boolean } | null)?.lgotaGuard === true;
 
@@ -40,11 +27,6 @@ async function pressBack() {
   await new Promise((r) => setTimeout(r, 10));
 }
 
-async function onMain() {
-  await screen.findByTestId('main-screen');
-  await waitFor(() => expect(fake.callsOf('overview').length).toBeGreaterThan(0));
-  await screen.findByRole('heading', { name: 'Проверки за сегодня' });
-}
 
 describe('system back inside a check', () => {
   it('steps back through a Digital ID failure with a paper document, one step per press', async () => {
@@ -179,7 +161,6 @@ describe('a layer over everything', () => {
 
 describe('system back with the app lock', () => {
   it('from the PIN pad opened over the recording buttons, back returns to them; the plain lock screen keeps no guard', async () => {
-    resetLock();
     start(new FakeBackend({ lock: { pin: '2580', record_while_locked: true } }));
     await screen.findByTestId('locked-recording');
     expect(guarded()).toBe(false);
@@ -194,8 +175,6 @@ describe('system back with the app lock', () => {
 
     // Locked without recording: nothing underneath can be reached by back.
     document.body.innerHTML = '';
-    resetNav();
-    resetLock();
     start(new FakeBackend({ lock: { pin: '2580' } }));
     await screen.findByTestId('lock-screen');
     await new Promise((r) => setTimeout(r, 20));

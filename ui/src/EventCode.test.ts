@@ -1,36 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import App from './App.svelte';
-import { resetContent } from './lib/content.svelte';
-import { SYNC_POLL_MS, resetSync } from './lib/sync.svelte';
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { SYNC_POLL_MS } from './lib/sync.svelte';
 import { FakeBackend, type FakeOptions, syncView } from './test/fakeBackend';
 import type { EventInfo } from './lib/types';
+import { click, setAgent, startApp } from './test/harness';
 
 let fake: FakeBackend;
 
 const NIGHT: EventInfo = { id: '0190a0a0-0000-7000-8000-00000000000a', title: 'Библионочь', date: '2026-04-18' };
-const OTHER: EventInfo = { id: 'ev-other-branch', title: 'Чужое', date: '2026-04-18' };
 const code = (id: string) => `lgota:event?v=1&id=${id}`;
 
 function start(opts: FakeOptions = {}) {
-  resetContent();
-  resetSync();
-  fake = new FakeBackend({ events: [NIGHT], ...opts });
-  fake.otherBranchEvents = [OTHER];
-  fake.install();
-  render(App);
+  fake = startApp(new FakeBackend({ events: [NIGHT], ...opts }));
   return fake;
 }
 
-const realAgent = navigator.userAgent;
-const setAgent = (ua: string) => Object.defineProperty(navigator, 'userAgent', { value: ua, configurable: true });
 
-afterEach(() => {
-  fake?.uninstall();
-  setAgent(realAgent);
-});
-
-const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
 
 async function openSettings() {
   await screen.findByTestId('main-screen');
@@ -61,20 +46,15 @@ describe('event QR code, typed or pasted', () => {
     await screen.findByRole('heading', { name: /Библионочь/ });
   });
 
-  it.each([
-    ['garbage', 'Библионочь 2026', 'Это не QR-код мероприятия'],
-    ['an enrollment code', 'lgota:enroll?v=1&server=https%3A%2F%2Fx&code=K7Q2', 'QR-код подключения телефона'],
-    ['another version', 'lgota:event?v=2&id=x', 'другой версии'],
-    ['a code without the id', 'lgota:event?v=1', 'нет номера мероприятия'],
-    ['an event not on the phone', code('ev-unknown'), 'Синхронизируйте'],
-    ['an event of another branch', code(OTHER.id), 'другого филиала'],
-    ['nothing', '   ', 'Вставьте или введите'],
-  ])('explains %s in Russian and keeps the text', async (_what, text, message) => {
+  it('shows the backend’s refusal as given, keeps the text, chooses nothing', async () => {
     start();
     await openSettings();
-    await submitCode(text);
-    expect(await screen.findByTestId('error')).toHaveTextContent(message);
-    expect(screen.getByTestId('event-code-text')).toHaveValue(text);
+    // The real refusals (parse_event_uri, the store's checks) are tested in src-tauri and lgota-core.
+    const refusal = { code: 'event_other_branch', message: 'Это мероприятие другого филиала (Библиотека-филиал № 2).' };
+    fake.failNext('choose_event_by_code', refusal);
+    await submitCode(code('ev-other-branch'));
+    expect(await screen.findByTestId('error')).toHaveTextContent(refusal.message);
+    expect(screen.getByTestId('event-code-text')).toHaveValue(code('ev-other-branch'));
     expect(screen.queryByTestId('settings-current-event')).toBeNull();
     expect(fake.settings?.event).toBeNull();
   });
@@ -104,9 +84,11 @@ describe('event QR code, scanned (phones)', () => {
     start();
     const enrollment = 'lgota:enroll?v=1&server=https%3A%2F%2Fx&code=K7Q2';
     fake.camera = { now: 'granted', afterRequest: 'granted', content: enrollment };
+    fake.failNext('choose_event_by_code', { code: 'event_code_is_enrollment', message: 'Это QR-код подключения телефона.' });
     await openSettings();
     await click('btn-scan-event');
-    expect(await screen.findByTestId('error')).toHaveTextContent('QR-код подключения телефона');
+    expect(await screen.findByTestId('error')).toHaveTextContent('Это QR-код подключения телефона.');
+    expect(fake.callsOf('choose_event_by_code')[0].args).toEqual({ text: enrollment });
     expect(screen.getByTestId('event-code-text')).toHaveValue(enrollment);
   });
 
@@ -123,6 +105,18 @@ describe('event QR code, scanned (phones)', () => {
     // Typing still works.
     await submitCode(code(NIGHT.id));
     expect(await screen.findByTestId('settings-current-event')).toHaveTextContent('Библионочь');
+  });
+
+  it('says nothing and chooses nothing when the librarian closes the camera without scanning', async () => {
+    setAgent('Mozilla/5.0 (Linux; Android 14)');
+    start();
+    fake.camera = { now: 'granted', afterRequest: 'granted', content: '', cancel: true };
+    await openSettings();
+    await click('btn-scan-event');
+    await waitFor(() => expect(fake.callsOf('plugin:barcode-scanner|scan')).toHaveLength(1));
+    await waitFor(() => expect(screen.getByTestId('btn-scan-event')).toBeEnabled());
+    expect(screen.queryByTestId('error')).toBeNull();
+    expect(fake.callsOf('choose_event_by_code')).toHaveLength(0);
   });
 });
 

@@ -1,29 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import App from './App.svelte';
-import { resetContent } from './lib/content.svelte';
-import { checkIdle, resetLock } from './lib/lock.svelte';
-import { resetSync } from './lib/sync.svelte';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { checkIdle } from './lib/lock.svelte';
 import { FakeBackend, makeRecord, type FakeOptions } from './test/fakeBackend';
+import { click, startApp } from './test/harness';
 
 let fake: FakeBackend;
 
 function start(opts: FakeOptions = {}) {
-  resetContent();
-  resetSync();
-  resetLock();
-  fake = new FakeBackend({ records: [makeRecord({ id: 'old-1' })], ...opts });
-  fake.install();
-  render(App);
+  fake = startApp(new FakeBackend({ records: [makeRecord({ id: 'old-1' })], ...opts }));
   return fake;
 }
 
-afterEach(() => {
-  fake?.uninstall();
-  setVisibility('visible');
-});
+afterEach(() => setVisibility('visible'));
 
-const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
 
 async function typePin(pin: string) {
   for (const d of pin) await click(`pin-key-${d}`);

@@ -1,33 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import App from './App.svelte';
-import { resetContent } from './lib/content.svelte';
-import { SYNC_POLL_MS, resetSync } from './lib/sync.svelte';
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { SYNC_POLL_MS } from './lib/sync.svelte';
 import { FakeBackend, SERVER, type FakeOptions, syncView } from './test/fakeBackend';
+import { click, onMain, setAgent, startApp, type } from './test/harness';
 
 let fake: FakeBackend;
 
 function start(opts: FakeOptions = {}) {
-  resetContent();
-  resetSync();
-  fake = new FakeBackend(opts);
-  fake.install();
-  render(App);
+  fake = startApp(new FakeBackend(opts));
   return fake;
 }
 
-afterEach(() => fake?.uninstall());
 
-const click = (testId: string) => fireEvent.click(screen.getByTestId(testId));
-const type = (testId: string, value: string) => fireEvent.input(screen.getByTestId(testId), { target: { value } });
 /** Long enough for one more poll of sync_status. */
 const POLL = { timeout: SYNC_POLL_MS + 1500 };
 
-async function onMain() {
-  await screen.findByTestId('main-screen');
-  await waitFor(() => expect(fake.callsOf('overview').length).toBeGreaterThan(0));
-  await screen.findByRole('heading', { name: 'Проверки за сегодня' });
-}
 
 /** Main screen → the badge → settings with the sync panel loaded. */
 async function openPanel() {
@@ -163,13 +150,13 @@ describe('sync panel (settings)', () => {
   it('«Синхронизировать сейчас» calls sync_now, shows the progress while running, then the result', async () => {
     start({ sync: { pending: 3 } });
     const panel = await openPanel();
-    const polls = fake.callsOf('sync_status').length;
+    // sync_now's own answer shows the progress: no status poll is needed (none gets through).
+    const release = fake.hold('sync_status');
     await click('btn-sync-now');
     await waitFor(() => expect(fake.callsOf('sync_now')).toHaveLength(1));
-    // and asks for the status right away, without waiting for the next tick
-    await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(polls));
 
     const bar = await within(panel).findByTestId('sync-progress');
+    release();
     expect(bar.tagName).toBe('PROGRESS');
     expect(bar).toHaveAttribute('max', '3');
     expect(bar).toHaveAttribute('value', '0');
@@ -277,10 +264,12 @@ describe('enrollment', () => {
     const panel = await openPanel();
     await type('enroll-server', SERVER);
     await type('enroll-code', 'WRONG');
+    // The real refusals are tested in Rust (lgota-core, src-tauri): here, one shown as given.
+    fake.failNext('enroll', { code: 'enrollment_code_invalid', message: 'Код подключения не найден.' });
     await click('btn-enroll');
     const err = await within(panel).findByTestId('error');
     expect(err).toHaveAttribute('role', 'alert');
-    expect(err).toHaveTextContent('Код подключения не найден');
+    expect(err).toHaveTextContent('Код подключения не найден.');
     expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
     expect(within(panel).getByTestId('enroll-code')).toHaveValue('WRONG');
     expect(within(panel).queryByTestId('sync-notice')).toBeNull();
@@ -359,19 +348,44 @@ describe('events from the central office', () => {
     expect(item).toHaveAttribute('data-id', 'cev-1');
   });
 
-  it('hides the list when there are none', async () => {
-    start();
+  it('shows a content pack that arrived by sync without a restart', async () => {
+    start({ sync: { last_success_ms: 1_000 } });
     await openPanel();
-    await waitFor(() => expect(fake.callsOf('list_events').length).toBeGreaterThan(0));
-    expect(screen.queryByTestId('central-events')).toBeNull();
+    expect(screen.getByTestId('content-version')).toHaveTextContent('версия 2');
+    const loads = fake.callsOf('get_content').length;
+    // The sync installs a newer pack (the backend's job); the screen learns of it from the status.
+    fake.content = { ...fake.content, pack: { ...fake.content.pack, version: 3 }, source: 'installed' };
+    fake.sync = syncView({ last_success_ms: 2_000 });
+    await waitFor(() => expect(screen.getByTestId('content-version')).toHaveTextContent('версия 3'), POLL);
+    expect(fake.callsOf('get_content')).toHaveLength(loads + 1);
+  });
+
+  it('does not reload the content pack while no new sync succeeds', async () => {
+    start({ sync: { last_success_ms: 1_000, pending: 1 } });
+    await openPanel();
+    const loads = fake.callsOf('get_content').length;
+    const polls = fake.callsOf('sync_status').length;
+    fake.sync = syncView({ last_success_ms: 1_000, pending: 2 });
+    await waitFor(() => expect(fake.callsOf('sync_status').length).toBeGreaterThan(polls), POLL);
+    await waitFor(() => expect(screen.getByTestId('sync-pending')).toHaveTextContent('2'));
+    expect(fake.callsOf('get_content')).toHaveLength(loads);
+  });
+
+  it('hides the list when there are none', async () => {
+    start({ events: [EVENTS[0]], sync: { last_success_ms: 1_000 } });
+    await openPanel();
+    // Rendered from the first list_events answer: the list is shown while there is an event…
+    await screen.findByTestId('central-event');
+    // …and a sync after which the central office publishes none hides it.
+    fake.events = [];
+    fake.sync = syncView({ last_success_ms: 2_000 });
+    await waitFor(() => expect(screen.queryByTestId('central-events')).toBeNull(), POLL);
+    expect(fake.callsOf('list_events')).toHaveLength(2);
     expect(screen.queryByTestId('central-event')).toBeNull();
   });
 });
 
 describe('camera scan (phones only)', () => {
-  const realAgent = navigator.userAgent;
-  const setAgent = (ua: string) => Object.defineProperty(navigator, 'userAgent', { value: ua, configurable: true });
-  afterEach(() => setAgent(realAgent));
 
   it('is not offered on the desktop', async () => {
     start({ sync: { server: null } });
@@ -390,15 +404,31 @@ describe('camera scan (phones only)', () => {
     expect(fake.callsOf('plugin:barcode-scanner|request_permissions')).toHaveLength(1);
   });
 
-  it('explains a refused camera and leaves the manual path', async () => {
+  it('explains a refused camera, opens the phone settings on request, leaves the manual path', async () => {
     setAgent('Mozilla/5.0 (Linux; Android 14)');
     start({ sync: { server: null } });
     fake.camera = { now: 'denied', afterRequest: 'denied', content: '' };
     await openPanel();
+    expect(screen.queryByTestId('btn-open-app-settings')).toBeNull();
     await click('btn-scan');
     expect(await screen.findByTestId('error')).toHaveTextContent('Нет доступа к камере');
     expect(fake.callsOf('plugin:barcode-scanner|scan')).toHaveLength(0);
+    await click('btn-open-app-settings');
+    await waitFor(() => expect(fake.callsOf('plugin:barcode-scanner|open_app_settings')).toHaveLength(1));
     expect(screen.getByTestId('enroll-uri')).toBeInTheDocument();
+  });
+
+  it('says nothing when the librarian closes the camera without scanning', async () => {
+    setAgent('Mozilla/5.0 (Linux; Android 14)');
+    start({ sync: { server: null } });
+    fake.camera = { now: 'granted', afterRequest: 'granted', content: '', cancel: true };
+    await openPanel();
+    await click('btn-scan');
+    await waitFor(() => expect(fake.callsOf('plugin:barcode-scanner|scan')).toHaveLength(1));
+    await waitFor(() => expect(screen.getByTestId('btn-scan')).toBeEnabled());
+    expect(screen.queryByTestId('error')).toBeNull();
+    expect(screen.getByTestId('enroll-uri')).toHaveValue('');
+    expect(fake.callsOf('enroll')).toHaveLength(0);
   });
 });
 
@@ -409,5 +439,29 @@ describe('reconnect', () => {
     expect(fake.callsOf('sync_now')).toHaveLength(0);
     window.dispatchEvent(new Event('online'));
     await waitFor(() => expect(fake.callsOf('sync_now')).toHaveLength(1));
+  });
+
+  it('asks for the status as soon as the app is back in the foreground, not while hidden', async () => {
+    start({ sync: { pending: 2 } });
+    await onMain();
+    const badge = screen.getByTestId('sync-badge');
+    await waitFor(() => expect(badge).toHaveTextContent('Не отправлено: 2'));
+    const setVisibility = (state: DocumentVisibilityState) => {
+      Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    };
+    try {
+      setVisibility('hidden');
+      fake.sync = syncView({ pending: 0, last_success_ms: Date.now() });
+      // Hidden: the polls are skipped, the badge keeps the old status.
+      await new Promise((r) => setTimeout(r, SYNC_POLL_MS + 500));
+      expect(badge).toHaveTextContent('Не отправлено: 2');
+      const polls = fake.callsOf('sync_status').length;
+      setVisibility('visible');
+      expect(fake.callsOf('sync_status')).toHaveLength(polls + 1);
+      await waitFor(() => expect(badge).toHaveTextContent('Все записи отправлены'));
+    } finally {
+      setVisibility('visible');
+    }
   });
 });

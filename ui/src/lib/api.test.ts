@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import * as api from './api';
-import { AppError, toAppError } from './api';
+import { AppError, INTERNAL_MESSAGE, toAppError } from './api';
 
 afterEach(() => clearMocks());
 
@@ -17,14 +17,17 @@ describe('api', () => {
     expect((err as AppError).message).toBe('Примечание похоже на персональные данные');
   });
 
-  it('maps a plain string rejection (Tauri-level error) to an AppError', async () => {
+  it('shows a fixed Russian sentence for a plain string rejection (Tauri-level error) and logs the detail', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     mockIPC(() => {
       throw 'invalid args `input` for command `record_check`';
     });
     const err = (await api.recordCheck({ kind: 'refused' }).catch((e: unknown) => e)) as AppError;
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('internal');
-    expect(err.message).toContain('invalid args');
+    expect(err.message).toBe(INTERNAL_MESSAGE);
+    expect(err.message).not.toContain('invalid args');
+    expect(log).toHaveBeenCalledWith(expect.any(String), 'invalid args `input` for command `record_check`');
   });
 
   it('reports a missing Tauri runtime in Russian', () => {
@@ -132,5 +135,46 @@ describe('api', () => {
     const err = (await api.installContentPack('{}').catch((e: unknown) => e)) as AppError;
     expect(err.code).toBe('content_bad_signature');
     expect(err.message).toBe('Подпись пакета не совпадает');
+  });
+
+  describe('scanQr', () => {
+    function camera(scan: () => unknown) {
+      const seen: string[] = [];
+      mockIPC((cmd) => {
+        seen.push(cmd);
+        if (cmd === 'plugin:barcode-scanner|check_permissions') return { camera: 'granted' };
+        if (cmd === 'plugin:barcode-scanner|scan') return scan();
+        throw `unexpected ${cmd}`;
+      });
+      return seen;
+    }
+
+    it('returns the text of the scanned code', async () => {
+      camera(() => ({ content: 'lgota:event?v=1&id=x', format: 'QR_CODE' }));
+      expect(await api.scanQr()).toBe('lgota:event?v=1&id=x');
+    });
+
+    it.each([
+      ['the plain string', 'cancelled'],
+      ['an error object', { message: 'cancelled' }],
+    ])('returns null when the camera is closed without a scan (%s)', async (_what, rejection) => {
+      const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const seen = camera(() => {
+        throw rejection;
+      });
+      expect(await api.scanQr()).toBeNull();
+      expect(seen).toContain('plugin:barcode-scanner|scan');
+      expect(log).not.toHaveBeenCalled();
+    });
+
+    it('turns another camera failure into the fixed Russian sentence', async () => {
+      vi.spyOn(console, 'error').mockImplementation(() => {});
+      camera(() => {
+        throw 'Camera is in use by another app';
+      });
+      const err = (await api.scanQr().catch((e: unknown) => e)) as AppError;
+      expect(err.code).toBe('internal');
+      expect(err.message).toBe(INTERNAL_MESSAGE);
+    });
   });
 });

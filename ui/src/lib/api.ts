@@ -43,21 +43,25 @@ function hasTauriRuntime(): boolean {
   return typeof internals?.invoke === 'function';
 }
 
-/** Turns whatever an invoke rejected with into an AppError. */
+/** Shown for a failure that did not come as the backend's {code, message}: its text is not for users. */
+export const INTERNAL_MESSAGE =
+  'Внутренняя ошибка приложения. Попробуйте ещё раз; если не получится — перезапустите приложение.';
+
+/**
+ * Turns whatever an invoke rejected with into an AppError. Only the backend's {code, message}
+ * reaches the screen as given; anything else (Tauri's own plain-string errors, exceptions) is
+ * English or technical: the librarian sees a fixed Russian sentence, the detail goes to the log.
+ */
 export function toAppError(e: unknown): AppError {
   if (e instanceof AppError) return e;
   if (isCommandError(e)) {
     return new AppError(e.code, e.message || 'Ошибка без описания');
   }
-  if (typeof e === 'string') {
-    // Tauri itself rejects with plain strings (e.g. argument deserialization errors).
-    return new AppError('internal', `Внутренняя ошибка приложения: ${e}`);
-  }
-  if (!hasTauriRuntime()) {
+  if (typeof e !== 'string' && !hasTauriRuntime()) {
     return new AppError('no_backend', 'Нет связи с приложением: интерфейс открыт вне Tauri.');
   }
-  const detail = e instanceof Error ? e.message : String(e);
-  return new AppError('internal', `Внутренняя ошибка приложения: ${detail}`);
+  console.error('Внутренняя ошибка приложения:', e);
+  return new AppError('internal', INTERNAL_MESSAGE);
 }
 
 // Told when the backend refuses a command because the app is locked (code `locked`).
@@ -192,6 +196,12 @@ export function canScan(): boolean {
   return typeof navigator !== 'undefined' && /Android|iPhone|iPad/i.test(navigator.userAgent);
 }
 
+/** How the barcode plugin says the librarian closed the camera without scanning. */
+function isCancelled(e: unknown): boolean {
+  const text = typeof e === 'string' ? e : (e as { message?: unknown } | null)?.message;
+  return typeof text === 'string' && text.trim().toLowerCase() === 'cancelled';
+}
+
 /**
  * Scans a QR code with the camera: asks for the permission first, and explains a refusal.
  * Returns the code's text, or null if the librarian cancelled.
@@ -209,8 +219,10 @@ export async function scanQr(): Promise<string | null> {
       );
     }
     const scanned = await scanner.scan({ formats: [scanner.Format.QRCode], windowed: false });
-    return scanned?.content ?? null;
+    return scanned?.content || null;
   } catch (e) {
+    // The Android plugin rejects a closed camera with "cancelled": not an error for the librarian.
+    if (isCancelled(e)) return null;
     throw toAppError(e);
   }
 }

@@ -1,6 +1,8 @@
 // Module-level cache of the content pack in use: loaded once with get_content, replaced after
-// an install. Every screen reads `content.state`.
+// an install, loaded again after a successful sync (it may have brought a newer pack). Every
+// screen reads `content.state`.
 import * as api from './api';
+import { onSyncSuccess } from './sync.svelte';
 import type { ContentState } from './types';
 
 export const content = $state<{ state: ContentState | null; error: string | null }>({
@@ -28,6 +30,11 @@ export function loadContent(force = false): Promise<void> {
     });
   return pending;
 }
+
+// Not loaded yet: the first screen that needs it loads it.
+onSyncSuccess(() => {
+  if (content.state) void loadContent(true);
+});
 
 export function setContent(s: ContentState): void {
   content.state = s;

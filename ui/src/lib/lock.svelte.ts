@@ -15,7 +15,7 @@ export const LOCK_IDLE_CHOICES: readonly { seconds: number; label: string }[] = 
 ];
 
 /** Activity is reported to the backend at most this often. */
-export const ACTIVITY_PING_MS = 5000;
+const ACTIVITY_PING_MS = 5000;
 
 export const lock = $state<{ status: LockStatus | null }>({ status: null });
 
@@ -51,7 +51,7 @@ export async function lockNow(): Promise<void> {
 }
 
 /** A touch or a key: the idle time starts again. */
-export function noteActivity(now = Date.now()): void {
+function noteActivity(now = Date.now()): void {
   if (!armed()) return;
   lastActivity = now;
   if (now - lastPing >= ACTIVITY_PING_MS) {

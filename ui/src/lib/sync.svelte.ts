@@ -18,10 +18,30 @@ let polling = false;
 let watchers = 0;
 let timer: ReturnType<typeof setInterval> | undefined;
 
-export function setSyncView(view: SyncView): void {
-  generation++;
+// Told when a sync has succeeded since the status was first seen (last_success_ms changed): what
+// a sync brings (the central office's events, a newer content pack) is loaded again.
+const successListeners = new Set<() => void>();
+
+/** Registers a listener for new successful syncs; returns the function that unregisters it. */
+export function onSyncSuccess(listener: () => void): () => void {
+  successListeners.add(listener);
+  return () => {
+    successListeners.delete(listener);
+  };
+}
+
+function take(view: SyncView): void {
+  const before = sync.view;
   sync.view = view;
   sync.error = null;
+  if (before !== null && view.last_success_ms !== null && view.last_success_ms !== before.last_success_ms) {
+    for (const listener of [...successListeners]) listener();
+  }
+}
+
+export function setSyncView(view: SyncView): void {
+  generation++;
+  take(view);
 }
 
 /** Asks for the status now; never throws (the error is kept in `sync.error`). */
@@ -29,10 +49,7 @@ export async function refreshSync(): Promise<void> {
   const mine = ++generation;
   try {
     const view = await api.syncStatus();
-    if (mine === generation) {
-      sync.view = view;
-      sync.error = null;
-    }
+    if (mine === generation) take(view);
   } catch (err) {
     if (mine === generation) sync.error = api.toAppError(err).message;
   }
@@ -54,9 +71,14 @@ function onOnline(): void {
   api.syncNow().then(setSyncView, () => {});
 }
 
+/** The app came back to the foreground: the polls were skipped meanwhile, ask at once. */
+function onVisible(): void {
+  if (document.visibilityState === 'visible') void poll();
+}
+
 /**
- * Refreshes now and every SYNC_POLL_MS while at least one screen watches, and syncs when the
- * WebView reports that the network is back.
+ * Refreshes now, every SYNC_POLL_MS and when the app comes back to the foreground while at least
+ * one screen watches, and syncs when the WebView reports that the network is back.
  * Call from onMount; the returned function stops watching (call it on destroy).
  */
 export function watchSync(): () => void {
@@ -65,6 +87,7 @@ export function watchSync(): () => void {
   if (timer === undefined) {
     timer = setInterval(() => void poll(), SYNC_POLL_MS);
     window.addEventListener('online', onOnline);
+    document.addEventListener('visibilitychange', onVisible);
   }
   let stopped = false;
   return () => {
@@ -76,6 +99,7 @@ export function watchSync(): () => void {
       clearInterval(timer);
       timer = undefined;
       window.removeEventListener('online', onOnline);
+      document.removeEventListener('visibilitychange', onVisible);
     }
   };
 }
@@ -90,9 +114,10 @@ export function resetSync(): void {
   clearInterval(timer);
   timer = undefined;
   window.removeEventListener('online', onOnline);
+  document.removeEventListener('visibilitychange', onVisible);
 }
 
-export type SyncState = 'unknown' | 'not_enrolled' | 'running' | 'pending' | 'sent';
+type SyncState = 'unknown' | 'not_enrolled' | 'running' | 'pending' | 'sent';
 
 export function syncState(view: SyncView | null): SyncState {
   if (!view) return 'unknown';

@@ -1,6 +1,7 @@
 // In-memory fake of the Rust backend, for tests ONLY. Implements the command
 // contract closely enough to drive the UI through mockIPC.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { LOCK_IDLE_CHOICES } from '../lib/lock.svelte';
 import type {
   AppState,
   CheckInput,
@@ -168,7 +169,7 @@ export interface FakeLock {
 // The backend's gate (src-tauri/src/lock.rs): open commands, recording, everything else guarded.
 const OPEN_WHILE_LOCKED = new Set(['get_state', 'get_content', 'search_content', 'lock_status', 'unlock', 'unlock_biometric', 'lock_now', 'lock_activity']);
 const RECORDING = new Set(['record_check', 'undo_record']);
-export const LOCKED_ERROR = { code: 'locked', message: 'Приложение заблокировано. Введите PIN, чтобы продолжить.' };
+const LOCKED_ERROR = { code: 'locked', message: 'Приложение заблокировано. Введите PIN, чтобы продолжить.' };
 
 export const SERVER = 'https://cbs-lermontov.example';
 
@@ -192,8 +193,6 @@ export class FakeBackend {
   sync: SyncView;
   events: EventInfo[];
   lock: FakeLock;
-  /** hand-typed enrollment codes the fake server knows (anything else → enrollment_code_invalid) */
-  enrollCodes = new Set(['K7Q2-9XWM']);
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -313,7 +312,11 @@ export class FakeBackend {
   }
 
   /** The phone's camera, for tests of the scan button (plugin:barcode-scanner). */
-  camera: { now: string; afterRequest: string; content: string } = { now: 'prompt', afterRequest: 'granted', content: '' };
+  camera: { now: string; afterRequest: string; content: string; cancel?: boolean } = {
+    now: 'prompt',
+    afterRequest: 'granted',
+    content: '',
+  };
 
   private dispatch(cmd: string, args: Record<string, unknown> | undefined): unknown {
     if (
@@ -356,7 +359,7 @@ export class FakeBackend {
         return this.lockStatus();
       case 'set_lock_options': {
         const idle = args!.idle_seconds as number;
-        if (![30, 60, 120, 300, 900].includes(idle)) {
+        if (!LOCK_IDLE_CHOICES.some((c) => c.seconds === idle)) {
           throw { code: 'invalid_lock_option', message: 'Такое время блокировки не предусмотрено.' };
         }
         this.lock.idle_seconds = idle;
@@ -369,6 +372,8 @@ export class FakeBackend {
         this.camera.now = this.camera.afterRequest;
         return { camera: this.camera.now };
       case 'plugin:barcode-scanner|scan':
+        // The Android plugin rejects a camera closed without a scan with this plain string.
+        if (this.camera.cancel) throw 'cancelled';
         return { content: this.camera.content, format: 'QR_CODE', bounds: null };
       case 'plugin:barcode-scanner|open_app_settings':
         return null;
@@ -461,52 +466,22 @@ export class FakeBackend {
     }
   }
 
-  /** Events of another branch the device knows (choose_event_by_code refuses them). */
-  otherBranchEvents: EventInfo[] = [];
-
-  /** Parsed like lgota_protocol::parse_event_uri (fewer cases), then checked like the store. */
+  /**
+   * The text of a known event's code selects it; anything else gets one refusal. The real parser
+   * and its refusals (lgota_protocol::parse_event_uri, the store's checks) are tested in Rust;
+   * tests of other refusals set them with failNext.
+   */
   private chooseByCode(text: string): AppState {
-    const t = text.trim();
-    if (!t) throw { code: 'event_code_empty', message: 'Вставьте или введите текст QR-кода мероприятия.' };
-    if (t.startsWith('lgota:enroll?')) {
-      throw { code: 'event_code_is_enrollment', message: 'Это QR-код подключения телефона, а не мероприятия.' };
-    }
-    const m = /^lgota:event\?(.*)$/.exec(t);
-    if (!m) throw { code: 'event_code_invalid', message: 'Это не QR-код мероприятия «Льготы».' };
-    const q = new URLSearchParams(m[1]);
-    if (q.get('v') !== '1') throw { code: 'event_code_version', message: 'QR-код мероприятия сделан для другой версии «Льготы».' };
-    const id = q.get('id');
-    if (!id) throw { code: 'event_code_bad_id', message: 'В QR-коде мероприятия нет номера мероприятия или он повреждён.' };
-    if (this.otherBranchEvents.some((e) => e.id === id)) {
-      throw { code: 'event_other_branch', message: 'Это мероприятие другого филиала (Библиотека-филиал № 2).' };
-    }
-    const ev = this.events.find((e) => e.id === id);
-    if (!ev) throw { code: 'unknown_event', message: 'Этого мероприятия нет на телефоне. Синхронизируйте и попробуйте снова.' };
+    const ev = this.events.find((e) => text.trim() === `lgota:event?v=1&id=${e.id}`);
+    if (!ev) throw { code: 'event_code_invalid', message: 'Это не QR-код мероприятия «Льготы».' };
     if (!this.settings) throw { code: 'not_configured', message: 'Приложение не настроено' };
     this.settings = { ...this.settings, event: ev };
     return this.state();
   }
 
-  /** A simplified enrollment: the URI is parsed like the real one; the code must be known. */
+  /** Every enrollment succeeds (refusals are set with failNext; the real ones are tested in Rust). */
   private enroll(input: EnrollInput): AppState {
-    let server = input.server?.trim() ?? '';
-    let code = input.code?.trim() ?? '';
-    const uri = input.uri?.trim();
-    if (uri) {
-      const m = /^lgota:enroll\?(.*)$/.exec(uri);
-      const q = new URLSearchParams(m?.[1] ?? '');
-      if (!m || q.get('v') !== '1' || !q.get('server') || !q.get('code')) {
-        throw { code: 'invalid_enrollment', message: 'Это не QR-код подключения «Льготы» или он от другой версии.' };
-      }
-      server = q.get('server')!;
-      code = q.get('code')!;
-    }
-    if (!server || !code) throw { code: 'invalid_enrollment', message: 'Укажите адрес сервера и код подключения' };
-    if (!this.enrollCodes.has(code)) {
-      throw { code: 'enrollment_code_invalid', message: 'Код подключения не найден. Попросите в центральной библиотеке новый.' };
-    }
-    this.enrollCodes.delete(code);
-    this.sync = { ...this.sync, server, problem: null };
+    this.sync = { ...this.sync, server: input.server?.trim() || SERVER, problem: null };
     return this.state();
   }
 

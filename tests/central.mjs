@@ -1,0 +1,143 @@
+// Shared harness of the JS tests that need the central server (tests/e2e and tests/dashboard):
+// the real `lgota-central` binary on a free port with a temporary database, its CLI and the
+// database read through sqlite3, Debian's chromium through playwright-core, the dashboard's
+// sign-in form, and offline export files of records.
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+import { freePort } from './e2e/webdriver.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+export const centralBin = path.resolve(root, process.env.LGOTA_CENTRAL_BIN ?? 'target/debug/lgota-central');
+export const artifacts = path.join(root, 'tests', 'artifacts');
+/** The password of every administrator startCentral adds. */
+export const PASSWORD = 'пароль методиста 2026';
+
+/** The environment of every run of the binary: no config file of the machine's, no colours. */
+function centralEnv(extra = {}) {
+  const env = { ...process.env, NO_COLOR: '1', RUST_LOG: 'warn', ...extra };
+  delete env.LGOTA_CENTRAL_CONFIG;
+  return env;
+}
+
+async function waitForHealth(base, server) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    assert.equal(server.exitCode, null, 'lgota-central exited at start (see its stderr above)');
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    assert.ok(Date.now() < deadline, 'lgota-central did not start');
+    await sleep(100);
+  }
+}
+
+/**
+ * Starts `lgota-central serve` on 127.0.0.1 with a fresh database in a temporary directory.
+ *  - publicUrl: the server and the CLI know their address (enrollment codes carry it)
+ *  - cookieSecureOff: session cookies without `Secure` (the tests speak plain http)
+ *  - admins: [{ login, role, branch? }] added through the CLI first, all with PASSWORD
+ * Returns { base, dir, db, cli(args, input?), sql(query), stop() }; stop() removes the directory.
+ */
+export async function startCentral({ publicUrl = true, cookieSecureOff = false, admins = [] } = {}) {
+  assert.ok(fs.existsSync(centralBin), `${centralBin} is missing: run cargo build -p lgota-central (or set LGOTA_CENTRAL_BIN)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgota-central-'));
+  const db = path.join(dir, 'central.db');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const globals = ['--db', db, ...(publicUrl ? ['--public-url', base] : [])];
+
+  const cli = (args, input) =>
+    execFileSync(centralBin, [...globals, ...args], { cwd: dir, env: centralEnv(), input, encoding: 'utf8', timeout: 30_000 });
+  const sql = (query) => execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim();
+
+  for (const { login, role, branch } of admins) {
+    cli(['admin', 'add', '--login', login, '--role', role, ...(branch ? ['--branch', branch] : [])], `${PASSWORD}\n`);
+  }
+  const server = spawn(
+    centralBin,
+    [...globals, ...(cookieSecureOff ? ['--cookie-secure', 'false'] : []), 'serve', '--listen', `127.0.0.1:${port}`],
+    { cwd: dir, env: centralEnv(), stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForHealth(base, server);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { base, dir, db, cli, sql, stop };
+}
+
+/** Debian's chromium, headless (no browser download). */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** Signs in through the dashboard's form in a new page of `context`; returns the page on «/». */
+export async function signIn(context, base, login, password = PASSWORD) {
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type="submit"]')]);
+  return page;
+}
+
+/**
+ * A factory of check records as phones send them: `record(device, branch, fields)` with ids
+ * `<idPrefix>-<n>` (a UUID shape), one second apart within the last minute.
+ */
+export function recordFactory(idPrefix, defaults = {}) {
+  let n = 0;
+  return (device, branch, fields = {}) => {
+    n += 1;
+    return {
+      id: `${idPrefix}-${String(n).padStart(12, '0')}`,
+      kind: 'check',
+      created_at_ms: Date.now() - (60 - n) * 1000,
+      utc_offset_min: 180,
+      device_id: device,
+      branch_id: branch,
+      event_id: null,
+      staff_label: 'Петрова',
+      training: false,
+      method: 'digital_id',
+      outcome: 'confirmed',
+      granted: true,
+      category_id: 'pensioner',
+      failure_reason_id: null,
+      document_type_id: null,
+      checklist_completed: null,
+      note: null,
+      target_id: null,
+      void_reason: null,
+      ...defaults,
+      ...fields,
+    };
+  };
+}
+
+/** Writes an offline export file (what a phone carries by hand) into `dir`; returns its path. */
+export function writeExport(dir, device, records) {
+  const file = path.join(dir, `${device}.json`);
+  fs.writeFileSync(file, JSON.stringify({ format: 1, device_id: device, records }));
+  return file;
+}
