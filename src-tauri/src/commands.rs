@@ -205,7 +205,7 @@ pub fn list_events(store: State<'_, AppStore>) -> CommandResult<Vec<lgota_core::
 
 #[tauri::command]
 pub fn choose_event(store: State<'_, AppStore>, id: String) -> CommandResult<AppState> {
-    Ok(store.lock()?.choose_event(&id)?)
+    Ok(store.lock()?.choose_event(&id, Now::system())?)
 }
 
 /// The text of an event QR code (the poster at the door, scanned or pasted): selects that event.
@@ -213,5 +213,5 @@ pub fn choose_event(store: State<'_, AppStore>, id: String) -> CommandResult<App
 pub fn choose_event_by_code(store: State<'_, AppStore>, text: String) -> CommandResult<AppState> {
     let id = lgota_protocol::parse_event_uri(&text)
         .map_err(|e| CommandError { code: e.code().into(), message: e.message().into() })?;
-    Ok(store.lock()?.choose_scanned_event(&id, Now::system())?)
+    Ok(store.lock()?.choose_event(&id, Now::system())?)
 }

@@ -188,7 +188,7 @@ fn sync_commands_before_enrollment() {
     assert_eq!(e["code"], "unreachable");
     assert!(e["message"].as_str().unwrap().contains("Сервер недоступен"));
     assert_eq!(h.ok("list_events", json!({})), json!([]));
-    assert_eq!(h.err("choose_event", json!({"id": "nope"}))["code"], "not_found");
+    assert_eq!(h.err("choose_event", json!({"id": "nope"}))["code"], "unknown_event");
 }
 
 #[test]
@@ -229,6 +229,11 @@ fn an_event_code_selects_a_known_event_of_the_branch() {
         let e = h.err("choose_event_by_code", args.clone());
         assert_eq!(e["code"], expected, "{args}");
         assert!(e["message"].as_str().unwrap().chars().any(|c| ('а'..='я').contains(&c)), "{e}");
+    }
+    // Picked from the list, the same rules hold.
+    for (id, expected) in [("ev-nope", "unknown_event"), ("ev-other", "event_other_branch"), ("ev-past", "event_past")]
+    {
+        assert_eq!(h.err("choose_event", json!({"id": id}))["code"], expected, "{id}");
     }
     assert_eq!(h.ok("get_state", json!({}))["settings"]["event"]["title"], "Библионочь", "refusals change nothing");
 

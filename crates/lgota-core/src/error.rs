@@ -86,9 +86,9 @@ pub enum Error {
     ContentNotNewer { current: u32, offered: u32 },
     #[error("Этого мероприятия нет на телефоне. Синхронизируйте (Настройки → «Синхронизировать сейчас») и попробуйте снова или выберите мероприятие из списка.")]
     UnknownEvent,
-    #[error("Это мероприятие другого филиала ({0}). Отсканируйте плакат своего филиала.")]
+    #[error("Это мероприятие другого филиала ({0}). Выберите или отсканируйте мероприятие своего филиала.")]
     EventOfOtherBranch(String),
-    #[error("Мероприятие «{title}» уже прошло ({date}). Отсканируйте плакат сегодняшнего мероприятия.")]
+    #[error("Мероприятие «{title}» уже прошло ({date}). Выберите или отсканируйте сегодняшнее мероприятие.")]
     EventPast { title: String, date: String },
     #[error("Учебный сценарий не найден.")]
     UnknownScenario,
@@ -113,6 +113,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// A content pack was refused for what it is (unsigned, foreign key, bad, not newer), as
+    /// opposed to a failure of the phone's own storage.
+    pub fn is_content_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::ContentInvalid(_)
+                | Error::ContentUnsigned
+                | Error::ContentUntrustedKey(_)
+                | Error::ContentBadSignature
+                | Error::ContentMismatch(_)
+                | Error::ContentNotNewer { .. }
+        )
+    }
+
     /// A stable identifier for programs (the UI, tests, later the sync protocol).
     pub fn code(&self) -> &'static str {
         match self {
