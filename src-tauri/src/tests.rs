@@ -391,3 +391,12 @@ fn no_biometrics_on_the_desktop_the_pin_stays_the_way_in() {
     assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
     assert_eq!(h.err("overview", json!({}))["code"], "locked");
 }
+
+#[test]
+fn the_export_file_is_named_by_device_and_local_time() {
+    // 2026-11-25 09:46:40 UTC is 12:46:40 in Moscow.
+    let now = lgota_core::Now { utc_ms: 1_795_600_000_000, offset_min: 180 };
+    let name = crate::commands::export_file_name("0193a1b2-c3d4-7e5f-8a9b-0123456789ab", now);
+    assert_eq!(name, "lgota-zapisi-6789ab-20261125-124640.json");
+    assert_eq!(crate::commands::export_file_name("abc", now), "lgota-zapisi-abc-20261125-124640.json");
+}
