@@ -104,6 +104,9 @@ pub enum Error {
     PinBackoff { wait_s: u64 },
     #[error("Такое время блокировки не предусмотрено.")]
     InvalidLockOption,
+    /// The argon2 library's detail is kept for the log, not shown.
+    #[error("Не удалось надёжно сохранить секрет (хеш не вычислен). Попробуйте ещё раз.")]
+    SecretHash(String),
     #[error("Ошибка хранилища: {0}. Запись не сохранена.")]
     Storage(#[from] rusqlite::Error),
     #[error("Не удалось обновить базу данных: {0}.")]
@@ -167,6 +170,7 @@ impl Error {
             Error::PinWrong { .. } => "pin_wrong",
             Error::PinBackoff { .. } => "pin_backoff",
             Error::InvalidLockOption => "invalid_lock_option",
+            Error::SecretHash(_) => "secret_hash",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "storage",
             Error::Corrupt(_) => "corrupt",

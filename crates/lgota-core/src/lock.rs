@@ -5,13 +5,12 @@
 //! starts locked whenever a PIN is set. Every PIN attempt is counted *before* the hash is checked
 //! (and forgiven on success), so killing the app in the middle of a check gives no free attempt.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use rusqlite::{params, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Now;
 use crate::error::{Error, Result};
+use crate::secret::{hash_secret, verify_secret};
 use crate::store::Store;
 
 pub const PIN_MIN: usize = 4;
@@ -33,12 +32,6 @@ pub struct LockSettings {
     pub record_while_locked: bool,
 }
 
-/// argon2id with phone-friendly cost: 19 MiB, 2 passes, 1 lane (the OWASP minimum).
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
 /// Checks the PIN's shape: [`PIN_MIN`]..=[`PIN_MAX`] ASCII digits.
 pub fn validate_pin(pin: &str) -> Result<()> {
     if (PIN_MIN..=PIN_MAX).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
@@ -48,19 +41,15 @@ pub fn validate_pin(pin: &str) -> Result<()> {
     }
 }
 
-/// An argon2id PHC string (algorithm, parameters, random salt, hash) of a well-formed PIN.
+/// An argon2id PHC string ([`hash_secret`]) of a well-formed PIN.
 pub fn hash_pin(pin: &str) -> Result<String> {
     validate_pin(pin)?;
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(pin.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Corrupt(format!("хеш PIN не вычислен: {e}")))
+    hash_secret(pin)
 }
 
 /// Whether `pin` matches the PHC string. A malformed hash matches nothing.
 pub fn verify_pin(phc: &str, pin: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|hash| argon2().verify_password(pin.as_bytes(), &hash).is_ok())
+    verify_secret(phc, pin)
 }
 
 /// The pause owed after `failures` wrong PINs in a row: none for the first
