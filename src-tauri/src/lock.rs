@@ -337,9 +337,15 @@ mod tests {
         g.touch(t0 + Duration::from_secs(50));
         assert!(!g.is_locked(t0 + Duration::from_secs(50) + idle));
         assert!(g.is_locked(t0 + Duration::from_secs(51) + idle));
-        // Activity while locked does not unlock.
-        g.touch(t0 + Duration::from_secs(200));
-        assert!(g.is_locked(t0 + Duration::from_secs(200)));
+
+        // A touch during the idle time keeps the gate unlocked: the deadline moves with it.
+        let mut g = Gate::new(settings(true, false), t0);
+        g.unlock(t0);
+        let nearly = t0 + idle - Duration::from_secs(1);
+        g.touch(nearly);
+        assert!(!g.is_locked(t0 + idle + Duration::from_secs(1)), "past the first deadline, still open");
+        assert!(!g.is_locked(nearly + idle));
+        assert!(g.is_locked(nearly + idle + Duration::from_secs(1)));
 
         // Without a PIN nothing ever locks.
         let mut g = Gate::new(settings(false, false), t0);

@@ -363,6 +363,8 @@ fn removing_the_pin_needs_it_and_ends_the_lock() {
     assert_eq!(h.ok("lock_status", json!({}))["locked"], false);
 }
 
+/// Calls `on_background` directly: the hookup to `WindowEvent::Suspended` in `run()` is compiled
+/// for phones only and is exercised on phones, not here.
 #[test]
 fn going_to_the_background_locks_in_the_backend() {
     let dir = tempfile::tempdir().unwrap();

@@ -136,6 +136,21 @@ impl Store {
     /// Checks `pin` against the stored hash. The attempt is counted first and forgiven only when
     /// the PIN matches; while a pause is owed no attempt is made at all.
     pub fn check_pin(&mut self, pin: &str, now: Now) -> Result<()> {
+        let (phc, failures) = self.charge_attempt(now)?;
+        if verify_pin(&phc, pin) {
+            self.conn.execute("UPDATE app_lock SET failed_attempts = 0, blocked_until_ms = 0 WHERE id = 1", [])?;
+            Ok(())
+        } else {
+            Err(Error::PinWrong {
+                attempts_left: FREE_ATTEMPTS.saturating_sub(failures),
+                wait_s: ceil_secs(wait_after(failures)),
+            })
+        }
+    }
+
+    /// The first half of [`Store::check_pin`]: counts one attempt as failed, on disk, and returns
+    /// the stored hash and the failures counted so far. Refuses while a pause is owed.
+    pub(crate) fn charge_attempt(&mut self, now: Now) -> Result<(String, u32)> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let row = read_row(&tx)?;
         let phc = row.pin_hash.clone().ok_or(Error::NoPin)?;
@@ -150,16 +165,7 @@ impl Store {
             params![failures, blocked_until],
         )?;
         tx.commit()?;
-
-        if verify_pin(&phc, pin) {
-            self.conn.execute("UPDATE app_lock SET failed_attempts = 0, blocked_until_ms = 0 WHERE id = 1", [])?;
-            Ok(())
-        } else {
-            Err(Error::PinWrong {
-                attempts_left: FREE_ATTEMPTS.saturating_sub(failures),
-                wait_s: ceil_secs(wait_after(failures)),
-            })
-        }
+        Ok((phc, failures))
     }
 
     /// Sets a new PIN. If one is set already, `current` must match it (a counted attempt).
@@ -319,8 +325,13 @@ mod tests {
         for _ in 0..4 {
             let _ = store.check_pin("0000", at(0));
         }
-        // As if the app died during the fifth check: the charge is already on disk.
-        store.conn.execute("UPDATE app_lock SET failed_attempts = 5, blocked_until_ms = ?1", [T0 + 30_000]).unwrap();
+        // The fifth check's first step, before any hash is compared: the charge is on disk.
+        let (phc, failures) = store.charge_attempt(at(0)).unwrap();
+        assert_eq!(failures, 5);
+        let row = read_row(&Connection::open(dir.path().join("lgota.db")).unwrap()).unwrap();
+        assert_eq!((row.failed_attempts, row.blocked_until_ms), (5, T0 + 30_000), "seen by another connection");
+        assert!(verify_pin(&phc, "2580"), "the hash comes back for the check that follows");
+        // As if the app died right then, with the right PIN typed: no free attempt.
         drop(store);
         let mut store = open(&dir);
         assert_eq!(store.check_pin("2580", at(1_000)).unwrap_err().code(), "pin_backoff");
