@@ -4,7 +4,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use lgota_core::content::trusted_keys;
-use lgota_core::sync::TransportError;
+use lgota_core::sync::{SyncError, TransportError};
 use lgota_core::{
     AppState, CheckInput, ContentState, NewEvent, Now, Overview, RecordView, SearchHit, SetupInput, Store,
 };
@@ -97,7 +97,7 @@ pub struct EnrollInput {
 }
 
 fn bad_enrollment(message: &str) -> CommandError {
-    CommandError { code: "invalid_enrollment".into(), message: message.into() }
+    CommandError::new("invalid_enrollment", message)
 }
 
 /// Trades an enrollment code for a device token, then starts a sync.
@@ -107,10 +107,10 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
     {
         (Some(uri), _, _) => {
             let parsed = lgota_protocol::parse_enroll_uri(uri).ok_or_else(|| match lgota_protocol::parse_event_uri(uri) {
-                Ok(_) => CommandError {
-                    code: "enrollment_is_event_code".into(),
-                    message: "Это QR-код мероприятия, а не подключения. Мероприятие выбирают в настройках, раздел «Мероприятие».".into(),
-                },
+                Ok(_) => CommandError::new(
+                    "enrollment_is_event_code",
+                    "Это QR-код мероприятия, а не подключения. Мероприятие выбирают в настройках, раздел «Мероприятие».",
+                ),
                 Err(_) => bad_enrollment("Это не QR-код подключения «Льготы» или он от другой версии."),
             })?;
             (parsed.server, parsed.code)
@@ -124,34 +124,34 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
     // binds the WebView, not Rust's own sockets). Debug phone builds and the desktop may reach a
     // test server on the LAN over http:// (docs/android.md).
     if cfg!(all(mobile, not(debug_assertions))) && !server.to_ascii_lowercase().starts_with("https://") {
-        return Err(CommandError {
-            code: "insecure_server".into(),
-            message: "Адрес сервера должен начинаться с https://: приложение не отправляет записи без шифрования."
-                .into(),
-        });
+        return Err(CommandError::new(
+            "insecure_server",
+            "Адрес сервера должен начинаться с https://: приложение не отправляет записи без шифрования.",
+        ));
     }
     let task_app = app.clone();
     tauri::async_runtime::spawn_blocking(move || -> CommandResult<AppState> {
         let store = task_app.state::<AppStore>();
         let device_id = store.lock()?.device_id().to_owned();
-        let client = lgota_client::Client::new(&server, None).map_err(transport_error)?;
-        let enrolled = client.enroll(&code, &device_id).map_err(transport_error)?;
+        let client = lgota_client::Client::new(&server, None).map_err(enroll_error)?;
+        let enrolled = client.enroll(&code, &device_id).map_err(enroll_error)?;
         let state = store.lock()?.save_enrollment(client.base(), &enrolled.device_token, &enrolled.branch_id)?;
         task_app.state::<SyncWorker>().trigger();
         Ok(state)
     })
     .await
-    .map_err(|e| CommandError::internal(format!("Внутренняя ошибка: {e}")))?
+    .map_err(CommandError::task_failed)?
 }
 
-fn transport_error(e: TransportError) -> CommandError {
-    match e {
-        TransportError::Unreachable(detail) => CommandError {
-            code: "unreachable".into(),
-            message: format!("Сервер недоступен: {detail}. Проверьте интернет и адрес сервера."),
-        },
-        TransportError::Refused { code, message, .. } => CommandError { code, message },
+/// A failed enrollment call, as sync reports it; an unreachable server also gets the advice that
+/// fits enrolling (the address may be mistyped).
+fn enroll_error(e: TransportError) -> CommandError {
+    let e = SyncError::from(e);
+    let mut error = CommandError::from(e);
+    if error.code == "unreachable" {
+        error.message.push_str(" Проверьте интернет и адрес сервера.");
     }
+    error
 }
 
 #[tauri::command]
@@ -175,27 +175,26 @@ pub struct ExportResult {
 #[tauri::command]
 pub fn export_pending<R: Runtime>(app: AppHandle<R>, store: State<'_, AppStore>) -> CommandResult<ExportResult> {
     let file = store.lock()?.export_pending()?;
-    let dir = app.path().download_dir().or_else(|_| app.path().app_data_dir()).map_err(|e| CommandError {
-        code: "export_failed".into(),
-        message: format!("Не найдена папка для файла: {e}"),
+    let dir = app.path().download_dir().or_else(|_| app.path().app_data_dir()).map_err(|e| {
+        tracing::warn!(error = %e, "no folder for the export file");
+        CommandError::new("export_failed", "Не найдена папка для файла с записями.")
     })?;
-    let stamp = chrono_stamp();
-    let short_id: String = file.device_id.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
-    let path = dir.join(format!("lgota-zapisi-{short_id}-{stamp}.json"));
-    let json = serde_json::to_vec_pretty(&file).map_err(|e| CommandError::internal(e.to_string()))?;
-    std::fs::create_dir_all(&dir)
-        .and_then(|_| std::fs::write(&path, json))
-        .map_err(|e| CommandError {
-            code: "export_failed".into(), message: format!("Файл не записан: {e}")
-        })?;
+    let path = dir.join(export_file_name(&file.device_id, Now::system()));
+    let json = serde_json::to_vec_pretty(&file).map_err(CommandError::task_failed)?;
+    std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, json)).map_err(|e| {
+        tracing::warn!(error = %e, path = %path.display(), "export file not written");
+        CommandError::new(
+            "export_failed",
+            "Файл с записями не записан. Проверьте, что на телефоне есть свободное место, и попробуйте снова.",
+        )
+    })?;
     Ok(ExportResult { path: path.display().to_string(), count: file.records.len() })
 }
 
-fn chrono_stamp() -> String {
-    let now = Now::system();
-    let secs = now.utc_ms / 1000 + i64::from(now.offset_min) * 60;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    format!("{}-{:02}{:02}{:02}", days, rem / 3600, rem % 3600 / 60, rem % 60)
+/// `lgota-zapisi-<last 6 of the device id>-<local YYYYMMDD-HHMMSS>.json`.
+pub(crate) fn export_file_name(device_id: &str, now: Now) -> String {
+    let short_id = device_id.get(device_id.len().saturating_sub(6)..).unwrap_or(device_id);
+    format!("lgota-zapisi-{short_id}-{}.json", now.local_stamp())
 }
 
 #[tauri::command]
@@ -205,13 +204,12 @@ pub fn list_events(store: State<'_, AppStore>) -> CommandResult<Vec<lgota_core::
 
 #[tauri::command]
 pub fn choose_event(store: State<'_, AppStore>, id: String) -> CommandResult<AppState> {
-    Ok(store.lock()?.choose_event(&id)?)
+    Ok(store.lock()?.choose_event(&id, Now::system())?)
 }
 
 /// The text of an event QR code (the poster at the door, scanned or pasted): selects that event.
 #[tauri::command]
 pub fn choose_event_by_code(store: State<'_, AppStore>, text: String) -> CommandResult<AppState> {
-    let id = lgota_protocol::parse_event_uri(&text)
-        .map_err(|e| CommandError { code: e.code().into(), message: e.message().into() })?;
-    Ok(store.lock()?.choose_scanned_event(&id, Now::system())?)
+    let id = lgota_protocol::parse_event_uri(&text).map_err(|e| CommandError::new(e.code(), e.message()))?;
+    Ok(store.lock()?.choose_event(&id, Now::system())?)
 }

@@ -53,6 +53,14 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    // Technical detail (reqwest's and the OS's errors) goes to the log; users see Russian messages.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     // Biometric unlock: the lock commands call it from the backend; the WebView gets no permission for it.
     let builder = with_commands(tauri::Builder::default()).plugin(tauri_plugin_biometric::init());
     #[cfg(mobile)]

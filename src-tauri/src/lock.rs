@@ -44,9 +44,7 @@ pub fn policy(command: &str) -> Policy {
 }
 
 pub fn locked_error() -> CommandError {
-    CommandError {
-        code: "locked".into(), message: "Приложение заблокировано. Введите PIN, чтобы продолжить.".into()
-    }
+    CommandError::new("locked", "Приложение заблокировано. Введите PIN, чтобы продолжить.")
 }
 
 /// Locked or not, and what decides it. Times are monotonic (`Instant`), passed in for tests.
@@ -190,10 +188,6 @@ fn biometric_available<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.try_state::<Biometric<R>>().is_some_and(|b| b.status().is_ok_and(|s| s.is_available))
 }
 
-fn biometric_error(code: &str, message: &str) -> CommandError {
-    CommandError { code: code.into(), message: message.into() }
-}
-
 /// The lock state, and whether biometrics can unlock (asked of the OS off the main thread).
 #[tauri::command]
 pub async fn lock_status<R: Runtime>(app: AppHandle<R>) -> CommandResult<LockStatus> {
@@ -214,7 +208,7 @@ pub async fn unlock_biometric<R: Runtime>(app: AppHandle<R>) -> CommandResult<Lo
     let task = app.clone();
     tauri::async_runtime::spawn_blocking(move || -> CommandResult<()> {
         if !biometric_available(&task) {
-            return Err(biometric_error(
+            return Err(CommandError::new(
                 "biometric_unavailable",
                 "Вход по отпечатку недоступен на этом устройстве. Введите PIN.",
             ));
@@ -229,10 +223,10 @@ pub async fn unlock_biometric<R: Runtime>(app: AppHandle<R>) -> CommandResult<Lo
         let biometric = task.state::<Biometric<R>>();
         biometric
             .authenticate("Разблокировать «Льготу»".into(), options)
-            .map_err(|_| biometric_error("biometric_failed", "Биометрия не подтверждена. Введите PIN."))
+            .map_err(|_| CommandError::new("biometric_failed", "Биометрия не подтверждена. Введите PIN."))
     })
     .await
-    .map_err(|e| CommandError::internal(format!("Внутренняя ошибка: {e}")))??;
+    .map_err(CommandError::task_failed)??;
     let lock = app.state::<AppLock>();
     lock.gate()?.unlock(Instant::now());
     status(&app.state::<AppStore>(), &lock)
@@ -343,9 +337,15 @@ mod tests {
         g.touch(t0 + Duration::from_secs(50));
         assert!(!g.is_locked(t0 + Duration::from_secs(50) + idle));
         assert!(g.is_locked(t0 + Duration::from_secs(51) + idle));
-        // Activity while locked does not unlock.
-        g.touch(t0 + Duration::from_secs(200));
-        assert!(g.is_locked(t0 + Duration::from_secs(200)));
+
+        // A touch during the idle time keeps the gate unlocked: the deadline moves with it.
+        let mut g = Gate::new(settings(true, false), t0);
+        g.unlock(t0);
+        let nearly = t0 + idle - Duration::from_secs(1);
+        g.touch(nearly);
+        assert!(!g.is_locked(t0 + idle + Duration::from_secs(1)), "past the first deadline, still open");
+        assert!(!g.is_locked(nearly + idle));
+        assert!(g.is_locked(nearly + idle + Duration::from_secs(1)));
 
         // Without a PIN nothing ever locks.
         let mut g = Gate::new(settings(false, false), t0);

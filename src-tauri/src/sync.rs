@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lgota_client::Client;
 use lgota_core::content::trusted_keys;
-use lgota_core::sync::{sync_once, SyncError};
+use lgota_core::sync::{enrollment, sync_once, SyncError};
 use lgota_core::{Now, SyncStatus};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
@@ -87,16 +87,25 @@ impl SyncWorker {
     }
 }
 
-/// One sync. `None` when the device is not enrolled; otherwise whether it succeeded.
+/// One sync. `None` when the device is not enrolled; otherwise whether it succeeded. A store
+/// that cannot be read is a failure (retried with backoff), not "not enrolled".
 fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<bool> {
     let store = app.state::<AppStore>();
-    let enrollment = store.0.lock().ok()?.enrollment().ok()??;
+    let enrollment = match enrollment(&store.0) {
+        Ok(enrollment) => enrollment,
+        Err(SyncError::NotEnrolled) => return None,
+        Err(e) => {
+            note_failure(&store, &e);
+            return Some(false);
+        }
+    };
     let set = |p: Progress| {
         if let Ok(mut slot) = progress.lock() {
             *slot = p;
         }
     };
-    set(Progress { running: true, sent: 0, remaining: store.0.lock().ok()?.pending_count().unwrap_or(0) });
+    let remaining = store.0.lock().ok().and_then(|s| s.pending_count().ok()).unwrap_or(0);
+    set(Progress { running: true, sent: 0, remaining });
     let result = match Client::new(&enrollment.server, Some(enrollment.token)) {
         Ok(mut client) => sync_once(&store.0, &mut client, &trusted_keys(), |sent, remaining| {
             set(Progress { running: true, sent, remaining })
@@ -104,15 +113,26 @@ fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<boo
         Err(e) => {
             // A bad server address never reaches sync_once: note it for the panel here.
             let e = SyncError::from(e);
-            let now = Now::system();
-            if let Ok(mut s) = store.0.lock() {
-                let _ = s.note_sync(Some(&e.problem(now)), now);
-            }
+            note_failure(&store, &e);
             Err(e)
         }
     };
     set(Progress::default());
     Some(result.is_ok())
+}
+
+/// Tells the sync panel about a failure that happened outside `sync_once`.
+fn note_failure(store: &AppStore, e: &SyncError) {
+    tracing::warn!(code = e.code(), error = %e, "sync failed");
+    let now = Now::system();
+    let noted = store
+        .0
+        .lock()
+        .map_err(|_| "store lock poisoned".to_owned())
+        .and_then(|mut s| s.note_sync(Some(&e.problem(now)), now).map_err(|e| e.to_string()));
+    if let Err(why) = noted {
+        tracing::warn!(%why, "sync problem not noted");
+    }
 }
 
 /// 5 s, 10 s, 20 s … up to 15 minutes, each with ±50 % jitter so that phones do not retry in step.

@@ -188,7 +188,7 @@ fn sync_commands_before_enrollment() {
     assert_eq!(e["code"], "unreachable");
     assert!(e["message"].as_str().unwrap().contains("Сервер недоступен"));
     assert_eq!(h.ok("list_events", json!({})), json!([]));
-    assert_eq!(h.err("choose_event", json!({"id": "nope"}))["code"], "not_found");
+    assert_eq!(h.err("choose_event", json!({"id": "nope"}))["code"], "unknown_event");
 }
 
 #[test]
@@ -229,6 +229,11 @@ fn an_event_code_selects_a_known_event_of_the_branch() {
         let e = h.err("choose_event_by_code", args.clone());
         assert_eq!(e["code"], expected, "{args}");
         assert!(e["message"].as_str().unwrap().chars().any(|c| ('а'..='я').contains(&c)), "{e}");
+    }
+    // Picked from the list, the same rules hold.
+    for (id, expected) in [("ev-nope", "unknown_event"), ("ev-other", "event_other_branch"), ("ev-past", "event_past")]
+    {
+        assert_eq!(h.err("choose_event", json!({"id": id}))["code"], expected, "{id}");
     }
     assert_eq!(h.ok("get_state", json!({}))["settings"]["event"]["title"], "Библионочь", "refusals change nothing");
 
@@ -358,6 +363,8 @@ fn removing_the_pin_needs_it_and_ends_the_lock() {
     assert_eq!(h.ok("lock_status", json!({}))["locked"], false);
 }
 
+/// Calls `on_background` directly: the hookup to `WindowEvent::Suspended` in `run()` is compiled
+/// for phones only and is exercised on phones, not here.
 #[test]
 fn going_to_the_background_locks_in_the_backend() {
     let dir = tempfile::tempdir().unwrap();
@@ -385,4 +392,13 @@ fn no_biometrics_on_the_desktop_the_pin_stays_the_way_in() {
     assert!(e["message"].as_str().unwrap().contains("PIN"));
     assert_eq!(h.ok("lock_status", json!({}))["locked"], true);
     assert_eq!(h.err("overview", json!({}))["code"], "locked");
+}
+
+#[test]
+fn the_export_file_is_named_by_device_and_local_time() {
+    // 2026-11-25 09:46:40 UTC is 12:46:40 in Moscow.
+    let now = lgota_core::Now { utc_ms: 1_795_600_000_000, offset_min: 180 };
+    let name = crate::commands::export_file_name("0193a1b2-c3d4-7e5f-8a9b-0123456789ab", now);
+    assert_eq!(name, "lgota-zapisi-6789ab-20261125-124640.json");
+    assert_eq!(crate::commands::export_file_name("abc", now), "lgota-zapisi-abc-20261125-124640.json");
 }

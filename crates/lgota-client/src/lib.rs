@@ -37,7 +37,10 @@ impl Client {
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("lgota-app/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| TransportError::Unreachable(e.to_string()))?;
+            .map_err(|e| {
+                tracing::warn!(error = %e, "HTTP client not built");
+                TransportError::Unreachable("не удалось подготовить соединение".into())
+            })?;
         Ok(Client { http, base, token })
     }
 
@@ -58,10 +61,13 @@ impl Client {
         let status = response.status();
         let body = response.bytes().map_err(unreachable)?;
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| TransportError::Refused {
-                status: status.as_u16(),
-                code: "invalid_response".into(),
-                message: format!("Сервер ответил непонятно: {e}"),
+            return serde_json::from_slice(&body).map_err(|e| {
+                tracing::warn!(error = %e, status = status.as_u16(), "response body not understood");
+                TransportError::Refused {
+                    status: status.as_u16(),
+                    code: "invalid_response".into(),
+                    message: "Сервер ответил непонятно: возможно, адрес ведёт не к серверу «Льготы».".into(),
+                }
             });
         }
         Err(match serde_json::from_slice::<ErrorBody>(&body) {
@@ -107,7 +113,10 @@ impl Transport for Client {
     }
 }
 
+/// Why a request got no answer, in Russian for the librarian; reqwest's own (English) detail goes
+/// to the log only.
 fn unreachable(e: reqwest::Error) -> TransportError {
+    tracing::warn!(error = %e, "server unreachable");
     let what = if e.is_timeout() {
         "сервер не ответил вовремя"
     } else if e.is_connect() {
@@ -115,5 +124,5 @@ fn unreachable(e: reqwest::Error) -> TransportError {
     } else {
         "соединение прервано"
     };
-    TransportError::Unreachable(format!("{what} ({e})"))
+    TransportError::Unreachable(what.to_owned())
 }

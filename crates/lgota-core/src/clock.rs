@@ -30,6 +30,11 @@ impl Now {
         self.local().date_naive()
     }
 
+    /// `YYYYMMDD-HHMMSS` in device-local time, for file names.
+    pub fn local_stamp(self) -> String {
+        self.local().format("%Y%m%d-%H%M%S").to_string()
+    }
+
     /// UTC milliseconds at which the device-local day of `self` began.
     pub fn local_day_start_ms(self) -> i64 {
         let local = self.local();
@@ -61,5 +66,7 @@ mod tests {
         assert_eq!(local_time(start, 180), "00:00");
         assert_eq!(now.utc_ms - start, 90 * 60_000);
         assert_eq!(local_time(now.utc_ms, 180), "01:30");
+        assert_eq!(now.local_stamp(), "20261125-013000");
+        assert_eq!(Now { offset_min: 0, ..now }.local_stamp(), "20261124-223000");
     }
 }

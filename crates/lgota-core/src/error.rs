@@ -86,9 +86,9 @@ pub enum Error {
     ContentNotNewer { current: u32, offered: u32 },
     #[error("Этого мероприятия нет на телефоне. Синхронизируйте (Настройки → «Синхронизировать сейчас») и попробуйте снова или выберите мероприятие из списка.")]
     UnknownEvent,
-    #[error("Это мероприятие другого филиала ({0}). Отсканируйте плакат своего филиала.")]
+    #[error("Это мероприятие другого филиала ({0}). Выберите или отсканируйте мероприятие своего филиала.")]
     EventOfOtherBranch(String),
-    #[error("Мероприятие «{title}» уже прошло ({date}). Отсканируйте плакат сегодняшнего мероприятия.")]
+    #[error("Мероприятие «{title}» уже прошло ({date}). Выберите или отсканируйте сегодняшнее мероприятие.")]
     EventPast { title: String, date: String },
     #[error("Учебный сценарий не найден.")]
     UnknownScenario,
@@ -104,6 +104,9 @@ pub enum Error {
     PinBackoff { wait_s: u64 },
     #[error("Такое время блокировки не предусмотрено.")]
     InvalidLockOption,
+    /// The argon2 library's detail is kept for the log, not shown.
+    #[error("Не удалось надёжно сохранить секрет (хеш не вычислен). Попробуйте ещё раз.")]
+    SecretHash(String),
     #[error("Ошибка хранилища: {0}. Запись не сохранена.")]
     Storage(#[from] rusqlite::Error),
     #[error("Не удалось обновить базу данных: {0}.")]
@@ -113,6 +116,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// A content pack was refused for what it is (unsigned, foreign key, bad, not newer), as
+    /// opposed to a failure of the phone's own storage.
+    pub fn is_content_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::ContentInvalid(_)
+                | Error::ContentUnsigned
+                | Error::ContentUntrustedKey(_)
+                | Error::ContentBadSignature
+                | Error::ContentMismatch(_)
+                | Error::ContentNotNewer { .. }
+        )
+    }
+
     /// A stable identifier for programs (the UI, tests, later the sync protocol).
     pub fn code(&self) -> &'static str {
         match self {
@@ -153,6 +170,7 @@ impl Error {
             Error::PinWrong { .. } => "pin_wrong",
             Error::PinBackoff { .. } => "pin_backoff",
             Error::InvalidLockOption => "invalid_lock_option",
+            Error::SecretHash(_) => "secret_hash",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "storage",
             Error::Corrupt(_) => "corrupt",

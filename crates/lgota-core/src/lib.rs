@@ -12,6 +12,7 @@ pub mod lock;
 pub mod model;
 pub mod screen;
 pub mod search;
+pub mod secret;
 pub mod sqlite;
 pub mod store;
 pub mod sync;

@@ -5,13 +5,12 @@
 //! starts locked whenever a PIN is set. Every PIN attempt is counted *before* the hash is checked
 //! (and forgiven on success), so killing the app in the middle of a check gives no free attempt.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use rusqlite::{params, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Now;
 use crate::error::{Error, Result};
+use crate::secret::{hash_secret, verify_secret};
 use crate::store::Store;
 
 pub const PIN_MIN: usize = 4;
@@ -33,12 +32,6 @@ pub struct LockSettings {
     pub record_while_locked: bool,
 }
 
-/// argon2id with phone-friendly cost: 19 MiB, 2 passes, 1 lane (the OWASP minimum).
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
 /// Checks the PIN's shape: [`PIN_MIN`]..=[`PIN_MAX`] ASCII digits.
 pub fn validate_pin(pin: &str) -> Result<()> {
     if (PIN_MIN..=PIN_MAX).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
@@ -48,19 +41,15 @@ pub fn validate_pin(pin: &str) -> Result<()> {
     }
 }
 
-/// An argon2id PHC string (algorithm, parameters, random salt, hash) of a well-formed PIN.
+/// An argon2id PHC string ([`hash_secret`]) of a well-formed PIN.
 pub fn hash_pin(pin: &str) -> Result<String> {
     validate_pin(pin)?;
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(pin.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Corrupt(format!("хеш PIN не вычислен: {e}")))
+    hash_secret(pin)
 }
 
 /// Whether `pin` matches the PHC string. A malformed hash matches nothing.
 pub fn verify_pin(phc: &str, pin: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|hash| argon2().verify_password(pin.as_bytes(), &hash).is_ok())
+    verify_secret(phc, pin)
 }
 
 /// The pause owed after `failures` wrong PINs in a row: none for the first
@@ -147,6 +136,21 @@ impl Store {
     /// Checks `pin` against the stored hash. The attempt is counted first and forgiven only when
     /// the PIN matches; while a pause is owed no attempt is made at all.
     pub fn check_pin(&mut self, pin: &str, now: Now) -> Result<()> {
+        let (phc, failures) = self.charge_attempt(now)?;
+        if verify_pin(&phc, pin) {
+            self.conn.execute("UPDATE app_lock SET failed_attempts = 0, blocked_until_ms = 0 WHERE id = 1", [])?;
+            Ok(())
+        } else {
+            Err(Error::PinWrong {
+                attempts_left: FREE_ATTEMPTS.saturating_sub(failures),
+                wait_s: ceil_secs(wait_after(failures)),
+            })
+        }
+    }
+
+    /// The first half of [`Store::check_pin`]: counts one attempt as failed, on disk, and returns
+    /// the stored hash and the failures counted so far. Refuses while a pause is owed.
+    pub(crate) fn charge_attempt(&mut self, now: Now) -> Result<(String, u32)> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let row = read_row(&tx)?;
         let phc = row.pin_hash.clone().ok_or(Error::NoPin)?;
@@ -161,16 +165,7 @@ impl Store {
             params![failures, blocked_until],
         )?;
         tx.commit()?;
-
-        if verify_pin(&phc, pin) {
-            self.conn.execute("UPDATE app_lock SET failed_attempts = 0, blocked_until_ms = 0 WHERE id = 1", [])?;
-            Ok(())
-        } else {
-            Err(Error::PinWrong {
-                attempts_left: FREE_ATTEMPTS.saturating_sub(failures),
-                wait_s: ceil_secs(wait_after(failures)),
-            })
-        }
+        Ok((phc, failures))
     }
 
     /// Sets a new PIN. If one is set already, `current` must match it (a counted attempt).
@@ -330,8 +325,13 @@ mod tests {
         for _ in 0..4 {
             let _ = store.check_pin("0000", at(0));
         }
-        // As if the app died during the fifth check: the charge is already on disk.
-        store.conn.execute("UPDATE app_lock SET failed_attempts = 5, blocked_until_ms = ?1", [T0 + 30_000]).unwrap();
+        // The fifth check's first step, before any hash is compared: the charge is on disk.
+        let (phc, failures) = store.charge_attempt(at(0)).unwrap();
+        assert_eq!(failures, 5);
+        let row = read_row(&Connection::open(dir.path().join("lgota.db")).unwrap()).unwrap();
+        assert_eq!((row.failed_attempts, row.blocked_until_ms), (5, T0 + 30_000), "seen by another connection");
+        assert!(verify_pin(&phc, "2580"), "the hash comes back for the check that follows");
+        // As if the app died right then, with the right PIN typed: no free attempt.
         drop(store);
         let mut store = open(&dir);
         assert_eq!(store.check_pin("2580", at(1_000)).unwrap_err().code(), "pin_backoff");

@@ -215,7 +215,8 @@ impl Store {
     pub fn complete_training(&mut self, scenario_id: &str, now: Now) -> Result<RecordView> {
         let scenario = self.content.scenario(scenario_id).ok_or(Error::UnknownScenario)?;
         let input = scenario.record.clone();
-        self.insert_check(&input, true, now)
+        let context = Context { training: true, ..self.context()? };
+        self.insert_check(&input, context, now)
     }
 
     pub fn state(&self) -> Result<AppState> {
@@ -259,10 +260,11 @@ impl Store {
             .ok_or(Error::EmptyStaffLabel)?;
         let event = input.event.as_ref().map(validate_event).transpose()?;
         let previous_branch = get_meta(&self.conn, "branch_id")?;
-        // The server accepts an enrolled phone's records of its own branch only.
-        if let Some(enrolled) = get_meta(&self.conn, "enrolled_branch_id")?.filter(|b| *b != branch) {
-            let name = self.config.branch(&enrolled).map_or(enrolled.clone(), |b| b.name.clone());
-            return Err(Error::BranchFixedByEnrollment(name));
+        // The server accepts an enrolled phone's records of its own branch only (enrolling set it).
+        if let Some(previous) = previous_branch.as_deref().filter(|b| *b != branch) {
+            if self.enrollment()?.is_some() {
+                return Err(Error::BranchFixedByEnrollment(self.branch_name(previous)));
+            }
         }
 
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -297,13 +299,12 @@ impl Store {
     /// Validates and appends one check. Returns only after the record is committed.
     /// In training mode the record is a training record.
     pub fn record_check(&mut self, input: &CheckInput, now: Now) -> Result<RecordView> {
-        let training = self.context()?.training;
-        self.insert_check(input, training, now)
+        let context = self.context()?;
+        self.insert_check(input, context, now)
     }
 
-    fn insert_check(&mut self, input: &CheckInput, training: bool, now: Now) -> Result<RecordView> {
+    fn insert_check(&mut self, input: &CheckInput, context: Context, now: Now) -> Result<RecordView> {
         let fields = input.validate(&self.config)?;
-        let context = self.context()?;
         let id = Uuid::now_v7().to_string();
         self.conn.execute(
             "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
@@ -318,7 +319,7 @@ impl Store {
                 context.branch_id,
                 context.event_id,
                 context.staff_label,
-                training,
+                context.training,
                 fields.method.as_str(),
                 fields.outcome.as_str(),
                 fields.outcome.granted(),
@@ -519,7 +520,6 @@ impl Store {
         set_meta(&tx, "server_url", Some(server))?;
         set_meta(&tx, "device_token", Some(token))?;
         set_meta(&tx, "branch_id", Some(&branch))?;
-        set_meta(&tx, "enrolled_branch_id", Some(&branch))?;
         if previous_branch.as_deref() != Some(branch.as_str()) {
             set_meta(&tx, "current_event_id", None)?;
         }
@@ -565,27 +565,44 @@ impl Store {
 
     /// Applies what the server sent: a newer configuration, a newer signed content pack (verified
     /// against `trusted`; a refusal is kept for the UI, the pack in use stays), and new events.
-    pub fn apply_pull(&mut self, pull: &lgota_protocol::PullResponse, trusted: &[TrustedKey], now: Now) -> Result<()> {
+    /// Returns how many events were left out because they failed validation; the events cursor
+    /// moves past them all the same.
+    pub fn apply_pull(
+        &mut self,
+        pull: &lgota_protocol::PullResponse,
+        trusted: &[TrustedKey],
+        now: Now,
+    ) -> Result<usize> {
         if let Some(config) = &pull.config {
             self.replace_config(&config.to_string())?;
         }
         if let Some(envelope) = &pull.content {
-            // The refusal is recorded by install_content_pack; sync goes on with the old pack.
-            let _ = self.install_content_pack(&envelope.to_string(), trusted, now);
+            // A refused pack is recorded by install_content_pack and sync goes on with the old
+            // pack; a storage failure is not a refusal and fails the pull.
+            match self.install_content_pack(&envelope.to_string(), trusted, now) {
+                Err(e) if !e.is_content_refusal() => return Err(e),
+                _ => {}
+            }
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut skipped = 0;
         for e in &pull.events {
-            let date = chrono::NaiveDate::parse_from_str(&e.date, "%Y-%m-%d").map_err(|_| Error::InvalidDate)?;
+            // The same rules as an event typed on the phone (length, date, personal data). One bad
+            // event is left out, not allowed to block every later config and event.
+            let Ok(event) = validate_event(&NewEvent { title: e.title.clone(), date: e.date.clone() }) else {
+                skipped += 1;
+                continue;
+            };
             tx.execute(
                 "INSERT INTO events (id, title, date, branch_id, created_at_ms, origin)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'central')
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, date = excluded.date",
-                params![e.id, e.title, date.to_string(), e.branch_id, now.utc_ms],
+                params![e.id, event.title, event.date, e.branch_id, now.utc_ms],
             )?;
         }
         set_meta(&tx, "events_cursor", Some(&pull.events_cursor.to_string()))?;
         tx.commit()?;
-        Ok(())
+        Ok(skipped)
     }
 
     /// Events the central office published for this device's branch, from today on.
@@ -601,21 +618,10 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Makes a known event (say, one the central office published) the current one.
-    pub fn choose_event(&mut self, id: &str) -> Result<AppState> {
-        let exists: bool =
-            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1)", [id], |r| r.get(0))?;
-        if !exists {
-            return Err(Error::NotFound);
-        }
-        self.context()?;
-        set_meta(&self.conn, "current_event_id", Some(id))?;
-        self.state()
-    }
-
-    /// Makes the event of a scanned or typed event code (the poster at the door) the current one:
-    /// only an event this device knows, of its own branch, today or later.
-    pub fn choose_scanned_event(&mut self, id: &str, now: Now) -> Result<AppState> {
+    /// Makes a known event the current one, whether picked from the list or read from an event
+    /// code (the poster at the door): only an event this device knows, of its own branch, today
+    /// or later.
+    pub fn choose_event(&mut self, id: &str, now: Now) -> Result<AppState> {
         let ctx = self.context()?;
         let event: Option<(String, String, String)> = self
             .conn
@@ -625,15 +631,20 @@ impl Store {
             .optional()?;
         let (title, date, branch_id) = event.ok_or(Error::UnknownEvent)?;
         if branch_id != ctx.branch_id {
-            let name = self.config.branch(&branch_id).map_or(branch_id.clone(), |b| b.name.clone());
-            return Err(Error::EventOfOtherBranch(name));
+            return Err(Error::EventOfOtherBranch(self.branch_name(&branch_id)));
         }
         if date < now.local_date().to_string() {
             let shown = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
                 .map_or(date.clone(), |d| d.format("%d.%m.%Y").to_string());
             return Err(Error::EventPast { title, date: shown });
         }
-        self.choose_event(id)
+        set_meta(&self.conn, "current_event_id", Some(id))?;
+        self.state()
+    }
+
+    /// The branch's name for messages; its id if the configuration no longer knows it.
+    fn branch_name(&self, id: &str) -> String {
+        self.config.branch(id).map_or_else(|| id.to_owned(), |b| b.name.clone())
     }
 
     /// All records the server has not acknowledged, as a file for carrying by hand. Exporting
@@ -657,11 +668,12 @@ impl Store {
     }
 }
 
-/// A record with the title and date of its event (the phone's own or a central one).
+/// A record with the title and date of its event, only for an event this phone started itself
+/// (`origin = 'local'`): the server knows its own events, and names phone events from these.
 const RECORD_COLUMNS: &str = "r.seq, r.id, r.kind, r.created_at_ms, r.utc_offset_min, r.device_id, r.branch_id,
     r.event_id, r.staff_label, r.training, r.method, r.outcome, r.granted, r.category_id, r.failure_reason_id,
     r.document_type_id, r.checklist_completed, r.note, r.target_id, r.void_reason, e.title, e.date";
-const RECORD_FROM: &str = "records r LEFT JOIN events e ON e.id = r.event_id";
+const RECORD_FROM: &str = "records r LEFT JOIN events e ON e.id = r.event_id AND e.origin = 'local'";
 
 const VIEW_SELECT: &str = "SELECT c.id, c.created_at_ms, c.utc_offset_min, c.method, c.outcome, c.granted,
         c.category_id, c.failure_reason_id, c.document_type_id, c.note, c.training, v.id IS NOT NULL, v.void_reason,

@@ -13,7 +13,7 @@ use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse};
 use crate::clock::Now;
 use crate::content::TrustedKey;
 use crate::error::Error;
-use crate::store::{Store, SyncProblem};
+use crate::store::{Enrollment, Store, SyncProblem};
 
 /// Records per push: well under the protocol's limit of 1,000 and its 4 MiB body.
 pub const BATCH_SIZE: usize = 500;
@@ -22,7 +22,8 @@ pub const BATCH_SIZE: usize = 500;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// No answer: no network, server unreachable, connection dropped, timeout. Try again later.
-    #[error("{0}")]
+    /// The text says why in Russian, for the librarian (technical detail belongs in the log).
+    #[error("Сервер недоступен: {0}.")]
     Unreachable(String),
     /// The server answered with an error body.
     #[error("{message}")]
@@ -75,11 +76,12 @@ impl SyncError {
             _ if self.is_transient() => "Сервер временно недоступен. Повторим автоматически.",
             _ => "Записи сохранены на телефоне. Сообщите методисту о проблеме; можно выгрузить записи в файл.",
         };
-        let message = match self {
-            SyncError::Transport(TransportError::Unreachable(detail)) => format!("Сервер недоступен: {detail}."),
-            other => other.to_string(),
-        };
-        SyncProblem { code: self.code().to_owned(), message, advice: advice.to_owned(), at_ms: now.utc_ms }
+        SyncProblem {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+            advice: advice.to_owned(),
+            at_ms: now.utc_ms,
+        }
     }
 
     /// Worth retrying by itself later (as opposed to needing a person: revoked, enroll again…).
@@ -103,6 +105,12 @@ pub struct PushReport {
 
 fn lock(store: &Mutex<Store>) -> Result<MutexGuard<'_, Store>, SyncError> {
     store.lock().map_err(|_| SyncError::Store(Error::Corrupt("хранилище заблокировано после сбоя".into())))
+}
+
+/// The server and token to sync with: [`SyncError::NotEnrolled`] when the device has none, a
+/// store error when they cannot be read (never taken for "not enrolled").
+pub fn enrollment(store: &Mutex<Store>) -> Result<Enrollment, SyncError> {
+    lock(store)?.enrollment()?.ok_or(SyncError::NotEnrolled)
 }
 
 /// Pushes every pending record, batch by batch, calling `progress(sent, remaining)` after each
@@ -290,6 +298,26 @@ mod tests {
         let problem = status.problem.expect("the panel learns of it");
         assert_eq!(problem.code, "device_revoked");
         assert!(problem.advice.contains("QR-код"), "{problem:?}");
+    }
+
+    #[test]
+    fn not_enrolled_and_unreadable_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 0);
+        assert!(matches!(enrollment(&store), Err(SyncError::NotEnrolled)));
+        store.lock().unwrap().save_enrollment("https://cbs.example", "tok", "central").unwrap();
+        assert_eq!(enrollment(&store).unwrap().token, "tok");
+        store.lock().unwrap().conn().execute_batch("DROP TABLE meta").unwrap();
+        let e = enrollment(&store).unwrap_err();
+        assert_eq!(e.code(), "storage", "{e}");
+    }
+
+    #[test]
+    fn an_unreachable_server_is_told_in_russian() {
+        let e = SyncError::from(TransportError::Unreachable("нет соединения с сервером".into()));
+        let problem = e.problem(Now::system());
+        assert_eq!(problem.code, "unreachable");
+        assert_eq!(problem.message, "Сервер недоступен: нет соединения с сервером.");
     }
 
     #[test]

@@ -387,9 +387,9 @@ fn pulled_reference_data_is_applied_and_kept() {
     config
         .failure_reasons
         .push(crate::config::Named { id: "expired_id".into(), name: "Цифровой ID не активен".into() });
+    let offered = store.content().version + 1;
     let envelope: serde_json::Value =
-        serde_json::from_str(&sign(&signing, &trusted.key_id, &bundled_with_version(store.content().version + 1)))
-            .unwrap();
+        serde_json::from_str(&sign(&signing, &trusted.key_id, &bundled_with_version(offered))).unwrap();
     let pull = lgota_protocol::PullResponse {
         config: Some(serde_json::to_value(&config).unwrap()),
         content: Some(envelope),
@@ -404,11 +404,11 @@ fn pulled_reference_data_is_applied_and_kept() {
     store.apply_pull(&pull, &[trusted], at(0)).unwrap();
     let query = store.pull_query().unwrap();
     assert_eq!((query.config_version, query.events_cursor), (config.version, 42));
-    assert_eq!(query.content_version, store.content().version);
+    assert_eq!(query.content_version, offered);
     assert_eq!(store.content_state().unwrap().source, ContentSource::Installed);
     let events = store.upcoming_events(at(0)).unwrap();
     assert_eq!(events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["ev-1"]);
-    let state = store.choose_event("ev-1").unwrap();
+    let state = store.choose_event("ev-1", at(0)).unwrap();
     assert_eq!(state.settings.unwrap().event.unwrap().title, "Ночь искусств");
     drop(store);
     let store = open(&dir);
@@ -477,28 +477,28 @@ fn a_scanned_event_is_chosen_only_if_known_of_this_branch_and_not_past() {
     };
     store.apply_pull(&pull, &[], at(0)).unwrap();
 
-    let err = store.choose_scanned_event("ev-nope", at(0)).unwrap_err();
+    let err = store.choose_event("ev-nope", at(0)).unwrap_err();
     assert_eq!(err.code(), "unknown_event");
     assert!(err.to_string().contains("Синхронизируйте"), "{err}");
-    let err = store.choose_scanned_event("ev-other", at(0)).unwrap_err();
+    let err = store.choose_event("ev-other", at(0)).unwrap_err();
     assert_eq!(err.code(), "event_other_branch");
     let other = store.config().branch("branch-2").unwrap().name.clone();
     assert!(err.to_string().contains(&other), "names the other branch: {err}");
-    let err = store.choose_scanned_event("ev-past", at(0)).unwrap_err();
+    let err = store.choose_event("ev-past", at(0)).unwrap_err();
     assert_eq!(err.code(), "event_past");
     assert!(err.to_string().contains("24.11.2026"), "{err}");
     assert_eq!(store.state().unwrap().settings.unwrap().event, None, "a refusal changes nothing");
 
-    let state = store.choose_scanned_event("ev-later", at(0)).unwrap();
+    let state = store.choose_event("ev-later", at(0)).unwrap();
     assert_eq!(state.settings.unwrap().event.unwrap().id, "ev-later");
-    let state = store.choose_scanned_event("ev-today", at(0)).unwrap();
+    let state = store.choose_event("ev-today", at(0)).unwrap();
     assert_eq!(state.settings.unwrap().event.unwrap().id, "ev-today");
     drop(store);
     assert_eq!(open(&dir).state().unwrap().settings.unwrap().event.unwrap().title, "Мероприятие ev-today");
 
     // Not set up yet: nothing to choose for.
     let fresh = tempfile::tempdir().unwrap();
-    assert_eq!(open(&fresh).choose_scanned_event("ev-today", at(0)).unwrap_err().code(), "not_configured");
+    assert_eq!(open(&fresh).choose_event("ev-today", at(0)).unwrap_err().code(), "not_configured");
 }
 
 #[test]
@@ -508,11 +508,88 @@ fn pending_records_carry_their_event_title_and_date() {
     store.record_check(&confirmed("student"), at(0)).unwrap();
     store.set_event(Some(&NewEvent { title: "Библионочь".into(), date: "2026-04-18".into() }), at(1)).unwrap();
     store.record_check(&confirmed("student"), at(2)).unwrap();
+    // A central event: the server knows it already, so its records carry only its id.
+    let pull = lgota_protocol::PullResponse {
+        config: None,
+        content: None,
+        events: vec![lgota_protocol::WireEvent {
+            id: "ev-central".into(),
+            title: "Ночь искусств".into(),
+            date: "2026-11-26".into(),
+            branch_id: "branch-1".into(),
+        }],
+        events_cursor: 1,
+    };
+    store.apply_pull(&pull, &[], at(3)).unwrap();
+    store.choose_event("ev-central", at(3)).unwrap();
+    store.record_check(&confirmed("student"), at(4)).unwrap();
+
     let pending = store.pending(10).unwrap();
     assert_eq!((pending[0].event_id.as_ref(), pending[0].event_title.as_ref()), (None, None));
     assert!(pending[1].event_id.is_some());
-    assert_eq!(pending[1].event_title.as_deref(), Some("Библионочь"));
+    assert_eq!(pending[1].event_title.as_deref(), Some("Библионочь"), "the phone's own event is named");
     assert_eq!(pending[1].event_date.as_deref(), Some("2026-04-18"));
+    assert_eq!(pending[2].event_id.as_deref(), Some("ev-central"));
+    assert_eq!((pending[2].event_title.as_ref(), pending[2].event_date.as_ref()), (None, None));
     let export = store.export_pending().unwrap();
     assert_eq!(export.records[1].event_title.as_deref(), Some("Библионочь"), "the export file names it too");
+    assert_eq!(export.records[2].event_title, None);
+}
+
+#[test]
+fn a_bad_pulled_event_is_left_out_and_the_pull_still_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let event = |id: &str, title: &str, date: &str| lgota_protocol::WireEvent {
+        id: id.into(),
+        title: title.into(),
+        date: date.into(),
+        branch_id: "branch-1".into(),
+    };
+    let mut config = Config::bundled();
+    config.version += 1;
+    let pull = lgota_protocol::PullResponse {
+        config: Some(serde_json::to_value(&config).unwrap()),
+        // Unsigned: refused and remembered, which does not fail the pull.
+        content: Some(serde_json::json!({"payload": "{}"})),
+        events: vec![
+            event("ev-good-1", "Библионочь", "2026-11-26"),
+            event("ev-bad-date", "Лекция", "26.11.2026"),
+            event("ev-phone", "Звонить +7 912 345-67-89", "2026-11-27"),
+            event("ev-long", &"а".repeat(EVENT_TITLE_MAX + 1), "2026-11-27"),
+            event("ev-empty", "  ", "2026-11-27"),
+            event("ev-good-2", " Ночь кино ", "2026-11-28"),
+        ],
+        events_cursor: 6,
+    };
+    assert_eq!(store.apply_pull(&pull, &[], at(0)).unwrap(), 4, "four events left out");
+    let ids = |store: &Store| -> Vec<String> {
+        let mut stmt = store.conn().prepare("SELECT id FROM events ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+    };
+    assert_eq!(ids(&store), ["ev-good-1", "ev-good-2"]);
+    let titles: Vec<String> = store.upcoming_events(at(0)).unwrap().into_iter().map(|e| e.title).collect();
+    assert_eq!(titles, ["Библионочь", "Ночь кино"], "stored as validated (trimmed)");
+    let query = store.pull_query().unwrap();
+    assert_eq!((query.events_cursor, query.config_version), (6, config.version), "the cursor moves past them all");
+    assert!(store.content_state().unwrap().last_refusal.is_some());
+    assert_eq!(store.choose_event("ev-phone", at(0)).unwrap_err().code(), "unknown_event");
+}
+
+#[test]
+fn a_storage_failure_while_installing_a_pulled_pack_fails_the_pull() {
+    use crate::content::tests::{bundled_with_version, sign, test_key};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let (signing, trusted) = test_key(5);
+    let envelope: serde_json::Value =
+        serde_json::from_str(&sign(&signing, &trusted.key_id, &bundled_with_version(store.content().version + 1)))
+            .unwrap();
+    store
+        .conn()
+        .execute_batch("CREATE TRIGGER no_write BEFORE INSERT ON reference BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .unwrap();
+    let pull = lgota_protocol::PullResponse { config: None, content: Some(envelope), events: vec![], events_cursor: 9 };
+    assert_eq!(store.apply_pull(&pull, &[trusted], at(0)).unwrap_err().code(), "storage");
+    assert_eq!(store.pull_query().unwrap().events_cursor, 0, "nothing advanced: the pull is tried again");
 }
