@@ -454,7 +454,7 @@ export class FakeBackend {
         return this.events;
       case 'choose_event': {
         const ev = this.events.find((e) => e.id === args!.id);
-        if (!ev) throw { code: 'not_found', message: 'Мероприятие не найдено' };
+        if (!ev) throw { code: 'unknown_event', message: 'Мероприятие не найдено' };
         if (!this.settings) throw { code: 'not_set_up', message: 'Приложение не настроено' };
         this.settings = { ...this.settings, event: ev };
         return this.state();

@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::http::{header, HeaderMap};
 
 /// The session cookie's name.
@@ -18,15 +16,14 @@ pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// The shortest password `admin add` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-/// An argon2id PHC string of `password` (crate defaults: m = 19 MiB, t = 2, p = 1).
+/// An argon2id PHC string of `password` (the same hashing as the phone's PIN: `lgota_core::secret`).
 pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    lgota_core::secret::hash_secret(password).map_err(|e| e.to_string())
 }
 
 /// Whether `password` matches `phc`. A malformed hash matches nothing.
 pub fn verify_password(phc: &str, password: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    lgota_core::secret::verify_secret(phc, password)
 }
 
 /// Spends the time of one verification, so an unknown login answers as slowly as a known one.
