@@ -65,11 +65,22 @@ export class Session {
   }
 
   static async create(driverUrl, application) {
-    const res = await fetch(`${driverUrl}/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ capabilities: { alwaysMatch: { 'tauri:options': { application } } } }),
-    });
+    // tauri-driver listens before the WebKitWebDriver behind it is ready: while that one starts,
+    // the connection is dropped ("fetch failed"). Retry for a while, then fail with the cause.
+    let res;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await fetch(`${driverUrl}/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ capabilities: { alwaysMatch: { 'tauri:options': { application } } } }),
+        });
+        break;
+      } catch (err) {
+        if (attempt >= 40) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     const body = await res.json();
     if (!res.ok) throw new Error(`new session failed: ${JSON.stringify(body)}`);
     return new Session(driverUrl, body.value.sessionId);
