@@ -66,7 +66,8 @@ export class Session {
 
   static async create(driverUrl, application) {
     // tauri-driver listens before the WebKitWebDriver behind it is ready: while that one starts,
-    // the connection is dropped ("fetch failed"). Retry for a while, then fail with the cause.
+    // the connection is dropped ("fetch failed"; tauri-apps/tauri#15156). Retry for a while, then
+    // fail with the cause.
     let res;
     for (let attempt = 0; ; attempt++) {
       try {
