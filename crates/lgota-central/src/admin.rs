@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use lgota_core::content::{open_envelope, ContentPack, TrustedKey};
-use lgota_core::Config;
+use lgota_domain::content::{open_envelope, ContentPack, TrustedKey};
+use lgota_domain::Config;
 use lgota_protocol::{codes, enroll_uri, ExportFile, WireEvent, EXPORT_FORMAT};
 
 use crate::db::{Database, DbError, ReferenceName, StoreOutcome};
@@ -14,12 +14,12 @@ use crate::validate::{validate_batch, Branches};
 use crate::{now_ms, secrets};
 
 /// The longest event title phones accept.
-pub const EVENT_TITLE_MAX: usize = lgota_core::model::EVENT_TITLE_MAX;
+pub const EVENT_TITLE_MAX: usize = lgota_domain::text::EVENT_TITLE_MAX;
 
 /// Brings the branches of the bundled configuration into the database and, if none is published
 /// yet, publishes the bundled configuration itself (clients already have it: it is their floor).
 pub fn seed(db: &dyn Database) -> Result<(), DbError> {
-    let config = lgota_core::Config::bundled();
+    let config = lgota_domain::Config::bundled();
     // Only branches the server does not know yet: a name the office changed stays changed.
     let known: HashSet<String> = db.branches()?.into_iter().map(|(id, _)| id).collect();
     let branches: Vec<(String, String)> =
@@ -221,7 +221,7 @@ pub fn clean_text(what: &str, text: &str, max: usize) -> Result<String, String> 
     if text.chars().any(char::is_control) {
         return Err(format!("В поле «{what}» недопустимые символы."));
     }
-    if lgota_core::screen::find_personal_data(text).is_some() {
+    if lgota_domain::screen::find_personal_data(text).is_some() {
         return Err(format!(
             "В поле «{what}» похоже на персональные данные (телефон, номер документа или e-mail): их хранить нельзя."
         ));

@@ -643,6 +643,19 @@ fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
     Ok(Admin { login: row.get(0)?, password_hash: row.get(1)?, role })
 }
 
+/// Opens (creating if needed) `path` as the phone does its log: WAL, `synchronous=FULL` (a
+/// committed write survives a crash or a power cut), foreign keys on, a 5 s busy timeout, and
+/// `migrations` applied.
+fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> DbResult<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    rusqlite_migration::Migrations::from_slice(migrations).to_latest(&mut conn)?;
+    Ok(conn)
+}
+
 pub struct SqliteDatabase {
     conn: Mutex<Connection>,
 }
@@ -650,7 +663,7 @@ pub struct SqliteDatabase {
 impl SqliteDatabase {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> DbResult<SqliteDatabase> {
-        let conn = lgota_core::sqlite::open::<DbError>(path, MIGRATIONS)?;
+        let conn = sqlite_open(path, MIGRATIONS)?;
         Ok(SqliteDatabase { conn: Mutex::new(conn) })
     }
 

@@ -37,7 +37,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub public_url: String,
     pub cookie_secure: bool,
-    pub trusted_keys: Vec<lgota_core::TrustedKey>,
+    pub trusted_keys: Vec<lgota_domain::TrustedKey>,
     pub timezone: chrono_tz::Tz,
 }
 
@@ -72,11 +72,11 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
              без Secure cookie сеанса администратора уйдёт по незашифрованному каналу"
         ));
     }
-    let mut trusted_keys = lgota_core::content::trusted_keys();
+    let mut trusted_keys = lgota_domain::content::trusted_keys();
     if let Some(path) = given.trusted_keys.or(file.trusted_keys) {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("файл ключей {}: {e}", path.display()))?;
         // A list, or the single entry `lgota-pack keygen` prints.
-        let extra: Vec<lgota_core::TrustedKey> =
+        let extra: Vec<lgota_domain::TrustedKey> =
             serde_json::from_str(&text).or_else(|_| serde_json::from_str(&text).map(|k| vec![k])).map_err(|e| {
                 format!("файл ключей {}: нужен JSON-список [{{\"key_id\", \"public_key\"}}]: {e}", path.display())
             })?;

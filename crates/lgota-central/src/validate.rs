@@ -11,10 +11,10 @@ use crate::error::ApiError;
 pub const MAX_FUTURE_MS: i64 = 24 * 60 * 60 * 1000;
 pub const ID_MAX: usize = 100;
 /// The limits phones apply (lgota-core): the server accepts exactly what a phone can make.
-pub const STAFF_LABEL_MAX: usize = lgota_core::model::STAFF_LABEL_MAX;
+pub const STAFF_LABEL_MAX: usize = lgota_domain::text::STAFF_LABEL_MAX;
 /// Notes and void reasons.
-pub const TEXT_MAX: usize = lgota_core::model::NOTE_MAX;
-pub const EVENT_TITLE_MAX: usize = lgota_core::model::EVENT_TITLE_MAX;
+pub const TEXT_MAX: usize = lgota_domain::text::NOTE_MAX;
+pub const EVENT_TITLE_MAX: usize = lgota_domain::text::EVENT_TITLE_MAX;
 /// UTC offsets run from −12:00 to +14:00.
 pub const OFFSET_MIN_RANGE: std::ops::RangeInclusive<i32> = -12 * 60..=14 * 60;
 
@@ -145,7 +145,7 @@ pub fn validate_batch(
             ("причина", r.void_reason.as_ref()),
             ("название мероприятия", r.event_title.as_ref()),
         ] {
-            if let Some(kind) = value.and_then(|v| lgota_core::screen::find_personal_data(v)) {
+            if let Some(kind) = value.and_then(|v| lgota_domain::screen::find_personal_data(v)) {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     codes::PERSONAL_DATA,

@@ -24,7 +24,7 @@ async fn reference_and_events_come_only_when_newer() {
     let p = pull(&s, &token, "").await;
     assert_eq!(p.config.unwrap()["version"], 1, "a phone with nothing gets the bundled configuration");
 
-    let mut config = serde_json::to_value(lgota_core::Config::bundled()).unwrap();
+    let mut config = serde_json::to_value(lgota_domain::Config::bundled()).unwrap();
     config["version"] = 2.into();
     assert_eq!(admin::publish_config(db, &config.to_string()).unwrap(), 2);
     assert!(matches!(admin::publish_config(db, &config.to_string()), Err(admin::AdminError::NotNewer(2))));

@@ -1,21 +1,21 @@
-//! The core of «Льгота»: domain types and validation, personal-data screening, and the
-//! append-only SQLite record log with its outbox position for sync.
+//! The core of «Льгота» on the phone: the append-only SQLite record log with its outbox position
+//! for sync, the app lock, content search and the sync engine. The rules it shares with the
+//! server (configuration, content packs, screening, text rules) live in `lgota-domain`.
 //!
 //! No UI, HTTP or Tauri code lives here: the app (`src-tauri`) and, later, the central server
 //! call this crate. See ARCHITECTURE.md for the invariants it keeps.
 
 pub mod clock;
-pub mod config;
-pub mod content;
 pub mod error;
 pub mod lock;
 pub mod model;
-pub mod screen;
 pub mod search;
-pub mod secret;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
+
+/// The rules shared with the server, under the paths the core has always used.
+pub use lgota_domain::{config, content, screen, secret, text};
 
 pub use clock::Now;
 pub use config::Config;

@@ -44,7 +44,7 @@ pub fn validate_pin(pin: &str) -> Result<()> {
 /// An argon2id PHC string ([`hash_secret`]) of a well-formed PIN.
 pub fn hash_pin(pin: &str) -> Result<String> {
     validate_pin(pin)?;
-    hash_secret(pin)
+    Ok(hash_secret(pin)?)
 }
 
 /// Whether `pin` matches the PHC string. A malformed hash matches nothing.

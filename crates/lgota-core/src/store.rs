@@ -17,8 +17,9 @@ use crate::config::Config;
 use crate::content::{open_envelope, ContentPack, TrustedKey};
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::screen::clean_optional;
 use crate::search::{search, SearchHit};
+use crate::text::clean_required;
+use lgota_domain::Error as Rule;
 
 /// How long after saving a record can be undone without a reason.
 pub const UNDO_WINDOW_MS: i64 = 10_000;
@@ -172,7 +173,7 @@ impl Store {
         let verified = open_envelope(envelope, trusted).and_then(|payload| {
             let pack = ContentPack::parse(&payload, &self.config)?;
             if pack.version <= current {
-                return Err(Error::ContentNotNewer { current, offered: pack.version });
+                return Err(Rule::ContentNotNewer { current, offered: pack.version }.into());
             }
             Ok((payload, pack))
         });
@@ -194,7 +195,7 @@ impl Store {
                 let refusal = Refusal { code: e.code().into(), message: e.to_string(), at_ms: now.utc_ms };
                 let json = serde_json::to_string(&refusal).map_err(|e| Error::Corrupt(e.to_string()))?;
                 set_meta(&self.conn, "content_refusal", Some(&json))?;
-                Err(e)
+                Err(e.into())
             }
         }
     }
@@ -256,8 +257,8 @@ impl Store {
     /// becomes the current one; without one the current event stays unless the branch changes.
     pub fn setup(&mut self, input: &SetupInput, now: Now) -> Result<AppState> {
         let branch = self.config.branch(input.branch_id.trim()).ok_or(Error::UnknownBranch)?.id.clone();
-        let staff_label = clean_optional("Метка сотрудника", Some(&input.staff_label), STAFF_LABEL_MAX)?
-            .ok_or(Error::EmptyStaffLabel)?;
+        let staff_label =
+            clean_required("Метка сотрудника", &input.staff_label, STAFF_LABEL_MAX, Rule::EmptyStaffLabel)?;
         let event = input.event.as_ref().map(validate_event).transpose()?;
         let previous_branch = get_meta(&self.conn, "branch_id")?;
         // The server accepts an enrolled phone's records of its own branch only (enrolling set it).
@@ -355,8 +356,7 @@ impl Store {
 
     /// Annuls one of this device's checks with a reason: appends a void record.
     pub fn void(&mut self, id: &str, reason: &str, now: Now) -> Result<RecordView> {
-        let reason =
-            clean_optional("Причина аннулирования", Some(reason), NOTE_MAX)?.ok_or(Error::VoidReasonRequired)?;
+        let reason = clean_required("Причина аннулирования", reason, NOTE_MAX, Rule::VoidReasonRequired)?;
         let target = self.void_target(id)?;
         self.append_void(&target, &reason, now)
     }
@@ -750,8 +750,8 @@ struct ValidEvent {
 }
 
 fn validate_event(event: &NewEvent) -> Result<ValidEvent> {
-    let title = clean_optional("Мероприятие", Some(&event.title), EVENT_TITLE_MAX)?.ok_or(Error::EmptyEventTitle)?;
-    let date = chrono::NaiveDate::parse_from_str(event.date.trim(), "%Y-%m-%d").map_err(|_| Error::InvalidDate)?;
+    let title = clean_required("Мероприятие", &event.title, EVENT_TITLE_MAX, Rule::EmptyEventTitle)?;
+    let date = crate::text::parse_date(&event.date).ok_or(Rule::InvalidDate)?;
     Ok(ValidEvent { title, date: date.to_string() })
 }
 

@@ -16,14 +16,14 @@ pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// The shortest password `admin add` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-/// An argon2id PHC string of `password` (the same hashing as the phone's PIN: `lgota_core::secret`).
+/// An argon2id PHC string of `password` (the same hashing as the phone's PIN: `lgota_domain::secret`).
 pub fn hash_password(password: &str) -> Result<String, String> {
-    lgota_core::secret::hash_secret(password).map_err(|e| e.to_string())
+    lgota_domain::secret::hash_secret(password).map_err(|e| e.to_string())
 }
 
 /// Whether `password` matches `phc`. A malformed hash matches nothing.
 pub fn verify_password(phc: &str, password: &str) -> bool {
-    lgota_core::secret::verify_secret(phc, password)
+    lgota_domain::secret::verify_secret(phc, password)
 }
 
 /// Spends the time of one verification, so an unknown login answers as slowly as a known one.

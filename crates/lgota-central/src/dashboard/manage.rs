@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use base64::Engine as _;
-use lgota_core::config::{Category, Named};
-use lgota_core::Config;
+use lgota_domain::config::{Category, Named};
+use lgota_domain::Config;
 use serde::Deserialize;
 
 use super::manage_pages as view;
@@ -698,7 +698,7 @@ async fn content_page(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let app_keys: Vec<String> = lgota_core::content::trusted_keys().into_iter().map(|k| k.key_id).collect();
+    let app_keys: Vec<String> = lgota_domain::content::trusted_keys().into_iter().map(|k| k.key_id).collect();
     let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
     html(status, view::content(&ctx, published, &uploads, &app_keys, done, error))
 }

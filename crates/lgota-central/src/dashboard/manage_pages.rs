@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use lgota_core::Config;
+use lgota_domain::Config;
 
 use super::manage::{Ctx, ImportResult, NAME_MAX, NEW_ID_MAX};
 use super::pages::{esc, local_text, shell};
@@ -86,7 +86,7 @@ pub fn branches(
     render(ctx, "/branches", "Филиалы", &body)
 }
 
-fn named_table(ctx: &Ctx, list: &str, title: &str, items: &[lgota_core::config::Named]) -> String {
+fn named_table(ctx: &Ctx, list: &str, title: &str, items: &[lgota_domain::config::Named]) -> String {
     let mut out =
         format!("<section id=\"{list}\"><h2>{}</h2><table><tr><th>Код</th><th>Название</th></tr>", esc(title));
     for item in items {

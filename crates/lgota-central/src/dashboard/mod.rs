@@ -45,7 +45,7 @@ pub struct Dashboard {
     pub public_url: String,
     /// Keys an uploaded content pack may be signed with: the app's compiled-in keys and any the
     /// server was given (`--trusted-keys`).
-    pub trusted_keys: Vec<lgota_core::content::TrustedKey>,
+    pub trusted_keys: Vec<lgota_domain::content::TrustedKey>,
     /// The institution's time zone: periods, dates and times, months of the summary.
     pub tz: chrono_tz::Tz,
 }
@@ -56,7 +56,7 @@ impl Dashboard {
             cookie_secure,
             attempts: Attempts::default(),
             public_url: format!("http://{}", crate::settings::DEFAULT_LISTEN),
-            trusted_keys: lgota_core::content::trusted_keys(),
+            trusted_keys: lgota_domain::content::trusted_keys(),
             tz,
         }
     }

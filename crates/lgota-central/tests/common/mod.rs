@@ -138,20 +138,11 @@ pub fn void(of: &WireRecord) -> WireRecord {
 }
 
 /// The public half of `key` as a trusted key named `key_id`.
-pub fn trusted(key_id: &str, key: &ed25519_dalek::SigningKey) -> lgota_core::TrustedKey {
-    use base64::Engine as _;
-    let public_key = base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes());
-    lgota_core::TrustedKey { key_id: key_id.into(), public_key }
+pub fn trusted(key_id: &str, key: &ed25519_dalek::SigningKey) -> lgota_domain::TrustedKey {
+    lgota_domain::content::trusted_key(key_id, key)
 }
 
 /// The bundled content pack as `version`, in an envelope signed by `key` under `key_id`.
 pub fn signed_pack(version: u32, key_id: &str, key: &ed25519_dalek::SigningKey) -> String {
-    use base64::Engine as _;
-    use ed25519_dalek::Signer as _;
-    let mut pack: serde_json::Value =
-        serde_json::from_str(include_str!("../../../lgota-core/content/bundled-pack.json")).unwrap();
-    pack["version"] = version.into();
-    let payload = pack.to_string();
-    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(payload.as_bytes()).to_bytes());
-    serde_json::json!({"key_id": key_id, "signature": signature, "payload": payload}).to_string()
+    lgota_domain::content::seal(key, key_id, &lgota_domain::content::testing::bundled_with_version(version))
 }

@@ -335,7 +335,7 @@ fn checklist_and_rejected_paper_are_recorded() {
 
 #[test]
 fn a_content_pack_is_installed_only_when_signed_valid_and_newer() {
-    use crate::content::tests::{bundled_with_version, sign, test_key};
+    use crate::content::testing::{bundled_with_version, sign, test_key};
     let dir = tempfile::tempdir().unwrap();
     let mut store = configured(&dir);
     let (signing, trusted) = test_key(3);
@@ -378,7 +378,7 @@ fn a_content_pack_is_installed_only_when_signed_valid_and_newer() {
 
 #[test]
 fn pulled_reference_data_is_applied_and_kept() {
-    use crate::content::tests::{bundled_with_version, sign, test_key};
+    use crate::content::testing::{bundled_with_version, sign, test_key};
     let dir = tempfile::tempdir().unwrap();
     let mut store = configured(&dir);
     let (signing, trusted) = test_key(5);
@@ -578,7 +578,7 @@ fn a_bad_pulled_event_is_left_out_and_the_pull_still_succeeds() {
 
 #[test]
 fn a_storage_failure_while_installing_a_pulled_pack_fails_the_pull() {
-    use crate::content::tests::{bundled_with_version, sign, test_key};
+    use crate::content::testing::{bundled_with_version, sign, test_key};
     let dir = tempfile::tempdir().unwrap();
     let mut store = configured(&dir);
     let (signing, trusted) = test_key(5);

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::text::is_id;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Named {
@@ -30,6 +31,9 @@ pub struct Config {
     pub failure_reasons: Vec<Named>,
 }
 
+/// The longest name of a branch, category, document type or failure reason.
+pub const NAME_MAX: usize = 200;
+
 const DEFAULT_CONFIG: &str = include_str!("default_config.json");
 
 impl Config {
@@ -40,31 +44,44 @@ impl Config {
 
     /// Parses and checks a configuration document.
     pub fn parse(json: &str) -> Result<Config> {
-        let config: Config = serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("конфигурация: {e}")))?;
+        let config: Config = serde_json::from_str(json).map_err(|e| Error::InvalidConfig(e.to_string()))?;
         config.check()?;
         Ok(config)
     }
 
-    /// Ids are unique per list and every category names only known document types.
+    /// Ids are unique per list, each could travel in a record ([`is_id`]: Latin letters, digits,
+    /// `-_.:`), names are one line of text, and every category names only known document types.
+    /// A phone and the server parse a configuration with this same check, so a configuration one
+    /// of them accepts can never stop the other's records.
     fn check(&self) -> Result<()> {
-        fn unique<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> Result<()> {
+        fn unique<'a>(what: &str, items: impl Iterator<Item = (&'a str, &'a str)>) -> Result<()> {
             let mut seen = std::collections::HashSet::new();
-            for id in ids {
-                if id.is_empty() || !seen.insert(id) {
-                    return Err(Error::Corrupt(format!("конфигурация: пустой или повторный id «{id}» в {what}")));
+            for (id, name) in items {
+                if !is_id(id) {
+                    return Err(Error::InvalidConfig(format!(
+                        "недопустимый код «{id}» в {what}: только латинские буквы, цифры и знаки - _ . : (до 100 символов)"
+                    )));
+                }
+                if !seen.insert(id) {
+                    return Err(Error::InvalidConfig(format!("повторный код «{id}» в {what}")));
+                }
+                if name.trim().is_empty() || name.chars().count() > NAME_MAX || !crate::text::is_normal(name) {
+                    return Err(Error::InvalidConfig(format!(
+                        "название «{id}» в {what}: пустое, длиннее {NAME_MAX} символов или с переводами строк и табуляцией"
+                    )));
                 }
             }
             Ok(())
         }
-        unique("branches", self.branches.iter().map(|b| b.id.as_str()))?;
-        unique("categories", self.categories.iter().map(|c| c.id.as_str()))?;
-        unique("document_types", self.document_types.iter().map(|d| d.id.as_str()))?;
-        unique("failure_reasons", self.failure_reasons.iter().map(|r| r.id.as_str()))?;
+        unique("branches", self.branches.iter().map(|b| (b.id.as_str(), b.name.as_str())))?;
+        unique("categories", self.categories.iter().map(|c| (c.id.as_str(), c.name.as_str())))?;
+        unique("document_types", self.document_types.iter().map(|d| (d.id.as_str(), d.name.as_str())))?;
+        unique("failure_reasons", self.failure_reasons.iter().map(|r| (r.id.as_str(), r.name.as_str())))?;
         for category in &self.categories {
             for doc in &category.document_type_ids {
                 if self.document_type(doc).is_none() {
-                    return Err(Error::Corrupt(format!(
-                        "конфигурация: категория «{}» ссылается на неизвестный документ «{doc}»",
+                    return Err(Error::InvalidConfig(format!(
+                        "категория «{}» ссылается на неизвестный документ «{doc}»",
                         category.id
                     )));
                 }
@@ -109,13 +126,24 @@ mod tests {
 
     #[test]
     fn broken_configs_are_refused() {
-        assert_eq!(Config::parse("{").unwrap_err().code(), "corrupt");
+        assert_eq!(Config::parse("{").unwrap_err().code(), "invalid_config");
         let mut c = Config::bundled();
         c.categories[0].document_type_ids.push("nope".into());
         let json = serde_json::to_string(&c).unwrap();
         assert!(Config::parse(&json).unwrap_err().to_string().contains("nope"));
         let mut c = Config::bundled();
         c.branches.push(c.branches[0].clone());
-        assert_eq!(Config::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().code(), "corrupt");
+        assert_eq!(Config::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().code(), "invalid_config");
+        // An id that could not travel in a record (the server's intake would refuse every record
+        // naming it) is refused at publication, on both sides.
+        for bad in ["пенсионер", "a b", "", "x/y"] {
+            let mut c = Config::bundled();
+            c.categories[0].id = bad.into();
+            let err = Config::parse(&serde_json::to_string(&c).unwrap()).unwrap_err();
+            assert_eq!(err.code(), "invalid_config", "{bad}");
+        }
+        let mut c = Config::bundled();
+        c.branches[0].name = "Центральная\tбиблиотека".into();
+        assert_eq!(Config::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().code(), "invalid_config");
     }
 }

@@ -7,12 +7,12 @@ use std::collections::HashSet;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use crate::check::CheckInput;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::CheckInput;
 
 pub const FORMAT: u32 = 1;
 const BUNDLED_PACK: &str = include_str!("../content/bundled-pack.json");
@@ -269,35 +269,54 @@ pub fn open_envelope(text: &str, trusted: &[TrustedKey]) -> Result<String> {
     Ok(envelope.payload)
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use ed25519_dalek::{Signer, SigningKey};
+/// Signs `payload` (a pack document) with `key` into the envelope that travels (what
+/// `lgota-pack sign` writes).
+pub fn seal(key: &SigningKey, key_id: &str, payload: &str) -> String {
+    let envelope = Envelope {
+        key_id: key_id.into(),
+        signature: Some(BASE64.encode(key.sign(payload.as_bytes()).to_bytes())),
+        payload: payload.into(),
+    };
+    serde_json::to_string(&envelope).expect("an envelope of strings serialises")
+}
 
+/// The [`TrustedKey`] entry of `key` (what `lgota-pack keygen` prints).
+pub fn trusted_key(key_id: &str, key: &SigningKey) -> TrustedKey {
+    TrustedKey { key_id: key_id.into(), public_key: BASE64.encode(key.verifying_key().as_bytes()) }
+}
+
+/// Fixed keys and packs for tests of the phone and the server (never trusted by a build).
+pub mod testing {
     use super::*;
 
-    pub(crate) fn test_key(seed: u8) -> (SigningKey, TrustedKey) {
+    /// A deterministic signing key and its trusted entry `test-{seed}`.
+    pub fn test_key(seed: u8) -> (SigningKey, TrustedKey) {
         let signing = SigningKey::from_bytes(&[seed; 32]);
-        let trusted = TrustedKey {
-            key_id: format!("test-{seed}"),
-            public_key: BASE64.encode(signing.verifying_key().as_bytes()),
-        };
+        let trusted = trusted_key(&format!("test-{seed}"), &signing);
         (signing, trusted)
     }
 
-    pub(crate) fn sign(signing: &SigningKey, key_id: &str, payload: &str) -> String {
-        serde_json::to_string(&Envelope {
-            key_id: key_id.into(),
-            signature: Some(BASE64.encode(signing.sign(payload.as_bytes()).to_bytes())),
-            payload: payload.into(),
-        })
-        .unwrap()
+    pub fn sign(signing: &SigningKey, key_id: &str, payload: &str) -> String {
+        seal(signing, key_id, payload)
     }
 
-    pub(crate) fn bundled_with_version(version: u32) -> String {
-        let mut pack: serde_json::Value = serde_json::from_str(BUNDLED_PACK).unwrap();
+    /// The bundled pack's document with another version.
+    pub fn bundled_with_version(version: u32) -> String {
+        let mut pack: serde_json::Value = serde_json::from_str(BUNDLED_PACK).expect("bundled pack");
         pack["version"] = version.into();
         pack.to_string()
     }
+
+    /// The bundled pack's document.
+    pub fn bundled_json() -> &'static str {
+        BUNDLED_PACK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
 
     #[test]
     fn bundled_pack_agrees_with_the_bundled_config() {

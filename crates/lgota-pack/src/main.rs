@@ -11,9 +11,9 @@ use std::process::ExitCode;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use ed25519_dalek::{Signer, SigningKey};
-use lgota_core::content::{open_envelope, trusted_keys, ContentPack, Envelope, TrustedKey};
-use lgota_core::Config;
+use ed25519_dalek::SigningKey;
+use lgota_domain::content::{open_envelope, seal, trusted_key, trusted_keys, ContentPack};
+use lgota_domain::Config;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,10 +50,10 @@ fn keygen(key_id: &str, secret_file: &str) -> Result<(), String> {
     std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut seed)).map_err(|e| e.to_string())?;
     let key = SigningKey::from_bytes(&seed);
     std::fs::write(secret_file, BASE64.encode(seed)).map_err(|e| format!("{secret_file}: {e}"))?;
-    let entry = TrustedKey { key_id: key_id.into(), public_key: BASE64.encode(key.verifying_key().as_bytes()) };
+    let entry = trusted_key(key_id, &key);
     println!("{}", serde_json::to_string_pretty(&entry).map_err(|e| e.to_string())?);
     eprintln!(
-        "add the entry above to crates/lgota-core/content/trusted_keys.json and rebuild the app; \
+        "add the entry above to crates/lgota-domain/content/trusted_keys.json and rebuild the app; \
          until then the server accepts it with --trusted-keys FILE"
     );
     Ok(())
@@ -79,13 +79,7 @@ fn sign(key_id: &str, secret_file: &str, pack: &str) -> Result<(), String> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("the secret file does not hold a base64 32-byte key")?;
-    let key = SigningKey::from_bytes(&seed);
-    let envelope = Envelope {
-        key_id: key_id.into(),
-        signature: Some(BASE64.encode(key.sign(payload.as_bytes()).to_bytes())),
-        payload,
-    };
-    println!("{}", serde_json::to_string(&envelope).map_err(|e| e.to_string())?);
+    println!("{}", seal(&SigningKey::from_bytes(&seed), key_id, &payload));
     Ok(())
 }
 

@@ -3,9 +3,10 @@
 //! Notes, void reasons, staff labels and event titles are free text typed by a librarian. They
 //! must never carry a citizen's phone, passport, СНИЛС, document number or e-mail. Names cannot
 //! be detected reliably; the UI asks not to type them. What can be detected is refused here,
-//! before anything is written.
+//! before anything is written. Callers screen the normal form of a text (`text::normalize`), so
+//! a TAB or an invisible character cannot hide a number.
 
-use crate::error::{Error, PersonalData, Result};
+use crate::error::PersonalData;
 
 /// Characters that may stand between digit groups of one number ("+7 (912) 345-67-89").
 fn is_joiner(c: char) -> bool {
@@ -91,20 +92,6 @@ fn classify(digits: &str, groups: &[usize], plus: bool) -> Option<PersonalData> 
     })
 }
 
-/// Trims `text`, enforces `max` characters and refuses personal data. Empty text becomes `None`.
-pub fn clean_optional(field: &'static str, text: Option<&str>, max: usize) -> Result<Option<String>> {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > max {
-        return Err(Error::TooLong { field, max });
-    }
-    if let Some(kind) = find_personal_data(text) {
-        return Err(Error::PersonalData { field, kind });
-    }
-    Ok(Some(text.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,15 +134,5 @@ mod tests {
         ] {
             assert_eq!(find_personal_data(t), None, "{t}");
         }
-    }
-
-    #[test]
-    fn clean_optional_trims_limits_and_refuses() {
-        assert_eq!(clean_optional("Примечание", Some("  "), 10).unwrap(), None);
-        assert_eq!(clean_optional("Примечание", Some(" ок "), 10).unwrap().as_deref(), Some("ок"));
-        assert_eq!(clean_optional("Примечание", Some("слишком длинно"), 5).unwrap_err().code(), "too_long");
-        let err = clean_optional("Примечание", Some("тел 89123456789"), 100).unwrap_err();
-        assert_eq!(err.code(), "personal_data");
-        assert!(err.to_string().contains("номер телефона"), "{err}");
     }
 }

@@ -1,0 +1,168 @@
+//! The record rule set: what makes a record acceptable, whoever made it. The phone records only
+//! what passes it; the server's intake admits each pushed or imported record through the same
+//! function, so a record a phone could make is never refused by the server for its shape.
+//!
+//! Who may send a record (its device, its branch) is the server's business, not this module's.
+
+use lgota_protocol::{RecordKind, WireRecord};
+
+use crate::error::{Error, Result};
+use crate::screen::find_personal_data;
+use crate::text::{self, is_id, EVENT_TITLE_MAX, NOTE_MAX, OFFSET_MIN_RANGE, STAFF_LABEL_MAX};
+
+fn invalid(what: impl Into<String>) -> Error {
+    Error::InvalidRecord(what.into())
+}
+
+/// One free-text field: normalised ([`text::normalize`]), within `max`, free of personal data.
+fn clean(field: &'static str, value: &mut Option<String>, max: usize) -> Result<()> {
+    *value = text::clean_optional(field, value.as_deref(), max)?;
+    Ok(())
+}
+
+/// Admits one record: returns it with its free text in normal form, or the rule it breaks.
+/// Training records are refused ([`Error::TrainingRecord`]): they never leave the phone.
+pub fn admit(mut r: WireRecord) -> Result<WireRecord> {
+    if !is_id(&r.id) {
+        return Err(invalid("недопустимый id записи"));
+    }
+    if !is_id(&r.device_id) || !is_id(&r.branch_id) {
+        return Err(invalid("недопустимый код устройства или филиала"));
+    }
+    if r.training {
+        return Err(Error::TrainingRecord);
+    }
+    if r.created_at_ms < 0 {
+        return Err(invalid("отрицательное время записи"));
+    }
+    if !OFFSET_MIN_RANGE.contains(&r.utc_offset_min) {
+        return Err(invalid("недопустимое смещение часового пояса"));
+    }
+    for (name, value) in [
+        ("event_id", &r.event_id),
+        ("category_id", &r.category_id),
+        ("failure_reason_id", &r.failure_reason_id),
+        ("document_type_id", &r.document_type_id),
+        ("target_id", &r.target_id),
+    ] {
+        if value.as_deref().is_some_and(|v| !is_id(v)) {
+            return Err(invalid(format!("недопустимое значение {name}")));
+        }
+    }
+    let mut label = Some(std::mem::take(&mut r.staff_label));
+    clean("Метка сотрудника", &mut label, STAFF_LABEL_MAX)?;
+    r.staff_label = label.ok_or(Error::EmptyStaffLabel)?;
+    clean("Примечание", &mut r.note, NOTE_MAX)?;
+    clean("Причина аннулирования", &mut r.void_reason, NOTE_MAX)?;
+    if r.event_title.is_some() || r.event_date.is_some() {
+        clean("Мероприятие", &mut r.event_title, EVENT_TITLE_MAX)?;
+        r.event_date = r.event_date.as_deref().and_then(text::event_date);
+        if r.event_id.is_none() || r.event_title.is_none() || r.event_date.is_none() {
+            return Err(invalid("название и дата мероприятия — только вместе с мероприятием, дата в виде ГГГГ-ММ-ДД"));
+        }
+    }
+    match r.kind {
+        RecordKind::Check => {
+            let (Some(_), Some(outcome), Some(granted)) = (r.method, r.outcome, r.granted) else {
+                return Err(invalid("у проверки должны быть способ, результат и отметка о льготе"));
+            };
+            if granted != outcome.granted() {
+                return Err(invalid("отметка о льготе не соответствует результату"));
+            }
+            if r.target_id.is_some() || r.void_reason.is_some() {
+                return Err(invalid("у проверки не бывает аннулируемой записи и причины аннулирования"));
+            }
+        }
+        RecordKind::Void => {
+            if r.void_reason.is_none() {
+                return Err(Error::VoidReasonRequired);
+            }
+            if r.target_id.is_none() {
+                return Err(invalid("у аннулирования должна быть аннулируемая запись"));
+            }
+            if r.target_id.as_deref() == Some(r.id.as_str()) {
+                return Err(invalid("запись не может аннулировать саму себя"));
+            }
+            if r.method.is_some() || r.outcome.is_some() || r.granted.is_some() {
+                return Err(invalid("у аннулирования не бывает способа и результата проверки"));
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Whether `text` would be refused as personal data (for callers outside the record rules).
+pub fn has_personal_data(text: &str) -> bool {
+    find_personal_data(&text::normalize(text)).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use lgota_protocol::{Method, Outcome};
+
+    use super::*;
+
+    pub(crate) fn check() -> WireRecord {
+        WireRecord {
+            id: "0190-aaaa".into(),
+            kind: RecordKind::Check,
+            created_at_ms: 1_780_000_000_000,
+            utc_offset_min: 180,
+            device_id: "dev-1".into(),
+            branch_id: "central".into(),
+            event_id: None,
+            staff_label: "ИП".into(),
+            training: false,
+            method: Some(Method::DigitalId),
+            outcome: Some(Outcome::Confirmed),
+            granted: Some(true),
+            category_id: Some("student".into()),
+            failure_reason_id: None,
+            document_type_id: None,
+            checklist_completed: None,
+            note: None,
+            target_id: None,
+            void_reason: None,
+            event_title: None,
+            event_date: None,
+        }
+    }
+
+    #[test]
+    fn pasted_text_is_normalised_not_refused() {
+        let r =
+            admit(WireRecord {
+                note: Some("Госкан\tзавис\u{a0} ".into()), staff_label: " И\tП ".into(), ..check()
+            })
+            .unwrap();
+        assert_eq!(r.note.as_deref(), Some("Госкан завис"));
+        assert_eq!(r.staff_label, "И П");
+        let r = admit(WireRecord { note: Some(" \t".into()), ..check() }).unwrap();
+        assert_eq!(r.note, None);
+    }
+
+    #[test]
+    fn each_rule_has_its_code() {
+        let code = |r: WireRecord| admit(r).unwrap_err().code();
+        assert_eq!(code(WireRecord { id: "no spaces".into(), ..check() }), "invalid_record");
+        assert_eq!(code(WireRecord { training: true, ..check() }), "training_record");
+        assert_eq!(code(WireRecord { note: Some("тел. 8 912 345-67-89".into()), ..check() }), "personal_data");
+        assert_eq!(code(WireRecord { note: Some("я".repeat(NOTE_MAX + 1)), ..check() }), "too_long");
+        assert_eq!(code(WireRecord { staff_label: "\t".into(), ..check() }), "empty_staff_label");
+        assert_eq!(code(WireRecord { granted: Some(false), ..check() }), "invalid_record");
+        assert_eq!(code(WireRecord { utc_offset_min: 15 * 60, ..check() }), "invalid_record");
+        assert_eq!(code(WireRecord { event_title: Some("Вечер".into()), ..check() }), "invalid_record");
+        let void = WireRecord {
+            kind: RecordKind::Void,
+            method: None,
+            outcome: None,
+            granted: None,
+            target_id: Some("0190-bbbb".into()),
+            void_reason: Some("ошибка".into()),
+            ..check()
+        };
+        assert!(admit(void.clone()).is_ok());
+        assert_eq!(code(WireRecord { void_reason: Some(" ".into()), ..void.clone() }), "void_reason_required");
+        assert_eq!(code(WireRecord { target_id: Some(void.id.clone()), ..void }), "invalid_record");
+    }
+}
