@@ -8,7 +8,9 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse};
+use std::collections::{HashMap, HashSet};
+
+use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse, RecordResult, RecordStatus};
 
 use crate::clock::Now;
 use crate::content::TrustedKey;
@@ -96,12 +98,21 @@ impl SyncError {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PushReport {
-    /// Records acknowledged in this run.
+    /// Records the server answered in this run (acknowledged or not).
     pub sent: u64,
     pub batches: u32,
     /// Of those, records the server already had.
     pub duplicates: u64,
+    /// Of those, records the server did not store (refused or a conflict): «Требуют внимания».
+    pub attention: u64,
+    /// The outbox went back to the start because the server was another database or lacked
+    /// what it had acknowledged (restored from a backup).
+    pub resent_all: bool,
 }
+
+/// How many times one run may start the outbox over (a server that keeps losing records must
+/// not keep a phone busy forever).
+const MAX_RESENDS_PER_RUN: u32 = 2;
 
 fn lock(store: &Mutex<Store>) -> Result<MutexGuard<'_, Store>, SyncError> {
     store.lock().map_err(|_| SyncError::Store(Error::Corrupt("хранилище заблокировано после сбоя".into())))
@@ -114,9 +125,13 @@ pub fn enrollment(store: &Mutex<Store>) -> Result<Enrollment, SyncError> {
 }
 
 /// Pushes every pending record, batch by batch, calling `progress(sent, remaining)` after each
-/// acknowledged batch. The store is locked only to read a batch and to move the cursor, never
-/// during network I/O: recording goes on while a sync runs. Stops at the first failure; what was
-/// acknowledged stays acknowledged.
+/// answered batch. The store is locked only to read a batch and to settle it, never during
+/// network I/O: recording goes on while a sync runs. Stops at the first failure; what was
+/// answered stays answered.
+///
+/// A protocol-2 server answers every record: stored and duplicate ones are acknowledged, refused
+/// and conflicting ones go to «Требуют внимания», and the outbox moves past the batch either
+/// way. An answer that leaves a record out moves nothing (`incomplete_ack`, tried again).
 pub fn push_pending(
     store: &Mutex<Store>,
     transport: &mut dyn Transport,
@@ -124,27 +139,75 @@ pub fn push_pending(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<PushReport, SyncError> {
     let mut report = PushReport::default();
+    let mut resends = 0;
     loop {
-        let batch = lock(store)?.pending(batch_size.max(1))?;
+        let (batch, last_acknowledged) = {
+            let store = lock(store)?;
+            (store.pending(batch_size.max(1))?, store.last_acknowledged()?)
+        };
         let Some(last_seq) = batch.last().map(|r| r.seq) else {
             return Ok(report);
         };
-        let request = PushRequest { records: batch.into_iter().map(|r| r.wire).collect() };
+        let request = PushRequest {
+            records: batch.into_iter().map(|r| r.wire).collect(),
+            last_acknowledged,
+            sent_at_ms: Some(Now::system().utc_ms),
+        };
         let response = transport.push(&request)?;
-        let acknowledged: std::collections::HashSet<&str> = response.acknowledged.iter().map(String::as_str).collect();
-        if !request.records.iter().all(|r| acknowledged.contains(r.id.as_str())) {
-            return Err(SyncError::IncompleteAck);
+        let restart = {
+            let mut store = lock(store)?;
+            let mut restart = match &response.server {
+                Some(server) => store.note_server(server, Now::system())?,
+                None => false,
+            };
+            if response.resend_all && !restart {
+                store.resend_all()?;
+                restart = true;
+            }
+            restart
+        };
+        if restart {
+            resends += 1;
+            report.resent_all = true;
+            if resends > MAX_RESENDS_PER_RUN {
+                return Err(SyncError::IncompleteAck);
+            }
+            continue;
         }
+        let results = results_of(&request, &response)?;
         let remaining = {
             let mut store = lock(store)?;
-            store.acknowledge(last_seq)?;
+            store.settle_batch(last_seq, &results, Now::system())?;
             store.pending_count()?
         };
         report.sent += request.records.len() as u64;
         report.duplicates += u64::from(response.duplicates);
+        report.attention += results.iter().filter(|r| !r.status.is_acknowledged()).count() as u64;
         report.batches += 1;
         progress(report.sent, remaining);
     }
+}
+
+/// One result per record of `request`, or [`SyncError::IncompleteAck`]. A protocol-1 answer
+/// (acknowledged ids only) must acknowledge every record.
+fn results_of(request: &PushRequest, response: &PushResponse) -> Result<Vec<RecordResult>, SyncError> {
+    if response.results.is_empty() {
+        let acknowledged: HashSet<&str> = response.acknowledged.iter().map(String::as_str).collect();
+        if !request.records.iter().all(|r| acknowledged.contains(r.id.as_str())) {
+            return Err(SyncError::IncompleteAck);
+        }
+        return Ok(request
+            .records
+            .iter()
+            .map(|r| RecordResult { id: r.id.clone(), status: RecordStatus::Stored, code: None, message: None })
+            .collect());
+    }
+    let answered: HashMap<&str, &RecordResult> = response.results.iter().map(|r| (r.id.as_str(), r)).collect();
+    request
+        .records
+        .iter()
+        .map(|r| answered.get(r.id.as_str()).map(|a| (*a).clone()).ok_or(SyncError::IncompleteAck))
+        .collect()
 }
 
 /// One full sync: push the outbox, then pull reference data, then note the result for the panel.
@@ -158,7 +221,12 @@ pub fn sync_once(
         let report = push_pending(store, transport, BATCH_SIZE, progress)?;
         let query = lock(store)?.pull_query()?;
         let pull = transport.pull(query)?;
-        lock(store)?.apply_pull(&pull, trusted, Now::system())?;
+        let mut store = lock(store)?;
+        if let Some(server) = &pull.server {
+            // Another database than the push met: the next sync sends everything again.
+            store.note_server(server, Now::system())?;
+        }
+        store.apply_pull(&pull, trusted, Now::system())?;
         Ok(report)
     })();
     let now = Now::system();
@@ -206,11 +274,12 @@ mod tests {
                 acknowledged: request.records.iter().map(|r| r.id.clone()).collect(),
                 stored: request.records.len() as u32 - duplicates,
                 duplicates,
+                ..PushResponse::default()
             })
         }
 
         fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
-            Ok(PullResponse { config: None, content: None, events: vec![], events_cursor: query.events_cursor })
+            Ok(PullResponse { events_cursor: query.events_cursor, ..PullResponse::default() })
         }
     }
 
@@ -260,7 +329,11 @@ mod tests {
         struct Forgetful;
         impl Transport for Forgetful {
             fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-                Ok(PushResponse { acknowledged: vec![request.records[0].id.clone()], stored: 1, duplicates: 0 })
+                Ok(PushResponse {
+                    acknowledged: vec![request.records[0].id.clone()],
+                    stored: 1,
+                    ..PushResponse::default()
+                })
             }
             fn pull(&mut self, _: PullQuery) -> Result<PullResponse, TransportError> {
                 no_pull()
@@ -326,7 +399,7 @@ mod tests {
         let store = store_with(&dir, 7);
         let mut seen = Vec::new();
         let report = push_pending(&store, &mut Flaky::default(), 3, |sent, left| seen.push((sent, left))).unwrap();
-        assert_eq!(report, PushReport { sent: 7, batches: 3, duplicates: 0 });
+        assert_eq!(report, PushReport { sent: 7, batches: 3, ..PushReport::default() });
         assert_eq!(seen, vec![(3, 4), (6, 1), (7, 0)]);
     }
 }

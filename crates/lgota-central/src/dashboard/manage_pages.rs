@@ -423,12 +423,20 @@ pub fn import(ctx: &Ctx, results: &[ImportResult], error: Option<&str>) -> Strin
     if !results.is_empty() {
         body.push_str(
             "<section><h2>Результат</h2><table id=\"import-results\"><tr><th>Файл</th><th>Новых записей</th>\
-             <th>Уже были</th><th>Ошибка</th></tr>",
+             <th>Уже были</th><th>Расхождений</th><th>Не принято</th><th>Ошибка</th></tr>",
         );
         for r in results {
             let row = match &r.outcome {
-                Ok(o) => format!("<td class=\"n\">{}</td><td class=\"n\">{}</td><td></td>", o.stored, o.duplicates),
-                Err(e) => format!("<td></td><td></td><td class=\"error\">{}</td>", esc(e)),
+                Ok(o) => format!(
+                    "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                     <td>{}</td>",
+                    o.stored,
+                    o.duplicates,
+                    o.conflicts,
+                    o.refused,
+                    o.problems(5).iter().map(|p| esc(p)).collect::<Vec<_>>().join("<br>")
+                ),
+                Err(e) => format!("<td></td><td></td><td></td><td></td><td class=\"error\">{}</td>", esc(e)),
             };
             let _ = write!(body, "<tr><td>{}</td>{row}</tr>", esc(&r.file));
         }
