@@ -402,4 +402,169 @@ mod tests {
         assert_eq!(report, PushReport { sent: 7, batches: 3, ..PushReport::default() });
         assert_eq!(seen, vec![(3, 4), (6, 1), (7, 0)]);
     }
+
+    /// A protocol-2 stand-in: refuses records whose note says «плохо», names itself `server_id`,
+    /// and can forget everything (a restore from an old backup).
+    struct PerRecord {
+        stored: HashMap<String, WireRecord>,
+        server_id: String,
+        server_time_ms: i64,
+    }
+
+    impl Transport for PerRecord {
+        fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+            let mut response = PushResponse::default();
+            response.resend_all = request.last_acknowledged.as_ref().is_some_and(|id| !self.stored.contains_key(id));
+            for r in &request.records {
+                let status = if r.note.as_deref() == Some("плохо") {
+                    RecordStatus::Refused
+                } else if self.stored.insert(r.id.clone(), r.clone()).is_some() {
+                    RecordStatus::Duplicate
+                } else {
+                    RecordStatus::Stored
+                };
+                let refused = status == RecordStatus::Refused;
+                response.results.push(RecordResult {
+                    id: r.id.clone(),
+                    status,
+                    code: refused.then(|| "invalid_record".to_string()),
+                    message: refused.then(|| "Запись не принята: так нельзя".to_string()),
+                });
+            }
+            response.server = Some(lgota_protocol::ServerInfo {
+                server_id: self.server_id.clone(),
+                server_time_ms: self.server_time_ms,
+            });
+            Ok(response)
+        }
+
+        fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
+            Ok(PullResponse { events_cursor: query.events_cursor, ..PullResponse::default() })
+        }
+    }
+
+    fn per_record() -> PerRecord {
+        PerRecord { stored: HashMap::new(), server_id: "db-1".into(), server_time_ms: Now::system().utc_ms }
+    }
+
+    #[test]
+    fn a_refused_record_waits_for_attention_and_holds_nothing_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 2);
+        let bad = store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: Some("плохо".into()) }, Now::system())
+            .unwrap();
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        let mut server = per_record();
+        let report = push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert_eq!((report.sent, report.attention), (4, 1));
+        assert_eq!(pending(&store), 0, "the record after the refused one went out too");
+        assert_eq!(server.stored.len(), 3);
+        let status = store.lock().unwrap().sync_status().unwrap();
+        assert_eq!(status.attention.len(), 1);
+        let item = &status.attention[0];
+        assert_eq!(
+            (item.record_id.as_str(), item.code.as_str(), item.status.as_str()),
+            (bad.id.as_str(), "invalid_record", "refused")
+        );
+        assert!(item.can_void && !item.voided && item.advice.contains("Аннулируйте"), "{item:?}");
+        // Voided on the phone: the panel says there is nothing more to do; the void goes out.
+        store.lock().unwrap().void(&bad.id, "Ошибочная запись", Now::system()).unwrap();
+        let item = store.lock().unwrap().sync_status().unwrap().attention[0].clone();
+        assert!(item.voided && !item.can_void);
+        push_pending(&store, &mut server, 10, |_, _| {}).unwrap();
+        assert_eq!(pending(&store), 0);
+        // The export still carries the refused record (for the office), not the stored ones.
+        let export = store.lock().unwrap().export_pending().unwrap();
+        assert_eq!(export.records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec![bad.id.as_str()]);
+    }
+
+    #[test]
+    fn a_result_missing_for_a_record_moves_nothing() {
+        struct Partial;
+        impl Transport for Partial {
+            fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+                let first = &request.records[0];
+                Ok(PushResponse {
+                    results: vec![RecordResult {
+                        id: first.id.clone(),
+                        status: RecordStatus::Stored,
+                        code: None,
+                        message: None,
+                    }],
+                    ..PushResponse::default()
+                })
+            }
+            fn pull(&mut self, _: PullQuery) -> Result<PullResponse, TransportError> {
+                no_pull()
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 3);
+        assert_eq!(push_pending(&store, &mut Partial, 10, |_, _| {}).unwrap_err().code(), "incomplete_ack");
+        assert_eq!(pending(&store), 3);
+    }
+
+    #[test]
+    fn another_server_database_or_a_restored_one_gets_everything_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 5);
+        let mut server = per_record();
+        push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert_eq!(server.stored.len(), 5);
+
+        // Restored from a backup that lacks the last two records (same identity).
+        let mut ids: Vec<String> = server.stored.keys().cloned().collect();
+        ids.sort();
+        for id in &ids[3..] {
+            server.stored.remove(id);
+        }
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        let report = push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert!(report.resent_all);
+        assert_eq!(server.stored.len(), 6, "what the backup lacked came back");
+
+        // A new server database (another identity): everything again, nothing twice.
+        server.stored.clear();
+        server.server_id = "db-2".into();
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        let report = push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert!(report.resent_all);
+        assert_eq!(server.stored.len(), 7);
+        assert_eq!(pending(&store), 0);
+    }
+
+    #[test]
+    fn a_clock_off_by_more_than_ten_minutes_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 1);
+        let mut server = per_record();
+        server.server_time_ms = Now::system().utc_ms - 3 * 24 * 60 * 60 * 1000;
+        push_pending(&store, &mut server, 10, |_, _| {}).unwrap();
+        let status = store.lock().unwrap().sync_status().unwrap();
+        let warning = status.clock_warning.expect("three days ahead");
+        assert!(warning.starts_with("Проверьте дату и время на телефоне") && warning.contains("спешат"), "{warning}");
+        server.server_time_ms = Now::system().utc_ms + 5 * 60 * 1000;
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        push_pending(&store, &mut server, 10, |_, _| {}).unwrap();
+        assert_eq!(store.lock().unwrap().sync_status().unwrap().clock_warning, None, "five minutes is fine");
+    }
 }

@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/content/publish", post(publish_content))
         .route("/import", get(import_form).post(import_files).layer(DefaultBodyLimit::max(2 * MAX_IMPORT_FILE_BYTES)))
         .route("/audit", get(audit_log))
+        .route("/discrepancies", get(discrepancies))
         .route_layer(middleware::from_fn(require_admin));
     // Administrators, and branch heads confined to their branch inside the handlers.
     Router::new()
@@ -867,6 +868,21 @@ async fn import_files(
 #[derive(Deserialize, Default)]
 struct AuditQuery {
     before: Option<String>,
+}
+
+/// The newest conflicts and clock-flagged records shown.
+const DISCREPANCIES_SHOWN: u32 = 200;
+
+async fn discrepancies(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
+    let data =
+        db(&state, |db| Ok((db.conflicts(DISCREPANCIES_SHOWN)?, db.clock_flagged(DISCREPANCIES_SHOWN)?, names(db)?.0)))
+            .await;
+    let (conflicts, flagged, names) = match data {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+    html(StatusCode::OK, view::discrepancies(&ctx, &conflicts, &flagged))
 }
 
 async fn audit_log(

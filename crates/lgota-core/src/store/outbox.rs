@@ -31,7 +31,7 @@ pub struct AttentionItem {
     pub advice: String,
     /// When the record was made, on this phone's clock: `dd.mm.yyyy HH:MM`.
     pub made_at: String,
-    /// A check (not a void) that can still be voided here.
+    /// A refused check (not a void, not a conflict) that can still be voided here.
     pub can_void: bool,
     /// Voided on this phone since: nothing more to do.
     pub voided: bool,
@@ -64,9 +64,9 @@ pub(crate) fn clock_warning(skew_ms: i64) -> Option<String> {
     }
     let minutes = skew_ms.abs() / 60_000;
     let amount = if minutes >= 2 * 24 * 60 {
-        format!("{} дн.", minutes / (24 * 60))
+        format!("{} дн.", (minutes + 12 * 60) / (24 * 60))
     } else if minutes >= 120 {
-        format!("{} ч", minutes / 60)
+        format!("{} ч", (minutes + 30) / 60)
     } else {
         format!("{minutes} мин")
     };
@@ -178,18 +178,20 @@ impl Store {
              ORDER BY r.seq DESC",
         )?;
         let rows = stmt.query_map([], |r| {
+            let status: String = r.get(1)?;
             let code: String = r.get(2)?;
             let kind: String = r.get(6)?;
             let voided: bool = r.get(7)?;
             Ok(AttentionItem {
                 record_id: r.get(0)?,
-                status: r.get(1)?,
                 advice: advice(&code).to_owned(),
                 code,
                 message: r.get(3)?,
                 made_at: local_datetime(r.get(4)?, r.get(5)?).format("%d.%m.%Y %H:%M").to_string(),
-                can_void: kind == "check" && !voided,
+                // A conflict is the office's to settle: the phone's void would hit the counted version.
+                can_void: kind == "check" && !voided && status == "refused",
                 voided,
+                status,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
