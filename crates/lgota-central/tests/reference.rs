@@ -34,6 +34,15 @@ async fn reference_and_events_come_only_when_newer() {
     broken["version"] = 3.into();
     broken["categories"][0]["document_type_ids"] = json!(["nope"]);
     assert!(admin::publish_config(db, &broken.to_string()).unwrap_err().to_string().contains("nope"));
+    // An id that could not travel in a record (every phone's records naming it would be refused):
+    // refused at publication, as the CLI's `reference config` and the dashboard publish.
+    for bad in ["пенсионер-2", "large family", ""] {
+        let mut cyrillic = config.clone();
+        cyrillic["version"] = 3.into();
+        cyrillic["categories"][0]["id"] = bad.into();
+        let err = admin::publish_config(db, &cyrillic.to_string()).unwrap_err().to_string();
+        assert!(err.contains("недопустимый код"), "{bad}: {err}");
+    }
     assert_eq!(db.reference(ReferenceName::Config).unwrap().unwrap().0, 2, "nothing published");
 
     let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
