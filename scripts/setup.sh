@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what «Льгота» needs on Debian 12, idempotently: the system libraries of a Tauri
-# desktop build, the npm packages, and (with --test) what the end-to-end tests drive the app with.
+# desktop build, the npm packages, and (with --test) what the end-to-end tests drive the app with
+# and what the Android Rust check (scripts/android-check.sh) compiles with.
 # Usage: scripts/setup.sh [--test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,8 @@ apt_packages=(libwebkit2gtk-4.1-dev build-essential pkg-config curl file libxdo-
   libayatana-appindicator3-dev librsvg2-dev)
 if [ "$want_test" = 1 ]; then
   apt_packages+=(webkit2gtk-driver xvfb imagemagick sqlite3 chromium)
+  # The Android Rust check: clang aimed at Android with Debian's arm64 headers, and llvm-ar-14.
+  apt_packages+=(clang libc6-dev-arm64-cross llvm-14)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -41,6 +44,11 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "$want_test" = 1 ] && ! rustup target list --installed | grep -qx aarch64-linux-android; then
+  say "rustup target add aarch64-linux-android"
+  rustup target add aarch64-linux-android
 fi
 
 if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of «Льгота»: formatting and lints, the UI's type check and unit tests, the Rust
-# tests (core with real SQLite files, the app's commands on Tauri's mock runtime), the
-# end-to-end tests of the real app under Xvfb driven by tauri-driver, and the dashboard in
-# chromium (both against a real lgota-central started by tests/central.mjs).
+# Runs every test of «Льгота»: formatting and lints, the UI's type check and unit tests, the
+# Android Rust check (clippy for aarch64-linux-android), the Rust tests (core with real SQLite
+# files, the app's commands on Tauri's mock runtime), the end-to-end tests of the real app under
+# Xvfb driven by tauri-driver, and the dashboard in chromium (both against a real lgota-central
+# started by tests/central.mjs).
 # Installs what it needs first (scripts/setup.sh --test). Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ npm run --silent build:ui
 say "Rust: formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+say "Android: the phone's Rust side type-checks and lints (no SDK: nothing is linked)"
+scripts/android-check.sh
 
 say "Rust: tests"
 cargo test --workspace

@@ -88,17 +88,17 @@ export async function untilText(s, selector, regex, timeout) {
 /**
  * Checks LGOTA_APP_BIN and DISPLAY, and starts tauri-driver for the app with its data in
  * `dataHome` (a fresh temporary one by default: the app keeps its database in
- * $XDG_DATA_HOME/<identifier>/). Returns { app, url, dataHome, stop() }; stop() removes a
- * temporary data directory it made.
+ * $XDG_DATA_HOME/<identifier>/) and `env` added to its environment (e.g. another locale).
+ * Returns { app, url, dataHome, stop() }; stop() removes a temporary data directory it made.
  */
-export async function startApp(dataHome) {
+export async function startApp(dataHome, env = {}) {
   const app = process.env.LGOTA_APP_BIN;
   assert.ok(app && existsSync(app), `LGOTA_APP_BIN must point to the built app (got ${app})`);
   assert.ok(process.env.DISPLAY, 'DISPLAY must be set (Xvfb)');
   mkdirSync(artifacts, { recursive: true });
   const own = !dataHome;
   const home = dataHome ?? mkdtempSync(path.join(tmpdir(), 'lgota-e2e-'));
-  const driver = await startDriver({ XDG_DATA_HOME: home, WEBKIT_DISABLE_COMPOSITING_MODE: '1', NO_AT_BRIDGE: '1' });
+  const driver = await startDriver({ XDG_DATA_HOME: home, WEBKIT_DISABLE_COMPOSITING_MODE: '1', NO_AT_BRIDGE: '1', ...env });
   return {
     app,
     url: driver.url,

@@ -41,7 +41,7 @@ describe('setup screen', () => {
     await fireEvent.change(screen.getByTestId('setup-branch'), { target: { value: 'branch2' } });
     await fireEvent.input(screen.getByTestId('setup-staff'), { target: { value: ' АБ ' } });
     await fireEvent.input(screen.getByTestId('setup-event-title'), { target: { value: 'Ночь в библиотеке' } });
-    await fireEvent.input(screen.getByTestId('setup-event-date'), { target: { value: '2026-03-01' } });
+    await fireEvent.input(screen.getByTestId('setup-event-date'), { target: { value: '01.03.2026' } });
     await click('setup-submit');
 
     await screen.findByTestId('main-screen');
@@ -57,6 +57,41 @@ describe('setup screen', () => {
       expect(screen.getByTestId('screen-title')).toHaveTextContent('Ночь в библиотеке, 01.03.2026'),
     );
     expect(screen.getByText(/Библиотека-филиал № 2/)).toBeInTheDocument();
+  });
+
+  it('refuses an impossible event date in Russian, and «Сегодня» fills today in', async () => {
+    await screen.findByTestId('setup-screen');
+    await fireEvent.change(screen.getByTestId('setup-branch'), { target: { value: 'central' } });
+    await fireEvent.input(screen.getByTestId('setup-staff'), { target: { value: 'ИП' } });
+    await fireEvent.input(screen.getByTestId('setup-event-title'), { target: { value: 'Лекция' } });
+    const date = screen.getByTestId<HTMLInputElement>('setup-event-date');
+    expect(date).toHaveAttribute('inputmode', 'numeric');
+    await fireEvent.input(date, { target: { value: '31022026' } });
+    expect(date.value).toBe('31.02.2026');
+    expect(await screen.findByTestId('setup-event-date-error')).toHaveTextContent(
+      'Такого дня нет: в феврале 2026 года 28 дней',
+    );
+    expect(date).toHaveAttribute('aria-invalid', 'true');
+    await click('setup-submit');
+    expect(fake.callsOf('setup')).toHaveLength(0);
+    expect(screen.getByTestId('setup-screen')).toBeInTheDocument();
+
+    await fireEvent.input(date, { target: { value: '' } });
+    await click('setup-submit');
+    expect(await screen.findByTestId('setup-event-date-error')).toHaveTextContent('Введите дату: дд.мм.гггг');
+    expect(fake.callsOf('setup')).toHaveLength(0);
+
+    await click('setup-event-date-today');
+    const now = new Date();
+    const pad = (n: number) => String(n).padStart(2, '0');
+    expect(date.value).toBe(`${pad(now.getDate())}.${pad(now.getMonth() + 1)}.${now.getFullYear()}`);
+    expect(screen.queryByTestId('setup-event-date-error')).toBeNull();
+    await click('setup-submit');
+    await screen.findByTestId('main-screen');
+    const iso = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+    expect(fake.callsOf('setup')[0].args).toEqual({
+      input: { branch_id: 'central', staff_label: 'ИП', event: { title: 'Лекция', date: iso } },
+    });
   });
 
   it('sends event null when no event title is given', async () => {
@@ -365,7 +400,7 @@ describe('settings screen', () => {
     });
 
     await fireEvent.input(screen.getByTestId('settings-event-title'), { target: { value: 'Лекция' } });
-    await fireEvent.input(screen.getByTestId('settings-event-date'), { target: { value: '2026-03-02' } });
+    await fireEvent.input(screen.getByTestId('settings-event-date'), { target: { value: '02.03.2026' } });
     await click('settings-event-start');
     await waitFor(() => expect(fake.callsOf('set_event')).toHaveLength(1));
     expect(fake.callsOf('set_event')[0].args).toEqual({ event: { title: 'Лекция', date: '2026-03-02' } });

@@ -319,12 +319,14 @@ impl Store {
     fn insert_check(&mut self, input: &CheckInput, context: Context, now: Now) -> Result<RecordView> {
         let fields = input.validate(&self.config)?;
         let id = Uuid::now_v7().to_string();
-        self.conn.execute(
-            "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
+        self.conn
+            .prepare_cached(
+                "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
                  staff_label, training, method, outcome, granted, category_id, failure_reason_id,
                  document_type_id, checklist_completed, note)
              VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            params![
+            )?
+            .execute(params![
                 id,
                 now.utc_ms,
                 now.offset_min,
@@ -341,8 +343,7 @@ impl Store {
                 fields.document_type_id,
                 fields.checklist_completed,
                 fields.note,
-            ],
-        )?;
+            ])?;
         self.view(&id)
     }
 
@@ -424,7 +425,8 @@ impl Store {
 
     fn view(&self, id: &str) -> Result<RecordView> {
         self.conn
-            .query_row(&format!("{VIEW_SELECT} WHERE c.id = ?1"), [id], view_from_row)
+            .prepare_cached(&format!("{VIEW_SELECT} WHERE c.id = ?1"))?
+            .query_row([id], view_from_row)
             .optional()?
             .ok_or(Error::NotFound)
     }
@@ -734,7 +736,7 @@ fn insert_event(conn: &Connection, event: &ValidEvent, branch_id: &str, now: Now
 }
 
 fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
 }
 
 fn set_meta(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
