@@ -63,7 +63,10 @@ impl Dash {
     }
 
     async fn enroll(&self, device_id: &str, branch: &str) -> String {
-        let code = admin::issue_code(self.db.as_ref(), branch, 60, &self.base).unwrap().code;
+        let code =
+            admin::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
+                .unwrap()
+                .code;
         let r = self
             .device
             .post(self.url("/api/v1/enroll"))

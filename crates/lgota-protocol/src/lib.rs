@@ -53,6 +53,9 @@ pub mod codes {
     pub const ENROLLMENT_CODE_INVALID: &str = "enrollment_code_invalid";
     pub const ENROLLMENT_CODE_EXPIRED: &str = "enrollment_code_expired";
     pub const ENROLLMENT_CODE_USED: &str = "enrollment_code_used";
+    /// A branch head's code for a phone enrolled in another branch: only an administrator's code
+    /// moves a phone.
+    pub const DEVICE_ENROLLED_ELSEWHERE: &str = "device_enrolled_elsewhere";
     pub const NOT_FOUND: &str = "not_found";
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     pub const INTERNAL: &str = "internal";
@@ -71,6 +74,12 @@ pub struct ErrorBody {
 pub struct EnrollRequest {
     pub code: String,
     pub device_id: String,
+    /// 32 random bytes (base64url, 43 characters) the phone chose for this enrollment and kept
+    /// before sending: repeating the same code with the same device id and secret while the code
+    /// is valid gets a fresh token (the first answer may have been lost). The server keeps only
+    /// its SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_secret: Option<String>,
 }
 
 /// The device's bearer token (shown once; the server keeps only its SHA-256) and its branch.
@@ -78,6 +87,9 @@ pub struct EnrollRequest {
 pub struct EnrollResponse {
     pub device_token: String,
     pub branch_id: String,
+    /// The branch's name as the server knows it: the phone shows it even before a configuration
+    /// listing the branch arrives.
+    pub branch_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -455,8 +467,9 @@ mod tests {
         };
         roundtrip(&PushRequest { records: vec![check(), void] });
         roundtrip(&PushResponse { acknowledged: vec!["a".into()], stored: 1, duplicates: 0 });
-        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into() });
-        roundtrip(&EnrollResponse { device_token: "t".into(), branch_id: "b".into() });
+        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into(), enrollment_secret: None });
+        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into(), enrollment_secret: Some("s".into()) });
+        roundtrip(&EnrollResponse { device_token: "t".into(), branch_id: "b".into(), branch_name: "Б".into() });
         roundtrip(&ErrorBody { code: "x".into(), message: "у".into() });
         roundtrip(&PullResponse {
             config: Some(json!({"version": 2})),
