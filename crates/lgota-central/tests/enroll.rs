@@ -367,3 +367,23 @@ async fn a_lost_enrollment_answer_is_repeated_with_the_same_code_after_a_restart
     assert_eq!((device.id.as_str(), device.branch_id.as_str()), (device_id.as_str(), "branch-new"));
     assert_eq!(s.pull_status(&enrollment.token).await, 200);
 }
+
+/// The UI's tests drive a fake backend whose enrollment refusals must be the server's, code and
+/// words (ui/src/test/fakeBackend.ts, `ENROLL_REFUSALS`): every refusal the server gives is there.
+#[test]
+fn the_ui_fake_backend_refuses_enrollment_with_the_servers_codes_and_words() {
+    let fake = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/test/fakeBackend.ts")).unwrap();
+    let outcomes = [
+        EnrollOutcome::UnknownCode,
+        EnrollOutcome::Expired,
+        EnrollOutcome::Used,
+        EnrollOutcome::DeviceRevoked,
+        // The fake fills in the name with a template literal.
+        EnrollOutcome::EnrolledElsewhere { branch_name: "${name}".into() },
+    ];
+    for outcome in outcomes {
+        let e = lgota_central::api::enroll_answer(outcome, String::new()).unwrap_err();
+        assert!(fake.contains(&format!("{}: ", e.code)), "{} missing in the fake", e.code);
+        assert!(fake.contains(&e.message), "the fake's words for {} are not the server's: {}", e.code, e.message);
+    }
+}
