@@ -372,7 +372,8 @@ async fn a_lost_enrollment_answer_is_repeated_with_the_same_code_after_a_restart
 /// words (ui/src/test/fakeBackend.ts, `ENROLL_REFUSALS`): every refusal the server gives is there.
 #[test]
 fn the_ui_fake_backend_refuses_enrollment_with_the_servers_codes_and_words() {
-    let fake = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/test/fakeBackend.ts")).unwrap();
+    let fake =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/test/fakeBackend.ts")).unwrap();
     let outcomes = [
         EnrollOutcome::UnknownCode,
         EnrollOutcome::Expired,
