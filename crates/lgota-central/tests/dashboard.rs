@@ -896,6 +896,8 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
         "DROP TRIGGER records_count_event_check; DROP TRIGGER records_count_event_void; DROP TABLE event_counts;
          DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
          DROP INDEX records_check_time; DROP INDEX records_void_time; DROP TABLE phone_events;
+         ALTER TABLE enrollment_codes DROP COLUMN issuer_role; ALTER TABLE enrollment_codes DROP COLUMN issued_by;
+         ALTER TABLE enrollment_codes DROP COLUMN secret_sha256;
          CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
          PRAGMA user_version = 3;",
     )
