@@ -4,7 +4,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use lgota_core::content::trusted_keys;
-use lgota_core::sync::{SyncError, TransportError};
+use lgota_core::sync::SyncError;
 use lgota_core::{
     AppState, CheckInput, ContentState, NewEvent, Now, Overview, RecordView, SearchHit, SetupInput, Store,
 };
@@ -132,10 +132,10 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
     let task_app = app.clone();
     tauri::async_runtime::spawn_blocking(move || -> CommandResult<AppState> {
         let store = task_app.state::<AppStore>();
-        let device_id = store.lock()?.device_id().to_owned();
-        let client = lgota_client::Client::new(&server, None).map_err(enroll_error)?;
-        let enrolled = client.enroll(&code, &device_id).map_err(enroll_error)?;
-        let state = store.lock()?.save_enrollment(client.base(), &enrolled.device_token, &enrolled.branch_id)?;
+        // Enrolled, then the configuration pulled (a branch published after this app was built
+        // arrives now); a failed pull leaves the enrollment standing and the worker pulls again.
+        let (state, _pull_failed) =
+            lgota_client::enroll_device(&store.0, &server, &code, &trusted_keys()).map_err(enroll_error)?;
         task_app.state::<SyncWorker>().trigger();
         Ok(state)
     })
@@ -145,8 +145,7 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
 
 /// A failed enrollment call, as sync reports it; an unreachable server also gets the advice that
 /// fits enrolling (the address may be mistyped).
-fn enroll_error(e: TransportError) -> CommandError {
-    let e = SyncError::from(e);
+fn enroll_error(e: SyncError) -> CommandError {
     let mut error = CommandError::from(e);
     if error.code == "unreachable" {
         error.message.push_str(" Проверьте интернет и адрес сервера.");

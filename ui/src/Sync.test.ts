@@ -3,6 +3,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { SYNC_POLL_MS } from './lib/sync.svelte';
 import {
   ADVICE,
+  ENROLL_CODE,
   FakeBackend,
   SERVER,
   attentionItem,
@@ -358,7 +359,7 @@ describe('records the server did not store («Требуют внимания»)
 });
 
 describe('enrollment', () => {
-  const URI = `lgota:enroll?v=1&server=${encodeURIComponent(SERVER)}&code=K7Q2-9XWM`;
+  const URI = `lgota:enroll?v=1&server=${encodeURIComponent(SERVER)}&code=${ENROLL_CODE}`;
 
   it('by the QR code’s text sends exactly { input: { uri } } and refreshes the panel', async () => {
     start({ sync: { server: null } });
@@ -420,6 +421,96 @@ describe('enrollment', () => {
     fake.failNext('enroll', { code: 'unreachable', message: 'Сервер не отвечает. Проверьте интернет.' });
     await click('btn-enroll');
     await waitFor(() => expect(within(panel).getByTestId('error')).toHaveTextContent('Сервер не отвечает'));
+  });
+
+  it('into a branch published after the app was installed: shows the name the server gave', async () => {
+    start({
+      sync: { server: null },
+      codes: { 'NEW-1': { branch_id: 'branch-new', branch_name: 'Филиал на Озёрной', by: 'admin' } },
+    });
+    const panel = await openPanel();
+    await type('enroll-server', SERVER);
+    await type('enroll-code', 'NEW-1');
+    await click('btn-enroll');
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent(
+      'Устройство подключено: филиал «Филиал на Озёрной»',
+    );
+    // The settings show the branch although the configuration does not list it (yet).
+    const branch = screen.getByTestId('settings-branch') as HTMLSelectElement;
+    await waitFor(() => expect(branch).toBeDisabled());
+    expect(branch.value).toBe('branch-new');
+    expect(branch.selectedOptions[0]).toHaveTextContent('Филиал на Озёрной');
+    // Saving the label keeps the enrolled branch.
+    await type('settings-staff', 'ПК');
+    await click('settings-save');
+    await waitFor(() => expect(fake.callsOf('setup')).toHaveLength(1));
+    expect(fake.callsOf('setup')[0].args).toEqual({ input: { branch_id: 'branch-new', staff_label: 'ПК', event: null } });
+    // And so does the recording screen.
+    await click('btn-back');
+    await screen.findByTestId('main-screen');
+    expect(screen.getByText(/Филиал на Озёрной · ПК/)).toBeInTheDocument();
+  });
+
+  // Every refusal of the server, as the librarian reads it (the fake's rules and words are the
+  // server's: crates/lgota-central/tests/enroll.rs checks the words).
+  const refusals: [string, FakeOptions, string][] = [
+    ['an unknown code', {}, 'Код подключения не найден: отсканируйте QR-код, выданный администратором, ещё раз.'],
+    [
+      'a used code',
+      { codes: { C: { branch_id: 'central', branch_name: 'Центральная библиотека', by: 'admin', used: true } } },
+      'Этот код подключения уже использован: каждый код действует один раз.',
+    ],
+    [
+      'an expired code',
+      { codes: { C: { branch_id: 'central', branch_name: 'Центральная библиотека', by: 'admin', expired: true } } },
+      'Срок действия кода подключения истёк: попросите администратора выдать новый.',
+    ],
+    [
+      'a revoked phone',
+      {
+        codes: { C: { branch_id: 'central', branch_name: 'Центральная библиотека', by: 'admin' } },
+        serverDevice: { branch_id: 'central', branch_name: 'Центральная библиотека', revoked: true },
+      },
+      'Это устройство отключено центральной библиотекой и не может быть подключено снова.',
+    ],
+    [
+      'a branch head’s code for a phone of another branch',
+      {
+        codes: { C: { branch_id: 'branch2', branch_name: 'Библиотека-филиал № 2', by: 'branch_head' } },
+        serverDevice: { branch_id: 'central', branch_name: 'Центральная библиотека' },
+      },
+      'Этот телефон подключён к филиалу «Центральная библиотека». Перенести его в другой филиал может только ' +
+        'администратор центральной библиотеки: попросите код подключения у администратора.',
+    ],
+  ];
+  for (const [what, opts, message] of refusals) {
+    it(`refuses ${what} with the server’s words and keeps the phone as it was`, async () => {
+      start({ sync: { server: null }, ...opts });
+      const panel = await openPanel();
+      await type('enroll-server', SERVER);
+      await type('enroll-code', 'C');
+      await click('btn-enroll');
+      const err = await within(panel).findByTestId('error');
+      expect(err).toHaveTextContent(message);
+      expect(within(panel).getByTestId('enroll-form')).toBeInTheDocument();
+      expect(within(panel).queryByTestId('sync-notice')).toBeNull();
+      expect(fake.settings?.branch_id).toBe('central');
+      expect(within(panel).getByTestId('sync-server')).toHaveTextContent('не подключено');
+    });
+  }
+
+  it('an administrator’s code moves a phone of another branch', async () => {
+    start({
+      sync: { server: null },
+      codes: { C: { branch_id: 'branch2', branch_name: 'Библиотека-филиал № 2', by: 'admin' } },
+      serverDevice: { branch_id: 'central', branch_name: 'Центральная библиотека' },
+    });
+    const panel = await openPanel();
+    await type('enroll-server', SERVER);
+    await type('enroll-code', 'C');
+    await click('btn-enroll');
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent('филиал «Библиотека-филиал № 2»');
+    expect((screen.getByTestId('settings-branch') as HTMLSelectElement).value).toBe('branch2');
   });
 
   it('asks for the QR text or both fields before calling the backend', async () => {

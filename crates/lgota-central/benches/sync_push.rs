@@ -30,8 +30,11 @@ fn phone(dir: &std::path::Path, name: &str, n: usize) -> Mutex<Store> {
 
 fn push(server: &str, db: &dyn Database, store: &Mutex<Store>, batch: usize) -> Duration {
     let device_id = store.lock().unwrap().device_id().to_owned();
-    let code = lgota_central::admin::issue_code(db, "central", 60, server).unwrap().code;
-    let token = Client::new(server, None).unwrap().enroll(&code, &device_id).unwrap().device_token;
+    let code =
+        lgota_central::admin::issue_code(db, "central", &lgota_central::db::CodeIssuer::admin("admin"), 60, server)
+            .unwrap()
+            .code;
+    let token = Client::new(server, None).unwrap().enroll(&code, &device_id, None).unwrap().device_token;
     let mut client = Client::new(server, Some(token)).unwrap();
     let started = Instant::now();
     push_pending(store, &mut client, batch, |_, _| {}).unwrap();

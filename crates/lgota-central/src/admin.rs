@@ -8,7 +8,7 @@ use lgota_domain::content::{open_envelope, ContentPack, TrustedKey};
 use lgota_domain::Config;
 use lgota_protocol::{codes, enroll_uri, ExportFile, WireEvent, EXPORT_FORMAT};
 
-use crate::db::{Database, DbError, ReferenceName};
+use crate::db::{CodeIssuer, Database, DbError, ReferenceName};
 use crate::error::ApiError;
 use crate::intake::{self, Branches, Intake};
 use crate::{now_ms, secrets};
@@ -56,9 +56,12 @@ pub enum AdminError {
 }
 
 /// Issues a one-time code for `branch_id` valid for `ttl_minutes`; only its SHA-256 is stored.
+/// `issuer` decides whether the code may move a phone enrolled in another branch (administrators
+/// only).
 pub fn issue_code(
     db: &dyn Database,
     branch_id: &str,
+    issuer: &CodeIssuer,
     ttl_minutes: u32,
     server_url: &str,
 ) -> Result<IssuedCode, AdminError> {
@@ -68,7 +71,7 @@ pub fn issue_code(
     let code = secrets::new_code().map_err(|e| AdminError::Refused(format!("нет случайных чисел: {e}")))?;
     let now = now_ms();
     let expires_at_ms = now + i64::from(ttl_minutes) * 60_000;
-    db.insert_enrollment_code(&secrets::sha256_hex(&code), branch_id, now, expires_at_ms)?;
+    db.insert_enrollment_code(&secrets::sha256_hex(&code), branch_id, issuer, now, expires_at_ms)?;
     let payload = enroll_uri(server_url, &code);
     Ok(IssuedCode { code, branch_id: branch_id.to_string(), expires_at_ms, payload })
 }

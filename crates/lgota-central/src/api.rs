@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::db::{Database, Device, EnrollOutcome, ReferenceName};
+use crate::db::{Database, Device, EnrollAttempt, EnrollOutcome, ReferenceName};
 use crate::error::ApiError;
 use crate::intake::{self, Branches};
 use crate::{now_ms, secrets};
@@ -235,14 +235,38 @@ async fn enroll(
             "Недопустимый идентификатор устройства.",
         ));
     }
+    // The phone's secret for this enrollment: without one (an older app) a lost answer cannot be
+    // repeated, with a malformed one nothing happens.
+    let secret = request.enrollment_secret.as_deref().map(str::trim);
+    if secret.is_some_and(|s| !secrets::is_token_shaped(s)) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            "Недопустимый секрет подключения: обновите приложение «Льгота».",
+        ));
+    }
     let token = secrets::new_token().map_err(ApiError::internal)?;
-    let (code_hash, token_hash, device_id) =
-        (secrets::sha256_hex(&code), secrets::sha256_hex(&token), request.device_id);
-    let outcome = blocking(&state, move |db| db.enroll(&code_hash, &device_id, &token_hash, now_ms())).await?;
+    let (code_hash, token_hash, secret_hash, device_id) =
+        (secrets::sha256_hex(&code), secrets::sha256_hex(&token), secret.map(secrets::sha256_hex), request.device_id);
+    let outcome = blocking(&state, move |db| {
+        db.enroll(&EnrollAttempt {
+            code_sha256: &code_hash,
+            device_id: &device_id,
+            secret_sha256: secret_hash.as_deref(),
+            token_sha256: &token_hash,
+            now_ms: now_ms(),
+        })
+    })
+    .await?;
+    enroll_answer(outcome, token)
+}
+
+/// The answer to an enrollment attempt (every refusal's code and Russian message is here).
+pub fn enroll_answer(outcome: EnrollOutcome, token: String) -> Result<Json<EnrollResponse>, ApiError> {
     match outcome {
-        EnrollOutcome::Enrolled { branch_id } => {
-            tracing::info!(branch_id, "device enrolled");
-            Ok(Json(EnrollResponse { device_token: token, branch_id }))
+        EnrollOutcome::Enrolled { branch_id, branch_name, retry, moved_from } => {
+            tracing::info!(branch_id, retry, moved = moved_from.is_some(), "device enrolled");
+            Ok(Json(EnrollResponse { device_token: token, branch_id, branch_name }))
         }
         EnrollOutcome::UnknownCode => Err(code_invalid(StatusCode::NOT_FOUND)),
         EnrollOutcome::Expired => Err(ApiError::new(
@@ -259,6 +283,14 @@ async fn enroll(
             StatusCode::FORBIDDEN,
             codes::DEVICE_REVOKED,
             "Это устройство отключено центральной библиотекой и не может быть подключено снова.",
+        )),
+        EnrollOutcome::EnrolledElsewhere { branch_name } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::DEVICE_ENROLLED_ELSEWHERE,
+            format!(
+                "Этот телефон подключён к филиалу «{branch_name}». Перенести его в другой филиал может только \
+                 администратор центральной библиотеки: попросите код подключения у администратора."
+            ),
         )),
     }
 }

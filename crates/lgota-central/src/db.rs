@@ -18,6 +18,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/005_event_counts.sql")),
     M::up(include_str!("../migrations/006_phone_events.sql")),
     M::up(include_str!("../migrations/007_intake.sql")),
+    M::up(include_str!("../migrations/008_enrollment_retry.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -82,14 +83,58 @@ pub struct ContentUpload {
     pub published_at_ms: Option<i64>,
 }
 
+/// Who issued an enrollment code: an administrator's code may move a phone enrolled in another
+/// branch, a branch head's may not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeIssuer {
+    /// The dashboard login, or `cli:<user>` from the command line.
+    pub login: String,
+    pub admin: bool,
+}
+
+impl CodeIssuer {
+    pub fn admin(login: &str) -> CodeIssuer {
+        CodeIssuer { login: login.to_string(), admin: true }
+    }
+
+    pub fn branch_head(login: &str) -> CodeIssuer {
+        CodeIssuer { login: login.to_string(), admin: false }
+    }
+}
+
+/// One enrollment attempt, secrets already hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollAttempt<'a> {
+    pub code_sha256: &'a str,
+    pub device_id: &'a str,
+    /// SHA-256 of the secret the phone chose for this enrollment, if it sent one.
+    pub secret_sha256: Option<&'a str>,
+    /// SHA-256 of the new token.
+    pub token_sha256: &'a str,
+    pub now_ms: i64,
+}
+
 /// What became of an enrollment attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnrollOutcome {
-    Enrolled { branch_id: String },
+    /// A new token for the device in `branch_id`; `retry` when it repeats an enrollment whose
+    /// answer was lost (same code, device and secret); `moved_from` when an administrator's code
+    /// moved the device from another branch (audited).
+    Enrolled {
+        branch_id: String,
+        branch_name: String,
+        retry: bool,
+        moved_from: Option<String>,
+    },
     UnknownCode,
     Expired,
     Used,
     DeviceRevoked,
+    /// A branch head's code for a device enrolled in another branch (named): nothing changed, the
+    /// code stays unused.
+    EnrolledElsewhere {
+        branch_name: String,
+    },
 }
 
 /// What the store made of one record of a batch.
@@ -260,11 +305,15 @@ pub trait Database: Send + Sync + 'static {
         &self,
         code_sha256: &str,
         branch_id: &str,
+        issuer: &CodeIssuer,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> DbResult<()>;
     /// Uses a code once: creates the device (or gives an existing, unrevoked one a new token).
-    fn enroll(&self, code_sha256: &str, device_id: &str, token_sha256: &str, now_ms: i64) -> DbResult<EnrollOutcome>;
+    /// The same device repeating the same valid code with the same secret gets a new token in
+    /// place of the one the first answer carried. Moving a device to another branch needs an
+    /// administrator's code and is written to the audit log in the same transaction.
+    fn enroll(&self, attempt: &EnrollAttempt) -> DbResult<EnrollOutcome>;
     fn device_by_token(&self, token_sha256: &str) -> DbResult<Option<Device>>;
     fn device(&self, id: &str) -> DbResult<Option<Device>>;
     fn devices(&self) -> DbResult<Vec<Device>>;
@@ -816,6 +865,7 @@ impl Database for SqliteDatabase {
         &self,
         code_sha256: &str,
         branch_id: &str,
+        issuer: &CodeIssuer,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> DbResult<()> {
@@ -825,49 +875,123 @@ impl Database for SqliteDatabase {
         if !known {
             return Err(DbError::UnknownBranch(branch_id.to_string()));
         }
+        let role = if issuer.admin { "admin" } else { "branch_head" };
         conn.execute(
-            "INSERT INTO enrollment_codes (code_sha256, branch_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![code_sha256, branch_id, now_ms, expires_at_ms],
+            "INSERT INTO enrollment_codes (code_sha256, branch_id, created_at, expires_at, issuer_role, issued_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![code_sha256, branch_id, now_ms, expires_at_ms, role, issuer.login],
         )?;
         Ok(())
     }
 
-    fn enroll(&self, code_sha256: &str, device_id: &str, token_sha256: &str, now_ms: i64) -> DbResult<EnrollOutcome> {
+    fn enroll(&self, a: &EnrollAttempt) -> DbResult<EnrollOutcome> {
+        struct Code {
+            branch_id: String,
+            expires_at: i64,
+            used_at: Option<i64>,
+            used_by: Option<String>,
+            secret_sha256: Option<String>,
+            admin: bool,
+            issued_by: Option<String>,
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let code: Option<(String, i64, Option<i64>)> = tx
+        let code = tx
             .query_row(
-                "SELECT branch_id, expires_at, used_at FROM enrollment_codes WHERE code_sha256 = ?1",
-                [code_sha256],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                "SELECT branch_id, expires_at, used_at, device_id, secret_sha256, issuer_role, issued_by
+                 FROM enrollment_codes WHERE code_sha256 = ?1",
+                [a.code_sha256],
+                |r| {
+                    Ok(Code {
+                        branch_id: r.get(0)?,
+                        expires_at: r.get(1)?,
+                        used_at: r.get(2)?,
+                        used_by: r.get(3)?,
+                        secret_sha256: r.get(4)?,
+                        admin: r.get::<_, String>(5)? == "admin",
+                        issued_by: r.get(6)?,
+                    })
+                },
             )
             .optional()?;
-        let Some((branch_id, expires_at, used_at)) = code else {
+        let Some(code) = code else {
             return Ok(EnrollOutcome::UnknownCode);
         };
-        if used_at.is_some() {
-            return Ok(EnrollOutcome::Used);
+        let branch_name = |id: &str| -> DbResult<String> {
+            Ok(tx
+                .query_row("SELECT name FROM branches WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .unwrap_or_else(|| id.to_string()))
+        };
+        let device: Option<(String, Option<i64>)> = tx
+            .query_row("SELECT branch_id, revoked_at FROM devices WHERE id = ?1", [a.device_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if code.used_at.is_some() {
+            // Only the phone that used the code, proving it with the secret it chose, while the
+            // code is still valid and the phone still in the code's branch.
+            let same_phone = code.used_by.as_deref() == Some(a.device_id)
+                && a.secret_sha256.is_some()
+                && code.secret_sha256.as_deref() == a.secret_sha256;
+            let in_place = device.as_ref().is_some_and(|(branch, _)| *branch == code.branch_id);
+            if !(same_phone && in_place && code.expires_at > a.now_ms) {
+                return Ok(EnrollOutcome::Used);
+            }
+            if device.as_ref().is_some_and(|(_, revoked)| revoked.is_some()) {
+                return Ok(EnrollOutcome::DeviceRevoked);
+            }
+            tx.execute("UPDATE devices SET token_sha256 = ?2 WHERE id = ?1", params![a.device_id, a.token_sha256])?;
+            let name = branch_name(&code.branch_id)?;
+            tx.commit()?;
+            return Ok(EnrollOutcome::Enrolled {
+                branch_id: code.branch_id,
+                branch_name: name,
+                retry: true,
+                moved_from: None,
+            });
         }
-        if expires_at <= now_ms {
+        if code.expires_at <= a.now_ms {
             return Ok(EnrollOutcome::Expired);
         }
-        let revoked: Option<Option<i64>> =
-            tx.query_row("SELECT revoked_at FROM devices WHERE id = ?1", [device_id], |r| r.get(0)).optional()?;
-        if let Some(Some(_)) = revoked {
-            return Ok(EnrollOutcome::DeviceRevoked);
+        let mut moved_from = None;
+        if let Some((branch, revoked)) = &device {
+            if revoked.is_some() {
+                return Ok(EnrollOutcome::DeviceRevoked);
+            }
+            if *branch != code.branch_id {
+                if !code.admin {
+                    return Ok(EnrollOutcome::EnrolledElsewhere { branch_name: branch_name(branch)? });
+                }
+                moved_from = Some(branch.clone());
+            }
+        }
+        let name = branch_name(&code.branch_id)?;
+        if let Some(from) = &moved_from {
+            let detail = format!(
+                "Устройство {} перенесено из филиала «{}» в филиал «{}» кодом подключения администратора",
+                a.device_id,
+                branch_name(from)?,
+                name
+            );
+            let login = code.issued_by.as_deref().unwrap_or("администратор");
+            tx.execute(
+                "INSERT INTO audit_log (at_ms, login, action, detail) VALUES (?1, ?2, 'device.move', ?3)",
+                params![a.now_ms, login, detail],
+            )?;
         }
         tx.execute(
             "INSERT INTO devices (id, branch_id, token_sha256, enrolled_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(id) DO UPDATE SET branch_id = excluded.branch_id, token_sha256 = excluded.token_sha256,
                  enrolled_at = excluded.enrolled_at",
-            params![device_id, branch_id, token_sha256, now_ms],
+            params![a.device_id, code.branch_id, a.token_sha256, a.now_ms],
         )?;
         tx.execute(
-            "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_sha256 = ?1",
-            params![code_sha256, now_ms, device_id],
+            "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3, secret_sha256 = ?4 WHERE code_sha256 = ?1",
+            params![a.code_sha256, a.now_ms, a.device_id, a.secret_sha256],
         )?;
         tx.commit()?;
-        Ok(EnrollOutcome::Enrolled { branch_id })
+        Ok(EnrollOutcome::Enrolled { branch_id: code.branch_id, branch_name: name, retry: false, moved_from })
     }
 
     fn device_by_token(&self, token_sha256: &str) -> DbResult<Option<Device>> {

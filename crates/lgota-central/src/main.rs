@@ -218,7 +218,10 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
             let db = open(&settings)?;
-            let issued = admin::issue_code(&db, &branch, ttl_minutes, &settings.public_url).map_err(admin_err)?;
+            // The command line is the central office's own: its codes are an administrator's.
+            let issuer = lgota_central::db::CodeIssuer::admin(&cli_login());
+            let issued =
+                admin::issue_code(&db, &branch, &issuer, ttl_minutes, &settings.public_url).map_err(admin_err)?;
             let png = png.unwrap_or_else(|| PathBuf::from(format!("enroll-{branch}.png")));
             println!("{}", admin::qr_terminal(&issued.payload).map_err(admin_err)?);
             admin::qr_png(&issued.payload, &png).map_err(admin_err)?;
@@ -313,10 +316,15 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Who acts from the command line: `cli:<system user>`.
+fn cli_login() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "?".into());
+    format!("cli:{user}")
+}
+
 /// Notes a command-line action in the audit log, as `cli:<system user>`.
 fn cli_audit(db: &SqliteDatabase, action: &str, detail: &str) -> Result<(), String> {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "?".into());
-    db.audit(lgota_central::now_ms(), &format!("cli:{user}"), action, detail).map_err(|e| e.to_string())
+    db.audit(lgota_central::now_ms(), &cli_login(), action, detail).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

@@ -39,7 +39,7 @@ async fn enroll_command_prints_a_working_code_and_writes_a_qr_png() {
     let response = s
         .client
         .post(s.url("/api/v1/enroll"))
-        .json(&EnrollRequest { code: parsed.code.clone(), device_id: "phone-1".into() })
+        .json(&EnrollRequest { code: parsed.code.clone(), device_id: "phone-1".into(), enrollment_secret: None })
         .send()
         .await
         .unwrap();

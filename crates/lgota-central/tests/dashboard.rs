@@ -63,7 +63,10 @@ impl Dash {
     }
 
     async fn enroll(&self, device_id: &str, branch: &str) -> String {
-        let code = admin::issue_code(self.db.as_ref(), branch, 60, &self.base).unwrap().code;
+        let code =
+            admin::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
+                .unwrap()
+                .code;
         let r = self
             .device
             .post(self.url("/api/v1/enroll"))
@@ -894,6 +897,8 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
         "DROP TRIGGER records_count_event_check; DROP TRIGGER records_count_event_void; DROP TABLE event_counts;
          DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
          DROP INDEX records_check_time; DROP INDEX records_void_time; DROP TABLE phone_events;
+         ALTER TABLE enrollment_codes DROP COLUMN issuer_role; ALTER TABLE enrollment_codes DROP COLUMN issued_by;
+         ALTER TABLE enrollment_codes DROP COLUMN secret_sha256;
          CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
          DROP TABLE server_identity; DROP TABLE record_conflicts; DROP INDEX records_clock_off;
          ALTER TABLE records DROP COLUMN clock_off; ALTER TABLE devices DROP COLUMN clock_skew_ms;

@@ -141,7 +141,10 @@ async fn branches_publish_a_new_configuration_that_phones_pull() {
     let s = start().await;
     let admin = s.browser("admin").await;
     let token = {
-        let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+        let code =
+            admin::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
+                .unwrap()
+                .code;
         let r = s.enroll_with(&code, "phone-1").await;
         r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string()
     };
@@ -339,7 +342,10 @@ async fn events_are_published_per_branch_and_a_branch_head_sees_only_theirs() {
     assert_eq!(s.get(&admin, "/events/poster").await.0, 404);
 
     // A phone of branch 1 pulls only its branch's event.
-    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let code =
+        admin::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
+            .unwrap()
+            .code;
     let token = s.enroll_with(&code, "phone-1").await.json::<serde_json::Value>().await.unwrap()["device_token"]
         .as_str()
         .unwrap()
@@ -439,7 +445,10 @@ async fn content_packs_are_checked_on_upload_and_published_to_phones() {
     let (status, _, _) = s.post(&admin, "/content/publish", &[("id", &uploads[0].id)]).await;
     assert_eq!(status, 303);
     assert_eq!(s.db.reference(ReferenceName::Content).unwrap().unwrap().0, 2);
-    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let code =
+        admin::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
+            .unwrap()
+            .code;
     let token = s.enroll_with(&code, "phone-1").await.json::<serde_json::Value>().await.unwrap()["device_token"]
         .as_str()
         .unwrap()
@@ -588,7 +597,10 @@ async fn hostile_input_in_every_field_is_refused_or_stored_as_text_never_run() {
 async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
     let s = start().await;
     let admin = s.browser("admin").await;
-    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let code =
+        admin::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
+            .unwrap()
+            .code;
     let token = s.enroll_with(&code, "phone-ev").await.json::<serde_json::Value>().await.unwrap()["device_token"]
         .as_str()
         .unwrap()
@@ -647,7 +659,10 @@ async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
 async fn discrepancies_and_wrong_clocks_are_listed_for_administrators() {
     let s = start().await;
     let admin = s.browser("admin").await;
-    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let code =
+        admin::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
+            .unwrap()
+            .code;
     let token = s.enroll_with(&code, "phone-cl").await.json::<serde_json::Value>().await.unwrap()["device_token"]
         .as_str()
         .unwrap()

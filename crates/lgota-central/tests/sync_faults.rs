@@ -241,10 +241,18 @@ async fn soak_three_phones_faults_and_a_restored_server() {
                 Now::system(),
             )
             .unwrap();
-        let code = lgota_central::admin::issue_code(db.as_ref(), common::BRANCH, 60, &base).unwrap().code;
+        let code = lgota_central::admin::issue_code(
+            db.as_ref(),
+            common::BRANCH,
+            &lgota_central::db::CodeIssuer::admin("admin"),
+            60,
+            &base,
+        )
+        .unwrap()
+        .code;
         let (device_id, server) = (store.device_id().to_owned(), base.clone());
         let token = tokio::task::spawn_blocking(move || {
-            Client::new(&server, None).unwrap().enroll(&code, &device_id).unwrap().device_token
+            Client::new(&server, None).unwrap().enroll(&code, &device_id, None).unwrap().device_token
         })
         .await
         .unwrap();

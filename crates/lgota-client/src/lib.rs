@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use lgota_core::sync::{Transport, TransportError};
+use std::sync::Mutex;
+
+use lgota_core::sync::{pull_reference, SyncError, Transport, TransportError};
+use lgota_core::{AppState, Store, TrustedKey};
 use lgota_protocol::{
     paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse,
     PROTOCOL_HEADER, PROTOCOL_VERSION,
@@ -80,9 +83,14 @@ impl Client {
         })
     }
 
-    /// Trades a one-time enrollment code for this device's token.
-    pub fn enroll(&self, code: &str, device_id: &str) -> Result<EnrollResponse, TransportError> {
-        let body = EnrollRequest { code: code.to_owned(), device_id: device_id.to_owned() };
+    /// Trades a one-time enrollment code for this device's token. `secret` is what the phone chose
+    /// (and kept) for this enrollment: repeating the call with it after a lost answer gets a token.
+    pub fn enroll(&self, code: &str, device_id: &str, secret: Option<&str>) -> Result<EnrollResponse, TransportError> {
+        let body = EnrollRequest {
+            code: code.to_owned(),
+            device_id: device_id.to_owned(),
+            enrollment_secret: secret.map(str::to_owned),
+        };
         self.send(self.http.post(format!("{}{}", self.base, paths::ENROLL)).json(&body))
     }
 
@@ -110,6 +118,42 @@ impl Transport for Client {
 
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
         Client::pull(self, query)
+    }
+}
+
+/// The phone's whole enrollment (docs/protocol.md, enrollment): the secret for `code` kept on disk
+/// before the request (the same one again for the same code, so a retry after a lost answer or
+/// a restart gets a token), the token and the branch the server named saved, then the reference
+/// data pulled at once so a branch this phone has not heard of arrives with its configuration.
+/// A failed pull does not undo the enrollment: it is returned beside the new state, and the
+/// sync worker pulls again.
+pub fn enroll_device(
+    store: &Mutex<Store>,
+    server: &str,
+    code: &str,
+    trusted: &[TrustedKey],
+) -> Result<(AppState, Option<SyncError>), SyncError> {
+    let lock = || {
+        store
+            .lock()
+            .map_err(|_| SyncError::Store(lgota_core::Error::Corrupt("хранилище заблокировано после сбоя".into())))
+    };
+    let client = Client::new(server, None)?;
+    let (device_id, secret) = {
+        let mut store = lock()?;
+        let secret = store.enrollment_secret(code)?;
+        (store.device_id().to_owned(), secret)
+    };
+    let enrolled = client.enroll(code.trim(), &device_id, Some(&secret))?;
+    let state =
+        lock()?.save_enrollment(client.base(), &enrolled.device_token, &enrolled.branch_id, &enrolled.branch_name)?;
+    let mut authorized = Client::new(client.base(), Some(enrolled.device_token))?;
+    match pull_reference(store, &mut authorized, trusted) {
+        Ok(()) => Ok((lock()?.state()?, None)),
+        Err(e) => {
+            tracing::warn!(code = e.code(), "reference not pulled right after enrollment");
+            Ok((state, Some(e)))
+        }
     }
 }
 

@@ -55,6 +55,8 @@ pub enum Error {
     Migration(#[from] rusqlite_migration::Error),
     #[error("Повреждены данные приложения: {0}.")]
     Corrupt(String),
+    #[error("Телефон не дал случайных чисел для подключения. Перезапустите приложение и попробуйте снова.")]
+    NoRandomness,
 }
 
 impl Error {
@@ -90,6 +92,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Migration(_) => "storage",
             Error::Corrupt(_) => "corrupt",
+            Error::NoRandomness => "no_randomness",
         }
     }
 }

@@ -34,6 +34,9 @@ pub struct SetupInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     pub branch_id: String,
+    /// The branch's name: from the configuration, or as the server named it at enrollment while
+    /// no configuration listing the branch has arrived yet.
+    pub branch_name: String,
     pub staff_label: String,
     pub event: Option<EventInfo>,
     /// Training mode: new records are marked as training and never counted or sent as real.

@@ -65,6 +65,20 @@ pub struct Store {
     device_id: String,
 }
 
+/// An enrollment code sent, with the secret chosen for it, until its answer arrives.
+#[derive(Serialize, Deserialize)]
+struct PendingEnrollment {
+    code: String,
+    secret: String,
+}
+
+/// The branch as the server named it in the enrollment answer.
+#[derive(Serialize, Deserialize)]
+struct ServerBranch {
+    id: String,
+    name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enrollment {
     pub server: String,
@@ -185,7 +199,7 @@ impl Store {
         let verified = open_envelope(envelope, trusted).and_then(|payload| {
             let pack = ContentPack::parse(&payload, &self.config)?;
             if pack.version <= current {
-                return Err(Rule::ContentNotNewer { current, offered: pack.version }.into());
+                return Err(Rule::ContentNotNewer { current, offered: pack.version });
             }
             Ok((payload, pack))
         });
@@ -252,7 +266,8 @@ impl Store {
             None => None,
         };
         let training = get_meta(&self.conn, "training_mode")?.is_some();
-        Ok(Some(Settings { branch_id, staff_label, event, training }))
+        let branch_name = self.branch_name(&branch_id);
+        Ok(Some(Settings { branch_id, branch_name, staff_label, event, training }))
     }
 
     fn context(&self) -> Result<Context> {
@@ -268,7 +283,7 @@ impl Store {
     /// First-start setup, and later changes of branch or staff label. A new event in `input`
     /// becomes the current one; without one the current event stays unless the branch changes.
     pub fn setup(&mut self, input: &SetupInput, now: Now) -> Result<AppState> {
-        let branch = self.config.branch(input.branch_id.trim()).ok_or(Error::UnknownBranch)?.id.clone();
+        let branch = self.known_branch(input.branch_id.trim())?.ok_or(Error::UnknownBranch)?;
         let staff_label =
             clean_required("Метка сотрудника", &input.staff_label, STAFF_LABEL_MAX, Rule::EmptyStaffLabel)?;
         let event = input.event.as_ref().map(validate_event).transpose()?;
@@ -494,20 +509,80 @@ impl Store {
         })
     }
 
+    /// The secret this phone sends with enrollment `code` (docs/protocol.md, enrollment): the one
+    /// kept for the same code if an earlier attempt sent it (its answer may have been lost), else
+    /// 32 new random bytes, kept on disk before the call returns, so a retry after a restart
+    /// proves it is the same enrollment.
+    pub fn enrollment_secret(&mut self, code: &str) -> Result<String> {
+        use base64::Engine;
+        let code = code.trim();
+        if let Some(pending) = get_meta(&self.conn, "enrollment_pending")?
+            .and_then(|json| serde_json::from_str::<PendingEnrollment>(&json).ok())
+            .filter(|p| p.code == code)
+        {
+            return Ok(pending.secret);
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|_| Error::NoRandomness)?;
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let json = serde_json::to_string(&PendingEnrollment { code: code.to_owned(), secret: secret.clone() })
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
+        set_meta(&self.conn, "enrollment_pending", Some(&json))?;
+        Ok(secret)
+    }
+
     /// Keeps the token the server issued and moves the device to the branch it was enrolled for.
-    pub fn save_enrollment(&mut self, server: &str, token: &str, branch_id: &str) -> Result<AppState> {
-        let branch = self.config.branch(branch_id).ok_or(Error::UnknownBranch)?.id.clone();
+    /// The server is the authority on branches: a branch this phone's configuration does not list
+    /// yet is accepted under the name the server gave (shown until a configuration names it).
+    pub fn save_enrollment(
+        &mut self,
+        server: &str,
+        token: &str,
+        branch_id: &str,
+        branch_name: &str,
+    ) -> Result<AppState> {
+        let branch_id = branch_id.trim();
+        if !lgota_domain::text::is_id(branch_id) {
+            return Err(Error::UnknownBranch);
+        }
+        // A name that does not pass the configuration's rules is not shown: the id stands in.
+        let name = lgota_domain::text::normalize(branch_name);
+        let name = if name.is_empty() || name.chars().count() > lgota_domain::config::NAME_MAX {
+            branch_id.to_owned()
+        } else {
+            name
+        };
+        let named = serde_json::to_string(&ServerBranch { id: branch_id.to_owned(), name })
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
         let previous_branch = get_meta(&self.conn, "branch_id")?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         set_meta(&tx, "server_url", Some(server))?;
         set_meta(&tx, "device_token", Some(token))?;
-        set_meta(&tx, "branch_id", Some(&branch))?;
-        if previous_branch.as_deref() != Some(branch.as_str()) {
+        set_meta(&tx, "branch_id", Some(branch_id))?;
+        set_meta(&tx, "server_branch", Some(&named))?;
+        set_meta(&tx, "enrollment_pending", None)?;
+        if previous_branch.as_deref() != Some(branch_id) {
             set_meta(&tx, "current_event_id", None)?;
         }
         set_meta(&tx, "sync_problem", None)?;
         tx.commit()?;
         self.state()
+    }
+
+    /// The branch the server named at enrollment, while enrolled.
+    fn server_branch(&self) -> Result<Option<ServerBranch>> {
+        if self.enrollment()?.is_none() {
+            return Ok(None);
+        }
+        Ok(get_meta(&self.conn, "server_branch")?.and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    /// `id` if the configuration lists it or it is the branch the phone is enrolled in.
+    fn known_branch(&self, id: &str) -> Result<Option<String>> {
+        if let Some(b) = self.config.branch(id) {
+            return Ok(Some(b.id.clone()));
+        }
+        Ok(self.server_branch()?.filter(|b| b.id == id).map(|b| b.id))
     }
 
     /// Remembers how the last sync attempt ended: `None` for success.
@@ -628,9 +703,16 @@ impl Store {
         self.state()
     }
 
-    /// The branch's name for messages; its id if the configuration no longer knows it.
-    fn branch_name(&self, id: &str) -> String {
-        self.config.branch(id).map_or_else(|| id.to_owned(), |b| b.name.clone())
+    /// The branch's name: the configuration's, else the name the server gave at enrollment, else
+    /// its id.
+    pub fn branch_name(&self, id: &str) -> String {
+        if let Some(b) = self.config.branch(id) {
+            return b.name.clone();
+        }
+        match self.server_branch() {
+            Ok(Some(b)) if b.id == id => b.name,
+            _ => id.to_owned(),
+        }
     }
 
     #[cfg(test)]

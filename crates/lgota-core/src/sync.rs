@@ -235,6 +235,20 @@ pub fn sync_once(
     result
 }
 
+/// Pulls the reference data once (configuration, content pack, events) without pushing: right
+/// after enrollment, so a branch the phone has not heard of arrives with its configuration before
+/// the app says «Подключено». Notes nothing for the panel; the worker's next sync does.
+pub fn pull_reference(
+    store: &Mutex<Store>,
+    transport: &mut dyn Transport,
+    trusted: &[TrustedKey],
+) -> Result<(), SyncError> {
+    let query = lock(store)?.pull_query()?;
+    let pull = transport.pull(query)?;
+    lock(store)?.apply_pull(&pull, trusted, Now::system())?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -378,7 +392,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with(&dir, 0);
         assert!(matches!(enrollment(&store), Err(SyncError::NotEnrolled)));
-        store.lock().unwrap().save_enrollment("https://cbs.example", "tok", "central").unwrap();
+        store.lock().unwrap().save_enrollment("https://cbs.example", "tok", "central", "Центральная").unwrap();
         assert_eq!(enrollment(&store).unwrap().token, "tok");
         store.lock().unwrap().conn().execute_batch("DROP TABLE meta").unwrap();
         let e = enrollment(&store).unwrap_err();

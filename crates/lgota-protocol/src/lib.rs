@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 pub const PROTOCOL_VERSION: u32 = 2;
 /// The oldest protocol version the server still serves.
 pub const PROTOCOL_VERSION_MIN: u32 = 1;
+/// Version of the QR payloads (`lgota:enroll?v=1…`, `lgota:event?v=1…`): printed posters and
+/// codes keep working whatever the sync protocol's version.
+pub const URI_VERSION: u32 = 1;
 /// The request header that names the protocol version.
 pub const PROTOCOL_HEADER: &str = "X-Lgota-Protocol";
 /// The most records one push may carry.
@@ -62,6 +65,9 @@ pub mod codes {
     pub const ENROLLMENT_CODE_INVALID: &str = "enrollment_code_invalid";
     pub const ENROLLMENT_CODE_EXPIRED: &str = "enrollment_code_expired";
     pub const ENROLLMENT_CODE_USED: &str = "enrollment_code_used";
+    /// A branch head's code for a phone enrolled in another branch: only an administrator's code
+    /// moves a phone.
+    pub const DEVICE_ENROLLED_ELSEWHERE: &str = "device_enrolled_elsewhere";
     pub const NOT_FOUND: &str = "not_found";
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     pub const INTERNAL: &str = "internal";
@@ -80,6 +86,12 @@ pub struct ErrorBody {
 pub struct EnrollRequest {
     pub code: String,
     pub device_id: String,
+    /// 32 random bytes (base64url, 43 characters) the phone chose for this enrollment and kept
+    /// before sending: repeating the same code with the same device id and secret while the code
+    /// is valid gets a fresh token (the first answer may have been lost). The server keeps only
+    /// its SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_secret: Option<String>,
 }
 
 /// The device's bearer token (shown once; the server keeps only its SHA-256) and its branch.
@@ -87,6 +99,9 @@ pub struct EnrollRequest {
 pub struct EnrollResponse {
     pub device_token: String,
     pub branch_id: String,
+    /// The branch's name as the server knows it: the phone shows it even before a configuration
+    /// listing the branch arrives.
+    pub branch_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -313,7 +328,7 @@ pub struct ExportFile {
 
 /// Builds the enrollment QR payload `lgota:enroll?v=1&server=<url-encoded>&code=<code>`.
 pub fn enroll_uri(server: &str, code: &str) -> String {
-    format!("{ENROLL_URI_PREFIX}v={PROTOCOL_VERSION}&server={}&code={}", encode(server), encode(code))
+    format!("{ENROLL_URI_PREFIX}v={URI_VERSION}&server={}&code={}", encode(server), encode(code))
 }
 
 /// An enrollment QR payload, parsed.
@@ -337,7 +352,7 @@ pub fn parse_enroll_uri(uri: &str) -> Option<EnrollUri> {
             _ => {}
         }
     }
-    if v? != PROTOCOL_VERSION.to_string() {
+    if v? != URI_VERSION.to_string() {
         return None;
     }
     let (server, code) = (server?, code?);
@@ -350,7 +365,7 @@ pub fn parse_enroll_uri(uri: &str) -> Option<EnrollUri> {
 /// Builds the event QR payload `lgota:event?v=1&id=<event id>` (the poster that selects the
 /// current event on the phones of the branch).
 pub fn event_uri(id: &str) -> String {
-    format!("{EVENT_URI_PREFIX}v={PROTOCOL_VERSION}&id={}", encode(id))
+    format!("{EVENT_URI_PREFIX}v={URI_VERSION}&id={}", encode(id))
 }
 
 /// Why a text is not an event QR payload: a stable [`code`](EventUriError::code) for programs and
@@ -434,7 +449,7 @@ pub fn parse_event_uri(text: &str) -> Result<String, EventUriError> {
             _ => {}
         }
     }
-    if v.ok_or(EventUriError::NotEventCode)? != PROTOCOL_VERSION.to_string() {
+    if v.ok_or(EventUriError::NotEventCode)? != URI_VERSION.to_string() {
         return Err(EventUriError::WrongVersion);
     }
     let id = id.ok_or(EventUriError::BadId)?;
@@ -552,8 +567,9 @@ mod tests {
         // protocol-2 phone reads a protocol-1 answer (no results: every record acknowledged).
         let v1: PushResponse = serde_json::from_str(r#"{"acknowledged":["a"],"stored":1,"duplicates":0}"#).unwrap();
         assert!(v1.results.is_empty() && v1.server.is_none() && !v1.resend_all);
-        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into() });
-        roundtrip(&EnrollResponse { device_token: "t".into(), branch_id: "b".into() });
+        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into(), enrollment_secret: None });
+        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into(), enrollment_secret: Some("s".into()) });
+        roundtrip(&EnrollResponse { device_token: "t".into(), branch_id: "b".into(), branch_name: "Б".into() });
         roundtrip(&ErrorBody { code: "x".into(), message: "у".into() });
         roundtrip(&PullResponse {
             config: Some(json!({"version": 2})),

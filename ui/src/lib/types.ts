@@ -29,6 +29,8 @@ export interface EventInfo {
 
 export interface Settings {
   branch_id: string;
+  /** from the configuration, or as the server named it at enrollment (before a configuration lists it) */
+  branch_name: string;
   staff_label: string;
   event: EventInfo | null;
   /** training mode: new records are saved as training records */

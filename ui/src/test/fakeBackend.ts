@@ -142,8 +142,39 @@ export interface Call {
   args: Record<string, unknown> | undefined;
 }
 
+/** Settings as the fake keeps them: `branch_name` is computed like the core does. */
+export type FakeSettings = Omit<Settings, 'branch_name'>;
+
+/**
+ * An enrollment code as the server keeps it. `by` is who issued it: a branch head's code cannot
+ * move a phone enrolled in another branch.
+ */
+export interface FakeCode {
+  branch_id: string;
+  branch_name: string;
+  by: 'admin' | 'branch_head';
+  expired?: boolean;
+  used?: boolean;
+}
+
+/**
+ * The server's refusals of an enrollment, word for word (crates/lgota-central/src/api.rs
+ * `enroll_answer`; a Rust test there checks that every message below is the server's).
+ */
+export const ENROLL_REFUSALS = {
+  enrollment_code_invalid: 'Код подключения не найден: отсканируйте QR-код, выданный администратором, ещё раз.',
+  enrollment_code_expired: 'Срок действия кода подключения истёк: попросите администратора выдать новый.',
+  enrollment_code_used: 'Этот код подключения уже использован: каждый код действует один раз.',
+  device_revoked: 'Это устройство отключено центральной библиотекой и не может быть подключено снова.',
+  device_enrolled_elsewhere: (name: string) =>
+    `Этот телефон подключён к филиалу «${name}». Перенести его в другой филиал может только администратор центральной библиотеки: попросите код подключения у администратора.`,
+};
+
+/** The code the enrollment tests type or scan: an administrator's code for «central». */
+export const ENROLL_CODE = 'K7Q2-9XWM';
+
 export interface FakeOptions {
-  settings?: Settings | null;
+  settings?: FakeSettings | null;
   records?: RecordView[];
   content?: ContentState;
   /** sync status (merged over «enrolled, nothing pending») */
@@ -152,6 +183,10 @@ export interface FakeOptions {
   events?: EventInfo[];
   /** the app lock: a PIN (kept in clear by this fake only), locked now, options */
   lock?: Partial<FakeLock>;
+  /** enrollment codes the fake server knows (default: ENROLL_CODE, an administrator's for «central») */
+  codes?: Record<string, FakeCode>;
+  /** the branch the server has this phone enrolled in (and whether it revoked it) */
+  serverDevice?: { branch_id: string; branch_name: string; revoked?: boolean } | null;
 }
 
 export interface FakeLock {
@@ -226,7 +261,10 @@ export function clockWarning(days = 3): string {
 
 export class FakeBackend {
   calls: Call[] = [];
-  settings: Settings | null;
+  settings: FakeSettings | null;
+  /** the fake server's enrollment codes and its record of this phone */
+  codes: Record<string, FakeCode>;
+  serverDevice: { branch_id: string; branch_name: string; revoked?: boolean } | null;
   records: RecordView[];
   content: ContentState;
   /** what sync_status answers; tests may change it between polls */
@@ -239,6 +277,10 @@ export class FakeBackend {
 
   constructor(opts: FakeOptions = {}) {
     this.settings = opts.settings === undefined ? defaultSettings() : opts.settings;
+    this.codes = opts.codes ?? {
+      [ENROLL_CODE]: { branch_id: 'central', branch_name: 'Центральная библиотека', by: 'admin' },
+    };
+    this.serverDevice = opts.serverDevice ?? null;
     this.records = opts.records ?? [];
     this.content = opts.content ?? { pack: structuredClone(PACK), source: 'bundled', last_refusal: null };
     this.sync = syncView(opts.sync);
@@ -328,7 +370,15 @@ export class FakeBackend {
   }
 
   private state(): AppState {
-    return { device_id: 'dev-test-1', settings: this.settings, config: CONFIG };
+    // As the core: the configuration's name, else the one the server gave at enrollment.
+    const s = this.settings;
+    const settings: Settings | null = s && {
+      ...s,
+      branch_name:
+        CONFIG.branches.find((b) => b.id === s.branch_id)?.name ??
+        (this.sync.server && this.serverDevice?.branch_id === s.branch_id ? this.serverDevice.branch_name : s.branch_id),
+    };
+    return { device_id: 'dev-test-1', settings, config: CONFIG };
   }
 
   private newEvent(e: NewEvent): EventInfo {
@@ -538,9 +588,32 @@ export class FakeBackend {
     return makeRecord({ id, voided: true, void_reason: reason, local_time: item!.made_at.slice(-5) });
   }
 
-  /** Every enrollment succeeds (refusals are set with failNext; the real ones are tested in Rust). */
+  /**
+   * The server's rules in the server's order (crates/lgota-central/src/db.rs `enroll`), with its
+   * codes and words. Not mirrored: the retry of a used code with the phone's secret (Rust tests
+   * cover it end to end) and the URI parser (a real one in Rust).
+   */
   private enroll(input: EnrollInput): AppState {
-    this.sync = { ...this.sync, server: input.server?.trim() || SERVER, problem: null };
+    const code = input.uri ? (new URLSearchParams(input.uri.split('?')[1] ?? '').get('code') ?? '') : (input.code ?? '');
+    const server = input.uri ? SERVER : (input.server?.trim() ?? SERVER);
+    const c = this.codes[code.trim()];
+    const refuse = (code: string, message: string): never => {
+      throw { code, message };
+    };
+    if (!c) refuse('enrollment_code_invalid', ENROLL_REFUSALS.enrollment_code_invalid);
+    if (c.used) refuse('enrollment_code_used', ENROLL_REFUSALS.enrollment_code_used);
+    if (c.expired) refuse('enrollment_code_expired', ENROLL_REFUSALS.enrollment_code_expired);
+    const device = this.serverDevice;
+    if (device?.revoked) refuse('device_revoked', ENROLL_REFUSALS.device_revoked);
+    if (device && device.branch_id !== c.branch_id && c.by !== 'admin') {
+      refuse('device_enrolled_elsewhere', ENROLL_REFUSALS.device_enrolled_elsewhere(device.branch_name));
+    }
+    c.used = true;
+    this.serverDevice = { branch_id: c.branch_id, branch_name: c.branch_name };
+    this.sync = { ...this.sync, server, problem: null };
+    if (this.settings && this.settings.branch_id !== c.branch_id) {
+      this.settings = { ...this.settings, branch_id: c.branch_id, event: null };
+    }
     return this.state();
   }
 
@@ -672,7 +745,7 @@ export class FakeBackend {
   }
 }
 
-export function defaultSettings(): Settings {
+export function defaultSettings(): FakeSettings {
   return { branch_id: 'central', staff_label: 'ИП', event: null, training: false };
 }
 

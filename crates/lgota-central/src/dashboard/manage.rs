@@ -27,7 +27,7 @@ use super::manage_pages as view;
 use super::{csrf_refused, db, html, names, pages, server_error, Session};
 use crate::admin::{self, AdminError};
 use crate::api::AppState;
-use crate::db::{ContentUpload, Database, DbError, ReferenceName, Role};
+use crate::db::{CodeIssuer, ContentUpload, Database, DbError, ReferenceName, Role};
 use crate::now_ms;
 
 /// The largest content pack or export file the dashboard accepts.
@@ -573,7 +573,11 @@ async fn enroll_device(State(state): State<AppState>, Extension(session): Extens
         if !db.branches()?.iter().any(|(id, _)| *id == b) {
             return Err(Failure::User("Выберите филиал, к которому подключается телефон.".into()));
         }
-        let issued = admin::issue_code(db, &b, ttl, &url)?;
+        let issuer = match s.admin.role {
+            Role::Admin => CodeIssuer::admin(&s.admin.login),
+            Role::BranchHead(_) => CodeIssuer::branch_head(&s.admin.login),
+        };
+        let issued = admin::issue_code(db, &b, &issuer, ttl, &url)?;
         let png = admin::qr_png_bytes(&issued.payload)?;
         audit(db, &s, "device.code", &format!("Выдан код подключения к филиалу «{b}» на {ttl} мин."))?;
         Ok((issued, png, names(db)?.0))

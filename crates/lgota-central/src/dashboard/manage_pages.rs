@@ -413,13 +413,18 @@ pub fn devices(
             branch_options(ctx, branch_ids, "", Some("— выберите —"))
         ),
     };
+    // Only an administrator's code moves a phone enrolled in another branch (docs/protocol.md).
+    let move_note = match ctx.session.admin.role.branch() {
+        Some(_) => " Телефон, подключённый к другому филиалу, этим кодом не подключится: перенести его может только администратор.",
+        None => " Телефон, подключённый к другому филиалу, перейдёт в выбранный филиал; перенос попадёт в журнал.",
+    };
     let _ = write!(
         body,
         "</section><section><h2>Подключить телефон</h2><form method=\"post\" action=\"/devices/enroll\" id=\"enroll\">{}\
          {branch_field}<label>Код действует <select name=\"ttl\"><option value=\"15\">15 минут</option>\
          <option value=\"60\" selected>1 час</option><option value=\"240\">4 часа</option>\
          <option value=\"1440\">сутки</option></select></label> <button type=\"submit\">Получить QR-код</button></form>\
-         <p>Код одноразовый: им можно подключить один телефон.</p></section>",
+         <p>Код одноразовый: им можно подключить один телефон.{move_note}</p></section>",
         csrf(ctx)
     );
     render(ctx, "/devices", "Устройства", &body)

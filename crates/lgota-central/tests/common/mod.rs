@@ -48,7 +48,9 @@ impl Server {
     }
 
     pub fn issue_code(&self, branch: &str) -> String {
-        admin::issue_code(self.db.as_ref(), branch, 60, &self.base).unwrap().code
+        admin::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
+            .unwrap()
+            .code
     }
 
     /// Enrolls `device_id` into `branch` and returns its token.
@@ -57,7 +59,7 @@ impl Server {
         let response = self
             .client
             .post(self.url("/api/v1/enroll"))
-            .json(&EnrollRequest { code, device_id: device_id.into() })
+            .json(&EnrollRequest { code, device_id: device_id.into(), enrollment_secret: None })
             .send()
             .await
             .unwrap();

@@ -137,3 +137,27 @@ impl Proxy {
             .collect()
     }
 }
+
+/// A proxy that forwards the first `lose` requests to the server and drops each connection once
+/// the server has answered (the server committed, the client never hears), then passes the rest.
+pub fn lose_answers(upstream_base: &str, lose: u64) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream_base.trim_start_matches("http://").to_owned();
+    let stats = Arc::new(Stats::default());
+    let (up, st) = (upstream.clone(), stats.clone());
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            let Ok(request) = read_message(&mut client) else { continue };
+            let response = exchange(&up, &request);
+            if st.dropped_after.load(Ordering::Relaxed) < lose {
+                st.dropped_after.fetch_add(1, Ordering::Relaxed);
+                let _ = client.shutdown(Shutdown::Both);
+            } else if let Ok(response) = response {
+                st.passed.fetch_add(1, Ordering::Relaxed);
+                let _ = client.write_all(&response);
+            }
+        }
+    });
+    Proxy { base, upstream: Arc::new(Mutex::new(upstream)), stats, captured: Arc::new(Mutex::new(Vec::new())) }
+}

@@ -429,8 +429,9 @@ fn enrollment_export_and_sync_status() {
     assert_eq!(export.device_id, store.device_id());
     assert_eq!(store.pending_count().unwrap(), 1, "exporting marks nothing as sent");
 
-    assert_eq!(store.save_enrollment("https://cbs.example", "tok", "mars").unwrap_err().code(), "unknown_branch");
-    let state = store.save_enrollment("https://cbs.example", "tok", "central").unwrap();
+    let e = store.save_enrollment("https://cbs.example", "tok", "not an id/", "Марс").unwrap_err();
+    assert_eq!(e.code(), "unknown_branch");
+    let state = store.save_enrollment("https://cbs.example", "tok", "central", "Центральная").unwrap();
     assert_eq!(state.settings.unwrap().branch_id, "central", "the device moves to the enrolled branch");
     // Enrolled, the phone stays with its branch: the server would refuse another branch's records.
     let other = SetupInput { branch_id: "branch-2".into(), staff_label: "И.П.".into(), event: None };
@@ -453,6 +454,59 @@ fn enrollment_export_and_sync_status() {
     store.note_sync(None, at(6)).unwrap();
     let status = store.sync_status().unwrap();
     assert_eq!((status.problem, status.last_success_ms), (None, Some(T0 + 6)));
+}
+
+#[test]
+fn a_branch_the_configuration_does_not_list_is_taken_from_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    // Not enrolled: only the configuration's branches.
+    let new = SetupInput { branch_id: "branch-new".into(), staff_label: "ИП".into(), event: None };
+    assert_eq!(store.setup(&new, at(0)).unwrap_err().code(), "unknown_branch");
+    assert_eq!(store.branch_name("branch-new"), "branch-new");
+
+    let state = store.save_enrollment("https://cbs.example", "tok", "branch-new", "  Филиал\tна Озёрной ").unwrap();
+    let settings = state.settings.unwrap();
+    assert_eq!((settings.branch_id.as_str(), settings.branch_name.as_str()), ("branch-new", "Филиал на Озёрной"));
+    // Recording and changing the label work in it; the enrollment still fixes the branch.
+    store.record_check(&confirmed("student"), at(1)).unwrap();
+    let label = SetupInput { branch_id: "branch-new".into(), staff_label: "Другая".into(), event: None };
+    assert_eq!(store.setup(&label, at(2)).unwrap().settings.unwrap().branch_name, "Филиал на Озёрной");
+    let central = SetupInput { branch_id: "central".into(), staff_label: "ИП".into(), event: None };
+    let e = store.setup(&central, at(3)).unwrap_err();
+    assert_eq!(e.code(), "branch_fixed_by_enrollment");
+    assert!(e.to_string().contains("Филиал на Озёрной"), "{e}");
+    drop(store);
+    let mut store = open(&dir);
+    assert_eq!(store.state().unwrap().settings.unwrap().branch_name, "Филиал на Озёрной", "kept across a restart");
+
+    // A configuration that lists it names it from then on.
+    let mut config: serde_json::Value = serde_json::to_value(store.config()).unwrap();
+    config["version"] = (store.config().version + 1).into();
+    config["branches"].as_array_mut().unwrap().push(serde_json::json!({"id": "branch-new", "name": "Озёрная"}));
+    assert!(store.replace_config(&config.to_string()).unwrap());
+    assert_eq!(store.state().unwrap().settings.unwrap().branch_name, "Озёрная");
+
+    // A name the configuration's rules refuse is not shown: the id stands in.
+    let long = "Ф".repeat(lgota_domain::config::NAME_MAX + 1);
+    let state = store.save_enrollment("https://cbs.example", "tok2", "branch-far", &long).unwrap();
+    assert_eq!(state.settings.unwrap().branch_name, "branch-far");
+}
+
+#[test]
+fn the_enrollment_secret_is_kept_per_code_until_the_enrollment_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let first = store.enrollment_secret("CODE-1").unwrap();
+    assert_eq!(first.len(), 43, "32 random bytes, base64url");
+    assert_eq!(store.enrollment_secret(" CODE-1 ").unwrap(), first, "the same code, the same secret");
+    drop(store);
+    let mut store = open(&dir);
+    assert_eq!(store.enrollment_secret("CODE-1").unwrap(), first, "kept on disk before sending");
+    let other = store.enrollment_secret("CODE-2").unwrap();
+    assert_ne!(other, first, "another code, another secret");
+    store.save_enrollment("https://cbs.example", "tok", "central", "Центральная").unwrap();
+    assert_ne!(store.enrollment_secret("CODE-2").unwrap(), other, "an answered enrollment forgets its secret");
 }
 
 #[test]
