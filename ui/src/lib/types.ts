@@ -137,9 +137,9 @@ export interface Article {
   blocks: Block[];
 }
 
+/** The checks of one paper document type (content pack format 2). */
 export interface Checklist {
-  category_id: string;
-  documents: string[];
+  document_type_id: string;
   checks: string[];
   hint?: string | null;
 }
