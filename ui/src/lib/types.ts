@@ -18,6 +18,8 @@ export interface Config {
   categories: Category[];
   document_types: Named[];
   failure_reasons: Named[];
+  /** common notes, one tap each during a check (set by the central office; absent: none) */
+  note_chips?: string[];
 }
 
 export interface EventInfo {

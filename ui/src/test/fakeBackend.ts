@@ -42,6 +42,7 @@ export const CONFIG: Config = {
     { id: 'no_internet', name: 'Нет интернета для Госкана' },
     { id: 'status_not_confirmed', name: 'Статус не подтверждён' },
   ],
+  note_chips: ['с сопровождающим', 'повторная проверка', 'Госкан долго загружался', 'QR не считался с первого раза'],
 };
 
 /** A small content pack that agrees with CONFIG (tests only). */
@@ -195,6 +196,8 @@ export class FakeBackend {
   sync: SyncView;
   events: EventInfo[];
   lock: FakeLock;
+  /** how long a new record can be undone (the backend's 10 s; tests may shorten it) */
+  undoWindowMs = 10_000;
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -591,7 +594,7 @@ export class FakeBackend {
       training,
       voided: false,
       void_reason: null,
-      undoable_until_ms: now + 10_000,
+      undoable_until_ms: now + this.undoWindowMs,
     };
     this.records.unshift(rec);
     return rec;
