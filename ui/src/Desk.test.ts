@@ -170,3 +170,27 @@ describe('the undo toast at queue speed', () => {
     expect(screen.getAllByTestId('toast')).toHaveLength(1);
   });
 });
+
+describe('no tap lost', () => {
+  beforeEach(async () => {
+    fake = startApp(new FakeBackend());
+    await onMain();
+  });
+
+  it('a check started while «отказ» is still being saved stays open; both are saved', async () => {
+    const release = fake.hold('record_check');
+    await click('btn-refused');
+    // the save is in flight: the next citizen's check can start at once
+    expect(screen.getByTestId('btn-did-ok')).toBeEnabled();
+    await click('btn-did-ok');
+    expect(screen.getByTestId('screen-title')).toHaveTextContent('Цифровой ID подтверждён: категория');
+    release();
+    await waitFor(() => expect(fake.records).toHaveLength(1));
+    // the finished save did not pull the librarian out of the new check
+    expect(screen.getByTestId('screen-title')).toHaveTextContent('Цифровой ID подтверждён: категория');
+    await click('choice-student');
+    await waitFor(() => expect(fake.records).toHaveLength(2));
+    await screen.findByTestId('btn-did-ok');
+    expect(inputs().map((i) => i.kind)).toEqual(['refused', 'digital_id_confirmed']);
+  });
+});
