@@ -33,11 +33,27 @@ after(async () => {
   await phone?.stop();
 });
 
-/** A tap: WebDriver's element click (it scrolls the element into view and refuses when another
- * element would receive the click), without first centring it as `clickElement` does. */
+/** A tap as a hurried finger makes it: the least scroll that brings the element into view (as
+ * the browser does it: `block: 'nearest'`, the page's scroll padding respected), then WebDriver's
+ * click, which refuses when another element (the back bar, a toast) would receive it. Unlike
+ * `clickElement`, the element is not centred first, so anything fixed over the screen's edges
+ * would catch the tap. */
 async function tap(css) {
   const el = await s.waitFor(css);
-  await s.cmd('POST', `/element/${el}/click`, {});
+  await s.exec(`arguments[0].scrollIntoView({ block: 'nearest' });`, [{ 'element-6066-11e4-a52e-4f735466cecf': el }]);
+  try {
+    await s.cmd('POST', `/element/${el}/click`, {});
+  } catch (err) {
+    // Say what lay over it.
+    const over = await s.exec(
+      `const el = arguments[0]; const r = el.getBoundingClientRect();
+       const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+       return { rect: [r.top, r.bottom, innerHeight], over: top ? top.outerHTML.slice(0, 120) : null,
+         has: CSS.supports('selector(:has(a))'), pad: getComputedStyle(document.documentElement).scrollPaddingBottom };`,
+      [{ 'element-6066-11e4-a52e-4f735466cecf': el }],
+    ).catch((e) => e.message);
+    throw new Error(`${css}: ${err.message}; ${JSON.stringify(over)}`);
+  }
 }
 
 async function checkItems() {
