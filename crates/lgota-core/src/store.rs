@@ -173,7 +173,7 @@ impl Store {
         let verified = open_envelope(envelope, trusted).and_then(|payload| {
             let pack = ContentPack::parse(&payload, &self.config)?;
             if pack.version <= current {
-                return Err(Rule::ContentNotNewer { current, offered: pack.version }.into());
+                return Err(Rule::ContentNotNewer { current, offered: pack.version });
             }
             Ok((payload, pack))
         });
