@@ -214,6 +214,7 @@ fn an_event_code_selects_a_known_event_of_the_branch() {
             event("ev-other", "2099-01-01", "branch-1"),
         ],
         events_cursor: 3,
+        server: None,
     };
     h._app.state::<AppStore>().0.lock().unwrap().apply_pull(&pull, &[], lgota_core::Now::system()).unwrap();
 

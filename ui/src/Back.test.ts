@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor } from '@testing-library/svelte';
 import { onBack } from './lib/nav';
-import { FakeBackend, makeRecord } from './test/fakeBackend';
+import { FakeBackend, attentionItem, makeRecord } from './test/fakeBackend';
 import { click, onMain, startApp } from './test/harness';
 
 let fake: FakeBackend;
@@ -115,6 +115,22 @@ describe('system back between screens', () => {
     await click('btn-back');
     await screen.findByTestId('main-screen');
     await waitFor(() => expect(guarded()).toBe(false));
+  });
+
+  it('the sync panel’s void dialog closes first, the settings stay', async () => {
+    start(new FakeBackend({ sync: { attention: [attentionItem()] } }));
+    await onMain();
+    await click('sync-badge');
+    await screen.findByTestId('settings-screen');
+    await screen.findByTestId('btn-attention-void');
+    await click('btn-attention-void');
+    await screen.findByTestId('void-dialog');
+    await pressBack();
+    expect(screen.queryByTestId('void-dialog')).toBeNull();
+    expect(screen.getByTestId('settings-screen')).toBeInTheDocument();
+    await pressBack();
+    await onMain();
+    expect(fake.callsOf('void_record')).toHaveLength(0);
   });
 
   it('instructions: article → list → main', async () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { SYNC_POLL_MS } from './lib/sync.svelte';
-import { FakeBackend, SERVER, type FakeOptions, syncView } from './test/fakeBackend';
+import {
+  ADVICE,
+  FakeBackend,
+  SERVER,
+  attentionItem,
+  clockWarning,
+  type FakeOptions,
+  syncView,
+} from './test/fakeBackend';
 import { click, onMain, setAgent, startApp, type } from './test/harness';
 
 let fake: FakeBackend;
@@ -211,6 +219,141 @@ describe('sync panel (settings)', () => {
     await click('btn-export');
     await waitFor(() => expect(within(panel).getByTestId('sync-notice')).toHaveTextContent('Не удалось записать файл'));
     expect(within(panel).getByTestId('sync-notice')).toHaveAttribute('role', 'alert');
+  });
+});
+
+describe('records the server did not store («Требуют внимания») and the clock', () => {
+  const REFUSED = attentionItem({
+    record_id: 'rec-pd',
+    code: 'personal_data',
+    message: 'В заметке похоже на номер документа: такие данные не записываются.',
+    made_at: '01.03.2026 10:05',
+  });
+  const CONFLICT = attentionItem({
+    record_id: 'rec-cf',
+    code: 'conflict',
+    message: 'На сервере уже есть другая запись с этим номером.',
+    made_at: '28.02.2026 17:40',
+  });
+
+  it('lists a personal-data refusal and a conflict: when, the server’s words, the advice, the actions', async () => {
+    start({ sync: { pending: 0, attention: [REFUSED, CONFLICT] } });
+    await onMain();
+    const badge = screen.getByTestId('sync-badge');
+    await waitFor(() => expect(badge).toHaveTextContent('Требуют внимания: 2'));
+    expect(badge).toHaveAttribute('data-state', 'attention');
+    expect(badge).not.toHaveTextContent('Все записи отправлены');
+
+    const panel = await openPanel();
+    const section = within(panel).getByTestId('sync-attention');
+    expect(within(section).getByRole('heading', { level: 3 })).toHaveTextContent('Требуют внимания (2)');
+    expect(section).toHaveTextContent('Выгрузка в файл включает и эти записи');
+    const items = within(section).getAllByTestId('attention-item');
+    expect(items.map((i) => i.getAttribute('data-code'))).toEqual(['personal_data', 'conflict']);
+
+    const [pd, cf] = items;
+    expect(pd).toHaveAttribute('data-status', 'refused');
+    expect(pd).toHaveTextContent('Запись от 01.03.2026 10:05');
+    expect(pd).toHaveTextContent(REFUSED.message);
+    expect(pd).toHaveTextContent(ADVICE.personal_data);
+    expect(within(pd).getByTestId('btn-attention-void')).toHaveTextContent('Аннулировать');
+
+    expect(cf).toHaveAttribute('data-status', 'conflict');
+    expect(cf).toHaveTextContent('Запись от 28.02.2026 17:40');
+    expect(cf).toHaveTextContent(CONFLICT.message);
+    expect(cf).toHaveTextContent('Ничего не потеряно: обе версии у методиста.');
+    expect(within(panel).queryByTestId('attention-voided')).toBeNull();
+
+    // The section's export is the panel's export: unsent and not-stored records in one file.
+    await click('btn-attention-export');
+    await waitFor(() => expect(fake.callsOf('export_pending')).toHaveLength(1));
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent('Выгружено записей: 2');
+  });
+
+  it('offers no «Аннулировать» for a record that cannot be voided here', async () => {
+    start({ sync: { attention: [attentionItem({ record_id: 'void-1', code: 'void_target_foreign', can_void: false })] } });
+    const panel = await openPanel();
+    const item = within(panel).getByTestId('attention-item');
+    expect(item).toHaveAttribute('data-code', 'void_target_foreign');
+    expect(within(item).queryByTestId('btn-attention-void')).toBeNull();
+  });
+
+  it('«Аннулировать» voids the record through void_record; the item then shows as voided', async () => {
+    start({ sync: { attention: [REFUSED, CONFLICT] } });
+    const panel = await openPanel();
+    const pd = within(panel).getAllByTestId('attention-item')[0];
+    await fireEvent.click(within(pd).getByTestId('btn-attention-void'));
+    const dialog = await screen.findByTestId('void-dialog');
+    expect(dialog).toHaveTextContent('Запись от 01.03.2026 10:05');
+    await type('void-reason', 'Номер документа в заметке');
+    await click('void-submit');
+    await waitFor(() => expect(fake.callsOf('void_record')).toHaveLength(1));
+    expect(fake.callsOf('void_record')[0].args).toEqual({ id: 'rec-pd', reason: 'Номер документа в заметке' });
+
+    await waitFor(() => expect(screen.queryByTestId('void-dialog')).toBeNull());
+    expect(await within(panel).findByTestId('sync-notice')).toHaveTextContent('Запись аннулирована');
+    // The status is asked again at once (no waiting for the next poll).
+    await waitFor(() =>
+      expect(within(panel).getByTestId('sync-attention').querySelector('h3')).toHaveTextContent('Требуют внимания (1)'),
+    );
+    expect(within(panel).getAllByTestId('attention-item').map((i) => i.getAttribute('data-id'))).toEqual(['rec-cf']);
+    const voided = within(panel).getByTestId('attention-voided');
+    expect(voided).toHaveTextContent('Не приняты сервером и аннулированы: 1');
+    const row = within(voided).getByTestId('attention-voided-item');
+    expect(row).toHaveAttribute('data-id', 'rec-pd');
+    expect(row).toHaveTextContent('Аннулирована — ничего делать не нужно');
+
+    // Voiding the last one leaves nothing to do: no «Требуют внимания», the badge says all sent.
+    await fireEvent.click(within(panel).getByTestId('btn-attention-void'));
+    await type('void-reason', 'Дубль');
+    await click('void-submit');
+    await waitFor(() => expect(within(panel).queryByTestId('sync-attention')).toBeNull());
+    expect(within(panel).getAllByTestId('attention-voided-item')).toHaveLength(2);
+    await click('btn-back');
+    await onMain();
+    await waitFor(() => expect(screen.getByTestId('sync-badge')).toHaveTextContent('Все записи отправлены'));
+  });
+
+  it('the void dialog’s «Отмена» voids nothing', async () => {
+    start({ sync: { attention: [REFUSED] } });
+    const panel = await openPanel();
+    await click('btn-attention-void');
+    await screen.findByTestId('void-dialog');
+    await click('void-cancel');
+    expect(screen.queryByTestId('void-dialog')).toBeNull();
+    expect(fake.callsOf('void_record')).toHaveLength(0);
+    expect(within(panel).getByTestId('attention-item')).toHaveAttribute('data-id', 'rec-pd');
+  });
+
+  it('shows the clock warning on the panel and under the main screen’s tally', async () => {
+    const warning = clockWarning(3);
+    start({ sync: { clock_skew_ms: 3 * 86_400_000, clock_warning: warning } });
+    await onMain();
+    const main = await screen.findByTestId('clock-warning');
+    expect(main).toHaveTextContent('часы спешат примерно на 3 дн. по сравнению с сервером');
+    expect(main).toHaveAttribute('role', 'alert');
+
+    const panel = await openPanel();
+    const onPanel = within(panel).getByTestId('sync-clock-warning');
+    expect(onPanel).toHaveTextContent(warning);
+    // At the top of the panel: right under its title.
+    expect(panel.querySelector('h2')?.nextElementSibling).toBe(onPanel);
+
+    // The clock is put right: the next status has no warning and the banner goes.
+    fake.sync = syncView({ clock_skew_ms: 2_000 });
+    await waitFor(() => expect(within(panel).queryByTestId('sync-clock-warning')).toBeNull(), POLL);
+  });
+
+  it('shows nothing of it when every record was stored and the clock is right', async () => {
+    start({ sync: { clock_skew_ms: 1_500 } });
+    await onMain();
+    await waitFor(() => expect(screen.getByTestId('sync-badge')).toHaveTextContent('Все записи отправлены'));
+    expect(screen.queryByTestId('clock-warning')).toBeNull();
+    const panel = await openPanel();
+    expect(within(panel).queryByTestId('sync-attention')).toBeNull();
+    expect(within(panel).queryByTestId('attention-voided')).toBeNull();
+    expect(within(panel).queryByTestId('sync-clock-warning')).toBeNull();
+    expect(panel).not.toHaveTextContent('Требуют внимания');
   });
 });
 

@@ -8,9 +8,9 @@ use lgota_domain::content::{open_envelope, ContentPack, TrustedKey};
 use lgota_domain::Config;
 use lgota_protocol::{codes, enroll_uri, ExportFile, WireEvent, EXPORT_FORMAT};
 
-use crate::db::{Database, DbError, ReferenceName, StoreOutcome};
+use crate::db::{Database, DbError, ReferenceName};
 use crate::error::ApiError;
-use crate::validate::{validate_batch, Branches};
+use crate::intake::{self, Branches, Intake};
 use crate::{now_ms, secrets};
 
 /// The longest event title phones accept.
@@ -95,9 +95,12 @@ pub fn qr_png_bytes(payload: &str) -> Result<Vec<u8>, AdminError> {
     Ok(png.into_inner())
 }
 
-/// Imports an offline export (`{format: 1, device_id, records}`) with the validation and
-/// idempotency of a push: all or nothing, each record once by id.
-pub fn import_export(db: &dyn Database, json: &[u8]) -> Result<StoreOutcome, ApiError> {
+/// Records per transaction of an import: a file of any size is stored in slices of this many.
+pub const IMPORT_SLICE: usize = 2_000;
+
+/// Imports an offline export (`{format: 1, device_id, records}`) of any size with the rules of a
+/// push, record by record: each record once by id, the same file twice changes nothing.
+pub fn import_export(db: &dyn Database, json: &[u8]) -> Result<Intake, ApiError> {
     let export: ExportFile = crate::api::parse_json_bytes(json)?;
     if export.format != EXPORT_FORMAT {
         return Err(ApiError::new(
@@ -106,21 +109,33 @@ pub fn import_export(db: &dyn Database, json: &[u8]) -> Result<StoreOutcome, Api
             format!("Формат файла выгрузки {} не поддерживается (ожидается {EXPORT_FORMAT}).", export.format),
         ));
     }
+    if !lgota_domain::text::is_id(&export.device_id) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            codes::INVALID_REQUEST,
+            "В файле выгрузки недопустимый код устройства.",
+        ));
+    }
     let now = now_ms();
     let device = db.device(&export.device_id)?;
     let known: HashSet<String> = db.branches()?.into_iter().map(|(id, _)| id).collect();
-    match &device {
+    let branches = match &device {
         Some(device) => {
             if device.revoked_at_ms.is_some() {
                 tracing::warn!(device = device.id, "importing records of a revoked device");
             }
-            let branches =
-                Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
-            validate_batch(&export.records, &export.device_id, branches, now)?;
+            Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known }
         }
-        None => validate_batch(&export.records, &export.device_id, Branches::Known(&known), now)?,
+        None => Branches::Known(&known),
+    };
+    let mut total = Intake::default();
+    let mut records = export.records;
+    while !records.is_empty() {
+        let rest = records.split_off(records.len().min(IMPORT_SLICE));
+        total.add(intake::take(db, records, &export.device_id, &branches, now)?);
+        records = rest;
     }
-    Ok(db.store_records(&export.records, now)?)
+    Ok(total)
 }
 
 /// The published configuration, or the bundled one before anything is published.
@@ -134,10 +149,8 @@ pub fn current_config(db: &dyn Database) -> Result<Config, DbError> {
 /// Publishes a configuration document if it is valid (as a phone parses it) and newer than the
 /// one published; its branches become known to the server under their names.
 pub fn publish_config(db: &dyn Database, text: &str) -> Result<u32, AdminError> {
+    // The phones' own parser: an id that could not travel in a record is refused here.
     let config = Config::parse(text).map_err(|e| AdminError::Refused(e.to_string()))?;
-    if let Some(bad) = config.branches.iter().find(|b| !crate::validate::is_id(&b.id)) {
-        return Err(AdminError::Refused(format!("недопустимый код филиала «{}» в конфигурации", bad.id)));
-    }
     let published = db.reference(ReferenceName::Config)?.map_or(0, |(v, _)| v);
     if config.version <= published {
         return Err(AdminError::NotNewer(published));
@@ -208,25 +221,23 @@ pub fn add_event(db: &dyn Database, branch_id: &str, title: &str, date: &str) ->
     Ok(event)
 }
 
-/// A required one-line text: trimmed, 1..=`max` characters, no control characters, no personal
-/// data (DOMAIN.md).
+/// A required one-line text in the phones' normal form: 1..=`max` characters, no personal data
+/// (DOMAIN.md).
 pub fn clean_text(what: &str, text: &str, max: usize) -> Result<String, String> {
-    let text = text.trim();
+    // The phones' normal form: a pasted TAB or line break becomes a space.
+    let text = lgota_domain::text::normalize(text);
     if text.is_empty() {
         return Err(format!("Заполните поле «{what}»."));
     }
     if text.chars().count() > max {
         return Err(format!("Поле «{what}» длиннее {max} символов."));
     }
-    if text.chars().any(char::is_control) {
-        return Err(format!("В поле «{what}» недопустимые символы."));
-    }
-    if lgota_domain::screen::find_personal_data(text).is_some() {
+    if lgota_domain::screen::find_personal_data(&text).is_some() {
         return Err(format!(
             "В поле «{what}» похоже на персональные данные (телефон, номер документа или e-mail): их хранить нельзя."
         ));
     }
-    Ok(text.to_string())
+    Ok(text)
 }
 
 /// An event's title as phones accept it (see [`clean_text`]).
@@ -236,8 +247,7 @@ pub fn event_title(title: &str) -> Result<String, String> {
 
 /// A real calendar date `YYYY-MM-DD` (as phones parse it), normalised.
 pub fn event_date(date: &str) -> Option<String> {
-    let date = date.trim();
-    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().filter(|_| date.len() == 10).map(|d| d.to_string())
+    lgota_domain::text::event_date(date)
 }
 
 /// Adds (or replaces) a dashboard user with an argon2id hash of `password`; `true` if new.

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use lgota_protocol::{
-    codes, paths, EnrollRequest, EnrollResponse, PullQuery, PullResponse, PushRequest, PushResponse,
-    MAX_PUSH_BODY_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    codes, paths, EnrollRequest, EnrollResponse, PullQuery, PullResponse, PushRequest, PushResponse, ServerInfo,
+    MAX_PUSH_BODY_BYTES, MAX_RECORDS_PER_PUSH, PROTOCOL_HEADER, PROTOCOL_VERSION, PROTOCOL_VERSION_MIN,
 };
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -20,8 +20,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::db::{Database, Device, EnrollOutcome, ReferenceName};
 use crate::error::ApiError;
-use crate::validate::{is_id, validate_batch, Branches};
+use crate::intake::{self, Branches};
 use crate::{now_ms, secrets};
+use lgota_domain::text::is_id;
 
 /// The largest enrollment request body.
 pub const MAX_ENROLL_BODY_BYTES: usize = 16 * 1024;
@@ -113,19 +114,29 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, codes::METHOD_NOT_ALLOWED, "Этот метод HTTP здесь не поддерживается.")
 }
 
-async fn require_protocol(request: Request, next: Next) -> Response {
-    let version = request.headers().get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
-    if version != Some(PROTOCOL_VERSION.to_string().as_str()) {
+/// The protocol version a request speaks (its [`PROTOCOL_HEADER`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protocol(pub u32);
+
+async fn require_protocol(mut request: Request, next: Next) -> Response {
+    let version = request
+        .headers()
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|v| (PROTOCOL_VERSION_MIN..=PROTOCOL_VERSION).contains(v));
+    let Some(version) = version else {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
             codes::UNSUPPORTED_PROTOCOL,
             format!(
-                "Версия протокола не поддерживается: сервер понимает только {PROTOCOL_HEADER}: {PROTOCOL_VERSION}. \
-                 Обновите приложение «Льгота»."
+                "Версия протокола не поддерживается: сервер понимает {PROTOCOL_HEADER} от {PROTOCOL_VERSION_MIN} \
+                 до {PROTOCOL_VERSION}. Обновите приложение «Льгота»."
             ),
         )
         .into_response();
-    }
+    };
+    request.extensions_mut().insert(Protocol(version));
     next.run(request).await
 }
 
@@ -263,43 +274,96 @@ fn code_invalid(status: StatusCode) -> ApiError {
 async fn push(
     State(state): State<AppState>,
     Extension(device): Extension<Device>,
+    Extension(Protocol(version)): Extension<Protocol>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let request: PushRequest = parse_json(body)?;
+    if request.records.len() > MAX_RECORDS_PER_PUSH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::TOO_MANY_RECORDS,
+            format!("В одной отправке не больше {MAX_RECORDS_PER_PUSH} записей, а пришло {}.", request.records.len()),
+        ));
+    }
     let now = now_ms();
-    // The known branches matter only for records made before the device enrolled.
-    let known: std::collections::HashSet<String> =
-        if request.records.iter().any(|r| r.created_at_ms < device.enrolled_at_ms && r.branch_id != device.branch_id) {
-            blocking(&state, |db| db.branches()).await?.into_iter().map(|(id, _)| id).collect()
+    let skew = request.sent_at_ms.map(|t| t.saturating_sub(now));
+    let device_id = device.id.clone();
+    let (intake, server_id, resend_all) = blocking(&state, move |db| {
+        // The known branches matter only for records made before the device enrolled.
+        let known: std::collections::HashSet<String> = if request
+            .records
+            .iter()
+            .any(|r| r.created_at_ms < device.enrolled_at_ms && r.branch_id != device.branch_id)
+        {
+            db.branches()?.into_iter().map(|(id, _)| id).collect()
         } else {
             std::collections::HashSet::new()
         };
-    let branches =
-        Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
-    validate_batch(&request.records, &device.id, branches, now)?;
-    let acknowledged: Vec<String> = request.records.iter().map(|r| r.id.clone()).collect();
-    let records = request.records;
-    let id = device.id.clone();
-    let outcome = blocking(&state, move |db| {
-        let outcome = db.store_records(&records, now)?;
-        db.note_push(&id, now)?;
-        Ok(outcome)
+        let branches =
+            Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
+        // Asked before storing: this very batch may hold the record again.
+        let resend_all = match request.last_acknowledged.as_deref() {
+            Some(id) => !db.has_record(id)?,
+            None => false,
+        };
+        let intake = intake::take(db, request.records, &device.id, &branches, now)?;
+        db.note_push(&device.id, now, skew)?;
+        Ok((intake, db.server_id()?, resend_all))
     })
     .await?;
-    tracing::info!(device = device.id, stored = outcome.stored, duplicates = outcome.duplicates, "records pushed");
-    Ok(Json(PushResponse { acknowledged, stored: outcome.stored, duplicates: outcome.duplicates }))
+    tracing::info!(
+        device = device_id,
+        stored = intake.stored,
+        duplicates = intake.duplicates,
+        conflicts = intake.conflicts,
+        refused = intake.refused,
+        resend_all,
+        "records pushed"
+    );
+    if version < 2 {
+        // Protocol 1 cannot be told about one record: a batch with a problem is refused whole
+        // (its accepted records are stored all the same and will come back as duplicates).
+        if let Some(problem) = intake.first_problem() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                match problem.code.as_deref() {
+                    Some(codes::WRONG_BRANCH) => codes::WRONG_BRANCH,
+                    Some(codes::WRONG_DEVICE) => codes::WRONG_DEVICE,
+                    Some(codes::PERSONAL_DATA) => codes::PERSONAL_DATA,
+                    Some(codes::TRAINING_RECORD) => codes::TRAINING_RECORD,
+                    _ => codes::INVALID_RECORD,
+                },
+                format!("Запись {}: {}", problem.id, problem.message.as_deref().unwrap_or("не принята")),
+            ));
+        }
+        return Ok(Json(PushResponse {
+            acknowledged: intake.acknowledged(),
+            stored: intake.stored,
+            duplicates: intake.duplicates,
+            ..PushResponse::default()
+        }));
+    }
+    Ok(Json(PushResponse {
+        acknowledged: intake.acknowledged(),
+        stored: intake.stored,
+        duplicates: intake.duplicates,
+        results: intake.results,
+        server: Some(ServerInfo { server_id, server_time_ms: now_ms() }),
+        resend_all,
+    }))
 }
 
 async fn pull(
     State(state): State<AppState>,
     Extension(device): Extension<Device>,
+    Extension(Protocol(version)): Extension<Protocol>,
     query: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let Query(query) = query.map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, format!("Недопустимые параметры запроса: {e}."))
     })?;
     let (branch, id) = (device.branch_id.clone(), device.id.clone());
-    let (config, content, events) = blocking(&state, move |db| {
+    let (config, content, events, server_id) = blocking(&state, move |db| {
         if let Some(pending) = query.pending {
             db.note_pending(&id, pending)?;
         }
@@ -307,6 +371,7 @@ async fn pull(
             db.reference(ReferenceName::Config)?,
             db.reference(ReferenceName::Content)?,
             db.events_after(&branch, query.events_cursor, EVENTS_PER_PULL)?,
+            db.server_id()?,
         ))
     })
     .await?;
@@ -324,5 +389,6 @@ async fn pull(
         content: newer(content, query.content_version)?,
         events: events.into_iter().map(|(_, e)| e).collect(),
         events_cursor,
+        server: (version >= 2).then(|| ServerInfo { server_id, server_time_ms: now_ms() }),
     }))
 }

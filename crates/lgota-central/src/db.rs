@@ -17,6 +17,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/004_dashboard_speed.sql")),
     M::up(include_str!("../migrations/005_event_counts.sql")),
     M::up(include_str!("../migrations/006_phone_events.sql")),
+    M::up(include_str!("../migrations/007_intake.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,8 @@ pub struct Device {
     /// Records the phone reported still unsent at its last pull.
     pub pending: Option<u64>,
     pub last_push_at_ms: Option<i64>,
+    /// The phone's clock minus the server's at its last push (ms), when the phone said.
+    pub clock_skew_ms: Option<i64>,
 }
 
 /// One administrative action of the audit log.
@@ -89,11 +92,38 @@ pub enum EnrollOutcome {
     DeviceRevoked,
 }
 
-/// Counts of one batch insert.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What the store made of one record of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreStatus {
+    Stored,
+    /// The same id with the same content was there already.
+    Duplicate,
+    /// The same id with other content was there: this version is kept in `record_conflicts`.
+    Conflict,
+    /// A void of a stored record of another device: not stored.
+    VoidTargetForeign,
+    /// A void of a stored void: not stored.
+    VoidTargetNotCheck,
+}
+
+/// What became of one batch insert: a status per record, in order, and the counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoreOutcome {
     pub stored: u32,
     pub duplicates: u32,
+    pub conflicts: u32,
+    pub statuses: Vec<StoreStatus>,
+}
+
+/// A record id that arrived again with other content (`record_conflicts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub seq: i64,
+    /// The version stored first (counted), if it is still there.
+    pub stored: Option<StoredRecord>,
+    /// The later version, as it arrived.
+    pub arrived: WireRecord,
+    pub received_at_ms: i64,
 }
 
 /// A record as the server keeps it.
@@ -243,7 +273,16 @@ pub trait Database: Send + Sync + 'static {
     fn touch_device(&self, id: &str, now_ms: i64) -> DbResult<()>;
     /// Notes what a phone reported at its pull: records still unsent.
     fn note_pending(&self, id: &str, pending: u64) -> DbResult<()>;
-    fn note_push(&self, id: &str, now_ms: i64) -> DbResult<()>;
+    /// Notes a push and, when the phone said what its clock read, how far off it is.
+    fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> DbResult<()>;
+    /// The database's identity, created with it (migration 007).
+    fn server_id(&self) -> DbResult<String>;
+    /// Whether a record with this id is stored.
+    fn has_record(&self, id: &str) -> DbResult<bool>;
+    /// Same ids with other content, newest first.
+    fn conflicts(&self, limit: u32) -> DbResult<Vec<Conflict>>;
+    /// Records stored with a clock flag (dated > 24 h after receipt or before 2025), newest first.
+    fn clock_flagged(&self, limit: u32) -> DbResult<Vec<StoredRecord>>;
     /// Events newest date first; of one branch if given; at most `limit`.
     fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>>;
     fn event(&self, id: &str) -> DbResult<Option<EventRow>>;
@@ -315,7 +354,7 @@ pub trait Database: Send + Sync + 'static {
 
 /// Checks that count (not training, not voided), on table alias `r`.
 const VALID_CHECK_SQL: &str =
-    "r.training = 0 AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void')";
+    "r.training = 0 AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id)";
 
 /// The `WHERE` of checks matching a filter, on table alias `r`, and its parameters.
 fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Value>) {
@@ -673,7 +712,8 @@ impl SqliteDatabase {
     }
 }
 
-const DEVICE_COLUMNS: &str = "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at";
+const DEVICE_COLUMNS: &str =
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms";
 
 fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -684,6 +724,7 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
         last_seen_at_ms: row.get(4)?,
         pending: row.get::<_, Option<i64>>(5)?.and_then(|n| u64::try_from(n).ok()),
         last_push_at_ms: row.get(6)?,
+        clock_skew_ms: row.get(7)?,
     })
 }
 
@@ -871,12 +912,54 @@ impl Database for SqliteDatabase {
         Ok(())
     }
 
-    fn note_push(&self, id: &str, now_ms: i64) -> DbResult<()> {
+    fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> DbResult<()> {
         self.conn().execute(
-            "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2) WHERE id = ?1",
-            params![id, now_ms],
+            "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2),
+                 clock_skew_ms = COALESCE(?3, clock_skew_ms)
+             WHERE id = ?1",
+            params![id, now_ms, clock_skew_ms],
         )?;
         Ok(())
+    }
+
+    fn server_id(&self) -> DbResult<String> {
+        Ok(self.conn().query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?)
+    }
+
+    fn has_record(&self, id: &str) -> DbResult<bool> {
+        Ok(self.conn().query_row("SELECT EXISTS (SELECT 1 FROM records WHERE id = ?1)", [id], |r| r.get(0))?)
+    }
+
+    fn conflicts(&self, limit: u32) -> DbResult<Vec<Conflict>> {
+        let conn = self.conn();
+        let rows: Vec<(i64, String, i64)> = conn
+            .prepare("SELECT seq, body, received_at_ms FROM record_conflicts ORDER BY seq DESC LIMIT ?1")?
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, body, received_at_ms) in rows {
+            let arrived: WireRecord = serde_json::from_str(&body).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            let stored = match stmt.query([&arrived.id])?.next()? {
+                Some(row) => Some(record_from_row(row)?),
+                None => None,
+            };
+            out.push(Conflict { seq, stored, arrived, received_at_ms });
+        }
+        Ok(out)
+    }
+
+    fn clock_flagged(&self, limit: u32) -> DbResult<Vec<StoredRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE clock_off = 1 ORDER BY received_at_ms DESC, id LIMIT ?1"
+        ))?;
+        let mut rows = stmt.query([limit])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(record_from_row(row)?);
+        }
+        Ok(out)
     }
 
     fn events(&self, branch_id: Option<&str>, limit: u32) -> DbResult<Vec<EventRow>> {
@@ -961,13 +1044,19 @@ impl Database for SqliteDatabase {
     fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> DbResult<StoreOutcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcome = StoreOutcome::default();
+        let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
         {
             let mut insert = tx.prepare(&format!(
-                "INSERT INTO records ({RECORD_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+                "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
                  ON CONFLICT(id) DO NOTHING"
             ))?;
+            let mut existing = tx.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+            let mut target = tx.prepare("SELECT device_id, kind FROM records WHERE id = ?1")?;
+            let mut conflict = tx.prepare(
+                "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id, body) DO NOTHING",
+            )?;
             let mut name_event = tx.prepare(
                 // A published event is named by its publication, whatever a phone calls it.
                 "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
@@ -976,7 +1065,23 @@ impl Database for SqliteDatabase {
             )?;
             let mut named_events = std::collections::HashSet::new();
             for r in records {
+                if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
+                    let found: Option<(String, String)> =
+                        target.query_row([target_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+                    match found {
+                        Some((device, _)) if device != r.device_id => {
+                            outcome.statuses.push(StoreStatus::VoidTargetForeign);
+                            continue;
+                        }
+                        Some((_, kind)) if kind != RecordKind::Check.as_str() => {
+                            outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
                 let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
+                let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
                 let changed = insert.execute(params![
                     r.id,
                     r.kind.as_str(),
@@ -999,11 +1104,25 @@ impl Database for SqliteDatabase {
                     r.void_reason,
                     received_at_ms,
                     offline,
+                    clock_off,
                 ])?;
                 if changed == 1 {
                     outcome.stored += 1;
+                    outcome.statuses.push(StoreStatus::Stored);
                 } else {
-                    outcome.duplicates += 1;
+                    // The event's title and date describe the event, not the check: not compared.
+                    let stored = existing.query_row([&r.id], |row| Ok(record_from_row(row)))??;
+                    let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+                    if stored.record == arrived {
+                        outcome.duplicates += 1;
+                        outcome.statuses.push(StoreStatus::Duplicate);
+                    } else {
+                        let body = serde_json::to_string(r).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                        conflict.execute(params![r.id, r.device_id, received_at_ms, body])?;
+                        outcome.conflicts += 1;
+                        outcome.statuses.push(StoreStatus::Conflict);
+                        continue;
+                    }
                 }
                 if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
                     if named_events.insert(id.as_str()) {
@@ -1196,7 +1315,7 @@ impl Database for SqliteDatabase {
         };
         values.extend(void_values.iter().cloned());
         let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-        let voided = "EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void') AS voided";
+        let voided = "EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id) AS voided";
         let sql = match limit {
             // The newest few: each kind walks its time index backwards and stops early, instead
             // of sorting the whole period.

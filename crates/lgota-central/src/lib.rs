@@ -9,9 +9,9 @@ pub mod api;
 pub mod dashboard;
 pub mod db;
 pub mod error;
+pub mod intake;
 pub mod secrets;
 pub mod settings;
-pub mod validate;
 
 pub use api::{router, serve, serve_state, AppState};
 pub use db::{Database, Device, SqliteDatabase};

@@ -257,13 +257,14 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Import { file } => {
             let db = open(&settings)?;
             let outcome = admin::import_export(&db, &read(&file)?).map_err(|e| e.to_string())?;
-            println!("Сохранено новых записей: {}, уже были: {}.", outcome.stored, outcome.duplicates);
-            let detail = format!(
-                "Импорт файла «{}»: новых записей {}, уже были {}",
-                file.display(),
-                outcome.stored,
-                outcome.duplicates
-            );
+            println!("Импорт: {}.", outcome.summary());
+            for problem in outcome.problems(20) {
+                println!("  не сохранена {problem}");
+            }
+            if outcome.refused + outcome.conflicts > 20 {
+                println!("  … и ещё {}", outcome.refused + outcome.conflicts - 20);
+            }
+            let detail = format!("Импорт файла «{}»: {}", file.display(), outcome.summary());
             cli_audit(&db, "import", &detail)
         }
         Command::Reference(cmd) => {

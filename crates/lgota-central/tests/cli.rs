@@ -5,7 +5,7 @@ use std::process::Command;
 
 use common::*;
 use lgota_central::db::{Database, SqliteDatabase};
-use lgota_protocol::{parse_enroll_uri, EnrollRequest, ExportFile, EXPORT_FORMAT};
+use lgota_protocol::{parse_enroll_uri, EnrollRequest, ExportFile, WireRecord, EXPORT_FORMAT};
 
 fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_lgota-central"))
@@ -71,10 +71,10 @@ fn importing_an_export_twice_changes_nothing() {
 
     let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
     assert!(ok, "{err}");
-    assert!(out.contains("Сохранено новых записей: 2, уже были: 0."), "{out}");
+    assert!(out.contains("Импорт: новых записей 2, уже были 0, расхождений 0, не принято 0."), "{out}");
     let (ok, out, _) = cli(&db_path, &["import", file.to_str().unwrap()]);
     assert!(ok);
-    assert!(out.contains("Сохранено новых записей: 0, уже были: 2."), "{out}");
+    assert!(out.contains("Импорт: новых записей 0, уже были 2, расхождений 0, не принято 0."), "{out}");
 
     let db = SqliteDatabase::open(&db_path).unwrap();
     assert_eq!(db.record_count().unwrap(), 2);
@@ -82,22 +82,27 @@ fn importing_an_export_twice_changes_nothing() {
     assert_eq!(stored.record, records[0]);
     assert!(stored.offline);
 
-    // The same validation as a push: a training record refuses the whole file.
+    // The rules of a push, record by record: a training record, a record of an unknown branch and
+    // one in conflict are reported; the good one after them is stored.
     let mut bad = export.clone();
     bad.records.push(check("phone-9", "branch-2", 0));
     bad.records.last_mut().unwrap().training = true;
+    bad.records.push(check("phone-9", "atlantis", 0));
+    let mut conflicting = records[0].clone();
+    conflicting.staff_label = "Другая".into();
+    bad.records.push(conflicting);
+    let later = check("phone-9", "branch-2", 0);
+    bad.records.push(later.clone());
     std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
-    let (ok, _, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
-    assert!(!ok && err.contains("training_record"), "{err}");
-    let mut unknown_branch = export.clone();
-    unknown_branch.records = vec![check("phone-9", "atlantis", 0)];
-    std::fs::write(&file, serde_json::to_vec(&unknown_branch).unwrap()).unwrap();
-    let (ok, _, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
-    assert!(!ok && err.contains("wrong_branch"), "{err}");
+    let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("новых записей 1, уже были 2, расхождений 1, не принято 2"), "{out}");
+    assert!(out.contains("[training_record]") && out.contains("[wrong_branch]") && out.contains("[conflict]"), "{out}");
+    assert!(db.record(&later.id).unwrap().is_some());
     std::fs::write(&file, "{\"format\": 1").unwrap();
     let (ok, _, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
     assert!(!ok && err.contains("invalid_json"), "{err}");
-    assert_eq!(db.record_count().unwrap(), 2);
+    assert_eq!(db.record_count().unwrap(), 3);
 }
 
 #[test]
@@ -115,4 +120,29 @@ fn an_unknown_time_zone_stops_the_server_at_start_with_a_clear_message() {
     std::fs::write(&toml, "timezone = \"Asia/Yekaterinburg\"\n").unwrap();
     let (ok, _, err) = cli(&db, &["--config", toml.to_str().unwrap(), "device", "list"]);
     assert!(ok, "{err}");
+}
+
+#[test]
+fn a_phone_export_of_100_000_records_imports_and_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("central.db");
+    // A phone offline for weeks: 100,000 records, a few voids among them, one pasted TAB.
+    let mut records: Vec<WireRecord> = (0..100_000).map(|i| check("phone-big", "branch-2", 1000 + i)).collect();
+    records[500].note = Some("Госкан\tзавис".into());
+    for i in (0..100).map(|k| k * 997) {
+        let v = void(&records[i]);
+        records.push(v);
+    }
+    let n = records.len();
+    let export = ExportFile { format: EXPORT_FORMAT, device_id: "phone-big".into(), records };
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
+    let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("Импорт: новых записей {n}, уже были 0, расхождений 0, не принято 0.")), "{out}");
+    let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("Импорт: новых записей 0, уже были {n}, расхождений 0, не принято 0.")), "{out}");
+    let db = SqliteDatabase::open(&db_path).unwrap();
+    assert_eq!(db.record_count().unwrap(), n as u64);
 }

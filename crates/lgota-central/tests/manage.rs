@@ -467,12 +467,15 @@ async fn exported_files_import_once_and_bad_files_are_explained() {
     let export = serde_json::to_string(&ExportFile { format: 1, device_id: "phone-off".into(), records }).unwrap();
     let (status, _, page) = s.upload(&admin, "/import", "files", &[("lgota-export.json", export.clone())]).await;
     assert_eq!(status, 200);
-    assert!(page.contains("<td>lgota-export.json</td><td class=\"n\">4</td><td class=\"n\">0</td>"), "{page}");
+    assert!(
+        page.contains("<td>lgota-export.json</td><td class=\"n\">4</td><td class=\"n\">0</td><td class=\"n\">0</td>"),
+        "{page}"
+    );
     let (status, _, page) =
         s.upload(&admin, "/import", "files", &[("again.json", export), ("broken.json", "{\"format\": 1".into())]).await;
     assert_eq!(status, 422);
     assert!(page.contains("<td>again.json</td><td class=\"n\">0</td><td class=\"n\">4</td>"));
-    assert!(page.contains("<td>broken.json</td><td></td><td></td><td class=\"error\">"));
+    assert!(page.contains("<td>broken.json</td><td></td><td></td><td></td><td></td><td class=\"error\">"));
     assert_eq!(s.db.record_count().unwrap(), 4);
     assert!(s.audit_actions().iter().filter(|(_, a, _)| a == "import").count() == 2);
 }
@@ -605,8 +608,10 @@ async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
         (with_event(Some("Звонить 8 912 345-67-89"), Some("2026-04-18"), Some("ev-local")), "personal_data"),
     ] {
         let r = s.push(&token, &[bad]).await;
-        assert_eq!(r.status(), 422);
-        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], code);
+        assert_eq!(r.status(), 200);
+        let answer = r.json::<serde_json::Value>().await.unwrap();
+        assert_eq!(answer["results"][0]["status"], "refused");
+        assert_eq!(answer["results"][0]["code"], code);
     }
     assert!(s.db.phone_events(10).unwrap().is_empty());
 
@@ -636,4 +641,35 @@ async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
     // The export names the event too.
     let csv = admin.client.get(s.url("/export/records.csv?event=ev-local")).send().await.unwrap().text().await.unwrap();
     assert_eq!(csv.matches("Библионочь, 18.04.2026 (начато на телефоне)").count(), 3, "{csv}");
+}
+
+#[tokio::test]
+async fn discrepancies_and_wrong_clocks_are_listed_for_administrators() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let code = admin::issue_code(s.db.as_ref(), "branch-1", 60, &s.base).unwrap().code;
+    let token = s.enroll_with(&code, "phone-cl").await.json::<serde_json::Value>().await.unwrap()["device_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = check("phone-cl", "branch-1", 60_000);
+    let ahead = check("phone-cl", "branch-1", -3 * 24 * 60 * 60 * 1000);
+    let body = serde_json::json!({
+        "records": [first, ahead],
+        "sent_at_ms": lgota_central::now_ms() + 3 * 24 * 60 * 60 * 1000,
+    });
+    let r = protocol_client().post(s.url("/api/v1/records")).bearer_auth(&token).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let mut other = first.clone();
+    other.note = Some("другая версия".into());
+    assert_eq!(s.push(&token, &[other]).await.status(), 200);
+
+    let (status, page) = s.get(&admin, "/discrepancies").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&first.id) && page.contains("примечание: «» / «другая версия»"), "{page}");
+    assert!(page.contains(&ahead.id), "the record made three days ahead is listed: {page}");
+    let (_, devices) = s.get(&admin, "/devices").await;
+    assert!(devices.contains("спешат на 3 дн."), "{devices}");
+    let head = s.browser("head1").await;
+    assert_eq!(s.get(&head, "/discrepancies").await.0, 403, "administrators only");
 }

@@ -27,8 +27,14 @@ pub const UNDO_WINDOW_MS: i64 = 10_000;
 pub const UNDO_REASON: &str = "Отменено сразу после записи";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-const MIGRATIONS: &[M<'static>] =
-    &[M::up(include_str!("migrations/001_records.sql")), M::up(include_str!("migrations/002_lock.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/001_records.sql")),
+    M::up(include_str!("migrations/002_lock.sql")),
+    M::up(include_str!("migrations/003_sync_attention.sql")),
+];
+
+mod outbox;
+pub use outbox::{AttentionItem, CLOCK_WARN_MS};
 
 pub use lgota_protocol::RecordKind;
 use lgota_protocol::WireRecord;
@@ -82,6 +88,12 @@ pub struct SyncStatus {
     pub pending: u64,
     pub last_success_ms: Option<i64>,
     pub problem: Option<SyncProblem>,
+    /// Records the server did not store (refused, or a conflict), newest first: «Требуют внимания».
+    pub attention: Vec<AttentionItem>,
+    /// This phone's clock minus the server's at the last answer (ms), when known.
+    pub clock_skew_ms: Option<i64>,
+    /// Set when the clock is off by more than [`CLOCK_WARN_MS`]: what to tell the librarian.
+    pub clock_warning: Option<String>,
 }
 
 /// Where the content pack in use came from.
@@ -472,38 +484,6 @@ impl Store {
         Ok(Overview { scope, tally, training_count, records })
     }
 
-    /// Records not yet acknowledged by the central server, oldest first. Training records are
-    /// never sent.
-    pub fn pending(&self, limit: usize) -> Result<Vec<Record>> {
-        let cursor = self.outbox_cursor()?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.seq > ?1 AND r.training = 0 ORDER BY r.seq LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![cursor, limit as i64], record_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    pub fn pending_count(&self) -> Result<u64> {
-        let cursor = self.outbox_cursor()?;
-        let n: i64 =
-            self.conn
-                .query_row("SELECT COUNT(*) FROM records WHERE seq > ?1 AND training = 0", [cursor], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
-    }
-
-    /// Marks every record up to `seq` as acknowledged. The cursor never moves back, so a
-    /// repeated or late acknowledgement changes nothing.
-    pub fn acknowledge(&mut self, seq: i64) -> Result<()> {
-        let max_seq: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
-        let seq = seq.min(max_seq);
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('outbox_cursor', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-            [seq],
-        )?;
-        Ok(())
-    }
-
     /// The central server this device is enrolled with, and its token.
     pub fn enrollment(&self) -> Result<Option<Enrollment>> {
         Ok(match (get_meta(&self.conn, "server_url")?, get_meta(&self.conn, "device_token")?) {
@@ -545,11 +525,15 @@ impl Store {
 
     /// What the sync panel shows.
     pub fn sync_status(&self) -> Result<SyncStatus> {
+        let clock_skew_ms = get_meta(&self.conn, "clock_skew_ms")?.and_then(|v| v.parse().ok());
         Ok(SyncStatus {
             server: get_meta(&self.conn, "server_url")?,
             pending: self.pending_count()?,
             last_success_ms: get_meta(&self.conn, "last_sync_ms")?.and_then(|v| v.parse().ok()),
             problem: get_meta(&self.conn, "sync_problem")?.and_then(|j| serde_json::from_str(&j).ok()),
+            attention: self.attention()?,
+            clock_skew_ms,
+            clock_warning: clock_skew_ms.and_then(outbox::clock_warning),
         })
     }
 
@@ -645,21 +629,6 @@ impl Store {
     /// The branch's name for messages; its id if the configuration no longer knows it.
     fn branch_name(&self, id: &str) -> String {
         self.config.branch(id).map_or_else(|| id.to_owned(), |b| b.name.clone())
-    }
-
-    /// All records the server has not acknowledged, as a file for carrying by hand. Exporting
-    /// marks nothing: a later sync still sends them, and the server keeps each id once.
-    pub fn export_pending(&self) -> Result<lgota_protocol::ExportFile> {
-        let records = self.pending(usize::MAX >> 1)?;
-        Ok(lgota_protocol::ExportFile {
-            format: lgota_protocol::EXPORT_FORMAT,
-            device_id: self.device_id.clone(),
-            records: records.into_iter().map(|r| r.wire).collect(),
-        })
-    }
-
-    fn outbox_cursor(&self) -> Result<i64> {
-        Ok(get_meta(&self.conn, "outbox_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     #[cfg(test)]

@@ -8,7 +8,9 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse};
+use std::collections::{HashMap, HashSet};
+
+use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse, RecordResult, RecordStatus};
 
 use crate::clock::Now;
 use crate::content::TrustedKey;
@@ -96,12 +98,21 @@ impl SyncError {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PushReport {
-    /// Records acknowledged in this run.
+    /// Records the server answered in this run (acknowledged or not).
     pub sent: u64,
     pub batches: u32,
     /// Of those, records the server already had.
     pub duplicates: u64,
+    /// Of those, records the server did not store (refused or a conflict): «Требуют внимания».
+    pub attention: u64,
+    /// The outbox went back to the start because the server was another database or lacked
+    /// what it had acknowledged (restored from a backup).
+    pub resent_all: bool,
 }
+
+/// How many times one run may start the outbox over (a server that keeps losing records must
+/// not keep a phone busy forever).
+const MAX_RESENDS_PER_RUN: u32 = 2;
 
 fn lock(store: &Mutex<Store>) -> Result<MutexGuard<'_, Store>, SyncError> {
     store.lock().map_err(|_| SyncError::Store(Error::Corrupt("хранилище заблокировано после сбоя".into())))
@@ -114,9 +125,13 @@ pub fn enrollment(store: &Mutex<Store>) -> Result<Enrollment, SyncError> {
 }
 
 /// Pushes every pending record, batch by batch, calling `progress(sent, remaining)` after each
-/// acknowledged batch. The store is locked only to read a batch and to move the cursor, never
-/// during network I/O: recording goes on while a sync runs. Stops at the first failure; what was
-/// acknowledged stays acknowledged.
+/// answered batch. The store is locked only to read a batch and to settle it, never during
+/// network I/O: recording goes on while a sync runs. Stops at the first failure; what was
+/// answered stays answered.
+///
+/// A protocol-2 server answers every record: stored and duplicate ones are acknowledged, refused
+/// and conflicting ones go to «Требуют внимания», and the outbox moves past the batch either
+/// way. An answer that leaves a record out moves nothing (`incomplete_ack`, tried again).
 pub fn push_pending(
     store: &Mutex<Store>,
     transport: &mut dyn Transport,
@@ -124,27 +139,75 @@ pub fn push_pending(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<PushReport, SyncError> {
     let mut report = PushReport::default();
+    let mut resends = 0;
     loop {
-        let batch = lock(store)?.pending(batch_size.max(1))?;
+        let (batch, last_acknowledged) = {
+            let store = lock(store)?;
+            (store.pending(batch_size.max(1))?, store.last_acknowledged()?)
+        };
         let Some(last_seq) = batch.last().map(|r| r.seq) else {
             return Ok(report);
         };
-        let request = PushRequest { records: batch.into_iter().map(|r| r.wire).collect() };
+        let request = PushRequest {
+            records: batch.into_iter().map(|r| r.wire).collect(),
+            last_acknowledged,
+            sent_at_ms: Some(Now::system().utc_ms),
+        };
         let response = transport.push(&request)?;
-        let acknowledged: std::collections::HashSet<&str> = response.acknowledged.iter().map(String::as_str).collect();
-        if !request.records.iter().all(|r| acknowledged.contains(r.id.as_str())) {
-            return Err(SyncError::IncompleteAck);
+        let restart = {
+            let mut store = lock(store)?;
+            let mut restart = match &response.server {
+                Some(server) => store.note_server(server, Now::system())?,
+                None => false,
+            };
+            if response.resend_all && !restart {
+                store.resend_all()?;
+                restart = true;
+            }
+            restart
+        };
+        if restart {
+            resends += 1;
+            report.resent_all = true;
+            if resends > MAX_RESENDS_PER_RUN {
+                return Err(SyncError::IncompleteAck);
+            }
+            continue;
         }
+        let results = results_of(&request, &response)?;
         let remaining = {
             let mut store = lock(store)?;
-            store.acknowledge(last_seq)?;
+            store.settle_batch(last_seq, &results, Now::system())?;
             store.pending_count()?
         };
         report.sent += request.records.len() as u64;
         report.duplicates += u64::from(response.duplicates);
+        report.attention += results.iter().filter(|r| !r.status.is_acknowledged()).count() as u64;
         report.batches += 1;
         progress(report.sent, remaining);
     }
+}
+
+/// One result per record of `request`, or [`SyncError::IncompleteAck`]. A protocol-1 answer
+/// (acknowledged ids only) must acknowledge every record.
+fn results_of(request: &PushRequest, response: &PushResponse) -> Result<Vec<RecordResult>, SyncError> {
+    if response.results.is_empty() {
+        let acknowledged: HashSet<&str> = response.acknowledged.iter().map(String::as_str).collect();
+        if !request.records.iter().all(|r| acknowledged.contains(r.id.as_str())) {
+            return Err(SyncError::IncompleteAck);
+        }
+        return Ok(request
+            .records
+            .iter()
+            .map(|r| RecordResult { id: r.id.clone(), status: RecordStatus::Stored, code: None, message: None })
+            .collect());
+    }
+    let answered: HashMap<&str, &RecordResult> = response.results.iter().map(|r| (r.id.as_str(), r)).collect();
+    request
+        .records
+        .iter()
+        .map(|r| answered.get(r.id.as_str()).map(|a| (*a).clone()).ok_or(SyncError::IncompleteAck))
+        .collect()
 }
 
 /// One full sync: push the outbox, then pull reference data, then note the result for the panel.
@@ -158,7 +221,12 @@ pub fn sync_once(
         let report = push_pending(store, transport, BATCH_SIZE, progress)?;
         let query = lock(store)?.pull_query()?;
         let pull = transport.pull(query)?;
-        lock(store)?.apply_pull(&pull, trusted, Now::system())?;
+        let mut store = lock(store)?;
+        if let Some(server) = &pull.server {
+            // Another database than the push met: the next sync sends everything again.
+            store.note_server(server, Now::system())?;
+        }
+        store.apply_pull(&pull, trusted, Now::system())?;
         Ok(report)
     })();
     let now = Now::system();
@@ -206,11 +274,12 @@ mod tests {
                 acknowledged: request.records.iter().map(|r| r.id.clone()).collect(),
                 stored: request.records.len() as u32 - duplicates,
                 duplicates,
+                ..PushResponse::default()
             })
         }
 
         fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
-            Ok(PullResponse { config: None, content: None, events: vec![], events_cursor: query.events_cursor })
+            Ok(PullResponse { events_cursor: query.events_cursor, ..PullResponse::default() })
         }
     }
 
@@ -260,7 +329,11 @@ mod tests {
         struct Forgetful;
         impl Transport for Forgetful {
             fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-                Ok(PushResponse { acknowledged: vec![request.records[0].id.clone()], stored: 1, duplicates: 0 })
+                Ok(PushResponse {
+                    acknowledged: vec![request.records[0].id.clone()],
+                    stored: 1,
+                    ..PushResponse::default()
+                })
             }
             fn pull(&mut self, _: PullQuery) -> Result<PullResponse, TransportError> {
                 no_pull()
@@ -326,7 +399,172 @@ mod tests {
         let store = store_with(&dir, 7);
         let mut seen = Vec::new();
         let report = push_pending(&store, &mut Flaky::default(), 3, |sent, left| seen.push((sent, left))).unwrap();
-        assert_eq!(report, PushReport { sent: 7, batches: 3, duplicates: 0 });
+        assert_eq!(report, PushReport { sent: 7, batches: 3, ..PushReport::default() });
         assert_eq!(seen, vec![(3, 4), (6, 1), (7, 0)]);
+    }
+
+    /// A protocol-2 stand-in: refuses records whose note says «плохо», names itself `server_id`,
+    /// and can forget everything (a restore from an old backup).
+    struct PerRecord {
+        stored: HashMap<String, WireRecord>,
+        server_id: String,
+        server_time_ms: i64,
+    }
+
+    impl Transport for PerRecord {
+        fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+            let mut response = PushResponse::default();
+            response.resend_all = request.last_acknowledged.as_ref().is_some_and(|id| !self.stored.contains_key(id));
+            for r in &request.records {
+                let status = if r.note.as_deref() == Some("плохо") {
+                    RecordStatus::Refused
+                } else if self.stored.insert(r.id.clone(), r.clone()).is_some() {
+                    RecordStatus::Duplicate
+                } else {
+                    RecordStatus::Stored
+                };
+                let refused = status == RecordStatus::Refused;
+                response.results.push(RecordResult {
+                    id: r.id.clone(),
+                    status,
+                    code: refused.then(|| "invalid_record".to_string()),
+                    message: refused.then(|| "Запись не принята: так нельзя".to_string()),
+                });
+            }
+            response.server = Some(lgota_protocol::ServerInfo {
+                server_id: self.server_id.clone(),
+                server_time_ms: self.server_time_ms,
+            });
+            Ok(response)
+        }
+
+        fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
+            Ok(PullResponse { events_cursor: query.events_cursor, ..PullResponse::default() })
+        }
+    }
+
+    fn per_record() -> PerRecord {
+        PerRecord { stored: HashMap::new(), server_id: "db-1".into(), server_time_ms: Now::system().utc_ms }
+    }
+
+    #[test]
+    fn a_refused_record_waits_for_attention_and_holds_nothing_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 2);
+        let bad = store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: Some("плохо".into()) }, Now::system())
+            .unwrap();
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        let mut server = per_record();
+        let report = push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert_eq!((report.sent, report.attention), (4, 1));
+        assert_eq!(pending(&store), 0, "the record after the refused one went out too");
+        assert_eq!(server.stored.len(), 3);
+        let status = store.lock().unwrap().sync_status().unwrap();
+        assert_eq!(status.attention.len(), 1);
+        let item = &status.attention[0];
+        assert_eq!(
+            (item.record_id.as_str(), item.code.as_str(), item.status.as_str()),
+            (bad.id.as_str(), "invalid_record", "refused")
+        );
+        assert!(item.can_void && !item.voided && item.advice.contains("Аннулируйте"), "{item:?}");
+        // Voided on the phone: the panel says there is nothing more to do; the void goes out.
+        store.lock().unwrap().void(&bad.id, "Ошибочная запись", Now::system()).unwrap();
+        let item = store.lock().unwrap().sync_status().unwrap().attention[0].clone();
+        assert!(item.voided && !item.can_void);
+        push_pending(&store, &mut server, 10, |_, _| {}).unwrap();
+        assert_eq!(pending(&store), 0);
+        // The export still carries the refused record (for the office), not the stored ones.
+        let export = store.lock().unwrap().export_pending().unwrap();
+        assert_eq!(export.records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec![bad.id.as_str()]);
+    }
+
+    #[test]
+    fn a_result_missing_for_a_record_moves_nothing() {
+        struct Partial;
+        impl Transport for Partial {
+            fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+                let first = &request.records[0];
+                Ok(PushResponse {
+                    results: vec![RecordResult {
+                        id: first.id.clone(),
+                        status: RecordStatus::Stored,
+                        code: None,
+                        message: None,
+                    }],
+                    ..PushResponse::default()
+                })
+            }
+            fn pull(&mut self, _: PullQuery) -> Result<PullResponse, TransportError> {
+                no_pull()
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 3);
+        assert_eq!(push_pending(&store, &mut Partial, 10, |_, _| {}).unwrap_err().code(), "incomplete_ack");
+        assert_eq!(pending(&store), 3);
+    }
+
+    #[test]
+    fn another_server_database_or_a_restored_one_gets_everything_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 5);
+        let mut server = per_record();
+        push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert_eq!(server.stored.len(), 5);
+
+        // Restored from a backup that lacks the last two records (same identity).
+        let mut ids: Vec<String> = server.stored.keys().cloned().collect();
+        ids.sort();
+        for id in &ids[3..] {
+            server.stored.remove(id);
+        }
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        let report = push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert!(report.resent_all);
+        assert_eq!(server.stored.len(), 6, "what the backup lacked came back");
+
+        // A new server database (another identity): everything again, nothing twice.
+        server.stored.clear();
+        server.server_id = "db-2".into();
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        let report = push_pending(&store, &mut server, 2, |_, _| {}).unwrap();
+        assert!(report.resent_all);
+        assert_eq!(server.stored.len(), 7);
+        assert_eq!(pending(&store), 0);
+    }
+
+    #[test]
+    fn a_clock_off_by_more_than_ten_minutes_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 1);
+        let mut server = per_record();
+        server.server_time_ms = Now::system().utc_ms - 3 * 24 * 60 * 60 * 1000;
+        push_pending(&store, &mut server, 10, |_, _| {}).unwrap();
+        let status = store.lock().unwrap().sync_status().unwrap();
+        let warning = status.clock_warning.expect("three days ahead");
+        assert!(warning.starts_with("Проверьте дату и время на телефоне") && warning.contains("спешат"), "{warning}");
+        server.server_time_ms = Now::system().utc_ms + 5 * 60 * 1000;
+        store
+            .lock()
+            .unwrap()
+            .record_check(&CheckInput::Refused { category_id: None, note: None }, Now::system())
+            .unwrap();
+        push_pending(&store, &mut server, 10, |_, _| {}).unwrap();
+        assert_eq!(store.lock().unwrap().sync_status().unwrap().clock_warning, None, "five minutes is fine");
     }
 }

@@ -91,6 +91,19 @@ pub fn admit(mut r: WireRecord) -> Result<WireRecord> {
     Ok(r)
 }
 
+/// A record dated more than this after it was received was made on a phone whose clock runs ahead.
+pub const CLOCK_AHEAD_MS: i64 = 24 * 60 * 60 * 1000;
+/// No real record predates 2025-01-01 00:00 UTC (the product did not exist): a phone's clock was
+/// reset.
+pub const CLOCK_FLOOR_MS: i64 = 1_735_689_600_000;
+
+/// Whether a record made at `created_at_ms` (the phone's clock) and received at `received_at_ms`
+/// (the server's) was made under a wrong clock. Such a record is stored all the same, flagged: a
+/// record is never refused for its time.
+pub fn clock_off(created_at_ms: i64, received_at_ms: i64) -> bool {
+    created_at_ms > received_at_ms.saturating_add(CLOCK_AHEAD_MS) || created_at_ms < CLOCK_FLOOR_MS
+}
+
 /// Whether `text` would be refused as personal data (for callers outside the record rules).
 pub fn has_personal_data(text: &str) -> bool {
     find_personal_data(&text::normalize(text)).is_some()
@@ -126,6 +139,17 @@ mod tests {
             event_title: None,
             event_date: None,
         }
+    }
+
+    #[test]
+    fn clocks_are_flagged_not_refused() {
+        let now = 1_780_000_000_000;
+        assert!(
+            !clock_off(now, now) && !clock_off(now + CLOCK_AHEAD_MS, now) && !clock_off(now - 86_400_000 * 400, now)
+        );
+        assert!(clock_off(now + CLOCK_AHEAD_MS + 1, now), "a day and a bit ahead");
+        assert!(clock_off(CLOCK_FLOOR_MS - 1, now) && clock_off(0, now), "before 2025");
+        assert!(admit(WireRecord { created_at_ms: now * 3, ..check() }).is_ok(), "the rule set never refuses a time");
     }
 
     #[test]

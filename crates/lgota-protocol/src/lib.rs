@@ -8,8 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The protocol version this crate describes.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol version this crate describes. Version 2 answers a push record by record
+/// ([`RecordResult`]) and names the server database ([`ServerInfo`]); the server still serves
+/// version 1 phones (docs/protocol.md, «Versions»).
+pub const PROTOCOL_VERSION: u32 = 2;
+/// The oldest protocol version the server still serves.
+pub const PROTOCOL_VERSION_MIN: u32 = 1;
 /// The request header that names the protocol version.
 pub const PROTOCOL_HEADER: &str = "X-Lgota-Protocol";
 /// The most records one push may carry.
@@ -47,8 +51,13 @@ pub mod codes {
     pub const INVALID_REQUEST: &str = "invalid_request";
     pub const WRONG_BRANCH: &str = "wrong_branch";
     pub const WRONG_DEVICE: &str = "wrong_device";
+    /// Protocol 1 only: version 2 stores such a record with a clock flag instead.
     pub const TIME_IN_FUTURE: &str = "time_in_future";
     pub const TRAINING_RECORD: &str = "training_record";
+    /// The same record id arrived before with other content; both versions are kept.
+    pub const CONFLICT: &str = "conflict";
+    /// A void names a record of another device.
+    pub const VOID_TARGET_FOREIGN: &str = "void_target_foreign";
     pub const PERSONAL_DATA: &str = "personal_data";
     pub const ENROLLMENT_CODE_INVALID: &str = "enrollment_code_invalid";
     pub const ENROLLMENT_CODE_EXPIRED: &str = "enrollment_code_expired";
@@ -171,22 +180,86 @@ pub struct WireRecord {
     pub event_date: Option<String>,
 }
 
-/// `POST /api/v1/records`: a batch of at most [`MAX_RECORDS_PER_PUSH`] records, stored whole or
-/// not at all.
+/// `POST /api/v1/records`: a batch of at most [`MAX_RECORDS_PER_PUSH`] records. Protocol 2:
+/// each record is answered on its own, the accepted ones are stored even when others are
+/// refused. Protocol 1: a batch with a refused record is refused (its accepted records are
+/// stored all the same).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     pub records: Vec<WireRecord>,
+    /// The id of the last record the server acknowledged to this phone before (protocol 2). A
+    /// server that does not hold it was restored from an older copy: it answers
+    /// [`PushResponse::resend_all`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_acknowledged: Option<String>,
+    /// The phone's clock when it sent the batch (UTC ms), so that the office can see phones whose
+    /// clocks are off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at_ms: Option<i64>,
 }
 
-/// Every id of the batch is now stored (newly or before): the phone may move its outbox past them.
+/// What became of one pushed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Stored by this push.
+    Stored,
+    /// The server already had this record, identical.
+    Duplicate,
+    /// The server has another record under this id: this version is kept beside it for the
+    /// central office («Расхождения»), not counted.
+    Conflict,
+    /// Not stored: `code` and `message` say why.
+    Refused,
+}
+
+impl RecordStatus {
+    /// The phone may move its outbox past the record: stored or already there.
+    pub fn is_acknowledged(self) -> bool {
+        matches!(self, RecordStatus::Stored | RecordStatus::Duplicate)
+    }
+}
+
+/// The answer for one record of a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordResult {
+    pub id: String,
+    pub status: RecordStatus,
+    /// For a conflict or a refusal: a stable code ([`codes`]) and a Russian message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Which server database answered, and its clock (protocol 2; on every answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// Created with the server's database and kept for its life. A phone that meets another id
+    /// than last time sends everything it holds again (the server stores each id once).
+    pub server_id: String,
+    /// The server's clock (UTC ms) when it answered.
+    pub server_time_ms: i64,
+}
+
+/// The answer to a push.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
+    /// Ids stored now or before (stored and duplicate): the phone may move its outbox past them.
     pub acknowledged: Vec<String>,
     /// Records stored by this push.
     pub stored: u32,
     /// Records the server already had (or repeated inside the batch).
     pub duplicates: u32,
+    /// Protocol 2: one result per record of the batch, in its order.
+    #[serde(default)]
+    pub results: Vec<RecordResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerInfo>,
+    /// The server lacks [`PushRequest::last_acknowledged`]: send every record again.
+    #[serde(default)]
+    pub resend_all: bool,
 }
 
 /// An event of the device's branch, published by the central office.
@@ -212,7 +285,7 @@ pub struct PullQuery {
 }
 
 /// `GET /api/v1/reference`: what is newer than the phone has.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     /// The configuration document (`lgota_core::Config` JSON) if its version is newer than asked.
     pub config: Option<serde_json::Value>,
@@ -223,6 +296,9 @@ pub struct PullResponse {
     pub events: Vec<WireEvent>,
     /// The cursor to send next time (unchanged when `events` is empty).
     pub events_cursor: i64,
+    /// Protocol 2: which server database answered, and its clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerInfo>,
 }
 
 /// The file a phone exports when it cannot reach the server; `lgota-central import` reads it.
@@ -453,8 +529,29 @@ mod tests {
             void_reason: Some("ошибка".into()),
             ..check()
         };
-        roundtrip(&PushRequest { records: vec![check(), void] });
-        roundtrip(&PushResponse { acknowledged: vec!["a".into()], stored: 1, duplicates: 0 });
+        roundtrip(&PushRequest { records: vec![check(), void.clone()], last_acknowledged: None, sent_at_ms: None });
+        roundtrip(&PushRequest { records: vec![void], last_acknowledged: Some("a".into()), sent_at_ms: Some(5) });
+        roundtrip(&PushResponse { acknowledged: vec!["a".into()], stored: 1, duplicates: 0, ..Default::default() });
+        roundtrip(&PushResponse {
+            acknowledged: vec!["a".into()],
+            stored: 1,
+            duplicates: 0,
+            results: vec![
+                RecordResult { id: "a".into(), status: RecordStatus::Stored, code: None, message: None },
+                RecordResult {
+                    id: "b".into(),
+                    status: RecordStatus::Refused,
+                    code: Some(codes::PERSONAL_DATA.into()),
+                    message: Some("Похоже на телефон".into()),
+                },
+            ],
+            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9 }),
+            resend_all: true,
+        });
+        // A protocol-1 phone reads a protocol-2 answer (it ignores what it does not know), and a
+        // protocol-2 phone reads a protocol-1 answer (no results: every record acknowledged).
+        let v1: PushResponse = serde_json::from_str(r#"{"acknowledged":["a"],"stored":1,"duplicates":0}"#).unwrap();
+        assert!(v1.results.is_empty() && v1.server.is_none() && !v1.resend_all);
         roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into() });
         roundtrip(&EnrollResponse { device_token: "t".into(), branch_id: "b".into() });
         roundtrip(&ErrorBody { code: "x".into(), message: "у".into() });
@@ -468,6 +565,7 @@ mod tests {
                 branch_id: "b".into(),
             }],
             events_cursor: 7,
+            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9 }),
         });
         roundtrip(&ExportFile { format: EXPORT_FORMAT, device_id: "d".into(), records: vec![check()] });
         roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: Some(4) });

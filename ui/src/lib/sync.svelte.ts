@@ -117,18 +117,23 @@ export function resetSync(): void {
   document.removeEventListener('visibilitychange', onVisible);
 }
 
-type SyncState = 'unknown' | 'not_enrolled' | 'running' | 'pending' | 'sent';
+type SyncState = 'unknown' | 'not_enrolled' | 'running' | 'pending' | 'attention' | 'sent';
 
 export function syncState(view: SyncView | null): SyncState {
   if (!view) return 'unknown';
   if (!view.server) return 'not_enrolled';
   if (view.progress.running) return 'running';
-  return view.pending > 0 ? 'pending' : 'sent';
+  if (view.pending > 0) return 'pending';
+  // All sent, but the server did not store some: they need the librarian («Требуют внимания»).
+  return view.attention.some((a) => !a.voided) ? 'attention' : 'sent';
 }
 
 /** The one-line status of the main screen's badge. */
 export function badgeText(view: SyncView | null, error: string | null): string {
   if (!view) return error ? 'Состояние отправки неизвестно' : 'Проверяем отправку…';
+  // Records the server did not store and nobody has voided yet («Требуют внимания»).
+  const open = view.attention.filter((a) => !a.voided).length;
+  const attention = open > 0 ? ` · требуют внимания: ${open}` : '';
   const problem = view.problem ? ' · ошибка' : '';
   switch (syncState(view)) {
     case 'not_enrolled':
@@ -140,7 +145,9 @@ export function badgeText(view: SyncView | null, error: string | null): string {
       return total > 0 ? `Отправка: ${view.progress.sent} из ${total}` : 'Идёт отправка…';
     }
     case 'pending':
-      return `Не отправлено: ${view.pending}${problem}`;
+      return `Не отправлено: ${view.pending}${attention}${problem}`;
+    case 'attention':
+      return `Требуют внимания: ${open}${problem}`;
     default:
       return `Все записи отправлены${problem}`;
   }

@@ -227,6 +227,26 @@ export interface SyncProgress {
   remaining: number;
 }
 
+/** A record the server did not store (lgota-core `AttentionItem`): «Требуют внимания». */
+export interface AttentionItem {
+  record_id: string;
+  /** refused by the server's rules, or the server holds another record with this id */
+  status: 'refused' | 'conflict';
+  /** the server's code: personal_data, invalid_record, too_long, wrong_branch, wrong_device,
+   *  void_target_foreign, conflict, training_record, void_reason_required, empty_staff_label… */
+  code: string;
+  /** Russian, the server's words */
+  message: string;
+  /** Russian, what the librarian can do about it */
+  advice: string;
+  /** when the record was made, on this phone's clock: 'dd.mm.yyyy HH:MM' */
+  made_at: string;
+  /** a check (not a void) that can still be voided here */
+  can_void: boolean;
+  /** voided on this phone since: nothing more to do */
+  voided: boolean;
+}
+
 export interface SyncView {
   /** null = not enrolled with the central server */
   server: string | null;
@@ -235,6 +255,12 @@ export interface SyncView {
   last_success_ms: number | null;
   /** how the last attempt failed (null after a success) */
   problem: SyncProblem | null;
+  /** records the server did not store, newest first */
+  attention: AttentionItem[];
+  /** this phone's clock minus the server's at the last answer (ms), when known */
+  clock_skew_ms: number | null;
+  /** Russian, set when the phone's clock is off by more than 10 minutes */
+  clock_warning: string | null;
   progress: SyncProgress;
 }
 

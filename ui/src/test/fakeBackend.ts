@@ -4,6 +4,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { LOCK_IDLE_CHOICES } from '../lib/lock.svelte';
 import type {
   AppState,
+  AttentionItem,
   CheckInput,
   CommandError,
   Config,
@@ -182,9 +183,48 @@ export function syncView(over: Partial<SyncView> = {}): SyncView {
     pending: 0,
     last_success_ms: null,
     problem: null,
+    attention: [],
+    clock_skew_ms: null,
+    clock_warning: null,
     progress: { running: false, sent: 0, remaining: 0 },
     ...over,
   };
+}
+
+/** The core's advice for the codes the tests use (lgota-core store/outbox.rs `advice`). */
+export const ADVICE: Record<string, string> = {
+  conflict:
+    'На сервере уже есть другая запись с тем же номером. Ничего не потеряно: обе версии у методиста. ' +
+    'Сообщите методисту; при необходимости выгрузите записи в файл.',
+  personal_data:
+    'В записи похоже на персональные данные, и сервер её не принял. Аннулируйте её и запишите проверку ' +
+    'заново без них.',
+};
+
+/** A record the server did not store: by default a check refused for personal data. */
+export function attentionItem(over: Partial<AttentionItem> = {}): AttentionItem {
+  const code = over.code ?? 'personal_data';
+  return {
+    record_id: 'rec-refused-1',
+    status: code === 'conflict' ? 'conflict' : 'refused',
+    code,
+    message: 'В заметке похоже на персональные данные (номер документа).',
+    advice:
+      ADVICE[code] ??
+      'Сервер не принял запись. Аннулируйте её и запишите заново или выгрузите в файл и передайте методисту.',
+    made_at: '01.03.2026 10:05',
+    can_void: true,
+    voided: false,
+    ...over,
+  };
+}
+
+/** The core's warning for a clock that runs `days` days ahead (lgota-core outbox `clock_warning`). */
+export function clockWarning(days = 3): string {
+  return (
+    `Проверьте дату и время на телефоне: часы спешат примерно на ${days} дн. по сравнению с сервером. ` +
+    'Записи сохраняются, но время в них будет неверным.'
+  );
 }
 
 export class FakeBackend {
@@ -411,16 +451,8 @@ export class FakeBackend {
         this.records = this.records.filter((x) => x.id !== id);
         return r;
       }
-      case 'void_record': {
-        const id = args!.id as string;
-        const reason = args!.reason as string;
-        const r = this.records.find((x) => x.id === id);
-        if (!r) throw { code: 'not_found', message: 'Запись не найдена' };
-        if (!reason.trim()) throw { code: 'invalid_input', message: 'Укажите причину' };
-        r.voided = true;
-        r.void_reason = reason;
-        return r;
-      }
+      case 'void_record':
+        return this.voidRecord(args!.id as string, args!.reason as string);
       case 'overview':
         return this.overview();
       case 'set_training': {
@@ -451,7 +483,8 @@ export class FakeBackend {
       case 'export_pending': {
         const r: ExportResult = {
           path: '/storage/emulated/0/Download/lgota-unsent-20260301-1015.json',
-          count: this.sync.pending,
+          // the unsent records and those the server did not store (lgota-core export_pending)
+          count: this.sync.pending + this.sync.attention.length,
         };
         return r;
       }
@@ -482,6 +515,32 @@ export class FakeBackend {
     if (!this.settings) throw { code: 'not_configured', message: 'Приложение не настроено' };
     this.settings = { ...this.settings, event: ev };
     return this.state();
+  }
+
+  /**
+   * Voids a record of the list or one the server did not store (its «Требуют внимания» item is
+   * marked voided, as the core's read folds the void in). Records older than the list are known
+   * here only by their attention item.
+   */
+  private voidRecord(id: string, reason: string): RecordView {
+    const r = this.records.find((x) => x.id === id);
+    const item = this.sync.attention.find((a) => a.record_id === id);
+    if (!r && !item) throw { code: 'not_found', message: 'Запись не найдена' };
+    if (!reason.trim()) throw { code: 'invalid_input', message: 'Укажите причину' };
+    if (r?.voided || item?.voided) throw { code: 'already_voided', message: 'Эта запись уже аннулирована.' };
+    if (item && !item.can_void) throw { code: 'not_a_check', message: 'Аннулировать можно только запись о проверке.' };
+    if (item) {
+      this.sync = {
+        ...this.sync,
+        attention: this.sync.attention.map((a) => (a === item ? { ...a, voided: true, can_void: false } : a)),
+      };
+    }
+    if (r) {
+      r.voided = true;
+      r.void_reason = reason;
+      return r;
+    }
+    return makeRecord({ id, voided: true, void_reason: reason, local_time: item!.made_at.slice(-5) });
   }
 
   /** Every enrollment succeeds (refusals are set with failNext; the real ones are tested in Rust). */

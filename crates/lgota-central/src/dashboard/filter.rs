@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::pages::Period;
 use crate::db::{RecordFilter, Role};
-use crate::validate::is_id;
+use lgota_domain::text::is_id;
 
 /// The query value of «no category» (the overview's key for it is empty; ids never hold `(`).
 pub const NO_CATEGORY: &str = "(none)";

@@ -32,6 +32,8 @@ use crate::now_ms;
 
 /// The largest content pack or export file the dashboard accepts.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
+/// The largest phone export file the import page takes: 100,000 records are about 45 MB.
+pub const MAX_IMPORT_FILE_BYTES: usize = 128 * 1024 * 1024;
 /// Name fields (branches, categories, documents, reasons, event titles).
 pub const NAME_MAX: usize = 120;
 /// Ids typed by an administrator for new branches and reference entries.
@@ -48,8 +50,9 @@ pub fn routes() -> Router<AppState> {
         .route("/reference/item", post(save_item))
         .route("/content", get(content).post(upload_content).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)))
         .route("/content/publish", post(publish_content))
-        .route("/import", get(import_form).post(import_files).layer(DefaultBodyLimit::max(4 * MAX_UPLOAD_BYTES)))
+        .route("/import", get(import_form).post(import_files).layer(DefaultBodyLimit::max(2 * MAX_IMPORT_FILE_BYTES)))
         .route("/audit", get(audit_log))
+        .route("/discrepancies", get(discrepancies))
         .route_layer(middleware::from_fn(require_admin));
     // Administrators, and branch heads confined to their branch inside the handlers.
     Router::new()
@@ -642,8 +645,8 @@ impl Upload {
     }
 }
 
-async fn read_multipart(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, String> {
-    let too_big = || format!("Файл слишком большой: не больше {} МБ.", MAX_UPLOAD_BYTES / (1024 * 1024));
+async fn read_multipart(multipart: Result<Multipart, MultipartRejection>, max_file: usize) -> Result<Upload, String> {
+    let too_big = || format!("Файл слишком большой: не больше {} МБ.", max_file / (1024 * 1024));
     let mut multipart = multipart.map_err(|_| "Отправьте форму с файлом из панели.".to_string())?;
     let mut upload = Upload { fields: Vec::new(), files: Vec::new() };
     loop {
@@ -662,7 +665,7 @@ async fn read_multipart(multipart: Result<Multipart, MultipartRejection>) -> Res
         };
         match file {
             Some(file) => {
-                if bytes.len() > MAX_UPLOAD_BYTES {
+                if bytes.len() > max_file {
                     return Err(too_big());
                 }
                 if !bytes.is_empty() || !file.is_empty() {
@@ -708,7 +711,7 @@ async fn upload_content(
     Extension(session): Extension<Session>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let upload = read_multipart(multipart).await;
+    let upload = read_multipart(multipart, MAX_UPLOAD_BYTES).await;
     // The token travels inside the multipart body; nothing is looked at before it is checked.
     let csrf = upload.as_ref().map(|u| u.field("csrf").to_string()).unwrap_or_default();
     if let Err(r) = check_csrf(&session, &csrf) {
@@ -800,7 +803,7 @@ async fn import_form(State(state): State<AppState>, Extension(session): Extensio
 /// What became of one imported file.
 pub struct ImportResult {
     pub file: String,
-    pub outcome: Result<crate::db::StoreOutcome, String>,
+    pub outcome: Result<crate::intake::Intake, String>,
 }
 
 async fn import_files(
@@ -808,7 +811,7 @@ async fn import_files(
     Extension(session): Extension<Session>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let upload = read_multipart(multipart).await;
+    let upload = read_multipart(multipart, MAX_IMPORT_FILE_BYTES).await;
     let csrf = upload.as_ref().map(|u| u.field("csrf").to_string()).unwrap_or_default();
     if let Err(r) = check_csrf(&session, &csrf) {
         return r;
@@ -827,8 +830,7 @@ async fn import_files(
         for (_, file, bytes) in upload.files {
             let outcome = match admin::import_export(db, &bytes) {
                 Ok(o) => {
-                    let detail =
-                        format!("Импорт файла «{file}»: новых записей {}, уже были {}", o.stored, o.duplicates);
+                    let detail = format!("Импорт файла «{file}»: {}", o.summary());
                     audit(db, &s, "import", &detail)?;
                     Ok(o)
                 }
@@ -866,6 +868,21 @@ async fn import_files(
 #[derive(Deserialize, Default)]
 struct AuditQuery {
     before: Option<String>,
+}
+
+/// The newest conflicts and clock-flagged records shown.
+const DISCREPANCIES_SHOWN: u32 = 200;
+
+async fn discrepancies(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
+    let data =
+        db(&state, |db| Ok((db.conflicts(DISCREPANCIES_SHOWN)?, db.clock_flagged(DISCREPANCIES_SHOWN)?, names(db)?.0)))
+            .await;
+    let (conflicts, flagged, names) = match data {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+    html(StatusCode::OK, view::discrepancies(&ctx, &conflicts, &flagged))
 }
 
 async fn audit_log(

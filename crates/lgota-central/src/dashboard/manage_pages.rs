@@ -241,6 +241,117 @@ fn device_state(ctx: &Ctx, d: &Device, now_ms: i64) -> (&'static str, String) {
     }
 }
 
+/// A phone clock off by more than this (10 minutes) is shown as wrong.
+pub const CLOCK_OFF_MS: i64 = 10 * 60 * 1000;
+
+/// How far a phone's clock was off: «верные», «спешат на 3 дн.», «отстают на 25 мин».
+fn clock_text(skew_ms: Option<i64>) -> String {
+    let Some(skew) = skew_ms else { return "—".into() };
+    if skew.abs() <= CLOCK_OFF_MS {
+        return "верные".into();
+    }
+    let minutes = skew.abs() / 60_000;
+    let amount = if minutes >= 2 * 24 * 60 {
+        format!("{} дн.", (minutes + 12 * 60) / (24 * 60))
+    } else if minutes >= 120 {
+        format!("{} ч", (minutes + 30) / 60)
+    } else {
+        format!("{minutes} мин")
+    };
+    format!("{} на {amount}", if skew > 0 { "спешат" } else { "отстают" })
+}
+
+/// «Расхождения»: record ids that arrived again with other content, and records made under a
+/// wrong clock.
+pub fn discrepancies(ctx: &Ctx, conflicts: &[crate::db::Conflict], flagged: &[crate::db::StoredRecord]) -> String {
+    let mut body = String::from(
+        "<section id=\"conflicts\"><h1>Расхождения</h1><h2>Одна запись — два содержания</h2>\
+         <p>Телефон или файл прислал запись с номером, который уже есть на сервере, но с другим содержимым. \
+         В сводке учтена первая версия; вторая хранится здесь и не считается. Выясните у сотрудника, какая верна; \
+         при необходимости телефон аннулирует запись.</p>",
+    );
+    if conflicts.is_empty() {
+        body.push_str("<p>Расхождений нет.</p>");
+    } else {
+        body.push_str("<table><tr><th>Запись</th><th>Устройство</th><th>Получена</th><th>Что различается</th></tr>");
+        for c in conflicts {
+            let differences = match &c.stored {
+                Some(stored) => differences(&stored.record, &c.arrived),
+                None => "первой версии на сервере нет".to_string(),
+            };
+            let _ = write!(
+                body,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&c.arrived.id),
+                esc(&c.arrived.device_id),
+                esc(&local_text(ctx.tz, c.received_at_ms)),
+                esc(&differences)
+            );
+        }
+        body.push_str("</table>");
+    }
+    body.push_str(
+        "</section><section id=\"clock\"><h2>Записи с телефонов с неверными часами</h2>\
+         <p>Запись датирована больше чем на сутки позже, чем пришла на сервер, или раньше 2025 года: часы телефона \
+         были установлены неверно. Запись сохранена и учтена по той дате, что поставил телефон.</p>",
+    );
+    if flagged.is_empty() {
+        body.push_str("<p>Таких записей нет.</p>");
+    } else {
+        body.push_str(
+            "<table><tr><th>Запись</th><th>Филиал</th><th>Время по телефону</th><th>Получена сервером</th></tr>",
+        );
+        for r in flagged {
+            let _ = write!(
+                body,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&r.record.id),
+                esc(ctx.names.branch(&r.record.branch_id)),
+                esc(&local_text(ctx.tz, r.record.created_at_ms)),
+                esc(&local_text(ctx.tz, r.received_at_ms))
+            );
+        }
+        body.push_str("</table>");
+    }
+    body.push_str("</section>");
+    render(ctx, "/discrepancies", "Расхождения", &body)
+}
+
+/// The fields two versions of a record disagree on, in Russian.
+fn differences(a: &lgota_protocol::WireRecord, b: &lgota_protocol::WireRecord) -> String {
+    let mut out = Vec::new();
+    let mut field = |name: &str, x: String, y: String| {
+        if x != y {
+            out.push(format!("{name}: «{x}» / «{y}»"));
+        }
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    field("время", a.created_at_ms.to_string(), b.created_at_ms.to_string());
+    field("филиал", a.branch_id.clone(), b.branch_id.clone());
+    field("сотрудник", a.staff_label.clone(), b.staff_label.clone());
+    field(
+        "способ",
+        a.method.map(|m| m.as_str()).unwrap_or_default().into(),
+        b.method.map(|m| m.as_str()).unwrap_or_default().into(),
+    );
+    field(
+        "результат",
+        a.outcome.map(|m| m.as_str()).unwrap_or_default().into(),
+        b.outcome.map(|m| m.as_str()).unwrap_or_default().into(),
+    );
+    field("категория", opt(&a.category_id), opt(&b.category_id));
+    field("причина", opt(&a.failure_reason_id), opt(&b.failure_reason_id));
+    field("документ", opt(&a.document_type_id), opt(&b.document_type_id));
+    field("мероприятие", opt(&a.event_id), opt(&b.event_id));
+    field("примечание", opt(&a.note), opt(&b.note));
+    field("аннулирует", opt(&a.target_id), opt(&b.target_id));
+    if out.is_empty() {
+        "прочие поля".to_string()
+    } else {
+        out.join("; ")
+    }
+}
+
 pub fn devices(
     ctx: &Ctx,
     devices: &[Device],
@@ -257,7 +368,7 @@ pub fn devices(
         body.push_str(
             "<table id=\"devices\"><tr><th>Устройство</th><th>Филиал</th><th>Подключено</th>\
              <th>Последняя синхронизация</th><th>Последняя отправка записей</th><th>Не отправлено</th>\
-             <th>Состояние</th><th></th></tr>",
+             <th>Часы телефона</th><th>Состояние</th><th></th></tr>",
         );
         for d in devices {
             let (state, state_text) = device_state(ctx, d, now_ms);
@@ -275,20 +386,24 @@ pub fn devices(
             let _ = write!(
                 body,
                 "<tr data-device=\"{id}\" data-state=\"{state}\"><td title=\"{id}\"><code>{short}…</code></td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{revoke}</td></tr>",
+                 <td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td{clock_class}>{}</td><td>{}</td>\
+                 <td>{revoke}</td></tr>",
                 esc(ctx.names.branch(&d.branch_id)),
                 esc(&local_text(ctx.tz, d.enrolled_at_ms)),
                 d.last_seen_at_ms.map_or_else(|| "—".to_string(), |t| esc(&local_text(ctx.tz, t))),
                 d.last_push_at_ms.map_or_else(|| "—".to_string(), |t| esc(&local_text(ctx.tz, t))),
                 d.pending.map_or_else(|| "—".to_string(), |n| n.to_string()),
+                esc(&clock_text(d.clock_skew_ms)),
                 esc(&state_text),
+                clock_class = if d.clock_skew_ms.is_some_and(|s| s.abs() > CLOCK_OFF_MS) { " class=\"warn\"" } else { "" },
                 id = esc(&d.id),
                 short = esc(&short),
             );
         }
         body.push_str(
             "</table><p>«Не отправлено» — сколько записей телефон сообщил неотправленными при последней \
-             синхронизации.</p>",
+             синхронизации. «Часы телефона» — насколько они расходились с часами сервера при последней отправке; \
+             записи телефонов с неверными часами отмечены на странице <a href=\"/discrepancies\">«Расхождения»</a>.</p>",
         );
     }
     let branch_field = match head {
@@ -423,12 +538,20 @@ pub fn import(ctx: &Ctx, results: &[ImportResult], error: Option<&str>) -> Strin
     if !results.is_empty() {
         body.push_str(
             "<section><h2>Результат</h2><table id=\"import-results\"><tr><th>Файл</th><th>Новых записей</th>\
-             <th>Уже были</th><th>Ошибка</th></tr>",
+             <th>Уже были</th><th>Расхождений</th><th>Не принято</th><th>Ошибка</th></tr>",
         );
         for r in results {
             let row = match &r.outcome {
-                Ok(o) => format!("<td class=\"n\">{}</td><td class=\"n\">{}</td><td></td>", o.stored, o.duplicates),
-                Err(e) => format!("<td></td><td></td><td class=\"error\">{}</td>", esc(e)),
+                Ok(o) => format!(
+                    "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                     <td>{}</td>",
+                    o.stored,
+                    o.duplicates,
+                    o.conflicts,
+                    o.refused,
+                    o.problems(5).iter().map(|p| esc(p)).collect::<Vec<_>>().join("<br>")
+                ),
+                Err(e) => format!("<td></td><td></td><td></td><td></td><td class=\"error\">{}</td>", esc(e)),
             };
             let _ = write!(body, "<tr><td>{}</td>{row}</tr>", esc(&r.file));
         }

@@ -292,6 +292,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("/reference", "Справочники", true),
     ("/content", "Инструкции", true),
     ("/import", "Импорт", true),
+    ("/discrepancies", "Расхождения", true),
     ("/audit", "Журнал", true),
 ];
 

@@ -19,9 +19,15 @@ pub struct Server {
     pub client: reqwest::Client,
 }
 
+/// A client speaking the current protocol.
 pub fn protocol_client() -> reqwest::Client {
+    client_speaking(lgota_protocol::PROTOCOL_VERSION)
+}
+
+/// A client speaking protocol `version` (an older phone).
+pub fn client_speaking(version: u32) -> reqwest::Client {
     let mut headers = HeaderMap::new();
-    headers.insert("X-Lgota-Protocol", HeaderValue::from_static("1"));
+    headers.insert("X-Lgota-Protocol", HeaderValue::from_str(&version.to_string()).unwrap());
     reqwest::Client::builder().default_headers(headers).build().unwrap()
 }
 

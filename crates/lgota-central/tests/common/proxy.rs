@@ -19,7 +19,7 @@ pub struct Stats {
 
 pub struct Proxy {
     pub base: String,
-    upstream: String,
+    upstream: Arc<Mutex<String>>,
     pub stats: Arc<Stats>,
     captured: Arc<Mutex<Vec<Vec<u8>>>>,
 }
@@ -73,7 +73,7 @@ impl Proxy {
     pub fn start(upstream_base: &str, seed: u64, faults_percent: u64) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = upstream_base.trim_start_matches("http://").to_owned();
+        let upstream = Arc::new(Mutex::new(upstream_base.trim_start_matches("http://").to_owned()));
         let stats = Arc::new(Stats::default());
         let captured = Arc::new(Mutex::new(Vec::new()));
         let (up, st, cap) = (upstream.clone(), stats.clone(), captured.clone());
@@ -83,7 +83,7 @@ impl Proxy {
                 let Ok(mut client) = client else { continue };
                 let roll = rng.next() % 100;
                 let fault = if roll < faults_percent { rng.next() % 3 } else { 99 };
-                let (up, st, cap) = (up.clone(), st.clone(), cap.clone());
+                let (up, st, cap) = (up.lock().unwrap().clone(), st.clone(), cap.clone());
                 std::thread::spawn(move || {
                     let Ok(request) = read_message(&mut client) else { return };
                     match fault {
@@ -117,6 +117,11 @@ impl Proxy {
         Proxy { base, upstream, stats, captured }
     }
 
+    /// Points the proxy at another server (one started on a restored database).
+    pub fn set_upstream(&self, base: &str) {
+        *self.upstream.lock().unwrap() = base.trim_start_matches("http://").to_owned();
+    }
+
     /// Sends every kept request to the server again, newest first (out of order), and returns
     /// the HTTP status lines the server answered with.
     pub fn replay_all(&self) -> Vec<String> {
@@ -125,7 +130,8 @@ impl Proxy {
             .iter()
             .map(|request| {
                 self.stats.replayed.fetch_add(1, Ordering::Relaxed);
-                let response = exchange(&self.upstream, request).expect("replay reaches the server");
+                let upstream = self.upstream.lock().unwrap().clone();
+                let response = exchange(&upstream, request).expect("replay reaches the server");
                 String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned()
             })
             .collect()

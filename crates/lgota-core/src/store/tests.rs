@@ -400,6 +400,7 @@ fn pulled_reference_data_is_applied_and_kept() {
             branch_id: "branch-1".into(),
         }],
         events_cursor: 42,
+        server: None,
     };
     store.apply_pull(&pull, &[trusted], at(0)).unwrap();
     let query = store.pull_query().unwrap();
@@ -474,6 +475,7 @@ fn a_scanned_event_is_chosen_only_if_known_of_this_branch_and_not_past() {
             event("ev-other", "2026-11-25", "branch-2"),
         ],
         events_cursor: 4,
+        server: None,
     };
     store.apply_pull(&pull, &[], at(0)).unwrap();
 
@@ -519,6 +521,7 @@ fn pending_records_carry_their_event_title_and_date() {
             branch_id: "branch-1".into(),
         }],
         events_cursor: 1,
+        server: None,
     };
     store.apply_pull(&pull, &[], at(3)).unwrap();
     store.choose_event("ev-central", at(3)).unwrap();
@@ -561,6 +564,7 @@ fn a_bad_pulled_event_is_left_out_and_the_pull_still_succeeds() {
             event("ev-good-2", " Ночь кино ", "2026-11-28"),
         ],
         events_cursor: 6,
+        server: None,
     };
     assert_eq!(store.apply_pull(&pull, &[], at(0)).unwrap(), 4, "four events left out");
     let ids = |store: &Store| -> Vec<String> {
@@ -589,7 +593,13 @@ fn a_storage_failure_while_installing_a_pulled_pack_fails_the_pull() {
         .conn()
         .execute_batch("CREATE TRIGGER no_write BEFORE INSERT ON reference BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         .unwrap();
-    let pull = lgota_protocol::PullResponse { config: None, content: Some(envelope), events: vec![], events_cursor: 9 };
+    let pull = lgota_protocol::PullResponse {
+        config: None,
+        content: Some(envelope),
+        events: vec![],
+        events_cursor: 9,
+        server: None,
+    };
     assert_eq!(store.apply_pull(&pull, &[trusted], at(0)).unwrap_err().code(), "storage");
     assert_eq!(store.pull_query().unwrap().events_cursor, 0, "nothing advanced: the pull is tried again");
 }
