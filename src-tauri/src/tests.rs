@@ -152,7 +152,10 @@ fn content_search_training_and_pack_refusal() {
     assert!(content["pack"]["articles"].as_array().unwrap().iter().any(|a| a["id"] == guide));
 
     let hits = h.ok("search_content", json!({"query": "пенсион"}));
-    assert!(hits.as_array().unwrap().iter().any(|h| h["kind"] == "checklist" && h["id"] == "pensioner"), "{hits}");
+    assert!(
+        hits.as_array().unwrap().iter().any(|h| h["kind"] == "checklist" && h["id"] == "pension_certificate"),
+        "{hits}"
+    );
 
     let e = h.err("install_content_pack", json!({"pack": "{\"key_id\": \"x\", \"payload\": \"{}\"}"}));
     assert_eq!(e["code"], "content_unsigned");

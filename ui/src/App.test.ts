@@ -163,12 +163,14 @@ describe('main screen flows', () => {
     // choosing the document opens its checklist: nothing is saved yet
     const items = await checklistItems(3);
     expect(screen.getByTestId('screen-title')).toHaveTextContent('Справка о назначении пенсии');
+    // only the checks of this document, not those of the pension certificate
     expect(items.map((i) => i.textContent?.trim())).toEqual([
-      'Фото совпадает с человеком',
-      'Документ действителен',
-      'Указано, что человек — пенсионер',
+      'Справка выдана СФР или МФЦ',
+      'В справке сказано, что назначена пенсия',
+      'Показан паспорт, фото в нём совпадает с человеком',
     ]);
-    expect(screen.getByText('Пенсионные удостоверения выдавались до 2015 года.')).toBeInTheDocument();
+    expect(screen.queryByText('Пенсионные удостоверения выдавались до 2015 года.')).toBeNull();
+    expect(screen.queryByText(/удостоверение/i)).toBeNull();
     expect(recordInputs()).toHaveLength(0);
 
     const accept = screen.getByTestId('btn-checklist-accept');
@@ -518,9 +520,9 @@ describe('content screens', () => {
       'staff-goskan-check',
       'citizen-how-to',
       'fail-no-internet',
-      'pensioner',
-      'student',
-      'large_family',
+      'pension_certificate',
+      'pension_statement',
+      'student_card',
       '0',
       '1',
       'did-fail-paper',
@@ -528,9 +530,11 @@ describe('content screens', () => {
     for (const g of ['Как проверять', 'Для гражданина', 'Если не получилось', 'Бумажные документы', 'Положение', 'Обучение']) {
       expect(screen.getByRole('heading', { name: g })).toBeInTheDocument();
     }
-    const pensioner = screen.getAllByTestId('content-item').find((e) => e.dataset.id === 'pensioner')!;
-    expect(pensioner).toHaveTextContent('Пенсионер');
-    expect(pensioner).toHaveTextContent('Пенсионное удостоверение, Справка о назначении пенсии');
+    // the paper documents by category, one entry per document (a category without documents has none)
+    expect(screen.getByRole('heading', { name: 'Пенсионер' })).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Многодетная семья' })).toBeNull();
+    const statement = screen.getAllByTestId('content-item').find((e) => e.dataset.id === 'pension_statement')!;
+    expect(statement).toHaveTextContent('Справка о назначении пенсии');
     expect(fake.callsOf('get_content')).toHaveLength(1);
   });
 
@@ -556,10 +560,14 @@ describe('content screens', () => {
   });
 
   it('opens a checklist and a regulation section', async () => {
-    let item = (await screen.findAllByTestId('content-item')).find((e) => e.dataset.id === 'pensioner')!;
+    let item = (await screen.findAllByTestId('content-item')).find((e) => e.dataset.id === 'pension_certificate')!;
+    expect(item).toHaveTextContent('Пенсионное удостоверение');
     await fireEvent.click(item);
     const info = await screen.findByTestId('checklist-info-screen');
+    expect(screen.getByTestId('screen-title')).toHaveTextContent('Пенсионное удостоверение');
+    expect(within(info).getByText('Подтверждает категорию: Пенсионер')).toBeInTheDocument();
     expect(within(info).getByText('Указано, что человек — пенсионер')).toBeInTheDocument();
+    expect(within(info).queryByText('Справка выдана СФР или МФЦ')).toBeNull();
     expect(within(info).getByText('Пенсионные удостоверения выдавались до 2015 года.')).toBeInTheDocument();
     await click('btn-back');
     item = (await screen.findAllByTestId('content-item')).find((e) => e.dataset.id === '1')!;
@@ -579,7 +587,7 @@ describe('content screens', () => {
     expect(fake.callsOf('search_content').map((c) => c.args)).toEqual([{ query: 'пенсион' }]);
     expect(hits[0]).toHaveTextContent('Нет интернета для Госкана');
     expect(hits[0]).toHaveTextContent('Попросите бумажный документ, например пенсионное удостоверение.');
-    expect(hits.some((h) => h.textContent?.includes('Бумажные документы: Пенсионер'))).toBe(true);
+    expect(hits.some((h) => h.textContent?.includes('Бумажный документ: Пенсионное удостоверение'))).toBe(true);
     await fireEvent.click(hits[0]);
     await screen.findByTestId('article-screen');
     expect(screen.getByTestId('screen-title')).toHaveTextContent('Нет интернета для Госкана');

@@ -20,6 +20,18 @@ describe('layout for phones', () => {
     expect(fixed).toEqual([]);
   });
 
+  it('keeps the toast in the flow and scrolls controls clear of the fixed back bar', () => {
+    const css = styles.find(([f]) => f === 'app.css')![1];
+    const rule = (selector: string) => new RegExp(`(^|\\n)${selector.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\{([^}]*)\\}`).exec(css)?.[2] ?? '';
+    // The toast never lies over the screen: no fixed or absolute position, wherever it is styled.
+    const toastRules = [...css.matchAll(/([^{}]*\.toast[^{}]*)\{([^}]*)\}/g)].map((m) => `${m[1].trim()} { ${m[2]} }`);
+    expect(toastRules.length).toBeGreaterThan(0);
+    for (const r of toastRules) expect(r).not.toMatch(/position\s*:\s*(fixed|absolute)/);
+    // Only the back bar is fixed at the bottom, and scrolling keeps room for it.
+    expect(rule('.bottom-bar')).toMatch(/position\s*:\s*fixed/);
+    expect(rule('html:has(.screen.with-bottom-bar)')).toMatch(/scroll-padding-bottom\s*:/);
+  });
+
   it('has a device-width viewport that allows zoom', () => {
     const html = readFileSync(`${src}../index.html`, 'utf8');
     const viewport = /<meta name="viewport" content="([^"]+)"/.exec(html)?.[1] ?? '';

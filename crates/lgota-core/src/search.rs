@@ -70,15 +70,20 @@ fn documents(pack: &ContentPack, config: &Config) -> Vec<Doc> {
         docs.push(Doc { kind: HitKind::Article, id: a.id.clone(), title: a.title.clone(), body });
     }
     for c in &pack.checklists {
-        let name = config.category(&c.category_id).map_or(c.category_id.as_str(), |c| c.name.as_str());
-        let mut body: Vec<String> =
-            c.documents.iter().filter_map(|d| config.document_type(d)).map(|d| d.name.clone()).collect();
+        let doc = config.document_type(&c.document_type_id).map_or(c.document_type_id.as_str(), |d| d.name.as_str());
+        // The categories the document proves are searchable too («пенсионер» finds its documents).
+        let mut body: Vec<String> = config
+            .categories
+            .iter()
+            .filter(|cat| cat.document_type_ids.contains(&c.document_type_id))
+            .map(|cat| cat.name.clone())
+            .collect();
         body.extend(c.checks.iter().cloned());
         body.extend(c.hint.iter().cloned());
         docs.push(Doc {
             kind: HitKind::Checklist,
-            id: c.category_id.clone(),
-            title: format!("Бумажные документы: {name}"),
+            id: c.document_type_id.clone(),
+            title: format!("Бумажный документ: {doc}"),
             body,
         });
     }
@@ -194,12 +199,14 @@ mod tests {
     #[test]
     fn a_prefix_finds_its_word_forms() {
         let hits = find("пенсион");
-        assert!(hits.iter().any(|h| h.kind == HitKind::Checklist && h.id == "pensioner"), "{hits:#?}");
+        assert!(hits.iter().any(|h| h.kind == HitKind::Checklist && h.id == "pension_certificate"), "{hits:#?}");
         let snippets = hits.iter().map(|h| normalize(&h.snippet)).collect::<Vec<_>>().join(" ");
         assert!(snippets.contains("пенсионер") || snippets.contains("пенсионн"), "{snippets}");
         // An inflected query finds the same checklist.
-        assert!(find("пенсионерам").iter().any(|h| h.id == "pensioner"));
-        assert!(find("Пенсионное удостоверение").iter().any(|h| h.id == "pensioner"));
+        assert!(find("пенсионерам").iter().any(|h| h.id == "pensioner_card"));
+        assert!(find("Пенсионное удостоверение").iter().any(|h| h.id == "pension_certificate"));
+        // A document's checklist is found by the category it proves.
+        assert!(find("многодетная").iter().any(|h| h.id == "birth_certificates_with_passport"));
     }
 
     #[test]

@@ -29,7 +29,14 @@ pub struct Config {
     pub categories: Vec<Category>,
     pub document_types: Vec<Named>,
     pub failure_reasons: Vec<Named>,
+    /// Common notes the librarian adds with one tap during a check («с сопровождающим»…), set by
+    /// the central office. Absent in older configurations: none.
+    #[serde(default)]
+    pub note_chips: Vec<String>,
 }
+
+/// At most this many note chips (they share one row of the check screen).
+pub const NOTE_CHIPS_MAX: usize = 12;
 
 /// The longest name of a branch, category, document type or failure reason.
 pub const NAME_MAX: usize = 200;
@@ -77,6 +84,27 @@ impl Config {
         unique("categories", self.categories.iter().map(|c| (c.id.as_str(), c.name.as_str())))?;
         unique("document_types", self.document_types.iter().map(|d| (d.id.as_str(), d.name.as_str())))?;
         unique("failure_reasons", self.failure_reasons.iter().map(|r| (r.id.as_str(), r.name.as_str())))?;
+        if self.note_chips.len() > NOTE_CHIPS_MAX {
+            return Err(Error::InvalidConfig(format!("заготовок примечаний больше {NOTE_CHIPS_MAX}")));
+        }
+        let mut chips = std::collections::HashSet::new();
+        for chip in &self.note_chips {
+            if chip.is_empty() || !crate::text::is_normal(chip) || chip.chars().count() > crate::text::NOTE_MAX {
+                return Err(Error::InvalidConfig(format!(
+                    "заготовка примечания «{chip}»: пустая, длиннее {} символов или с переводами строк и табуляцией",
+                    crate::text::NOTE_MAX
+                )));
+            }
+            if let Some(kind) = crate::screen::find_personal_data(chip) {
+                return Err(Error::InvalidConfig(format!(
+                    "в заготовке примечания «{chip}» есть что-то похожее на {}",
+                    kind.describe()
+                )));
+            }
+            if !chips.insert(chip.as_str()) {
+                return Err(Error::InvalidConfig(format!("повторная заготовка примечания «{chip}»")));
+            }
+        }
         for category in &self.categories {
             for doc in &category.document_type_ids {
                 if self.document_type(doc).is_none() {
@@ -122,6 +150,34 @@ mod tests {
             assert!(c.failure_reason(id).is_some(), "reason {id}");
         }
         assert!(!c.branches.is_empty());
+        assert_eq!(
+            c.note_chips,
+            ["с сопровождающим", "повторная проверка", "Госкан долго загружался", "QR не считался с первого раза"]
+        );
+    }
+
+    #[test]
+    fn note_chips_are_optional_and_checked() {
+        // A configuration without chips (older servers) still parses: no chips.
+        let mut json: serde_json::Value = serde_json::to_value(Config::bundled()).unwrap();
+        json.as_object_mut().unwrap().remove("note_chips");
+        assert!(Config::parse(&json.to_string()).unwrap().note_chips.is_empty());
+        // What the office publishes travels whole.
+        let mut c = Config::bundled();
+        c.note_chips = vec!["пришли группой".into()];
+        assert_eq!(Config::parse(&serde_json::to_string(&c).unwrap()).unwrap().note_chips, ["пришли группой"]);
+        let refused = |chips: Vec<String>| {
+            let mut c = Config::bundled();
+            c.note_chips = chips;
+            Config::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().to_string()
+        };
+        assert!(refused(vec!["звонить 8 912 345-67-89".into()]).contains("номер телефона"));
+        assert!(refused(vec!["приходила Иванова Мария".into()]).contains("похожее на имя"));
+        assert!(refused(vec!["".into()]).contains("пустая"));
+        assert!(refused(vec!["две\nстроки".into()]).contains("переводами строк"));
+        assert!(refused(vec!["я".repeat(crate::text::NOTE_MAX + 1)]).contains("длиннее"));
+        assert!(refused(vec!["дубль".into(), "дубль".into()]).contains("повторная"));
+        assert!(refused((0..=NOTE_CHIPS_MAX).map(|i| format!("заготовка {i}")).collect()).contains("больше 12"));
     }
 
     #[test]

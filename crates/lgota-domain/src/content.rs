@@ -14,7 +14,9 @@ use crate::check::CheckInput;
 use crate::config::Config;
 use crate::error::{Error, Result};
 
-pub const FORMAT: u32 = 1;
+/// The pack format this app reads: 2, a checklist per paper document (format 1 had one per
+/// category and is refused, see docs/content-pack.md).
+pub const FORMAT: u32 = 2;
 const BUNDLED_PACK: &str = include_str!("../content/bundled-pack.json");
 const TRUSTED_KEYS: &str = include_str!("../content/trusted_keys.json");
 
@@ -56,8 +58,9 @@ pub struct Article {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Checklist {
-    pub category_id: String,
-    pub documents: Vec<String>,
+    /// The paper document type (configuration id) these checks are for: only what applies to
+    /// *that* document, never the checks of another one.
+    pub document_type_id: String,
     pub checks: Vec<String>,
     #[serde(default)]
     pub hint: Option<String>,
@@ -152,14 +155,26 @@ impl ContentPack {
     /// The pack compiled into the app. Its agreement with the bundled configuration is proven by
     /// a test; at run time it is only parsed, so that a newer configuration (say, a category
     /// added by the central office) never leaves the app without instructions. The UI shows
-    /// general checks for a category the pack has no checklist for.
+    /// general checks for a document the pack has no checklist for.
     pub fn bundled() -> ContentPack {
         serde_json::from_str(BUNDLED_PACK).expect("the bundled content pack parses (tested)")
     }
 
     /// Parses a pack document and checks every rule of docs/content-pack.md.
     pub fn parse(json: &str, config: &Config) -> Result<ContentPack> {
-        let pack: ContentPack = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        match value.get("format").and_then(serde_json::Value::as_u64) {
+            Some(f) if f == u64::from(FORMAT) => {}
+            Some(1) => {
+                return Err(invalid(
+                    "это пакет формата 1 с перечнями проверок по категориям, он больше не читается: \
+                     нужен формат 2 — свой перечень проверок для каждого бумажного документа",
+                ))
+            }
+            Some(f) => return Err(invalid(format!("неизвестный формат {f}"))),
+            None => return Err(invalid("не указан формат пакета")),
+        }
+        let pack: ContentPack = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
         pack.check(config)?;
         Ok(pack)
     }
@@ -194,21 +209,24 @@ impl ContentPack {
 
         let mut seen = HashSet::new();
         for list in &self.checklists {
-            let category = config
-                .category(&list.category_id)
-                .ok_or_else(|| mismatch(format!("неизвестная категория «{}»", list.category_id)))?;
-            if !seen.insert(list.category_id.as_str()) {
-                return Err(mismatch(format!("два перечня для категории «{}»", list.category_id)));
+            let doc = &list.document_type_id;
+            if config.document_type(doc).is_none() {
+                return Err(mismatch(format!("перечень проверок для неизвестного документа «{doc}»")));
+            }
+            if !seen.insert(doc.as_str()) {
+                return Err(mismatch(format!("два перечня проверок для документа «{doc}»")));
             }
             if list.checks.is_empty() || list.checks.iter().any(|c| c.trim().is_empty()) {
-                return Err(invalid(format!("пустой перечень проверок для «{}»", list.category_id)));
-            }
-            if let Some(doc) = list.documents.iter().find(|d| !category.document_type_ids.contains(d)) {
-                return Err(mismatch(format!("документ «{doc}» не относится к категории «{}»", list.category_id)));
+                return Err(invalid(format!("пустой перечень проверок для документа «{doc}»")));
             }
         }
-        if let Some(missing) = config.categories.iter().find(|c| !seen.contains(c.id.as_str())) {
-            return Err(mismatch(format!("нет перечня проверок для категории «{}»", missing.id)));
+        for category in &config.categories {
+            if let Some(doc) = category.document_type_ids.iter().find(|d| !seen.contains(d.as_str())) {
+                return Err(mismatch(format!(
+                    "нет перечня проверок для документа «{doc}» (категория «{}»)",
+                    category.id
+                )));
+            }
         }
 
         if self.regulation.sections.is_empty() {
@@ -237,8 +255,9 @@ impl ContentPack {
         Ok(())
     }
 
-    pub fn checklist(&self, category_id: &str) -> Option<&Checklist> {
-        self.checklists.iter().find(|c| c.category_id == category_id)
+    /// The checklist of a paper document type.
+    pub fn checklist(&self, document_type_id: &str) -> Option<&Checklist> {
+        self.checklists.iter().find(|c| c.document_type_id == document_type_id)
     }
 
     pub fn scenario(&self, id: &str) -> Option<&TrainingScenario> {
@@ -324,14 +343,76 @@ mod tests {
         let pack = ContentPack::parse(BUNDLED_PACK, &config).unwrap();
         assert_eq!(pack, ContentPack::bundled());
         for category in &config.categories {
-            assert!(pack.checklist(&category.id).is_some(), "checklist for {}", category.id);
+            for doc in &category.document_type_ids {
+                assert!(pack.checklist(doc).is_some(), "checklist for {doc} ({})", category.id);
+            }
         }
+        assert_eq!(pack.format, 2);
         assert!(pack.articles.iter().any(|a| a.id == pack.citizen_guide && a.section == Section::Citizen));
         for id in ["did-success", "goskan-error-paper", "no-internet", "prefers-paper", "photo-mismatch"] {
             assert!(pack.scenario(id).is_some(), "scenario {id}");
         }
         assert!(pack.regulation.sections.len() >= 5, "the full regulation");
         trusted_keys();
+    }
+
+    /// A pack of format 1 (checklists per category) is refused with a message that says why.
+    #[test]
+    fn format_1_is_refused_with_a_clear_message() {
+        let mut pack: serde_json::Value = serde_json::from_str(BUNDLED_PACK).unwrap();
+        pack["format"] = 1.into();
+        pack["checklists"] = serde_json::json!([{
+            "category_id": "pensioner",
+            "documents": ["pension_certificate"],
+            "checks": ["Фото совпадает"]
+        }]);
+        let err = ContentPack::parse(&pack.to_string(), &Config::bundled()).unwrap_err();
+        assert_eq!(err.code(), "content_invalid");
+        let message = err.to_string();
+        assert!(message.contains("формата 1") && message.contains("для каждого бумажного документа"), "{message}");
+    }
+
+    /// Every category × document pair of the bundled configuration has its own checklist, and no
+    /// item (nor the hint) of document A names what is distinctive of another document B of the
+    /// same category: a word of B's name that A's name does not share (compared by its first
+    /// five letters, so «справку» is «справка»).
+    #[test]
+    fn each_documents_checklist_mentions_no_other_document() {
+        fn stems(text: &str) -> Vec<String> {
+            text.split(|c: char| !c.is_alphabetic())
+                .filter(|w| w.chars().count() >= 3)
+                .map(|w| w.to_lowercase().replace('ё', "е").chars().take(5).collect())
+                .collect()
+        }
+        const GENERIC: &[&str] = &["докум", "подтв", "выдав"];
+        let config = Config::bundled();
+        let pack = ContentPack::bundled();
+        let mut pairs = 0;
+        for category in &config.categories {
+            for a in &category.document_type_ids {
+                pairs += 1;
+                let list = pack.checklist(a).unwrap_or_else(|| panic!("no checklist for {a}"));
+                assert!(!list.checks.is_empty());
+                let a_name = stems(&config.document_type(a).unwrap().name);
+                for b in category.document_type_ids.iter().filter(|b| *b != a) {
+                    let b_name = &config.document_type(b).unwrap().name;
+                    let distinctive: Vec<String> = stems(b_name)
+                        .into_iter()
+                        .filter(|s| !a_name.contains(s) && !GENERIC.contains(&s.as_str()))
+                        .collect();
+                    for item in list.checks.iter().chain(list.hint.iter()) {
+                        let found: Vec<&String> =
+                            stems(item).iter().filter_map(|s| distinctive.iter().find(|d| *d == s)).collect();
+                        assert!(
+                            found.is_empty(),
+                            "{}: the checklist of «{a}» says «{item}», which names «{b_name}» ({found:?})",
+                            category.id
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(pairs, 13, "every category × document pair was walked");
     }
 
     #[test]
@@ -361,14 +442,21 @@ mod tests {
             f(&mut pack);
             ContentPack::parse(&pack.to_string(), &config).unwrap_err().code()
         };
-        assert_eq!(edit(&|p| p["format"] = 2.into()), "content_invalid");
+        assert_eq!(edit(&|p| p["format"] = 3.into()), "content_invalid");
         assert_eq!(edit(&|p| p["checklists"].as_array_mut().unwrap().truncate(1)), "content_mismatch");
+        // A document of the configuration without its checklist.
         assert_eq!(
-            edit(&|p| p["checklists"][0]["documents"] =
-                serde_json::json!(["passport_rf", "mse_certificate", "student_card"])),
+            edit(&|p| p["checklists"].as_array_mut().unwrap().retain(|c| c["document_type_id"] != "large_family_card")),
             "content_mismatch"
         );
-        assert_eq!(edit(&|p| p["checklists"][0]["category_id"] = "astronaut".into()), "content_mismatch");
+        assert_eq!(edit(&|p| p["checklists"][0]["document_type_id"] = "spacesuit".into()), "content_mismatch");
+        assert_eq!(
+            edit(&|p| p["checklists"][1]["document_type_id"] = p["checklists"][0]["document_type_id"].clone()),
+            "content_mismatch"
+        );
+        assert_eq!(edit(&|p| p["checklists"][0]["checks"] = serde_json::json!([])), "content_invalid");
+        // The old per-category shape is not a format-2 checklist.
+        assert_eq!(edit(&|p| p["checklists"][0]["category_id"] = "pensioner".into()), "content_invalid");
         assert_eq!(edit(&|p| p["citizen_guide"] = "nope".into()), "content_invalid");
         assert_eq!(
             edit(&|p| p["articles"][0]["blocks"][0] = serde_json::json!({"type": "video", "url": "x"})),

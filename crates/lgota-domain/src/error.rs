@@ -11,10 +11,14 @@ pub enum PersonalData {
     Snils,
     DocumentNumber,
     Email,
+    Name,
+    BirthDate,
+    Address,
 }
 
 impl PersonalData {
-    /// What was found, in Russian («номер телефона»…).
+    /// What was found, in Russian, in the accusative after «похоже на» («номер телефона», «имя»,
+    /// «дату рождения»…).
     pub fn describe(self) -> &'static str {
         match self {
             PersonalData::Phone => "номер телефона",
@@ -22,6 +26,9 @@ impl PersonalData {
             PersonalData::Snils => "СНИЛС",
             PersonalData::DocumentNumber => "номер документа",
             PersonalData::Email => "адрес электронной почты",
+            PersonalData::Name => "имя",
+            PersonalData::BirthDate => "дату рождения",
+            PersonalData::Address => "адрес",
         }
     }
 }
@@ -52,7 +59,7 @@ pub enum Error {
     EmptyEventTitle,
     #[error("Дата мероприятия должна быть в виде ГГГГ-ММ-ДД.")]
     InvalidDate,
-    #[error("Поле «{field}» похоже на {}: персональные данные хранить нельзя. Уберите их.", .kind.describe())]
+    #[error("В поле «{field}» есть что-то похожее на {}. Персональные данные граждан хранить нельзя — уберите их.", .kind.describe())]
     PersonalData { field: &'static str, kind: PersonalData },
     #[error("Укажите причину аннулирования.")]
     VoidReasonRequired,
@@ -128,3 +135,29 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_data_messages_read_well_for_each_kind() {
+        use PersonalData::*;
+        for (kind, says) in [
+            (Phone, "что-то похожее на номер телефона."),
+            (Passport, "что-то похожее на серию и номер паспорта."),
+            (Snils, "что-то похожее на СНИЛС."),
+            (DocumentNumber, "что-то похожее на номер документа."),
+            (Email, "что-то похожее на адрес электронной почты."),
+            (Name, "что-то похожее на имя."),
+            (BirthDate, "что-то похожее на дату рождения."),
+            (Address, "что-то похожее на адрес."),
+        ] {
+            let message = Error::PersonalData { field: "Примечание", kind }.to_string();
+            assert_eq!(
+                message,
+                format!("В поле «Примечание» есть {says} Персональные данные граждан хранить нельзя — уберите их.")
+            );
+        }
+    }
+}

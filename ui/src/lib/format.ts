@@ -74,7 +74,7 @@ export function formatDateTime(ms: number): string {
   return `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** Checks shown when the content pack has no checklist for a category (or could not load). */
+/** Checks shown when the content pack has no checklist for a document (or could not load). */
 export const DEFAULT_CHECKS: readonly string[] = [
   'Фото в документе совпадает с человеком',
   'Документ действителен',

@@ -18,6 +18,8 @@ export interface Config {
   categories: Category[];
   document_types: Named[];
   failure_reasons: Named[];
+  /** common notes, one tap each during a check (set by the central office; absent: none) */
+  note_chips?: string[];
 }
 
 export interface EventInfo {
@@ -139,9 +141,9 @@ export interface Article {
   blocks: Block[];
 }
 
+/** The checks of one paper document type (content pack format 2). */
 export interface Checklist {
-  category_id: string;
-  documents: string[];
+  document_type_id: string;
   checks: string[];
   hint?: string | null;
 }

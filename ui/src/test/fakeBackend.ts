@@ -43,11 +43,12 @@ export const CONFIG: Config = {
     { id: 'no_internet', name: 'Нет интернета для Госкана' },
     { id: 'status_not_confirmed', name: 'Статус не подтверждён' },
   ],
+  note_chips: ['с сопровождающим', 'повторная проверка', 'Госкан долго загружался', 'QR не считался с первого раза'],
 };
 
 /** A small content pack that agrees with CONFIG (tests only). */
 export const PACK: ContentPack = {
-  format: 1,
+  format: 2,
   version: 2,
   title: 'Инструкции ЦБС (тест)',
   published: '2026-02-16',
@@ -82,18 +83,20 @@ export const PACK: ContentPack = {
   ],
   checklists: [
     {
-      category_id: 'pensioner',
-      documents: ['pension_certificate', 'pension_statement'],
-      checks: ['Фото совпадает с человеком', 'Документ действителен', 'Указано, что человек — пенсионер'],
+      document_type_id: 'pension_certificate',
+      checks: ['Фото в удостоверении совпадает с человеком', 'Удостоверение выдано органом ПФР, есть печать', 'Указано, что человек — пенсионер'],
       hint: 'Пенсионные удостоверения выдавались до 2015 года.',
     },
     {
-      category_id: 'student',
-      documents: ['student_card'],
+      document_type_id: 'pension_statement',
+      checks: ['Справка выдана СФР или МФЦ', 'В справке сказано, что назначена пенсия', 'Показан паспорт, фото в нём совпадает с человеком'],
+      hint: null,
+    },
+    {
+      document_type_id: 'student_card',
       checks: ['Фото совпадает с человеком', 'Билет продлён на этот учебный год'],
       hint: null,
     },
-    { category_id: 'large_family', documents: [], checks: ['Удостоверение действительно'] },
   ],
   regulation: {
     title: 'Положение о порядке использования сервиса «Цифровой ID»',
@@ -271,6 +274,8 @@ export class FakeBackend {
   sync: SyncView;
   events: EventInfo[];
   lock: FakeLock;
+  /** how long a new record can be undone (the backend's 10 s; tests may shorten it) */
+  undoWindowMs = 10_000;
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -656,9 +661,9 @@ export class FakeBackend {
       if (m) hits.push({ kind: 'article', id: a.id, title: a.title, snippet: m });
     }
     for (const c of pack.checklists) {
-      const name = CONFIG.categories.find((x) => x.id === c.category_id)?.name ?? c.category_id;
+      const name = CONFIG.document_types.find((x) => x.id === c.document_type_id)?.name ?? c.document_type_id;
       const m = find([name, ...c.checks, c.hint ?? '']);
-      if (m) hits.push({ kind: 'checklist', id: c.category_id, title: `Бумажные документы: ${name}`, snippet: m });
+      if (m) hits.push({ kind: 'checklist', id: c.document_type_id, title: `Бумажный документ: ${name}`, snippet: m });
     }
     pack.regulation.sections.forEach((sec, i) => {
       const m = find([sec.heading, ...sec.paragraphs]);
@@ -721,7 +726,7 @@ export class FakeBackend {
       training,
       voided: false,
       void_reason: null,
-      undoable_until_ms: now + 10_000,
+      undoable_until_ms: now + this.undoWindowMs,
     };
     this.records.unshift(rec);
     return rec;
