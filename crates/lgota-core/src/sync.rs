@@ -427,8 +427,10 @@ mod tests {
 
     impl Transport for PerRecord {
         fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-            let mut response = PushResponse::default();
-            response.resend_all = request.last_acknowledged.as_ref().is_some_and(|id| !self.stored.contains_key(id));
+            let mut response = PushResponse {
+                resend_all: request.last_acknowledged.as_ref().is_some_and(|id| !self.stored.contains_key(id)),
+                ..PushResponse::default()
+            };
             for r in &request.records {
                 let status = if r.note.as_deref() == Some("плохо") {
                     RecordStatus::Refused
