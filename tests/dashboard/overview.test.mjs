@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { artifacts, launchChromium, PASSWORD, recordFactory, startCentral, writeExport } from '../central.mjs';
+import { artifacts, launchChromium, PASSWORD, recordFactory, signIn, startCentral, writeExport } from '../central.mjs';
 
 const DAY = 86_400_000;
 let central;
@@ -189,5 +189,26 @@ test('an administrator signs in and sees the figures of the pushed records', asy
   await Promise.all([page.waitForURL(`${base}/login`), page.click('header button[type="submit"]')]);
   await page.goto(`${base}/`);
   assert.equal(new URL(page.url()).pathname, '/login');
+  await context.close();
+});
+
+test('dates are dd.mm.yyyy in a browser whose language is English', async () => {
+  const context = await browser.newContext({ locale: 'en-US', timezoneId: 'America/New_York' });
+  const page = await signIn(context, base, 'metodist');
+  for (const path of ['/', '/records', '/events']) {
+    await page.goto(`${base}${path}`);
+    for (const input of await page.locator('form input[name="from"], form input[name="to"], #add-event input[name="date"]').all()) {
+      assert.equal(await input.getAttribute('type'), 'text', `${path}: no browser date field (it follows the browser's language)`);
+      const value = await input.inputValue();
+      assert.ok(value === '' || /^\d{2}\.\d{2}\.\d{4}$/.test(value), `${path}: ${value}`);
+    }
+  }
+  // A period typed the Russian way is read the Russian way.
+  await page.goto(`${base}/records`);
+  await page.fill('input[name="from"]', '01.03.2026');
+  await page.fill('input[name="to"]', '31.03.2026');
+  await Promise.all([page.waitForURL(/from=/), page.click('#filters button[type="submit"]')]);
+  assert.equal(await page.inputValue('input[name="from"]'), '01.03.2026');
+  assert.equal(await page.inputValue('input[name="to"]'), '31.03.2026');
   await context.close();
 });

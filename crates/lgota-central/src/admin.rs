@@ -218,7 +218,7 @@ pub fn publish_content(db: &dyn Database, text: &str, trusted: &[TrustedKey]) ->
 pub fn add_event(db: &dyn Database, branch_id: &str, title: &str, date: &str) -> Result<WireEvent, AdminError> {
     let title = event_title(title).map_err(AdminError::Refused)?;
     let date = event_date(date)
-        .ok_or_else(|| AdminError::Refused("Дата мероприятия — в виде ГГГГ-ММ-ДД (например, 2026-12-01).".into()))?;
+        .ok_or_else(|| AdminError::Refused("Дата мероприятия — в виде ДД.ММ.ГГГГ (например, 01.12.2026).".into()))?;
     let event = WireEvent { id: uuid::Uuid::now_v7().to_string(), title, date, branch_id: branch_id.to_string() };
     db.add_event(&event, now_ms())?;
     Ok(event)
@@ -248,9 +248,9 @@ pub fn event_title(title: &str) -> Result<String, String> {
     clean_text("Название мероприятия", title, EVENT_TITLE_MAX)
 }
 
-/// A real calendar date `YYYY-MM-DD` (as phones parse it), normalised.
+/// A real calendar date typed `ДД.ММ.ГГГГ` or `YYYY-MM-DD`, as the `YYYY-MM-DD` phones read.
 pub fn event_date(date: &str) -> Option<String> {
-    lgota_domain::text::event_date(date)
+    lgota_domain::text::parse_typed_date(date).map(|d| d.to_string())
 }
 
 /// Adds (or replaces) a dashboard user with an argon2id hash of `password`; `true` if new.

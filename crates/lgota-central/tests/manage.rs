@@ -311,8 +311,9 @@ async fn events_are_published_per_branch_and_a_branch_head_sees_only_theirs() {
     );
 
     for (fields, message) in [
-        (vec![("title", "Без даты"), ("date", ""), ("branch", "branch-1")], "ГГГГ-ММ-ДД"),
-        (vec![("title", "Плохая дата"), ("date", "2026-02-30"), ("branch", "branch-1")], "ГГГГ-ММ-ДД"),
+        (vec![("title", "Без даты"), ("date", ""), ("branch", "branch-1")], "ДД.ММ.ГГГГ"),
+        (vec![("title", "Плохая дата"), ("date", "2026-02-30"), ("branch", "branch-1")], "ДД.ММ.ГГГГ"),
+        (vec![("title", "Плохая дата"), ("date", "30.02.2026"), ("branch", "branch-1")], "ДД.ММ.ГГГГ"),
         (vec![("title", ""), ("date", "2026-12-01"), ("branch", "branch-1")], "Заполните"),
         (vec![("title", "Звонить 8-912-345-67-89"), ("date", "2026-12-01"), ("branch", "branch-1")], "персональные"),
         (vec![("title", "Куда"), ("date", "2026-12-01"), ("branch", "")], "Выберите филиал"),

@@ -102,6 +102,20 @@ pub fn parse_date(date: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().filter(|_| date.len() == 10)
 }
 
+/// A date as a person in Russia types it, `ДД.ММ.ГГГГ` (also `Д.М.ГГГГ`), or `YYYY-MM-DD`.
+pub fn parse_typed_date(date: &str) -> Option<chrono::NaiveDate> {
+    let date = date.trim();
+    if let Some(d) = parse_date(date) {
+        return Some(d);
+    }
+    let mut parts = date.split('.');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || d.is_empty() || d.len() > 2 || m.is_empty() || m.len() > 2 || y.len() != 4 {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// [`parse_date`] as its `YYYY-MM-DD` text.
 pub fn event_date(date: &str) -> Option<String> {
     parse_date(date).map(|d| d.to_string())
@@ -144,5 +158,12 @@ mod tests {
         assert_eq!(event_date(" 2026-02-28 ").as_deref(), Some("2026-02-28"));
         assert_eq!(event_date("2026-02-30"), None);
         assert_eq!(event_date("2026-2-3"), None);
+        let typed = |s| parse_typed_date(s).map(|d| d.to_string());
+        assert_eq!(typed("05.03.2026").as_deref(), Some("2026-03-05"));
+        assert_eq!(typed(" 5.3.2026 ").as_deref(), Some("2026-03-05"));
+        assert_eq!(typed("2026-03-05").as_deref(), Some("2026-03-05"));
+        for bad in ["31.02.2026", "05.03.26", "05/03/2026", "1.2.3.2026", "", "+262142-12-31"] {
+            assert_eq!(typed(bad), None, "{bad}");
+        }
     }
 }

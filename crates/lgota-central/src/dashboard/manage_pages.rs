@@ -220,12 +220,12 @@ pub fn events(
         body,
         "</section><section><h2>Новое мероприятие</h2><form method=\"post\" action=\"/events\" id=\"add-event\">{}\
          <label>Название <input name=\"title\" value=\"{}\" maxlength=\"{NAME_MAX}\" required size=\"40\"></label>\
-         <label>Дата <input name=\"date\" type=\"date\" value=\"{}\" required></label>{branch_field}\
+         <label>Дата {}</label>{branch_field}\
          <button type=\"submit\">Опубликовать</button></form>\
          <p>Название — без имён и контактов граждан. Телефоны филиала получат мероприятие при синхронизации.</p></section>",
         csrf(ctx),
         esc(title),
-        esc(date),
+        crate::dashboard::pages::date_input("date", date, true),
     );
     render(ctx, "/events", "Мероприятия", &body)
 }

@@ -70,13 +70,14 @@ impl Period {
         Period { from, to: next_month(from).and_then(|n| n.pred_opt()).unwrap_or(today) }
     }
 
-    /// From form fields `YYYY-MM-DD`; an empty field takes the current month's end.
+    /// From form fields `ДД.ММ.ГГГГ` (or `YYYY-MM-DD`, as links write them); an empty field takes
+    /// the current month's end.
     pub fn parse(from: Option<&str>, to: Option<&str>, tz: Tz) -> Result<Period, String> {
         let default = Period::current_month(tz);
         let date = |s: Option<&str>, d: NaiveDate, what: &str| match s.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(d),
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| format!("Дата {what} периода должна быть в виде ГГГГ-ММ-ДД.")),
+            Some(s) => lgota_domain::text::parse_typed_date(s)
+                .ok_or_else(|| format!("Дата {what} периода должна быть в виде ДД.ММ.ГГГГ, например 01.03.2026.")),
         };
         let period =
             Period { from: date(from, default.from, "начала")?, to: date(to, default.to, "конца")? };
@@ -131,6 +132,18 @@ pub fn trend_stretches(period: &Period, unit: TrendUnit) -> Vec<Period> {
 }
 
 /// dd.mm.yyyy.
+/// A date field that does not depend on the browser's language: text `ДД.ММ.ГГГГ` (a browser's
+/// own date field shows mm/dd/yyyy under an English locale).
+pub fn date_input(name: &str, value: &str, required: bool) -> String {
+    format!(
+        "<input name=\"{name}\" type=\"text\" inputmode=\"numeric\" placeholder=\"дд.мм.гггг\" size=\"10\" \
+         maxlength=\"10\" pattern=\"\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{4}}|\\d{{4}}-\\d{{2}}-\\d{{2}}\" \
+         title=\"дд.мм.гггг\" value=\"{}\"{}>",
+        esc(value),
+        if required { " required" } else { "" }
+    )
+}
+
 pub fn ru_date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
@@ -646,10 +659,9 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     body.push_str("<section><form method=\"get\" action=\"/\" id=\"filters\">");
     let _ = write!(
         body,
-        "<label>С <input type=\"date\" name=\"from\" value=\"{}\"></label>\
-         <label>по <input type=\"date\" name=\"to\" value=\"{}\"></label>",
-        v.period.from.format("%Y-%m-%d"),
-        v.period.to.format("%Y-%m-%d")
+        "<label>С {}</label><label>по {}</label>",
+        date_input("from", &ru_date(v.period.from), false),
+        date_input("to", &ru_date(v.period.to), false)
     );
     if v.admin.role.branch().is_none() {
         let options: Vec<(String, String)> =

@@ -91,10 +91,9 @@ pub fn render(v: &RecordsView) -> String {
     let mut body = String::from("<section><h2>Записи</h2><form method=\"get\" action=\"/records\" id=\"filters\">");
     let _ = write!(
         body,
-        "<label>С <input type=\"date\" name=\"from\" value=\"{}\"></label>\
-         <label>по <input type=\"date\" name=\"to\" value=\"{}\"></label>",
-        period.from.format("%Y-%m-%d"),
-        period.to.format("%Y-%m-%d")
+        "<label>С {}</label><label>по {}</label>",
+        super::pages::date_input("from", &super::pages::ru_date(period.from), false),
+        super::pages::date_input("to", &super::pages::ru_date(period.to), false)
     );
     if role.branch().is_none() {
         let branches = options(v.branch_ids.iter().map(|b| (b.clone(), names.branch(b).to_string())));
