@@ -59,7 +59,10 @@ async fn reference_and_events_come_only_when_newer() {
     let e1 = admin::add_event(db, BRANCH, "Вечер поэзии", "2026-03-01").unwrap();
     admin::add_event(db, "central", "Другой филиал", "2026-03-02").unwrap();
     let e2 = admin::add_event(db, BRANCH, "Лекция", "2026-03-03").unwrap();
-    assert!(admin::add_event(db, BRANCH, "Плохая дата", "01.03.2026").is_err());
+    assert!(admin::add_event(db, BRANCH, "Плохая дата", "01/03/2026").is_err());
+    assert!(admin::add_event(db, BRANCH, "Плохая дата", "31.02.2026").is_err());
+    // Typed the Russian way: phones get it as YYYY-MM-DD.
+    assert_eq!(admin::add_event(db, "central", "По-русски", "05.03.2026").unwrap().date, "2026-03-05");
     assert!(admin::add_event(db, BRANCH, "Нет такого дня", "2026-02-30").is_err(), "phones would refuse it");
     assert!(admin::add_event(db, BRANCH, "Звонить +7 912 345-67-89", "2026-03-03").is_err(), "personal data");
     assert!(admin::add_event(db, "nowhere", "Нет филиала", "2026-03-03").is_err());

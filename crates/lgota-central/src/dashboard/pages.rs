@@ -827,7 +827,11 @@ mod tests {
         assert_eq!(from, 1_772_312_400_000);
         assert_eq!(to - from, 31 * 86_400_000);
         assert!(Period::parse(Some("2026-03-02"), Some("2026-03-01"), tz).is_err());
-        assert!(Period::parse(Some("01.03.2026"), None, tz).is_err());
+        // Typed the Russian way, the same period.
+        let typed = Period::parse(Some("01.03.2026"), Some("31.3.2026"), tz).unwrap();
+        assert_eq!((typed.from, typed.to), (p.from, p.to));
+        assert!(Period::parse(Some("31.02.2026"), None, tz).is_err());
+        assert!(Period::parse(Some("+262142-12-31"), None, tz).is_err());
         let m = Period::current_month(tz);
         assert_eq!(m.from.day(), 1);
         assert!(m.to >= m.from);
