@@ -365,7 +365,11 @@ async fn push(
                     Some(codes::TRAINING_RECORD) => codes::TRAINING_RECORD,
                     _ => codes::INVALID_RECORD,
                 },
-                format!("Запись {}: {}", problem.id, problem.message.as_deref().unwrap_or("не принята")),
+                format!(
+                    "{} (запись {}).",
+                    problem.message.as_deref().unwrap_or("Запись не принята").trim_end_matches('.'),
+                    problem.id
+                ),
             ));
         }
         return Ok(Json(PushResponse {

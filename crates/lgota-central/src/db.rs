@@ -746,13 +746,16 @@ fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> DbR
 
 pub struct SqliteDatabase {
     conn: Mutex<Connection>,
+    /// Read once at open: it never changes for the life of the file.
+    server_id: String,
 }
 
 impl SqliteDatabase {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> DbResult<SqliteDatabase> {
         let conn = sqlite_open(path, MIGRATIONS)?;
-        Ok(SqliteDatabase { conn: Mutex::new(conn) })
+        let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
+        Ok(SqliteDatabase { conn: Mutex::new(conn), server_id })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -1047,7 +1050,7 @@ impl Database for SqliteDatabase {
     }
 
     fn server_id(&self) -> DbResult<String> {
-        Ok(self.conn().query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?)
+        Ok(self.server_id.clone())
     }
 
     fn has_record(&self, id: &str) -> DbResult<bool> {

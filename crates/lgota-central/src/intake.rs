@@ -145,13 +145,21 @@ pub fn take(
         verdicts.push(verdict);
     }
     let statuses = if accepted.is_empty() { Vec::new() } else { db.store_records(&accepted, received_at_ms)?.statuses };
+    if statuses.len() != accepted.len() {
+        // Never acknowledge a record the store did not answer for.
+        return Err(DbError::Corrupt(format!(
+            "the store answered for {} of {} records",
+            statuses.len(),
+            accepted.len()
+        )));
+    }
     let mut intake = Intake::default();
     for verdict in verdicts {
         match verdict {
             Err((id, code, message)) => intake.push(id, RecordStatus::Refused, Some((code, message))),
             Ok(i) => {
                 let id = accepted[i].id.clone();
-                match statuses.get(i).copied().unwrap_or(StoreStatus::Stored) {
+                match statuses[i] {
                     StoreStatus::Stored => intake.push(id, RecordStatus::Stored, None),
                     StoreStatus::Duplicate => intake.push(id, RecordStatus::Duplicate, None),
                     StoreStatus::Conflict => intake.push(

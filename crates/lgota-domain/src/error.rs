@@ -81,7 +81,7 @@ pub enum Error {
     /// in a record, a category naming an unknown document…).
     #[error("Конфигурация не принята: {0}.")]
     InvalidConfig(String),
-    /// A record that breaks the record rule set ([`crate::record`]); the text says which rule.
+    /// A record that breaks the record rule set (`record::admit`); the text says which rule.
     #[error("{0}")]
     InvalidRecord(String),
     #[error("Учебные записи на сервер не отправляются.")]

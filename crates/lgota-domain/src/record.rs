@@ -7,7 +7,6 @@
 use lgota_protocol::{RecordKind, WireRecord};
 
 use crate::error::{Error, Result};
-use crate::screen::find_personal_data;
 use crate::text::{self, is_id, EVENT_TITLE_MAX, NOTE_MAX, OFFSET_MIN_RANGE, STAFF_LABEL_MAX};
 
 fn invalid(what: impl Into<String>) -> Error {
@@ -97,16 +96,32 @@ pub const CLOCK_AHEAD_MS: i64 = 24 * 60 * 60 * 1000;
 /// reset.
 pub const CLOCK_FLOOR_MS: i64 = 1_735_689_600_000;
 
+/// A phone whose clock differs from the server's by more than this (10 minutes) is told so, and
+/// shown as wrong on the dashboard.
+pub const CLOCK_WARN_MS: i64 = 10 * 60 * 1000;
+
+/// How far a phone's clock is off (`skew_ms`: phone minus server), in Russian — «спешат примерно
+/// на 3 дн.», «отстают примерно на 25 мин» — or `None` within [`CLOCK_WARN_MS`].
+pub fn clock_skew_words(skew_ms: i64) -> Option<String> {
+    if skew_ms.abs() <= CLOCK_WARN_MS {
+        return None;
+    }
+    let minutes = skew_ms.abs() / 60_000;
+    let amount = if minutes >= 2 * 24 * 60 {
+        format!("{} дн.", (minutes + 12 * 60) / (24 * 60))
+    } else if minutes >= 120 {
+        format!("{} ч", (minutes + 30) / 60)
+    } else {
+        format!("{minutes} мин")
+    };
+    Some(format!("{} примерно на {amount}", if skew_ms > 0 { "спешат" } else { "отстают" }))
+}
+
 /// Whether a record made at `created_at_ms` (the phone's clock) and received at `received_at_ms`
 /// (the server's) was made under a wrong clock. Such a record is stored all the same, flagged: a
 /// record is never refused for its time.
 pub fn clock_off(created_at_ms: i64, received_at_ms: i64) -> bool {
     created_at_ms > received_at_ms.saturating_add(CLOCK_AHEAD_MS) || created_at_ms < CLOCK_FLOOR_MS
-}
-
-/// Whether `text` would be refused as personal data (for callers outside the record rules).
-pub fn has_personal_data(text: &str) -> bool {
-    find_personal_data(&text::normalize(text)).is_some()
 }
 
 #[cfg(test)]
@@ -150,6 +165,11 @@ mod tests {
         assert!(clock_off(now + CLOCK_AHEAD_MS + 1, now), "a day and a bit ahead");
         assert!(clock_off(CLOCK_FLOOR_MS - 1, now) && clock_off(0, now), "before 2025");
         assert!(admit(WireRecord { created_at_ms: now * 3, ..check() }).is_ok(), "the rule set never refuses a time");
+        let day = 24 * 60 * 60 * 1000;
+        assert_eq!(clock_skew_words(CLOCK_WARN_MS), None);
+        assert_eq!(clock_skew_words(3 * day - 5_000).as_deref(), Some("спешат примерно на 3 дн."));
+        assert_eq!(clock_skew_words(-25 * 60_000).as_deref(), Some("отстают примерно на 25 мин"));
+        assert_eq!(clock_skew_words(5 * 3_600_000).as_deref(), Some("спешат примерно на 5 ч"));
     }
 
     #[test]

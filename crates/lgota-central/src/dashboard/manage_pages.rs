@@ -241,24 +241,12 @@ fn device_state(ctx: &Ctx, d: &Device, now_ms: i64) -> (&'static str, String) {
     }
 }
 
-/// A phone clock off by more than this (10 minutes) is shown as wrong.
-pub const CLOCK_OFF_MS: i64 = 10 * 60 * 1000;
-
-/// How far a phone's clock was off: «верные», «спешат на 3 дн.», «отстают на 25 мин».
+/// How far a phone's clock was off: «верные», «спешат примерно на 3 дн.», «—» when unknown.
 fn clock_text(skew_ms: Option<i64>) -> String {
-    let Some(skew) = skew_ms else { return "—".into() };
-    if skew.abs() <= CLOCK_OFF_MS {
-        return "верные".into();
+    match skew_ms {
+        None => "—".into(),
+        Some(skew) => lgota_domain::record::clock_skew_words(skew).unwrap_or_else(|| "верные".into()),
     }
-    let minutes = skew.abs() / 60_000;
-    let amount = if minutes >= 2 * 24 * 60 {
-        format!("{} дн.", (minutes + 12 * 60) / (24 * 60))
-    } else if minutes >= 120 {
-        format!("{} ч", (minutes + 30) / 60)
-    } else {
-        format!("{minutes} мин")
-    };
-    format!("{} на {amount}", if skew > 0 { "спешат" } else { "отстают" })
 }
 
 /// «Расхождения»: record ids that arrived again with other content, and records made under a
@@ -395,7 +383,11 @@ pub fn devices(
                 d.pending.map_or_else(|| "—".to_string(), |n| n.to_string()),
                 esc(&clock_text(d.clock_skew_ms)),
                 esc(&state_text),
-                clock_class = if d.clock_skew_ms.is_some_and(|s| s.abs() > CLOCK_OFF_MS) { " class=\"warn\"" } else { "" },
+                clock_class = if d.clock_skew_ms.is_some_and(|s| s.abs() > lgota_domain::record::CLOCK_WARN_MS) {
+                    " class=\"warn\""
+                } else {
+                    ""
+                },
                 id = esc(&d.id),
                 short = esc(&short),
             );

@@ -15,8 +15,7 @@ use super::{get_meta, record_from_row, set_meta, Record, Store, RECORD_COLUMNS, 
 use crate::clock::{local_datetime, Now};
 use crate::error::Result;
 
-/// A phone whose clock is off by more than this is told so (10 minutes).
-pub const CLOCK_WARN_MS: i64 = 10 * 60 * 1000;
+pub use lgota_domain::record::CLOCK_WARN_MS;
 
 /// A record the server did not store, as the sync panel lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,22 +58,12 @@ fn advice(code: &str) -> &'static str {
 /// The sentence for a clock off by `skew_ms` (phone minus server), if it is off by more than
 /// [`CLOCK_WARN_MS`].
 pub(crate) fn clock_warning(skew_ms: i64) -> Option<String> {
-    if skew_ms.abs() <= CLOCK_WARN_MS {
-        return None;
-    }
-    let minutes = skew_ms.abs() / 60_000;
-    let amount = if minutes >= 2 * 24 * 60 {
-        format!("{} дн.", (minutes + 12 * 60) / (24 * 60))
-    } else if minutes >= 120 {
-        format!("{} ч", (minutes + 30) / 60)
-    } else {
-        format!("{minutes} мин")
-    };
-    let way = if skew_ms > 0 { "спешат" } else { "отстают" };
-    Some(format!(
-        "Проверьте дату и время на телефоне: часы {way} примерно на {amount} по сравнению с сервером. \
-         Записи сохраняются, но время в них будет неверным."
-    ))
+    lgota_domain::record::clock_skew_words(skew_ms).map(|off| {
+        format!(
+            "Проверьте дату и время на телефоне: часы {off} по сравнению с сервером. \
+             Записи сохраняются, но время в них будет неверным."
+        )
+    })
 }
 
 impl Store {
