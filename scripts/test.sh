@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+# A clean CI clone builds once: incremental caches would only add gigabytes to its disk.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
