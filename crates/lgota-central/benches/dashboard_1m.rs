@@ -125,7 +125,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.db");
     let db = SqliteDatabase::open(&path).unwrap();
-    lgota_central::admin::seed(&db).unwrap();
+    lgota_central::service::reference::seed(&db).unwrap();
     let extra: Vec<(String, String)> =
         (4..=13).map(|i| (format!("branch-{i}"), format!("Библиотека-филиал № {i}"))).collect();
     db.add_branches(&extra).unwrap();

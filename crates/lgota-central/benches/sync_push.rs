@@ -31,7 +31,7 @@ fn phone(dir: &std::path::Path, name: &str, n: usize) -> Mutex<Store> {
 fn push(server: &str, db: &dyn Database, store: &Mutex<Store>, batch: usize) -> Duration {
     let device_id = store.lock().unwrap().device_id().to_owned();
     let code =
-        lgota_central::admin::issue_code(db, "central", &lgota_central::db::CodeIssuer::admin("admin"), 60, server)
+        lgota_central::service::devices::issue_code(db, "central", &lgota_central::db::CodeIssuer::admin("admin"), 60, server)
             .unwrap()
             .code;
     let token = Client::new(server, None).unwrap().enroll(&code, &device_id, None).unwrap().device_token;
@@ -55,7 +55,7 @@ fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
-    lgota_central::admin::seed(db.as_ref()).unwrap();
+    lgota_central::service::reference::seed(db.as_ref()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let server = format!("http://{}", listener.local_addr().unwrap());
@@ -100,10 +100,10 @@ fn main() {
         serde_json::to_vec(&lgota_protocol::ExportFile { records, device_id, ..template }).unwrap()
     };
     let started = Instant::now();
-    let first = lgota_central::admin::import_export(db.as_ref(), &big).unwrap();
+    let first = lgota_central::service::import::import_export(db.as_ref(), &big).unwrap();
     let import = started.elapsed();
     let started = Instant::now();
-    let again = lgota_central::admin::import_export(db.as_ref(), &big).unwrap();
+    let again = lgota_central::service::import::import_export(db.as_ref(), &big).unwrap();
     let repeat = started.elapsed();
     assert_eq!((first.stored as usize, again.duplicates as usize), (m, m));
     println!("import an export file of {m} records ({:.1} MB)", big.len() as f64 / 1e6);

@@ -1,21 +1,25 @@
 //! The central records server of «Льгота»: phones enroll with a one-time code, push their
-//! records (stored once by id), and pull reference data and events. docs/protocol.md describes
-//! the wire; `lgota-protocol` holds its types.
+//! records (stored once by id), and pull reference data and events; the central office reads
+//! the figures and manages branches, reference lists, events, phones and content from a web
+//! dashboard or the command line. docs/protocol.md describes the wire; `lgota-protocol` holds
+//! its types. ARCHITECTURE.md has the map of the layers:
 //!
-//! The binary (`main.rs`) is thin: tests start the real server with [`serve`] on `127.0.0.1:0`.
+//! `http` (routers, extractors, `AppError`) → `service` (the operations, audited) → `db` (the
+//! store) and `dashboard` (views and files), with `lgota-domain` for the rules shared with phones.
+//!
+//! The binary (`main.rs`) is thin (`cli`): tests start the real server with [`serve`] on
+//! `127.0.0.1:0`.
 
-pub mod admin;
-pub mod api;
+pub mod cli;
 pub mod dashboard;
 pub mod db;
-pub mod error;
-pub mod intake;
+pub mod http;
 pub mod secrets;
+pub mod service;
 pub mod settings;
 
-pub use api::{router, serve, serve_state, AppState};
 pub use db::{Database, Device, SqliteDatabase};
-pub use error::ApiError;
+pub use http::{router, serve, serve_state, AppError, AppState};
 
 /// The server clock: UTC milliseconds.
 pub fn now_ms() -> i64 {

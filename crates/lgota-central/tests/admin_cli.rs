@@ -46,7 +46,7 @@ fn admin_add_reads_the_password_from_stdin_and_stores_a_hash() {
     let db = SqliteDatabase::open(&db_path).unwrap();
     let a = db.admin("metodist").unwrap().unwrap();
     assert!(a.password_hash.starts_with("$argon2id$") && !a.password_hash.contains("длинный"));
-    assert!(lgota_central::dashboard::auth::verify_password(&a.password_hash, "длинный пароль 1"));
+    assert!(lgota_central::service::admins::verify_password(&a.password_hash, "длинный пароль 1"));
     assert_eq!(a.role, Role::Admin);
     assert_eq!(db.admin("head").unwrap().unwrap().role, Role::BranchHead("branch-2".into()));
     assert!(db.admin("x").unwrap().is_none());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use calamine::{Data, DataType, Reader, Xlsx};
 use common::*;
-use lgota_central::admin;
+use lgota_central::service::{self, Actor};
 use lgota_central::dashboard::{csv, xlsx};
 use lgota_central::db::{Database, SqliteDatabase};
 use lgota_protocol::{Method, Outcome};
@@ -30,14 +30,14 @@ async fn start_dash(cookie_secure: bool) -> Dash {
 async fn start_dash_in(cookie_secure: bool, tz: chrono_tz::Tz) -> Dash {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
-    admin::seed(db.as_ref()).unwrap();
+    service::reference::seed(db.as_ref()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let dashboard = lgota_central::dashboard::Dashboard::new(cookie_secure, tz);
+    let dashboard = lgota_central::http::Dashboard::new(cookie_secure, tz);
     let state = lgota_central::AppState::with_dashboard(db.clone() as Arc<dyn Database>, dashboard);
     tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
-    admin::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
-    admin::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
+    service::admins::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
+    service::admins::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
     Dash { base, db, _dir: dir, device: protocol_client() }
 }
 
@@ -64,7 +64,7 @@ impl Dash {
 
     async fn enroll(&self, device_id: &str, branch: &str) -> String {
         let code =
-            admin::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
+            service::devices::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
                 .unwrap()
                 .code;
         let r = self
@@ -436,14 +436,14 @@ async fn the_csv_is_russian_quoted_and_formula_safe() {
 #[tokio::test]
 async fn the_cli_helper_refuses_bad_users() {
     let d = start_dash(false).await;
-    assert!(admin::add_admin(d.db.as_ref(), "x", "admin", None, "short").is_err());
-    assert!(admin::add_admin(d.db.as_ref(), "x", "branch_head", None, PASSWORD).is_err());
-    assert!(admin::add_admin(d.db.as_ref(), "x", "branch_head", Some("nowhere"), PASSWORD).is_err());
-    assert!(admin::add_admin(d.db.as_ref(), "x", "root", None, PASSWORD).is_err());
-    assert!(admin::add_admin(d.db.as_ref(), "a b", "admin", None, PASSWORD).is_err());
+    assert!(service::admins::add_admin(d.db.as_ref(), "x", "admin", None, "short").is_err());
+    assert!(service::admins::add_admin(d.db.as_ref(), "x", "branch_head", None, PASSWORD).is_err());
+    assert!(service::admins::add_admin(d.db.as_ref(), "x", "branch_head", Some("nowhere"), PASSWORD).is_err());
+    assert!(service::admins::add_admin(d.db.as_ref(), "x", "root", None, PASSWORD).is_err());
+    assert!(service::admins::add_admin(d.db.as_ref(), "a b", "admin", None, PASSWORD).is_err());
     // Replacing a password ends the user's sessions.
     let c = d.signed_in("admin").await;
-    assert!(!admin::add_admin(d.db.as_ref(), "admin", "admin", None, "новый пароль 456").unwrap());
+    assert!(!service::admins::add_admin(d.db.as_ref(), "admin", "admin", None, "новый пароль 456").unwrap());
     assert_eq!(d.page(&c, "/").await.0, 303);
     let stored = d.db.admin("admin").unwrap().unwrap();
     assert!(stored.password_hash.starts_with("$argon2id$"));
@@ -925,7 +925,7 @@ fn section<'a>(page: &'a str, id: &str) -> &'a str {
 async fn the_trend_and_the_events_lead_to_their_records() {
     use chrono::TimeZone;
     let d = start_dash(false).await;
-    let published = admin::add_event(d.db.as_ref(), "branch-1", "Лекция о льготах", "2026-03-10").unwrap();
+    let published = service::events::add(d.db.as_ref(), &Actor::cli(), "branch-1", "Лекция о льготах", "2026-03-10").unwrap();
     let at = |s: &str| {
         let local = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
         MOSCOW.from_local_datetime(&local).single().unwrap().timestamp_millis()

@@ -3,7 +3,7 @@ mod common;
 use std::sync::Mutex;
 
 use common::*;
-use lgota_central::admin;
+use lgota_central::service::{self, Actor};
 use lgota_central::db::{CodeIssuer, Database, EnrollAttempt, EnrollOutcome};
 use lgota_central::secrets::{new_token, sha256_hex};
 use lgota_protocol::{EnrollRequest, EnrollResponse};
@@ -177,7 +177,7 @@ impl Server {
     }
 
     fn code_by(&self, branch: &str, issuer: CodeIssuer) -> String {
-        admin::issue_code(self.db.as_ref(), branch, &issuer, 60, &self.base).unwrap().code
+        service::devices::issue_code(self.db.as_ref(), branch, &issuer, 60, &self.base).unwrap().code
     }
 }
 
@@ -309,12 +309,12 @@ async fn an_administrators_code_moves_a_phone_and_the_audit_log_says_so() {
 #[tokio::test]
 async fn the_answer_names_a_branch_published_after_the_app_was_built() {
     let s = start().await;
-    let mut config = admin::current_config(s.db.as_ref()).unwrap();
+    let mut config = service::reference::current_config(s.db.as_ref()).unwrap();
     config.version += 1;
     config
         .branches
         .push(lgota_domain::config::Named { id: "branch-new".into(), name: "Филиал на Озёрной".into() });
-    admin::publish_config(s.db.as_ref(), &serde_json::to_string(&config).unwrap()).unwrap();
+    service::reference::publish_config(s.db.as_ref(), &serde_json::to_string(&config).unwrap()).unwrap();
     let code = s.issue_code("branch-new");
     let response = s.post_enroll(&request(&code, "dev-a", Some(&new_token().unwrap()))).await;
     assert_eq!(response.status(), 200);
@@ -328,12 +328,12 @@ async fn the_answer_names_a_branch_published_after_the_app_was_built() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_enrollment_answer_is_repeated_with_the_same_code_after_a_restart() {
     let s = start().await;
-    let mut config = admin::current_config(s.db.as_ref()).unwrap();
+    let mut config = service::reference::current_config(s.db.as_ref()).unwrap();
     config.version += 1;
     config
         .branches
         .push(lgota_domain::config::Named { id: "branch-new".into(), name: "Филиал на Озёрной".into() });
-    admin::publish_config(s.db.as_ref(), &serde_json::to_string(&config).unwrap()).unwrap();
+    service::reference::publish_config(s.db.as_ref(), &serde_json::to_string(&config).unwrap()).unwrap();
     let code = s.issue_code("branch-new");
     let proxy = proxy::lose_answers(&s.base, 1);
     let dir = tempfile::tempdir().unwrap();
@@ -383,7 +383,7 @@ fn the_ui_fake_backend_refuses_enrollment_with_the_servers_codes_and_words() {
         EnrollOutcome::EnrolledElsewhere { branch_name: "${name}".into() },
     ];
     for outcome in outcomes {
-        let e = lgota_central::api::enroll_answer(outcome, String::new()).unwrap_err();
+        let e = lgota_central::service::devices::enroll_answer(outcome, String::new()).unwrap_err();
         assert!(fake.contains(&format!("{}: ", e.code)), "{} missing in the fake", e.code);
         assert!(fake.contains(&e.message), "the fake's words for {} are not the server's: {}", e.code, e.message);
     }

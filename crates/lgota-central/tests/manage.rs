@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::{check, protocol_client, signed_pack, trusted};
 use ed25519_dalek::SigningKey;
-use lgota_central::admin;
+use lgota_central::service::{self, Actor};
 use lgota_central::db::{CodeIssuer, Database, ReferenceName, SqliteDatabase};
 use lgota_protocol::{ExportFile, PullResponse};
 
@@ -26,18 +26,18 @@ struct Site {
 async fn start() -> Site {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
-    admin::seed(db.as_ref()).unwrap();
+    service::reference::seed(db.as_ref()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let signing = SigningKey::from_bytes(&[7; 32]);
-    let mut dashboard = lgota_central::dashboard::Dashboard::new(false, lgota_central::settings::DEFAULT_TIMEZONE);
+    let mut dashboard = lgota_central::http::Dashboard::new(false, lgota_central::settings::DEFAULT_TIMEZONE);
     dashboard.public_url = base.clone();
     dashboard.trusted_keys.push(trusted("office-2026", &signing));
     let state = lgota_central::AppState::with_dashboard(db.clone() as Arc<dyn Database>, dashboard);
     tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
-    admin::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
-    admin::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
-    admin::add_admin(db.as_ref(), "head2", "branch_head", Some("branch-2"), PASSWORD).unwrap();
+    service::admins::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
+    service::admins::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
+    service::admins::add_admin(db.as_ref(), "head2", "branch_head", Some("branch-2"), PASSWORD).unwrap();
     Site { base, db, _dir: dir, device: protocol_client(), signing }
 }
 
@@ -100,7 +100,7 @@ impl Site {
     /// Enrolls `device_id` into branch-1 with an administrator's code; its token.
     async fn enrolled(&self, device_id: &str) -> String {
         let code =
-            admin::issue_code(self.db.as_ref(), "branch-1", &CodeIssuer::admin("admin"), 60, &self.base).unwrap().code;
+            service::devices::issue_code(self.db.as_ref(), "branch-1", &CodeIssuer::admin("admin"), 60, &self.base).unwrap().code;
         let r = self.enroll_with(&code, device_id).await;
         assert_eq!(r.status(), 200);
         r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string()
@@ -151,7 +151,7 @@ async fn branches_publish_a_new_configuration_that_phones_pull() {
     let admin = s.browser("admin").await;
     let token = {
         let code =
-            admin::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
+            service::devices::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
                 .unwrap()
                 .code;
         let r = s.enroll_with(&code, "phone-1").await;
@@ -248,7 +248,7 @@ async fn categories_and_documents_are_edited_with_checks() {
         .await;
     assert_eq!(status, 303);
     assert_eq!(s.config_version(), before + 3);
-    let config = lgota_central::admin::current_config(s.db.as_ref()).unwrap();
+    let config = lgota_central::service::reference::current_config(s.db.as_ref()).unwrap();
     let veteran = config.category("veteran").unwrap();
     assert_eq!(veteran.document_type_ids, ["veteran_card", "passport_rf"]);
     assert_eq!(config.failure_reason("other").unwrap().name, "Иное");
@@ -617,7 +617,7 @@ async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
     assert!(s.db.phone_events(10).unwrap().is_empty());
 
     // A published event keeps its published name whatever a phone calls it.
-    let published = admin::add_event(s.db.as_ref(), "branch-1", "Лекция", "2026-05-01").unwrap();
+    let published = service::events::add(s.db.as_ref(), &Actor::cli(), "branch-1", "Лекция", "2026-05-01").unwrap();
     let records = [
         with_event(Some("  Библионочь "), Some("2026-04-18"), Some("ev-local")),
         // Older phones send no title: still stored, the event keeps the first title.

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use lgota_central::db::SqliteDatabase;
-use lgota_central::intake::{self, Branches};
+use lgota_central::service::intake::{self, Branches};
 use lgota_core::{CheckInput, NewEvent, Now, SetupInput, Store};
 use lgota_protocol::RecordStatus;
 use proptest::prelude::*;
@@ -82,7 +82,7 @@ fn what_the_phone_accepts_the_server_accepts() {
         .setup(&SetupInput { branch_id: "central".into(), staff_label: "ИП".into(), event: None }, Now::system())
         .unwrap();
     let server = SqliteDatabase::open(dir.path().join("central.db")).unwrap();
-    lgota_central::admin::seed(&server).unwrap();
+    lgota_central::service::reference::seed(&server).unwrap();
     let config = phone.config().clone();
     let known: HashSet<String> = config.branches.iter().map(|b| b.id.clone()).collect();
     let categories: Vec<String> = config.categories.iter().map(|c| c.id.clone()).collect();

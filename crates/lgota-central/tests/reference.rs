@@ -1,7 +1,7 @@
 mod common;
 
 use common::*;
-use lgota_central::admin;
+use lgota_central::service::{self, Actor};
 use lgota_central::db::{Database, ReferenceName};
 use lgota_protocol::PullResponse;
 use serde_json::json;
@@ -27,20 +27,21 @@ async fn reference_and_events_come_only_when_newer() {
 
     let mut config = serde_json::to_value(lgota_domain::Config::bundled()).unwrap();
     config["version"] = 2.into();
-    assert_eq!(admin::publish_config(db, &config.to_string()).unwrap(), 2);
-    assert!(matches!(admin::publish_config(db, &config.to_string()), Err(admin::AdminError::NotNewer(2))));
+    assert_eq!(service::reference::publish_config(db, &config.to_string()).unwrap(), 2);
+    let again = service::reference::publish_config(db, &config.to_string()).unwrap_err();
+    assert_eq!((again.code, again.message.contains('2')), (lgota_protocol::codes::VERSION_NOT_NEWER, true));
     // What a phone would refuse is refused here: an unknown document, a duplicate branch.
     let mut broken = config.clone();
     broken["version"] = 3.into();
     broken["categories"][0]["document_type_ids"] = json!(["nope"]);
-    assert!(admin::publish_config(db, &broken.to_string()).unwrap_err().to_string().contains("nope"));
+    assert!(service::reference::publish_config(db, &broken.to_string()).unwrap_err().to_string().contains("nope"));
     // An id that could not travel in a record (every phone's records naming it would be refused):
     // refused at publication, as the CLI's `reference config` and the dashboard publish.
     for bad in ["пенсионер-2", "large family", ""] {
         let mut cyrillic = config.clone();
         cyrillic["version"] = 3.into();
         cyrillic["categories"][0]["id"] = bad.into();
-        let err = admin::publish_config(db, &cyrillic.to_string()).unwrap_err().to_string();
+        let err = service::reference::publish_config(db, &cyrillic.to_string()).unwrap_err().to_string();
         assert!(err.contains("недопустимый код"), "{bad}: {err}");
     }
     assert_eq!(db.reference(ReferenceName::Config).unwrap().unwrap().0, 2, "nothing published");
@@ -48,24 +49,24 @@ async fn reference_and_events_come_only_when_newer() {
     let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
     let keys = [trusted("office", &key)];
     let envelope: serde_json::Value = serde_json::from_str(&signed_pack(3, "office", &key)).unwrap();
-    assert_eq!(admin::publish_content(db, &envelope.to_string(), &keys).unwrap().version, 3);
-    let again = admin::publish_content(db, &envelope.to_string(), &keys).unwrap_err();
+    assert_eq!(service::content::publish(db, &envelope.to_string(), &keys).unwrap().version, 3);
+    let again = service::content::publish(db, &envelope.to_string(), &keys).unwrap_err();
     assert!(again.to_string().contains("не новее"), "{again}");
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
-    assert!(admin::publish_content(db, &signed_pack(4, "office", &stranger), &keys).is_err(), "bad signature");
+    assert!(service::content::publish(db, &signed_pack(4, "office", &stranger), &keys).is_err(), "bad signature");
     let unsigned = json!({"key_id": "office", "payload": json!({"version": 9}).to_string()});
-    assert!(admin::publish_content(db, &unsigned.to_string(), &keys).is_err());
+    assert!(service::content::publish(db, &unsigned.to_string(), &keys).is_err());
 
-    let e1 = admin::add_event(db, BRANCH, "Вечер поэзии", "2026-03-01").unwrap();
-    admin::add_event(db, "central", "Другой филиал", "2026-03-02").unwrap();
-    let e2 = admin::add_event(db, BRANCH, "Лекция", "2026-03-03").unwrap();
-    assert!(admin::add_event(db, BRANCH, "Плохая дата", "01/03/2026").is_err());
-    assert!(admin::add_event(db, BRANCH, "Плохая дата", "31.02.2026").is_err());
+    let e1 = service::events::add(db, &Actor::cli(), BRANCH, "Вечер поэзии", "2026-03-01").unwrap();
+    service::events::add(db, &Actor::cli(), "central", "Другой филиал", "2026-03-02").unwrap();
+    let e2 = service::events::add(db, &Actor::cli(), BRANCH, "Лекция", "2026-03-03").unwrap();
+    assert!(service::events::add(db, &Actor::cli(), BRANCH, "Плохая дата", "01/03/2026").is_err());
+    assert!(service::events::add(db, &Actor::cli(), BRANCH, "Плохая дата", "31.02.2026").is_err());
     // Typed the Russian way: phones get it as YYYY-MM-DD.
-    assert_eq!(admin::add_event(db, "central", "По-русски", "05.03.2026").unwrap().date, "2026-03-05");
-    assert!(admin::add_event(db, BRANCH, "Нет такого дня", "2026-02-30").is_err(), "phones would refuse it");
-    assert!(admin::add_event(db, BRANCH, "Звонить +7 912 345-67-89", "2026-03-03").is_err(), "personal data");
-    assert!(admin::add_event(db, "nowhere", "Нет филиала", "2026-03-03").is_err());
+    assert_eq!(service::events::add(db, &Actor::cli(), "central", "По-русски", "05.03.2026").unwrap().date, "2026-03-05");
+    assert!(service::events::add(db, &Actor::cli(), BRANCH, "Нет такого дня", "2026-02-30").is_err(), "phones would refuse it");
+    assert!(service::events::add(db, &Actor::cli(), BRANCH, "Звонить +7 912 345-67-89", "2026-03-03").is_err(), "personal data");
+    assert!(service::events::add(db, &Actor::cli(), "nowhere", "Нет филиала", "2026-03-03").is_err());
 
     let p = pull(&s, &token, "?config_version=1&content_version=1&events_cursor=0").await;
     assert_eq!(p.config, Some(config.clone()));
@@ -77,7 +78,7 @@ async fn reference_and_events_come_only_when_newer() {
     let p = pull(&s, &token, &format!("?config_version=2&content_version=3&events_cursor={cursor}")).await;
     assert_eq!(PullResponse { server: None, ..p }, PullResponse { events_cursor: cursor, ..PullResponse::default() });
 
-    let e3 = admin::add_event(db, BRANCH, "Мастер-класс", "2026-03-04").unwrap();
+    let e3 = service::events::add(db, &Actor::cli(), BRANCH, "Мастер-класс", "2026-03-04").unwrap();
     let p = pull(&s, &token, &format!("?config_version=2&content_version=3&events_cursor={cursor}")).await;
     assert_eq!(p.events, vec![e3]);
     assert!(p.events_cursor > cursor);

@@ -125,9 +125,9 @@ async fn an_exported_file_imports_once_and_sync_agrees() {
     let file = serde_json::to_vec(&phone.lock().unwrap().export_pending().unwrap()).unwrap();
     let expected = phone.lock().unwrap().pending_count().unwrap();
 
-    let first = lgota_central::admin::import_export(server.db.as_ref(), &file).unwrap();
+    let first = lgota_central::service::import::import_export(server.db.as_ref(), &file).unwrap();
     assert_eq!((u64::from(first.stored), first.duplicates), (expected, 0));
-    let again = lgota_central::admin::import_export(server.db.as_ref(), &file).unwrap();
+    let again = lgota_central::service::import::import_export(server.db.as_ref(), &file).unwrap();
     assert_eq!((again.stored, u64::from(again.duplicates)), (0, expected));
     assert_eq!(server.count(), expected);
 
@@ -147,7 +147,7 @@ async fn an_exported_file_imports_once_and_sync_agrees() {
 /// A server on `path`, stopped when the sender is dropped or fires.
 async fn serve_file(path: &std::path::Path) -> (String, Arc<SqliteDatabase>, tokio::sync::oneshot::Sender<()>) {
     let db = Arc::new(SqliteDatabase::open(path).unwrap());
-    lgota_central::admin::seed(db.as_ref()).unwrap();
+    lgota_central::service::reference::seed(db.as_ref()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -241,7 +241,7 @@ async fn soak_three_phones_faults_and_a_restored_server() {
                 Now::system(),
             )
             .unwrap();
-        let code = lgota_central::admin::issue_code(
+        let code = lgota_central::service::devices::issue_code(
             db.as_ref(),
             common::BRANCH,
             &lgota_central::db::CodeIssuer::admin("admin"),

@@ -71,6 +71,14 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     pub const INTERNAL: &str = "internal";
+    /// The dashboard: signed in, but the role does not allow it.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// The dashboard: a form without the session's CSRF token.
+    pub const CSRF_REFUSED: &str = "csrf_refused";
+    /// The dashboard: too many failed sign-ins for a login or an address.
+    pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+    /// A published document (configuration, content pack) must be newer than the one out.
+    pub const VERSION_NOT_NEWER: &str = "version_not_newer";
 }
 
 /// The body of every error response: a stable `code` for programs, a Russian `message` for people.

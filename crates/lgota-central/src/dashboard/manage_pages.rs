@@ -5,9 +5,11 @@ use std::fmt::Write as _;
 
 use lgota_domain::Config;
 
-use super::manage::{Ctx, ImportResult, NAME_MAX, NEW_ID_MAX};
+use crate::http::import::ImportResult;
+use crate::http::Ctx;
+use crate::service::input::{NAME_MAX, NEW_ID_MAX};
 use super::pages::{esc, local_text, shell};
-use crate::admin::IssuedCode;
+use crate::service::devices::IssuedCode;
 use crate::db::{AuditEntry, ContentUpload, Device, EventRow, Role};
 
 fn csrf(ctx: &Ctx) -> String {

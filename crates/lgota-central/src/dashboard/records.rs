@@ -4,17 +4,10 @@
 
 use std::fmt::Write as _;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::Extension;
 use chrono_tz::Tz;
 
-use super::filter::{self, FilterQuery, Parsed, NO_CATEGORY};
+use super::filter::{self, Parsed, NO_CATEGORY};
 use super::pages::{self, esc, local_time, method_name, outcome_name, select, Names};
-use super::{db, html, names, Session};
-use crate::api::AppState;
 use crate::db::StoredRecord;
 
 /// Records a page.
@@ -34,50 +27,6 @@ pub struct RecordsView<'a> {
     pub records: &'a [StoredRecord],
     /// The cursor of the next page, if there is one.
     pub next: Option<String>,
-}
-
-pub(crate) async fn page(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    query: Result<Query<FilterQuery>, QueryRejection>,
-) -> Response {
-    let tz = state.dashboard.tz;
-    let (parsed, error) = super::filter_of(&state, &session, query);
-    let (f, before, fetch) = (parsed.filter.clone(), parsed.before.clone(), error.is_none());
-    let (total, mut records, (names, branch_ids, category_ids)) = match db(&state, move |db| {
-        let names = names(db)?;
-        if !fetch {
-            return Ok((0, Vec::new(), names));
-        }
-        // One more than a page tells whether there is a next page.
-        Ok((db.check_count(&f)?, db.checks_page(&f, before.as_ref(), PAGE_SIZE + 1)?, names))
-    })
-    .await
-    {
-        Ok(v) => v,
-        Err(response) => return response,
-    };
-    let next = if records.len() > PAGE_SIZE as usize {
-        records.truncate(PAGE_SIZE as usize);
-        records.last().map(|r| format!("{}.{}", r.record.created_at_ms, r.record.id))
-    } else {
-        None
-    };
-    let view = RecordsView {
-        admin: &session.admin,
-        csrf: &session.csrf,
-        parsed: &parsed,
-        error: error.as_deref(),
-        names: &names,
-        branch_ids: &branch_ids,
-        category_ids: &category_ids,
-        tz,
-        total,
-        records: &records,
-        next,
-    };
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    html(status, render(&view))
 }
 
 fn options(ids: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {

@@ -5,7 +5,7 @@ pub mod proxy;
 
 use std::sync::Arc;
 
-use lgota_central::admin;
+use lgota_central::service;
 use lgota_central::db::{Database, SqliteDatabase};
 use lgota_protocol::{EnrollRequest, EnrollResponse, ErrorBody, Method, Outcome, RecordKind, WireRecord};
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -34,7 +34,7 @@ pub fn client_speaking(version: u32) -> reqwest::Client {
 pub async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
-    admin::seed(db.as_ref()).unwrap();
+    service::reference::seed(db.as_ref()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server_db: Arc<dyn Database> = db.clone();
@@ -48,7 +48,7 @@ impl Server {
     }
 
     pub fn issue_code(&self, branch: &str) -> String {
-        admin::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
+        service::devices::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
             .unwrap()
             .code
     }

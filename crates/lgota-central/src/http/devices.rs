@@ -1,0 +1,95 @@
+//! Phones (`/devices`): the list with their state, a one-time enrollment code with its QR,
+//! revocation after a confirmation. A branch head manages only their branch's phones.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+
+use super::extract::{CsrfForm, Session, SignedIn};
+use super::{page, AppError, AppState, Ctx, Done};
+use crate::dashboard::manage_pages as view;
+use crate::now_ms;
+use crate::service::{self, Kind};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/devices", get(devices))
+        .route("/devices/enroll", post(enroll_device))
+        .route("/devices/revoke", post(revoke_device))
+}
+
+async fn devices(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    query: Result<Query<Done>, QueryRejection>,
+) -> Result<Response, AppError> {
+    show(&state, &session, StatusCode::OK, Done::of(query), None).await
+}
+
+async fn show(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    done: Option<&str>,
+    error: Option<&str>,
+) -> Result<Response, AppError> {
+    let actor = session.actor();
+    let (devices, (names, branch_ids, _)) =
+        state.run(move |db| Ok((service::devices::list(db, &actor)?, service::reports::names(db)?))).await?;
+    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
+    Ok(page(status, view::devices(&ctx, &devices, &branch_ids, now_ms(), done, error)))
+}
+
+async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
+    let actor = session.actor();
+    let branch = actor.confine(form.get("branch"));
+    let ttl = form.get("ttl").trim().parse::<u32>().unwrap_or(0);
+    let url = state.dashboard.public_url.clone();
+    let result = state
+        .run(move |db| {
+            let issued = service::devices::issue(db, &actor, &branch, ttl, &url)?;
+            let png = service::devices::qr_png_bytes(&issued.payload)?;
+            Ok((issued, png, service::reports::names(db)?.0))
+        })
+        .await;
+    match result {
+        Ok((issued, png, names)) => {
+            let data_uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
+            let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+            page(StatusCode::OK, view::enrollment(&ctx, &issued, &data_uri))
+        }
+        Err(e) if e.kind == Kind::Forbidden || e.kind == Kind::Internal => e.into_response(),
+        Err(e) => show(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e.message)).await.into_response(),
+    }
+}
+
+async fn revoke_device(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
+    let id = form.get("id").trim().to_string();
+    let confirmed = form.get("confirm") == "yes";
+    let actor = session.actor();
+    let i = id.clone();
+    let found = state.run(move |db| Ok((service::devices::get(db, &actor, &i)?, service::reports::names(db)?.0))).await;
+    let (device, names) = match found {
+        Ok(v) => v,
+        Err(e) if e.kind == Kind::NotFound => {
+            return show(&state, &session, StatusCode::NOT_FOUND, None, Some(&e.message)).await.into_response()
+        }
+        Err(e) => return e.into_response(),
+    };
+    if device.revoked_at_ms.is_some() {
+        return Redirect::to("/devices?done=revoked").into_response();
+    }
+    if !confirmed {
+        let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+        return page(StatusCode::OK, view::revoke_confirm(&ctx, &device));
+    }
+    let actor = session.actor();
+    match state.run(move |db| service::devices::revoke(db, &actor, &device.id)).await {
+        Ok(_) => Redirect::to("/devices?done=revoked").into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,133 @@
+//! Downloads: the records of a filter as CSV and XLSX, the monthly summary of a year as XLSX.
+//! Each is audited (who took which period); a branch head gets only their branch.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{Datelike, NaiveDate};
+use lgota_protocol::codes;
+use serde::Deserialize;
+
+use super::extract::{Session, SignedIn};
+use super::overview::filter_of;
+use super::{AppError, AppState};
+use crate::dashboard::filter::{FilterQuery, Parsed};
+use crate::dashboard::pages::{self, Names, Period};
+use crate::dashboard::{csv, month_ranges, xlsx};
+use crate::db::{RecordFilter, StoredRecord};
+use crate::service::reports::Format;
+use crate::service::{self, Kind};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/export/records.csv", get(export_csv))
+        .route("/export/records.xlsx", get(export_xlsx))
+        .route("/export/summary.xlsx", get(export_summary_xlsx))
+}
+
+/// The records of an export request (same filter and branch confinement as the overview).
+async fn export_records(
+    state: &AppState,
+    session: &Session,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+    format: Format,
+) -> Result<(Period, Vec<(StoredRecord, bool)>, Names), AppError> {
+    let (Parsed { period, filter, .. }, error) = filter_of(state, session, query);
+    if let Some(e) = error {
+        return Err(AppError::new(Kind::Invalid, codes::INVALID_REQUEST, e).titled("Неверный фильтр"));
+    }
+    let (actor, dates) = (session.actor(), (pages::ru_date(period.from), pages::ru_date(period.to)));
+    let (records, names) = state
+        .run(move |db| service::reports::export_records(db, &actor, &filter, (&dates.0, &dates.1), format))
+        .await?;
+    Ok((period, records, names))
+}
+
+fn records_file(period: &Period, extension: &str) -> String {
+    format!("lgota-{}-{}.{extension}", period.from.format("%Y%m%d"), period.to.format("%Y%m%d"))
+}
+
+/// A download: `body` as an attachment named `file`.
+fn attachment(body: impl IntoResponse, content_type: &'static str, file: &str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let (period, records, names) = export_records(&state, &session, query, Format::Csv).await?;
+    let body = csv::render(&records, &names, state.dashboard.tz);
+    Ok(attachment(body, "text/csv; charset=utf-8", &records_file(&period, "csv")))
+}
+
+/// Builds a file off the async threads.
+async fn build<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(AppError::internal(e)),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+async fn export_xlsx(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    query: Result<Query<FilterQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let (period, records, names) = export_records(&state, &session, query, Format::Xlsx).await?;
+    let tz = state.dashboard.tz;
+    let file = build(move || xlsx::records(&records, &names, tz)).await?;
+    Ok(attachment(file, xlsx::CONTENT_TYPE, &records_file(&period, "xlsx")))
+}
+
+#[derive(Deserialize, Default)]
+struct YearQuery {
+    year: Option<String>,
+}
+
+/// `YYYY` between 2000 and 2100; none or empty is the current year.
+fn parse_year(year: Option<&str>, tz: chrono_tz::Tz) -> Result<i32, AppError> {
+    match year.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Period::current_month(tz).from.year()),
+        Some(s) => s.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| {
+            AppError::new(Kind::Invalid, codes::INVALID_REQUEST, "Год должен быть числом от 2000 до 2100.")
+                .titled("Неверный год")
+        }),
+    }
+}
+
+async fn export_summary_xlsx(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    query: Result<Query<YearQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let tz = state.dashboard.tz;
+    let year = parse_year(query.year.as_deref(), tz)?;
+    let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
+        return Err(AppError::internal("year out of range"));
+    };
+    let (from_ms, to_ms) = Period { from, to }.utc_ms(tz);
+    let actor = session.actor();
+    // A branch head is confined to their branch.
+    let filter = RecordFilter { from_ms, to_ms, branch_id: actor.role.branch().map(str::to_string), ..Default::default() };
+    let months = month_ranges(year, tz);
+    let (summary, names, branches) =
+        state.run(move |db| service::reports::export_summary(db, &actor, year, &filter, &months)).await?;
+    let file = build(move || xlsx::summary(year, &summary, &branches, &names)).await?;
+    tracing::info!(login = session.admin.login, year, "monthly summary exported (XLSX)");
+    Ok(attachment(file, xlsx::CONTENT_TYPE, &format!("lgota-svodka-{year}.xlsx")))
+}

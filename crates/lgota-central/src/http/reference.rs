@@ -1,0 +1,65 @@
+//! Reference lists (`/reference`, administrators): benefit categories with their documents,
+//! paper document types, failure reasons. Every change publishes a new configuration version.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::extract::{AdminOnly, CsrfForm, Session};
+use super::{page, settle, AppError, AppState, Ctx, Done};
+use crate::dashboard::manage_pages as view;
+use crate::service::{self, reference::List};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reference", get(reference))
+        .route("/reference/category", post(save_category))
+        .route("/reference/item", post(save_item))
+}
+
+async fn reference(
+    State(state): State<AppState>,
+    AdminOnly(session): AdminOnly,
+    query: Result<Query<Done>, QueryRejection>,
+) -> Result<Response, AppError> {
+    show(&state, &session, StatusCode::OK, Done::of(query), None).await
+}
+
+async fn show(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    done: Option<&str>,
+    error: Option<&str>,
+) -> Result<Response, AppError> {
+    let (config, names) =
+        state.run(|db| Ok((service::reference::current_config(db)?, service::reports::names(db)?.0))).await?;
+    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
+    Ok(page(status, view::reference(&ctx, &config, done, error)))
+}
+
+async fn again(state: AppState, session: Session, error: String) -> Response {
+    show(&state, &session, StatusCode::BAD_REQUEST, None, Some(&error)).await.into_response()
+}
+
+async fn save_category(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
+    let edit = form.get("mode") == "edit";
+    let (actor, id, name, docs) = (session.actor(), form.get("id").to_string(), form.get("name").to_string(), form.all("docs"));
+    let result =
+        state.run(move |db| service::reference::save_category(db, &actor, &id, &name, &docs, edit)).await;
+    settle(result, "/reference?done=reference", |e| again(state, session, e)).await
+}
+
+/// Adds or renames a paper document type or a failure reason.
+async fn save_item(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
+    let rename = form.get("mode") == "rename";
+    let (actor, list, id, name) =
+        (session.actor(), form.get("list").to_string(), form.get("id").to_string(), form.get("name").to_string());
+    let result = state
+        .run(move |db| service::reference::save_item(db, &actor, List::parse(&list)?, &id, &name, rename))
+        .await;
+    settle(result, "/reference?done=reference", |e| again(state, session, e)).await
+}

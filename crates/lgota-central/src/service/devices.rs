@@ -1,0 +1,185 @@
+//! Phones: one-time enrollment codes (with their QR), enrollment itself, the list and revocation.
+
+use std::path::Path;
+
+use lgota_protocol::{codes, enroll_uri, EnrollRequest, EnrollResponse};
+
+use super::audit::{self, Action};
+use super::{Actor, Error, Kind, Result};
+use crate::db::{CodeIssuer, Database, Device, EnrollAttempt, EnrollOutcome, Role};
+use crate::{now_ms, secrets};
+
+/// The shortest and longest life of an enrollment code, in minutes (five minutes to a week).
+pub const CODE_TTL_MINUTES: std::ops::RangeInclusive<u32> = 5..=7 * 24 * 60;
+
+/// A freshly issued enrollment code.
+#[derive(Debug, Clone)]
+pub struct IssuedCode {
+    pub code: String,
+    pub branch_id: String,
+    pub expires_at_ms: i64,
+    /// What the QR holds: `lgota:enroll?v=1&server=…&code=…`.
+    pub payload: String,
+}
+
+/// Issues a one-time code for `branch_id` valid for `ttl_minutes`; only its SHA-256 is stored.
+/// `issuer` decides whether the code may move a phone enrolled in another branch (administrators
+/// only). Not audited: see [`issue`].
+pub fn issue_code(
+    db: &dyn Database,
+    branch_id: &str,
+    issuer: &CodeIssuer,
+    ttl_minutes: u32,
+    server_url: &str,
+) -> Result<IssuedCode> {
+    if ttl_minutes == 0 {
+        return Err(Error::invalid("Срок действия кода должен быть больше нуля минут."));
+    }
+    let code = secrets::new_code().map_err(Error::internal)?;
+    let now = now_ms();
+    let expires_at_ms = now + i64::from(ttl_minutes) * 60_000;
+    db.insert_enrollment_code(&secrets::sha256_hex(&code), branch_id, issuer, now, expires_at_ms)?;
+    let payload = enroll_uri(server_url, &code);
+    Ok(IssuedCode { code, branch_id: branch_id.to_string(), expires_at_ms, payload })
+}
+
+/// Issues a code for a branch `actor` manages, valid [`CODE_TTL_MINUTES`], and audits it.
+pub fn issue(db: &dyn Database, actor: &Actor, branch_id: &str, ttl_minutes: u32, server_url: &str) -> Result<IssuedCode> {
+    let branch_id = branch_id.trim();
+    if !CODE_TTL_MINUTES.contains(&ttl_minutes) {
+        return Err(Error::invalid("Срок действия кода — от 5 минут до 7 суток."));
+    }
+    actor.may_manage(branch_id)?;
+    if !db.branches()?.iter().any(|(id, _)| id == branch_id) {
+        return Err(Error::invalid("Выберите филиал, к которому подключается телефон."));
+    }
+    let issuer = match actor.role {
+        Role::Admin => CodeIssuer::admin(&actor.login),
+        Role::BranchHead(_) => CodeIssuer::branch_head(&actor.login),
+    };
+    let issued = issue_code(db, branch_id, &issuer, ttl_minutes, server_url)?;
+    let detail = format!("Выдан код подключения к филиалу «{branch_id}» на {ttl_minutes} мин.");
+    audit::note(db, actor, Action::DeviceCode, &detail)?;
+    Ok(issued)
+}
+
+fn qr(payload: &str) -> Result<qrcode::QrCode> {
+    qrcode::QrCode::new(payload.as_bytes()).map_err(|e| Error::internal(format!("QR-код: {e}")))
+}
+
+/// The QR code of `payload` as text for a terminal (two modules per character row).
+pub fn qr_terminal(payload: &str) -> Result<String> {
+    use qrcode::render::unicode::Dense1x2;
+    Ok(qr(payload)?.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
+}
+
+/// Writes the QR code of `payload` as a PNG file.
+pub fn qr_png(payload: &str, path: &Path) -> Result<()> {
+    std::fs::write(path, qr_png_bytes(payload)?)
+        .map_err(|e| Error::new(Kind::Invalid, codes::INVALID_REQUEST, format!("{}: {e}", path.display())))
+}
+
+/// The QR code of `payload` as PNG bytes (at least 480×480).
+pub fn qr_png_bytes(payload: &str) -> Result<Vec<u8>> {
+    let image = qr(payload)?.render::<image::Luma<u8>>().min_dimensions(480, 480).build();
+    let mut png = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut png, image::ImageFormat::Png).map_err(|e| Error::internal(format!("PNG: {e}")))?;
+    Ok(png.into_inner())
+}
+
+/// Enrolls a phone with a code: a new device token, of which only the SHA-256 is kept.
+pub fn enroll(db: &dyn Database, request: EnrollRequest) -> Result<EnrollResponse> {
+    let code = request.code.trim().to_string();
+    if !secrets::is_code_shaped(&code) {
+        return Err(code_invalid(Kind::Invalid));
+    }
+    if !lgota_domain::text::is_id(&request.device_id) {
+        return Err(Error::invalid("Недопустимый идентификатор устройства."));
+    }
+    // The phone's secret for this enrollment: without one (an older app) a lost answer cannot be
+    // repeated, with a malformed one nothing happens.
+    let secret = request.enrollment_secret.as_deref().map(str::trim);
+    if secret.is_some_and(|s| !secrets::is_token_shaped(s)) {
+        return Err(Error::invalid("Недопустимый секрет подключения: обновите приложение «Льгота»."));
+    }
+    let token = secrets::new_token().map_err(Error::internal)?;
+    let outcome = db.enroll(&EnrollAttempt {
+        code_sha256: &secrets::sha256_hex(&code),
+        device_id: &request.device_id,
+        secret_sha256: secret.map(secrets::sha256_hex).as_deref(),
+        token_sha256: &secrets::sha256_hex(&token),
+        now_ms: now_ms(),
+    })?;
+    enroll_answer(outcome, token)
+}
+
+/// The answer to an enrollment attempt (every refusal's code and Russian message is here).
+pub fn enroll_answer(outcome: EnrollOutcome, token: String) -> Result<EnrollResponse> {
+    match outcome {
+        EnrollOutcome::Enrolled { branch_id, branch_name, retry, moved_from } => {
+            tracing::info!(branch_id, retry, moved = moved_from.is_some(), "device enrolled");
+            Ok(EnrollResponse { device_token: token, branch_id, branch_name })
+        }
+        EnrollOutcome::UnknownCode => Err(code_invalid(Kind::NotFound)),
+        EnrollOutcome::Expired => Err(Error::new(
+            Kind::Gone,
+            codes::ENROLLMENT_CODE_EXPIRED,
+            "Срок действия кода подключения истёк: попросите администратора выдать новый.",
+        )),
+        EnrollOutcome::Used => Err(Error::new(
+            Kind::Conflict,
+            codes::ENROLLMENT_CODE_USED,
+            "Этот код подключения уже использован: каждый код действует один раз.",
+        )),
+        EnrollOutcome::DeviceRevoked => Err(Error::new(
+            Kind::Forbidden,
+            codes::DEVICE_REVOKED,
+            "Это устройство отключено центральной библиотекой и не может быть подключено снова.",
+        )),
+        EnrollOutcome::EnrolledElsewhere { branch_name } => Err(Error::new(
+            Kind::Conflict,
+            codes::DEVICE_ENROLLED_ELSEWHERE,
+            format!(
+                "Этот телефон подключён к филиалу «{branch_name}». Перенести его в другой филиал может только \
+                 администратор центральной библиотеки: попросите код подключения у администратора."
+            ),
+        )),
+    }
+}
+
+fn code_invalid(kind: Kind) -> Error {
+    Error::new(
+        kind,
+        codes::ENROLLMENT_CODE_INVALID,
+        "Код подключения не найден: отсканируйте QR-код, выданный администратором, ещё раз.",
+    )
+}
+
+/// The devices `actor` may see (a branch head: of their own branch).
+pub fn list(db: &dyn Database, actor: &Actor) -> Result<Vec<Device>> {
+    let mut devices = db.devices()?;
+    if let Some(own) = actor.role.branch() {
+        devices.retain(|d| d.branch_id == own);
+    }
+    Ok(devices)
+}
+
+/// A device `actor` may manage.
+pub fn get(db: &dyn Database, actor: &Actor, id: &str) -> Result<Device> {
+    let device =
+        db.device(id.trim())?.ok_or_else(|| Error::new(Kind::NotFound, codes::NOT_FOUND, "Нет такого устройства."))?;
+    actor.may_manage(&device.branch_id)?;
+    Ok(device)
+}
+
+/// Revokes a device: its token stops working. `false` if it was revoked already.
+pub fn revoke(db: &dyn Database, actor: &Actor, id: &str) -> Result<bool> {
+    let device = get(db, actor, id)?;
+    if device.revoked_at_ms.is_some() {
+        return Ok(false);
+    }
+    db.revoke_device(&device.id, now_ms())?;
+    let detail = format!("Устройство {} филиала «{}» отключено", device.id, device.branch_id);
+    audit::note(db, actor, Action::DeviceRevoke, &detail)?;
+    Ok(true)
+}

@@ -1,0 +1,66 @@
+//! The operations of the central server — what the dashboard, the phones' API and the command
+//! line do — with no HTTP in them. An operation takes the store, who acts ([`Actor`]) and plain
+//! values; it answers plain values or an [`Error`] (kind, stable code, Russian message). Every
+//! operation that changes something writes its own audit entry with a typed [`audit::Action`],
+//! so two callers cannot word the same action differently.
+
+pub mod admins;
+pub mod audit;
+pub mod content;
+pub mod devices;
+pub mod events;
+pub mod import;
+pub mod input;
+pub mod intake;
+pub mod reference;
+pub mod reports;
+pub mod sync;
+
+mod error;
+
+pub use error::{Error, Kind};
+
+use crate::db::Role;
+
+/// An operation's answer.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Who acts: a dashboard user, or the command line as `cli:<system user>` (an administrator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub login: String,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn new(login: impl Into<String>, role: Role) -> Actor {
+        Actor { login: login.into(), role }
+    }
+
+    /// The command line of the server's machine: the central office's own, an administrator.
+    pub fn cli() -> Actor {
+        let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "?".into());
+        Actor { login: format!("cli:{user}"), role: Role::Admin }
+    }
+
+    /// The branch a branch head is confined to, or the one an administrator chose.
+    pub fn confine(&self, asked: &str) -> String {
+        self.role.branch().map_or_else(|| asked.trim().to_string(), str::to_string)
+    }
+
+    /// Refused unless the actor may act on `branch_id`'s things.
+    pub fn may_manage(&self, branch_id: &str) -> Result<()> {
+        match self.role.branch() {
+            Some(own) if own != branch_id => Err(Error::forbidden()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refused unless an administrator.
+    pub fn must_be_admin(&self) -> Result<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::BranchHead(_) => Err(Error::forbidden()),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! What the central office reads: the names of ids for its pages and files, and the exports of
+//! records and of the monthly summary (audited: who took which period).
+
+use super::audit::{self, Action};
+use super::reference::current_config;
+use super::{Actor, Result};
+use crate::dashboard::pages::{event_label, Names};
+use crate::db::{Database, MonthlySummary, RecordFilter, StoredRecord};
+
+/// How many of the newest events the filters offer and the pages name.
+pub const EVENT_CHOICES: u32 = 500;
+
+/// The names of branches, categories, reasons, documents and events; the branch ids and the
+/// category ids (in the configuration's order).
+pub fn names(db: &dyn Database) -> Result<(Names, Vec<String>, Vec<String>)> {
+    let mut names = Names::default();
+    let mut branch_ids = Vec::new();
+    for (id, name) in db.branches()? {
+        branch_ids.push(id.clone());
+        names.branches.insert(id, name);
+    }
+    // The configuration phones use: the published one, or the bundled one before any.
+    let config = current_config(db)?;
+    let category_ids = config.categories.iter().map(|c| c.id.clone()).collect();
+    names.categories.extend(config.categories.into_iter().map(|c| (c.id, c.name)));
+    names.failure_reasons.extend(config.failure_reasons.into_iter().map(|r| (r.id, r.name)));
+    names.document_types.extend(config.document_types.into_iter().map(|d| (d.id, d.name)));
+    let mut seen = std::collections::HashSet::new();
+    for row in db.events(None, EVENT_CHOICES)? {
+        seen.insert(row.event.id.clone());
+        add_event_name(&mut names, row.event, "");
+    }
+    // Events librarians started on their phones, named as the phones sent them.
+    for event in db.phone_events(EVENT_CHOICES)? {
+        if !seen.contains(&event.id) {
+            add_event_name(&mut names, event, " (начато на телефоне)");
+        }
+    }
+    Ok((names, branch_ids, category_ids))
+}
+
+/// Names the events of `ids` the newest ones did not name (older events of the figures).
+pub fn name_events<'a>(db: &dyn Database, names: &mut Names, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
+    for id in ids {
+        if !id.is_empty() && !names.events.iter().any(|(e, _, _)| e == id) {
+            if let Some(row) = db.event(id)? {
+                add_event_name(names, row.event, "");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn add_event_name(names: &mut Names, event: lgota_protocol::WireEvent, suffix: &str) {
+    let label = format!("{}{suffix}", event_label(&event.title, &event.date));
+    names.events.push((event.id, label, event.branch_id));
+}
+
+/// The export file formats of records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// The records of an export (`filter` already confined to a branch head's branch), audited with
+/// the period `dates` as people read it.
+pub fn export_records(
+    db: &dyn Database,
+    actor: &Actor,
+    filter: &RecordFilter,
+    dates: (&str, &str),
+    format: Format,
+) -> Result<(Vec<(StoredRecord, bool)>, Names)> {
+    let records = db.export_records(filter, None)?;
+    let detail = format!("Выгрузка записей за {} — {}, строк: {}", dates.0, dates.1, records.len());
+    let action = match format {
+        Format::Csv => Action::ExportCsv,
+        Format::Xlsx => Action::ExportXlsx,
+    };
+    audit::note(db, actor, action, &detail)?;
+    tracing::info!(login = actor.login, rows = records.len(), action = action.as_str(), "records exported");
+    Ok((records, names(db)?.0))
+}
+
+/// The monthly summary of `year` (`months` as `(month, from_ms, to_ms)`) for the branches
+/// `actor` sees, with the names and those branches' ids; audited.
+pub fn export_summary(
+    db: &dyn Database,
+    actor: &Actor,
+    year: i32,
+    filter: &RecordFilter,
+    months: &[(u32, i64, i64)],
+) -> Result<(Vec<MonthlySummary>, Names, Vec<String>)> {
+    let summary = db.monthly_summary(filter, months)?;
+    let (names, branch_ids, _) = names(db)?;
+    let branches = match actor.role.branch() {
+        Some(own) => vec![own.to_string()],
+        None => branch_ids,
+    };
+    audit::note(db, actor, Action::ExportSummary, &format!("Сводка по месяцам за {year} год (Excel)"))?;
+    Ok((summary, names, branches))
+}
