@@ -8,9 +8,9 @@ use lgota_domain::content::{open_envelope, ContentPack, TrustedKey};
 use lgota_domain::Config;
 use lgota_protocol::{codes, enroll_uri, ExportFile, WireEvent, EXPORT_FORMAT};
 
-use crate::db::{CodeIssuer, Database, DbError, ReferenceName};
 use crate::error::ApiError;
 use crate::intake::{self, Branches, Intake};
+use crate::store::{CodeIssuer, Database, ReferenceName, StoreError};
 use crate::{now_ms, secrets};
 
 /// The longest event title phones accept.
@@ -18,7 +18,7 @@ pub const EVENT_TITLE_MAX: usize = lgota_domain::text::EVENT_TITLE_MAX;
 
 /// Brings the branches of the bundled configuration into the database and, if none is published
 /// yet, publishes the bundled configuration itself (clients already have it: it is their floor).
-pub fn seed(db: &dyn Database) -> Result<(), DbError> {
+pub fn seed(db: &dyn Database) -> Result<(), StoreError> {
     let config = lgota_domain::Config::bundled();
     // Only branches the server does not know yet: a name the office changed stays changed.
     let known: HashSet<String> = db.branches()?.into_iter().map(|(id, _)| id).collect();
@@ -26,7 +26,7 @@ pub fn seed(db: &dyn Database) -> Result<(), DbError> {
         config.branches.iter().filter(|b| !known.contains(&b.id)).map(|b| (b.id.clone(), b.name.clone())).collect();
     db.add_branches(&branches)?;
     if db.reference(ReferenceName::Config)?.is_none() {
-        let body = serde_json::to_string(&config).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let body = serde_json::to_string(&config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         db.set_reference(ReferenceName::Config, config.version, &body)?;
     }
     Ok(())
@@ -45,7 +45,7 @@ pub struct IssuedCode {
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("{0}")]
-    Db(#[from] DbError),
+    Db(#[from] StoreError),
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
@@ -142,9 +142,9 @@ pub fn import_export(db: &dyn Database, json: &[u8]) -> Result<Intake, ApiError>
 }
 
 /// The published configuration, or the bundled one before anything is published.
-pub fn current_config(db: &dyn Database) -> Result<Config, DbError> {
+pub fn current_config(db: &dyn Database) -> Result<Config, StoreError> {
     match db.reference(ReferenceName::Config)? {
-        Some((_, body)) => Config::parse(&body).map_err(|e| DbError::Corrupt(e.to_string())),
+        Some((_, body)) => Config::parse(&body).map_err(|e| StoreError::Corrupt(e.to_string())),
         None => Ok(Config::bundled()),
     }
 }
@@ -158,7 +158,7 @@ pub fn publish_config(db: &dyn Database, text: &str) -> Result<u32, AdminError> 
     if config.version <= published {
         return Err(AdminError::NotNewer(published));
     }
-    let body = serde_json::to_string(&config).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let body = serde_json::to_string(&config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let branches: Vec<(String, String)> = config.branches.iter().map(|b| (b.id.clone(), b.name.clone())).collect();
     db.add_branches(&branches)?;
     if !db.set_reference(ReferenceName::Config, config.version, &body)? {
@@ -207,7 +207,7 @@ pub fn check_content(db: &dyn Database, text: &str, trusted: &[TrustedKey]) -> R
 /// Publishes a signed content pack after [`check_content`].
 pub fn publish_content(db: &dyn Database, text: &str, trusted: &[TrustedKey]) -> Result<CheckedPack, AdminError> {
     let checked = check_content(db, text, trusted)?;
-    let body = serde_json::from_str::<serde_json::Value>(text).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let body = serde_json::from_str::<serde_json::Value>(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if !db.set_reference(ReferenceName::Content, checked.version, &body.to_string())? {
         return Err(AdminError::NotNewer(checked.version));
     }
@@ -262,7 +262,7 @@ pub fn add_admin(
     password: &str,
 ) -> Result<bool, AdminError> {
     use crate::dashboard::auth;
-    use crate::db::{Admin, Role};
+    use crate::store::{Admin, Role};
     let login = login.trim();
     if login.is_empty() || login.chars().count() > 64 || login.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(AdminError::Refused("логин: от 1 до 64 символов без пробелов".into()));

@@ -18,9 +18,9 @@ use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::db::{Database, Device, EnrollAttempt, EnrollOutcome, ReferenceName};
 use crate::error::ApiError;
 use crate::intake::{self, Branches};
+use crate::store::{Database, Device, EnrollAttempt, EnrollOutcome, ReferenceName};
 use crate::{now_ms, secrets};
 use lgota_domain::text::is_id;
 
@@ -54,7 +54,7 @@ impl AppState {
 /// Runs a database call off the async threads.
 async fn blocking<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&dyn Database) -> Result<T, crate::db::DbError> + Send + 'static,
+    f: impl FnOnce(&dyn Database) -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let db = state.db.clone();
     match tokio::task::spawn_blocking(move || f(db.as_ref())).await {

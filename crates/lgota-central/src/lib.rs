@@ -7,15 +7,16 @@
 pub mod admin;
 pub mod api;
 pub mod dashboard;
-pub mod db;
 pub mod error;
 pub mod intake;
+pub mod report;
 pub mod secrets;
 pub mod settings;
+pub mod store;
 
 pub use api::{router, serve, serve_state, AppState};
-pub use db::{Database, Device, SqliteDatabase};
 pub use error::ApiError;
+pub use store::{Database, Device, SqliteDatabase};
 
 /// The server clock: UTC milliseconds.
 pub fn now_ms() -> i64 {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use lgota_central::admin::{self, AdminError};
-use lgota_central::db::{Database, ReferenceName, SqliteDatabase};
 use lgota_central::settings::{self, Overrides, Settings};
+use lgota_central::store::{AdminStore, Database, DeviceStore, ReferenceName, SqliteDatabase};
 
 #[derive(Parser)]
 #[command(name = "lgota-central", version, about = "Центральный сервер записей «Льгота»")]
@@ -219,7 +219,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
             let db = open(&settings)?;
             // The command line is the central office's own: its codes are an administrator's.
-            let issuer = lgota_central::db::CodeIssuer::admin(&cli_login());
+            let issuer = lgota_central::store::CodeIssuer::admin(&cli_login());
             let issued =
                 admin::issue_code(&db, &branch, &issuer, ttl_minutes, &settings.public_url).map_err(admin_err)?;
             let png = png.unwrap_or_else(|| PathBuf::from(format!("enroll-{branch}.png")));

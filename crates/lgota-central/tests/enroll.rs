@@ -4,8 +4,8 @@ use std::sync::Mutex;
 
 use common::*;
 use lgota_central::admin;
-use lgota_central::db::{CodeIssuer, Database, EnrollAttempt, EnrollOutcome};
 use lgota_central::secrets::{new_token, sha256_hex};
+use lgota_central::store::{prelude::*, CodeIssuer, EnrollAttempt, EnrollOutcome};
 use lgota_protocol::{EnrollRequest, EnrollResponse};
 use serde_json::json;
 

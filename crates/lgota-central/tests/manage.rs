@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::{check, protocol_client, signed_pack, trusted};
 use ed25519_dalek::SigningKey;
 use lgota_central::admin;
-use lgota_central::db::{CodeIssuer, Database, ReferenceName, SqliteDatabase};
+use lgota_central::store::{prelude::*, CodeIssuer, ReferenceName, SqliteDatabase};
 use lgota_protocol::{ExportFile, PullResponse};
 
 const PASSWORD: &str = "верный пароль 123";
@@ -150,10 +150,15 @@ async fn branches_publish_a_new_configuration_that_phones_pull() {
     let s = start().await;
     let admin = s.browser("admin").await;
     let token = {
-        let code =
-            admin::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
-                .unwrap()
-                .code;
+        let code = admin::issue_code(
+            s.db.as_ref(),
+            "branch-1",
+            &lgota_central::store::CodeIssuer::admin("admin"),
+            60,
+            &s.base,
+        )
+        .unwrap()
+        .code;
         let r = s.enroll_with(&code, "phone-1").await;
         r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string()
     };

@@ -2,7 +2,7 @@ mod common;
 
 use common::*;
 use lgota_central::admin;
-use lgota_central::db::{Database, ReferenceName};
+use lgota_central::store::{prelude::*, ReferenceName};
 use lgota_protocol::PullResponse;
 use serde_json::json;
 

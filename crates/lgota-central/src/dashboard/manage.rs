@@ -27,8 +27,8 @@ use super::manage_pages as view;
 use super::{csrf_refused, db, html, names, pages, server_error, Session};
 use crate::admin::{self, AdminError};
 use crate::api::AppState;
-use crate::db::{CodeIssuer, ContentUpload, Database, DbError, ReferenceName, Role};
 use crate::now_ms;
+use crate::store::{CodeIssuer, ContentUpload, Database, ReferenceName, Role, StoreError};
 
 /// The largest content pack or export file the dashboard accepts.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
@@ -134,11 +134,11 @@ pub fn clean_id(id: &str) -> Result<String, String> {
 /// A user's mistake (shown on the page, 400) or the server's failure (500).
 enum Failure {
     User(String),
-    Db(DbError),
+    Db(StoreError),
 }
 
-impl From<DbError> for Failure {
-    fn from(e: DbError) -> Failure {
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
         Failure::Db(e)
     }
 }
@@ -148,7 +148,7 @@ impl From<AdminError> for Failure {
         match e {
             AdminError::Db(e) => Failure::Db(e),
             AdminError::Refused(m) => Failure::User(m),
-            AdminError::Io(e) => Failure::Db(DbError::Corrupt(e.to_string())),
+            AdminError::Io(e) => Failure::Db(StoreError::Corrupt(e.to_string())),
             e @ AdminError::NotNewer(_) => Failure::User(e.to_string()),
         }
     }
@@ -172,7 +172,7 @@ async fn act<T: Send + 'static>(
 fn publish_config(db: &dyn Database, mut config: Config) -> Result<u32, Failure> {
     let published = db.reference(ReferenceName::Config)?.map_or(0, |(v, _)| v);
     config.version = published.max(config.version) + 1;
-    let json = serde_json::to_string(&config).map_err(|e| Failure::Db(DbError::Corrupt(e.to_string())))?;
+    let json = serde_json::to_string(&config).map_err(|e| Failure::Db(StoreError::Corrupt(e.to_string())))?;
     admin::publish_config(db, &json).map_err(|e| match e {
         AdminError::NotNewer(_) => {
             Failure::User("Справочники только что изменил другой администратор: повторите.".into())
@@ -218,7 +218,7 @@ async fn settle<F: std::future::Future<Output = Response>>(
     }
 }
 
-fn audit(db: &dyn Database, session: &Session, action: &str, detail: &str) -> Result<(), DbError> {
+fn audit(db: &dyn Database, session: &Session, action: &str, detail: &str) -> Result<(), StoreError> {
     db.audit(now_ms(), &session.admin.login, action, detail)
 }
 
@@ -838,7 +838,7 @@ async fn import_files(
                     audit(db, &s, "import", &detail)?;
                     Ok(o)
                 }
-                Err(e) if e.status.is_server_error() => return Err(DbError::Corrupt(e.message)),
+                Err(e) if e.status.is_server_error() => return Err(StoreError::Corrupt(e.message)),
                 Err(e) => Err(e.message),
             };
             results.push(ImportResult { file, outcome });

@@ -32,8 +32,9 @@ use self::auth::Attempts;
 use self::filter::{FilterQuery, Parsed};
 use self::pages::{Names, OverviewView, Period};
 use crate::api::AppState;
-use crate::db::{Admin, DbError, RecordFilter, StoredRecord};
 use crate::error::ApiError;
+pub use crate::report::calendar::month_ranges;
+use crate::store::{Admin, RecordFilter, StoreError, StoredRecord};
 use crate::{now_ms, secrets};
 
 /// Dashboard settings and the sign-in limiter, shared by all requests.
@@ -78,7 +79,7 @@ pub struct Session {
 
 pub(crate) async fn db<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&dyn crate::db::Database) -> Result<T, DbError> + Send + 'static,
+    f: impl FnOnce(&dyn crate::store::Database) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
     let db = state.db.clone();
     match tokio::task::spawn_blocking(move || f(db.as_ref())).await {
@@ -294,7 +295,7 @@ pub(crate) fn filter_of(
     (parsed, rejected.or(error))
 }
 
-pub(crate) fn names(db: &dyn crate::db::Database) -> Result<(Names, Vec<String>, Vec<String>), DbError> {
+pub(crate) fn names(db: &dyn crate::store::Database) -> Result<(Names, Vec<String>, Vec<String>), StoreError> {
     let mut names = Names::default();
     let mut branch_ids = Vec::new();
     for (id, name) in db.branches()? {
@@ -355,7 +356,7 @@ async fn overview(
         Ok(v) => v,
         Err(response) => return response,
     };
-    let trend: Vec<(Period, crate::db::TrendCounts)> = stretches.into_iter().zip(trend).collect();
+    let trend: Vec<(Period, crate::report::TrendCounts)> = stretches.into_iter().zip(trend).collect();
     let error = error.as_deref();
     let view = OverviewView {
         admin: &session.admin,
@@ -521,16 +522,4 @@ async fn export_summary_xlsx(
     };
     tracing::info!(login = session.admin.login, year, "monthly summary exported (XLSX)");
     attachment(file, xlsx::CONTENT_TYPE, &format!("lgota-svodka-{year}.xlsx"))
-}
-
-/// The twelve months of `year` in `tz` as `(month, from_ms, to_ms)`: each from its first local
-/// moment to the next month's, whatever the zone's clock changes.
-pub fn month_ranges(year: i32, tz: chrono_tz::Tz) -> Vec<(u32, i64, i64)> {
-    (1..=12)
-        .filter_map(|m| {
-            let first = NaiveDate::from_ymd_opt(year, m, 1)?;
-            let next = pages::next_month(first)?;
-            Some((m, pages::day_start_ms(tz, first), pages::day_start_ms(tz, next)))
-        })
-        .collect()
 }

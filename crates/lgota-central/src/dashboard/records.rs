@@ -15,14 +15,14 @@ use super::filter::{self, FilterQuery, Parsed, NO_CATEGORY};
 use super::pages::{self, esc, local_time, method_name, outcome_name, select, Names};
 use super::{db, html, names, Session};
 use crate::api::AppState;
-use crate::db::StoredRecord;
+use crate::store::StoredRecord;
 
 /// Records a page.
 pub const PAGE_SIZE: u32 = 100;
 
 /// What the page shows.
 pub struct RecordsView<'a> {
-    pub admin: &'a crate::db::Admin,
+    pub admin: &'a crate::store::Admin,
     pub csrf: &'a str,
     pub parsed: &'a Parsed,
     pub error: Option<&'a str>,
