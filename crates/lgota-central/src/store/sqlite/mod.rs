@@ -8,6 +8,8 @@
 //! queries are in [`figures`].
 
 mod figures;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::sync::Mutex;
