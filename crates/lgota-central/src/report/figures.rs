@@ -123,22 +123,23 @@ mod tests {
             combo("b2", "digital_id", "confirmed", "", None, true, 5),
             combo("b1", "none", "no_document", "student", Some("no_internet"), false, 2),
             combo("b2", "paper", "paper_rejected", "pensioner", Some("expired"), false, 1),
+            combo("b3", "paper", "confirmed", "student", None, true, 1),
             // Zero and negative counts (a difference of counts) are left out.
             combo("b3", "svo_qr", "confirmed", "x", None, true, 0),
             combo("b3", "svo_qr", "confirmed", "x", None, true, -4),
         ]);
-        assert_eq!(o.total, 11);
-        assert_eq!((o.granted, o.refused), (8, 3));
+        assert_eq!(o.total, 12);
+        assert_eq!((o.granted, o.refused), (9, 3));
         let pairs = |v: &[(&str, u64)]| v.iter().map(|(k, n)| (k.to_string(), *n)).collect::<Vec<_>>();
-        assert_eq!(o.by_branch, pairs(&[("b2", 6), ("b1", 5)]));
+        assert_eq!(o.by_branch, pairs(&[("b2", 6), ("b1", 5), ("b3", 1)]));
         // Ties by key.
-        assert_eq!(o.by_method, pairs(&[("digital_id", 5), ("paper", 4), ("none", 2)]));
+        assert_eq!(o.by_method, pairs(&[("digital_id", 5), ("paper", 5), ("none", 2)]));
         assert_eq!(
             o.by_outcome,
-            pairs(&[("confirmed", 5), ("paper_shown", 3), ("no_document", 2), ("paper_rejected", 1)])
+            pairs(&[("confirmed", 6), ("paper_shown", 3), ("no_document", 2), ("paper_rejected", 1)])
         );
         // No category is the key "".
-        assert_eq!(o.by_category, pairs(&[("", 5), ("pensioner", 4), ("student", 2)]));
+        assert_eq!(o.by_category, pairs(&[("", 5), ("pensioner", 4), ("student", 3)]));
         // Only refusals have a failure reason.
         assert_eq!(o.by_failure_reason, pairs(&[("no_internet", 2), ("expired", 1)]));
         for list in [&o.by_branch, &o.by_method, &o.by_outcome, &o.by_category] {
