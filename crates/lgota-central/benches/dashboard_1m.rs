@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use lgota_central::dashboard::pages::{self, Names, Period};
 use lgota_central::dashboard::{month_ranges, xlsx};
-use lgota_central::db::{Database, RecordFilter, SqliteDatabase};
+use lgota_central::store::{prelude::*, RecordFilter, SqliteDatabase};
 use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
 
 const TZ: chrono_tz::Tz = chrono_tz::Europe::Moscow;

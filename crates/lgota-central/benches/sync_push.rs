@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lgota_central::db::{Database, SqliteDatabase};
+use lgota_central::store::{prelude::*, SqliteDatabase};
 use lgota_client::Client;
 use lgota_core::sync::{push_pending, BATCH_SIZE};
 use lgota_core::{CheckInput, Now, SetupInput, Store};
@@ -30,10 +30,15 @@ fn phone(dir: &std::path::Path, name: &str, n: usize) -> Mutex<Store> {
 
 fn push(server: &str, db: &dyn Database, store: &Mutex<Store>, batch: usize) -> Duration {
     let device_id = store.lock().unwrap().device_id().to_owned();
-    let code =
-        lgota_central::service::devices::issue_code(db, "central", &lgota_central::db::CodeIssuer::admin("admin"), 60, server)
-            .unwrap()
-            .code;
+    let code = lgota_central::service::devices::issue_code(
+        db,
+        "central",
+        &lgota_central::store::CodeIssuer::admin("admin"),
+        60,
+        server,
+    )
+    .unwrap()
+    .code;
     let token = Client::new(server, None).unwrap().enroll(&code, &device_id, None).unwrap().device_token;
     let mut client = Client::new(server, Some(token)).unwrap();
     let started = Instant::now();

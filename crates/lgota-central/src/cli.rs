@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::db::{Database, SqliteDatabase};
 use crate::http::{AppState, Dashboard};
 use crate::service::{self, Actor};
 use crate::settings::{self, Overrides, Settings};
+use crate::store::{Database, SqliteDatabase};
 
 #[derive(Parser)]
 #[command(name = "lgota-central", version, about = "Центральный сервер записей «Льгота»")]
@@ -302,7 +302,14 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let db = open(&settings)?;
             let password = read_password()?;
             let created = service::admins::put(&db, &me, &login, &role, branch.as_deref(), &password).map_err(says)?;
-            println!("{} {login}.", if created { "Добавлен пользователь" } else { "Обновлён пользователь" });
+            println!(
+                "{} {login}.",
+                if created {
+                    "Добавлен пользователь"
+                } else {
+                    "Обновлён пользователь"
+                }
+            );
             Ok(())
         }
     }

@@ -4,22 +4,23 @@
 //! dashboard or the command line. docs/protocol.md describes the wire; `lgota-protocol` holds
 //! its types. ARCHITECTURE.md has the map of the layers:
 //!
-//! `http` (routers, extractors, `AppError`) → `service` (the operations, audited) → `db` (the
-//! store) and `dashboard` (views and files), with `lgota-domain` for the rules shared with phones.
+//! `http` (routers, extractors, `AppError`) → `service` (the operations, audited) → `store` (traits;
+//! `store/sqlite` the backend) and `report` (pure figures and calendar); `dashboard` holds the views, with `lgota-domain` for the rules shared with phones.
 //!
 //! The binary (`main.rs`) is thin (`cli`): tests start the real server with [`serve`] on
 //! `127.0.0.1:0`.
 
 pub mod cli;
 pub mod dashboard;
-pub mod db;
 pub mod http;
+pub mod report;
 pub mod secrets;
 pub mod service;
 pub mod settings;
+pub mod store;
 
-pub use db::{Database, Device, SqliteDatabase};
 pub use http::{router, serve, serve_state, AppError, AppState};
+pub use store::{Database, Device, SqliteDatabase};
 
 /// The server clock: UTC milliseconds.
 pub fn now_ms() -> i64 {

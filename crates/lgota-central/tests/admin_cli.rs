@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use lgota_central::db::{Database, Role, SqliteDatabase};
+use lgota_central::store::{prelude::*, Role, SqliteDatabase};
 
 fn add(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lgota-central"))

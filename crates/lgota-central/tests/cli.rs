@@ -4,7 +4,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use lgota_central::db::{Database, SqliteDatabase};
+use lgota_central::store::{prelude::*, SqliteDatabase};
 use lgota_protocol::{parse_enroll_uri, EnrollRequest, ExportFile, WireRecord, EXPORT_FORMAT};
 
 fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use calamine::{Data, DataType, Reader, Xlsx};
 use common::*;
-use lgota_central::service::{self, Actor};
 use lgota_central::dashboard::{csv, xlsx};
-use lgota_central::db::{Database, SqliteDatabase};
+use lgota_central::service::{self, Actor};
+use lgota_central::store::{prelude::*, SqliteDatabase};
 use lgota_protocol::{Method, Outcome};
 
 const PASSWORD: &str = "верный пароль 123";
@@ -63,10 +63,15 @@ impl Dash {
     }
 
     async fn enroll(&self, device_id: &str, branch: &str) -> String {
-        let code =
-            service::devices::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
-                .unwrap()
-                .code;
+        let code = service::devices::issue_code(
+            self.db.as_ref(),
+            branch,
+            &lgota_central::store::CodeIssuer::admin("admin"),
+            60,
+            &self.base,
+        )
+        .unwrap()
+        .code;
         let r = self
             .device
             .post(self.url("/api/v1/enroll"))
@@ -309,7 +314,7 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
     let rows = d.xlsx(&admin, "/export/records.xlsx", xlsx::RECORDS_SHEET).await;
     let period = lgota_central::dashboard::pages::Period::current_month(MOSCOW);
     let (from_ms, to_ms) = period.utc_ms(MOSCOW);
-    let filter = lgota_central::db::RecordFilter { from_ms, to_ms, ..Default::default() };
+    let filter = lgota_central::store::RecordFilter { from_ms, to_ms, ..Default::default() };
     assert_eq!(rows.len() - 1, d.db.export_records(&filter, None).unwrap().len());
     assert_eq!(rows.len(), 1 + 7);
 
@@ -641,7 +646,7 @@ async fn months_and_days_follow_the_configured_zone_across_clock_changes() {
     d.db.store_records(&[march.clone(), april.clone(), late_march], now_ms()).unwrap();
 
     let months = lgota_central::dashboard::month_ranges(2026, berlin);
-    let filter = lgota_central::db::RecordFilter { from_ms: months[0].1, to_ms: months[11].2, ..Default::default() };
+    let filter = lgota_central::store::RecordFilter { from_ms: months[0].1, to_ms: months[11].2, ..Default::default() };
     let summary = d.db.monthly_summary(&filter, &months).unwrap();
     let per_month: Vec<(u32, u64)> = summary.iter().map(|s| (s.month, s.checks)).collect();
     assert_eq!(per_month, [(3, 2), (4, 1)]);
@@ -707,7 +712,7 @@ fn varied_records(t0: i64) -> (Vec<lgota_protocol::WireRecord>, Vec<lgota_protoc
 fn direct_checks<'a>(
     records: &'a [lgota_protocol::WireRecord],
     voided: &'a std::collections::HashSet<String>,
-    f: &'a lgota_central::db::RecordFilter,
+    f: &'a lgota_central::store::RecordFilter,
     offline: &'a dyn Fn(&lgota_protocol::WireRecord) -> bool,
 ) -> impl Iterator<Item = &'a lgota_protocol::WireRecord> {
     records
@@ -728,9 +733,9 @@ fn direct_checks<'a>(
 fn direct(
     records: &[lgota_protocol::WireRecord],
     voided: &std::collections::HashSet<String>,
-    f: &lgota_central::db::RecordFilter,
+    f: &lgota_central::store::RecordFilter,
     offline: &dyn Fn(&lgota_protocol::WireRecord) -> bool,
-) -> lgota_central::db::Overview {
+) -> lgota_central::report::Overview {
     let mut events: std::collections::BTreeMap<String, u64> = Default::default();
     for r in direct_checks(records, voided, f, offline) {
         *events.entry(r.event_id.clone().unwrap_or_default()).or_default() += 1;
@@ -741,7 +746,7 @@ fn direct(
     let more_events = by_event.len().saturating_sub(15) as u64;
     by_event.truncate(15);
     by_event.extend(none.map(|n| (String::new(), n)));
-    let mut o = lgota_central::db::fold_overview(direct_checks(records, voided, f, offline).map(|r| {
+    let mut o = lgota_central::report::fold_overview(direct_checks(records, voided, f, offline).map(|r| {
         (
             r.branch_id.clone(),
             r.method.unwrap().as_str().to_string(),
@@ -763,7 +768,7 @@ fn direct(
 fn the_overview_equals_a_direct_count_of_valid_checks() {
     use chrono::Datelike;
     use lgota_central::dashboard::filter::TrendUnit;
-    use lgota_central::db::RecordFilter;
+    use lgota_central::store::RecordFilter;
     use lgota_protocol::Method;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.db");
@@ -793,7 +798,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
     db.store_records(&records, received).unwrap();
     db.store_records(&records[..100], received).unwrap();
     db.store_records(&voids, received).unwrap();
-    let offline = |r: &lgota_protocol::WireRecord| received - r.created_at_ms > lgota_central::db::OFFLINE_AFTER_MS;
+    let offline = |r: &lgota_protocol::WireRecord| received - r.created_at_ms > lgota_central::store::OFFLINE_AFTER_MS;
     let voided: std::collections::HashSet<_> = voids.iter().map(|v| v.target_id.clone().unwrap()).collect();
     let day = 86_400_000;
     let mut filters = Vec::new();
@@ -875,7 +880,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
                             let stretch = RecordFilter { from_ms: a, to_ms: b, ..f.clone() };
                             let checks: Vec<_> = direct_checks(&records, &voided, &stretch, &offline).collect();
                             let method = |m| checks.iter().filter(|r| r.method == Some(m)).count() as u64;
-                            let expected = lgota_central::db::TrendCounts {
+                            let expected = lgota_central::report::TrendCounts {
                                 checks: checks.len() as u64,
                                 digital_id: method(Method::DigitalId),
                                 paper: method(Method::Paper),
@@ -925,7 +930,8 @@ fn section<'a>(page: &'a str, id: &str) -> &'a str {
 async fn the_trend_and_the_events_lead_to_their_records() {
     use chrono::TimeZone;
     let d = start_dash(false).await;
-    let published = service::events::add(d.db.as_ref(), &Actor::cli(), "branch-1", "Лекция о льготах", "2026-03-10").unwrap();
+    let published =
+        service::events::add(d.db.as_ref(), &Actor::cli(), "branch-1", "Лекция о льготах", "2026-03-10").unwrap();
     let at = |s: &str| {
         let local = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
         MOSCOW.from_local_datetime(&local).single().unwrap().timestamp_millis()

@@ -3,9 +3,9 @@ mod common;
 use std::sync::Mutex;
 
 use common::*;
-use lgota_central::service::{self, Actor};
-use lgota_central::db::{CodeIssuer, Database, EnrollAttempt, EnrollOutcome};
 use lgota_central::secrets::{new_token, sha256_hex};
+use lgota_central::service;
+use lgota_central::store::{prelude::*, CodeIssuer, EnrollAttempt, EnrollOutcome};
 use lgota_protocol::{EnrollRequest, EnrollResponse};
 use serde_json::json;
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::{check, protocol_client, signed_pack, trusted};
 use ed25519_dalek::SigningKey;
 use lgota_central::service::{self, Actor};
-use lgota_central::db::{CodeIssuer, Database, ReferenceName, SqliteDatabase};
+use lgota_central::store::{prelude::*, CodeIssuer, ReferenceName, SqliteDatabase};
 use lgota_protocol::{ExportFile, PullResponse};
 
 const PASSWORD: &str = "верный пароль 123";
@@ -100,7 +100,9 @@ impl Site {
     /// Enrolls `device_id` into branch-1 with an administrator's code; its token.
     async fn enrolled(&self, device_id: &str) -> String {
         let code =
-            service::devices::issue_code(self.db.as_ref(), "branch-1", &CodeIssuer::admin("admin"), 60, &self.base).unwrap().code;
+            service::devices::issue_code(self.db.as_ref(), "branch-1", &CodeIssuer::admin("admin"), 60, &self.base)
+                .unwrap()
+                .code;
         let r = self.enroll_with(&code, device_id).await;
         assert_eq!(r.status(), 200);
         r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string()
@@ -150,10 +152,15 @@ async fn branches_publish_a_new_configuration_that_phones_pull() {
     let s = start().await;
     let admin = s.browser("admin").await;
     let token = {
-        let code =
-            service::devices::issue_code(s.db.as_ref(), "branch-1", &lgota_central::db::CodeIssuer::admin("admin"), 60, &s.base)
-                .unwrap()
-                .code;
+        let code = service::devices::issue_code(
+            s.db.as_ref(),
+            "branch-1",
+            &lgota_central::store::CodeIssuer::admin("admin"),
+            60,
+            &s.base,
+        )
+        .unwrap()
+        .code;
         let r = s.enroll_with(&code, "phone-1").await;
         r.json::<serde_json::Value>().await.unwrap()["device_token"].as_str().unwrap().to_string()
     };

@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use lgota_central::db::SqliteDatabase;
 use lgota_central::service::intake::{self, Branches};
+use lgota_central::store::SqliteDatabase;
 use lgota_core::{CheckInput, NewEvent, Now, SetupInput, Store};
 use lgota_protocol::RecordStatus;
 use proptest::prelude::*;

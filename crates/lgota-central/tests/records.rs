@@ -1,7 +1,7 @@
 mod common;
 
 use common::*;
-use lgota_central::db::{Database, OFFLINE_AFTER_MS};
+use lgota_central::store::{prelude::*, OFFLINE_AFTER_MS};
 use lgota_protocol::{PushResponse, RecordStatus, WireRecord};
 use serde_json::json;
 

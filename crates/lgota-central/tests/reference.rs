@@ -2,7 +2,7 @@ mod common;
 
 use common::*;
 use lgota_central::service::{self, Actor};
-use lgota_central::db::{Database, ReferenceName};
+use lgota_central::store::{prelude::*, ReferenceName};
 use lgota_protocol::PullResponse;
 use serde_json::json;
 
@@ -63,9 +63,18 @@ async fn reference_and_events_come_only_when_newer() {
     assert!(service::events::add(db, &Actor::cli(), BRANCH, "Плохая дата", "01/03/2026").is_err());
     assert!(service::events::add(db, &Actor::cli(), BRANCH, "Плохая дата", "31.02.2026").is_err());
     // Typed the Russian way: phones get it as YYYY-MM-DD.
-    assert_eq!(service::events::add(db, &Actor::cli(), "central", "По-русски", "05.03.2026").unwrap().date, "2026-03-05");
-    assert!(service::events::add(db, &Actor::cli(), BRANCH, "Нет такого дня", "2026-02-30").is_err(), "phones would refuse it");
-    assert!(service::events::add(db, &Actor::cli(), BRANCH, "Звонить +7 912 345-67-89", "2026-03-03").is_err(), "personal data");
+    assert_eq!(
+        service::events::add(db, &Actor::cli(), "central", "По-русски", "05.03.2026").unwrap().date,
+        "2026-03-05"
+    );
+    assert!(
+        service::events::add(db, &Actor::cli(), BRANCH, "Нет такого дня", "2026-02-30").is_err(),
+        "phones would refuse it"
+    );
+    assert!(
+        service::events::add(db, &Actor::cli(), BRANCH, "Звонить +7 912 345-67-89", "2026-03-03").is_err(),
+        "personal data"
+    );
     assert!(service::events::add(db, &Actor::cli(), "nowhere", "Нет филиала", "2026-03-03").is_err());
 
     let p = pull(&s, &token, "?config_version=1&content_version=1&events_cursor=0").await;

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use std::sync::Arc;
 
-use lgota_central::db::{Database, SqliteDatabase};
+use lgota_central::store::{prelude::*, SqliteDatabase};
 use lgota_client::Client;
 use lgota_core::sync::push_pending;
 use lgota_core::{CheckInput, Now, SetupInput, Store};
@@ -244,7 +244,7 @@ async fn soak_three_phones_faults_and_a_restored_server() {
         let code = lgota_central::service::devices::issue_code(
             db.as_ref(),
             common::BRANCH,
-            &lgota_central::db::CodeIssuer::admin("admin"),
+            &lgota_central::store::CodeIssuer::admin("admin"),
             60,
             &base,
         )

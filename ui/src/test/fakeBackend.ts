@@ -594,7 +594,7 @@ export class FakeBackend {
   }
 
   /**
-   * The server's rules in the server's order (crates/lgota-central/src/db.rs `enroll`), with its
+   * The server's rules in the server's order (crates/lgota-central/src/store/sqlite/mod.rs `enroll`), with its
    * codes and words. Not mirrored: the retry of a used code with the phone's secret (Rust tests
    * cover it end to end) and the URI parser (a real one in Rust).
    */

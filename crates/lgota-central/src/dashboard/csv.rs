@@ -4,7 +4,7 @@
 use super::pages::Names;
 use super::rows::record_rows;
 pub use super::rows::HEADERS;
-use crate::db::StoredRecord;
+use crate::store::StoredRecord;
 
 /// One CSV cell: always quoted (inner quotes doubled); a cell a spreadsheet would read as a
 /// formula (starting with = + - @, tab or CR) gets a leading `'`.

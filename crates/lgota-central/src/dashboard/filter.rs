@@ -8,7 +8,8 @@ use lgota_protocol::{Method, Outcome};
 use serde::Deserialize;
 
 use super::pages::Period;
-use crate::db::{RecordFilter, Role};
+pub use crate::report::calendar::TrendUnit;
+use crate::store::{RecordFilter, Role};
 use lgota_domain::text::is_id;
 
 /// The query value of «no category» (the overview's key for it is empty; ids never hold `(`).
@@ -16,23 +17,6 @@ pub const NO_CATEGORY: &str = "(none)";
 
 /// The query value of «no event», as [`NO_CATEGORY`].
 pub const NO_EVENT: &str = "(none)";
-
-/// The stretches of the overview's trend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrendUnit {
-    /// Monday to Sunday.
-    Week,
-    Month,
-}
-
-impl TrendUnit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TrendUnit::Week => "week",
-            TrendUnit::Month => "month",
-        }
-    }
-}
 
 /// The query string as given; every field optional, empty means «all».
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 
 use lgota_domain::Config;
 
+use super::pages::{esc, local_text, shell};
 use crate::http::import::ImportResult;
 use crate::http::Ctx;
-use crate::service::input::{NAME_MAX, NEW_ID_MAX};
-use super::pages::{esc, local_text, shell};
 use crate::service::devices::IssuedCode;
-use crate::db::{AuditEntry, ContentUpload, Device, EventRow, Role};
+use crate::service::input::{NAME_MAX, NEW_ID_MAX};
+use crate::store::{AuditEntry, ContentUpload, Device, EventRow, Role};
 
 fn csrf(ctx: &Ctx) -> String {
     format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&ctx.session.csrf))
@@ -253,7 +253,11 @@ fn clock_text(skew_ms: Option<i64>) -> String {
 
 /// «Расхождения»: record ids that arrived again with other content, and records made under a
 /// wrong clock.
-pub fn discrepancies(ctx: &Ctx, conflicts: &[crate::db::Conflict], flagged: &[crate::db::StoredRecord]) -> String {
+pub fn discrepancies(
+    ctx: &Ctx,
+    conflicts: &[crate::store::Conflict],
+    flagged: &[crate::store::StoredRecord],
+) -> String {
     let mut body = String::from(
         "<section id=\"conflicts\"><h1>Расхождения</h1><h2>Одна запись — два содержания</h2>\
          <p>Телефон или файл прислал запись с номером, который уже есть на сервере, но с другим содержимым. \

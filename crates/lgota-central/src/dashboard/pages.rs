@@ -4,40 +4,16 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 use super::filter::{TrendUnit, NO_EVENT};
-use crate::db::{Admin, Overview, RecordFilter, Role, StoredRecord, TrendCounts};
-
-/// The UTC ms at which local `day` begins in `tz`: local midnight, or, where a clock change
-/// skips midnight, the first local moment of that day.
-pub fn day_start_ms(tz: Tz, day: NaiveDate) -> i64 {
-    let midnight = day.and_time(NaiveTime::MIN);
-    // Clock changes skip at most a few hours; look in quarter-hour steps.
-    for quarter in 0..(4 * 24) {
-        let local = midnight + chrono::Duration::minutes(15 * quarter);
-        match tz.from_local_datetime(&local) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return t.timestamp_millis(),
-            LocalResult::None => continue,
-        }
-    }
-    midnight.and_utc().timestamp_millis()
-}
-
-/// A UTC ms moment in `tz`.
-pub fn local_time(tz: Tz, utc_ms: i64) -> Option<DateTime<Tz>> {
-    Utc.timestamp_millis_opt(utc_ms).single().map(|t| t.with_timezone(&tz))
-}
-
-/// The first day of the month after the month of `day`.
-pub fn next_month(day: NaiveDate) -> Option<NaiveDate> {
-    if day.month() == 12 {
-        NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
-    }
-}
+use crate::report::calendar::MONTHS;
+pub use crate::report::calendar::{
+    day_start_ms, local_time, next_month, trend_stretches, trend_unit, Period, MAX_WEEKS_DAYS,
+};
+use crate::report::{Overview, TrendCounts};
+use crate::store::{Admin, RecordFilter, Role, StoredRecord};
 
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -50,82 +26,6 @@ pub fn esc(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// A period of whole days in the institution's time zone, both ends inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
-
-impl Period {
-    /// The current month in the institution's time zone `tz`.
-    pub fn current_month(tz: Tz) -> Period {
-        let today = Utc::now().with_timezone(&tz).date_naive();
-        let from = today.with_day(1).unwrap_or(today);
-        Period { from, to: next_month(from).and_then(|n| n.pred_opt()).unwrap_or(today) }
-    }
-
-    /// From form fields `ДД.ММ.ГГГГ` (or `YYYY-MM-DD`, as links write them); an empty field takes
-    /// the current month's end.
-    pub fn parse(from: Option<&str>, to: Option<&str>, tz: Tz) -> Result<Period, String> {
-        let default = Period::current_month(tz);
-        let date = |s: Option<&str>, d: NaiveDate, what: &str| match s.map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(d),
-            Some(s) => lgota_domain::text::parse_typed_date(s)
-                .ok_or_else(|| format!("Дата {what} периода должна быть в виде ДД.ММ.ГГГГ, например 01.03.2026.")),
-        };
-        let period =
-            Period { from: date(from, default.from, "начала")?, to: date(to, default.to, "конца")? };
-        if period.from > period.to {
-            return Err("Начало периода позже его конца.".into());
-        }
-        if (period.to - period.from).num_days() > 3660 {
-            return Err("Период не может быть длиннее десяти лет.".into());
-        }
-        Ok(period)
-    }
-
-    /// `[from 00:00, to + 1 day 00:00)` in the institution's time zone `tz`, as UTC ms.
-    pub fn utc_ms(&self, tz: Tz) -> (i64, i64) {
-        (day_start_ms(tz, self.from), day_start_ms(tz, self.to.succ_opt().unwrap_or(self.to)))
-    }
-}
-
-/// Weeks are offered for periods up to this many days (about two years); longer ones go by month.
-pub const MAX_WEEKS_DAYS: i64 = 2 * 366;
-
-/// The trend's stretch for a period: as asked, else weeks up to three months, months beyond.
-/// Weeks of more than [`MAX_WEEKS_DAYS`] would be unreadable: months then.
-pub fn trend_unit(period: &Period, asked: Option<TrendUnit>) -> TrendUnit {
-    let days = (period.to - period.from).num_days() + 1;
-    match asked {
-        Some(TrendUnit::Week) if days <= MAX_WEEKS_DAYS => TrendUnit::Week,
-        Some(_) => TrendUnit::Month,
-        None if days <= 92 => TrendUnit::Week,
-        None => TrendUnit::Month,
-    }
-}
-
-/// The period cut into weeks (Monday to Sunday) or calendar months; the first and the last are
-/// cut to the period.
-pub fn trend_stretches(period: &Period, unit: TrendUnit) -> Vec<Period> {
-    let mut out = Vec::new();
-    let mut from = period.from;
-    while from <= period.to {
-        let end = match unit {
-            TrendUnit::Week => from + chrono::Days::new(6 - u64::from(from.weekday().num_days_from_monday())),
-            TrendUnit::Month => next_month(from).and_then(|n| n.pred_opt()).unwrap_or(period.to),
-        };
-        let to = end.min(period.to);
-        out.push(Period { from, to });
-        match to.succ_opt() {
-            Some(next) => from = next,
-            None => break,
         }
     }
     out
@@ -541,7 +441,7 @@ pub fn stretch_labels(unit: TrendUnit, p: &Period) -> (String, String) {
             if p.from == p.to { ru_date(p.from) } else { format!("{} — {}", ru_date(p.from), ru_date(p.to)) },
         ),
         TrendUnit::Month => {
-            let name = super::xlsx::MONTHS[p.from.month0() as usize];
+            let name = MONTHS[p.from.month0() as usize];
             let short: String = name.chars().take(3).collect();
             (format!("{short} {}", p.from.format("%y")), format!("{name} {}", p.from.year()))
         }
@@ -790,7 +690,7 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let more = if o.more_events > 0 {
         format!(
             "<p>Показаны {} мероприятий с наибольшим числом проверок; ещё мероприятий: {}.</p>",
-            crate::db::TOP_EVENTS,
+            crate::report::TOP_EVENTS,
             o.more_events
         )
     } else {

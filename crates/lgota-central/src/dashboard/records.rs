@@ -8,14 +8,14 @@ use chrono_tz::Tz;
 
 use super::filter::{self, Parsed, NO_CATEGORY};
 use super::pages::{self, esc, local_time, method_name, outcome_name, select, Names};
-use crate::db::StoredRecord;
+use crate::store::StoredRecord;
 
 /// Records a page.
 pub const PAGE_SIZE: u32 = 100;
 
 /// What the page shows.
 pub struct RecordsView<'a> {
-    pub admin: &'a crate::db::Admin,
+    pub admin: &'a crate::store::Admin,
     pub csrf: &'a str,
     pub parsed: &'a Parsed,
     pub error: Option<&'a str>,

@@ -5,7 +5,7 @@ use chrono::DateTime;
 use chrono_tz::Tz;
 
 use super::pages::{local_time, method_name, outcome_name, Names};
-use crate::db::StoredRecord;
+use crate::store::StoredRecord;
 
 /// Column headers of a records export. The first two are the date and the time.
 pub const HEADERS: &[&str] = &[

@@ -9,7 +9,9 @@ use rust_xlsxwriter::{ColNum, ExcelDateTime, Format, FormatAlign, RowNum, Workbo
 
 use super::pages::Names;
 use super::rows::{record_rows, HEADERS};
-use crate::db::{MonthlySummary, StoredRecord};
+use crate::report::calendar::MONTHS;
+use crate::report::MonthlySummary;
+use crate::store::StoredRecord;
 
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -27,21 +29,6 @@ pub const SUMMARY_HEADERS: &[&str] = &[
     "Льгота предоставлена",
     "Не предоставлена",
     "Доля Цифрового ID",
-];
-
-pub const MONTHS: [&str; 12] = [
-    "Январь",
-    "Февраль",
-    "Март",
-    "Апрель",
-    "Май",
-    "Июнь",
-    "Июль",
-    "Август",
-    "Сентябрь",
-    "Октябрь",
-    "Ноябрь",
-    "Декабрь",
 ];
 
 fn bold() -> Format {

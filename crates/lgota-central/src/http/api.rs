@@ -56,7 +56,10 @@ pub fn parse_json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> R
     Ok(service::sync::parse_json(&body)?)
 }
 
-async fn enroll(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Json<EnrollResponse>, AppError> {
+async fn enroll(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EnrollResponse>, AppError> {
     let request: EnrollRequest = parse_json(body).map_err(|e| {
         if e.code == codes::INVALID_RECORD {
             AppError { code: codes::INVALID_REQUEST, ..e }

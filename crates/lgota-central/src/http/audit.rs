@@ -34,9 +34,8 @@ async fn audit_log(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let before = query.ok().and_then(|Query(q)| q.before).and_then(|b| b.trim().parse::<i64>().ok());
-    let (entries, names) = state
-        .run(move |db| Ok((service::audit::log(db, before, AUDIT_PAGE)?, service::reports::names(db)?.0)))
-        .await?;
+    let (entries, names) =
+        state.run(move |db| Ok((service::audit::log(db, before, AUDIT_PAGE)?, service::reports::names(db)?.0))).await?;
     let more = entries.len() == AUDIT_PAGE as usize;
     let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
     Ok(page(StatusCode::OK, view::audit(&ctx, &entries, more)))

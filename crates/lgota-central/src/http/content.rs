@@ -11,8 +11,8 @@ use axum::Router;
 use super::extract::{AdminOnly, CsrfForm, CsrfUpload, Session};
 use super::{page, settle, AppError, AppState, Ctx, Done};
 use crate::dashboard::manage_pages as view;
-use crate::db::ReferenceName;
 use crate::service;
+use crate::store::ReferenceName;
 
 /// The largest content pack the dashboard accepts.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;

@@ -49,9 +49,8 @@ async fn show(
     form: (&str, &str),
 ) -> Result<Response, AppError> {
     let filter = Some(branch.to_string()).filter(|b| !b.is_empty());
-    let (events, (names, branch_ids, _)) = state
-        .run(move |db| Ok((db.events(filter.as_deref(), LIST_LIMIT)?, service::reports::names(db)?)))
-        .await?;
+    let (events, (names, branch_ids, _)) =
+        state.run(move |db| Ok((db.events(filter.as_deref(), LIST_LIMIT)?, service::reports::names(db)?))).await?;
     let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
     Ok(page(status, view::events(&ctx, &events, &branch_ids, branch, done, error, form)))
 }
@@ -83,9 +82,8 @@ async fn event_poster(
 ) -> Result<Response, AppError> {
     let id = query.ok().and_then(|Query(q)| q.id).unwrap_or_default();
     let actor = session.actor();
-    let (event, names) = state
-        .run(move |db| Ok((service::events::get(db, &actor, &id)?, service::reports::names(db)?.0)))
-        .await?;
+    let (event, names) =
+        state.run(move |db| Ok((service::events::get(db, &actor, &id)?, service::reports::names(db)?.0))).await?;
     let payload = lgota_protocol::event_uri(&event.event.id);
     let png = service::devices::qr_png_bytes(&payload)?;
     let uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));

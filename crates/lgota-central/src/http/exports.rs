@@ -17,9 +17,9 @@ use super::{AppError, AppState};
 use crate::dashboard::filter::{FilterQuery, Parsed};
 use crate::dashboard::pages::{self, Names, Period};
 use crate::dashboard::{csv, month_ranges, xlsx};
-use crate::db::{RecordFilter, StoredRecord};
 use crate::service::reports::Format;
 use crate::service::{self, Kind};
+use crate::store::{RecordFilter, StoredRecord};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -123,7 +123,8 @@ async fn export_summary_xlsx(
     let (from_ms, to_ms) = Period { from, to }.utc_ms(tz);
     let actor = session.actor();
     // A branch head is confined to their branch.
-    let filter = RecordFilter { from_ms, to_ms, branch_id: actor.role.branch().map(str::to_string), ..Default::default() };
+    let filter =
+        RecordFilter { from_ms, to_ms, branch_id: actor.role.branch().map(str::to_string), ..Default::default() };
     let months = month_ranges(year, tz);
     let (summary, names, branches) =
         state.run(move |db| service::reports::export_summary(db, &actor, year, &filter, &months)).await?;

@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lgota_protocol::{codes, PROTOCOL_HEADER, PROTOCOL_VERSION, PROTOCOL_VERSION_MIN};
 
 use super::{AppError, AppState};
-use crate::db::{Admin, Device, Role};
 use crate::secrets;
 use crate::service::{self, Actor, Kind};
+use crate::store::{Admin, Device, Role};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "lgota_session";
@@ -151,7 +151,8 @@ impl FromRequest<AppState> for CsrfForm {
     async fn from_request(request: Request, state: &AppState) -> Result<CsrfForm, Response> {
         let (mut parts, body) = request.into_parts();
         let SignedIn(session) = SignedIn::from_request_parts(&mut parts, state).await?;
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let bytes =
+            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
         let form = FormData::parse(&bytes);
         session.check_csrf(form.get("csrf")).map_err(IntoResponse::into_response)?;
         Ok(CsrfForm(session, form))
@@ -185,7 +186,9 @@ impl<const MAX_FILE: usize> FromRequest<AppState> for CsrfUpload<MAX_FILE> {
         let SignedIn(session) = SignedIn::from_request_parts(&mut parts, state).await?;
         let upload = match Multipart::from_request(Request::from_parts(parts, body), state).await {
             Ok(multipart) => read_multipart(multipart, MAX_FILE).await,
-            Err(_) => Upload { error: Some("Отправьте форму с файлом из панели.".into()), ..Upload::default() },
+            Err(_) => Upload {
+                error: Some("Отправьте форму с файлом из панели.".into()), ..Upload::default()
+            },
         };
         session.check_csrf(upload.field("csrf")).map_err(IntoResponse::into_response)?;
         Ok(CsrfUpload(session, upload))

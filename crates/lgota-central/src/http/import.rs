@@ -16,8 +16,7 @@ use crate::service::{self, intake::Intake};
 pub const MAX_IMPORT_FILE_BYTES: usize = 128 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/import", get(form).post(import).layer(DefaultBodyLimit::max(2 * MAX_IMPORT_FILE_BYTES)))
+    Router::new().route("/import", get(form).post(import).layer(DefaultBodyLimit::max(2 * MAX_IMPORT_FILE_BYTES)))
 }
 
 /// What became of one imported file.
@@ -44,7 +43,11 @@ async fn import(
                 return Ok((Vec::new(), Some(e), names));
             }
             if upload.files.is_empty() {
-                return Ok((Vec::new(), Some("Выберите один или несколько файлов выгрузки с телефонов.".into()), names));
+                return Ok((
+                    Vec::new(),
+                    Some("Выберите один или несколько файлов выгрузки с телефонов.".into()),
+                    names,
+                ));
             }
             let mut results = Vec::new();
             for (_, file, bytes) in upload.files {

@@ -28,8 +28,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use self::error::AppError;
-use crate::db::Database;
 use crate::service;
+use crate::store::Database;
 
 /// Dashboard settings and the sign-in limiter, shared by all requests.
 pub struct Dashboard {
@@ -191,7 +191,9 @@ impl Done {
         done_message(self.done.as_deref())
     }
 
-    pub fn of(query: Result<axum::extract::Query<Done>, axum::extract::rejection::QueryRejection>) -> Option<&'static str> {
+    pub fn of(
+        query: Result<axum::extract::Query<Done>, axum::extract::rejection::QueryRejection>,
+    ) -> Option<&'static str> {
         query.map(|axum::extract::Query(q)| q).unwrap_or_default().message()
     }
 }

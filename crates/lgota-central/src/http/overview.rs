@@ -15,7 +15,7 @@ use super::{page, AppError, AppState};
 use crate::dashboard::filter::{self, FilterQuery, Parsed};
 use crate::dashboard::pages::{self, OverviewView, Period};
 use crate::dashboard::records::{self, RecordsView, PAGE_SIZE};
-use crate::db::TrendCounts;
+use crate::report::TrendCounts;
 use crate::service::{self, Kind};
 
 /// How many of the newest records the overview lists.

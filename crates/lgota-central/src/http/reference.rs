@@ -47,9 +47,9 @@ async fn again(state: AppState, session: Session, error: String) -> Response {
 
 async fn save_category(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
     let edit = form.get("mode") == "edit";
-    let (actor, id, name, docs) = (session.actor(), form.get("id").to_string(), form.get("name").to_string(), form.all("docs"));
-    let result =
-        state.run(move |db| service::reference::save_category(db, &actor, &id, &name, &docs, edit)).await;
+    let (actor, id, name, docs) =
+        (session.actor(), form.get("id").to_string(), form.get("name").to_string(), form.all("docs"));
+    let result = state.run(move |db| service::reference::save_category(db, &actor, &id, &name, &docs, edit)).await;
     settle(result, "/reference?done=reference", |e| again(state, session, e)).await
 }
 
@@ -58,8 +58,7 @@ async fn save_item(State(state): State<AppState>, CsrfForm(session, form): CsrfF
     let rename = form.get("mode") == "rename";
     let (actor, list, id, name) =
         (session.actor(), form.get("list").to_string(), form.get("id").to_string(), form.get("name").to_string());
-    let result = state
-        .run(move |db| service::reference::save_item(db, &actor, List::parse(&list)?, &id, &name, rename))
-        .await;
+    let result =
+        state.run(move |db| service::reference::save_item(db, &actor, List::parse(&list)?, &id, &name, rename)).await;
     settle(result, "/reference?done=reference", |e| again(state, session, e)).await
 }

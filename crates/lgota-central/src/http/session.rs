@@ -44,13 +44,14 @@ async fn login(
     let ip = connect.map_or_else(|| "unknown".to_string(), |Extension(ConnectInfo(addr))| addr.ip().to_string());
     let shown = form.login.trim().to_string();
     let dashboard = state.dashboard.clone();
-    let result = state
-        .run(move |db| service::admins::sign_in(db, &dashboard.attempts, &form.login, &form.password, &ip))
-        .await;
+    let result =
+        state.run(move |db| service::admins::sign_in(db, &dashboard.attempts, &form.login, &form.password, &ip)).await;
     match result {
         Ok(session) => {
             let mut response = Redirect::to("/").into_response();
-            if let Ok(cookie) = HeaderValue::from_str(&session_cookie(Some(&session.token), state.dashboard.cookie_secure)) {
+            if let Ok(cookie) =
+                HeaderValue::from_str(&session_cookie(Some(&session.token), state.dashboard.cookie_secure))
+            {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             response

@@ -8,7 +8,7 @@ use lgota_protocol::codes;
 
 use super::audit::{self, Action};
 use super::{Actor, Error, Kind, Result};
-use crate::db::{Admin, Database, Role};
+use crate::store::{Admin, Database, Role};
 use crate::{now_ms, secrets};
 
 /// How long a session lasts.
@@ -84,7 +84,14 @@ impl Attempts {
 
 /// Adds (or replaces) a dashboard user with an argon2id hash of `password`; `true` if new.
 /// Replacing ends their sessions. Audited as `actor`.
-pub fn put(db: &dyn Database, actor: &Actor, login: &str, role: &str, branch: Option<&str>, password: &str) -> Result<bool> {
+pub fn put(
+    db: &dyn Database,
+    actor: &Actor,
+    login: &str,
+    role: &str,
+    branch: Option<&str>,
+    password: &str,
+) -> Result<bool> {
     actor.must_be_admin()?;
     let created = add_admin(db, login, role, branch, password)?;
     let what = if created { "добавлен" } else { "обновлён" };
@@ -147,7 +154,8 @@ pub fn sign_in(db: &dyn Database, attempts: &Attempts, login: &str, password: &s
         return Err(Error::new(Kind::Unauthorized, codes::UNAUTHORIZED, "Неверный логин или пароль."));
     };
     attempts.succeed(&keys[0]);
-    let (token, csrf) = (secrets::new_token().map_err(Error::internal)?, secrets::new_token().map_err(Error::internal)?);
+    let (token, csrf) =
+        (secrets::new_token().map_err(Error::internal)?, secrets::new_token().map_err(Error::internal)?);
     let now = now_ms();
     db.create_session(&secrets::sha256_hex(&token), &admin.login, &csrf, now, now + SESSION_TTL_MS)?;
     audit::note_as(db, &admin.login, Action::SignIn, &format!("Вход с адреса {ip}"))?;

@@ -2,8 +2,8 @@
 //! it writes the entry, with its detail worded once, here or beside the operation.
 
 use super::{Actor, Result};
-use crate::db::{AuditEntry, Database};
 use crate::now_ms;
+use crate::store::{AuditEntry, Database};
 
 /// Everything the audit log records. The names are stable: reports and tests match on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use lgota_protocol::codes;
 use super::audit::{self, Action};
 use super::reference::{current_config, not_newer};
 use super::{Actor, Error, Kind, Result};
-use crate::db::{ContentUpload, Database, ReferenceName};
 use crate::now_ms;
+use crate::store::{ContentUpload, Database, ReferenceName};
 
 /// What checking a signed content pack found.
 #[derive(Debug, Clone)]
@@ -79,7 +79,13 @@ pub fn publish_document(db: &dyn Database, actor: &Actor, text: &str, trusted: &
 }
 
 /// Checks and keeps an uploaded pack (`file` is its name) for [`publish_upload`].
-pub fn upload(db: &dyn Database, actor: &Actor, file: &str, text: &str, trusted: &[TrustedKey]) -> Result<ContentUpload> {
+pub fn upload(
+    db: &dyn Database,
+    actor: &Actor,
+    file: &str,
+    text: &str,
+    trusted: &[TrustedKey],
+) -> Result<ContentUpload> {
     actor.must_be_admin()?;
     let checked = check(db, text, trusted)?;
     let upload = ContentUpload {

@@ -6,7 +6,7 @@ use lgota_protocol::{codes, enroll_uri, EnrollRequest, EnrollResponse};
 
 use super::audit::{self, Action};
 use super::{Actor, Error, Kind, Result};
-use crate::db::{CodeIssuer, Database, Device, EnrollAttempt, EnrollOutcome, Role};
+use crate::store::{CodeIssuer, Database, Device, EnrollAttempt, EnrollOutcome, Role};
 use crate::{now_ms, secrets};
 
 /// The shortest and longest life of an enrollment code, in minutes (five minutes to a week).
@@ -44,14 +44,24 @@ pub fn issue_code(
 }
 
 /// Issues a code for a branch `actor` manages, valid [`CODE_TTL_MINUTES`], and audits it.
-pub fn issue(db: &dyn Database, actor: &Actor, branch_id: &str, ttl_minutes: u32, server_url: &str) -> Result<IssuedCode> {
+pub fn issue(
+    db: &dyn Database,
+    actor: &Actor,
+    branch_id: &str,
+    ttl_minutes: u32,
+    server_url: &str,
+) -> Result<IssuedCode> {
     let branch_id = branch_id.trim();
     if !CODE_TTL_MINUTES.contains(&ttl_minutes) {
         return Err(Error::invalid("Срок действия кода — от 5 минут до 7 суток."));
     }
     actor.may_manage(branch_id)?;
     if !db.branches()?.iter().any(|(id, _)| id == branch_id) {
-        return Err(Error::invalid("Выберите филиал, к которому подключается телефон."));
+        return Err(Error::invalid(if branch_id.is_empty() {
+            "Выберите филиал, к которому подключается телефон.".to_string()
+        } else {
+            format!("Выберите филиал, к которому подключается телефон: филиала с кодом «{branch_id}» нет.")
+        }));
     }
     let issuer = match actor.role {
         Role::Admin => CodeIssuer::admin(&actor.login),
@@ -70,7 +80,12 @@ fn qr(payload: &str) -> Result<qrcode::QrCode> {
 /// The QR code of `payload` as text for a terminal (two modules per character row).
 pub fn qr_terminal(payload: &str) -> Result<String> {
     use qrcode::render::unicode::Dense1x2;
-    Ok(qr(payload)?.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
+    Ok(qr(payload)?
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
 }
 
 /// Writes the QR code of `payload` as a PNG file.

@@ -75,8 +75,8 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl From<crate::db::DbError> for Error {
-    fn from(e: crate::db::DbError) -> Error {
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Error {
         Error::internal(e)
     }
 }

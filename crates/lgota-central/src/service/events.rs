@@ -6,8 +6,8 @@ use lgota_protocol::{codes, WireEvent};
 use super::audit::{self, Action};
 use super::input::clean_text;
 use super::{Actor, Error, Kind, Result};
-use crate::db::{Database, EventRow};
 use crate::now_ms;
+use crate::store::{Database, EventRow};
 
 /// The longest event title phones accept.
 pub const EVENT_TITLE_MAX: usize = lgota_domain::text::EVENT_TITLE_MAX;
@@ -30,8 +30,8 @@ pub fn add(db: &dyn Database, actor: &Actor, branch_id: &str, title: &str, date:
     }
     actor.may_manage(branch_id)?;
     let title = event_title(title)?;
-    let date =
-        event_date(date).ok_or_else(|| Error::invalid("Дата мероприятия — в виде ДД.ММ.ГГГГ (например, 01.12.2026)."))?;
+    let date = event_date(date)
+        .ok_or_else(|| Error::invalid("Дата мероприятия — в виде ДД.ММ.ГГГГ (например, 01.12.2026)."))?;
     if !db.branches()?.iter().any(|(id, _)| id == branch_id) {
         return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет филиала с кодом «{branch_id}».")));
     }
@@ -44,9 +44,9 @@ pub fn add(db: &dyn Database, actor: &Actor, branch_id: &str, title: &str, date:
 
 /// A published event `actor` may see (a branch head: of their own branch).
 pub fn get(db: &dyn Database, actor: &Actor, id: &str) -> Result<EventRow> {
-    let event = db
-        .event(id.trim())?
-        .ok_or_else(|| Error::new(Kind::NotFound, codes::NOT_FOUND, "Нет такого мероприятия: откройте его из списка."))?;
+    let event = db.event(id.trim())?.ok_or_else(|| {
+        Error::new(Kind::NotFound, codes::NOT_FOUND, "Нет такого мероприятия: откройте его из списка.")
+    })?;
     actor.may_manage(&event.event.branch_id)?;
     Ok(event)
 }

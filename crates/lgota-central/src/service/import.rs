@@ -9,8 +9,8 @@ use super::audit::{self, Action};
 use super::intake::{self, Branches, Intake};
 use super::sync::parse_json;
 use super::{Actor, Error, Kind, Result};
-use crate::db::Database;
 use crate::now_ms;
+use crate::store::Database;
 
 /// Records per transaction of an import: a file of any size is stored in slices of this many.
 pub const IMPORT_SLICE: usize = 2_000;
@@ -28,7 +28,11 @@ pub fn import_export(db: &dyn Database, json: &[u8]) -> Result<Intake> {
         ));
     }
     if !lgota_domain::text::is_id(&export.device_id) {
-        return Err(Error::new(Kind::Unprocessable, codes::INVALID_REQUEST, "В файле выгрузки недопустимый код устройства."));
+        return Err(Error::new(
+            Kind::Unprocessable,
+            codes::INVALID_REQUEST,
+            "В файле выгрузки недопустимый код устройства.",
+        ));
     }
     let now = now_ms();
     let device = db.device(&export.device_id)?;

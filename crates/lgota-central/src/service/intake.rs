@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use lgota_protocol::{codes, RecordResult, RecordStatus, WireRecord};
 
-use crate::db::{Database, DbError, StoreStatus};
+use crate::store::{Database, StoreError, StoreStatus};
 
 /// Which branch the records of a batch may name.
 pub enum Branches<'a> {
@@ -115,7 +115,7 @@ pub fn take(
     device_id: &str,
     branches: &Branches,
     received_at_ms: i64,
-) -> Result<Intake, DbError> {
+) -> Result<Intake, StoreError> {
     // Each record: refused here, or its place among the records handed to the store.
     let mut verdicts: Vec<Result<usize, (String, &'static str, String)>> = Vec::with_capacity(records.len());
     let mut accepted = Vec::new();
@@ -147,7 +147,7 @@ pub fn take(
     let statuses = if accepted.is_empty() { Vec::new() } else { db.store_records(&accepted, received_at_ms)?.statuses };
     if statuses.len() != accepted.len() {
         // Never acknowledge a record the store did not answer for.
-        return Err(DbError::Corrupt(format!(
+        return Err(StoreError::Corrupt(format!(
             "the store answered for {} of {} records",
             statuses.len(),
             accepted.len()

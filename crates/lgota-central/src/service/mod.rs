@@ -20,7 +20,7 @@ mod error;
 
 pub use error::{Error, Kind};
 
-use crate::db::Role;
+use crate::store::Role;
 
 /// An operation's answer.
 pub type Result<T> = std::result::Result<T, Error>;

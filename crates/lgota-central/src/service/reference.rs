@@ -12,7 +12,7 @@ use lgota_protocol::codes;
 use super::audit::{self, Action};
 use super::input::{clean_id, clean_text, NAME_MAX};
 use super::{Actor, Error, Kind, Result};
-use crate::db::{Database, ReferenceName};
+use crate::store::{Database, ReferenceName};
 
 /// Brings the branches of the bundled configuration into the database and, if none is published
 /// yet, publishes the bundled configuration itself (clients already have it: it is their floor).
@@ -48,7 +48,8 @@ pub fn not_newer(published: u32) -> Error {
 /// [`publish_document`].
 pub fn publish_config(db: &dyn Database, text: &str) -> Result<u32> {
     // The phones' own parser: an id that could not travel in a record is refused here.
-    let config = Config::parse(text).map_err(|e| Error::new(Kind::Unprocessable, codes::INVALID_REQUEST, e.to_string()))?;
+    let config =
+        Config::parse(text).map_err(|e| Error::new(Kind::Unprocessable, codes::INVALID_REQUEST, e.to_string()))?;
     let published = db.reference(ReferenceName::Config)?.map_or(0, |(v, _)| v);
     if config.version <= published {
         return Err(not_newer(published));
@@ -91,8 +92,12 @@ pub fn save_branch(db: &dyn Database, actor: &Actor, id: &str, name: &str, renam
     let mut config = current_config(db)?;
     let known = db.branches()?.into_iter().any(|(b, _)| b == id) || config.branch(&id).is_some();
     match (rename, known) {
-        (false, true) => return Err(Error::new(Kind::Conflict, codes::INVALID_REQUEST, format!("Филиал с кодом «{id}» уже есть."))),
-        (true, false) => return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет филиала с кодом «{id}»."))),
+        (false, true) => {
+            return Err(Error::new(Kind::Conflict, codes::INVALID_REQUEST, format!("Филиал с кодом «{id}» уже есть.")))
+        }
+        (true, false) => {
+            return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет филиала с кодом «{id}».")))
+        }
         _ => {}
     }
     match config.branches.iter_mut().find(|b| b.id == id) {
@@ -100,12 +105,23 @@ pub fn save_branch(db: &dyn Database, actor: &Actor, id: &str, name: &str, renam
         None => config.branches.push(Named { id: id.clone(), name: name.clone() }),
     }
     let version = publish_next(db, config)?;
-    let (action, what) = if rename { (Action::BranchRename, "переименован") } else { (Action::BranchAdd, "добавлен") };
+    let (action, what) = if rename {
+        (Action::BranchRename, "переименован")
+    } else {
+        (Action::BranchAdd, "добавлен")
+    };
     audit::note(db, actor, action, &format!("Филиал «{id}» {what}: «{name}» (конфигурация версии {version})"))
 }
 
 /// Adds a benefit category (`edit`: changes a known one) with the paper documents that prove it.
-pub fn save_category(db: &dyn Database, actor: &Actor, id: &str, name: &str, docs: &[String], edit: bool) -> Result<()> {
+pub fn save_category(
+    db: &dyn Database,
+    actor: &Actor,
+    id: &str,
+    name: &str,
+    docs: &[String],
+    edit: bool,
+) -> Result<()> {
     actor.must_be_admin()?;
     let (id, name) = (clean_id(id)?, clean_text("Название", name, NAME_MAX)?);
     let mut config = current_config(db)?;
@@ -120,16 +136,23 @@ pub fn save_category(db: &dyn Database, actor: &Actor, id: &str, name: &str, doc
             c.name = name.clone();
             c.document_type_ids = docs.to_vec();
         }
-        (true, None) => return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет категории с кодом «{id}»."))),
+        (true, None) => {
+            return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет категории с кодом «{id}».")))
+        }
         (false, Some(_)) => {
-            return Err(Error::new(Kind::Conflict, codes::INVALID_REQUEST, format!("Категория с кодом «{id}» уже есть.")))
+            return Err(Error::new(
+                Kind::Conflict,
+                codes::INVALID_REQUEST,
+                format!("Категория с кодом «{id}» уже есть."),
+            ))
         }
         (false, None) => {
             config.categories.push(Category { id: id.clone(), name: name.clone(), document_type_ids: docs.to_vec() })
         }
     }
     let version = publish_next(db, config)?;
-    let (action, what) = if edit { (Action::CategoryEdit, "изменена") } else { (Action::CategoryAdd, "добавлена") };
+    let (action, what) =
+        if edit { (Action::CategoryEdit, "изменена") } else { (Action::CategoryAdd, "добавлена") };
     let detail =
         format!("Категория «{id}» {what}: «{name}», документы: {} (конфигурация версии {version})", docs.join(", "));
     audit::note(db, actor, action, &detail)
@@ -172,8 +195,12 @@ pub fn save_item(db: &dyn Database, actor: &Actor, list: List, id: &str, name: &
     };
     match (rename, items.iter_mut().find(|d| d.id == id)) {
         (true, Some(d)) => d.name = name.clone(),
-        (true, None) => return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("{label}: нет записи с кодом «{id}»."))),
-        (false, Some(_)) => return Err(Error::new(Kind::Conflict, codes::INVALID_REQUEST, format!("{label}: код «{id}» уже занят."))),
+        (true, None) => {
+            return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("{label}: нет записи с кодом «{id}».")))
+        }
+        (false, Some(_)) => {
+            return Err(Error::new(Kind::Conflict, codes::INVALID_REQUEST, format!("{label}: код «{id}» уже занят.")))
+        }
         (false, None) => items.push(Named { id: id.clone(), name: name.clone() }),
     }
     let version = publish_next(db, config)?;

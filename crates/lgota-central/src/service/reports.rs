@@ -5,7 +5,8 @@ use super::audit::{self, Action};
 use super::reference::current_config;
 use super::{Actor, Result};
 use crate::dashboard::pages::{event_label, Names};
-use crate::db::{Database, MonthlySummary, RecordFilter, StoredRecord};
+use crate::report::MonthlySummary;
+use crate::store::{Database, RecordFilter, StoredRecord};
 
 /// How many of the newest events the filters offer and the pages name.
 pub const EVENT_CHOICES: u32 = 500;

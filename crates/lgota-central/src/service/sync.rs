@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::intake::{self, Branches};
 use super::{Error, Kind, Result};
-use crate::db::{Database, Device, ReferenceName};
+use crate::store::{Database, Device, ReferenceName};
 use crate::{now_ms, secrets};
 
 /// The most events one pull returns; the phone pulls again with the new cursor.
@@ -17,11 +17,9 @@ pub const EVENTS_PER_PULL: u32 = 500;
 /// (unknown field or enum value, missing field) `invalid_record` ([`Kind::Unprocessable`]).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => Error::new(
-            Kind::Unprocessable,
-            codes::INVALID_RECORD,
-            format!("Данные не соответствуют протоколу: {e}."),
-        ),
+        serde_json::error::Category::Data => {
+            Error::new(Kind::Unprocessable, codes::INVALID_RECORD, format!("Данные не соответствуют протоколу: {e}."))
+        }
         _ => Error::new(Kind::Invalid, codes::INVALID_JSON, format!("Это не правильный JSON: {e}.")),
     })
 }
@@ -61,16 +59,14 @@ pub fn push(db: &dyn Database, device: &Device, request: PushRequest, version: u
     let now = now_ms();
     let skew = request.sent_at_ms.map(|t| t.saturating_sub(now));
     // The known branches matter only for records made before the device enrolled.
-    let known: HashSet<String> = if request
-        .records
-        .iter()
-        .any(|r| r.created_at_ms < device.enrolled_at_ms && r.branch_id != device.branch_id)
-    {
-        db.branches()?.into_iter().map(|(id, _)| id).collect()
-    } else {
-        HashSet::new()
-    };
-    let branches = Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
+    let known: HashSet<String> =
+        if request.records.iter().any(|r| r.created_at_ms < device.enrolled_at_ms && r.branch_id != device.branch_id) {
+            db.branches()?.into_iter().map(|(id, _)| id).collect()
+        } else {
+            HashSet::new()
+        };
+    let branches =
+        Branches::Enrolled { branch: &device.branch_id, enrolled_at_ms: device.enrolled_at_ms, known: &known };
     // Asked before storing: this very batch may hold the record again.
     let resend_all = match request.last_acknowledged.as_deref() {
         Some(id) => !db.has_record(id)?,

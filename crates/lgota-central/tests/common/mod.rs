@@ -6,7 +6,7 @@ pub mod proxy;
 use std::sync::Arc;
 
 use lgota_central::service;
-use lgota_central::db::{Database, SqliteDatabase};
+use lgota_central::store::{prelude::*, SqliteDatabase};
 use lgota_protocol::{EnrollRequest, EnrollResponse, ErrorBody, Method, Outcome, RecordKind, WireRecord};
 use reqwest::header::{HeaderMap, HeaderValue};
 
@@ -48,9 +48,15 @@ impl Server {
     }
 
     pub fn issue_code(&self, branch: &str) -> String {
-        service::devices::issue_code(self.db.as_ref(), branch, &lgota_central::db::CodeIssuer::admin("admin"), 60, &self.base)
-            .unwrap()
-            .code
+        service::devices::issue_code(
+            self.db.as_ref(),
+            branch,
+            &lgota_central::store::CodeIssuer::admin("admin"),
+            60,
+            &self.base,
+        )
+        .unwrap()
+        .code
     }
 
     /// Enrolls `device_id` into `branch` and returns its token.

@@ -1,0 +1,218 @@
+//! Storage behind traits, so PostgreSQL can follow; [`SqliteDatabase`] (`store/sqlite/`) is the
+//! backend in use. The traits are split by concern — [`RecordStore`] (the intake),
+//! [`DeviceStore`] (phones and enrollment), [`ReferenceStore`] (branches, reference documents,
+//! events, content), [`AdminStore`] (dashboard users, sessions, audit log) and [`FigureStore`]
+//! (the figures) — and [`Database`] is all of them, implemented for every type that implements
+//! them all, so `Arc<dyn Database>` serves every caller.
+//!
+//! The traits are synchronous: the HTTP layer calls them inside `spawn_blocking`. Errors are a
+//! [`StoreError`], which names no backend type.
+//!
+//! # The contract
+//!
+//! What the figures (the dashboard's overview, trend, monthly summary, records page and exports)
+//! rely on, and every backend must keep. `tests/store_contract.rs` checks each point against a
+//! backend given by a factory; a new backend is added there with one line.
+//!
+//! 1. **Once by id.** [`RecordStore::store_records`] stores a record id at most once: the first
+//!    version to arrive is kept. The same id again with the same content (the event's title and
+//!    date aside) is a [`StoreStatus::Duplicate`] and changes nothing; with other content it is a
+//!    [`StoreStatus::Conflict`]: the later version is kept aside ([`RecordStore::conflicts`]),
+//!    never counted, and the stored version is unchanged. Storing the same batch twice leaves
+//!    every figure and [`RecordStore::record_count`] as the first time (idempotent).
+//! 2. **One transaction per batch.** A batch is stored whole or not at all: a record the backend
+//!    refuses (e.g. a check without method, outcome or granted) fails the call with nothing of
+//!    the batch stored. The statuses answer the records in order.
+//! 3. **Valid checks.** Every figure counts valid checks only: kind `check`, not `training`, and
+//!    not voided — a void counts only from the check's own device.
+//! 4. **Voids.** The first void of a counted check takes it out of every figure, once: a second
+//!    void of it changes nothing. A void that arrives before its check (import order) makes the
+//!    check not count when it comes. A void of another device's stored record is refused
+//!    ([`StoreStatus::VoidTargetForeign`]), a void of a void too
+//!    ([`StoreStatus::VoidTargetNotCheck`]); a void stored before its target that names another
+//!    device's record is inert.
+//! 5. **Counts kept with the records.** Whatever a backend keeps to answer fast (SQLite: the
+//!    `check_counts` and `event_counts` tables, kept by triggers in the transaction that inserts
+//!    the record, migrations 004, 005, 007) is up to date when `store_records` returns: every
+//!    figure, for any period and filter, equals a direct count over the stored records. The
+//!    figures agree with each other: [`Overview::total`] = [`FigureStore::check_count`] = the
+//!    records of [`FigureStore::checks_page`] = the sum of the trend's buckets covering the
+//!    period = the sum of the monthly summary's checks; each of the overview's breakdowns
+//!    (branch, method, outcome, category) adds up to the total, and granted + refused too.
+//! 6. **Append-only.** Records, the audit log and the conflicts kept aside are never updated or
+//!    deleted. The traits offer no way to; the SQLite backend also refuses it by triggers
+//!    (migrations 001, 003, 007; tested in `store/sqlite/tests.rs`).
+//! 7. **Flags fixed at receipt.** A record received more than [`OFFLINE_AFTER_MS`] after it
+//!    was made counts as offline, from its own receipt time (a duplicate's later arrival does not
+//!    change it).
+//! 8. **Identity.** [`RecordStore::server_id`] is created with the database and is the same at
+//!    every open of it.
+//!
+//! [`Overview::total`]: crate::report::Overview::total
+
+mod models;
+pub mod sqlite;
+
+pub use models::*;
+pub use sqlite::SqliteDatabase;
+
+use lgota_protocol::{WireEvent, WireRecord};
+
+use crate::report::{MonthlySummary, Overview, TrendCounts};
+
+/// A storage failure, whatever the backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer held the database past the backend's wait; trying again may succeed.
+    #[error("база данных занята: {0}")]
+    Busy(String),
+    /// Stored data that cannot be read back (or a value that could not be encoded for storage).
+    #[error("повреждённые данные: {0}")]
+    Corrupt(String),
+    /// A write the database refused: a constraint, or an append-only table's update or delete.
+    #[error("база данных отказала в записи: {0}")]
+    Constraint(String),
+    /// A branch id that is not among the branches.
+    #[error("неизвестный филиал «{0}»")]
+    UnknownBranch(String),
+    /// The schema could not be brought up to date.
+    #[error("миграция базы данных: {0}")]
+    Migration(String),
+    /// Any other failure of the backend.
+    #[error("база данных: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Every trait of the store, for callers that hold a concrete backend (`SqliteDatabase`) rather
+/// than a `dyn Database`: `use lgota_central::store::prelude::*;`.
+pub mod prelude {
+    pub use super::{AdminStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore};
+}
+
+/// Records as phones push them (the intake): stored once by id, conflicts kept aside, and the
+/// database identity phones compare.
+pub trait RecordStore: Send + Sync {
+    /// The database's identity, created with it (migration 007).
+    fn server_id(&self) -> StoreResult<String>;
+    /// Stores each record once by id, all in one transaction; already known ids count as
+    /// duplicates and change nothing.
+    fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome>;
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>>;
+    fn record_count(&self) -> StoreResult<u64>;
+    /// Whether a record with this id is stored.
+    fn has_record(&self, id: &str) -> StoreResult<bool>;
+    /// Same ids with other content, newest first.
+    fn conflicts(&self, limit: u32) -> StoreResult<Vec<Conflict>>;
+    /// Records stored with a clock flag (dated > 24 h after receipt or before 2025), newest first.
+    fn clock_flagged(&self, limit: u32) -> StoreResult<Vec<StoredRecord>>;
+}
+
+/// Phones and their enrollment: one-time codes, tokens, revocation, what a phone last reported.
+pub trait DeviceStore: Send + Sync {
+    fn insert_enrollment_code(
+        &self,
+        code_sha256: &str,
+        branch_id: &str,
+        issuer: &CodeIssuer,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> StoreResult<()>;
+    /// Uses a code once: creates the device (or gives an existing, unrevoked one a new token).
+    /// The same device repeating the same valid code with the same secret gets a new token in
+    /// place of the one the first answer carried. Moving a device to another branch needs an
+    /// administrator's code and is written to the audit log in the same transaction.
+    fn enroll(&self, attempt: &EnrollAttempt) -> StoreResult<EnrollOutcome>;
+    fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>>;
+    fn device(&self, id: &str) -> StoreResult<Option<Device>>;
+    fn devices(&self) -> StoreResult<Vec<Device>>;
+    /// `false` if no such device; a revoked device keeps its first revocation time.
+    fn revoke_device(&self, id: &str, now_ms: i64) -> StoreResult<bool>;
+    fn touch_device(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    /// Notes what a phone reported at its pull: records still unsent.
+    fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()>;
+    /// Notes a push and, when the phone said what its clock read, how far off it is.
+    fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()>;
+}
+
+/// What the central office publishes and names: branches, the reference documents (config and
+/// content), events (published and started on phones), content packs uploaded for publication.
+pub trait ReferenceStore: Send + Sync {
+    /// Adds branches, or renames known ones to the names given.
+    fn add_branches(&self, branches: &[(String, String)]) -> StoreResult<()>;
+    fn branches(&self) -> StoreResult<Vec<(String, String)>>;
+    /// Replaces a reference document if `version` is newer than the one kept; `false` otherwise.
+    fn set_reference(&self, name: ReferenceName, version: u32, body: &str) -> StoreResult<bool>;
+    fn reference(&self, name: ReferenceName) -> StoreResult<Option<(u32, String)>>;
+    /// Publishes an event; returns its cursor position.
+    fn add_event(&self, event: &WireEvent, now_ms: i64) -> StoreResult<i64>;
+    /// Events of a branch after `cursor`, oldest first, at most `limit`, with their positions.
+    fn events_after(&self, branch_id: &str, cursor: i64, limit: u32) -> StoreResult<Vec<(i64, WireEvent)>>;
+    /// Events newest date first; of one branch if given; at most `limit`.
+    fn events(&self, branch_id: Option<&str>, limit: u32) -> StoreResult<Vec<EventRow>>;
+    fn event(&self, id: &str) -> StoreResult<Option<EventRow>>;
+    /// Events started on phones (never published), the newest first.
+    fn phone_events(&self, limit: u32) -> StoreResult<Vec<WireEvent>>;
+    fn add_content_upload(&self, upload: &ContentUpload, body: &str) -> StoreResult<()>;
+    /// The newest first.
+    fn content_uploads(&self, limit: u32) -> StoreResult<Vec<ContentUpload>>;
+    fn content_upload(&self, id: &str) -> StoreResult<Option<(ContentUpload, String)>>;
+    fn mark_content_published(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+}
+
+/// The dashboard's users, their sessions, and the append-only audit log of what they did.
+pub trait AdminStore: Send + Sync {
+    /// Creates or replaces a dashboard user; `true` if it is new. Replacing ends their sessions.
+    fn put_admin(&self, admin: &Admin, now_ms: i64) -> StoreResult<bool>;
+    fn admin(&self, login: &str) -> StoreResult<Option<Admin>>;
+    /// Stores a session (and drops expired ones).
+    fn create_session(
+        &self,
+        token_sha256: &str,
+        login: &str,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> StoreResult<()>;
+    /// The user and CSRF token of an unexpired session.
+    fn session(&self, token_sha256: &str, now_ms: i64) -> StoreResult<Option<(Admin, String)>>;
+    fn delete_session(&self, token_sha256: &str) -> StoreResult<()>;
+    fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> StoreResult<()>;
+    /// The newest entries first, older than `before_id` if given.
+    fn audit_log(&self, before_id: Option<i64>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// The figures over valid checks (see the module's contract) and the lists behind them.
+pub trait FigureStore: Send + Sync {
+    /// Totals of valid checks (kind = check, not voided, not training) matching `filter`.
+    fn overview(&self, filter: &RecordFilter) -> StoreResult<Overview>;
+    /// How many valid checks (as in [`Overview::total`]) match `filter`.
+    fn check_count(&self, filter: &RecordFilter) -> StoreResult<u64>;
+    /// Valid checks matching the filter in each of `buckets` (`(from_ms inclusive, to_ms
+    /// exclusive)`, computed by the caller in the institution's zone), each cut to the filter's
+    /// period; one entry per bucket, in order.
+    fn trend(&self, filter: &RecordFilter, buckets: &[(i64, i64)]) -> StoreResult<Vec<TrendCounts>>;
+    /// Valid checks matching the filter per month and branch; `months` are `(month number,
+    /// from_ms inclusive, to_ms exclusive)`, the months' bounds in the institution's time zone
+    /// (computed by the caller, so any zone's clock changes are right). Ordered by month, then
+    /// branch id. Months and branches without checks are absent.
+    fn monthly_summary(&self, filter: &RecordFilter, months: &[(u32, i64, i64)]) -> StoreResult<Vec<MonthlySummary>>;
+    /// The valid checks matching `filter`, newest first (by `created_at_ms`, then id), at most
+    /// `limit`, only those before the `before` key `(created_at_ms, id)` if given (keyset paging).
+    fn checks_page(
+        &self,
+        filter: &RecordFilter,
+        before: Option<&(i64, String)>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRecord>>;
+    /// Checks and voids made in the filter's period (and branch), oldest first (with `limit`:
+    /// only the newest `limit`, newest first), each with whether it (a check) has been voided.
+    /// `category_id` filters checks only.
+    fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> StoreResult<Vec<(StoredRecord, bool)>>;
+}
+
+/// The whole store: every trait above. Implemented for every type that implements them all.
+pub trait Database: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + 'static {}
+
+impl<T> Database for T where T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + 'static {}

@@ -1,0 +1,220 @@
+//! The plain values the store takes and gives: devices, enrollment, records and their
+//! outcomes, events, content uploads, dashboard users and the records filter. No behaviour
+//! beyond small accessors; no backend type.
+
+use lgota_protocol::{Method, Outcome, WireEvent, WireRecord};
+
+/// An enrolled phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub branch_id: String,
+    pub enrolled_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+    pub last_seen_at_ms: Option<i64>,
+    /// Records the phone reported still unsent at its last pull.
+    pub pending: Option<u64>,
+    pub last_push_at_ms: Option<i64>,
+    /// The phone's clock minus the server's at its last push (ms), when the phone said.
+    pub clock_skew_ms: Option<i64>,
+}
+
+/// One administrative action of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub login: String,
+    /// A stable action name, e.g. `device.revoke`.
+    pub action: String,
+    /// What it was done to, in Russian, for people.
+    pub detail: String,
+}
+
+/// A published event with its pull cursor and publication time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub event: WireEvent,
+    pub created_at_ms: i64,
+}
+
+/// A content pack uploaded to the dashboard: checked, not necessarily published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentUpload {
+    pub id: String,
+    pub uploaded_at_ms: i64,
+    pub login: String,
+    pub version: u32,
+    pub key_id: String,
+    /// What the check found, for people (articles, checklists…).
+    pub summary: String,
+    pub published_at_ms: Option<i64>,
+}
+
+/// Who issued an enrollment code: an administrator's code may move a phone enrolled in another
+/// branch, a branch head's may not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeIssuer {
+    /// The dashboard login, or `cli:<user>` from the command line.
+    pub login: String,
+    pub admin: bool,
+}
+
+impl CodeIssuer {
+    pub fn admin(login: &str) -> CodeIssuer {
+        CodeIssuer { login: login.to_string(), admin: true }
+    }
+
+    pub fn branch_head(login: &str) -> CodeIssuer {
+        CodeIssuer { login: login.to_string(), admin: false }
+    }
+}
+
+/// One enrollment attempt, secrets already hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollAttempt<'a> {
+    pub code_sha256: &'a str,
+    pub device_id: &'a str,
+    /// SHA-256 of the secret the phone chose for this enrollment, if it sent one.
+    pub secret_sha256: Option<&'a str>,
+    /// SHA-256 of the new token.
+    pub token_sha256: &'a str,
+    pub now_ms: i64,
+}
+
+/// What became of an enrollment attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrollOutcome {
+    /// A new token for the device in `branch_id`; `retry` when it repeats an enrollment whose
+    /// answer was lost (same code, device and secret); `moved_from` when an administrator's code
+    /// moved the device from another branch (audited).
+    Enrolled {
+        branch_id: String,
+        branch_name: String,
+        retry: bool,
+        moved_from: Option<String>,
+    },
+    UnknownCode,
+    Expired,
+    Used,
+    DeviceRevoked,
+    /// A branch head's code for a device enrolled in another branch (named): nothing changed, the
+    /// code stays unused.
+    EnrolledElsewhere {
+        branch_name: String,
+    },
+}
+
+/// What the store made of one record of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreStatus {
+    Stored,
+    /// The same id with the same content was there already.
+    Duplicate,
+    /// The same id with other content was there: this version is kept in `record_conflicts`.
+    Conflict,
+    /// A void of a stored record of another device: not stored.
+    VoidTargetForeign,
+    /// A void of a stored void: not stored.
+    VoidTargetNotCheck,
+}
+
+/// What became of one batch insert: a status per record, in order, and the counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    pub stored: u32,
+    pub duplicates: u32,
+    pub conflicts: u32,
+    pub statuses: Vec<StoreStatus>,
+}
+
+/// A record id that arrived again with other content (`record_conflicts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub seq: i64,
+    /// The version stored first (counted), if it is still there.
+    pub stored: Option<StoredRecord>,
+    /// The later version, as it arrived.
+    pub arrived: WireRecord,
+    pub received_at_ms: i64,
+}
+
+/// A record as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub record: WireRecord,
+    pub received_at_ms: i64,
+    pub offline: bool,
+}
+
+/// The two reference documents the server publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceName {
+    Config,
+    Content,
+}
+
+impl ReferenceName {
+    /// The document's stable name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferenceName::Config => "config",
+            ReferenceName::Content => "content",
+        }
+    }
+}
+
+/// What a dashboard user may see.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "role", content = "branch_id", rename_all = "snake_case")]
+pub enum Role {
+    /// Every branch.
+    Admin,
+    /// Only this branch.
+    BranchHead(String),
+}
+
+impl Role {
+    /// The branch this role is confined to, if any.
+    pub fn branch(&self) -> Option<&str> {
+        match self {
+            Role::Admin => None,
+            Role::BranchHead(b) => Some(b),
+        }
+    }
+}
+
+/// A dashboard user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    pub login: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub role: Role,
+}
+
+/// Which checks a figure, the records page or an export covers. `branch_id` set by the HTTP
+/// layer to a branch head's own branch whatever they asked for; it becomes part of the SQL
+/// `WHERE`. Every field is a bound parameter, never SQL text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Inclusive, UTC ms.
+    pub from_ms: i64,
+    /// Exclusive, UTC ms.
+    pub to_ms: i64,
+    pub branch_id: Option<String>,
+    /// `Some("")`: checks without a category (the overview's key for them).
+    pub category_id: Option<String>,
+    /// `Some("")`: checks made at no event (the overview's key for them).
+    pub event_id: Option<String>,
+    pub method: Option<Method>,
+    pub outcome: Option<Outcome>,
+    pub failure_reason_id: Option<String>,
+    pub granted: Option<bool>,
+    /// Received more than [`OFFLINE_AFTER_MS`] after it was made.
+    pub offline: Option<bool>,
+}
+
+/// Received more than this long after it was made, a record counts as made offline.
+pub const OFFLINE_AFTER_MS: i64 = 10 * 60 * 1000;

@@ -1,0 +1,742 @@
+//! The SQLite backend: one file, WAL, `synchronous=FULL`, the schema in `migrations/` (applied
+//! in order at open by `rusqlite_migration`). The only module of the crate that names
+//! `rusqlite`: its errors become a [`StoreError`] here.
+//!
+//! The figures' counts are kept by triggers in the transaction that inserts a record
+//! (`check_counts`, `event_counts`: migrations 004, 005, 007); records, the audit log and the
+//! conflicts kept aside refuse update and delete by triggers (001, 003, 007). The figures'
+//! queries are in [`figures`].
+
+mod figures;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite_migration::M;
+
+use super::{
+    Admin, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore, EnrollAttempt,
+    EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome, StoreResult,
+    StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
+};
+
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/001_central.sql")),
+    M::up(include_str!("migrations/002_dashboard.sql")),
+    M::up(include_str!("migrations/003_management.sql")),
+    M::up(include_str!("migrations/004_dashboard_speed.sql")),
+    M::up(include_str!("migrations/005_event_counts.sql")),
+    M::up(include_str!("migrations/006_phone_events.sql")),
+    M::up(include_str!("migrations/007_intake.sql")),
+    M::up(include_str!("migrations/008_enrollment_retry.sql")),
+];
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        let code = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+            _ => None,
+        };
+        let text = e.to_string();
+        match code {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy(text),
+            Some(ErrorCode::ConstraintViolation) => StoreError::Constraint(text),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Corrupt(text),
+            _ => StoreError::Other(text),
+        }
+    }
+}
+
+impl From<rusqlite_migration::Error> for StoreError {
+    fn from(e: rusqlite_migration::Error) -> StoreError {
+        match e {
+            rusqlite_migration::Error::RusqliteError { err, .. } => match StoreError::from(err) {
+                StoreError::Other(text) => StoreError::Migration(text),
+                other => other,
+            },
+            other => StoreError::Migration(other.to_string()),
+        }
+    }
+}
+
+const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id";
+
+fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
+    let role: String = row.get(2)?;
+    let branch: Option<String> = row.get(3)?;
+    let role = match (role.as_str(), branch) {
+        ("branch_head", Some(b)) => Role::BranchHead(b),
+        // The table's CHECK allows nothing else; an unknown role gets no branch rights at all.
+        ("branch_head", None) => Role::BranchHead(String::new()),
+        _ => Role::Admin,
+    };
+    Ok(Admin { login: row.get(0)?, password_hash: row.get(1)?, role })
+}
+
+/// Opens (creating if needed) `path` as the phone does its log: WAL, `synchronous=FULL` (a
+/// committed write survives a crash or a power cut), foreign keys on, a 5 s busy timeout, and
+/// `migrations` applied.
+fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> StoreResult<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    rusqlite_migration::Migrations::from_slice(migrations).to_latest(&mut conn)?;
+    Ok(conn)
+}
+
+pub struct SqliteDatabase {
+    conn: Mutex<Connection>,
+    /// Read once at open: it never changes for the life of the file.
+    server_id: String,
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteDatabase> {
+        let conn = sqlite_open(path, MIGRATIONS)?;
+        let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
+        Ok(SqliteDatabase { conn: Mutex::new(conn), server_id })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written: transactions roll back.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+const DEVICE_COLUMNS: &str =
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms";
+
+fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: row.get(0)?,
+        branch_id: row.get(1)?,
+        enrolled_at_ms: row.get(2)?,
+        revoked_at_ms: row.get(3)?,
+        last_seen_at_ms: row.get(4)?,
+        pending: row.get::<_, Option<i64>>(5)?.and_then(|n| u64::try_from(n).ok()),
+        last_push_at_ms: row.get(6)?,
+        clock_skew_ms: row.get(7)?,
+    })
+}
+
+const EVENT_COLUMNS: &str = "seq, id, title, date, branch_id, created_at_ms";
+
+fn event_from_row(r: &Row) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        seq: r.get(0)?,
+        event: WireEvent { id: r.get(1)?, title: r.get(2)?, date: r.get(3)?, branch_id: r.get(4)? },
+        created_at_ms: r.get(5)?,
+    })
+}
+
+const UPLOAD_COLUMNS: &str = "id, uploaded_at_ms, login, version, key_id, summary, published_at_ms";
+
+fn upload_from_row(r: &Row) -> rusqlite::Result<ContentUpload> {
+    Ok(ContentUpload {
+        id: r.get(0)?,
+        uploaded_at_ms: r.get(1)?,
+        login: r.get(2)?,
+        version: r.get(3)?,
+        key_id: r.get(4)?,
+        summary: r.get(5)?,
+        published_at_ms: r.get(6)?,
+    })
+}
+
+const RECORD_COLUMNS: &str = "id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label, \
+     training, method, outcome, granted, category_id, failure_reason_id, document_type_id, checklist_completed, \
+     note, target_id, void_reason, received_at_ms, offline";
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} «{value}»"))
+}
+
+fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
+    let kind: String = row.get(1)?;
+    let method: Option<String> = row.get(9)?;
+    let outcome: Option<String> = row.get(10)?;
+    let record = WireRecord {
+        id: row.get(0)?,
+        kind: RecordKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        created_at_ms: row.get(2)?,
+        utc_offset_min: row.get(3)?,
+        device_id: row.get(4)?,
+        branch_id: row.get(5)?,
+        event_id: row.get(6)?,
+        staff_label: row.get(7)?,
+        training: row.get(8)?,
+        method: method.map(|m| Method::parse(&m).ok_or_else(|| corrupt("method", &m))).transpose()?,
+        outcome: outcome.map(|o| Outcome::parse(&o).ok_or_else(|| corrupt("outcome", &o))).transpose()?,
+        granted: row.get(11)?,
+        category_id: row.get(12)?,
+        failure_reason_id: row.get(13)?,
+        document_type_id: row.get(14)?,
+        checklist_completed: row.get(15)?,
+        note: row.get(16)?,
+        target_id: row.get(17)?,
+        void_reason: row.get(18)?,
+        // Kept once per event in `phone_events`, not on every record.
+        event_title: None,
+        event_date: None,
+    };
+    Ok(StoredRecord { record, received_at_ms: row.get(19)?, offline: row.get(20)? })
+}
+
+impl RecordStore for SqliteDatabase {
+    fn server_id(&self) -> StoreResult<String> {
+        Ok(self.server_id.clone())
+    }
+
+    fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
+        {
+            let mut insert = tx.prepare(&format!(
+                "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                 ON CONFLICT(id) DO NOTHING"
+            ))?;
+            let mut existing = tx.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+            let mut target = tx.prepare("SELECT device_id, kind FROM records WHERE id = ?1")?;
+            let mut conflict = tx.prepare(
+                "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id, body) DO NOTHING",
+            )?;
+            let mut name_event = tx.prepare(
+                // A published event is named by its publication, whatever a phone calls it.
+                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
+                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?1)
+                 ON CONFLICT(id) DO NOTHING",
+            )?;
+            let mut named_events = std::collections::HashSet::new();
+            for r in records {
+                if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
+                    let found: Option<(String, String)> =
+                        target.query_row([target_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+                    match found {
+                        Some((device, _)) if device != r.device_id => {
+                            outcome.statuses.push(StoreStatus::VoidTargetForeign);
+                            continue;
+                        }
+                        Some((_, kind)) if kind != RecordKind::Check.as_str() => {
+                            outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
+                let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
+                let changed = insert.execute(params![
+                    r.id,
+                    r.kind.as_str(),
+                    r.created_at_ms,
+                    r.utc_offset_min,
+                    r.device_id,
+                    r.branch_id,
+                    r.event_id,
+                    r.staff_label,
+                    r.training,
+                    r.method.map(Method::as_str),
+                    r.outcome.map(Outcome::as_str),
+                    r.granted,
+                    r.category_id,
+                    r.failure_reason_id,
+                    r.document_type_id,
+                    r.checklist_completed,
+                    r.note,
+                    r.target_id,
+                    r.void_reason,
+                    received_at_ms,
+                    offline,
+                    clock_off,
+                ])?;
+                if changed == 1 {
+                    outcome.stored += 1;
+                    outcome.statuses.push(StoreStatus::Stored);
+                } else {
+                    // The event's title and date describe the event, not the check: not compared.
+                    let stored = existing.query_row([&r.id], |row| Ok(record_from_row(row)))??;
+                    let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+                    if stored.record == arrived {
+                        outcome.duplicates += 1;
+                        outcome.statuses.push(StoreStatus::Duplicate);
+                    } else {
+                        let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        conflict.execute(params![r.id, r.device_id, received_at_ms, body])?;
+                        outcome.conflicts += 1;
+                        outcome.statuses.push(StoreStatus::Conflict);
+                        continue;
+                    }
+                }
+                if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
+                    if named_events.insert(id.as_str()) {
+                        name_event.execute(params![id, title.trim(), date, r.branch_id, received_at_ms])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(record_from_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn record_count(&self) -> StoreResult<u64> {
+        let conn = self.conn();
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn has_record(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.conn().query_row("SELECT EXISTS (SELECT 1 FROM records WHERE id = ?1)", [id], |r| r.get(0))?)
+    }
+
+    fn conflicts(&self, limit: u32) -> StoreResult<Vec<Conflict>> {
+        let conn = self.conn();
+        let rows: Vec<(i64, String, i64)> = conn
+            .prepare("SELECT seq, body, received_at_ms FROM record_conflicts ORDER BY seq DESC LIMIT ?1")?
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, body, received_at_ms) in rows {
+            let arrived: WireRecord = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let stored = match stmt.query([&arrived.id])?.next()? {
+                Some(row) => Some(record_from_row(row)?),
+                None => None,
+            };
+            out.push(Conflict { seq, stored, arrived, received_at_ms });
+        }
+        Ok(out)
+    }
+
+    fn clock_flagged(&self, limit: u32) -> StoreResult<Vec<StoredRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE clock_off = 1 ORDER BY received_at_ms DESC, id LIMIT ?1"
+        ))?;
+        let mut rows = stmt.query([limit])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(record_from_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+impl DeviceStore for SqliteDatabase {
+    fn insert_enrollment_code(
+        &self,
+        code_sha256: &str,
+        branch_id: &str,
+        issuer: &CodeIssuer,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        let conn = self.conn();
+        let known: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM branches WHERE id = ?1)", [branch_id], |r| r.get(0))?;
+        if !known {
+            return Err(StoreError::UnknownBranch(branch_id.to_string()));
+        }
+        let role = if issuer.admin { "admin" } else { "branch_head" };
+        conn.execute(
+            "INSERT INTO enrollment_codes (code_sha256, branch_id, created_at, expires_at, issuer_role, issued_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![code_sha256, branch_id, now_ms, expires_at_ms, role, issuer.login],
+        )?;
+        Ok(())
+    }
+
+    fn enroll(&self, a: &EnrollAttempt) -> StoreResult<EnrollOutcome> {
+        struct Code {
+            branch_id: String,
+            expires_at: i64,
+            used_at: Option<i64>,
+            used_by: Option<String>,
+            secret_sha256: Option<String>,
+            admin: bool,
+            issued_by: Option<String>,
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let code = tx
+            .query_row(
+                "SELECT branch_id, expires_at, used_at, device_id, secret_sha256, issuer_role, issued_by
+                 FROM enrollment_codes WHERE code_sha256 = ?1",
+                [a.code_sha256],
+                |r| {
+                    Ok(Code {
+                        branch_id: r.get(0)?,
+                        expires_at: r.get(1)?,
+                        used_at: r.get(2)?,
+                        used_by: r.get(3)?,
+                        secret_sha256: r.get(4)?,
+                        admin: r.get::<_, String>(5)? == "admin",
+                        issued_by: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?;
+        let Some(code) = code else {
+            return Ok(EnrollOutcome::UnknownCode);
+        };
+        let branch_name = |id: &str| -> StoreResult<String> {
+            Ok(tx
+                .query_row("SELECT name FROM branches WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .unwrap_or_else(|| id.to_string()))
+        };
+        let device: Option<(String, Option<i64>)> = tx
+            .query_row("SELECT branch_id, revoked_at FROM devices WHERE id = ?1", [a.device_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if code.used_at.is_some() {
+            // Only the phone that used the code, proving it with the secret it chose, while the
+            // code is still valid and the phone still in the code's branch.
+            let same_phone = code.used_by.as_deref() == Some(a.device_id)
+                && a.secret_sha256.is_some()
+                && code.secret_sha256.as_deref() == a.secret_sha256;
+            let in_place = device.as_ref().is_some_and(|(branch, _)| *branch == code.branch_id);
+            if !(same_phone && in_place && code.expires_at > a.now_ms) {
+                return Ok(EnrollOutcome::Used);
+            }
+            if device.as_ref().is_some_and(|(_, revoked)| revoked.is_some()) {
+                return Ok(EnrollOutcome::DeviceRevoked);
+            }
+            tx.execute("UPDATE devices SET token_sha256 = ?2 WHERE id = ?1", params![a.device_id, a.token_sha256])?;
+            let name = branch_name(&code.branch_id)?;
+            tx.commit()?;
+            return Ok(EnrollOutcome::Enrolled {
+                branch_id: code.branch_id,
+                branch_name: name,
+                retry: true,
+                moved_from: None,
+            });
+        }
+        if code.expires_at <= a.now_ms {
+            return Ok(EnrollOutcome::Expired);
+        }
+        let mut moved_from = None;
+        if let Some((branch, revoked)) = &device {
+            if revoked.is_some() {
+                return Ok(EnrollOutcome::DeviceRevoked);
+            }
+            if *branch != code.branch_id {
+                if !code.admin {
+                    return Ok(EnrollOutcome::EnrolledElsewhere { branch_name: branch_name(branch)? });
+                }
+                moved_from = Some(branch.clone());
+            }
+        }
+        let name = branch_name(&code.branch_id)?;
+        if let Some(from) = &moved_from {
+            let detail = format!(
+                "Устройство {} перенесено из филиала «{}» в филиал «{}» кодом подключения администратора",
+                a.device_id,
+                branch_name(from)?,
+                name
+            );
+            let login = code.issued_by.as_deref().unwrap_or("администратор");
+            tx.execute(
+                "INSERT INTO audit_log (at_ms, login, action, detail) VALUES (?1, ?2, 'device.move', ?3)",
+                params![a.now_ms, login, detail],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO devices (id, branch_id, token_sha256, enrolled_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET branch_id = excluded.branch_id, token_sha256 = excluded.token_sha256,
+                 enrolled_at = excluded.enrolled_at",
+            params![a.device_id, code.branch_id, a.token_sha256, a.now_ms],
+        )?;
+        tx.execute(
+            "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3, secret_sha256 = ?4 WHERE code_sha256 = ?1",
+            params![a.code_sha256, a.now_ms, a.device_id, a.secret_sha256],
+        )?;
+        tx.commit()?;
+        Ok(EnrollOutcome::Enrolled { branch_id: code.branch_id, branch_name: name, retry: false, moved_from })
+    }
+
+    fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>> {
+        let conn = self.conn();
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_sha256 = ?1");
+        Ok(conn.query_row(&sql, [token_sha256], device_from_row).optional()?)
+    }
+
+    fn device(&self, id: &str) -> StoreResult<Option<Device>> {
+        let conn = self.conn();
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1");
+        Ok(conn.query_row(&sql, [id], device_from_row).optional()?)
+    }
+
+    fn devices(&self) -> StoreResult<Vec<Device>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY branch_id, enrolled_at"))?;
+        let rows = stmt.query_map([], device_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn revoke_device(&self, id: &str, now_ms: i64) -> StoreResult<bool> {
+        let conn = self.conn();
+        let changed = conn
+            .execute("UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1", params![id, now_ms])?;
+        Ok(changed > 0)
+    }
+
+    fn touch_device(&self, id: &str, now_ms: i64) -> StoreResult<()> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?2) WHERE id = ?1",
+            params![id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()> {
+        let pending = i64::try_from(pending).unwrap_or(i64::MAX);
+        self.conn().execute("UPDATE devices SET pending = ?2 WHERE id = ?1", params![id, pending])?;
+        Ok(())
+    }
+
+    fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2),
+                 clock_skew_ms = COALESCE(?3, clock_skew_ms)
+             WHERE id = ?1",
+            params![id, now_ms, clock_skew_ms],
+        )?;
+        Ok(())
+    }
+}
+
+impl ReferenceStore for SqliteDatabase {
+    fn add_branches(&self, branches: &[(String, String)]) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (id, name) in branches {
+            tx.execute(
+                "INSERT INTO branches (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                params![id, name],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn branches(&self) -> StoreResult<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, name FROM branches ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_reference(&self, name: ReferenceName, version: u32, body: &str) -> StoreResult<bool> {
+        let conn = self.conn();
+        let changed = conn.execute(
+            "INSERT INTO reference (name, version, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT(name) DO UPDATE SET version = excluded.version, body = excluded.body
+             WHERE excluded.version > reference.version",
+            params![name.as_str(), version, body],
+        )?;
+        Ok(changed > 0)
+    }
+
+    fn reference(&self, name: ReferenceName) -> StoreResult<Option<(u32, String)>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row("SELECT version, body FROM reference WHERE name = ?1", [name.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    fn add_event(&self, event: &WireEvent, now_ms: i64) -> StoreResult<i64> {
+        let conn = self.conn();
+        let known: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM branches WHERE id = ?1)", [&event.branch_id], |r| r.get(0))?;
+        if !known {
+            return Err(StoreError::UnknownBranch(event.branch_id.clone()));
+        }
+        conn.execute(
+            "INSERT INTO events (id, title, date, branch_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![event.id, event.title, event.date, event.branch_id, now_ms],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn events_after(&self, branch_id: &str, cursor: i64, limit: u32) -> StoreResult<Vec<(i64, WireEvent)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE branch_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows =
+            stmt.query_map(params![branch_id, cursor, limit], |r| event_from_row(r).map(|e| (e.seq, e.event)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn events(&self, branch_id: Option<&str>, limit: u32) -> StoreResult<Vec<EventRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY date DESC, seq DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![branch_id, limit], event_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn event(&self, id: &str) -> StoreResult<Option<EventRow>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"), [id], event_from_row)
+            .optional()?)
+    }
+
+    fn phone_events(&self, limit: u32) -> StoreResult<Vec<WireEvent>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(WireEvent { id: r.get(0)?, title: r.get(1)?, date: r.get(2)?, branch_id: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_content_upload(&self, u: &ContentUpload, body: &str) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO content_uploads (id, uploaded_at_ms, login, version, key_id, summary, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![u.id, u.uploaded_at_ms, u.login, u.version, u.key_id, u.summary, body],
+        )?;
+        Ok(())
+    }
+
+    fn content_uploads(&self, limit: u32) -> StoreResult<Vec<ContentUpload>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {UPLOAD_COLUMNS} FROM content_uploads ORDER BY uploaded_at_ms DESC, id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], upload_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn content_upload(&self, id: &str) -> StoreResult<Option<(ContentUpload, String)>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(&format!("SELECT {UPLOAD_COLUMNS}, body FROM content_uploads WHERE id = ?1"), [id], |r| {
+                Ok((upload_from_row(r)?, r.get(7)?))
+            })
+            .optional()?)
+    }
+
+    fn mark_content_published(&self, id: &str, now_ms: i64) -> StoreResult<()> {
+        self.conn().execute("UPDATE content_uploads SET published_at_ms = ?2 WHERE id = ?1", params![id, now_ms])?;
+        Ok(())
+    }
+}
+
+impl AdminStore for SqliteDatabase {
+    fn put_admin(&self, admin: &Admin, now_ms: i64) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (role, branch) = match &admin.role {
+            Role::Admin => ("admin", None),
+            Role::BranchHead(b) => ("branch_head", Some(b.as_str())),
+        };
+        if let Some(b) = branch {
+            let known: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM branches WHERE id = ?1)", [b], |r| r.get(0))?;
+            if !known {
+                return Err(StoreError::UnknownBranch(b.to_string()));
+            }
+        }
+        let existed: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM admins WHERE login = ?1)", [&admin.login], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO admins (login, password_hash, role, branch_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
+                 branch_id = excluded.branch_id",
+            params![admin.login, admin.password_hash, role, branch, now_ms],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE login = ?1", [&admin.login])?;
+        tx.commit()?;
+        Ok(!existed)
+    }
+
+    fn admin(&self, login: &str) -> StoreResult<Option<Admin>> {
+        let conn = self.conn();
+        let sql = format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.login = ?1");
+        Ok(conn.query_row(&sql, [login], admin_from_row).optional()?)
+    }
+
+    fn create_session(
+        &self,
+        token_sha256: &str,
+        login: &str,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_ms])?;
+        conn.execute(
+            "INSERT INTO sessions (token_sha256, login, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_sha256, login, csrf_token, now_ms, expires_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, token_sha256: &str, now_ms: i64) -> StoreResult<Option<(Admin, String)>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {ADMIN_COLUMNS}, s.csrf_token FROM sessions s JOIN admins a ON a.login = s.login
+             WHERE s.token_sha256 = ?1 AND s.expires_at > ?2"
+        );
+        Ok(conn.query_row(&sql, params![token_sha256, now_ms], |r| Ok((admin_from_row(r)?, r.get(4)?))).optional()?)
+    }
+
+    fn delete_session(&self, token_sha256: &str) -> StoreResult<()> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE token_sha256 = ?1", [token_sha256])?;
+        Ok(())
+    }
+
+    fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO audit_log (at_ms, login, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![at_ms, login, action, detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, before_id: Option<i64>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, at_ms, login, action, detail FROM audit_log WHERE ?1 IS NULL OR id < ?1 \
+             ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![before_id, limit], |r| {
+            Ok(AuditEntry { id: r.get(0)?, at_ms: r.get(1)?, login: r.get(2)?, action: r.get(3)?, detail: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

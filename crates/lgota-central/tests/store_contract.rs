@@ -1,0 +1,639 @@
+//! The store contract (`src/store/mod.rs`, «The contract»), one suite for every backend: each
+//! guarantee is a function of a backend factory, and [`backend!`] instantiates all of them for
+//! one backend. SQLite runs here on real files; a PostgreSQL backend adds one `backend!` line.
+//!
+//! The expected figures are a direct count over what the test knows is stored (the records the
+//! store answered `Stored`), never the store's own arithmetic.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use lgota_central::report::{Overview, TrendCounts};
+use lgota_central::store::prelude::*;
+use lgota_central::store::{RecordFilter, SqliteDatabase, StoreError, StoreStatus, OFFLINE_AFTER_MS};
+use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
+
+/// Opens (creating if needed) the backend's database at `path`; the same path opens the same data.
+type Open = fn(&Path) -> Box<dyn Database>;
+
+const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
+/// 2025-01-01 00:00 UTC.
+const Y2025: i64 = 1_735_689_600_000;
+/// The first millisecond of each UTC month of 2025, and 2026-01-01.
+const MONTHS_2025: [i64; 13] = [
+    1_735_689_600_000,
+    1_738_368_000_000,
+    1_740_787_200_000,
+    1_743_465_600_000,
+    1_746_057_600_000,
+    1_748_736_000_000,
+    1_751_328_000_000,
+    1_754_006_400_000,
+    1_756_684_800_000,
+    1_759_276_800_000,
+    1_761_955_200_000,
+    1_764_547_200_000,
+    1_767_225_600_000,
+];
+
+/// A small deterministic generator (the same records each run).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Device → its branch.
+const DEVICES: [(&str, &str); 4] = [("dev-a", "b1"), ("dev-b", "b1"), ("dev-c", "b2"), ("dev-d", "b3")];
+
+fn check(rng: &mut Rng, n: &mut u32, created_at_ms: i64) -> WireRecord {
+    *n += 1;
+    let (device, branch) = *rng.pick(&DEVICES);
+    let (method, outcome, granted) = *rng.pick(&[
+        (Method::DigitalId, Outcome::Confirmed, true),
+        (Method::Paper, Outcome::PaperShown, true),
+        (Method::Paper, Outcome::PaperRejected, false),
+        (Method::SvoQr, Outcome::Confirmed, true),
+        (Method::None, Outcome::NoDocument, false),
+        (Method::DigitalId, Outcome::Refused, false),
+    ]);
+    let event = rng.pick(&[None, None, Some("ev-1"), Some("ev-2"), Some("ev-3")]).map(str::to_string);
+    WireRecord {
+        id: format!("0190a0a0-0000-7000-8000-{:012}", *n),
+        kind: RecordKind::Check,
+        created_at_ms,
+        utc_offset_min: 180,
+        device_id: device.into(),
+        branch_id: branch.into(),
+        event_title: event.as_ref().map(|e| format!("Мероприятие {e}")),
+        event_date: event.as_ref().map(|_| "2025-03-01".to_string()),
+        event_id: event,
+        staff_label: "Иванова".into(),
+        training: rng.below(10) == 0,
+        method: Some(method),
+        outcome: Some(outcome),
+        granted: Some(granted),
+        category_id: rng.pick(&[None, Some("pensioner"), Some("student")]).map(str::to_string),
+        failure_reason_id: if granted { None } else { rng.pick(&[None, Some("no_internet")]).map(str::to_string) },
+        document_type_id: None,
+        checklist_completed: None,
+        note: None,
+        target_id: None,
+        void_reason: None,
+    }
+}
+
+fn void_by(device: &str, target: &WireRecord, n: &mut u32, created_at_ms: i64) -> WireRecord {
+    *n += 1;
+    WireRecord {
+        id: format!("0190a0a0-0000-7000-8000-{:012}", *n),
+        kind: RecordKind::Void,
+        created_at_ms,
+        utc_offset_min: 180,
+        device_id: device.into(),
+        branch_id: target.branch_id.clone(),
+        event_id: None,
+        staff_label: "Иванова".into(),
+        training: false,
+        method: None,
+        outcome: None,
+        granted: None,
+        category_id: None,
+        failure_reason_id: None,
+        document_type_id: None,
+        checklist_completed: None,
+        note: None,
+        target_id: Some(target.id.clone()),
+        void_reason: Some("Ошибочная запись".into()),
+        event_title: None,
+        event_date: None,
+    }
+}
+
+fn void(target: &WireRecord, n: &mut u32, created_at_ms: i64) -> WireRecord {
+    void_by(&target.device_id.clone(), target, n, created_at_ms)
+}
+
+/// What the test knows is stored: each record as first stored, with its receipt time.
+#[derive(Default)]
+struct Model {
+    stored: BTreeMap<String, (WireRecord, i64)>,
+}
+
+impl Model {
+    /// The status the contract says `r` gets, given what is stored (earlier records of the same
+    /// batch included).
+    fn expect(&self, r: &WireRecord) -> StoreStatus {
+        if let (RecordKind::Void, Some(target)) = (r.kind, &r.target_id) {
+            if let Some((t, _)) = self.stored.get(target) {
+                if t.device_id != r.device_id {
+                    return StoreStatus::VoidTargetForeign;
+                }
+                if t.kind != RecordKind::Check {
+                    return StoreStatus::VoidTargetNotCheck;
+                }
+            }
+        }
+        match self.stored.get(&r.id) {
+            None => StoreStatus::Stored,
+            Some((s, _)) if *s == WireRecord { event_title: None, event_date: None, ..r.clone() } => {
+                StoreStatus::Duplicate
+            }
+            Some(_) => StoreStatus::Conflict,
+        }
+    }
+
+    /// Stores a batch, checks every status against the contract, and notes what was stored.
+    fn store(&mut self, db: &dyn Database, batch: &[WireRecord], received_at_ms: i64) {
+        let mut expected = Vec::new();
+        for r in batch {
+            let status = self.expect(r);
+            if status == StoreStatus::Stored {
+                let kept = WireRecord { event_title: None, event_date: None, ..r.clone() };
+                self.stored.insert(r.id.clone(), (kept, received_at_ms));
+            }
+            expected.push(status);
+        }
+        let outcome = db.store_records(batch, received_at_ms).expect("store");
+        assert_eq!(outcome.statuses, expected, "statuses");
+        let count = |s: StoreStatus| expected.iter().filter(|e| **e == s).count() as u32;
+        assert_eq!(
+            (outcome.stored, outcome.duplicates, outcome.conflicts),
+            (count(StoreStatus::Stored), count(StoreStatus::Duplicate), count(StoreStatus::Conflict))
+        );
+    }
+
+    fn voided(&self, check: &WireRecord) -> bool {
+        self.stored.values().any(|(v, _)| {
+            v.kind == RecordKind::Void
+                && v.target_id.as_deref() == Some(check.id.as_str())
+                && v.device_id == check.device_id
+        })
+    }
+
+    fn offline(&self, r: &WireRecord) -> bool {
+        self.stored[&r.id].1 - r.created_at_ms > OFFLINE_AFTER_MS
+    }
+
+    /// Checks matching `f` (every check: training and voided ones too), as the export lists them.
+    fn matching<'a>(&'a self, f: &'a RecordFilter) -> impl Iterator<Item = &'a WireRecord> + 'a {
+        self.stored.values().map(|(r, _)| r).filter(move |r| {
+            let text = |want: &Option<String>, have: &Option<String>| match want.as_deref() {
+                None => true,
+                Some("") => have.is_none(),
+                Some(w) => have.as_deref() == Some(w),
+            };
+            r.kind == RecordKind::Check
+                && f.from_ms <= r.created_at_ms
+                && r.created_at_ms < f.to_ms
+                && f.branch_id.as_ref().is_none_or(|b| *b == r.branch_id)
+                && text(&f.category_id, &r.category_id)
+                && text(&f.event_id, &r.event_id)
+                && f.method.is_none_or(|m| r.method == Some(m))
+                && f.outcome.is_none_or(|o| r.outcome == Some(o))
+                && f.failure_reason_id.as_ref().is_none_or(|x| r.failure_reason_id.as_ref() == Some(x))
+                && f.granted.is_none_or(|g| r.granted == Some(g))
+                && f.offline.is_none_or(|o| self.offline(r) == o)
+        })
+    }
+
+    /// The valid checks (not training, not voided from their device) matching `f`.
+    fn valid<'a>(&'a self, f: &'a RecordFilter) -> impl Iterator<Item = &'a WireRecord> + 'a {
+        self.matching(f).filter(|r| !r.training && !self.voided(r))
+    }
+}
+
+type Counts = BTreeMap<String, u64>;
+
+fn tally<'a>(records: impl Iterator<Item = &'a WireRecord>, key: impl Fn(&WireRecord) -> Option<String>) -> Counts {
+    let mut out = Counts::new();
+    for r in records {
+        if let Some(k) = key(r) {
+            *out.entry(k).or_default() += 1;
+        }
+    }
+    out
+}
+
+fn as_map(list: &[(String, u64)]) -> Counts {
+    let map: Counts = list.iter().cloned().collect();
+    assert_eq!(map.len(), list.len(), "a key twice: {list:?}");
+    map
+}
+
+/// Every figure of `f` against a direct count over the model.
+fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str) {
+    let valid: Vec<&WireRecord> = model.valid(f).collect();
+    let o: Overview = db.overview(f).expect("overview");
+    assert_eq!(o.total, valid.len() as u64, "{what}: total");
+    let granted = valid.iter().filter(|r| r.granted == Some(true)).count() as u64;
+    assert_eq!((o.granted, o.refused), (granted, o.total - granted), "{what}: granted/refused");
+    let it = || valid.iter().copied();
+    assert_eq!(as_map(&o.by_branch), tally(it(), |r| Some(r.branch_id.clone())), "{what}: by branch");
+    assert_eq!(as_map(&o.by_method), tally(it(), |r| r.method.map(|m| m.as_str().into())), "{what}: by method");
+    assert_eq!(as_map(&o.by_outcome), tally(it(), |r| r.outcome.map(|m| m.as_str().into())), "{what}: by outcome");
+    assert_eq!(
+        as_map(&o.by_category),
+        tally(it(), |r| Some(r.category_id.clone().unwrap_or_default())),
+        "{what}: by category"
+    );
+    assert_eq!(as_map(&o.by_failure_reason), tally(it(), |r| r.failure_reason_id.clone()), "{what}: by reason");
+    assert_eq!(
+        as_map(&o.by_event),
+        tally(it(), |r| Some(r.event_id.clone().unwrap_or_default())),
+        "{what}: by event (fewer events than the overview names)"
+    );
+    assert_eq!(o.more_events, 0);
+
+    assert_eq!(db.check_count(f).expect("count"), o.total, "{what}: check_count");
+
+    // The records page: exactly the valid checks, newest first; and page by page the same.
+    let mut expected: Vec<(i64, String)> = valid.iter().map(|r| (r.created_at_ms, r.id.clone())).collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    let all = db.checks_page(f, None, 100_000).expect("page");
+    assert_eq!(all.iter().map(|s| (s.record.created_at_ms, s.record.id.clone())).collect::<Vec<_>>(), expected);
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = db.checks_page(f, before.as_ref(), 37).expect("page");
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().map(|s| (s.record.created_at_ms, s.record.id.clone()));
+        paged.extend(page.into_iter().map(|s| (s.record.created_at_ms, s.record.id)));
+    }
+    assert_eq!(paged, expected, "{what}: keyset pages");
+
+    // The trend: buckets of 9 days and 7 hours from before the period to after it.
+    let buckets: Vec<(i64, i64)> = (0..)
+        .map(|i| f.from_ms - DAY + i * (9 * DAY + 7 * HOUR))
+        .take_while(|a| *a < f.to_ms + DAY)
+        .map(|a| (a, a + 9 * DAY + 7 * HOUR))
+        .collect();
+    let trend = db.trend(f, &buckets).expect("trend");
+    assert_eq!(trend.len(), buckets.len());
+    for (t, (a, b)) in trend.iter().zip(&buckets) {
+        let inside: Vec<&&WireRecord> =
+            valid.iter().filter(|r| *a <= r.created_at_ms && r.created_at_ms < *b).collect();
+        let method = |m: Method| inside.iter().filter(|r| r.method == Some(m)).count() as u64;
+        let expected = TrendCounts {
+            checks: inside.len() as u64,
+            digital_id: method(Method::DigitalId),
+            paper: method(Method::Paper),
+        };
+        assert_eq!(*t, expected, "{what}: trend bucket [{a}, {b})");
+    }
+
+    // The monthly summary of 2025 (UTC months), per month and branch.
+    let months: Vec<(u32, i64, i64)> = (0..12).map(|m| (m as u32 + 1, MONTHS_2025[m], MONTHS_2025[m + 1])).collect();
+    let summary = db.monthly_summary(f, &months).expect("summary");
+    let mut expected = BTreeMap::new();
+    for r in &valid {
+        let Some(m) = months.iter().find(|m| m.1 <= r.created_at_ms && r.created_at_ms < m.2) else { continue };
+        let e: &mut (u64, u64, u64, u64) = expected.entry((m.0, r.branch_id.clone())).or_default();
+        e.0 += 1;
+        e.1 += u64::from(r.method == Some(Method::DigitalId));
+        e.2 += u64::from(r.method == Some(Method::Paper));
+        e.3 += u64::from(r.granted == Some(true));
+    }
+    let got: BTreeMap<(u32, String), (u64, u64, u64, u64)> = summary
+        .iter()
+        .map(|s| {
+            assert_eq!(s.granted + s.refused, s.checks);
+            ((s.month, s.branch_id.clone()), (s.checks, s.digital_id, s.paper, s.granted))
+        })
+        .collect();
+    assert_eq!(got.len(), summary.len(), "{what}: a month and branch twice");
+    assert_eq!(got, expected, "{what}: monthly summary");
+    let ordered: Vec<_> = summary.iter().map(|s| (s.month, s.branch_id.clone())).collect();
+    assert!(ordered.windows(2).all(|w| w[0] < w[1]), "{what}: ordered by month, then branch");
+
+    // The export: the period's checks (voided and training ones too) with their voided flag.
+    let export = db.export_records(f, None).expect("export");
+    let got: BTreeMap<String, bool> = export
+        .iter()
+        .filter(|(s, _)| s.record.kind == RecordKind::Check)
+        .map(|(s, v)| (s.record.id.clone(), *v))
+        .collect();
+    let expected: BTreeMap<String, bool> = model.matching(f).map(|r| (r.id.clone(), model.voided(r))).collect();
+    assert_eq!(got, expected, "{what}: export");
+}
+
+/// The filters the figures are checked with: periods with even and uneven ends, and each field.
+fn filters() -> Vec<(String, RecordFilter)> {
+    let year = RecordFilter { from_ms: Y2025, to_ms: MONTHS_2025[12], ..Default::default() };
+    // Moscow's months are UTC's three hours early; odd periods start and end inside days.
+    let moscow_q1 = RecordFilter { from_ms: Y2025 - 3 * HOUR, to_ms: MONTHS_2025[3] - 3 * HOUR, ..Default::default() };
+    let odd = RecordFilter {
+        from_ms: Y2025 + 14 * DAY + 13 * HOUR + 37,
+        to_ms: MONTHS_2025[2] + 2 * DAY + 2 * HOUR,
+        ..Default::default()
+    };
+    let one_day = RecordFilter { from_ms: MONTHS_2025[1], to_ms: MONTHS_2025[1] + DAY, ..Default::default() };
+    let empty = RecordFilter { from_ms: Y2025 + 5, to_ms: Y2025 + 5, ..Default::default() };
+    let mut out = vec![
+        ("the year".to_string(), year.clone()),
+        ("Moscow's first quarter".into(), moscow_q1.clone()),
+        ("an odd period".into(), odd.clone()),
+        ("one UTC day".into(), one_day),
+        ("an empty period".into(), empty),
+    ];
+    for (name, base) in [("year", &year), ("odd", &odd), ("moscow", &moscow_q1)] {
+        let with = |what: &str, f: RecordFilter| (format!("{name}, {what}"), f);
+        out.extend([
+            with("branch b1", RecordFilter { branch_id: Some("b1".into()), ..base.clone() }),
+            with("no category", RecordFilter { category_id: Some(String::new()), ..base.clone() }),
+            with("category student", RecordFilter { category_id: Some("student".into()), ..base.clone() }),
+            with("no event", RecordFilter { event_id: Some(String::new()), ..base.clone() }),
+            with("event ev-1", RecordFilter { event_id: Some("ev-1".into()), ..base.clone() }),
+            with("paper", RecordFilter { method: Some(Method::Paper), ..base.clone() }),
+            with("refused", RecordFilter { outcome: Some(Outcome::Refused), ..base.clone() }),
+            with("no internet", RecordFilter { failure_reason_id: Some("no_internet".into()), ..base.clone() }),
+            with("not granted", RecordFilter { granted: Some(false), ..base.clone() }),
+            with("offline", RecordFilter { offline: Some(true), ..base.clone() }),
+            with(
+                "b2, at no event, online, granted",
+                RecordFilter {
+                    branch_id: Some("b2".into()),
+                    event_id: Some(String::new()),
+                    offline: Some(false),
+                    granted: Some(true),
+                    ..base.clone()
+                },
+            ),
+        ]);
+    }
+    out
+}
+
+/// A year of checks, most of them near month and day boundaries, in batches received a few
+/// minutes to hours after their newest record, with every kind of trouble mixed in.
+fn mixed_history(db: &dyn Database, model: &mut Model) {
+    let mut rng = Rng(2025);
+    let mut n = 0;
+    let mut checks = Vec::new();
+    for i in 0..600 {
+        let month = MONTHS_2025[(i % 12) as usize];
+        let at = match rng.below(4) {
+            // Around the month's start: the hours UTC and Moscow disagree on.
+            0 => month - 5 * HOUR + rng.below(10 * HOUR as u64) as i64,
+            1 => month + rng.below(40) as i64 * DAY / 2 + 1,
+            _ => month + rng.below(28 * DAY as u64) as i64,
+        };
+        checks.push(check(&mut rng, &mut n, at));
+    }
+    checks.sort_by_key(|r| r.created_at_ms);
+    let batches: Vec<Vec<WireRecord>> = checks.chunks(25).map(<[WireRecord]>::to_vec).collect();
+    let received = |batch: &[WireRecord], rng: &mut Rng| {
+        batch.iter().map(|r| r.created_at_ms).max().unwrap_or(Y2025) + rng.below(30 * 60_000) as i64
+    };
+
+    // A void that arrives before its check (import order), and one of another device that
+    // arrives before its target: the first makes the check not count, the second is inert.
+    let early = &batches[3][4];
+    let inert_target = &batches[3][5];
+    let inert_device = DEVICES.iter().map(|d| d.0).find(|d| *d != inert_target.device_id).unwrap();
+    let early_voids = [
+        void(early, &mut n, early.created_at_ms + 1),
+        void_by(inert_device, inert_target, &mut n, early.created_at_ms + 2),
+    ];
+    model.store(db, &early_voids, early.created_at_ms + 3);
+
+    for (i, batch) in batches.iter().enumerate() {
+        let at = received(batch, &mut rng);
+        model.store(db, batch, at);
+        // Now and then, in the next batch: voids of own checks (some twice), a void of another
+        // device's check, a void of a void, a re-sent batch (its event titles changed: not
+        // compared), and a conflicting re-send of a check.
+        let mut extra = Vec::new();
+        let voided: Vec<&WireRecord> = batch.iter().filter(|r| r.id != inert_target.id && rng.below(6) == 0).collect();
+        for r in voided {
+            let v = void(r, &mut n, r.created_at_ms + HOUR);
+            if rng.below(3) == 0 {
+                extra.push(void(r, &mut n, r.created_at_ms + 2 * HOUR));
+            }
+            extra.push(v);
+        }
+        if i % 5 == 1 {
+            let target = &batch[0];
+            let other = DEVICES.iter().map(|d| d.0).find(|d| *d != target.device_id).unwrap();
+            extra.push(void_by(other, target, &mut n, target.created_at_ms + HOUR));
+        }
+        if i % 7 == 2 {
+            if let Some(v) = model.stored.values().map(|(r, _)| r).find(|r| r.kind == RecordKind::Void).cloned() {
+                extra.push(void(&v, &mut n, v.created_at_ms + HOUR));
+            }
+        }
+        if i % 4 == 3 {
+            let mut again = batches[i - 1].clone();
+            for r in again.iter_mut().filter(|r| r.event_title.is_some()) {
+                r.event_title = Some("Другое название".into());
+            }
+            extra.extend(again);
+        }
+        if i % 6 == 4 {
+            let mut changed = batch[1].clone();
+            changed.granted = changed.granted.map(|g| !g);
+            changed.outcome = Some(if changed.granted == Some(true) { Outcome::Confirmed } else { Outcome::Refused });
+            extra.push(changed);
+        }
+        if !extra.is_empty() {
+            let at = received(&extra, &mut rng).max(at);
+            model.store(db, &extra, at);
+        }
+    }
+    // The mix really has every case.
+    let stored = model.stored.values().map(|(r, _)| r);
+    assert!(stored.clone().filter(|r| r.training).count() > 20);
+    assert!(stored.clone().filter(|r| r.kind == RecordKind::Void).count() > 50);
+    assert!(model.voided(early));
+    assert!(!model.voided(inert_target));
+    assert!(stored.clone().filter(|r| model.offline(r)).count() > 20);
+}
+
+// ——— the guarantees, one function each ———
+
+/// Contract 3, 4, 5: after a mix of checks, voids (early, twice, foreign, of voids), duplicate
+/// and conflicting re-sends and training checks, every figure of every filter equals a direct
+/// count over the stored records.
+pub fn figures_equal_a_direct_count(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("store.db"));
+    let mut model = Model::default();
+    mixed_history(db.as_ref(), &mut model);
+    assert_eq!(db.record_count().unwrap(), model.stored.len() as u64);
+    for (what, f) in filters() {
+        assert_figures(db.as_ref(), &model, &f, &what);
+    }
+    // The figures survive a reopen (nothing kept only in memory).
+    drop(db);
+    let db = open(&dir.path().join("store.db"));
+    assert_figures(db.as_ref(), &model, &filters()[0].1, "the year, reopened");
+}
+
+/// Contract 1: the same batch stored twice is all duplicates the second time and changes no
+/// figure; the event's title and date are not compared.
+pub fn the_same_batch_twice_changes_nothing(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("store.db"));
+    let mut model = Model::default();
+    let (mut rng, mut n) = (Rng(7), 0);
+    let mut batch: Vec<WireRecord> = (0..40).map(|i| check(&mut rng, &mut n, Y2025 + i * 7 * HOUR)).collect();
+    let voids: Vec<WireRecord> = batch.iter().step_by(5).map(|r| void(r, &mut n, r.created_at_ms + 1)).collect();
+    batch.extend(voids);
+    let year = &filters()[0].1;
+    model.store(db.as_ref(), &batch, Y2025 + 20 * DAY);
+    let before = (db.overview(year).unwrap(), db.record_count().unwrap(), db.check_count(year).unwrap());
+    for r in batch.iter_mut() {
+        r.event_title = r.event_title.as_ref().map(|t| format!("{t} (иначе)"));
+    }
+    let again = db.store_records(&batch, Y2025 + 30 * DAY).unwrap();
+    assert_eq!((again.stored, again.duplicates, again.conflicts), (0, batch.len() as u32, 0));
+    assert!(again.statuses.iter().all(|s| *s == StoreStatus::Duplicate));
+    assert_eq!((db.overview(year).unwrap(), db.record_count().unwrap(), db.check_count(year).unwrap()), before);
+    assert_figures(db.as_ref(), &model, year, "after the batch twice");
+    // The first receipt time stands (the offline flag is not recomputed).
+    let first = db.record(&batch[0].id).unwrap().unwrap();
+    assert_eq!(first.received_at_ms, Y2025 + 20 * DAY);
+}
+
+/// Contract 1: the same id with other content is kept aside, never counted, and the stored
+/// version is unchanged.
+pub fn conflicts_are_kept_aside_and_not_counted(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("store.db"));
+    let mut model = Model::default();
+    let (mut rng, mut n) = (Rng(11), 0);
+    let mut original = check(&mut rng, &mut n, Y2025 + DAY);
+    original.training = false;
+    original.method = Some(Method::Paper);
+    original.outcome = Some(Outcome::PaperShown);
+    original.granted = Some(true);
+    (original.event_title, original.event_date) = (None, None);
+    model.store(db.as_ref(), std::slice::from_ref(&original), Y2025 + DAY + 60_000);
+    let mut other = original.clone();
+    other.method = Some(Method::DigitalId);
+    other.outcome = Some(Outcome::Confirmed);
+    let out = db.store_records(&[other.clone(), other.clone()], Y2025 + 2 * DAY).unwrap();
+    assert_eq!(out.statuses, [StoreStatus::Conflict, StoreStatus::Conflict]);
+    assert_eq!(db.record(&original.id).unwrap().unwrap().record, original);
+    let conflicts = db.conflicts(10).unwrap();
+    assert_eq!(conflicts.len(), 1, "the same later version is kept once");
+    assert_eq!(conflicts[0].arrived, other);
+    assert_eq!(conflicts[0].stored.as_ref().map(|s| &s.record), Some(&original));
+    let year = &filters()[0].1;
+    let o = db.overview(year).unwrap();
+    assert_eq!((o.total, o.by_method.clone()), (1, vec![("paper".to_string(), 1)]));
+    assert_figures(db.as_ref(), &model, year, "after conflicts");
+}
+
+/// Contract 2: a batch with a record the store refuses is stored not at all.
+pub fn a_batch_is_stored_whole_or_not_at_all(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("store.db"));
+    let (mut rng, mut n) = (Rng(13), 0);
+    let good: Vec<WireRecord> = (0..5).map(|i| check(&mut rng, &mut n, Y2025 + i * HOUR)).collect();
+    let mut bad = check(&mut rng, &mut n, Y2025 + 9 * HOUR);
+    bad.method = None; // a check needs a method
+    let mut batch = good.clone();
+    batch.insert(3, bad);
+    let err = db.store_records(&batch, Y2025 + DAY).unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    assert_eq!(db.record_count().unwrap(), 0);
+    assert!(good.iter().all(|r| !db.has_record(&r.id).unwrap()));
+    let year = &filters()[0].1;
+    assert_eq!(db.overview(year).unwrap(), Overview::default());
+    // The good ones alone are stored, once.
+    let mut model = Model::default();
+    model.store(db.as_ref(), &good, Y2025 + DAY);
+    assert_figures(db.as_ref(), &model, year, "after the good batch");
+}
+
+/// Contract 3, 4: training checks never count, a void counts down once and only from the
+/// check's device, a void of a void is refused.
+pub fn voids_and_training(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("store.db"));
+    let mut model = Model::default();
+    let (mut rng, mut n) = (Rng(17), 0);
+    let mut checks: Vec<WireRecord> = (0..6).map(|i| check(&mut rng, &mut n, Y2025 + 3 * DAY + i * HOUR)).collect();
+    for c in &mut checks {
+        c.training = false;
+    }
+    checks[5].training = true;
+    let year = &filters()[0].1;
+    model.store(db.as_ref(), &checks, Y2025 + 4 * DAY);
+    assert_eq!(db.check_count(year).unwrap(), 5, "the training check is not counted");
+    let v = void(&checks[0], &mut n, Y2025 + 4 * DAY);
+    model.store(db.as_ref(), &[v.clone(), void(&checks[0], &mut n, Y2025 + 4 * DAY)], Y2025 + 4 * DAY + 1);
+    assert_eq!(db.check_count(year).unwrap(), 4, "two voids of one check count it down once");
+    let other = DEVICES.iter().map(|d| d.0).find(|d| *d != checks[1].device_id).unwrap();
+    model.store(db.as_ref(), &[void_by(other, &checks[1], &mut n, Y2025 + 4 * DAY)], Y2025 + 4 * DAY + 2);
+    assert_eq!(db.check_count(year).unwrap(), 4, "another device's void is refused");
+    model.store(db.as_ref(), &[void(&v, &mut n, Y2025 + 4 * DAY)], Y2025 + 4 * DAY + 3);
+    model.store(db.as_ref(), &[void(&checks[5], &mut n, Y2025 + 4 * DAY)], Y2025 + 4 * DAY + 4);
+    assert_eq!(db.check_count(year).unwrap(), 4, "a void of a training check counts nothing down");
+    assert_figures(db.as_ref(), &model, year, "voids and training");
+}
+
+/// Contract 8: the identity is the same at every open of the same database, and another
+/// database has another.
+pub fn identity_is_kept(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(&dir.path().join("a.db")).server_id().unwrap();
+    assert!(!first.is_empty());
+    assert_eq!(open(&dir.path().join("a.db")).server_id().unwrap(), first);
+    assert_ne!(open(&dir.path().join("b.db")).server_id().unwrap(), first);
+}
+
+macro_rules! backend {
+    ($name:ident, $open:expr) => {
+        mod $name {
+            use super::*;
+
+            const OPEN: Open = $open;
+
+            #[test]
+            fn figures_equal_a_direct_count() {
+                super::figures_equal_a_direct_count(OPEN);
+            }
+
+            #[test]
+            fn the_same_batch_twice_changes_nothing() {
+                super::the_same_batch_twice_changes_nothing(OPEN);
+            }
+
+            #[test]
+            fn conflicts_are_kept_aside_and_not_counted() {
+                super::conflicts_are_kept_aside_and_not_counted(OPEN);
+            }
+
+            #[test]
+            fn a_batch_is_stored_whole_or_not_at_all() {
+                super::a_batch_is_stored_whole_or_not_at_all(OPEN);
+            }
+
+            #[test]
+            fn voids_and_training() {
+                super::voids_and_training(OPEN);
+            }
+
+            #[test]
+            fn identity_is_kept() {
+                super::identity_is_kept(OPEN);
+            }
+        }
+    };
+}
+
+backend!(sqlite, |path| Box::new(SqliteDatabase::open(path).expect("open the SQLite database")));
