@@ -3,11 +3,13 @@
 //! value is a Russian message (the page answers 400), never a 500; a branch head's own branch
 //! replaces whatever branch they ask for.
 
+use std::fmt::Write as _;
+
 use chrono_tz::Tz;
 use lgota_protocol::{Method, Outcome};
 use serde::Deserialize;
 
-use super::pages::Period;
+use crate::report::Period;
 pub use crate::report::calendar::TrendUnit;
 use crate::store::{RecordFilter, Role};
 use lgota_domain::text::is_id;
@@ -16,7 +18,7 @@ use lgota_domain::text::is_id;
 pub const NO_CATEGORY: &str = "(none)";
 
 /// The query value of «no event», as [`NO_CATEGORY`].
-pub const NO_EVENT: &str = "(none)";
+pub use crate::report::names::NO_EVENT;
 
 /// The query string as given; every field optional, empty means «all».
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -191,7 +193,7 @@ pub fn query(period: &Period, f: &RecordFilter, role: &Role) -> String {
     let branch = if role.branch().is_some() { None } else { f.branch_id.as_deref() };
     let category = f.category_id.as_deref().map(|c| if c.is_empty() { NO_CATEGORY } else { c });
     let yes_no = |b: Option<bool>| b.map(|b| if b { "1" } else { "0" });
-    super::pages::query_string(&[
+    query_string(&[
         ("from", &from),
         ("to", &to),
         ("branch", branch.unwrap_or("")),
@@ -203,6 +205,26 @@ pub fn query(period: &Period, f: &RecordFilter, role: &Role) -> String {
         ("granted", yes_no(f.granted).unwrap_or("")),
         ("offline", yes_no(f.offline).unwrap_or("")),
     ])
+}
+
+/// `k=v&…` of the non-empty values, percent-encoded.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let mut s = String::new();
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        if !s.is_empty() {
+            s.push('&');
+        }
+        s.push_str(k);
+        s.push('=');
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                s.push(b as char);
+            } else {
+                let _ = write!(s, "%{b:02X}");
+            }
+        }
+    }
+    s
 }
 
 #[cfg(test)]
@@ -294,4 +316,9 @@ mod tests {
             assert_eq!(p.filter.branch_id.as_deref(), Some("branch-1"), "still confined");
         }
     }
+}
+
+/// The event filter's value in a form: `(none)` for checks at no event.
+pub fn event_selected(filter: &RecordFilter) -> Option<&str> {
+    filter.event_id.as_deref().map(|e| if e.is_empty() { NO_EVENT } else { e })
 }

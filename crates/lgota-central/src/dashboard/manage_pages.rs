@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use lgota_domain::Config;
 
 use super::pages::{esc, local_text, shell};
-use crate::http::import::ImportResult;
-use crate::http::Ctx;
+use crate::service::import::ImportResult;
+use crate::http::state::Ctx;
 use crate::service::devices::IssuedCode;
 use crate::service::input::{NAME_MAX, NEW_ID_MAX};
 use crate::store::{AuditEntry, ContentUpload, Device, EventRow, Role};

@@ -1,6 +1,6 @@
 //! The dashboard's views: the pages (`pages`, `manage_pages`, `records`), the filter of a
 //! request (`filter`) and the files (`csv`, `xlsx`, their rows in `rows`). The handlers that show
-//! them are in `crate::http`.
+//! them are in the `http` layer.
 
 pub mod csv;
 pub mod filter;

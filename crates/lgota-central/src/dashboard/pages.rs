@@ -1,13 +1,13 @@
 //! Server-rendered Russian HTML of the dashboard: no scripts, inline SVG charts, every value
 //! escaped with [`esc`].
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use chrono_tz::Tz;
 
-use super::filter::{TrendUnit, NO_EVENT};
+use crate::report::TrendUnit;
+pub use crate::report::names::{event_label, ru_date, ru_date_text, Names};
 use crate::report::calendar::MONTHS;
 pub use crate::report::calendar::{
     day_start_ms, local_time, next_month, trend_stretches, trend_unit, Period, MAX_WEEKS_DAYS,
@@ -42,84 +42,6 @@ pub fn date_input(name: &str, value: &str, required: bool) -> String {
         esc(value),
         if required { " required" } else { "" }
     )
-}
-
-pub fn ru_date(d: NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
-}
-
-/// Names of wire ids for display; unknown ids show as themselves.
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    pub branches: HashMap<String, String>,
-    pub categories: HashMap<String, String>,
-    pub failure_reasons: HashMap<String, String>,
-    pub document_types: HashMap<String, String>,
-    /// Events, newest published first, then those started on phones: `(id, label, branch id)`.
-    pub events: Vec<(String, String, String)>,
-}
-
-/// A `YYYY-MM-DD` date as dd.mm.yyyy (as it is, if it is not one).
-pub fn ru_date_text(date: &str) -> String {
-    NaiveDate::parse_from_str(date, "%Y-%m-%d").map_or_else(|_| date.to_string(), ru_date)
-}
-
-/// «title, dd.mm.yyyy».
-pub fn event_label(title: &str, date: &str) -> String {
-    format!("{title}, {}", ru_date_text(date))
-}
-
-impl Names {
-    fn of<'a>(map: &'a HashMap<String, String>, id: &'a str) -> &'a str {
-        map.get(id).map_or(id, String::as_str)
-    }
-    pub fn branch<'a>(&'a self, id: &'a str) -> &'a str {
-        Self::of(&self.branches, id)
-    }
-    pub fn category<'a>(&'a self, id: &'a str) -> &'a str {
-        if id.is_empty() {
-            "Не указана"
-        } else {
-            Self::of(&self.categories, id)
-        }
-    }
-    pub fn failure_reason<'a>(&'a self, id: &'a str) -> &'a str {
-        Self::of(&self.failure_reasons, id)
-    }
-    pub fn document_type<'a>(&'a self, id: &'a str) -> &'a str {
-        Self::of(&self.document_types, id)
-    }
-    /// An event as every page and export names it: title and date, «Без мероприятия» for the
-    /// empty key, and an event whose title the server never got (an older phone's) with its id.
-    pub fn event_label(&self, id: &str) -> String {
-        if id.is_empty() {
-            return "Без мероприятия".into();
-        }
-        match self.events.iter().find(|(e, _, _)| e == id) {
-            Some((_, label, _)) => label.clone(),
-            None => format!("Своё мероприятие телефона ({id})"),
-        }
-    }
-    /// The events a filter may offer: of `branch` if given, else all; the selected one always.
-    pub fn event_options(&self, branch: Option<&str>, selected: Option<&str>) -> Vec<(String, String)> {
-        let mut options: Vec<(String, String)> = self
-            .events
-            .iter()
-            .filter(|(_, _, b)| branch.is_none_or(|want| want == b))
-            .map(|(id, label, _)| (id.clone(), label.clone()))
-            .collect();
-        if let Some(id) =
-            selected.filter(|id| !id.is_empty() && *id != NO_EVENT && !options.iter().any(|(e, _)| e == id))
-        {
-            options.push((id.to_string(), self.event_label(id)));
-        }
-        options.push((NO_EVENT.to_string(), "Без мероприятия".to_string()));
-        options
-    }
-    /// The event filter's value in a form: `(none)` for checks at no event.
-    pub fn event_selected(filter: &RecordFilter) -> Option<&str> {
-        filter.event_id.as_deref().map(|e| if e.is_empty() { NO_EVENT } else { e })
-    }
 }
 
 pub fn method_name(id: &str) -> &str {
@@ -494,24 +416,6 @@ pub(crate) fn select(
     out
 }
 
-pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
-    let mut s = String::new();
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        if !s.is_empty() {
-            s.push('&');
-        }
-        s.push_str(k);
-        s.push('=');
-        for b in v.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                s.push(b as char);
-            } else {
-                let _ = write!(s, "%{b:02X}");
-            }
-        }
-    }
-    s
-}
 
 fn recent_table(records: &[(StoredRecord, bool)], names: &Names, tz: Tz) -> String {
     let mut out = String::from("<section id=\"recent\"><h2>Последние записи</h2>");
@@ -571,7 +475,7 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let options: Vec<(String, String)> =
         v.category_ids.iter().map(|c| (c.clone(), names.category(c).to_string())).collect();
     body.push_str(&select("category", "Категория", "Все категории", &options, v.category));
-    let selected = Names::event_selected(v.filter);
+    let selected = super::filter::event_selected(v.filter);
     let events = names.event_options(v.filter.branch_id.as_deref(), selected);
     body.push_str(&select("event", "Мероприятие", "Все мероприятия", &events, selected));
     let units = [("week".to_string(), "по неделям".to_string()), ("month".to_string(), "по месяцам".to_string())];
@@ -735,7 +639,7 @@ mod tests {
         let m = Period::current_month(tz);
         assert_eq!(m.from.day(), 1);
         assert!(m.to >= m.from);
-        assert_eq!(query_string(&[("a", "x y&"), ("b", "")]), "a=x%20y%26");
+        assert_eq!(crate::dashboard::filter::query_string(&[("a", "x y&"), ("b", "")]), "a=x%20y%26");
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn render(v: &RecordsView) -> String {
     let flag = |b: Option<bool>| b.map(|b| if b { "1" } else { "0" });
     body.push_str(&select("granted", "Льгота предоставлена", "Все", &yes_no, flag(f.granted)));
     body.push_str(&select("offline", "Записано без связи", "Все", &yes_no, flag(f.offline)));
-    let event = Names::event_selected(f);
+    let event = super::filter::event_selected(f);
     let events = names.event_options(f.branch_id.as_deref(), event);
     body.push_str(&select("event", "Мероприятие", "Все мероприятия", &events, event));
     body.push_str("<button type=\"submit\">Показать</button></form>");

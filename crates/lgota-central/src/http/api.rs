@@ -15,7 +15,8 @@ use lgota_protocol::{
 use serde::de::DeserializeOwned;
 
 use super::extract::{Phone, Protocol};
-use super::{AppError, AppState};
+use super::error::AppError;
+use super::state::AppState;
 use crate::service::{self, Kind};
 
 /// The largest enrollment request body.

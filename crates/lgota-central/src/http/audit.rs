@@ -10,7 +10,8 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::extract::AdminOnly;
-use super::{page, AppError, AppState, Ctx};
+use super::error::AppError;
+use super::state::{page, AppState, Ctx};
 use crate::dashboard::manage_pages as view;
 use crate::service;
 

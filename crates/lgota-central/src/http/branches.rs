@@ -7,8 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::extract::{AdminOnly, CsrfForm, Session};
-use super::{page, settle, AppError, AppState, Ctx, Done};
+use super::extract::{AdminOnly, CsrfForm};
+use super::state::Session;
+use super::error::AppError;
+use super::state::{page, settle, AppState, Ctx, Done};
 use crate::dashboard::manage_pages as view;
 use crate::service;
 

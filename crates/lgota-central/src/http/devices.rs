@@ -9,8 +9,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 
-use super::extract::{CsrfForm, Session, SignedIn};
-use super::{page, AppError, AppState, Ctx, Done};
+use super::extract::{CsrfForm, SignedIn};
+use super::state::Session;
+use super::error::AppError;
+use super::state::{page, AppState, Ctx, Done};
 use crate::dashboard::manage_pages as view;
 use crate::now_ms;
 use crate::service::{self, Kind};

@@ -10,8 +10,10 @@ use axum::Router;
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Session, SignedIn};
-use super::{done_message, page, settle, AppError, AppState, Ctx};
+use super::extract::{CsrfForm, SignedIn};
+use super::state::Session;
+use super::error::AppError;
+use super::state::{done_message, page, settle, AppState, Ctx};
 use crate::dashboard::manage_pages as view;
 use crate::service;
 

@@ -11,12 +11,15 @@ use chrono::{Datelike, NaiveDate};
 use lgota_protocol::codes;
 use serde::Deserialize;
 
-use super::extract::{Session, SignedIn};
+use super::extract::{SignedIn};
+use super::state::Session;
 use super::overview::filter_of;
-use super::{AppError, AppState};
+use super::error::AppError;
+use super::state::AppState;
 use crate::dashboard::filter::{FilterQuery, Parsed};
 use crate::dashboard::pages::{self, Names, Period};
-use crate::dashboard::{csv, month_ranges, xlsx};
+use crate::dashboard::{csv, xlsx};
+use crate::report::month_ranges;
 use crate::service::reports::Format;
 use crate::service::{self, Kind};
 use crate::store::{RecordFilter, StoredRecord};

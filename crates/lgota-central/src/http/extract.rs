@@ -14,10 +14,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use lgota_protocol::{codes, PROTOCOL_HEADER, PROTOCOL_VERSION, PROTOCOL_VERSION_MIN};
 
-use super::{AppError, AppState};
+use super::error::AppError;
+use super::state::{AppState, Session};
 use crate::secrets;
-use crate::service::{self, Actor, Kind};
-use crate::store::{Admin, Device, Role};
+use crate::service::{self, Kind};
+use crate::store::Device;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "lgota_session";
@@ -44,33 +45,6 @@ pub fn session_cookie(token: Option<&str>, secure: bool) -> String {
             service::admins::SESSION_TTL_MS / 1000
         ),
         None => format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}"),
-    }
-}
-
-/// The signed-in user of a request.
-#[derive(Clone)]
-pub struct Session {
-    pub admin: Admin,
-    pub csrf: String,
-    pub token_sha256: String,
-}
-
-impl Session {
-    /// Who acts, for the operations.
-    pub fn actor(&self) -> Actor {
-        Actor::new(self.admin.login.clone(), self.admin.role.clone())
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.admin.role == Role::Admin
-    }
-
-    fn check_csrf(&self, given: &str) -> Result<(), AppError> {
-        if service::admins::constant_time_eq(given, &self.csrf) {
-            Ok(())
-        } else {
-            Err(AppError::csrf())
-        }
     }
 }
 

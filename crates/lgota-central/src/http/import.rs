@@ -8,21 +8,16 @@ use axum::routing::get;
 use axum::Router;
 
 use super::extract::{AdminOnly, CsrfUpload};
-use super::{page, AppError, AppState, Ctx};
+use super::error::AppError;
+use super::state::{page, AppState, Ctx};
 use crate::dashboard::manage_pages as view;
-use crate::service::{self, intake::Intake};
+use crate::service::{self, import::ImportResult};
 
 /// The largest phone export file the import page takes: 100,000 records are about 45 MB.
 pub const MAX_IMPORT_FILE_BYTES: usize = 128 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/import", get(form).post(import).layer(DefaultBodyLimit::max(2 * MAX_IMPORT_FILE_BYTES)))
-}
-
-/// What became of one imported file.
-pub struct ImportResult {
-    pub file: String,
-    pub outcome: Result<Intake, String>,
 }
 
 async fn form(State(state): State<AppState>, AdminOnly(session): AdminOnly) -> Result<Response, AppError> {

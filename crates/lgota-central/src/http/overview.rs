@@ -10,8 +10,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lgota_protocol::codes;
 
-use super::extract::{Session, SignedIn};
-use super::{page, AppError, AppState};
+use super::extract::{SignedIn};
+use super::state::Session;
+use super::error::AppError;
+use super::state::{page, AppState};
 use crate::dashboard::filter::{self, FilterQuery, Parsed};
 use crate::dashboard::pages::{self, OverviewView, Period};
 use crate::dashboard::records::{self, RecordsView, PAGE_SIZE};

@@ -11,7 +11,7 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use super::extract::{session_cookie, CsrfForm};
-use super::{page, AppState};
+use super::state::{page, AppState};
 use crate::dashboard::pages;
 use crate::service::{self, Kind};
 

@@ -9,7 +9,9 @@
 pub mod buckets;
 pub mod calendar;
 pub mod figures;
+pub mod names;
 
 pub use buckets::{month_floor, month_next, pieces, Source, DAY_MS};
 pub use calendar::{month_ranges, Period, TrendUnit, MONTHS};
+pub use names::Names;
 pub use figures::{fold_overview, top_events, Combination, MonthlySummary, Overview, TrendCounts, TOP_EVENTS};

@@ -12,6 +12,12 @@ use super::{Actor, Error, Kind, Result};
 use crate::now_ms;
 use crate::store::Database;
 
+/// What became of one file of an import from the dashboard: its intake, or why it was refused.
+pub struct ImportResult {
+    pub file: String,
+    pub outcome: std::result::Result<Intake, String>,
+}
+
 /// Records per transaction of an import: a file of any size is stored in slices of this many.
 pub const IMPORT_SLICE: usize = 2_000;
 

@@ -4,7 +4,7 @@
 use super::audit::{self, Action};
 use super::reference::current_config;
 use super::{Actor, Result};
-use crate::dashboard::pages::{event_label, Names};
+use crate::report::names::{event_label, Names};
 use crate::report::MonthlySummary;
 use crate::store::{Database, RecordFilter, StoredRecord};
 

@@ -1,0 +1,158 @@
+//! What every handler shares: the state ([`AppState`]: the store and the dashboard's settings),
+//! the context of a dashboard page ([`Ctx`]), and how a page or a form's change ends.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::error::AppError;
+use crate::report::Names;
+use crate::service;
+use crate::service::Actor;
+use crate::store::{Admin, Database, Role};
+
+/// Dashboard settings and the sign-in limiter, shared by all requests.
+pub struct Dashboard {
+    /// Mark the session cookie `Secure` (off only for tests over http://127.0.0.1).
+    pub cookie_secure: bool,
+    pub attempts: service::admins::Attempts,
+    /// The base URL phones reach the server at: it goes into the enrollment QR.
+    pub public_url: String,
+    /// Keys an uploaded content pack may be signed with: the app's compiled-in keys and any the
+    /// server was given (`--trusted-keys`).
+    pub trusted_keys: Vec<lgota_domain::content::TrustedKey>,
+    /// The institution's time zone: periods, dates and times, months of the summary.
+    pub tz: chrono_tz::Tz,
+}
+
+impl Dashboard {
+    pub fn new(cookie_secure: bool, tz: chrono_tz::Tz) -> Dashboard {
+        Dashboard {
+            cookie_secure,
+            attempts: service::admins::Attempts::default(),
+            public_url: format!("http://{}", crate::settings::DEFAULT_LISTEN),
+            trusted_keys: lgota_domain::content::trusted_keys(),
+            tz,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<dyn Database>,
+    pub dashboard: Arc<Dashboard>,
+}
+
+impl AppState {
+    /// With a `Secure` session cookie.
+    pub fn new(db: Arc<dyn Database>) -> AppState {
+        AppState::with_cookie_secure(db, true)
+    }
+
+    /// In the default time zone ([`crate::settings::DEFAULT_TIMEZONE`]).
+    pub fn with_cookie_secure(db: Arc<dyn Database>, cookie_secure: bool) -> AppState {
+        AppState::with_dashboard(db, Dashboard::new(cookie_secure, crate::settings::DEFAULT_TIMEZONE))
+    }
+
+    pub fn with_dashboard(db: Arc<dyn Database>, dashboard: Dashboard) -> AppState {
+        AppState { db, dashboard: Arc::new(dashboard) }
+    }
+
+    /// Runs an operation on the store off the async threads.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Database) -> service::Result<T> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || f(db.as_ref())).await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(AppError::internal(e)),
+        }
+    }
+}
+
+/// A dashboard page with a status.
+pub fn page(status: StatusCode, body: String) -> Response {
+    (status, Html(body)).into_response()
+}
+
+/// What the dashboard's pages need of the signed-in user.
+pub struct Ctx<'a> {
+    pub session: &'a Session,
+    pub names: &'a Names,
+    pub tz: chrono_tz::Tz,
+}
+
+/// The `?done=` of a redirect after a successful change.
+#[derive(serde::Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+impl Done {
+    /// Its message for people.
+    pub fn message(&self) -> Option<&'static str> {
+        done_message(self.done.as_deref())
+    }
+
+    pub fn of(
+        query: Result<axum::extract::Query<Done>, axum::extract::rejection::QueryRejection>,
+    ) -> Option<&'static str> {
+        query.map(|axum::extract::Query(q)| q).unwrap_or_default().message()
+    }
+}
+
+/// The message of a `?done=` redirect after a successful change.
+pub fn done_message(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "branch" => "Филиал сохранён; телефоны получат изменения при следующей синхронизации.",
+        "reference" => "Справочник сохранён; телефоны получат изменения при следующей синхронизации.",
+        "event" => "Мероприятие опубликовано; телефоны филиала получат его при следующей синхронизации.",
+        "revoked" => "Устройство отключено: его следующая синхронизация будет отклонена.",
+        "uploaded" => "Пакет проверен и загружен. Опубликуйте его, чтобы телефоны его получили.",
+        "published" => "Пакет опубликован; телефоны получат его при следующей синхронизации.",
+        _ => return None,
+    })
+}
+
+/// How a change from a form ends: a redirect to `done` after success; after a person's mistake
+/// the form's page again (`again`, given the message); the error page after the server's failure.
+pub async fn settle<T, F: std::future::Future<Output = Response>>(
+    result: Result<T, AppError>,
+    done: &str,
+    again: impl FnOnce(String) -> F,
+) -> Response {
+    match result {
+        Ok(_) => axum::response::Redirect::to(done).into_response(),
+        Err(e) if e.kind != service::Kind::Internal => again(e.message).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The signed-in user of a request.
+#[derive(Clone)]
+pub struct Session {
+    pub admin: Admin,
+    pub csrf: String,
+    pub token_sha256: String,
+}
+
+impl Session {
+    /// Who acts, for the operations.
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.admin.login.clone(), self.admin.role.clone())
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.admin.role == Role::Admin
+    }
+
+    pub(crate) fn check_csrf(&self, given: &str) -> Result<(), AppError> {
+        if service::admins::constant_time_eq(given, &self.csrf) {
+            Ok(())
+        } else {
+            Err(AppError::csrf())
+        }
+    }
+}
