@@ -6,6 +6,7 @@ use askama::Template;
 use lgota_domain::Config;
 
 use super::manage::{Ctx, ImportResult};
+/// The fields' limits, as the templates name them (`crate::dashboard::manage_pages::NAME_MAX`).
 pub(crate) use super::manage::{NAME_MAX, NEW_ID_MAX};
 use super::pages::{local_text, Choice};
 use super::templates::{render, Frame};
