@@ -677,3 +677,98 @@ async fn discrepancies_and_wrong_clocks_are_listed_for_administrators() {
     let head = s.browser("head1").await;
     assert_eq!(s.get(&head, "/discrepancies").await.0, 403, "administrators only");
 }
+
+/// A name that would run or break out of an attribute were it not escaped.
+const HOSTILE: &str = "<script>alert(1)</script>\"'&";
+/// [`HOSTILE`] as every page must show it.
+const HOSTILE_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;";
+
+#[tokio::test]
+async fn hostile_names_are_escaped_on_every_page_that_shows_them() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    // A branch, an event and a record's own texts, all named through the dashboard or a phone.
+    let (status, _, _) =
+        s.post(&admin, "/branches", &[("mode", "rename"), ("id", "branch-1"), ("name", HOSTILE)]).await;
+    assert_eq!(status, 303);
+    let title = format!("Праздник {HOSTILE}");
+    let (status, _, page) =
+        s.post(&admin, "/events", &[("title", &title), ("date", "2026-12-01"), ("branch", "branch-1")]).await;
+    assert_eq!(status, 303, "{page}");
+    let event = s.db.events(Some("branch-1"), 10).unwrap().remove(0).event;
+    assert_eq!(event.title, title);
+    let token = s.enrolled("phone-h").await;
+    let mut record = check("phone-h", "branch-1", 60_000);
+    record.event_id = Some(event.id.clone());
+    record.staff_label = HOSTILE.into();
+    record.note = Some(HOSTILE.into());
+    assert_eq!(s.push(&token, &[record.clone()]).await.status(), 200);
+    // The same record again with another note: a discrepancy that quotes both.
+    let mut other = record.clone();
+    other.note = Some(format!("{HOSTILE}2"));
+    assert_eq!(s.push(&token, &[other]).await.status(), 200);
+
+    let head = s.browser("head1").await;
+    for (who, path) in [
+        (&admin, "/".to_string()),
+        (&admin, "/records".to_string()),
+        (&admin, format!("/records?event={}", event.id)),
+        (&admin, "/branches".to_string()),
+        (&admin, "/events".to_string()),
+        (&admin, format!("/events/poster?id={}", event.id)),
+        (&admin, "/devices".to_string()),
+        (&admin, "/discrepancies".to_string()),
+        (&admin, "/audit".to_string()),
+        // A branch head's header names their branch.
+        (&head, "/events".to_string()),
+    ] {
+        let (status, page) = s.get(who, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!page.contains("<script>"), "{path}: unescaped: {page}");
+        assert!(!page.contains(HOSTILE) && !page.contains("\"'&"), "{path}: unescaped: {page}");
+        assert!(page.contains(HOSTILE_ESCAPED), "{path}: the name, escaped: {page}");
+    }
+    // Where the name is an attribute's value, it stays inside it.
+    let (_, page) = s.get(&admin, "/branches").await;
+    assert!(page.contains(&format!("name=\"name\" value=\"{HOSTILE_ESCAPED}\"")), "{page}");
+    let (_, page) = s.get(&admin, "/").await;
+    assert!(page.contains(&format!("<title>{HOSTILE_ESCAPED}: 1</title>")), "the chart's tooltip: {page}");
+    assert!(page.contains(&format!("<option value=\"branch-1\">{HOSTILE_ESCAPED}</option>")), "{page}");
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served_at_its_hashed_path_and_cached_for_good() {
+    use sha2::{Digest, Sha256};
+    let s = start().await;
+    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = anonymous.get(s.url("/login")).send().await.unwrap();
+    let csp = login.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("style-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let login = login.text().await.unwrap();
+    let href = |page: &str| {
+        let marker = "<link rel=\"stylesheet\" href=\"";
+        assert_eq!(page.matches(marker).count(), 1, "one stylesheet: {page}");
+        let at = page.find(marker).unwrap() + marker.len();
+        page[at..at + page[at..].find('"').unwrap()].to_string()
+    };
+    let path = href(&login);
+    let r = anonymous.get(s.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    let css = r.text().await.unwrap();
+    let digest: String = Sha256::digest(css.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(path, format!("/static/dashboard.{}.css", &digest[..12]));
+    assert!(css.contains(".kpi"), "{css}");
+    // Every page links to exactly that path, and carries no inline style the policy would block.
+    let admin = s.browser("admin").await;
+    for page in ["/", "/records", "/branches", "/reference", "/events", "/devices", "/content", "/import", "/audit"] {
+        let (status, html) = s.get(&admin, page).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(href(&html), path, "{page}");
+        assert!(!html.contains("style=") && !html.contains("<style"), "{page}: {html}");
+    }
+    // Another hash is no stylesheet.
+    let r = anonymous.get(s.url("/static/dashboard.000000000000.css")).send().await.unwrap();
+    assert_ne!(r.status(), 200);
+}

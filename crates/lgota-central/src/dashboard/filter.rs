@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use lgota_protocol::{Method, Outcome};
 use serde::Deserialize;
 
-use crate::report::Period;
 pub use crate::report::calendar::TrendUnit;
+use crate::report::Period;
 use crate::store::{RecordFilter, Role};
 use lgota_domain::text::is_id;
 
@@ -227,6 +227,11 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
     s
 }
 
+/// The event filter's value in a form: `(none)` for checks at no event.
+pub fn event_selected(filter: &RecordFilter) -> Option<&str> {
+    filter.event_id.as_deref().map(|e| if e.is_empty() { NO_EVENT } else { e })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,9 +321,4 @@ mod tests {
             assert_eq!(p.filter.branch_id.as_deref(), Some("branch-1"), "still confined");
         }
     }
-}
-
-/// The event filter's value in a form: `(none)` for checks at no event.
-pub fn event_selected(filter: &RecordFilter) -> Option<&str> {
-    filter.event_id.as_deref().map(|e| if e.is_empty() { NO_EVENT } else { e })
 }

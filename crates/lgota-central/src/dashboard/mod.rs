@@ -8,6 +8,7 @@ pub mod manage_pages;
 pub mod pages;
 pub mod records;
 pub mod rows;
+pub mod templates;
 pub mod xlsx;
 
 pub use crate::report::calendar::month_ranges;

@@ -14,8 +14,8 @@ use lgota_protocol::{
 };
 use serde::de::DeserializeOwned;
 
-use super::extract::{Phone, Protocol};
 use super::error::AppError;
+use super::extract::{Phone, Protocol};
 use super::state::AppState;
 use crate::service::{self, Kind};
 

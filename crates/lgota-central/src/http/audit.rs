@@ -9,8 +9,8 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use super::extract::AdminOnly;
 use super::error::AppError;
+use super::extract::AdminOnly;
 use super::state::{page, AppState, Ctx};
 use crate::dashboard::manage_pages as view;
 use crate::service;

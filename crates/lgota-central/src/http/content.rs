@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use super::error::AppError;
 use super::extract::{AdminOnly, CsrfForm, CsrfUpload};
 use super::state::Session;
-use super::error::AppError;
 use super::state::{page, settle, AppState, Ctx, Done};
 use crate::dashboard::manage_pages as view;
 use crate::service;

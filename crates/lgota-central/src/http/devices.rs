@@ -9,9 +9,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 
+use super::error::AppError;
 use super::extract::{CsrfForm, SignedIn};
 use super::state::Session;
-use super::error::AppError;
 use super::state::{page, AppState, Ctx, Done};
 use crate::dashboard::manage_pages as view;
 use crate::now_ms;

@@ -10,9 +10,9 @@ use axum::Router;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::error::AppError;
 use super::extract::{CsrfForm, SignedIn};
 use super::state::Session;
-use super::error::AppError;
 use super::state::{done_message, page, settle, AppState, Ctx};
 use crate::dashboard::manage_pages as view;
 use crate::service;

@@ -11,11 +11,11 @@ use chrono::{Datelike, NaiveDate};
 use lgota_protocol::codes;
 use serde::Deserialize;
 
-use super::extract::{SignedIn};
-use super::state::Session;
-use super::overview::filter_of;
 use super::error::AppError;
+use super::extract::SignedIn;
+use super::overview::filter_of;
 use super::state::AppState;
+use super::state::Session;
 use crate::dashboard::filter::{FilterQuery, Parsed};
 use crate::dashboard::pages::{self, Names, Period};
 use crate::dashboard::{csv, xlsx};

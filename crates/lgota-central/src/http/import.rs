@@ -7,8 +7,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use super::extract::{AdminOnly, CsrfUpload};
 use super::error::AppError;
+use super::extract::{AdminOnly, CsrfUpload};
 use super::state::{page, AppState, Ctx};
 use crate::dashboard::manage_pages as view;
 use crate::service::{self, import::ImportResult};

@@ -10,9 +10,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lgota_protocol::codes;
 
-use super::extract::{SignedIn};
-use super::state::Session;
 use super::error::AppError;
+use super::extract::SignedIn;
+use super::state::Session;
 use super::state::{page, AppState};
 use crate::dashboard::filter::{self, FilterQuery, Parsed};
 use crate::dashboard::pages::{self, OverviewView, Period};

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-
 /// The filter value of checks made at no event.
 pub const NO_EVENT: &str = "(none)";
 
@@ -82,5 +81,4 @@ impl Names {
         options.push((NO_EVENT.to_string(), "Без мероприятия".to_string()));
         options
     }
-
 }
