@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::IntoResponse;
 
-use super::pages::Names;
+use crate::report::Names;
 use crate::store::{Admin, Role};
 
 /// The escaper of the dashboard's templates (see `askama.toml`): every value a template shows
