@@ -11,8 +11,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use lgota_central::dashboard::pages::{self, Names, Period};
-use lgota_central::dashboard::{month_ranges, xlsx};
+use lgota_central::http::views::pages::{self, Names, Period};
+use lgota_central::http::views::xlsx;
+use lgota_central::report::month_ranges;
 use lgota_central::store::{prelude::*, RecordFilter, SqliteDatabase};
 use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
 

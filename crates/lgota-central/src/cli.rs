@@ -141,7 +141,7 @@ enum EventCommand {
 
 /// A moment in the institution's time zone, as the dashboard shows it; «—» for none.
 fn format_ms(ms: Option<i64>, tz: chrono_tz::Tz) -> String {
-    ms.map_or_else(|| "—".into(), |ms| crate::dashboard::pages::local_text(tz, ms))
+    ms.map_or_else(|| "—".into(), |ms| crate::http::views::pages::local_text(tz, ms))
 }
 
 async fn shutdown_signal() {

@@ -11,7 +11,6 @@
 //! `127.0.0.1:0`.
 
 pub mod cli;
-pub mod dashboard;
 pub mod http;
 pub mod report;
 pub mod secrets;

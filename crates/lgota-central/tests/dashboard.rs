@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use calamine::{Data, DataType, Reader, Xlsx};
 use common::*;
-use lgota_central::dashboard::{csv, xlsx};
+use lgota_central::http::views::{csv, xlsx};
 use lgota_central::service::{self, Actor};
 use lgota_central::store::{prelude::*, SqliteDatabase};
 use lgota_protocol::{Method, Outcome};
@@ -279,7 +279,7 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
     );
     assert!(page.contains("data-figure=\"digital-share\">80,0%<"));
     assert!(page.contains("<a href=\"/export/records.xlsx?from="), "{page}");
-    let year = lgota_central::dashboard::pages::Period::current_month(MOSCOW).from.format("%Y").to_string();
+    let year = lgota_central::http::views::pages::Period::current_month(MOSCOW).from.format("%Y").to_string();
     assert!(page.contains(&format!("<a href=\"/export/summary.xlsx?year={year}\">")), "{page}");
     let (_, page) = d.page(&admin, "/?from=2025-12-01&to=2026-01-31").await;
     assert!(page.contains("<a href=\"/export/summary.xlsx?year=2025\">"), "the period's start year");
@@ -312,7 +312,7 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
     assert_eq!(rows.len(), 1 + 5);
     assert!(rows[1..].iter().all(|r| text(&r[2]) == "Библиотека-филиал № 1" && text(&r[4]) == "dev-1"));
     let rows = d.xlsx(&admin, "/export/records.xlsx", xlsx::RECORDS_SHEET).await;
-    let period = lgota_central::dashboard::pages::Period::current_month(MOSCOW);
+    let period = lgota_central::http::views::pages::Period::current_month(MOSCOW);
     let (from_ms, to_ms) = period.utc_ms(MOSCOW);
     let filter = lgota_central::store::RecordFilter { from_ms, to_ms, ..Default::default() };
     assert_eq!(rows.len() - 1, d.db.export_records(&filter, None).unwrap().len());
@@ -386,7 +386,7 @@ async fn the_csv_is_russian_quoted_and_formula_safe() {
     let token = d.enroll("dev-1", "branch-1").await;
     let mut r = check("dev-1", "branch-1", 0);
     // The first day of the current month at 01:02:03 Moscow time.
-    let period = lgota_central::dashboard::pages::Period::current_month(MOSCOW);
+    let period = lgota_central::http::views::pages::Period::current_month(MOSCOW);
     r.created_at_ms = period.utc_ms(MOSCOW).0 + (3600 + 2 * 60 + 3) * 1000;
     r.staff_label = "=HYPERLINK(\"http://evil\";\"x\")".into();
     r.note = Some("a;b \"c\"\nd".into());
@@ -645,7 +645,7 @@ async fn months_and_days_follow_the_configured_zone_across_clock_changes() {
     late_march.created_at_ms = at("2026-03-31 23:59");
     d.db.store_records(&[march.clone(), april.clone(), late_march], now_ms()).unwrap();
 
-    let months = lgota_central::dashboard::month_ranges(2026, berlin);
+    let months = lgota_central::report::month_ranges(2026, berlin);
     let filter = lgota_central::store::RecordFilter { from_ms: months[0].1, to_ms: months[11].2, ..Default::default() };
     let summary = d.db.monthly_summary(&filter, &months).unwrap();
     let per_month: Vec<(u32, u64)> = summary.iter().map(|s| (s.month, s.checks)).collect();
@@ -767,7 +767,7 @@ fn direct(
 #[test]
 fn the_overview_equals_a_direct_count_of_valid_checks() {
     use chrono::Datelike;
-    use lgota_central::dashboard::filter::TrendUnit;
+    use lgota_central::http::views::filter::TrendUnit;
     use lgota_central::store::RecordFilter;
     use lgota_protocol::Method;
     let dir = tempfile::tempdir().unwrap();
@@ -781,7 +781,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
     for tz in [MOSCOW, chrono_tz::Europe::Berlin] {
         for (i, day) in ["2026-03-02", "2026-03-30", "2026-04-01", "2026-06-01", "2026-06-29"].iter().enumerate() {
             let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
-            let start = lgota_central::dashboard::pages::day_start_ms(tz, day);
+            let start = lgota_central::http::views::pages::day_start_ms(tz, day);
             for (j, at) in [start - 1, start].into_iter().enumerate() {
                 let mut r = check("dev-1", "branch-2", 0);
                 r.created_at_ms = at;
@@ -804,11 +804,11 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
     let mut filters = Vec::new();
     for tz in [MOSCOW, chrono_tz::Europe::Berlin] {
         for (from, to) in [("2026-01-01", "2026-12-31"), ("2026-03-01", "2026-03-31"), ("2026-03-29", "2026-03-29")] {
-            let p = lgota_central::dashboard::pages::Period::parse(Some(from), Some(to), tz).unwrap();
+            let p = lgota_central::http::views::pages::Period::parse(Some(from), Some(to), tz).unwrap();
             let (from_ms, to_ms) = p.utc_ms(tz);
             filters.push(RecordFilter { from_ms, to_ms, ..Default::default() });
         }
-        let months = lgota_central::dashboard::month_ranges(2026, tz);
+        let months = lgota_central::report::month_ranges(2026, tz);
         let f = RecordFilter { from_ms: months[0].1, to_ms: months[11].2, ..Default::default() };
         let summary = db.monthly_summary(&f, &months).unwrap();
         for (m, from_ms, to_ms) in months {
@@ -856,10 +856,10 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
         for tz in [MOSCOW, chrono_tz::Europe::Berlin] {
             for (from, to) in [("2026-01-01", "2026-12-31"), ("2026-02-20", "2026-04-10"), ("2026-03-29", "2026-03-29")]
             {
-                let period = lgota_central::dashboard::pages::Period::parse(Some(from), Some(to), tz).unwrap();
+                let period = lgota_central::http::views::pages::Period::parse(Some(from), Some(to), tz).unwrap();
                 let (from_ms, to_ms) = period.utc_ms(tz);
                 for unit in [TrendUnit::Week, TrendUnit::Month] {
-                    let stretches = lgota_central::dashboard::pages::trend_stretches(&period, unit);
+                    let stretches = lgota_central::http::views::pages::trend_stretches(&period, unit);
                     assert_eq!(stretches.first().unwrap().from, period.from);
                     assert_eq!(stretches.last().unwrap().to, period.to);
                     let bounds: Vec<(i64, i64)> = stretches.iter().map(|p| p.utc_ms(tz)).collect();

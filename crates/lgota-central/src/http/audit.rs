@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::error::AppError;
 use super::extract::AdminOnly;
 use super::state::{page, AppState, Ctx};
-use crate::dashboard::manage_pages as view;
+use crate::http::views::manage_pages as view;
 use crate::service;
 
 /// Audit entries a page.

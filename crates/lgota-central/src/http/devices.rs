@@ -13,7 +13,7 @@ use super::error::AppError;
 use super::extract::{CsrfForm, SignedIn};
 use super::state::Session;
 use super::state::{page, AppState, Ctx, Done};
-use crate::dashboard::manage_pages as view;
+use crate::http::views::manage_pages as view;
 use crate::now_ms;
 use crate::service::{self, Kind};
 

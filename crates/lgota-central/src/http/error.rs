@@ -81,7 +81,7 @@ impl AppError {
         } else {
             &self.message
         };
-        (self.status(), Html(crate::dashboard::pages::message_page(self.page_title(), message))).into_response()
+        (self.status(), Html(crate::http::views::pages::message_page(self.page_title(), message))).into_response()
     }
 }
 

@@ -14,7 +14,7 @@ use super::error::AppError;
 use super::extract::{CsrfForm, SignedIn};
 use super::state::Session;
 use super::state::{done_message, page, settle, AppState, Ctx};
-use crate::dashboard::manage_pages as view;
+use crate::http::views::manage_pages as view;
 use crate::service;
 
 /// The most events the page lists.

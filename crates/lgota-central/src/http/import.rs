@@ -10,7 +10,7 @@ use axum::Router;
 use super::error::AppError;
 use super::extract::{AdminOnly, CsrfUpload};
 use super::state::{page, AppState, Ctx};
-use crate::dashboard::manage_pages as view;
+use crate::http::views::manage_pages as view;
 use crate::service::{self, import::ImportResult};
 
 /// The largest phone export file the import page takes: 100,000 records are about 45 MB.

@@ -18,6 +18,7 @@ pub mod overview;
 pub mod reference;
 pub mod session;
 pub mod state;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -71,7 +72,7 @@ fn dashboard(state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn(error::pages_for_errors))
         .layer(middleware::map_response(security_headers))
         // After the layer: its own headers (cached for good, where every page is `no-store`).
-        .route(&crate::dashboard::templates::STYLESHEET_PATH, get(crate::dashboard::templates::stylesheet))
+        .route(&crate::http::views::templates::STYLESHEET_PATH, get(crate::http::views::templates::stylesheet))
 }
 
 async fn security_headers(mut response: Response) -> Response {

@@ -14,9 +14,9 @@ use super::error::AppError;
 use super::extract::SignedIn;
 use super::state::Session;
 use super::state::{page, AppState};
-use crate::dashboard::filter::{self, FilterQuery, Parsed};
-use crate::dashboard::pages::{self, OverviewView, Period};
-use crate::dashboard::records::{self, RecordsView, PAGE_SIZE};
+use crate::http::views::filter::{self, FilterQuery, Parsed};
+use crate::http::views::pages::{self, OverviewView, Period};
+use crate::http::views::records::{self, RecordsView, PAGE_SIZE};
 use crate::report::TrendCounts;
 use crate::service::{self, Kind};
 

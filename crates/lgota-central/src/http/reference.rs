@@ -12,7 +12,7 @@ use super::error::AppError;
 use super::extract::{AdminOnly, CsrfForm};
 use super::state::Session;
 use super::state::{page, settle, AppState, Ctx, Done};
-use crate::dashboard::manage_pages as view;
+use crate::http::views::manage_pages as view;
 use crate::service::{self, reference::List};
 
 pub fn routes() -> Router<AppState> {

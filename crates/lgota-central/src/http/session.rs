@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::extract::{session_cookie, CsrfForm};
 use super::state::{page, AppState};
-use crate::dashboard::pages;
+use crate::http::views::pages;
 use crate::service::{self, Kind};
 
 /// Open to everyone: the sign-in form.

@@ -37,7 +37,7 @@ impl askama::filters::Escaper for Html {
 }
 
 /// The stylesheet, in the binary.
-pub const STYLESHEET: &str = include_str!("../../static/dashboard.css");
+pub const STYLESHEET: &str = include_str!("../../../static/dashboard.css");
 
 /// Where the stylesheet is served: its name carries the first 12 hex digits of its SHA-256, so a
 /// browser may keep it for good and still gets a changed one at once.

@@ -10,7 +10,7 @@ use super::templates::{render, Frame};
 use crate::http::state::Ctx;
 use crate::service::devices::IssuedCode;
 use crate::service::import::ImportResult;
-/// The fields' limits, as the templates name them (`crate::dashboard::manage_pages::NAME_MAX`).
+/// The fields' limits, as the templates name them (`crate::http::views::manage_pages::NAME_MAX`).
 pub(crate) use crate::service::input::{NAME_MAX, NEW_ID_MAX};
 use crate::store::{AuditEntry, ContentUpload, Device, EventRow, Role};
 

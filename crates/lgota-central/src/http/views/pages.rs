@@ -584,7 +584,7 @@ mod tests {
         let m = Period::current_month(tz);
         assert_eq!(m.from.day(), 1);
         assert!(m.to >= m.from);
-        assert_eq!(crate::dashboard::filter::query_string(&[("a", "x y&"), ("b", "")]), "a=x%20y%26");
+        assert_eq!(crate::http::views::filter::query_string(&[("a", "x y&"), ("b", "")]), "a=x%20y%26");
     }
 
     #[test]
