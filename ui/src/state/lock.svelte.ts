@@ -2,8 +2,8 @@
 // and enforces (a locked app's commands are refused with code `locked`); this module only locks
 // early — when the WebView is hidden, and when the librarian has not touched the screen for the
 // chosen idle time — and tells the backend about activity so its own idle backstop agrees.
-import * as api from './api';
-import type { LockStatus } from './types';
+import * as api from '../backend/api';
+import type { LockStatus } from '../backend/types';
 
 /** The idle times offered in the settings (seconds → label). */
 export const LOCK_IDLE_CHOICES: readonly { seconds: number; label: string }[] = [

@@ -1,9 +1,9 @@
 // Module-level cache of the content pack in use: loaded once with get_content, replaced after
 // an install, loaded again after a successful sync (it may have brought a newer pack). Every
 // screen reads `content.state`.
-import * as api from './api';
+import * as api from '../backend/api';
 import { onSyncSuccess } from './sync.svelte';
-import type { ContentState } from './types';
+import type { ContentState } from '../backend/types';
 
 export const content = $state<{ state: ContentState | null; error: string | null }>({
   state: null,

@@ -1,5 +1,5 @@
 // The state of a settings section's actions: busy while one runs, then its error or its notice.
-import { toAppError } from './api';
+import { toAppError } from '../backend/api';
 
 export class Action {
   busy = $state(false);

@@ -1,4 +1,4 @@
-import type { Config, Method, Named, Outcome, RecordView, Scope } from './types';
+import type { Config, Method, Named, Outcome, RecordView, Scope } from '../backend/types';
 
 function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n);

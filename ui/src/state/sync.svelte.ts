@@ -1,8 +1,8 @@
 // Module-level view of the sync with the central server, shared by the main screen's badge and
 // the settings panel. Read-only polling of `sync_status`: nothing in the recording flow waits
 // for it, and its failures never reach the recording screens' error banners.
-import * as api from './api';
-import type { SyncView } from './types';
+import * as api from '../backend/api';
+import type { SyncView } from '../backend/types';
 
 export const SYNC_POLL_MS = 2000;
 
