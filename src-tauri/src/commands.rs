@@ -86,6 +86,7 @@ pub fn install_content_pack(store: State<'_, AppStore>, pack: String) -> Command
 
 /// How to reach the server: the QR payload (`lgota:enroll?…`), or the address and code typed in.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct EnrollInput {
     #[serde(default)]
@@ -165,6 +166,7 @@ pub fn sync_now(store: State<'_, AppStore>, worker: State<'_, SyncWorker>) -> Co
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ExportResult {
     pub path: String,
     pub count: usize,

@@ -90,4 +90,6 @@ pub fn run() {
 }
 
 #[cfg(test)]
+mod bindings;
+#[cfg(test)]
 mod tests;

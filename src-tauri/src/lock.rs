@@ -156,6 +156,7 @@ pub fn on_background<R: Runtime>(window: &tauri::Window<R>) {
 
 /// What the UI needs to draw the lock screen and the «Блокировка» settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LockStatus {
     pub pin_set: bool,
     pub locked: bool,

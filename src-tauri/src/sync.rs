@@ -21,6 +21,7 @@ const BACKOFF_BASE: Duration = Duration::from_secs(5);
 const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Progress {
     pub running: bool,
     /// Records acknowledged so far in the running sync.
@@ -31,6 +32,7 @@ pub struct Progress {
 
 /// What the sync panel shows: the stored status plus the running sync's progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyncView {
     #[serde(flatten)]
     pub status: SyncStatus,

@@ -2,7 +2,7 @@
 // and never out of a half-finished check at once.
 import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor } from '@testing-library/svelte';
-import { onBack } from './lib/nav';
+import { onBack } from './state/nav';
 import { FakeBackend, attentionItem, makeRecord } from './test/fakeBackend';
 import { click, onMain, startApp } from './test/harness';
 

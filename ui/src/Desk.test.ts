@@ -44,7 +44,7 @@ describe('note chips', () => {
 describe('a configuration without chips', () => {
   const saved = CONFIG.note_chips;
   beforeEach(async () => {
-    CONFIG.note_chips = undefined;
+    CONFIG.note_chips = [];
     fake = startApp(new FakeBackend());
     await onMain();
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
-import { SYNC_POLL_MS } from './lib/sync.svelte';
+import { SYNC_POLL_MS } from './state/sync.svelte';
 import { FakeBackend, type FakeOptions, syncView } from './test/fakeBackend';
-import type { EventInfo } from './lib/types';
+import type { EventInfo } from './backend/types';
 import { click, setAgent, startApp } from './test/harness';
 
 let fake: FakeBackend;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor } from '@testing-library/svelte';
-import { checkIdle } from './lib/lock.svelte';
+import { checkIdle } from './state/lock.svelte';
 import { FakeBackend, makeRecord, type FakeOptions } from './test/fakeBackend';
 import { click, startApp } from './test/harness';
 

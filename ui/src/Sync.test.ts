@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
-import { SYNC_POLL_MS } from './lib/sync.svelte';
+import { SYNC_POLL_MS } from './state/sync.svelte';
 import {
   ADVICE,
   ENROLL_CODE,

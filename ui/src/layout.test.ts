@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 const src = `${__dirname}/`;
 const styles = [
   ['app.css', readFileSync(`${src}app.css`, 'utf8')],
-  ...readdirSync(`${src}lib`)
-    .filter((f) => f.endsWith('.svelte'))
-    .map((f) => [f, readFileSync(`${src}lib/${f}`, 'utf8')]),
+  ...['screens', 'components'].flatMap((dir) =>
+    readdirSync(`${src}${dir}`)
+      .filter((f) => f.endsWith('.svelte'))
+      .map((f) => [f, readFileSync(`${src}${dir}/${f}`, 'utf8')]),
+  ),
   ['App.svelte', readFileSync(`${src}App.svelte`, 'utf8')],
 ];
 

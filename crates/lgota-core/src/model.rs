@@ -8,6 +8,7 @@ pub use lgota_domain::text::{EVENT_TITLE_MAX, NOTE_MAX, STAFF_LABEL_MAX};
 use crate::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventInfo {
     pub id: String,
     pub title: String,
@@ -16,6 +17,7 @@ pub struct EventInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     pub title: String,
@@ -23,15 +25,18 @@ pub struct NewEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct SetupInput {
     pub branch_id: String,
     pub staff_label: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub event: Option<NewEvent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Settings {
     pub branch_id: String,
     /// The branch's name: from the configuration, or as the server named it at enrollment while
@@ -44,6 +49,7 @@ pub struct Settings {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppState {
     pub device_id: String,
     /// `None` until the first-start setup is done.
@@ -53,6 +59,7 @@ pub struct AppState {
 
 /// A check as the list shows it, with its void (if any) folded in. Nothing personal exists here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordView {
     pub id: String,
     pub created_at_ms: i64,
@@ -74,6 +81,7 @@ pub struct RecordView {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Tally {
     /// Benefit granted on a confirmed Digital ID (or SVO QR).
     pub digital_id: u32,
@@ -88,6 +96,7 @@ pub struct Tally {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     Event { event: EventInfo },
@@ -95,6 +104,7 @@ pub enum Scope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Overview {
     pub scope: Scope,
     /// Real checks only: training records are never counted here.

@@ -11,6 +11,7 @@ pub const MAX_HITS: usize = 30;
 const SNIPPET_CHARS: usize = 70;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum HitKind {
     Article,
@@ -20,6 +21,7 @@ pub enum HitKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     pub kind: HitKind,
     /// Article id, category id, regulation section index, or scenario id.

@@ -87,6 +87,7 @@ pub struct Enrollment {
 
 /// How the last sync attempt failed, in words for the librarian.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncProblem {
     pub code: String,
     pub message: String,
@@ -96,6 +97,7 @@ pub struct SyncProblem {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// `None` until the device is enrolled.
     pub server: Option<String>,
@@ -112,6 +114,7 @@ pub struct SyncStatus {
 
 /// Where the content pack in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ContentSource {
     Bundled,
@@ -120,6 +123,7 @@ pub enum ContentSource {
 
 /// Why the last offered pack was refused, kept so the app can say it later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Refusal {
     pub code: String,
     pub message: String,
@@ -127,6 +131,7 @@ pub struct Refusal {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContentState {
     pub pack: ContentPack,
     pub source: ContentSource,

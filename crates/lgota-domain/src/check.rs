@@ -17,6 +17,9 @@ fn yes() -> bool {
 
 /// One check as the librarian reports it, straight from the recording screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+// In TypeScript every defaulted field may be left out, as the recording screen does.
+#[cfg_attr(feature = "ts", ts(optional_fields = nullable))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CheckInput {
     /// «Цифровой ID — подтверждён» → category.
@@ -35,9 +38,11 @@ pub enum CheckInput {
         document_type_id: Option<String>,
         /// Every point of the category's paper checklist was ticked.
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
         checklist_completed: bool,
         /// `false`: the document was shown but not accepted.
         #[serde(default = "yes")]
+        #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
         accepted: bool,
         #[serde(default)]
         note: Option<String>,
@@ -47,8 +52,10 @@ pub enum CheckInput {
         category_id: String,
         document_type_id: String,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
         checklist_completed: bool,
         #[serde(default = "yes")]
+        #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
         accepted: bool,
         #[serde(default)]
         note: Option<String>,

@@ -21,6 +21,7 @@ const BUNDLED_PACK: &str = include_str!("../content/bundled-pack.json");
 const TRUSTED_KEYS: &str = include_str!("../content/trusted_keys.json");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Block {
     P { text: String },
@@ -39,6 +40,7 @@ impl Block {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
     Staff,
@@ -47,6 +49,7 @@ pub enum Section {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Article {
     pub id: String,
@@ -56,6 +59,7 @@ pub struct Article {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Checklist {
     /// The paper document type (configuration id) these checks are for: only what applies to
@@ -67,6 +71,7 @@ pub struct Checklist {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct RegulationSection {
     pub heading: String,
@@ -74,6 +79,7 @@ pub struct RegulationSection {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Regulation {
     pub title: String,
@@ -82,6 +88,7 @@ pub struct Regulation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingOption {
     pub text: String,
@@ -90,6 +97,7 @@ pub struct TrainingOption {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingStep {
     pub situation: String,
@@ -98,6 +106,7 @@ pub struct TrainingStep {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingScenario {
     pub id: String,
@@ -108,6 +117,7 @@ pub struct TrainingScenario {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct ContentPack {
     pub format: u32,

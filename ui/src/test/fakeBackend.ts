@@ -1,7 +1,7 @@
 // In-memory fake of the Rust backend, for tests ONLY. Implements the command
 // contract closely enough to drive the UI through mockIPC.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { LOCK_IDLE_CHOICES } from '../lib/lock.svelte';
+import { LOCK_IDLE_CHOICES } from '../state/lock.svelte';
 import type {
   AppState,
   AttentionItem,
@@ -21,7 +21,7 @@ import type {
   SetupInput,
   Settings,
   SyncView,
-} from '../lib/types';
+} from '../backend/types';
 
 export const CONFIG: Config = {
   version: 3,

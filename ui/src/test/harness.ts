@@ -3,10 +3,10 @@
 import { afterEach, expect } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import App from '../App.svelte';
-import { resetContent } from '../lib/content.svelte';
-import { resetLock } from '../lib/lock.svelte';
-import { resetNav } from '../lib/nav';
-import { resetSync } from '../lib/sync.svelte';
+import { resetContent } from '../state/content.svelte';
+import { resetLock } from '../state/lock.svelte';
+import { resetNav } from '../state/nav';
+import { resetSync } from '../state/sync.svelte';
 import { FakeBackend } from './fakeBackend';
 
 let current: FakeBackend | null = null;

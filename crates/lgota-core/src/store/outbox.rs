@@ -19,6 +19,7 @@ pub use lgota_domain::record::CLOCK_WARN_MS;
 
 /// A record the server did not store, as the sync panel lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AttentionItem {
     pub record_id: String,
     /// `refused` or `conflict`.
