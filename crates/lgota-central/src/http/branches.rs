@@ -1,16 +1,13 @@
 //! Branches (`/branches`, administrators): the list with their phones, add and rename.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
 use super::error::AppError;
 use super::extract::{AdminOnly, CsrfForm};
-use super::state::Session;
-use super::state::{page, settle, AppState, Ctx, Done};
+use super::state::{page, settle, AppState, Ctx, Notice, Session};
 use crate::http::views::manage_pages as view;
 use crate::service;
 
@@ -18,26 +15,21 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/branches", get(branches).post(save_branch))
 }
 
-async fn branches(
-    State(state): State<AppState>,
-    AdminOnly(session): AdminOnly,
-    query: Result<Query<Done>, QueryRejection>,
-) -> Result<Response, AppError> {
-    show(&state, &session, StatusCode::OK, Done::of(query), None, ("", "")).await
+async fn branches(state: State<AppState>, AdminOnly(session): AdminOnly, notice: Notice) -> Result<Response, AppError> {
+    show(state, session, notice, ("", "")).await
 }
 
+/// The page, with the values of a form sent back after a mistake.
 async fn show(
-    state: &AppState,
-    session: &Session,
-    status: StatusCode,
-    done: Option<&str>,
-    error: Option<&str>,
+    State(state): State<AppState>,
+    session: Session,
+    notice: Notice,
     form: (&str, &str),
 ) -> Result<Response, AppError> {
     let (branches, devices, names) =
         state.run(|db| Ok((db.branches()?, db.devices()?, service::reports::names(db)?.0))).await?;
-    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
-    Ok(page(status, view::branches(&ctx, &branches, &devices, done, error, form)))
+    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+    Ok(page(notice.status(), view::branches(&ctx, &branches, &devices, notice.done(), notice.error(), form)))
 }
 
 async fn save_branch(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
@@ -45,8 +37,10 @@ async fn save_branch(State(state): State<AppState>, CsrfForm(session, form): Csr
     let (id, name) = (form.get("id").trim().to_string(), form.get("name").to_string());
     let (actor, i, n) = (session.actor(), id.clone(), name.clone());
     let result = state.run(move |db| service::reference::save_branch(db, &actor, &i, &n, rename)).await;
-    settle(result, "/branches?done=branch", |e| async move {
-        show(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e), (&id, &name)).await.into_response()
-    })
+    settle(
+        result,
+        "/branches?done=branch",
+        |notice| async move { show(State(state), session, notice, (&id, &name)).await },
+    )
     .await
 }

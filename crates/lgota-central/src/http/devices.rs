@@ -1,8 +1,7 @@
 //! Phones (`/devices`): the list with their state, a one-time enrollment code with its QR,
 //! revocation after a confirmation. A branch head manages only their branch's phones.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -11,8 +10,7 @@ use base64::Engine as _;
 
 use super::error::AppError;
 use super::extract::{CsrfForm, SignedIn};
-use super::state::Session;
-use super::state::{page, AppState, Ctx, Done};
+use super::state::{page, AppState, Ctx, Notice};
 use crate::http::views::manage_pages as view;
 use crate::now_ms;
 use crate::service::{self, Kind};
@@ -24,26 +22,17 @@ pub fn routes() -> Router<AppState> {
         .route("/devices/revoke", post(revoke_device))
 }
 
+/// The list of the phones the user manages; after a form's mistake, its message.
 async fn devices(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    query: Result<Query<Done>, QueryRejection>,
-) -> Result<Response, AppError> {
-    show(&state, &session, StatusCode::OK, Done::of(query), None).await
-}
-
-async fn show(
-    state: &AppState,
-    session: &Session,
-    status: StatusCode,
-    done: Option<&str>,
-    error: Option<&str>,
+    notice: Notice,
 ) -> Result<Response, AppError> {
     let actor = session.actor();
     let (devices, (names, branch_ids, _)) =
         state.run(move |db| Ok((service::devices::list(db, &actor)?, service::reports::names(db)?))).await?;
-    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
-    Ok(page(status, view::devices(&ctx, &devices, &branch_ids, now_ms(), done, error)))
+    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+    Ok(page(notice.status(), view::devices(&ctx, &devices, &branch_ids, now_ms(), notice.done(), notice.error())))
 }
 
 async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
@@ -65,7 +54,7 @@ async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): C
             page(StatusCode::OK, view::enrollment(&ctx, &issued, &data_uri))
         }
         Err(e) if e.kind == Kind::Forbidden || e.kind == Kind::Internal => e.into_response(),
-        Err(e) => show(&state, &session, StatusCode::BAD_REQUEST, None, Some(&e.message)).await.into_response(),
+        Err(e) => devices(State(state), SignedIn(session), Notice::mistake(e.message)).await.into_response(),
     }
 }
 
@@ -78,7 +67,8 @@ async fn revoke_device(State(state): State<AppState>, CsrfForm(session, form): C
     let (device, names) = match found {
         Ok(v) => v,
         Err(e) if e.kind == Kind::NotFound => {
-            return show(&state, &session, StatusCode::NOT_FOUND, None, Some(&e.message)).await.into_response()
+            let notice = Notice::Mistake(StatusCode::NOT_FOUND, e.message);
+            return devices(State(state), SignedIn(session), notice).await.into_response();
         }
         Err(e) => return e.into_response(),
     };

@@ -4,7 +4,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use base64::Engine as _;
@@ -12,8 +12,7 @@ use serde::Deserialize;
 
 use super::error::AppError;
 use super::extract::{CsrfForm, SignedIn};
-use super::state::Session;
-use super::state::{done_message, page, settle, AppState, Ctx};
+use super::state::{page, settle, AppState, Ctx, Notice, Session};
 use crate::http::views::manage_pages as view;
 use crate::service;
 
@@ -27,34 +26,34 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 struct EventsQuery {
     branch: Option<String>,
-    done: Option<String>,
 }
 
+/// The events of a branch (a branch head: always theirs).
 async fn events(
-    State(state): State<AppState>,
+    state: State<AppState>,
     SignedIn(session): SignedIn,
     query: Result<Query<EventsQuery>, QueryRejection>,
+    notice: Notice,
 ) -> Result<Response, AppError> {
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    let branch = session.actor().confine(query.branch.as_deref().unwrap_or(""));
-    let done = done_message(query.done.as_deref());
-    show(&state, &session, StatusCode::OK, &branch, done, None, ("", "")).await
+    let asked = query.ok().and_then(|Query(q)| q.branch).unwrap_or_default();
+    let branch = session.actor().confine(&asked);
+    show(state, session, notice, &branch, ("", "")).await
 }
 
+/// The page, with the values of a form sent back after a mistake.
 async fn show(
-    state: &AppState,
-    session: &Session,
-    status: StatusCode,
+    State(state): State<AppState>,
+    session: Session,
+    notice: Notice,
     branch: &str,
-    done: Option<&str>,
-    error: Option<&str>,
     form: (&str, &str),
 ) -> Result<Response, AppError> {
     let filter = Some(branch.to_string()).filter(|b| !b.is_empty());
     let (events, (names, branch_ids, _)) =
         state.run(move |db| Ok((db.events(filter.as_deref(), LIST_LIMIT)?, service::reports::names(db)?))).await?;
-    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
-    Ok(page(status, view::events(&ctx, &events, &branch_ids, branch, done, error, form)))
+    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+    let view = view::events(&ctx, &events, &branch_ids, branch, notice.done(), notice.error(), form);
+    Ok(page(notice.status(), view))
 }
 
 async fn add_event(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
@@ -65,8 +64,8 @@ async fn add_event(State(state): State<AppState>, CsrfForm(session, form): CsrfF
     let result = state.run(move |db| service::events::add(db, &actor, &b, &t, &d)).await;
     // A branch's id is a checked id (letters, digits, `-`, `_`): safe in the query as it is.
     let branch_query = if session.admin.role.branch().is_some() { String::new() } else { format!("&branch={branch}") };
-    settle(result, &format!("/events?done=event{branch_query}"), |e| async move {
-        show(&state, &session, StatusCode::BAD_REQUEST, &branch, None, Some(&e), (&title, &date)).await.into_response()
+    settle(result, &format!("/events?done=event{branch_query}"), |notice| async move {
+        show(State(state), session, notice, &branch, (&title, &date)).await
     })
     .await
 }

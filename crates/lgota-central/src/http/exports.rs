@@ -12,11 +12,9 @@ use lgota_protocol::codes;
 use serde::Deserialize;
 
 use super::error::AppError;
-use super::extract::SignedIn;
-use super::overview::filter_of;
+use super::extract::{Filtered, SignedIn};
 use super::state::AppState;
-use super::state::Session;
-use crate::http::views::filter::{FilterQuery, Parsed};
+use crate::http::views::filter::Parsed;
 use crate::http::views::pages::{self, Names, Period};
 use crate::http::views::{csv, xlsx};
 use crate::report::month_ranges;
@@ -34,11 +32,10 @@ pub fn routes() -> Router<AppState> {
 /// The records of an export request (same filter and branch confinement as the overview).
 async fn export_records(
     state: &AppState,
-    session: &Session,
-    query: Result<Query<FilterQuery>, QueryRejection>,
+    filtered: Filtered,
     format: Format,
 ) -> Result<(Period, Vec<(StoredRecord, bool)>, Names), AppError> {
-    let (Parsed { period, filter, .. }, error) = filter_of(state, session, query);
+    let Filtered { session, parsed: Parsed { period, filter, .. }, error } = filtered;
     if let Some(e) = error {
         return Err(AppError::new(Kind::Invalid, codes::INVALID_REQUEST, e).titled("Неверный фильтр"));
     }
@@ -64,12 +61,8 @@ fn attachment(body: impl IntoResponse, content_type: &'static str, file: &str) -
     response
 }
 
-async fn export_csv(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    query: Result<Query<FilterQuery>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let (period, records, names) = export_records(&state, &session, query, Format::Csv).await?;
+async fn export_csv(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
+    let (period, records, names) = export_records(&state, filtered, Format::Csv).await?;
     let body = csv::render(&records, &names, state.dashboard.tz);
     Ok(attachment(body, "text/csv; charset=utf-8", &records_file(&period, "csv")))
 }
@@ -85,12 +78,8 @@ async fn build<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
     }
 }
 
-async fn export_xlsx(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    query: Result<Query<FilterQuery>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let (period, records, names) = export_records(&state, &session, query, Format::Xlsx).await?;
+async fn export_xlsx(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
+    let (period, records, names) = export_records(&state, filtered, Format::Xlsx).await?;
     let tz = state.dashboard.tz;
     let file = build(move || xlsx::records(&records, &names, tz)).await?;
     Ok(attachment(file, xlsx::CONTENT_TYPE, &records_file(&period, "xlsx")))

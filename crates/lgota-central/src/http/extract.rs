@@ -8,7 +8,7 @@
 //! in the request's extensions and not looked up twice.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,6 +16,7 @@ use lgota_protocol::{codes, PROTOCOL_HEADER, PROTOCOL_VERSION, PROTOCOL_VERSION_
 
 use super::error::AppError;
 use super::state::{AppState, Session};
+use super::views::filter::{self, FilterQuery, Parsed};
 use crate::secrets;
 use crate::service::{self, Kind};
 use crate::store::Device;
@@ -255,5 +256,28 @@ impl FromRequestParts<AppState> for Phone {
         let device = state.run(move |db| service::sync::authenticate(db, token.as_deref())).await?;
         parts.extensions.insert(device.clone());
         Ok(Phone(device))
+    }
+}
+
+/// A signed-in user's records filter (the overview, the records page, the exports): confined to a
+/// branch head's branch whatever they ask for, with what is wrong with it, if anything — an
+/// unreadable query string (e.g. a repeated key) is a bad filter too, never silently the default.
+pub struct Filtered {
+    pub session: Session,
+    pub parsed: Parsed,
+    pub error: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Filtered {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Filtered, Response> {
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        let (query, rejected) = match Query::<FilterQuery>::from_request_parts(parts, state).await {
+            Ok(Query(q)) => (q, None),
+            Err(e) => (FilterQuery::default(), Some(format!("Неверные параметры запроса: {e}"))),
+        };
+        let (parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
+        Ok(Filtered { session, parsed, error: rejected.or(error) })
     }
 }

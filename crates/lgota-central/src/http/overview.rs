@@ -2,8 +2,7 @@
 //! the same figures as JSON (`/admin/api/overview`); the records page (`/records`) behind them.
 //! A branch head sees only their branch whatever they ask for.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -11,10 +10,9 @@ use axum::{Json, Router};
 use lgota_protocol::codes;
 
 use super::error::AppError;
-use super::extract::SignedIn;
-use super::state::Session;
+use super::extract::Filtered;
 use super::state::{page, AppState};
-use crate::http::views::filter::{self, FilterQuery, Parsed};
+use crate::http::views::filter::Parsed;
 use crate::http::views::pages::{self, OverviewView, Period};
 use crate::http::views::records::{self, RecordsView, PAGE_SIZE};
 use crate::report::TrendCounts;
@@ -30,28 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/api/overview", get(api_overview))
 }
 
-/// The filter of a request and what is wrong with it, if anything: an unreadable query string
-/// (e.g. a repeated key) is a bad filter too, never silently the default one. A branch head is
-/// confined to their branch whatever they ask for.
-pub fn filter_of(
-    state: &AppState,
-    session: &Session,
-    query: Result<Query<FilterQuery>, QueryRejection>,
-) -> (Parsed, Option<String>) {
-    let (query, rejected) = match query {
-        Ok(Query(q)) => (q, None),
-        Err(e) => (FilterQuery::default(), Some(format!("Неверные параметры запроса: {e}"))),
-    };
-    let (parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
-    (parsed, rejected.or(error))
-}
-
-async fn overview(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    query: Result<Query<FilterQuery>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let (Parsed { period, filter, trend: trend_asked, .. }, error) = filter_of(&state, &session, query);
+async fn overview(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
+    let Filtered { session, parsed: Parsed { period, filter, trend: trend_asked, .. }, error } = filtered;
     let tz = state.dashboard.tz;
     let trend_unit = pages::trend_unit(&period, trend_asked);
     let stretches = pages::trend_stretches(&period, trend_unit);
@@ -87,12 +65,8 @@ async fn overview(
     Ok(page(status, pages::overview_page(&view, &overview, &recent)))
 }
 
-async fn api_overview(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    query: Result<Query<FilterQuery>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let (Parsed { filter, .. }, error) = filter_of(&state, &session, query);
+async fn api_overview(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
+    let Filtered { parsed: Parsed { filter, .. }, error, .. } = filtered;
     if let Some(e) = error {
         return Err(AppError::new(Kind::Invalid, codes::INVALID_REQUEST, e));
     }
@@ -101,13 +75,9 @@ async fn api_overview(
 
 /// The valid checks behind a figure, newest first, [`PAGE_SIZE`] a page (keyset paging by
 /// `(created_at_ms, id)`), with the full filter; a bad filter value is a 400 page with the reason.
-async fn records_page(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    query: Result<Query<FilterQuery>, QueryRejection>,
-) -> Result<Response, AppError> {
+async fn records_page(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
     let tz = state.dashboard.tz;
-    let (parsed, error) = filter_of(&state, &session, query);
+    let Filtered { session, parsed, error } = filtered;
     let (f, before, fetch) = (parsed.filter.clone(), parsed.before.clone(), error.is_none());
     let (total, mut records, (names, branch_ids, category_ids)) = state
         .run(move |db| {

@@ -1,17 +1,14 @@
 //! Reference lists (`/reference`, administrators): benefit categories with their documents,
 //! paper document types, failure reasons. Every change publishes a new configuration version.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::AppError;
 use super::extract::{AdminOnly, CsrfForm};
-use super::state::Session;
-use super::state::{page, settle, AppState, Ctx, Done};
+use super::state::{page, settle, AppState, Ctx, Notice};
 use crate::http::views::manage_pages as view;
 use crate::service::{self, reference::List};
 
@@ -22,29 +19,16 @@ pub fn routes() -> Router<AppState> {
         .route("/reference/item", post(save_item))
 }
 
+/// The page; after a form's mistake, with its message.
 async fn reference(
     State(state): State<AppState>,
     AdminOnly(session): AdminOnly,
-    query: Result<Query<Done>, QueryRejection>,
-) -> Result<Response, AppError> {
-    show(&state, &session, StatusCode::OK, Done::of(query), None).await
-}
-
-async fn show(
-    state: &AppState,
-    session: &Session,
-    status: StatusCode,
-    done: Option<&str>,
-    error: Option<&str>,
+    notice: Notice,
 ) -> Result<Response, AppError> {
     let (config, names) =
         state.run(|db| Ok((service::reference::current_config(db)?, service::reports::names(db)?.0))).await?;
-    let ctx = Ctx { session, names: &names, tz: state.dashboard.tz };
-    Ok(page(status, view::reference(&ctx, &config, done, error)))
-}
-
-async fn again(state: AppState, session: Session, error: String) -> Response {
-    show(&state, &session, StatusCode::BAD_REQUEST, None, Some(&error)).await.into_response()
+    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+    Ok(page(notice.status(), view::reference(&ctx, &config, notice.done(), notice.error())))
 }
 
 async fn save_category(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
@@ -52,7 +36,7 @@ async fn save_category(State(state): State<AppState>, CsrfForm(session, form): C
     let (actor, id, name, docs) =
         (session.actor(), form.get("id").to_string(), form.get("name").to_string(), form.all("docs"));
     let result = state.run(move |db| service::reference::save_category(db, &actor, &id, &name, &docs, edit)).await;
-    settle(result, "/reference?done=reference", |e| again(state, session, e)).await
+    settle(result, "/reference?done=reference", |notice| reference(State(state), AdminOnly(session), notice)).await
 }
 
 /// Adds or renames a paper document type or a failure reason.
@@ -62,5 +46,5 @@ async fn save_item(State(state): State<AppState>, CsrfForm(session, form): CsrfF
         (session.actor(), form.get("list").to_string(), form.get("id").to_string(), form.get("name").to_string());
     let result =
         state.run(move |db| service::reference::save_item(db, &actor, List::parse(&list)?, &id, &name, rename)).await;
-    settle(result, "/reference?done=reference", |e| again(state, session, e)).await
+    settle(result, "/reference?done=reference", |notice| reference(State(state), AdminOnly(session), notice)).await
 }

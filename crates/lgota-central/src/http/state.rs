@@ -84,27 +84,58 @@ pub struct Ctx<'a> {
     pub tz: chrono_tz::Tz,
 }
 
-/// The `?done=` of a redirect after a successful change.
-#[derive(serde::Deserialize, Default)]
-pub struct Done {
-    done: Option<String>,
+/// What a management page says above its content: nothing, a success (after the redirect
+/// `?done=…` of a change), or a person's mistake in the form just sent (the page again, 400; 404
+/// when what the form named is not there). Read from the query as an extractor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Notice {
+    #[default]
+    None,
+    Done(&'static str),
+    Mistake(StatusCode, String),
 }
 
-impl Done {
-    /// Its message for people.
-    pub fn message(&self) -> Option<&'static str> {
-        done_message(self.done.as_deref())
+impl Notice {
+    /// A person's mistake, shown with 400.
+    pub fn mistake(message: impl Into<String>) -> Notice {
+        Notice::Mistake(StatusCode::BAD_REQUEST, message.into())
     }
 
-    pub fn of(
-        query: Result<axum::extract::Query<Done>, axum::extract::rejection::QueryRejection>,
-    ) -> Option<&'static str> {
-        query.map(|axum::extract::Query(q)| q).unwrap_or_default().message()
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Notice::Mistake(status, _) => *status,
+            _ => StatusCode::OK,
+        }
+    }
+
+    pub fn done(&self) -> Option<&'static str> {
+        match self {
+            Notice::Done(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Notice::Mistake(_, m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Notice {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Notice, Self::Rejection> {
+        let done = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == "done")
+            .and_then(|(_, v)| done_message(Some(&v)));
+        Ok(done.map_or(Notice::None, Notice::Done))
     }
 }
 
 /// The message of a `?done=` redirect after a successful change.
-pub fn done_message(done: Option<&str>) -> Option<&'static str> {
+fn done_message(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "branch" => "Филиал сохранён; телефоны получат изменения при следующей синхронизации.",
         "reference" => "Справочник сохранён; телефоны получат изменения при следующей синхронизации.",
@@ -117,15 +148,18 @@ pub fn done_message(done: Option<&str>) -> Option<&'static str> {
 }
 
 /// How a change from a form ends: a redirect to `done` after success; after a person's mistake
-/// the form's page again (`again`, given the message); the error page after the server's failure.
-pub async fn settle<T, F: std::future::Future<Output = Response>>(
+/// the form's page again (`again`, given the [`Notice`]); the error page after the server's
+/// failure or a refusal of the role.
+pub async fn settle<T, R: IntoResponse, F: std::future::Future<Output = R>>(
     result: Result<T, AppError>,
     done: &str,
-    again: impl FnOnce(String) -> F,
+    again: impl FnOnce(Notice) -> F,
 ) -> Response {
     match result {
         Ok(_) => axum::response::Redirect::to(done).into_response(),
-        Err(e) if e.kind != service::Kind::Internal => again(e.message).await,
+        Err(e) if e.kind != service::Kind::Internal && e.kind != service::Kind::Forbidden => {
+            again(Notice::mistake(e.message)).await.into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
