@@ -161,7 +161,7 @@ export interface FakeCode {
 }
 
 /**
- * The server's refusals of an enrollment, word for word (crates/lgota-central/src/api.rs
+ * The server's refusals of an enrollment, word for word (crates/lgota-central/src/service/devices.rs
  * `enroll_answer`; a Rust test there checks that every message below is the server's).
  */
 export const ENROLL_REFUSALS = {
