@@ -50,9 +50,18 @@ export async function startDriver(env) {
   return {
     url: `http://127.0.0.1:${port}`,
     log,
+    // Resolves once the driver is gone, also when it died of a signal before (its 'exit' event
+    // is then past: waiting for it hung a whole CI run) and, after 10 s, by SIGKILL.
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 10_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.kill('SIGTERM');
     }),
   };
