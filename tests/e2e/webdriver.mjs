@@ -101,6 +101,8 @@ export class Session {
       method,
       headers: { 'content-type': 'application/json' },
       body: payload === undefined ? undefined : JSON.stringify(payload),
+      // No single WebDriver command takes minutes; a dead driver must fail the test, not hang it.
+      signal: AbortSignal.timeout(120_000),
     });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) {
@@ -111,8 +113,12 @@ export class Session {
     return body.value;
   }
 
+  /** Ends the session; never waits more than 20 s (a driver that dies mid-answer must not hang
+   * the run: the stop of the driver follows and cleans up). */
   async quit() {
-    await fetch(`${this.base}/session/${this.id}`, { method: 'DELETE' }).catch(() => {});
+    await fetch(`${this.base}/session/${this.id}`, { method: 'DELETE', signal: AbortSignal.timeout(20_000) }).catch(
+      () => {},
+    );
   }
 
   async find(css) {
