@@ -24,6 +24,8 @@ if [ "$want_test" = 1 ]; then
   apt_packages+=(webkit2gtk-driver xvfb imagemagick sqlite3 chromium)
   # The Android Rust check: clang aimed at Android with Debian's arm64 headers, and llvm-ar-14.
   apt_packages+=(clang libc6-dev-arm64-cross llvm-14)
+  # The server's Debian package (scripts/package.sh): dpkg-shlibdeps, systemd-analyze.
+  apt_packages+=(dpkg-dev systemd)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -49,6 +51,11 @@ fi
 if [ "$want_test" = 1 ] && ! rustup target list --installed | grep -qx aarch64-linux-android; then
   say "rustup target add aarch64-linux-android"
   rustup target add aarch64-linux-android
+fi
+
+if [ "$want_test" = 1 ] && ! cargo deb --version >/dev/null 2>&1; then
+  say "cargo install cargo-deb"
+  cargo install cargo-deb --locked --quiet
 fi
 
 if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null; then

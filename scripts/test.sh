@@ -30,6 +30,9 @@ scripts/android-check.sh
 say "Rust: tests"
 cargo test --workspace
 
+say "The server's Debian package: built and checked (contents, conffile, systemd unit)"
+scripts/package.sh
+
 say "End-to-end: the real app under Xvfb, the dashboard in chromium"
 cargo build -p lgota-app --features tauri/custom-protocol --quiet
 cargo build -p lgota-central --quiet
