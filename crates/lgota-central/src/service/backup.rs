@@ -4,9 +4,8 @@
 //! in the store, so the dashboard shows the last one.
 //!
 //! The server holds a shared lock on `<db>.lock` while it serves ([`ServingLock`]); a restore
-//! takes it exclusively, so neither runs while the other does.
+//! takes it exclusively, so neither starts while the other runs.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use lgota_protocol::codes;
@@ -14,52 +13,35 @@ use lgota_protocol::codes;
 use super::audit::{self, Action};
 use super::{Actor, Error, Kind, Result};
 use crate::now_ms;
-use crate::store::{BackupNote, Database, FileCheck, SqliteDatabase};
+use crate::store::{BackupNote, Database, FileCheck, FileLock, SqliteDatabase, StoreError};
 
 /// The names of the server's scheduled copies: `lgota-central-YYYYMMDD-HHMMSS.db` (UTC).
 const PREFIX: &str = "lgota-central-";
 const SUFFIX: &str = ".db";
 
-/// A lock on `<db>.lock`: shared while a server serves the database, exclusive while a restore
-/// replaces it. Released when dropped (or when the process ends, however it ends).
-pub struct ServingLock(#[allow(dead_code)] File);
-
-fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".lock");
-    name.into()
-}
+/// The lock on `<db>.lock` ([`FileLock`]): shared while a server serves the database, exclusive
+/// while a restore replaces it.
+pub struct ServingLock(#[allow(dead_code)] FileLock);
 
 impl ServingLock {
-    fn open(db: &Path) -> Result<File> {
-        let path = lock_path(db);
-        File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::invalid(format!("файл блокировки {}: {e}", path.display())))
-    }
-
     /// Taken by `serve`: refused only while a restore is under way.
     pub fn serving(db: &Path) -> Result<ServingLock> {
-        let file = ServingLock::open(db)?;
-        match file.try_lock_shared() {
-            Ok(()) => Ok(ServingLock(file)),
-            Err(_) => Err(Error::new(
+        match FileLock::shared(db) {
+            Ok(lock) => Ok(ServingLock(lock)),
+            Err(StoreError::Busy(_)) => Err(Error::new(
                 Kind::Conflict,
                 codes::CONFLICT,
                 format!("база {} сейчас восстанавливается из копии: дождитесь конца восстановления", db.display()),
             )),
+            Err(e) => Err(Error::invalid(format!("блокировка базы {}: {e}", db.display()))),
         }
     }
 
     /// Taken by a restore: refused while a server serves the database.
     fn restoring(db: &Path) -> Result<ServingLock> {
-        let file = ServingLock::open(db)?;
-        match file.try_lock() {
-            Ok(()) => Ok(ServingLock(file)),
-            Err(_) => Err(Error::new(
+        match FileLock::exclusive(db) {
+            Ok(lock) => Ok(ServingLock(lock)),
+            Err(StoreError::Busy(_)) => Err(Error::new(
                 Kind::Conflict,
                 codes::CONFLICT,
                 format!(
@@ -68,6 +50,7 @@ impl ServingLock {
                     db.display()
                 ),
             )),
+            Err(e) => Err(Error::invalid(format!("блокировка базы {}: {e}", db.display()))),
         }
     }
 }

@@ -54,7 +54,7 @@ mod models;
 pub mod sqlite;
 
 pub use models::*;
-pub use sqlite::{inspect_file, put_in_place, SqliteDatabase};
+pub use sqlite::{inspect_file, put_in_place, FileLock, SqliteDatabase};
 
 use lgota_protocol::{WireEvent, WireRecord};
 

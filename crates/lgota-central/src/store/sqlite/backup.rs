@@ -106,6 +106,36 @@ pub fn put_in_place(db: &Path, from: &Path, aside: &Path) -> StoreResult<()> {
     Ok(())
 }
 
+/// A lock on the database's companion file `<db>.lock` (a small SQLite file of no tables whose
+/// locks say who holds the database): shared while a server serves it, exclusive while a restore
+/// replaces it; [`StoreError::Busy`] when the other holds it. Released when dropped, or when the
+/// process ends however it ends.
+pub struct FileLock(#[allow(dead_code)] Connection);
+
+impl FileLock {
+    fn open(db: &Path) -> StoreResult<Connection> {
+        let conn = Connection::open(suffixed(db, ".lock"))?;
+        conn.busy_timeout(Duration::from_millis(500))?;
+        Ok(conn)
+    }
+
+    /// Held by a serving server (servers do not exclude each other).
+    pub fn shared(db: &Path) -> StoreResult<FileLock> {
+        let conn = FileLock::open(db)?;
+        // A read transaction left open holds SQLite's SHARED lock on the file.
+        conn.execute_batch("BEGIN DEFERRED")?;
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        Ok(FileLock(conn))
+    }
+
+    /// Held by a restore: refused while anyone holds the lock.
+    pub fn exclusive(db: &Path) -> StoreResult<FileLock> {
+        let conn = FileLock::open(db)?;
+        conn.execute_batch("BEGIN EXCLUSIVE")?;
+        Ok(FileLock(conn))
+    }
+}
+
 fn suffixed(path: &Path, suffix: &str) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);

@@ -19,7 +19,7 @@ use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::M;
 
-pub use backup::{inspect_file, put_in_place};
+pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
     Admin, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore, EnrollAttempt,
