@@ -33,10 +33,25 @@ pub struct Overrides {
     /// none without it.
     pub backup_dir: Option<PathBuf>,
     /// How often: hours as a number or `24h`; `30m` and `10s` too (seconds are for tests)
-    /// [default: 24 hours].
+    /// [default: 24 hours]. In the TOML file a number or a string.
+    #[serde(default, deserialize_with = "number_or_text")]
     pub backup_every: Option<String>,
     /// How many of its copies the server keeps, deleting older ones [default: 7].
     pub backup_keep: Option<u32>,
+}
+
+/// `24` or `"24h"` in the TOML file, as text.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Number(u64),
+        Text(String),
+    }
+    Ok(Option::<Given>::deserialize(d)?.map(|g| match g {
+        Given::Number(n) => n.to_string(),
+        Given::Text(t) => t,
+    }))
 }
 
 /// The server's scheduled backups.
@@ -213,6 +228,15 @@ mod tests {
         let b = resolve(dir.clone(), file).unwrap().backup.unwrap();
         assert_eq!((b.every.as_secs(), b.keep), (6 * 3600, 3));
         assert_eq!(parse_every("30m").unwrap().as_secs(), 1800);
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c.toml");
+        for (text, hours) in
+            [("backup_dir = \"/b\"\nbackup_every = 12\n", 12), ("backup_dir = \"/b\"\nbackup_every = \"3h\"\n", 3)]
+        {
+            std::fs::write(&path, text).unwrap();
+            let b = resolve(Overrides::default(), read_file(Some(&path)).unwrap()).unwrap().backup.unwrap();
+            assert_eq!(b.every.as_secs(), hours * 3600, "{text}");
+        }
         assert_eq!(parse_every("2s").unwrap().as_secs(), 2);
         assert!(parse_every("0").is_err() && parse_every("daily").is_err() && parse_every("-1h").is_err());
         let no_dir = Overrides { backup_keep: Some(3), ..Default::default() };

@@ -84,7 +84,8 @@ pub fn put_in_place(db: &Path, from: &Path, aside: &Path) -> StoreResult<()> {
     ));
     let _ = std::fs::remove_file(&tmp);
     vacuum_into(&Connection::open(from)?, &tmp)?;
-    if db.exists() {
+    let had_db = db.exists();
+    if had_db {
         {
             let conn = Connection::open(db)?;
             conn.busy_timeout(Duration::from_secs(5))?;
@@ -94,8 +95,11 @@ pub fn put_in_place(db: &Path, from: &Path, aside: &Path) -> StoreResult<()> {
     }
     for suffix in ["-wal", "-shm"] {
         let side = suffixed(db, suffix);
-        if side.exists() {
+        if side.exists() && had_db {
             std::fs::rename(&side, suffixed(aside, suffix)).map_err(|e| io("перенос", &side, e))?;
+        } else if side.exists() {
+            // Left from a database no longer there: it must never be applied to the copy.
+            std::fs::remove_file(&side).map_err(|e| io("удаление", &side, e))?;
         }
     }
     std::fs::rename(&tmp, db).map_err(|e| io("перенос копии", &tmp, e))?;
