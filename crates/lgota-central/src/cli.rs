@@ -33,6 +33,15 @@ pub struct Cli {
     /// The institution's time zone, an IANA name [default: Europe/Moscow]
     #[arg(long, env = "LGOTA_CENTRAL_TIMEZONE", global = true)]
     timezone: Option<String>,
+    /// Directory of the server's scheduled backups (none without it)
+    #[arg(long, env = "LGOTA_CENTRAL_BACKUP_DIR", global = true)]
+    backup_dir: Option<PathBuf>,
+    /// How often the server backs up: hours (24), or 24h, 30m, 10s [default: 24]
+    #[arg(long, env = "LGOTA_CENTRAL_BACKUP_EVERY", global = true)]
+    backup_every: Option<String>,
+    /// How many scheduled backups to keep [default: 7]
+    #[arg(long, env = "LGOTA_CENTRAL_BACKUP_KEEP", global = true)]
+    backup_keep: Option<u32>,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,6 +68,15 @@ enum Command {
     /// Dashboard users.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// A checked copy of the database, also while the server serves.
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup in place of the database; the server must be stopped.
+    Restore { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -197,6 +215,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
             cookie_secure: cli.cookie_secure,
             trusted_keys: cli.trusted_keys,
             timezone: cli.timezone,
+            backup_dir: cli.backup_dir,
+            backup_every: cli.backup_every,
+            backup_keep: cli.backup_keep,
         },
         file,
     )?;
@@ -205,6 +226,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
     let me = Actor::cli();
     match cli.command {
         Command::Serve { .. } => {
+            let _serving = service::backup::ServingLock::serving(&settings.db).map_err(says)?;
             let db: Arc<dyn Database> = Arc::new(open(&settings)?);
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime.block_on(async {
@@ -218,6 +240,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 let mut dashboard = Dashboard::new(settings.cookie_secure, settings.timezone);
                 dashboard.public_url = settings.public_url.clone();
                 dashboard.trusted_keys = settings.trusted_keys.clone();
+                if let Some(schedule) = settings.backup.clone() {
+                    tokio::spawn(scheduled_backups(db.clone(), schedule));
+                }
                 let state = AppState::with_dashboard(db, dashboard);
                 crate::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
             })
@@ -312,6 +337,60 @@ pub fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Backup { file, force } => {
+            let db = open(&settings)?;
+            let check = service::backup::backup(&db, &me, &file, force).map_err(says)?;
+            println!("Копия:    {}", file.display());
+            println!("Размер:   {}", service::backup::size_text(check.bytes));
+            println!("Записей:  {}", check.records);
+            println!("Проверка: {}", if check.ok() { "ok".into() } else { check.integrity.clone() });
+            if !check.ok() {
+                return Err(format!("копия {} не прошла проверку целостности", file.display()));
+            }
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let restored = service::backup::restore(&settings.db, &file, &me).map_err(says)?;
+            println!("База {} восстановлена из {}.", settings.db.display(), file.display());
+            println!("Записей в копии: {}; {}.", restored.check.records, service::backup::summary(&restored.check));
+            if let Some(aside) = &restored.aside {
+                println!("Прежняя база сохранена как {}.", aside.display());
+            }
+            println!(
+                "Что дальше: запустите сервер. Записи, сделанные после этой копии, есть на телефонах: \
+                 при следующей отправке телефон увидит, что сервер не знает последней принятой от \
+                 него записи, и пришлёт всё заново; сервер сохранит каждую запись один раз. \
+                 Телефон, которому нечего отправлять, пришлёт недостающее вместе со следующей новой записью."
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The server's scheduled backups: the first when the last one noted is `every` old (at once if
+/// older or none), then every `every`. The copy is blocking work, off the async threads; a
+/// failure is logged and the server goes on.
+async fn scheduled_backups(db: Arc<dyn Database>, schedule: settings::BackupSchedule) {
+    let every_ms = i64::try_from(schedule.every.as_millis()).unwrap_or(i64::MAX);
+    let last = {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || db.last_backup()).await.ok().and_then(Result::ok).flatten()
+    };
+    let due_in_ms = last.map_or(0, |l| (l.at_ms.saturating_add(every_ms) - crate::now_ms()).clamp(0, every_ms));
+    tokio::time::sleep(std::time::Duration::from_millis(due_in_ms as u64)).await;
+    loop {
+        let (db, dir, keep) = (db.clone(), schedule.dir.clone(), schedule.keep);
+        match tokio::task::spawn_blocking(move || service::backup::scheduled(db.as_ref(), &dir, keep)).await {
+            Ok(Ok((file, check))) if check.ok() => {
+                tracing::info!(file = %file.display(), "backup: {}", service::backup::summary(&check));
+            }
+            Ok(Ok((file, check))) => {
+                tracing::error!(file = %file.display(), "backup failed its check, deleted: {}", check.integrity);
+            }
+            Ok(Err(e)) => tracing::error!("backup failed: {}", e.message),
+            Err(e) => tracing::error!("backup task failed: {e}"),
+        }
+        tokio::time::sleep(schedule.every).await;
     }
 }
 

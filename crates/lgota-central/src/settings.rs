@@ -29,7 +29,41 @@ pub struct Overrides {
     /// The institution's time zone, an IANA name such as `Europe/Moscow` [default]: periods,
     /// dates and times on the dashboard and in exports, months of the monthly summary.
     pub timezone: Option<String>,
+    /// Where the server writes its scheduled backups (`lgota-central-YYYYMMDD-HHMMSS.db`, UTC);
+    /// none without it.
+    pub backup_dir: Option<PathBuf>,
+    /// How often: hours as a number or `24h`; `30m` and `10s` too (seconds are for tests)
+    /// [default: 24 hours]. In the TOML file a number or a string.
+    #[serde(default, deserialize_with = "number_or_text")]
+    pub backup_every: Option<String>,
+    /// How many of its copies the server keeps, deleting older ones [default: 7].
+    pub backup_keep: Option<u32>,
 }
+
+/// `24` or `"24h"` in the TOML file, as text.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Number(u64),
+        Text(String),
+    }
+    Ok(Option::<Given>::deserialize(d)?.map(|g| match g {
+        Given::Number(n) => n.to_string(),
+        Given::Text(t) => t,
+    }))
+}
+
+/// The server's scheduled backups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSchedule {
+    pub dir: PathBuf,
+    pub every: std::time::Duration,
+    pub keep: u32,
+}
+
+pub const DEFAULT_BACKUP_EVERY_HOURS: u64 = 24;
+pub const DEFAULT_BACKUP_KEEP: u32 = 7;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -39,6 +73,7 @@ pub struct Settings {
     pub cookie_secure: bool,
     pub trusted_keys: Vec<lgota_domain::TrustedKey>,
     pub timezone: chrono_tz::Tz,
+    pub backup: Option<BackupSchedule>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -86,7 +121,46 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         None => DEFAULT_TIMEZONE,
         Some(name) => parse_timezone(&name)?,
     };
-    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone })
+    let every = given.backup_every.or(file.backup_every);
+    let keep = given.backup_keep.or(file.backup_keep);
+    let backup = match given.backup_dir.or(file.backup_dir) {
+        Some(dir) => Some(BackupSchedule {
+            dir,
+            every: every
+                .as_deref()
+                .map_or(Ok(std::time::Duration::from_secs(DEFAULT_BACKUP_EVERY_HOURS * 3600)), parse_every)?,
+            keep: match keep.unwrap_or(DEFAULT_BACKUP_KEEP) {
+                0 => return Err("backup_keep: хранить нужно хотя бы одну копию".into()),
+                n => n,
+            },
+        }),
+        None if every.is_some() || keep.is_some() => {
+            return Err("backup_every и backup_keep действуют только вместе с backup_dir (каталогом копий)".into())
+        }
+        None => None,
+    };
+    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone, backup })
+}
+
+/// `backup_every`: hours as a bare number (`24`), or a number with `h`, `m` or `s`.
+pub fn parse_every(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().last() {
+        Some((i, c @ ('h' | 'm' | 's'))) => (&t[..i], c),
+        _ => (t, 'h'),
+    };
+    let n: u64 = number
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("backup_every «{text}»: нужно число часов (24) или 24h, 30m, 10s"))?;
+    let unit = match unit {
+        'h' => 3600,
+        'm' => 60,
+        _ => 1,
+    };
+    Ok(std::time::Duration::from_secs(n * unit))
 }
 
 /// An IANA time zone name (`Europe/Moscow`, `Asia/Yekaterinburg`, …).
@@ -142,5 +216,32 @@ mod tests {
         assert!(
             resolve(Overrides { timezone: Some("UTC+3".into()), ..Default::default() }, Overrides::default()).is_err()
         );
+    }
+
+    #[test]
+    fn backups_need_a_directory_and_default_to_daily_keeping_seven() {
+        assert_eq!(resolve(Overrides::default(), Overrides::default()).unwrap().backup, None);
+        let dir = Overrides { backup_dir: Some("/var/backups/lgota".into()), ..Default::default() };
+        let b = resolve(dir.clone(), Overrides::default()).unwrap().backup.unwrap();
+        assert_eq!((b.every.as_secs(), b.keep), (24 * 3600, 7));
+        let file = Overrides { backup_every: Some("6".into()), backup_keep: Some(3), ..Default::default() };
+        let b = resolve(dir.clone(), file).unwrap().backup.unwrap();
+        assert_eq!((b.every.as_secs(), b.keep), (6 * 3600, 3));
+        assert_eq!(parse_every("30m").unwrap().as_secs(), 1800);
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c.toml");
+        for (text, hours) in
+            [("backup_dir = \"/b\"\nbackup_every = 12\n", 12), ("backup_dir = \"/b\"\nbackup_every = \"3h\"\n", 3)]
+        {
+            std::fs::write(&path, text).unwrap();
+            let b = resolve(Overrides::default(), read_file(Some(&path)).unwrap()).unwrap().backup.unwrap();
+            assert_eq!(b.every.as_secs(), hours * 3600, "{text}");
+        }
+        assert_eq!(parse_every("2s").unwrap().as_secs(), 2);
+        assert!(parse_every("0").is_err() && parse_every("daily").is_err() && parse_every("-1h").is_err());
+        let no_dir = Overrides { backup_keep: Some(3), ..Default::default() };
+        assert!(resolve(no_dir, Overrides::default()).is_err());
+        let none_kept = Overrides { backup_keep: Some(0), ..dir };
+        assert!(resolve(none_kept, Overrides::default()).is_err());
     }
 }

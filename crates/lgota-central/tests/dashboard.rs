@@ -907,7 +907,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
          ALTER TABLE enrollment_codes DROP COLUMN secret_sha256;
          CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
          DROP TABLE server_identity; DROP TABLE record_conflicts; DROP INDEX records_clock_off;
-         ALTER TABLE records DROP COLUMN clock_off; ALTER TABLE devices DROP COLUMN clock_skew_ms;
+         ALTER TABLE records DROP COLUMN clock_off; ALTER TABLE devices DROP COLUMN clock_skew_ms; DROP TABLE backups;
          PRAGMA user_version = 3;",
     )
     .unwrap();

@@ -1,5 +1,5 @@
-//! What administrators review (`/audit`, `/discrepancies`): the audit log, newest first, a page
-//! at a time; conflicting versions of a record and records whose phone's clock was off.
+//! What administrators review (`/audit`, `/discrepancies`): the last backup and the audit log,
+//! newest first, a page at a time; conflicting versions of a record and records whose phone's clock was off.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -35,11 +35,18 @@ async fn audit_log(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let before = query.ok().and_then(|Query(q)| q.before).and_then(|b| b.trim().parse::<i64>().ok());
-    let (entries, names) =
-        state.run(move |db| Ok((service::audit::log(db, before, AUDIT_PAGE)?, service::reports::names(db)?.0))).await?;
+    let (entries, names, backup) = state
+        .run(move |db| {
+            Ok((
+                service::audit::log(db, before, AUDIT_PAGE)?,
+                service::reports::names(db)?.0,
+                service::backup::last(db)?,
+            ))
+        })
+        .await?;
     let more = entries.len() == AUDIT_PAGE as usize;
     let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
-    Ok(page(StatusCode::OK, view::audit(&ctx, &entries, more)))
+    Ok(page(StatusCode::OK, view::audit(&ctx, &entries, more, backup.as_ref())))
 }
 
 async fn discrepancies(State(state): State<AppState>, AdminOnly(session): AdminOnly) -> Result<Response, AppError> {

@@ -31,10 +31,14 @@ pub enum Action {
     DeviceRevoke,
     Import,
     AdminPut,
+    /// A checked copy of the database (the command line or the server's schedule).
+    Backup,
+    /// A copy put in place of the database (the command line, the server stopped).
+    Restore,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -57,6 +61,8 @@ impl Action {
         Action::DeviceRevoke,
         Action::Import,
         Action::AdminPut,
+        Action::Backup,
+        Action::Restore,
     ];
 
     /// The name stored in the log.
@@ -84,6 +90,8 @@ impl Action {
             Action::DeviceRevoke => "device.revoke",
             Action::Import => "import",
             Action::AdminPut => "admin.put",
+            Action::Backup => "backup",
+            Action::Restore => "restore",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod admins;
 pub mod audit;
+pub mod backup;
 pub mod content;
 pub mod devices;
 pub mod events;

@@ -54,7 +54,7 @@ mod models;
 pub mod sqlite;
 
 pub use models::*;
-pub use sqlite::SqliteDatabase;
+pub use sqlite::{inspect_file, put_in_place, FileLock, SqliteDatabase};
 
 use lgota_protocol::{WireEvent, WireRecord};
 
@@ -88,7 +88,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Every trait of the store, for callers that hold a concrete backend (`SqliteDatabase`) rather
 /// than a `dyn Database`: `use lgota_central::store::prelude::*;`.
 pub mod prelude {
-    pub use super::{AdminStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore};
+    pub use super::{AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore};
 }
 
 /// Records as phones push them (the intake): stored once by id, conflicts kept aside, and the
@@ -212,7 +212,25 @@ pub trait FigureStore: Send + Sync {
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> StoreResult<Vec<(StoredRecord, bool)>>;
 }
 
-/// The whole store: every trait above. Implemented for every type that implements them all.
-pub trait Database: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + 'static {}
+/// Backups (issue 14): a consistent copy while others keep reading and writing, and a note of
+/// each one made. Restoring works on files, with the server stopped: [`inspect_file`],
+/// [`put_in_place`].
+pub trait BackupStore: Send + Sync {
+    /// Writes a consistent copy of the whole database to `to`, which must not exist, without
+    /// holding up the intake; then checks the copy ([`inspect_file`]).
+    fn backup_to(&self, to: &std::path::Path) -> StoreResult<FileCheck>;
+    fn note_backup(&self, note: &BackupNote) -> StoreResult<()>;
+    /// The newest backup noted.
+    fn last_backup(&self) -> StoreResult<Option<BackupNote>>;
+}
 
-impl<T> Database for T where T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + 'static {}
+/// The whole store: every trait above. Implemented for every type that implements them all.
+pub trait Database:
+    RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+{
+}
+
+impl<T> Database for T where
+    T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+{
+}

@@ -218,3 +218,37 @@ pub struct RecordFilter {
 
 /// Received more than this long after it was made, a record counts as made offline.
 pub const OFFLINE_AFTER_MS: i64 = 10 * 60 * 1000;
+
+/// What a check of a database file found (a backup just made, or one about to be restored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    pub bytes: u64,
+    /// Records stored in it; 0 when it is no database of this server.
+    pub records: u64,
+    /// `PRAGMA integrity_check`: «ok», or the first problems it found.
+    pub integrity: String,
+    /// Whether it holds this server's tables (records, server identity, audit log).
+    pub ours: bool,
+    /// Its schema version (migrations applied) and the newest this build knows.
+    pub schema: u32,
+    pub newest_schema: u32,
+}
+
+impl FileCheck {
+    pub fn ok(&self) -> bool {
+        self.integrity == "ok"
+    }
+}
+
+/// A backup made: kept in the store so the dashboard can show the last one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupNote {
+    pub at_ms: i64,
+    pub file: String,
+    pub bytes: u64,
+    pub records: u64,
+    /// Whether the copy passed `PRAGMA integrity_check`.
+    pub ok: bool,
+    /// «ok», or what the check found.
+    pub detail: String,
+}

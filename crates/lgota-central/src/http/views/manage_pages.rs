@@ -12,7 +12,7 @@ use crate::service::devices::IssuedCode;
 use crate::service::import::ImportResult;
 /// The fields' limits, as the templates name them (`crate::http::views::manage_pages::NAME_MAX`).
 pub(crate) use crate::service::input::{NAME_MAX, NEW_ID_MAX};
-use crate::store::{AuditEntry, ContentUpload, Device, EventRow, Role};
+use crate::store::{AuditEntry, BackupNote, ContentUpload, Device, EventRow, Role};
 
 /// What an action did, or why it did not, at the top of a management page.
 struct Notices<'a> {
@@ -499,15 +499,40 @@ struct AuditPage<'a> {
     entries: Vec<AuditLine<'a>>,
     /// The id the link to earlier entries starts before, if there are more.
     before: Option<i64>,
+    /// «Последняя резервная копия: …», or that there was none yet.
+    backup: String,
+    backup_ok: bool,
 }
 
-pub fn audit(ctx: &Ctx, entries: &[AuditEntry], more: bool) -> String {
+/// The last backup in a sentence: when (the institution's time), whether it passed the check.
+fn backup_line(ctx: &Ctx, backup: Option<&BackupNote>) -> (String, bool) {
+    match backup {
+        None => ("Резервных копий ещё не было.".into(), false),
+        Some(b) => (
+            format!(
+                "Последняя резервная копия: {}, {} ({}, записей: {}).",
+                local_text(ctx.tz, b.at_ms),
+                if b.ok {
+                    "проверка целостности пройдена"
+                } else {
+                    "проверка целостности НЕ пройдена"
+                },
+                b.file,
+                b.records
+            ),
+            b.ok,
+        ),
+    }
+}
+
+pub fn audit(ctx: &Ctx, entries: &[AuditEntry], more: bool, backup: Option<&BackupNote>) -> String {
+    let (backup, backup_ok) = backup_line(ctx, backup);
     let before = entries.last().filter(|_| more).map(|last| last.id);
     let entries = entries
         .iter()
         .map(|e| AuditLine { at: local_text(ctx.tz, e.at_ms), login: &e.login, action: &e.action, detail: &e.detail })
         .collect();
-    render(&AuditPage { frame: frame(ctx, "/audit", "Журнал"), entries, before })
+    render(&AuditPage { frame: frame(ctx, "/audit", "Журнал"), entries, before, backup, backup_ok })
 }
 
 #[derive(Template)]

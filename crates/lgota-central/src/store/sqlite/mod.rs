@@ -7,6 +7,7 @@
 //! conflicts kept aside refuse update and delete by triggers (001, 003, 007). The figures'
 //! queries are in [`figures`].
 
+mod backup;
 mod figures;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,8 @@ use std::sync::Mutex;
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::M;
+
+pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
     Admin, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore, EnrollAttempt,
@@ -33,6 +36,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/006_phone_events.sql")),
     M::up(include_str!("migrations/007_intake.sql")),
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
+    M::up(include_str!("migrations/010_backups.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
