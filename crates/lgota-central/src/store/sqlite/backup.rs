@@ -84,6 +84,14 @@ pub fn put_in_place(db: &Path, from: &Path, aside: &Path) -> StoreResult<()> {
     ));
     let _ = std::fs::remove_file(&tmp);
     vacuum_into(&Connection::open(from)?, &tmp)?;
+    // A restored database is another server to the phones: a new identity makes every phone
+    // send all it holds at its next sync (push or pull), so what the copy lacks comes back even
+    // from a phone with nothing new to send.
+    Connection::open(&tmp)?.execute(
+        "UPDATE server_identity SET server_id = lower(hex(randomblob(16))), \
+         created_at_ms = CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+        [],
+    )?;
     let had_db = db.exists();
     if had_db {
         {
