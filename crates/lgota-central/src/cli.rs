@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::http::{AppState, Dashboard};
+use crate::service::admins::Change;
 use crate::service::{self, Actor};
 use crate::settings::{self, Overrides, Settings};
 use crate::store::{Database, SqliteDatabase};
@@ -42,6 +43,10 @@ pub struct Cli {
     /// How many scheduled backups to keep [default: 7]
     #[arg(long, env = "LGOTA_CENTRAL_BACKUP_KEEP", global = true)]
     backup_keep: Option<u32>,
+    /// Address of a reverse proxy whose X-Forwarded-For / X-Forwarded-Proto are believed (repeat
+    /// for several; the environment variable takes them comma-separated)
+    #[arg(long = "trusted-proxy", env = "LGOTA_CENTRAL_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    trusted_proxy: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -92,6 +97,12 @@ enum AdminCommand {
         #[arg(long)]
         branch: Option<String>,
     },
+    /// Disable a dashboard user: their sessions end at once and they cannot sign in.
+    Disable { login: String },
+    /// Let a disabled dashboard user sign in again.
+    Enable { login: String },
+    /// Remove a dashboard user and end their sessions.
+    Remove { login: String },
 }
 
 /// Reads a password: from a terminal with echo off (via `stty`), otherwise the first line of stdin.
@@ -200,6 +211,21 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// `admin disable|enable|remove`: the dashboard's operation, as the command line.
+fn admin_change(settings: &Settings, me: &Actor, login: &str, what: Change) -> Result<(), String> {
+    let db = open(settings)?;
+    let changed = service::admins::change(&db, me, login, what, false).map_err(|e| e.message)?;
+    let said = match (what, changed) {
+        (Change::Disable, true) => "отключён, его сеансы завершены",
+        (Change::Disable, false) => "уже был отключён",
+        (Change::Enable, true) => "снова может входить",
+        (Change::Enable, false) => "и так мог входить",
+        (Change::Remove, _) => "удалён, его сеансы завершены",
+    };
+    println!("Пользователь {login} {said}.");
+    Ok(())
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), String> {
     let listen = match &cli.command {
@@ -218,6 +244,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             backup_dir: cli.backup_dir,
             backup_every: cli.backup_every,
             backup_keep: cli.backup_keep,
+            trusted_proxies: Some(cli.trusted_proxy),
         },
         file,
     )?;
@@ -243,6 +270,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 if let Some(schedule) = settings.backup.clone() {
                     tokio::spawn(scheduled_backups(db.clone(), schedule));
                 }
+                dashboard.trusted_proxies = settings.trusted_proxies.clone();
                 let state = AppState::with_dashboard(db, dashboard);
                 crate::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
             })
@@ -323,6 +351,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
             println!("QR-код на дверь: {}", lgota_protocol::event_uri(&event.id));
             Ok(())
         }
+        Command::Admin(AdminCommand::Disable { login }) => admin_change(&settings, &me, &login, Change::Disable),
+        Command::Admin(AdminCommand::Enable { login }) => admin_change(&settings, &me, &login, Change::Enable),
+        Command::Admin(AdminCommand::Remove { login }) => admin_change(&settings, &me, &login, Change::Remove),
         Command::Admin(AdminCommand::Add { login, role, branch }) => {
             let db = open(&settings)?;
             let password = read_password()?;

@@ -1,7 +1,7 @@
 //! Server settings: command-line flags > `LGOTA_CENTRAL_*` environment (both through clap) >
 //! the TOML file > defaults.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -38,6 +38,10 @@ pub struct Overrides {
     pub backup_every: Option<String>,
     /// How many of its copies the server keeps, deleting older ones [default: 7].
     pub backup_keep: Option<u32>,
+    /// Addresses of reverse proxies in front of the server: only a request from one of them is
+    /// believed about the client's address (`X-Forwarded-For`, its rightmost untrusted hop) and
+    /// HTTPS (`X-Forwarded-Proto`) [default: none].
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -74,6 +78,7 @@ pub struct Settings {
     pub trusted_keys: Vec<lgota_domain::TrustedKey>,
     pub timezone: chrono_tz::Tz,
     pub backup: Option<BackupSchedule>,
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -121,6 +126,18 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         None => DEFAULT_TIMEZONE,
         Some(name) => parse_timezone(&name)?,
     };
+    let trusted_proxies = given
+        .trusted_proxies
+        .filter(|p| !p.is_empty())
+        .or(file.trusted_proxies)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            a.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()).map_err(|_| {
+                format!("доверенный прокси «{a}»: нужен IP-адрес, например 127.0.0.1 или ::1 (не имя и не сеть)")
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let every = given.backup_every.or(file.backup_every);
     let keep = given.backup_keep.or(file.backup_keep);
     let backup = match given.backup_dir.or(file.backup_dir) {
@@ -139,7 +156,7 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         }
         None => None,
     };
-    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone, backup })
+    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone, backup, trusted_proxies })
 }
 
 /// `backup_every`: hours as a bare number (`24`), or a number with `h`, `m` or `s`.
@@ -243,5 +260,20 @@ mod tests {
         assert!(resolve(no_dir, Overrides::default()).is_err());
         let none_kept = Overrides { backup_keep: Some(0), ..dir };
         assert!(resolve(none_kept, Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_flags_or_the_file_and_must_be_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
+        let file = read_file(Some(&path)).unwrap();
+        let s = resolve(Overrides::default(), file.clone()).unwrap();
+        assert_eq!(s.trusted_proxies, vec!["127.0.0.1".parse::<IpAddr>().unwrap(), "::1".parse().unwrap()]);
+        let flag = Overrides { trusted_proxies: Some(vec!["10.0.0.5".into()]), ..Default::default() };
+        assert_eq!(resolve(flag, file).unwrap().trusted_proxies, vec!["10.0.0.5".parse::<IpAddr>().unwrap()]);
+        assert!(resolve(Overrides::default(), Overrides::default()).unwrap().trusted_proxies.is_empty());
+        let bad = Overrides { trusted_proxies: Some(vec!["proxy.local".into()]), ..Default::default() };
+        assert!(resolve(bad, Overrides::default()).unwrap_err().contains("доверенный прокси «proxy.local»"));
     }
 }

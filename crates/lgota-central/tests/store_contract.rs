@@ -596,6 +596,31 @@ pub fn identity_is_kept(open: Open) {
     assert_ne!(open(&dir.path().join("b.db")).server_id().unwrap(), first);
 }
 
+/// A disabled or removed user has no session at once; the last enabled administrator stays.
+pub fn disabling_ends_sessions_and_keeps_an_administrator(open: Open) {
+    use lgota_central::store::{Admin, AdminChange, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    let user =
+        |login: &str, role: Role| Admin { login: login.into(), password_hash: "x".into(), role, disabled: false };
+    db.put_admin(&user("a", Role::Admin), 1).unwrap();
+    db.put_admin(&user("b", Role::Admin), 1).unwrap();
+    db.create_session("s-b", "b", "csrf", 1, 1_000).unwrap();
+    assert!(db.session("s-b", 2).unwrap().is_some());
+    assert_eq!(db.set_admin_disabled("b", true, 2).unwrap(), AdminChange::Done);
+    assert!(db.session("s-b", 3).unwrap().is_none(), "ended at once");
+    assert!(db.admin("b").unwrap().unwrap().disabled);
+    assert_eq!(db.set_admin_disabled("b", true, 3).unwrap(), AdminChange::Unchanged);
+    assert_eq!(db.set_admin_disabled("a", true, 3).unwrap(), AdminChange::LastAdmin);
+    assert_eq!(db.remove_admin("a").unwrap(), AdminChange::LastAdmin);
+    assert_eq!(db.set_admin_disabled("b", false, 4).unwrap(), AdminChange::Done);
+    db.create_session("s-a", "a", "csrf", 4, 1_000).unwrap();
+    assert_eq!(db.remove_admin("a").unwrap(), AdminChange::Done);
+    assert!(db.session("s-a", 5).unwrap().is_none() && db.admin("a").unwrap().is_none());
+    assert_eq!(db.remove_admin("a").unwrap(), AdminChange::NotFound);
+    assert_eq!(db.admins().unwrap().iter().map(|a| a.login.as_str()).collect::<Vec<_>>(), ["b"]);
+}
+
 macro_rules! backend {
     ($name:ident, $open:expr) => {
         mod $name {
@@ -631,6 +656,11 @@ macro_rules! backend {
             #[test]
             fn identity_is_kept() {
                 super::identity_is_kept(OPEN);
+            }
+
+            #[test]
+            fn disabling_ends_sessions_and_keeps_an_administrator() {
+                super::disabling_ends_sessions_and_keeps_an_administrator(OPEN);
             }
         }
     };

@@ -102,7 +102,12 @@ impl std::error::Error for AppError {}
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if self.kind != Kind::Internal {
-            tracing::info!(code = self.code, status = self.status().as_u16(), "refused: {}", self.message);
+            tracing::info!(
+                code = self.code,
+                status = self.status().as_u16(),
+                "refused: {}",
+                crate::service::cut_for_log(&self.message, 200)
+            );
         }
         let mut response = (self.status(), Json(self.body())).into_response();
         response.extensions_mut().insert(self);

@@ -1,4 +1,5 @@
-//! What handlers take from a request, checked once here: the signed-in user ([`SignedIn`]), an
+//! What handlers take from a request, checked once here: the client's address ([`ClientAddr`]),
+//! the signed-in user ([`SignedIn`]), an
 //! administrator ([`AdminOnly`]), a form with the session's CSRF token ([`CsrfForm`],
 //! [`CsrfUpload`]), the phone of a device token ([`Phone`]) and the protocol version it speaks
 //! ([`Protocol`]). Each answers an [`AppError`] (or the sign-in page) when the check fails.
@@ -7,7 +8,10 @@
 //! so a route cannot be added without them by forgetting an argument; what a layer found is kept
 //! in the request's extensions and not looked up twice.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::Bytes;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -46,6 +50,71 @@ pub fn session_cookie(token: Option<&str>, secure: bool) -> String {
             service::admins::SESSION_TTL_MS / 1000
         ),
         None => format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}"),
+    }
+}
+
+/// Who sent a request and whether it came over HTTPS: the TCP peer, unless the peer is one of the
+/// trusted reverse proxies (`trusted_proxies`): then the rightmost address of `X-Forwarded-For`
+/// that is not a trusted proxy, and HTTPS as `X-Forwarded-Proto` says. Anyone else's headers are
+/// ignored (they could name any address). The server itself speaks plain http.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr {
+    /// `None` only without connection info (a router driven in memory).
+    pub ip: Option<IpAddr>,
+    pub https: bool,
+}
+
+impl ClientAddr {
+    /// The address as the limiter, the log and the audit log name it.
+    pub fn text(&self) -> String {
+        self.ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
+    }
+
+    pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> ClientAddr {
+        let Some(peer) = peer.map(|p| p.to_canonical()) else {
+            return ClientAddr { ip: None, https: false };
+        };
+        if !trusted.contains(&peer) {
+            return ClientAddr { ip: Some(peer), https: false };
+        }
+        let values = |name: &str| -> Vec<String> {
+            headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect()
+        };
+        let mut client = peer;
+        for hop in values("x-forwarded-for").iter().rev() {
+            let Some(ip) = parse_hop(hop) else { break };
+            client = ip;
+            if !trusted.contains(&ip) {
+                break;
+            }
+        }
+        let https = values("x-forwarded-proto").last().is_some_and(|p| p.eq_ignore_ascii_case("https"));
+        ClientAddr { ip: Some(client), https }
+    }
+}
+
+/// One hop of `X-Forwarded-For`: an address, perhaps with a port (`1.2.3.4:5`, `[::1]:5`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .or_else(|_| hop.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>())
+        .ok()
+        .map(|ip| ip.to_canonical())
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ClientAddr, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+        Ok(ClientAddr::resolve(peer, &parts.headers, &state.dashboard.trusted_proxies))
     }
 }
 
@@ -279,5 +348,30 @@ impl FromRequestParts<AppState> for Filtered {
         };
         let (parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
         Ok(Filtered { session, parsed, error: rejected.or(error) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_the_rightmost_untrusted_hop_and_only_a_trusted_peer_is_believed() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted = [ip("127.0.0.1"), ip("10.0.0.2")];
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.2".parse().unwrap());
+        h.insert("x-forwarded-proto", "https".parse().unwrap());
+        let c = ClientAddr::resolve(Some(ip("127.0.0.1")), &h, &trusted);
+        assert_eq!(c, ClientAddr { ip: Some(ip("203.0.113.7")), https: true });
+        // An untrusted peer's headers are ignored.
+        let c = ClientAddr::resolve(Some(ip("198.51.100.1")), &h, &trusted);
+        assert_eq!(c, ClientAddr { ip: Some(ip("198.51.100.1")), https: false });
+        // IPv4 mapped into IPv6 is the same peer; ports and brackets are read; garbage stops.
+        h.insert("x-forwarded-for", "[2001:db8::1]:443".parse().unwrap());
+        assert_eq!(ClientAddr::resolve(Some(ip("::ffff:127.0.0.1")), &h, &trusted).ip, Some(ip("2001:db8::1")));
+        h.insert("x-forwarded-for", "nonsense, 10.0.0.2".parse().unwrap());
+        assert_eq!(ClientAddr::resolve(Some(ip("127.0.0.1")), &h, &trusted).ip, Some(ip("10.0.0.2")));
+        assert_eq!(ClientAddr::resolve(None, &h, &trusted).text(), "unknown");
     }
 }

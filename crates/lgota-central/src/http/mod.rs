@@ -18,6 +18,7 @@ pub mod overview;
 pub mod reference;
 pub mod session;
 pub mod state;
+pub mod users;
 pub mod views;
 
 use std::sync::Arc;
@@ -49,7 +50,7 @@ pub fn router(state: AppState) -> Router {
 
 /// The central office's pages. Without a session they redirect to `/login` (`/admin/api/…`
 /// answers 401); branches, reference lists, content, import and the audit log are for
-/// administrators; every state-changing form carries the session's CSRF token.
+/// administrators, as are the dashboard's users; every state-changing form carries the session's CSRF token.
 fn dashboard(state: AppState) -> Router<AppState> {
     let admin_only = Router::new()
         .merge(branches::routes())
@@ -57,6 +58,7 @@ fn dashboard(state: AppState) -> Router<AppState> {
         .merge(content::routes())
         .merge(import::routes())
         .merge(audit::routes())
+        .merge(users::routes())
         .route_layer(middleware::from_extractor_with_state::<extract::AdminOnly, _>(state.clone()));
     let signed_in = Router::new()
         .merge(overview::routes())

@@ -24,6 +24,9 @@ pub struct Dashboard {
     pub trusted_keys: Vec<lgota_domain::content::TrustedKey>,
     /// The institution's time zone: periods, dates and times, months of the summary.
     pub tz: chrono_tz::Tz,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed
+    /// (the `ClientAddr` extractor).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Dashboard {
@@ -34,6 +37,7 @@ impl Dashboard {
             public_url: format!("http://{}", crate::settings::DEFAULT_LISTEN),
             trusted_keys: lgota_domain::content::trusted_keys(),
             tz,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -143,6 +147,9 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "revoked" => "Устройство отключено: его следующая синхронизация будет отклонена.",
         "uploaded" => "Пакет проверен и загружен. Опубликуйте его, чтобы телефоны его получили.",
         "published" => "Пакет опубликован; телефоны получат его при следующей синхронизации.",
+        "disabled" => "Пользователь отключён: его сеансы завершены, войти он не сможет.",
+        "enabled" => "Пользователь снова может входить в панель.",
+        "removed" => "Пользователь удалён, его сеансы завершены.",
         _ => return None,
     })
 }

@@ -82,14 +82,22 @@ impl Period {
         Period { from, to: next_month(from).and_then(|n| n.pred_opt()).unwrap_or(today) }
     }
 
-    /// From form fields `ДД.ММ.ГГГГ` (or `YYYY-MM-DD`, as links write them); an empty field takes
+    /// From form fields `ДД.ММ.ГГГГ`; dates outside [`FIRST_YEAR`]..=[`LAST_YEAR`] are refused
+    /// (nothing is recorded there, and a far date would overflow the arithmetic of time zones) (or `YYYY-MM-DD`, as links write them); an empty field takes
     /// the current month's end.
     pub fn parse(from: Option<&str>, to: Option<&str>, tz: Tz) -> Result<Period, String> {
         let default = Period::current_month(tz);
         let date = |s: Option<&str>, d: NaiveDate, what: &str| match s.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(d),
             Some(s) => lgota_domain::text::parse_typed_date(s)
-                .ok_or_else(|| format!("Дата {what} периода должна быть в виде ДД.ММ.ГГГГ, например 01.03.2026.")),
+                .ok_or_else(|| format!("Дата {what} периода должна быть в виде ДД.ММ.ГГГГ, например 01.03.2026."))
+                .and_then(|d| {
+                    if (FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
+                        Ok(d)
+                    } else {
+                        Err(format!("Дата {what} периода должна быть между {FIRST_YEAR} и {LAST_YEAR} годом."))
+                    }
+                }),
         };
         let period =
             Period { from: date(from, default.from, "начала")?, to: date(to, default.to, "конца")? };
@@ -107,6 +115,10 @@ impl Period {
         (day_start_ms(tz, self.from), day_start_ms(tz, self.to.succ_opt().unwrap_or(self.to)))
     }
 }
+
+/// The years a period may name.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2100;
 
 /// Weeks are offered for periods up to this many days (about two years); longer ones go by month.
 pub const MAX_WEEKS_DAYS: i64 = 2 * 366;
@@ -220,5 +232,17 @@ mod tests {
         assert_eq!(MONTHS[0], "Январь");
         assert_eq!(MONTHS[11], "Декабрь");
         assert_eq!(TrendUnit::Week.as_str(), "week");
+    }
+
+    #[test]
+    fn periods_outside_the_years_are_refused_not_overflowed() {
+        let moscow = chrono_tz::Europe::Moscow;
+        for far in ["+262142-12-31", "-262143-01-01", "1999-12-31", "2101-01-01", "31.12.9999", "9999-99-99"] {
+            assert!(Period::parse(Some(far), None, moscow).is_err(), "{far}");
+            assert!(Period::parse(None, Some(far), moscow).is_err(), "{far}");
+        }
+        let p = Period::parse(Some("2000-01-01"), Some("2009-12-31"), moscow).unwrap();
+        assert!(p.utc_ms(moscow).0 < p.utc_ms(moscow).1);
+        assert!(Period::parse(Some("01.01.2100"), Some("31.12.2100"), moscow).is_ok());
     }
 }

@@ -1,23 +1,39 @@
-//! Dashboard users and their sessions: argon2id passwords, sign-in with the per-login / per-IP
-//! limit on failed attempts, sessions stored by the SHA-256 of their token with a CSRF token.
+//! Dashboard users and their sessions: argon2id passwords; sign-in that cannot be turned against
+//! its users ([`Attempts`]: a few password checks at once, a back-off per login and per client
+//! address reserved before the check); sessions stored by the SHA-256 of their token with a CSRF
+//! token; disabling, enabling and removing users.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use lgota_protocol::codes;
 
 use super::audit::{self, Action};
-use super::{Actor, Error, Kind, Result};
-use crate::store::{Admin, Database, Role};
+use super::{for_log, Actor, Error, Kind, Result};
+use crate::store::{Admin, AdminChange, Database, Role};
 use crate::{now_ms, secrets};
 
 /// How long a session lasts.
 pub const SESSION_TTL_MS: i64 = 8 * 60 * 60 * 1000;
-/// Failed sign-ins allowed per login and per IP within [`FAILURE_WINDOW_MS`].
-pub const MAX_FAILURES: usize = 5;
-pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// The shortest password `admin add` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Password checks that may run at once (each holds argon2's 19 MiB): the server's two cores.
+pub const CONCURRENT_CHECKS: usize = 2;
+/// How long an attempt waits for a free check before it is refused.
+pub const CHECK_WAIT: Duration = Duration::from_secs(5);
+/// Failures of a login or an address that cost nothing (typos); attempts sent at once beyond
+/// them are refused.
+pub const FREE_FAILURES: u32 = 3;
+/// After the first failure beyond the free ones the next attempt waits this long; each further
+/// failure doubles it, up to [`MAX_DELAY_MS`].
+pub const FIRST_DELAY_MS: i64 = 1000;
+pub const MAX_DELAY_MS: i64 = 60 * 1000;
+/// Failures older than this are forgotten.
+pub const FAILURE_MEMORY_MS: i64 = 15 * 60 * 1000;
+/// Keys the limiter holds before it drops the forgotten ones.
+const MAX_KEYS: usize = 100_000;
 
 /// An argon2id PHC string of `password` (the same hashing as the phone's PIN: `lgota_domain::secret`).
 pub fn hash_password(password: &str) -> std::result::Result<String, String> {
@@ -41,44 +57,165 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Failed sign-ins by key (`login:…`, `ip:…`), in memory: a restart forgives them, which is
-/// acceptable for one server process. Behind a reverse proxy every IP is the proxy's (the
-/// per-login limit still holds); trusting `X-Forwarded-For` is left for the deployment step.
-#[derive(Default)]
+/// The wait before the next attempt after `failures` failures: none for the free ones, then 1 s
+/// doubling to 60 s.
+pub fn delay_after(failures: u32) -> i64 {
+    match failures.checked_sub(FREE_FAILURES + 1) {
+        None => 0,
+        Some(n) => (FIRST_DELAY_MS << n.min(16)).min(MAX_DELAY_MS),
+    }
+}
+
+/// The failures of one key (`login:…`, `ip:…`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Backoff {
+    failures: u32,
+    /// No attempt before this moment.
+    next_at_ms: i64,
+    last_at_ms: i64,
+}
+
+/// The sign-in limiter, in memory (a restart forgives; one server process):
+///
+/// - each attempt is counted as a failure *before* its password is checked, and the next attempt
+///   of that login and of that client address must wait ([`delay_after`]) — so of attempts sent
+///   at once at most [`FREE_FAILURES`] + 1 are checked; an attempt too early is refused without a check and does not
+///   lengthen the wait, so once the wait has passed the right password signs in (no lock-out);
+/// - at most [`CONCURRENT_CHECKS`] passwords are checked at once; others wait up to
+///   [`CHECK_WAIT`] and are refused — memory stays bounded whatever arrives.
+///
+/// A success forgives the login's failures and this attempt of the address.
 pub struct Attempts {
-    failures: Mutex<HashMap<String, Vec<i64>>>,
+    backoff: Mutex<HashMap<String, Backoff>>,
+    checks: Arc<tokio::sync::Semaphore>,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    checked: AtomicU64,
+}
+
+impl Default for Attempts {
+    fn default() -> Attempts {
+        Attempts {
+            backoff: Mutex::default(),
+            checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_CHECKS)),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            checked: AtomicU64::new(0),
+        }
+    }
+}
+
+/// An attempt let through the back-off (already counted as a failure).
+#[derive(Debug)]
+pub struct Attempt {
+    login: String,
+    ip: String,
+    /// Each key with its failures after this attempt and its wait before it.
+    reserved: Vec<(String, u32, i64)>,
+}
+
+/// One of the [`CONCURRENT_CHECKS`] slots, held while a password is checked.
+pub struct CheckSlot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+fn too_soon(wait_ms: i64) -> Error {
+    let seconds = (wait_ms + 999) / 1000;
+    Error::new(
+        Kind::TooManyRequests,
+        codes::TOO_MANY_ATTEMPTS,
+        format!("После неудачной попытки следующая возможна через {seconds} с. Подождите и войдите снова."),
+    )
 }
 
 impl Attempts {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<i64>>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Backoff>> {
+        self.backoff.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether any of `keys` already has [`MAX_FAILURES`] recent failures.
-    pub fn blocked(&self, keys: &[String], now_ms: i64) -> bool {
+    /// Lets an attempt of `login` from `ip` through, counting it, unless the login or the address
+    /// must still wait (429, saying how long).
+    pub fn begin(&self, login: &str, ip: &str, now_ms: i64) -> Result<Attempt> {
+        let login: String = login.trim().chars().take(64).collect();
+        let keys = [format!("login:{}", login.to_lowercase()), format!("ip:{ip}")];
         let mut map = self.lock();
-        keys.iter().any(|k| {
-            map.get_mut(k).is_some_and(|times| {
-                times.retain(|t| now_ms - t < FAILURE_WINDOW_MS);
-                times.len() >= MAX_FAILURES
+        if map.len() > MAX_KEYS {
+            map.retain(|_, b| now_ms - b.last_at_ms < FAILURE_MEMORY_MS || b.next_at_ms > now_ms);
+        }
+        let wait = keys.iter().filter_map(|k| map.get(k)).map(|b| b.next_at_ms - now_ms).max().unwrap_or(0);
+        if wait > 0 {
+            return Err(too_soon(wait));
+        }
+        let reserved = keys
+            .into_iter()
+            .map(|key| {
+                let b = map.entry(key.clone()).or_default();
+                if now_ms - b.last_at_ms >= FAILURE_MEMORY_MS {
+                    *b = Backoff::default();
+                }
+                let before = b.next_at_ms;
+                b.failures = b.failures.saturating_add(1);
+                b.last_at_ms = now_ms;
+                b.next_at_ms = now_ms + delay_after(b.failures);
+                (key, b.failures, before)
             })
-        })
+            .collect();
+        Ok(Attempt { login, ip: ip.to_string(), reserved })
     }
 
-    pub fn fail(&self, keys: &[String], now_ms: i64) {
+    /// Waits for a free password check, at most [`CHECK_WAIT`]; then 429.
+    pub async fn slot(&self) -> Result<CheckSlot> {
+        match tokio::time::timeout(CHECK_WAIT, self.checks.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(CheckSlot(permit)),
+            _ => Err(Error::new(
+                Kind::TooManyRequests,
+                codes::TOO_MANY_ATTEMPTS,
+                "Сервер сейчас проверяет много попыток входа. Подождите минуту и попробуйте снова.",
+            )),
+        }
+    }
+
+    /// Takes back an attempt that was not checked, or the address's part of a successful one;
+    /// `whole_login` forgives the login altogether (a success).
+    pub fn forgive(&self, attempt: &Attempt, whole_login: bool) {
         let mut map = self.lock();
-        if map.len() > 100_000 {
-            // Bound the memory an attacker can make us hold: drop keys with no recent failure.
-            map.retain(|_, times| times.iter().any(|t| now_ms - t < FAILURE_WINDOW_MS));
-        }
-        for k in keys {
-            map.entry(k.clone()).or_default().push(now_ms);
+        for (i, (key, failures, before)) in attempt.reserved.iter().enumerate() {
+            if i == 0 && whole_login {
+                map.remove(key);
+                continue;
+            }
+            if let Some(b) = map.get_mut(key) {
+                if b.failures == *failures {
+                    // Nothing came after: as if this attempt had not been made.
+                    b.next_at_ms = *before;
+                }
+                b.failures = b.failures.saturating_sub(1);
+            }
         }
     }
 
-    /// A successful sign-in forgives the login's failures (not the IP's).
-    pub fn succeed(&self, login_key: &str) {
-        self.lock().remove(login_key);
+    /// Password checks run so far (with the stand-in check of an unknown login).
+    pub fn checks_run(&self) -> u64 {
+        self.checked.load(Ordering::SeqCst)
+    }
+
+    /// The most password checks that ever ran at once.
+    pub fn peak_checks(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// Checks `password` against `admin`'s hash (or spends the same time), counted.
+    fn check(&self, _slot: &CheckSlot, admin: Option<&Admin>, password: &str) -> bool {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        self.checked.fetch_add(1, Ordering::SeqCst);
+        let ok = match admin {
+            Some(a) => verify_password(&a.password_hash, password),
+            None => {
+                verify_dummy(password);
+                false
+            }
+        };
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        ok
     }
 }
 
@@ -116,7 +253,7 @@ pub fn add_admin(db: &dyn Database, login: &str, role: &str, branch: Option<&str
         return Err(Error::invalid(format!("пароль должен быть не короче {MIN_PASSWORD_CHARS} символов")));
     }
     let password_hash = hash_password(password).map_err(Error::internal)?;
-    Ok(db.put_admin(&Admin { login: login.to_string(), password_hash, role }, now_ms())?)
+    Ok(db.put_admin(&Admin { login: login.to_string(), password_hash, role, disabled: false }, now_ms())?)
 }
 
 /// A new session: the token goes into the cookie (only its SHA-256 is stored).
@@ -125,42 +262,109 @@ pub struct NewSession {
     pub admin: Admin,
 }
 
-/// Signs `login` in from the address `ip` if the password matches and neither the login nor the
-/// address has too many recent failures; failures are audited under the login tried.
-pub fn sign_in(db: &dyn Database, attempts: &Attempts, login: &str, password: &str, ip: &str) -> Result<NewSession> {
-    let login = login.trim();
-    let keys = vec![format!("login:{}", login.to_lowercase()), format!("ip:{ip}")];
-    if attempts.blocked(&keys, now_ms()) {
-        tracing::warn!(login, ip, "sign-in refused: too many failures");
-        return Err(Error::new(
-            Kind::TooManyRequests,
-            codes::TOO_MANY_ATTEMPTS,
-            "Слишком много попыток, попробуйте позже.",
-        ));
-    }
-    let admin = match db.admin(login)? {
-        Some(a) if verify_password(&a.password_hash, password) => Some(a),
-        Some(_) => None,
-        None => {
-            verify_dummy(password);
-            None
+/// Signs an attempt in ([`Attempts::begin`], holding a [`CheckSlot`]) if the password matches
+/// and the user is not disabled. A failure is audited under the login if it is a user's,
+/// otherwise as [`audit::UNKNOWN_LOGIN`]; the log never names a login tried in vain.
+pub fn sign_in(
+    db: &dyn Database,
+    attempts: &Attempts,
+    attempt: Attempt,
+    slot: CheckSlot,
+    password: &str,
+) -> Result<NewSession> {
+    let known = db.admin(&attempt.login)?;
+    let matches = attempts.check(&slot, known.as_ref(), password);
+    drop(slot);
+    let ip = for_log(&attempt.ip);
+    let admin = match known {
+        Some(admin) if matches && !admin.disabled => admin,
+        known => {
+            tracing::info!(ip, "sign-in failed");
+            let (who, detail) = match &known {
+                Some(a) if a.disabled => {
+                    (a.login.as_str(), format!("Неудачный вход с адреса {ip}: пользователь отключён"))
+                }
+                Some(a) => (a.login.as_str(), format!("Неудачный вход с адреса {ip}")),
+                None => (audit::UNKNOWN_LOGIN, format!("Неудачный вход с адреса {ip}")),
+            };
+            audit::note_as(db, who, Action::SignInFailed, &detail)?;
+            return Err(Error::new(Kind::Unauthorized, codes::UNAUTHORIZED, "Неверный логин или пароль."));
         }
     };
-    let Some(admin) = admin else {
-        attempts.fail(&keys, now_ms());
-        tracing::info!(login, ip, "sign-in failed");
-        let who: String = login.chars().take(64).collect();
-        audit::note_as(db, &who, Action::SignInFailed, &format!("Неудачный вход с адреса {ip}"))?;
-        return Err(Error::new(Kind::Unauthorized, codes::UNAUTHORIZED, "Неверный логин или пароль."));
-    };
-    attempts.succeed(&keys[0]);
+    attempts.forgive(&attempt, true);
     let (token, csrf) =
         (secrets::new_token().map_err(Error::internal)?, secrets::new_token().map_err(Error::internal)?);
     let now = now_ms();
     db.create_session(&secrets::sha256_hex(&token), &admin.login, &csrf, now, now + SESSION_TTL_MS)?;
     audit::note_as(db, &admin.login, Action::SignIn, &format!("Вход с адреса {ip}"))?;
-    tracing::info!(login = admin.login, ip, "signed in");
+    tracing::info!(login = for_log(&admin.login), ip, "signed in");
     Ok(NewSession { token, admin })
+}
+
+/// What to do with a dashboard user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Disable,
+    Enable,
+    Remove,
+}
+
+/// Disables, enables or removes the user `login` (disabling and removing end their sessions at
+/// once), audited as `actor`; `true` if something changed (`false`: already so). Refused: a
+/// user acting on themselves (`from_dashboard`: the command line may), the last enabled
+/// administrator, an unknown login.
+pub fn change(db: &dyn Database, actor: &Actor, login: &str, what: Change, from_dashboard: bool) -> Result<bool> {
+    actor.must_be_admin()?;
+    let login = login.trim();
+    if from_dashboard && what != Change::Enable && login == actor.login {
+        return Err(Error::invalid(
+            "Себя отключить или удалить нельзя: попросите другого администратора или используйте команду \
+             lgota-central admin на сервере.",
+        ));
+    }
+    let outcome = match what {
+        Change::Disable => db.set_admin_disabled(login, true, now_ms())?,
+        Change::Enable => db.set_admin_disabled(login, false, now_ms())?,
+        Change::Remove => db.remove_admin(login)?,
+    };
+    let shown = for_log(login);
+    match outcome {
+        AdminChange::NotFound => {
+            Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет пользователя «{shown}».")))
+        }
+        AdminChange::LastAdmin => Err(Error::new(
+            Kind::Conflict,
+            codes::CONFLICT,
+            "Это последний действующий администратор: сначала добавьте или включите другого, иначе в панель \
+             некому будет войти.",
+        )),
+        AdminChange::Unchanged => Ok(false),
+        AdminChange::Done => {
+            let (action, detail) = match what {
+                Change::Disable => {
+                    (Action::AdminDisable, format!("Пользователь панели «{login}» отключён, его сеансы завершены"))
+                }
+                Change::Enable => (Action::AdminEnable, format!("Пользователь панели «{login}» снова может входить")),
+                Change::Remove => {
+                    (Action::AdminRemove, format!("Пользователь панели «{login}» удалён, его сеансы завершены"))
+                }
+            };
+            audit::note(db, actor, action, &detail)?;
+            tracing::info!(
+                login = shown,
+                by = for_log(&actor.login),
+                action = action.as_str(),
+                "dashboard user changed"
+            );
+            Ok(true)
+        }
+    }
+}
+
+/// Every dashboard user, for administrators.
+pub fn list(db: &dyn Database, actor: &Actor) -> Result<Vec<Admin>> {
+    actor.must_be_admin()?;
+    Ok(db.admins()?)
 }
 
 /// The user of a session token and the session's CSRF token, if the session is alive.
@@ -188,16 +392,32 @@ mod tests {
     }
 
     #[test]
-    fn attempts_block_after_the_limit_and_expire() {
+    fn attempts_wait_after_failures_reserved_before_the_check_and_are_forgiven() {
         let a = Attempts::default();
-        let keys = vec!["login:a".to_string(), "ip:1".to_string()];
-        for i in 0..MAX_FAILURES {
-            assert!(!a.blocked(&keys, 1000));
-            a.fail(&keys, 1000 + i as i64);
+        // Sent at once: the free ones and one more pass, the rest are refused without a check
+        // and do not lengthen the wait.
+        let passed: Vec<_> = (0..10).filter_map(|_| a.begin("Anna", "10.0.0.1", 1000).ok()).collect();
+        assert_eq!(passed.len(), FREE_FAILURES as usize + 1);
+        assert_eq!(a.begin("anna", "10.0.0.2", 1999).unwrap_err().kind, Kind::TooManyRequests);
+        assert_eq!(a.begin("boris", "10.0.0.1", 1999).unwrap_err().kind, Kind::TooManyRequests, "the address too");
+        let next = a.begin("anna", "10.0.0.2", 2000).unwrap();
+        assert!(a.begin("anna", "10.0.0.3", 3999).is_err(), "then 2 s");
+        a.forgive(&next, true);
+        assert!(a.begin("anna", "10.0.0.4", 2000).is_ok(), "a success forgives the login");
+        assert_eq!(delay_after(FREE_FAILURES), 0);
+        assert_eq!((delay_after(FREE_FAILURES + 1), delay_after(FREE_FAILURES + 2)), (1000, 2000));
+        assert_eq!((delay_after(FREE_FAILURES + 7), delay_after(u32::MAX)), (MAX_DELAY_MS, MAX_DELAY_MS));
+        // An attempt not checked is taken back.
+        let b = Attempts::default();
+        for _ in 0..20 {
+            let attempt = b.begin("c", "1", 5).unwrap();
+            b.forgive(&attempt, false);
         }
-        assert!(a.blocked(&keys, 2000));
-        assert!(a.blocked(&["ip:1".to_string()], 2000));
-        assert!(!a.blocked(&keys, 1000 + FAILURE_WINDOW_MS + MAX_FAILURES as i64));
+        // Forgotten after a while.
+        for i in 0..10 {
+            let _ = b.begin("c", "1", i * MAX_DELAY_MS);
+        }
+        assert!(b.begin("c", "1", 20 * MAX_DELAY_MS + FAILURE_MEMORY_MS).is_ok());
         assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd") && !constant_time_eq("a", "ab"));
     }
 }

@@ -35,10 +35,13 @@ pub enum Action {
     Backup,
     /// A copy put in place of the database (the command line, the server stopped).
     Restore,
+    AdminDisable,
+    AdminEnable,
+    AdminRemove,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 27] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -63,6 +66,9 @@ impl Action {
         Action::AdminPut,
         Action::Backup,
         Action::Restore,
+        Action::AdminDisable,
+        Action::AdminEnable,
+        Action::AdminRemove,
     ];
 
     /// The name stored in the log.
@@ -92,16 +98,24 @@ impl Action {
             Action::AdminPut => "admin.put",
             Action::Backup => "backup",
             Action::Restore => "restore",
+            Action::AdminDisable => "admin.disable",
+            Action::AdminEnable => "admin.enable",
+            Action::AdminRemove => "admin.remove",
         }
     }
 }
+
+/// Who a failed sign-in with a login that is no user's is audited as: what was typed (perhaps a
+/// password in the wrong field) is not kept.
+pub const UNKNOWN_LOGIN: &str = "неизвестный логин";
 
 /// Writes one entry: `actor` did `action`; `detail` says to what, in Russian.
 pub fn note(db: &dyn Database, actor: &Actor, action: Action, detail: &str) -> Result<()> {
     note_as(db, &actor.login, action, detail)
 }
 
-/// [`note`] for someone who is not signed in (a failed sign-in names the login tried).
+/// [`note`] for someone who is not signed in (a failed sign-in names a known login tried, never
+/// an unknown one: [`UNKNOWN_LOGIN`]).
 pub fn note_as(db: &dyn Database, login: &str, action: Action, detail: &str) -> Result<()> {
     Ok(db.audit(now_ms(), login, action.as_str(), detail)?)
 }

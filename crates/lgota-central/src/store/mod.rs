@@ -165,7 +165,15 @@ pub trait ReferenceStore: Send + Sync {
 pub trait AdminStore: Send + Sync {
     /// Creates or replaces a dashboard user; `true` if it is new. Replacing ends their sessions.
     fn put_admin(&self, admin: &Admin, now_ms: i64) -> StoreResult<bool>;
+    /// The user of `login`, disabled or not.
     fn admin(&self, login: &str) -> StoreResult<Option<Admin>>;
+    /// Every user, by login.
+    fn admins(&self) -> StoreResult<Vec<Admin>>;
+    /// Disables (ending their sessions in the same transaction) or enables a user; never the
+    /// last enabled administrator ([`AdminChange::LastAdmin`]).
+    fn set_admin_disabled(&self, login: &str, disabled: bool, now_ms: i64) -> StoreResult<AdminChange>;
+    /// Removes a user and their sessions; never the last enabled administrator.
+    fn remove_admin(&self, login: &str) -> StoreResult<AdminChange>;
     /// Stores a session (and drops expired ones).
     fn create_session(
         &self,
@@ -175,7 +183,7 @@ pub trait AdminStore: Send + Sync {
         now_ms: i64,
         expires_at_ms: i64,
     ) -> StoreResult<()>;
-    /// The user and CSRF token of an unexpired session.
+    /// The user and CSRF token of an unexpired session of an enabled user.
     fn session(&self, token_sha256: &str, now_ms: i64) -> StoreResult<Option<(Admin, String)>>;
     fn delete_session(&self, token_sha256: &str) -> StoreResult<()>;
     fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> StoreResult<()>;

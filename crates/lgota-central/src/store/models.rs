@@ -192,6 +192,22 @@ pub struct Admin {
     /// argon2id PHC string.
     pub password_hash: String,
     pub role: Role,
+    /// Disabled users cannot sign in and have no sessions. [`AdminStore::put_admin`] keeps it
+    /// as stored.
+    ///
+    /// [`AdminStore::put_admin`]: super::AdminStore::put_admin
+    pub disabled: bool,
+}
+
+/// What disabling, enabling or removing a dashboard user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminChange {
+    Done,
+    /// It already was so (disabled, enabled).
+    Unchanged,
+    NotFound,
+    /// Refused: it would leave no enabled administrator.
+    LastAdmin,
 }
 
 /// Which checks a figure, the records page or an export covers. `branch_id` set by the HTTP

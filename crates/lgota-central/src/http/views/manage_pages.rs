@@ -12,7 +12,7 @@ use crate::service::devices::IssuedCode;
 use crate::service::import::ImportResult;
 /// The fields' limits, as the templates name them (`crate::http::views::manage_pages::NAME_MAX`).
 pub(crate) use crate::service::input::{NAME_MAX, NEW_ID_MAX};
-use crate::store::{AuditEntry, BackupNote, ContentUpload, Device, EventRow, Role};
+use crate::store::{Admin, AuditEntry, BackupNote, ContentUpload, Device, EventRow, Role};
 
 /// What an action did, or why it did not, at the top of a management page.
 struct Notices<'a> {
@@ -556,4 +556,50 @@ pub fn poster(ctx: &Ctx, event: &EventRow, payload: &str, qr_data_uri: &str) -> 
         qr: qr_data_uri,
         payload,
     })
+}
+
+/// A dashboard user of the users page.
+struct UserLine<'a> {
+    login: &'a str,
+    role: String,
+    disabled: bool,
+    /// The signed-in user: no buttons (no one disables themselves here).
+    me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage<'a> {
+    frame: Frame<'a>,
+    notices: Notices<'a>,
+    users: Vec<UserLine<'a>>,
+}
+
+pub fn users(ctx: &Ctx, admins: &[Admin], done: Option<&str>, error: Option<&str>) -> String {
+    let users = admins
+        .iter()
+        .map(|a| UserLine {
+            login: &a.login,
+            role: match &a.role {
+                Role::Admin => "администратор".to_string(),
+                Role::BranchHead(b) => format!("заведующий: {}", ctx.names.branch(b)),
+            },
+            disabled: a.disabled,
+            me: a.login == ctx.session.admin.login,
+        })
+        .collect();
+    render(&UsersPage {
+        frame: frame(ctx, "/users", "Пользователи"), notices: Notices { done, error }, users
+    })
+}
+
+#[derive(Template)]
+#[template(path = "remove_user.html")]
+struct RemoveUserPage<'a> {
+    frame: Frame<'a>,
+    login: &'a str,
+}
+
+pub fn remove_user_confirm(ctx: &Ctx, login: &str) -> String {
+    render(&RemoveUserPage { frame: frame(ctx, "/users", "Удалить пользователя"), login })
 }

@@ -115,10 +115,14 @@ struct LoginPage<'a> {
     frame: Frame<'a>,
     error: Option<&'a str>,
     login: &'a str,
+    /// Why signing in cannot work from here (a `Secure` cookie over plain http), if so.
+    insecure: Option<&'a str>,
 }
 
-pub fn login_page(error: Option<&str>, login: &str) -> String {
-    render(&LoginPage { frame: Frame::bare("Вход — «Льгота»"), error, login })
+/// The sign-in form with why the last attempt failed, the login typed, and why signing in cannot
+/// work from this address, if it cannot.
+pub fn login_page(error: Option<&str>, login: &str, insecure: Option<&str>) -> String {
+    render(&LoginPage { frame: Frame::bare("Вход — «Льгота»"), error, login, insecure })
 }
 
 #[derive(Template)]

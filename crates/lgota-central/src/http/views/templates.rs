@@ -93,6 +93,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("/import", "Импорт", true),
     ("/discrepancies", "Расхождения", true),
     ("/audit", "Журнал", true),
+    ("/users", "Пользователи", true),
 ];
 
 impl<'a> Frame<'a> {

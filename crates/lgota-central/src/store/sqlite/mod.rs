@@ -22,9 +22,9 @@ use rusqlite_migration::M;
 pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
-    Admin, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore, EnrollAttempt,
-    EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome, StoreResult,
-    StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
+    Admin, AdminChange, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
+    EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome,
+    StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -36,6 +36,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/006_phone_events.sql")),
     M::up(include_str!("migrations/007_intake.sql")),
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
+    M::up(include_str!("migrations/009_admin_disable.sql")),
     M::up(include_str!("migrations/010_backups.sql")),
 ];
 
@@ -68,7 +69,7 @@ impl From<rusqlite_migration::Error> for StoreError {
     }
 }
 
-const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id";
+const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id, a.disabled_at IS NOT NULL";
 
 fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
     let role: String = row.get(2)?;
@@ -79,7 +80,26 @@ fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
         ("branch_head", None) => Role::BranchHead(String::new()),
         _ => Role::Admin,
     };
-    Ok(Admin { login: row.get(0)?, password_hash: row.get(1)?, role })
+    Ok(Admin { login: row.get(0)?, password_hash: row.get(1)?, role, disabled: row.get(4)? })
+}
+
+/// A user read inside a transaction.
+fn admin_in(tx: &rusqlite::Transaction, login: &str) -> rusqlite::Result<Option<Admin>> {
+    tx.query_row(&format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.login = ?1"), [login], admin_from_row)
+        .optional()
+}
+
+/// Whether `admin` is the only enabled administrator (so cannot be disabled or removed).
+fn is_last_active_admin(tx: &rusqlite::Transaction, admin: &Admin) -> rusqlite::Result<bool> {
+    if admin.role != Role::Admin || admin.disabled {
+        return Ok(false);
+    }
+    let others: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM admins WHERE role = 'admin' AND disabled_at IS NULL AND login <> ?1",
+        [&admin.login],
+        |r| r.get(0),
+    )?;
+    Ok(others == 0)
 }
 
 /// Opens (creating if needed) `path` as the phone does its log: WAL, `synchronous=FULL` (a
@@ -692,6 +712,47 @@ impl AdminStore for SqliteDatabase {
         Ok(conn.query_row(&sql, [login], admin_from_row).optional()?)
     }
 
+    fn admins(&self) -> StoreResult<Vec<Admin>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {ADMIN_COLUMNS} FROM admins a ORDER BY a.login"))?;
+        let rows = stmt.query_map([], admin_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_admin_disabled(&self, login: &str, disabled: bool, now_ms: i64) -> StoreResult<AdminChange> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(admin) = admin_in(&tx, login)? else {
+            return Ok(AdminChange::NotFound);
+        };
+        if admin.disabled == disabled {
+            return Ok(AdminChange::Unchanged);
+        }
+        if disabled && is_last_active_admin(&tx, &admin)? {
+            return Ok(AdminChange::LastAdmin);
+        }
+        let at = disabled.then_some(now_ms);
+        tx.execute("UPDATE admins SET disabled_at = ?2 WHERE login = ?1", params![login, at])?;
+        tx.execute("DELETE FROM sessions WHERE login = ?1", [login])?;
+        tx.commit()?;
+        Ok(AdminChange::Done)
+    }
+
+    fn remove_admin(&self, login: &str) -> StoreResult<AdminChange> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(admin) = admin_in(&tx, login)? else {
+            return Ok(AdminChange::NotFound);
+        };
+        if is_last_active_admin(&tx, &admin)? {
+            return Ok(AdminChange::LastAdmin);
+        }
+        tx.execute("DELETE FROM sessions WHERE login = ?1", [login])?;
+        tx.execute("DELETE FROM admins WHERE login = ?1", [login])?;
+        tx.commit()?;
+        Ok(AdminChange::Done)
+    }
+
     fn create_session(
         &self,
         token_sha256: &str,
@@ -713,9 +774,9 @@ impl AdminStore for SqliteDatabase {
         let conn = self.conn();
         let sql = format!(
             "SELECT {ADMIN_COLUMNS}, s.csrf_token FROM sessions s JOIN admins a ON a.login = s.login
-             WHERE s.token_sha256 = ?1 AND s.expires_at > ?2"
+             WHERE s.token_sha256 = ?1 AND s.expires_at > ?2 AND a.disabled_at IS NULL"
         );
-        Ok(conn.query_row(&sql, params![token_sha256, now_ms], |r| Ok((admin_from_row(r)?, r.get(4)?))).optional()?)
+        Ok(conn.query_row(&sql, params![token_sha256, now_ms], |r| Ok((admin_from_row(r)?, r.get(5)?))).optional()?)
     }
 
     fn delete_session(&self, token_sha256: &str) -> StoreResult<()> {
