@@ -251,7 +251,7 @@ fn restore_refuses_while_a_server_serves_the_database() {
     let (ok, out, err) = cli(d, &["restore", "copy.db"]);
     assert!(ok, "{err}");
     assert!(out.contains("восстановлена") && out.contains("Прежняя база сохранена как"), "{out}");
-    assert!(out.contains("пришлёт всё заново"), "{out}");
+    assert!(out.contains("новый идентификатор") && out.contains("пришлёт всё"), "{out}");
 }
 
 fn scheduled_copies(dir: &Path) -> Vec<String> {
