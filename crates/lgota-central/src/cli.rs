@@ -44,6 +44,9 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080]
         #[arg(long, env = "LGOTA_CENTRAL_LISTEN")]
         listen: Option<String>,
+        /// Requests served at once on the phones' API and on the dashboard each; more get 503 [default: 256]
+        #[arg(long, env = "LGOTA_CENTRAL_MAX_CONCURRENT_REQUESTS")]
+        max_concurrent_requests: Option<usize>,
     },
     /// Enroll, list and revoke phones.
     #[command(subcommand)]
@@ -184,9 +187,9 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), String> {
-    let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
-        _ => None,
+    let (listen, max_concurrent_requests) = match &cli.command {
+        Command::Serve { listen, max_concurrent_requests } => (listen.clone(), *max_concurrent_requests),
+        _ => (None, None),
     };
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = settings::resolve(
@@ -197,6 +200,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             cookie_secure: cli.cookie_secure,
             trusted_keys: cli.trusted_keys,
             timezone: cli.timezone,
+            max_concurrent_requests,
         },
         file,
     )?;
@@ -218,7 +222,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 let mut dashboard = Dashboard::new(settings.cookie_secure, settings.timezone);
                 dashboard.public_url = settings.public_url.clone();
                 dashboard.trusted_keys = settings.trusted_keys.clone();
-                let state = AppState::with_dashboard(db, dashboard);
+                let limits = crate::http::limits::Limits {
+                    max_concurrent_requests: settings.max_concurrent_requests,
+                    ..Default::default()
+                };
+                let state = AppState::with_dashboard(db, dashboard).with_limits(limits);
                 crate::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
             })
         }

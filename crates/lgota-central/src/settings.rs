@@ -11,6 +11,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_CONFIG_FILE: &str = "lgota-central.toml";
 /// The institution's time zone unless configured otherwise.
 pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
+/// Requests served at once on the phones' API and on the dashboard each, unless configured.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
 
 /// What the TOML file (and, merged by clap, flags and environment) may set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -29,6 +31,9 @@ pub struct Overrides {
     /// The institution's time zone, an IANA name such as `Europe/Moscow` [default]: periods,
     /// dates and times on the dashboard and in exports, months of the monthly summary.
     pub timezone: Option<String>,
+    /// Requests served at once on the phones' API and on the dashboard each; one more is
+    /// answered `503` with `Retry-After` [default: 256].
+    pub max_concurrent_requests: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +44,7 @@ pub struct Settings {
     pub cookie_secure: bool,
     pub trusted_keys: Vec<lgota_domain::TrustedKey>,
     pub timezone: chrono_tz::Tz,
+    pub max_concurrent_requests: usize,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -86,7 +92,14 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         None => DEFAULT_TIMEZONE,
         Some(name) => parse_timezone(&name)?,
     };
-    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone })
+    let max_concurrent_requests = given
+        .max_concurrent_requests
+        .or(file.max_concurrent_requests)
+        .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
+    if max_concurrent_requests == 0 {
+        return Err("max_concurrent_requests должно быть не меньше 1".into());
+    }
+    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone, max_concurrent_requests })
 }
 
 /// An IANA time zone name (`Europe/Moscow`, `Asia/Yekaterinburg`, …).
