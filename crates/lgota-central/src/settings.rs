@@ -92,10 +92,8 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         None => DEFAULT_TIMEZONE,
         Some(name) => parse_timezone(&name)?,
     };
-    let max_concurrent_requests = given
-        .max_concurrent_requests
-        .or(file.max_concurrent_requests)
-        .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
+    let max_concurrent_requests =
+        given.max_concurrent_requests.or(file.max_concurrent_requests).unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
     if max_concurrent_requests == 0 {
         return Err("max_concurrent_requests должно быть не меньше 1".into());
     }

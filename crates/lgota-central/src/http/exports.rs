@@ -1,8 +1,8 @@
 //! Downloads: the records of a filter as CSV and XLSX, the monthly summary of a year as XLSX.
 //! Each is audited (who took which period); a branch head gets only their branch.
 
-use axum::extract::rejection::QueryRejection;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -46,7 +46,13 @@ async fn export_start(
     let (_, names) = state
         .run(move |db| service::reports::export_start(db, &actor, &f, (&dates.0, &dates.1), format))
         .await
-        .map_err(|e| if e.code == codes::TOO_MANY_ROWS { e.titled("Слишком много строк для Excel") } else { e })?;
+        .map_err(|e| {
+            if e.code == codes::TOO_MANY_ROWS {
+                e.titled("Слишком много строк для Excel")
+            } else {
+                e
+            }
+        })?;
     Ok((period, filter, names))
 }
 

@@ -4,10 +4,10 @@
 use super::audit::{self, Action};
 use super::reference::current_config;
 use super::{Actor, Error, Kind, Result};
-use lgota_protocol::codes;
 use crate::report::names::{event_label, Names};
 use crate::report::MonthlySummary;
 use crate::store::{Database, RecordFilter, StoredRecord};
+use lgota_protocol::codes;
 
 /// How many of the newest events the filters offer and the pages name.
 pub const EVENT_CHOICES: u32 = 500;
