@@ -38,6 +38,9 @@ impl Client {
         let http = Http::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
+            // Sooner than the server closes an idle connection (30 s), so that a request is never
+            // sent down a connection the server is closing at that moment.
+            .pool_idle_timeout(Duration::from_secs(20))
             .user_agent(concat!("lgota-app/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {

@@ -24,7 +24,9 @@ pub struct Limits {
     /// The deadline of a request, from its headers to its answer's start (a streamed export's
     /// body runs on past it).
     pub request_timeout: Duration,
-    /// How long a client may take to send a request's headers (slow clients hold a connection).
+    /// How long a client may take to send a request's headers (slow clients hold a connection);
+    /// also how long an idle keep-alive connection is kept (hyper's timer runs while it waits for
+    /// the next request), so clients must drop idle connections sooner (`lgota-client`: 20 s).
     pub header_read_timeout: Duration,
     /// What a busy answer tells the client to wait (`Retry-After`, whole seconds).
     pub retry_after: Duration,
@@ -37,7 +39,7 @@ impl Default for Limits {
         Limits {
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: Duration::from_secs(60),
-            header_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
             retry_after: Duration::from_secs(5),
         }
     }
