@@ -3,13 +3,16 @@
 //! of waiting in an unbounded queue — and a deadline for every request. A streamed download's
 //! body is not under either once its answer has started (the store reads it in chunks).
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_core::Stream;
 use lgota_protocol::codes;
 use tokio::sync::Semaphore;
 
@@ -63,6 +66,7 @@ pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Res
     let json = is_json(request.uri().path());
     let Ok(_permit) = gate.permits.clone().try_acquire_owned() else {
         tracing::warn!(path = request.uri().path(), "busy: request refused");
+        drain(request.into_body()).await;
         return busy(&gate.limits, json, "Сервер сейчас занят: слишком много запросов одновременно.");
     };
     match tokio::time::timeout(gate.limits.request_timeout, next.run(request)).await {
@@ -73,6 +77,22 @@ pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Res
             busy(&gate.limits, json, "Сервер не успел ответить: он перегружен.")
         }
     }
+}
+
+/// Reads and drops what a refused request is still sending (at most 4 MiB, 2 s): a connection
+/// closed with unread data is reset, and the reset can overtake the `503` on its way.
+async fn drain(body: Body) {
+    let mut data = body.into_data_stream();
+    let read = async {
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = std::future::poll_fn(|cx| Pin::new(&mut data).poll_next(cx)).await {
+            seen += chunk.len();
+            if seen > 4 << 20 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), read).await;
 }
 
 /// The phones' API and the dashboard's `/admin/api/…` answer JSON; the dashboard's pages a page.
