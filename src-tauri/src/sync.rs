@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lgota_client::Client;
 use lgota_core::content::trusted_keys;
-use lgota_core::sync::{enrollment, sync_once, SyncError};
+use lgota_core::sync::{enrollment, retry_delay, sync_once, SyncError};
 use lgota_core::{Now, SyncStatus};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
@@ -17,8 +17,6 @@ use crate::commands::AppStore;
 
 /// Between successful syncs.
 const INTERVAL: Duration = Duration::from_secs(180);
-const BACKOFF_BASE: Duration = Duration::from_secs(5);
-const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -62,13 +60,14 @@ impl SyncWorker {
                     }
                     wait = match run(&app, &shared) {
                         None => INTERVAL, // not enrolled: nothing to do until someone enrolls
-                        Some(true) => {
+                        Some(Ok(())) => {
                             failures = 0;
                             INTERVAL
                         }
-                        Some(false) => {
+                        Some(Err(e)) => {
+                            // Backoff with jitter, never sooner than a busy server's Retry-After.
                             failures = failures.saturating_add(1);
-                            backoff(failures)
+                            retry_delay(failures, &e)
                         }
                     };
                 }
@@ -89,16 +88,16 @@ impl SyncWorker {
     }
 }
 
-/// One sync. `None` when the device is not enrolled; otherwise whether it succeeded. A store
-/// that cannot be read is a failure (retried with backoff), not "not enrolled".
-fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<bool> {
+/// One sync. `None` when the device is not enrolled; otherwise how it ended. A store that cannot
+/// be read is a failure (retried with backoff), not "not enrolled".
+fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<Result<(), SyncError>> {
     let store = app.state::<AppStore>();
     let enrollment = match enrollment(&store.0) {
         Ok(enrollment) => enrollment,
         Err(SyncError::NotEnrolled) => return None,
         Err(e) => {
             note_failure(&store, &e);
-            return Some(false);
+            return Some(Err(e));
         }
     };
     let set = |p: Progress| {
@@ -120,7 +119,7 @@ fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<boo
         }
     };
     set(Progress::default());
-    Some(result.is_ok())
+    Some(result.map(|_| ()))
 }
 
 /// Tells the sync panel about a failure that happened outside `sync_once`.
@@ -137,25 +136,13 @@ fn note_failure(store: &AppStore, e: &SyncError) {
     }
 }
 
-/// 5 s, 10 s, 20 s … up to 15 minutes, each with ±50 % jitter so that phones do not retry in step.
-fn backoff(failures: u32) -> Duration {
-    let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.min(16).saturating_sub(1));
-    let capped = exp.min(BACKOFF_MAX);
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let jitter = 0.5 + f64::from(nanos % 1000) / 1000.0; // 0.5 … 1.5
-    capped.mul_f64(jitter)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_and_is_capped_with_jitter() {
-        let within = |d: Duration, base: Duration| d >= base.mul_f64(0.5) && d <= base.mul_f64(1.5);
-        assert!(within(backoff(1), Duration::from_secs(5)));
-        assert!(within(backoff(3), Duration::from_secs(20)));
-        assert!(within(backoff(30), BACKOFF_MAX));
+    fn a_failure_waits_at_least_what_a_busy_server_asked() {
+        let busy = SyncError::from(lgota_core::sync::TransportError::Busy { retry_after_s: 60 });
+        assert!(retry_delay(1, &busy) >= Duration::from_secs(60));
     }
 }

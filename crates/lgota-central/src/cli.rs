@@ -58,6 +58,9 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080]
         #[arg(long, env = "LGOTA_CENTRAL_LISTEN")]
         listen: Option<String>,
+        /// Requests served at once on the phones' API and on the dashboard each; more get 503 [default: 256]
+        #[arg(long, env = "LGOTA_CENTRAL_MAX_CONCURRENT_REQUESTS")]
+        max_concurrent_requests: Option<usize>,
     },
     /// Enroll, list and revoke phones.
     #[command(subcommand)]
@@ -228,9 +231,9 @@ fn admin_change(settings: &Settings, me: &Actor, login: &str, what: Change) -> R
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), String> {
-    let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
-        _ => None,
+    let (listen, max_concurrent_requests) = match &cli.command {
+        Command::Serve { listen, max_concurrent_requests } => (listen.clone(), *max_concurrent_requests),
+        _ => (None, None),
     };
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = settings::resolve(
@@ -245,6 +248,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             backup_every: cli.backup_every,
             backup_keep: cli.backup_keep,
             trusted_proxies: Some(cli.trusted_proxy),
+            max_concurrent_requests,
         },
         file,
     )?;
@@ -271,7 +275,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     tokio::spawn(scheduled_backups(db.clone(), schedule));
                 }
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
-                let state = AppState::with_dashboard(db, dashboard);
+                let limits = crate::http::limits::Limits {
+                    max_concurrent_requests: settings.max_concurrent_requests,
+                    ..Default::default()
+                };
+                let state = AppState::with_dashboard(db, dashboard).with_limits(limits);
                 crate::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
             })
         }

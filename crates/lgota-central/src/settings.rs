@@ -11,6 +11,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_CONFIG_FILE: &str = "lgota-central.toml";
 /// The institution's time zone unless configured otherwise.
 pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
+/// Requests served at once on the phones' API and on the dashboard each, unless configured.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
 
 /// What the TOML file (and, merged by clap, flags and environment) may set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -42,6 +44,9 @@ pub struct Overrides {
     /// believed about the client's address (`X-Forwarded-For`, its rightmost untrusted hop) and
     /// HTTPS (`X-Forwarded-Proto`) [default: none].
     pub trusted_proxies: Option<Vec<String>>,
+    /// Requests served at once on the phones' API and on the dashboard each; one more is
+    /// answered `503` with `Retry-After` [default: 256].
+    pub max_concurrent_requests: Option<usize>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -79,6 +84,7 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     pub backup: Option<BackupSchedule>,
     pub trusted_proxies: Vec<IpAddr>,
+    pub max_concurrent_requests: usize,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -126,6 +132,11 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         None => DEFAULT_TIMEZONE,
         Some(name) => parse_timezone(&name)?,
     };
+    let max_concurrent_requests =
+        given.max_concurrent_requests.or(file.max_concurrent_requests).unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
+    if max_concurrent_requests == 0 {
+        return Err("max_concurrent_requests должно быть не меньше 1".into());
+    }
     let trusted_proxies = given
         .trusted_proxies
         .filter(|p| !p.is_empty())
@@ -156,7 +167,17 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         }
         None => None,
     };
-    Ok(Settings { db, listen, public_url, cookie_secure, trusted_keys, timezone, backup, trusted_proxies })
+    Ok(Settings {
+        db,
+        listen,
+        public_url,
+        cookie_secure,
+        trusted_keys,
+        timezone,
+        backup,
+        trusted_proxies,
+        max_concurrent_requests,
+    })
 }
 
 /// `backup_every`: hours as a bare number (`24`), or a number with `h`, `m` or `s`.

@@ -38,6 +38,9 @@ impl Client {
         let http = Http::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
+            // Sooner than the server closes an idle connection (30 s), so that a request is never
+            // sent down a connection the server is closing at that moment.
+            .pool_idle_timeout(Duration::from_secs(20))
             .user_agent(concat!("lgota-app/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -62,6 +65,7 @@ impl Client {
     fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, TransportError> {
         let response = self.request(builder).send().map_err(unreachable)?;
         let status = response.status();
+        let retry_after = retry_after(&response);
         let body = response.bytes().map_err(unreachable)?;
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| {
@@ -72,6 +76,10 @@ impl Client {
                     message: "Сервер ответил непонятно: возможно, адрес ведёт не к серверу «Льготы».".into(),
                 }
             });
+        }
+        if let (reqwest::StatusCode::SERVICE_UNAVAILABLE, Some(retry_after_s)) = (status, retry_after) {
+            // Busy: the sync worker waits at least this long before trying again.
+            return Err(TransportError::Busy { retry_after_s });
         }
         Err(match serde_json::from_slice::<ErrorBody>(&body) {
             Ok(ErrorBody { code, message }) => TransportError::Refused { status: status.as_u16(), code, message },
@@ -157,6 +165,40 @@ pub fn enroll_device(
     }
 }
 
+/// A `Retry-After` in seconds (an HTTP date counts from now), at most a day.
+fn retry_after(response: &reqwest::blocking::Response) -> Option<u64> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let seconds = match value.parse::<u64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let at = httpdate(value)?;
+            at.duration_since(std::time::SystemTime::now()).map_or(0, |d| d.as_secs())
+        }
+    };
+    Some(seconds.min(24 * 60 * 60))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form HTTP dates are sent in.
+fn httpdate(text: &str) -> Option<std::time::SystemTime> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [h, m, s] = hms.as_slice() else { return None };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
 /// Why a request got no answer, in Russian for the librarian; reqwest's own (English) detail goes
 /// to the log only.
 fn unreachable(e: reqwest::Error) -> TransportError {
@@ -169,4 +211,70 @@ fn unreachable(e: reqwest::Error) -> TransportError {
         "соединение прервано"
     };
     TransportError::Unreachable(what.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    use lgota_core::sync::{retry_delay, SyncError, Transport, TransportError};
+    use lgota_protocol::PushRequest;
+
+    use super::{httpdate, Client};
+
+    /// A server on 127.0.0.1:0 that answers every request with `answer`.
+    fn answering(answer: &'static str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 65536];
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn a_busy_server_is_left_alone_for_its_retry_after() {
+        let body = r#"{"code":"busy","message":"Сервер сейчас занят"}"#;
+        let answer = Box::leak(
+            format!(
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_boxed_str(),
+        );
+        let mut client = Client::new(&answering(answer), Some("t".into())).unwrap();
+        let request = PushRequest { records: Vec::new(), last_acknowledged: None, sent_at_ms: None };
+        let e = client.push(&request).unwrap_err();
+        assert_eq!(e, TransportError::Busy { retry_after_s: 7 });
+        let e = SyncError::from(e);
+        assert_eq!(e.code(), "busy");
+        for failures in 1..3 {
+            assert!(retry_delay(failures, &e) >= Duration::from_secs(7), "the next attempt no sooner than Retry-After");
+        }
+    }
+
+    #[test]
+    fn a_503_without_retry_after_is_a_refusal_retried_with_backoff() {
+        let answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let mut client = Client::new(&answering(answer), Some("t".into())).unwrap();
+        let request = PushRequest { records: Vec::new(), last_acknowledged: None, sent_at_ms: None };
+        let e = SyncError::from(client.push(&request).unwrap_err());
+        assert_eq!(e.code(), "http_503");
+        assert!(e.is_transient() && e.retry_after().is_none());
+    }
+
+    #[test]
+    fn http_dates_are_read() {
+        let t = httpdate("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(), 784_111_777);
+        assert!(httpdate("yesterday").is_none());
+    }
 }

@@ -7,6 +7,7 @@
 //! The transport (HTTP in the app) lives outside the core.
 
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use std::collections::{HashMap, HashSet};
 
@@ -30,6 +31,10 @@ pub enum TransportError {
     /// The server answered with an error body.
     #[error("{message}")]
     Refused { status: u16, code: String, message: String },
+    /// The server is busy (`503` with `Retry-After`): try again no sooner than `retry_after_s`
+    /// seconds.
+    #[error("Сервер занят: слишком много телефонов синхронизируются одновременно. Повторим не раньше чем через {retry_after_s} с.")]
+    Busy { retry_after_s: u64 },
 }
 
 pub trait Transport {
@@ -55,6 +60,7 @@ impl SyncError {
         match self {
             SyncError::Transport(TransportError::Unreachable(_)) => "unreachable",
             SyncError::Transport(TransportError::Refused { code, .. }) => code,
+            SyncError::Transport(TransportError::Busy { .. }) => lgota_protocol::codes::BUSY,
             SyncError::Store(e) => e.code(),
             SyncError::IncompleteAck => "incomplete_ack",
             SyncError::NotEnrolled => "not_enrolled",
@@ -72,6 +78,7 @@ impl SyncError {
             }
             "unsupported_protocol" => "Обновите приложение: сервер работает с другой версией протокола.",
             "invalid_server" => "Проверьте адрес сервера.",
+            "busy" => "Сервер сейчас перегружен. Записи сохранены на телефоне; синхронизация повторится сама.",
             "wrong_branch" | "wrong_device" => {
                 "Неотправленные записи сделаны для другого филиала. Выгрузите их в файл и передайте методисту."
             }
@@ -89,11 +96,40 @@ impl SyncError {
     /// Worth retrying by itself later (as opposed to needing a person: revoked, enroll again…).
     pub fn is_transient(&self) -> bool {
         match self {
-            SyncError::Transport(TransportError::Unreachable(_)) | SyncError::IncompleteAck => true,
+            SyncError::Transport(TransportError::Unreachable(_) | TransportError::Busy { .. })
+            | SyncError::IncompleteAck => true,
             SyncError::Transport(TransportError::Refused { status, .. }) => *status >= 500 || *status == 429,
             SyncError::Store(_) | SyncError::NotEnrolled => false,
         }
     }
+}
+
+impl SyncError {
+    /// How long the server asked to be left alone (a busy server's `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SyncError::Transport(TransportError::Busy { retry_after_s }) => Some(Duration::from_secs(*retry_after_s)),
+            _ => None,
+        }
+    }
+}
+
+/// The first wait after a failed sync; it doubles with each failure in a row…
+pub const BACKOFF_BASE: Duration = Duration::from_secs(5);
+/// …up to this.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
+
+/// When to try again after `failures` failed syncs in a row, the last one `error`: 5 s, 10 s,
+/// 20 s … up to 15 minutes, each with ±50 % jitter so that phones do not retry in step — and never
+/// sooner than a busy server asked (`Retry-After`).
+pub fn retry_delay(failures: u32, error: &SyncError) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.clamp(1, 16).saturating_sub(1));
+    let capped = exp.min(BACKOFF_MAX);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let jitter = 0.5 + f64::from(nanos % 1000) / 1000.0; // 0.5 … 1.5
+    let backoff = capped.mul_f64(jitter);
+    backoff.max(error.retry_after().unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -405,6 +441,25 @@ mod tests {
         let problem = e.problem(Now::system());
         assert_eq!(problem.code, "unreachable");
         assert_eq!(problem.message, "Сервер недоступен: нет соединения с сервером.");
+    }
+
+    #[test]
+    fn a_busy_server_is_retried_no_sooner_than_it_asked() {
+        let within = |d: Duration, base: Duration| d >= base.mul_f64(0.5) && d <= base.mul_f64(1.5);
+        let down = SyncError::from(TransportError::Unreachable("нет соединения с сервером".into()));
+        assert!(within(retry_delay(1, &down), Duration::from_secs(5)));
+        assert!(within(retry_delay(3, &down), Duration::from_secs(20)));
+        assert!(within(retry_delay(30, &down), BACKOFF_MAX));
+        let busy = SyncError::from(TransportError::Busy { retry_after_s: 120 });
+        assert_eq!(busy.retry_after(), Some(Duration::from_secs(120)));
+        for failures in 1..4 {
+            assert!(retry_delay(failures, &busy) >= Duration::from_secs(120));
+        }
+        assert!(busy.is_transient());
+        let problem = busy.problem(Now::system());
+        assert_eq!(problem.code, "busy");
+        assert!(problem.message.contains("Сервер занят") && problem.message.contains("120 с"), "{}", problem.message);
+        assert!(problem.advice.contains("перегружен"), "{}", problem.advice);
     }
 
     #[test]

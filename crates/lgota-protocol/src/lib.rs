@@ -79,6 +79,11 @@ pub mod codes {
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     /// A published document (configuration, content pack) must be newer than the one out.
     pub const VERSION_NOT_NEWER: &str = "version_not_newer";
+    /// The server is serving as many requests as it may at once (503): try again no sooner
+    /// than its `Retry-After` header says (seconds).
+    pub const BUSY: &str = "busy";
+    /// The dashboard: an export larger than its file format holds (an XLSX sheet's rows).
+    pub const TOO_MANY_ROWS: &str = "too_many_rows";
 }
 
 /// The body of every error response: a stable `code` for programs, a Russian `message` for people.

@@ -56,6 +56,7 @@ impl AppError {
             Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Kind::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +71,7 @@ impl AppError {
             Kind::NotFound => "Не найдено",
             Kind::Internal => "Ошибка сервера",
             Kind::Unauthorized => "Нужно войти",
+            Kind::Busy => "Сервер занят",
             _ => "Запрос не выполнен",
         })
     }

@@ -1,6 +1,7 @@
 //! Downloads: the records of a filter as CSV and XLSX, the monthly summary of a year as XLSX.
 //! Each is audited (who took which period); a branch head gets only their branch.
 
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue};
@@ -20,7 +21,7 @@ use crate::http::views::{csv, xlsx};
 use crate::report::month_ranges;
 use crate::service::reports::Format;
 use crate::service::{self, Kind};
-use crate::store::{RecordFilter, StoredRecord};
+use crate::store::RecordFilter;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,21 +30,30 @@ pub fn routes() -> Router<AppState> {
         .route("/export/summary.xlsx", get(export_summary_xlsx))
 }
 
-/// The records of an export request (same filter and branch confinement as the overview).
-async fn export_records(
+/// The start of an export request (same filter and branch confinement as the overview): counted,
+/// audited (an XLSX too large for a sheet refused here, before any work), with the names.
+async fn export_start(
     state: &AppState,
     filtered: Filtered,
     format: Format,
-) -> Result<(Period, Vec<(StoredRecord, bool)>, Names), AppError> {
+) -> Result<(Period, RecordFilter, Names), AppError> {
     let Filtered { session, parsed: Parsed { period, filter, .. }, error } = filtered;
     if let Some(e) = error {
         return Err(AppError::new(Kind::Invalid, codes::INVALID_REQUEST, e).titled("Неверный фильтр"));
     }
     let (actor, dates) = (session.actor(), (pages::ru_date(period.from), pages::ru_date(period.to)));
-    let (records, names) = state
-        .run(move |db| service::reports::export_records(db, &actor, &filter, (&dates.0, &dates.1), format))
-        .await?;
-    Ok((period, records, names))
+    let f = filter.clone();
+    let (_, names) = state
+        .run(move |db| service::reports::export_start(db, &actor, &f, (&dates.0, &dates.1), format))
+        .await
+        .map_err(|e| {
+            if e.code == codes::TOO_MANY_ROWS {
+                e.titled("Слишком много строк для Excel")
+            } else {
+                e
+            }
+        })?;
+    Ok((period, filter, names))
 }
 
 fn records_file(period: &Period, extension: &str) -> String {
@@ -61,10 +71,39 @@ fn attachment(body: impl IntoResponse, content_type: &'static str, file: &str) -
     response
 }
 
+/// The body of a streamed download: what a blocking task sends down a short channel (so the
+/// file is never whole in memory and a slow reader slows the reading of the database).
+struct Chunks(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<Bytes, std::io::Error>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// The CSV, streamed: the header, then a chunk of lines per chunk the store reads.
 async fn export_csv(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
-    let (period, records, names) = export_records(&state, filtered, Format::Csv).await?;
-    let body = csv::render(&records, &names, state.dashboard.tz);
-    Ok(attachment(body, "text/csv; charset=utf-8", &records_file(&period, "csv")))
+    let (period, filter, names) = export_start(&state, filtered, Format::Csv).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let (db, tz) = (state.db.clone(), state.dashboard.tz);
+    tokio::task::spawn_blocking(move || {
+        if tx.blocking_send(Ok(Bytes::from(csv::head()))).is_err() {
+            return;
+        }
+        let sent = service::reports::export_each(db.as_ref(), &filter, &mut |chunk| {
+            tx.blocking_send(Ok(Bytes::from(csv::lines(&chunk, &names, tz)))).is_ok()
+        });
+        if let Err(e) = sent {
+            // The status is gone already: the download ends broken rather than short but whole.
+            tracing::error!(error = %e, "CSV export cut off");
+            let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
+        }
+    });
+    Ok(attachment(Body::from_stream(Chunks(rx)), "text/csv; charset=utf-8", &records_file(&period, "csv")))
 }
 
 /// Builds a file off the async threads.
@@ -79,7 +118,8 @@ async fn build<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
 }
 
 async fn export_xlsx(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
-    let (period, records, names) = export_records(&state, filtered, Format::Xlsx).await?;
+    let (period, filter, names) = export_start(&state, filtered, Format::Xlsx).await?;
+    let records = state.run(move |db| service::reports::export_records(db, &filter)).await?;
     let tz = state.dashboard.tz;
     let file = build(move || xlsx::records(&records, &names, tz)).await?;
     Ok(attachment(file, xlsx::CONTENT_TYPE, &records_file(&period, "xlsx")))

@@ -14,8 +14,10 @@ pub mod events;
 pub mod exports;
 pub mod extract;
 pub mod import;
+pub mod limits;
 pub mod overview;
 pub mod reference;
+pub mod server;
 pub mod session;
 pub mod state;
 pub mod users;
@@ -36,11 +38,15 @@ pub use self::state::{AppState, Ctx, Dashboard};
 
 use crate::store::Database;
 
-/// The whole application: the phones' API, the dashboard, limits, panic and trace layers.
+/// The whole application: the phones' API, the dashboard (each under its own concurrency limit
+/// and request deadline, [`limits`]), panic and trace layers.
 pub fn router(state: AppState) -> Router {
+    let gate = |routes: Router<AppState>| {
+        routes.layer(middleware::from_fn_with_state(limits::Gate::new(state.limits.clone()), limits::gate))
+    };
     Router::new()
-        .merge(api::routes(state.clone()))
-        .merge(dashboard(state.clone()))
+        .merge(gate(api::routes(state.clone())))
+        .merge(gate(dashboard(state.clone())))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(CatchPanicLayer::custom(|_panic| AppError::internal("panic in a handler").into_response()))
@@ -110,7 +116,6 @@ pub async fn serve_state(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let header_read_timeout = state.limits.header_read_timeout;
+    server::run(listener, router(state), header_read_timeout, shutdown).await
 }

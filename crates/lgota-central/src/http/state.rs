@@ -46,6 +46,8 @@ impl Dashboard {
 pub struct AppState {
     pub db: Arc<dyn Database>,
     pub dashboard: Arc<Dashboard>,
+    /// Requests at once, deadlines ([`super::limits`]).
+    pub limits: Arc<super::limits::Limits>,
 }
 
 impl AppState {
@@ -60,7 +62,12 @@ impl AppState {
     }
 
     pub fn with_dashboard(db: Arc<dyn Database>, dashboard: Dashboard) -> AppState {
-        AppState { db, dashboard: Arc::new(dashboard) }
+        AppState { db, dashboard: Arc::new(dashboard), limits: Arc::default() }
+    }
+
+    /// The same state under other limits.
+    pub fn with_limits(self, limits: super::limits::Limits) -> AppState {
+        AppState { limits: Arc::new(limits), ..self }
     }
 
     /// Runs an operation on the store off the async threads.

@@ -22,6 +22,8 @@ pub enum Kind {
     TooLarge,
     TooManyRequests,
     MethodNotAllowed,
+    /// Serving as many requests as it may at once (503, with `Retry-After`).
+    Busy,
     /// The server's failure: logged, never explained to the caller (500).
     Internal,
 }

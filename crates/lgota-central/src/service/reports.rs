@@ -3,10 +3,11 @@
 
 use super::audit::{self, Action};
 use super::reference::current_config;
-use super::{Actor, Result};
+use super::{Actor, Error, Kind, Result};
 use crate::report::names::{event_label, Names};
 use crate::report::MonthlySummary;
 use crate::store::{Database, RecordFilter, StoredRecord};
+use lgota_protocol::codes;
 
 /// How many of the newest events the filters offer and the pages name.
 pub const EVENT_CHOICES: u32 = 500;
@@ -64,24 +65,66 @@ pub enum Format {
     Xlsx,
 }
 
-/// The records of an export (`filter` already confined to a branch head's branch), audited with
-/// the period `dates` as people read it.
-pub fn export_records(
+/// Data rows an XLSX sheet holds (1,048,576 rows, the header one of them).
+pub const XLSX_MAX_ROWS: u64 = 1_048_575;
+
+/// Rows per chunk of a streamed export.
+pub const EXPORT_CHUNK: u32 = 5_000;
+
+/// Starts an export (`filter` already confined to a branch head's branch): counts its rows
+/// first — an XLSX of more rows than a sheet holds is refused before any work — audits it with
+/// the period `dates` as people read it, and returns the row count and the names. The rows
+/// follow from [`export_each`] (CSV, streamed) or [`export_records`] (XLSX, one file in memory).
+pub fn export_start(
     db: &dyn Database,
     actor: &Actor,
     filter: &RecordFilter,
     dates: (&str, &str),
     format: Format,
-) -> Result<(Vec<(StoredRecord, bool)>, Names)> {
-    let records = db.export_records(filter, None)?;
-    let detail = format!("Выгрузка записей за {} — {}, строк: {}", dates.0, dates.1, records.len());
+) -> Result<(u64, Names)> {
+    let rows = db.export_count(filter)?;
+    if format == Format::Xlsx {
+        fits_a_sheet(rows, dates)?;
+    }
+    let detail = format!("Выгрузка записей за {} — {}, строк: {rows}", dates.0, dates.1);
     let action = match format {
         Format::Csv => Action::ExportCsv,
         Format::Xlsx => Action::ExportXlsx,
     };
     audit::note(db, actor, action, &detail)?;
-    tracing::info!(login = actor.login, rows = records.len(), action = action.as_str(), "records exported");
-    Ok((records, names(db)?.0))
+    tracing::info!(login = actor.login, rows, action = action.as_str(), "records exported");
+    Ok((rows, names(db)?.0))
+}
+
+/// An XLSX of `rows` data rows fits a sheet; otherwise the refusal, with advice.
+fn fits_a_sheet(rows: u64, dates: (&str, &str)) -> Result<()> {
+    if rows <= XLSX_MAX_ROWS {
+        return Ok(());
+    }
+    Err(Error::new(
+        Kind::Unprocessable,
+        codes::TOO_MANY_ROWS,
+        format!(
+            "За {} — {} записей {rows}, а лист Excel вмещает не больше {XLSX_MAX_ROWS}. \
+             Выберите период короче (или один филиал) либо выгрузите CSV: в нём строк сколько угодно.",
+            dates.0, dates.1
+        ),
+    ))
+}
+
+/// The rows of an export, oldest first, handed to `visit` a chunk at a time (memory stays
+/// flat); `visit` returns `false` to stop (the download was abandoned).
+pub fn export_each(
+    db: &dyn Database,
+    filter: &RecordFilter,
+    visit: &mut dyn FnMut(Vec<(StoredRecord, bool)>) -> bool,
+) -> Result<()> {
+    Ok(db.export_each(filter, EXPORT_CHUNK, &mut |chunk| Ok(visit(chunk)))?)
+}
+
+/// The records of an export (after [`export_start`]), all at once.
+pub fn export_records(db: &dyn Database, filter: &RecordFilter) -> Result<Vec<(StoredRecord, bool)>> {
+    Ok(db.export_records(filter, None)?)
 }
 
 /// The monthly summary of `year` (`months` as `(month, from_ms, to_ms)`) for the branches
@@ -101,4 +144,17 @@ pub fn export_summary(
     };
     audit::note(db, actor, Action::ExportSummary, &format!("Сводка по месяцам за {year} год (Excel)"))?;
     Ok((summary, names, branches))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_xlsx_beyond_a_sheet_is_refused_with_advice() {
+        assert!(fits_a_sheet(XLSX_MAX_ROWS, ("01.01.2026", "31.12.2026")).is_ok());
+        let e = fits_a_sheet(XLSX_MAX_ROWS + 1, ("01.01.2026", "31.12.2026")).unwrap_err();
+        assert_eq!((e.kind, e.code), (Kind::Unprocessable, codes::TOO_MANY_ROWS));
+        assert!(e.message.contains("период короче") && e.message.contains("CSV"), "{}", e.message);
+    }
 }

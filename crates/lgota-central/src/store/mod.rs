@@ -218,6 +218,17 @@ pub trait FigureStore: Send + Sync {
     /// only the newest `limit`, newest first), each with whether it (a check) has been voided.
     /// `category_id` filters checks only.
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> StoreResult<Vec<(StoredRecord, bool)>>;
+    /// How many rows [`FigureStore::export_records`] without a limit would give.
+    fn export_count(&self, filter: &RecordFilter) -> StoreResult<u64>;
+    /// The rows of [`FigureStore::export_records`] without a limit, in the same order, handed to
+    /// `visit` in chunks of at most `chunk` (memory stays flat whatever the period; no
+    /// connection is held between chunks). `visit` returns `false` to stop early.
+    fn export_each(
+        &self,
+        filter: &RecordFilter,
+        chunk: u32,
+        visit: &mut dyn FnMut(Vec<(StoredRecord, bool)>) -> StoreResult<bool>,
+    ) -> StoreResult<()>;
 }
 
 /// Backups (issue 14): a consistent copy while others keep reading and writing, and a note of

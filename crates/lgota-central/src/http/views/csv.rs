@@ -16,19 +16,34 @@ pub fn cell(value: &str) -> String {
     format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
-pub fn render(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz) -> String {
-    let mut out = String::from("\u{feff}");
-    let line = |cells: Vec<String>| cells.join(";") + "\r\n";
-    out.push_str(&line(HEADERS.iter().map(|h| cell(h)).collect()));
+/// One line of cells: `;`-separated, CRLF-terminated.
+fn line(cells: &[String]) -> String {
+    cells.join(";") + "\r\n"
+}
+
+/// The start of the file: the BOM and the header line.
+pub fn head() -> String {
+    let headers: Vec<String> = HEADERS.iter().map(|h| cell(h)).collect();
+    format!("\u{feff}{}", line(&headers))
+}
+
+/// The lines of `records`, one per record (a chunk of a streamed file).
+pub fn lines(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz) -> String {
+    let mut out = String::new();
     for row in record_rows(records, names, tz) {
         let mut cells = vec![
             cell(&row.at.map(|t| t.format("%d.%m.%Y").to_string()).unwrap_or_default()),
             cell(&row.at.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default()),
         ];
         cells.extend(row.text.iter().map(|c| cell(c)));
-        out.push_str(&line(cells));
+        out.push_str(&line(&cells));
     }
     out
+}
+
+/// The whole file of `records`.
+pub fn render(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz) -> String {
+    head() + &lines(records, names, tz)
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ fn counted<K: std::hash::Hash + Eq>(
 
 impl FigureStore for SqliteDatabase {
     fn overview(&self, filter: &RecordFilter) -> StoreResult<Overview> {
-        let conn = self.conn();
+        let conn = self.reader();
         let combos = combos(&conn, filter)?;
         let mut o = fold_overview(combos.into_iter().map(|((b, m, o, c, f, g), n)| (b, m, o, c, f, g, n)));
         let events = match filter.event_id.as_deref() {
@@ -216,14 +216,14 @@ impl FigureStore for SqliteDatabase {
     }
 
     fn check_count(&self, filter: &RecordFilter) -> StoreResult<u64> {
-        let conn = self.conn();
+        let conn = self.reader();
         // Grouped by method only: the fewest groups that still read the same counts.
         let total: i64 = per_method(&conn, filter)?.values().sum();
         Ok(u64::try_from(total).unwrap_or(0))
     }
 
     fn trend(&self, filter: &RecordFilter, buckets: &[(i64, i64)]) -> StoreResult<Vec<TrendCounts>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut out = Vec::with_capacity(buckets.len());
         for &(from_ms, to_ms) in buckets {
             let f =
@@ -246,7 +246,7 @@ impl FigureStore for SqliteDatabase {
     }
 
     fn monthly_summary(&self, filter: &RecordFilter, months: &[(u32, i64, i64)]) -> StoreResult<Vec<MonthlySummary>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut out = Vec::new();
         for &(month, from_ms, to_ms) in months {
             let f =
@@ -285,7 +285,7 @@ impl FigureStore for SqliteDatabase {
         before: Option<&(i64, String)>,
         limit: u32,
     ) -> StoreResult<Vec<StoredRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let (mut filter_sql, mut values) = check_filter_sql(filter);
         if let Some((at, id)) = before {
             filter_sql.push_str(" AND (r.created_at_ms < ? OR (r.created_at_ms = ? AND r.id < ?))");
@@ -311,56 +311,125 @@ impl FigureStore for SqliteDatabase {
     }
 
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> StoreResult<Vec<(StoredRecord, bool)>> {
-        let conn = self.conn();
-        let (check_sql, mut values) = check_filter_sql(filter);
-        // Voids are listed by period and branch; a filter on what only checks have (category,
-        // method, …) lists checks only.
-        let period_branch = RecordFilter {
-            from_ms: filter.from_ms,
-            to_ms: filter.to_ms,
-            branch_id: filter.branch_id.clone(),
-            ..Default::default()
-        };
-        let (void_sql, void_values) = if *filter == period_branch {
-            let (sql, values) = check_filter_sql(&period_branch);
-            (sql.replacen("r.kind = 'check'", "r.kind = 'void'", 1), values)
-        } else {
-            ("r.kind = 'void' AND 0".to_string(), Vec::new())
-        };
-        values.extend(void_values.iter().cloned());
-        let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-        let voided = "EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id) AS voided";
-        let sql = match limit {
-            // The newest few: each kind walks its time index backwards and stops early, instead
-            // of sorting the whole period.
-            Some(n) => {
-                let checks = format!(
-                    "SELECT * FROM (SELECT {columns}, {voided} FROM records r INDEXED BY records_check_time
-                         WHERE {check_sql} ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n})"
-                );
-                if void_values.is_empty() {
-                    checks
-                } else {
-                    format!(
-                        "{checks} UNION ALL
-                         SELECT * FROM (SELECT {columns}, {voided} FROM records r INDEXED BY records_void_time
-                             WHERE {void_sql} ORDER BY r.created_at_ms DESC, r.id DESC LIMIT {n})
-                         ORDER BY created_at_ms DESC, id DESC LIMIT {n}"
-                    )
-                }
+        match limit {
+            Some(n) => export_chunk(&self.reader(), filter, None, n, Order::NewestFirst),
+            None => {
+                let mut out = Vec::new();
+                self.export_each(filter, EXPORT_CHUNK, &mut |chunk| {
+                    out.extend(chunk);
+                    Ok(true)
+                })?;
+                Ok(out)
             }
-            None => format!(
-                "SELECT {columns}, {voided} FROM records r WHERE ({check_sql}) OR ({void_sql})
-                 ORDER BY r.created_at_ms, r.id"
-            ),
-        };
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let voided: bool = row.get(21)?;
-            out.push((record_from_row(row)?, voided));
         }
-        Ok(out)
     }
+
+    fn export_count(&self, filter: &RecordFilter) -> StoreResult<u64> {
+        let conn = self.reader();
+        let (checks, voids) = export_where(filter);
+        let mut total = 0i64;
+        for (index, (sql, values)) in [("records_check_time", checks), ("records_void_time", voids)] {
+            let Some(sql) = sql else { continue };
+            let n: i64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM records r INDEXED BY {index} WHERE {sql}"),
+                rusqlite::params_from_iter(values),
+                |r| r.get(0),
+            )?;
+            total += n;
+        }
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
+    fn export_each(
+        &self,
+        filter: &RecordFilter,
+        chunk: u32,
+        visit: &mut dyn FnMut(Vec<(StoredRecord, bool)>) -> StoreResult<bool>,
+    ) -> StoreResult<()> {
+        let chunk = chunk.max(1);
+        let mut after: Option<(i64, String)> = None;
+        loop {
+            // A reader only while a chunk is read: between chunks the connection is free.
+            let rows = export_chunk(&self.reader(), filter, after.as_ref(), chunk, Order::OldestFirst)?;
+            let Some((last, _)) = rows.last() else { return Ok(()) };
+            after = Some((last.record.created_at_ms, last.record.id.clone()));
+            let full = rows.len() == chunk as usize;
+            if !visit(rows)? || !full {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Rows per chunk of an export read without a limit.
+const EXPORT_CHUNK: u32 = 5_000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// The `WHERE` of an export's checks and of its voids (`None`: no voids — a filter on what only
+/// checks have lists checks only), on alias `r`.
+type Where = (Option<String>, Vec<rusqlite::types::Value>);
+
+fn export_where(filter: &RecordFilter) -> (Where, Where) {
+    let (check_sql, check_values) = check_filter_sql(filter);
+    // Voids are listed by period and branch.
+    let period_branch = RecordFilter {
+        from_ms: filter.from_ms,
+        to_ms: filter.to_ms,
+        branch_id: filter.branch_id.clone(),
+        ..Default::default()
+    };
+    let voids = if *filter == period_branch {
+        let (sql, values) = check_filter_sql(&period_branch);
+        (Some(sql.replacen("r.kind = 'check'", "r.kind = 'void'", 1)), values)
+    } else {
+        (None, Vec::new())
+    };
+    ((Some(check_sql), check_values), voids)
+}
+
+/// Up to `limit` export rows (checks and voids) in `(created_at_ms, id)` order, after (or, newest
+/// first, before) the key `from`: each kind walks its time index and stops early, the two merged.
+fn export_chunk(
+    conn: &Connection,
+    filter: &RecordFilter,
+    from: Option<&(i64, String)>,
+    limit: u32,
+    order: Order,
+) -> StoreResult<Vec<(StoredRecord, bool)>> {
+    let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+    let voided = "EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id) AS voided";
+    let (dir, cmp) = match order {
+        Order::OldestFirst => ("ASC", ">"),
+        Order::NewestFirst => ("DESC", "<"),
+    };
+    let (checks, voids) = export_where(filter);
+    let mut parts = Vec::new();
+    let mut values = Vec::new();
+    for (index, (sql, part_values)) in [("records_check_time", checks), ("records_void_time", voids)] {
+        let Some(mut sql) = sql else { continue };
+        values.extend(part_values);
+        if let Some((at, id)) = from {
+            sql.push_str(&format!(" AND (r.created_at_ms, r.id) {cmp} (?, ?)"));
+            values.push(rusqlite::types::Value::Integer(*at));
+            values.push(rusqlite::types::Value::Text(id.clone()));
+        }
+        parts.push(format!(
+            "SELECT * FROM (SELECT {columns}, {voided} FROM records r INDEXED BY {index}
+                 WHERE {sql} ORDER BY r.created_at_ms {dir}, r.id {dir} LIMIT {limit})"
+        ));
+    }
+    let sql = format!("{} ORDER BY created_at_ms {dir}, id {dir} LIMIT {limit}", parts.join(" UNION ALL "));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let voided: bool = row.get(21)?;
+        out.push((record_from_row(row)?, voided));
+    }
+    Ok(out)
 }

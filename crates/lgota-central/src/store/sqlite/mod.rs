@@ -2,6 +2,11 @@
 //! in order at open by `rusqlite_migration`). The only module of the crate that names
 //! `rusqlite`: its errors become a [`StoreError`] here.
 //!
+//! One writer connection (behind a mutex) takes every write and every read-then-write
+//! transaction; a small pool of read-only connections ([`Readers`], as many as cores, at least
+//! 2) takes every read, so the figures, lists and lookups never wait for a write (WAL: a reader
+//! sees what was committed when its read began).
+//!
 //! The figures' counts are kept by triggers in the transaction that inserts a record
 //! (`check_counts`, `event_counts`: migrations 004, 005, 007); records, the audit log and the
 //! conflicts kept aside refuse update and delete by triggers (001, 003, 007). The figures'
@@ -13,10 +18,10 @@ mod figures;
 mod tests;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::M;
 
 pub use backup::{inspect_file, put_in_place, FileLock};
@@ -115,8 +120,55 @@ fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> Sto
     Ok(conn)
 }
 
+/// The read-only connections: a reader is taken for one read and given back at once; a read
+/// that finds none free waits for one.
+struct Readers {
+    idle: Mutex<Vec<Connection>>,
+    freed: Condvar,
+}
+
+/// A read-only connection borrowed from [`Readers`] (given back when dropped).
+pub(crate) struct Reader<'a> {
+    conn: Option<Connection>,
+    pool: &'a Readers,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
+/// How many read-only connections: as many as cores, at least 2.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
+}
+
+/// A read-only connection to the file the writer opened (WAL; the writer made it current).
+fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 pub struct SqliteDatabase {
+    /// Every write and read-then-write transaction.
     conn: Mutex<Connection>,
+    /// Every read.
+    readers: Readers,
     /// Read once at open: it never changes for the life of the file.
     server_id: String,
 }
@@ -124,14 +176,30 @@ pub struct SqliteDatabase {
 impl SqliteDatabase {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteDatabase> {
+        let path = path.as_ref();
         let conn = sqlite_open(path, MIGRATIONS)?;
         let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
-        Ok(SqliteDatabase { conn: Mutex::new(conn), server_id })
+        let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
+        let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
+        Ok(SqliteDatabase { conn: Mutex::new(conn), readers, server_id })
     }
 
+    /// The writer.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written: transactions roll back.
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A read-only connection, waiting for one to be free.
+    pub(crate) fn reader(&self) -> Reader<'_> {
+        let pool = &self.readers;
+        let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(conn) = idle.pop() {
+                return Reader { conn: Some(conn), pool };
+            }
+            idle = pool.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
     }
 }
 
@@ -314,7 +382,7 @@ impl RecordStore for SqliteDatabase {
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
         let mut rows = stmt.query([id])?;
         match rows.next()? {
@@ -324,17 +392,17 @@ impl RecordStore for SqliteDatabase {
     }
 
     fn record_count(&self) -> StoreResult<u64> {
-        let conn = self.conn();
+        let conn = self.reader();
         let n: i64 = conn.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
         Ok(n as u64)
     }
 
     fn has_record(&self, id: &str) -> StoreResult<bool> {
-        Ok(self.conn().query_row("SELECT EXISTS (SELECT 1 FROM records WHERE id = ?1)", [id], |r| r.get(0))?)
+        Ok(self.reader().query_row("SELECT EXISTS (SELECT 1 FROM records WHERE id = ?1)", [id], |r| r.get(0))?)
     }
 
     fn conflicts(&self, limit: u32) -> StoreResult<Vec<Conflict>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let rows: Vec<(i64, String, i64)> = conn
             .prepare("SELECT seq, body, received_at_ms FROM record_conflicts ORDER BY seq DESC LIMIT ?1")?
             .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -353,7 +421,7 @@ impl RecordStore for SqliteDatabase {
     }
 
     fn clock_flagged(&self, limit: u32) -> StoreResult<Vec<StoredRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE clock_off = 1 ORDER BY received_at_ms DESC, id LIMIT ?1"
         ))?;
@@ -501,19 +569,19 @@ impl DeviceStore for SqliteDatabase {
     }
 
     fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_sha256 = ?1");
         Ok(conn.query_row(&sql, [token_sha256], device_from_row).optional()?)
     }
 
     fn device(&self, id: &str) -> StoreResult<Option<Device>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1");
         Ok(conn.query_row(&sql, [id], device_from_row).optional()?)
     }
 
     fn devices(&self) -> StoreResult<Vec<Device>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY branch_id, enrolled_at"))?;
         let rows = stmt.query_map([], device_from_row)?;
@@ -568,7 +636,7 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn branches(&self) -> StoreResult<Vec<(String, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare("SELECT id, name FROM branches ORDER BY id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -586,7 +654,7 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn reference(&self, name: ReferenceName) -> StoreResult<Option<(u32, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         Ok(conn
             .query_row("SELECT version, body FROM reference WHERE name = ?1", [name.as_str()], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -609,7 +677,7 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn events_after(&self, branch_id: &str, cursor: i64, limit: u32) -> StoreResult<Vec<(i64, WireEvent)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE branch_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
         ))?;
@@ -619,7 +687,7 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn events(&self, branch_id: Option<&str>, limit: u32) -> StoreResult<Vec<EventRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY date DESC, seq DESC LIMIT ?2"
         ))?;
@@ -628,14 +696,14 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn event(&self, id: &str) -> StoreResult<Option<EventRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         Ok(conn
             .query_row(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"), [id], event_from_row)
             .optional()?)
     }
 
     fn phone_events(&self, limit: u32) -> StoreResult<Vec<WireEvent>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT ?1",
         )?;
@@ -655,7 +723,7 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn content_uploads(&self, limit: u32) -> StoreResult<Vec<ContentUpload>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!(
             "SELECT {UPLOAD_COLUMNS} FROM content_uploads ORDER BY uploaded_at_ms DESC, id DESC LIMIT ?1"
         ))?;
@@ -664,7 +732,7 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn content_upload(&self, id: &str) -> StoreResult<Option<(ContentUpload, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         Ok(conn
             .query_row(&format!("SELECT {UPLOAD_COLUMNS}, body FROM content_uploads WHERE id = ?1"), [id], |r| {
                 Ok((upload_from_row(r)?, r.get(7)?))
@@ -707,7 +775,7 @@ impl AdminStore for SqliteDatabase {
     }
 
     fn admin(&self, login: &str) -> StoreResult<Option<Admin>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let sql = format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.login = ?1");
         Ok(conn.query_row(&sql, [login], admin_from_row).optional()?)
     }
@@ -771,7 +839,7 @@ impl AdminStore for SqliteDatabase {
     }
 
     fn session(&self, token_sha256: &str, now_ms: i64) -> StoreResult<Option<(Admin, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let sql = format!(
             "SELECT {ADMIN_COLUMNS}, s.csrf_token FROM sessions s JOIN admins a ON a.login = s.login
              WHERE s.token_sha256 = ?1 AND s.expires_at > ?2 AND a.disabled_at IS NULL"
@@ -794,7 +862,7 @@ impl AdminStore for SqliteDatabase {
     }
 
     fn audit_log(&self, before_id: Option<i64>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT id, at_ms, login, action, detail FROM audit_log WHERE ?1 IS NULL OR id < ?1 \
              ORDER BY id DESC LIMIT ?2",
