@@ -57,7 +57,20 @@ async fn a_second_request_over_the_limit_is_told_to_come_back_later() {
     )
     .unwrap()
     .code;
-    let client = common::protocol_client();
+    // No kept connections: the server closes an idle one after the header-read timeout (300 ms
+    // here), and a request sent down it at that moment would get no answer.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .default_headers(
+            [(
+                reqwest::header::HeaderName::from_static("x-lgota-protocol"),
+                reqwest::header::HeaderValue::from(lgota_protocol::PROTOCOL_VERSION),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
     let enrolled: EnrollResponse = client
         .post(format!("{base}/api/v1/enroll"))
         .json(&EnrollRequest { code, device_id: "phone-1".into(), enrollment_secret: None })
