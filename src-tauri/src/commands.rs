@@ -1,27 +1,15 @@
 //! The commands the UI invokes. Each one parses its arguments (serde), calls the core, and maps
 //! errors; no domain logic lives here.
 
-use std::sync::{Mutex, MutexGuard};
-
 use lgota_core::content::trusted_keys;
 use lgota_core::sync::SyncError;
-use lgota_core::{
-    AppState, CheckInput, ContentState, NewEvent, Now, Overview, RecordView, SearchHit, SetupInput, Store,
-};
+use lgota_core::{AppState, CheckInput, ContentState, NewEvent, Now, Overview, RecordView, SearchHit, SetupInput};
 use tauri::{AppHandle, Manager, Runtime, State};
 
+use crate::app_store::AppStore;
 use crate::sync::{SyncView, SyncWorker};
 
 use crate::error::{CommandError, CommandResult};
-
-/// The open record log, shared by all commands.
-pub struct AppStore(pub Mutex<Store>);
-
-impl AppStore {
-    pub(crate) fn lock(&self) -> CommandResult<MutexGuard<'_, Store>> {
-        self.0.lock().map_err(|_| CommandError::internal("Внутренняя ошибка приложения. Перезапустите его."))
-    }
-}
 
 #[tauri::command]
 pub fn get_state(store: State<'_, AppStore>) -> CommandResult<AppState> {

@@ -1,6 +1,7 @@
 //! The Tauri shell of «Льгота»: opens the record log in the app data folder and exposes the
 //! core through commands. Logic lives in `lgota-core`.
 
+mod app_store;
 mod commands;
 mod error;
 mod lock;
@@ -11,7 +12,7 @@ use std::sync::Mutex;
 use lgota_core::Store;
 use tauri::{Manager, Runtime};
 
-pub use commands::AppStore;
+pub use app_store::AppStore;
 pub use error::CommandError;
 pub use lock::AppLock;
 

@@ -16,7 +16,7 @@ use tauri::ipc::Invoke;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_biometric::{AuthOptions, Biometric};
 
-use crate::commands::AppStore;
+use crate::app_store::AppStore;
 use crate::error::{CommandError, CommandResult};
 
 /// The UI locks on its own idle timer; the backend locks as a backstop this much later (the UI

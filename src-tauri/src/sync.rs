@@ -13,7 +13,7 @@ use lgota_core::{Now, SyncStatus};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::commands::AppStore;
+use crate::app_store::AppStore;
 
 /// Between successful syncs.
 const INTERVAL: Duration = Duration::from_secs(180);

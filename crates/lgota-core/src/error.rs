@@ -37,15 +37,15 @@ pub enum Error {
     EventPast { title: String, date: String },
     #[error("Учебный сценарий не найден.")]
     UnknownScenario,
-    #[error("PIN — от {} до {} цифр.", crate::lock::PIN_MIN, crate::lock::PIN_MAX)]
+    #[error("PIN — от {} до {} цифр.", PIN_MIN, PIN_MAX)]
     PinFormat,
     #[error("PIN не задан.")]
     NoPin,
     #[error("Введите текущий PIN.")]
     PinRequired,
-    #[error("{}", crate::lock::wrong_pin_text(*.attempts_left, *.wait_s))]
+    #[error("{}", wrong_pin_text(*.attempts_left, *.wait_s))]
     PinWrong { attempts_left: u32, wait_s: u64 },
-    #[error("Слишком много неверных PIN. Попробуйте снова через {}.", crate::lock::wait_text(*.wait_s))]
+    #[error("Слишком много неверных PIN. Попробуйте снова через {}.", wait_text(*.wait_s))]
     PinBackoff { wait_s: u64 },
     #[error("Такое время блокировки не предусмотрено.")]
     InvalidLockOption,
@@ -98,3 +98,24 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The PIN's length, in digits (the app lock).
+pub const PIN_MIN: usize = 4;
+pub const PIN_MAX: usize = 8;
+
+/// «30 с», «2 мин», «1 мин 30 с».
+pub fn wait_text(secs: u64) -> String {
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s} с"),
+        (m, 0) => format!("{m} мин"),
+        (m, s) => format!("{m} мин {s} с"),
+    }
+}
+
+pub(crate) fn wrong_pin_text(attempts_left: u32, wait_s: u64) -> String {
+    if wait_s > 0 {
+        format!("Неверный PIN. Следующая попытка — через {}.", wait_text(wait_s))
+    } else {
+        format!("Неверный PIN. Осталось попыток до паузы: {attempts_left}.")
+    }
+}

@@ -9,12 +9,11 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Now;
+pub use crate::error::{wait_text, PIN_MAX, PIN_MIN};
 use crate::error::{Error, Result};
 use crate::secret::{hash_secret, verify_secret};
 use crate::store::Store;
 
-pub const PIN_MIN: usize = 4;
-pub const PIN_MAX: usize = 8;
 /// The idle times the librarian can choose from, in seconds.
 pub const IDLE_CHOICES_S: [u32; 5] = [30, 60, 120, 300, 900];
 /// Wrong PINs allowed before the first pause.
@@ -60,23 +59,6 @@ pub fn wait_after(failures: u32) -> i64 {
     }
     let doublings = (failures - FREE_ATTEMPTS).min(20);
     (FIRST_WAIT_MS << doublings).min(MAX_WAIT_MS)
-}
-
-/// «30 с», «2 мин», «1 мин 30 с».
-pub fn wait_text(secs: u64) -> String {
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s} с"),
-        (m, 0) => format!("{m} мин"),
-        (m, s) => format!("{m} мин {s} с"),
-    }
-}
-
-pub(crate) fn wrong_pin_text(attempts_left: u32, wait_s: u64) -> String {
-    if wait_s > 0 {
-        format!("Неверный PIN. Следующая попытка — через {}.", wait_text(wait_s))
-    } else {
-        format!("Неверный PIN. Осталось попыток до паузы: {attempts_left}.")
-    }
 }
 
 fn ceil_secs(ms: i64) -> u64 {

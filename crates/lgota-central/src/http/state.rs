@@ -10,7 +10,7 @@ use super::error::AppError;
 use crate::report::Names;
 use crate::service;
 use crate::service::Actor;
-use crate::store::{Admin, Database, Role};
+use crate::store::{Admin, Database};
 
 /// Dashboard settings and the sign-in limiter, shared by all requests.
 pub struct Dashboard {
@@ -190,10 +190,6 @@ impl Session {
     /// Who acts, for the operations.
     pub fn actor(&self) -> Actor {
         Actor::new(self.admin.login.clone(), self.admin.role.clone())
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.admin.role == Role::Admin
     }
 
     pub(crate) fn check_csrf(&self, given: &str) -> Result<(), AppError> {
