@@ -11,7 +11,7 @@ use crate::http::{AppState, Dashboard};
 use crate::service::admins::Change;
 use crate::service::{self, Actor};
 use crate::settings::{self, Overrides, Settings};
-use crate::store::{Database, SqliteDatabase};
+use crate::store::{Database, Location, PostgresDatabase, SqliteDatabase};
 
 #[derive(Parser)]
 #[command(name = "lgota-central", version, about = "Центральный сервер записей «Льгота»")]
@@ -19,6 +19,9 @@ pub struct Cli {
     /// SQLite database file [default: lgota-central.db]
     #[arg(long, env = "LGOTA_CENTRAL_DB", global = true)]
     db: Option<PathBuf>,
+    /// PostgreSQL database in place of the SQLite file: postgres://user:password@host:5432/database
+    #[arg(long, env = "LGOTA_DATABASE_URL", global = true)]
+    database_url: Option<String>,
     /// TOML settings file [default: lgota-central.toml, if present]
     #[arg(long, env = "LGOTA_CENTRAL_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -85,6 +88,16 @@ enum Command {
     },
     /// Put a backup in place of the database; the server must be stopped.
     Restore { file: PathBuf },
+    /// Copy a SQLite installation into PostgreSQL and check that both hold the same; safe to
+    /// run again (copies only what is missing or changed).
+    Migrate {
+        /// The SQLite database file to copy.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database to copy into [default: --database-url]
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,10 +217,49 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-fn open(settings: &Settings) -> Result<SqliteDatabase, String> {
-    let db = SqliteDatabase::open(&settings.db).map_err(|e| format!("{}: {e}", settings.db.display()))?;
-    service::reference::seed(&db).map_err(|e| e.message)?;
+/// Opens the database the settings name (PostgreSQL or the SQLite file) and seeds it.
+fn open(settings: &Settings) -> Result<Arc<dyn Database>, String> {
+    let location = settings.location();
+    let db = crate::store::open(&location).map_err(|e| format!("{}: {e}", location.shown()))?;
+    service::reference::seed(db.as_ref()).map_err(|e| e.message)?;
     Ok(db)
+}
+
+/// `migrate`: the SQLite file copied into PostgreSQL, both checked to hold the same.
+fn migrate(settings: &Settings, me: &Actor, from: &std::path::Path, to: Option<String>) -> Result<(), String> {
+    let to = to.or_else(|| settings.database_url.clone()).ok_or(
+        "укажите базу PostgreSQL, в которую копировать: --to postgres://пользователь:пароль@сервер:5432/база",
+    )?;
+    if !from.exists() {
+        return Err(format!("нет файла {}", from.display()));
+    }
+    let shown = crate::store::postgres::without_password(&to);
+    let source = SqliteDatabase::open(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    let target = PostgresDatabase::open(&to).map_err(|e| format!("{shown}: {e}"))?;
+    println!("Копирование {} → {shown}", from.display());
+    // Noted in the source, so the copy carries it and both logs stay the same length.
+    let noted = format!("Копирование базы в PostgreSQL {shown}");
+    service::audit::note(&source, me, service::audit::Action::Migrate, &noted).map_err(|e| e.message)?;
+    let mut last = String::new();
+    let report = crate::store::copy::sqlite_to_postgres(&source, &target, &mut |table, written| {
+        if table != last {
+            last = table.to_string();
+        }
+        if written > 0 && written % 50_000 == 0 {
+            println!("  {table}: {written}…");
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    println!("{:<18} {:>10} {:>10} {:>10}", "ТАБЛИЦА", "В SQLITE", "ДОБАВЛЕНО", "В POSTGRES");
+    for (table, source, written, target) in &report.tables {
+        println!("{table:<18} {source:>10} {written:>10} {target:>10}");
+    }
+    println!("Проверено: строк поровну в каждой таблице, сводка и помесячные итоги совпадают ({} проверок).", report.checks);
+    println!(
+        "Что дальше: остановите сервер на SQLite, запустите migrate ещё раз (докопирует новое) и \
+         запускайте сервер с --database-url (или database_url в файле настроек)."
+    );
+    Ok(())
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -217,7 +269,7 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 /// `admin disable|enable|remove`: the dashboard's operation, as the command line.
 fn admin_change(settings: &Settings, me: &Actor, login: &str, what: Change) -> Result<(), String> {
     let db = open(settings)?;
-    let changed = service::admins::change(&db, me, login, what, false).map_err(|e| e.message)?;
+    let changed = service::admins::change(db.as_ref(), me, login, what, false).map_err(|e| e.message)?;
     let said = match (what, changed) {
         (Change::Disable, true) => "отключён, его сеансы завершены",
         (Change::Disable, false) => "уже был отключён",
@@ -239,6 +291,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
     let settings = settings::resolve(
         Overrides {
             db: cli.db,
+            database_url: cli.database_url,
             listen,
             public_url: cli.public_url,
             cookie_secure: cli.cookie_secure,
@@ -257,15 +310,19 @@ pub fn run(cli: Cli) -> Result<(), String> {
     let me = Actor::cli();
     match cli.command {
         Command::Serve { .. } => {
-            let _serving = service::backup::ServingLock::serving(&settings.db).map_err(says)?;
-            let db: Arc<dyn Database> = Arc::new(open(&settings)?);
+            // SQLite: a restore waits for the server to stop. PostgreSQL is restored with its own tools.
+            let _serving = match settings.location() {
+                Location::Sqlite(path) => Some(service::backup::ServingLock::serving(&path).map_err(says)?),
+                Location::Postgres(_) => None,
+            };
+            let db = open(&settings)?;
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime.block_on(async {
                 let listener = tokio::net::TcpListener::bind(settings.listen)
                     .await
                     .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
                 tracing::info!(
-                    listen = %settings.listen, db = %settings.db.display(), timezone = %settings.timezone,
+                    listen = %settings.listen, db = %settings.location().shown(), timezone = %settings.timezone,
                     "lgota-central serving"
                 );
                 let mut dashboard = Dashboard::new(settings.cookie_secure, settings.timezone);
@@ -285,7 +342,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
             let db = open(&settings)?;
-            let issued = service::devices::issue(&db, &me, &branch, ttl_minutes, &settings.public_url).map_err(says)?;
+            let issued = service::devices::issue(db.as_ref(), &me, &branch, ttl_minutes, &settings.public_url).map_err(says)?;
             let png = png.unwrap_or_else(|| PathBuf::from(format!("enroll-{branch}.png")));
             println!("{}", service::devices::qr_terminal(&issued.payload).map_err(says)?);
             service::devices::qr_png(&issued.payload, &png).map_err(says)?;
@@ -298,7 +355,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::List) => {
             let db = open(&settings)?;
-            let devices = service::devices::list(&db, &me).map_err(says)?;
+            let devices = service::devices::list(db.as_ref(), &me).map_err(says)?;
             println!("{:<38} {:<12} {:<22} {:<22} REVOKED", "DEVICE", "BRANCH", "ENROLLED", "LAST SEEN");
             for d in devices {
                 println!(
@@ -314,7 +371,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::Revoke { device_id }) => {
             let db = open(&settings)?;
-            match service::devices::revoke(&db, &me, &device_id) {
+            match service::devices::revoke(db.as_ref(), &me, &device_id) {
                 Ok(true) => println!("Устройство {device_id} отключено."),
                 Ok(false) => println!("Устройство {device_id} уже было отключено."),
                 Err(e) if e.kind == service::Kind::NotFound => return Err(format!("нет устройства {device_id}")),
@@ -325,7 +382,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Import { file } => {
             let db = open(&settings)?;
             let name = file.display().to_string();
-            let outcome = service::import::import_file(&db, &me, &name, &read(&file)?).map_err(|e| e.to_string())?;
+            let outcome = service::import::import_file(db.as_ref(), &me, &name, &read(&file)?).map_err(|e| e.to_string())?;
             println!("Импорт: {}.", outcome.summary());
             for problem in outcome.problems(20) {
                 println!("  не сохранена {problem}");
@@ -344,9 +401,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let text = String::from_utf8(read(&file)?).map_err(|e| e.to_string())?;
             let source = file.display().to_string();
             let version = if config {
-                service::reference::publish_document(&db, &me, &text, &source)
+                service::reference::publish_document(db.as_ref(), &me, &text, &source)
             } else {
-                service::content::publish_document(&db, &me, &text, &settings.trusted_keys).map(|c| c.version)
+                service::content::publish_document(db.as_ref(), &me, &text, &settings.trusted_keys).map(|c| c.version)
             }
             .map_err(says)?;
             println!("Опубликована версия {version}.");
@@ -354,7 +411,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Event(EventCommand::Add { branch, title, date }) => {
             let db = open(&settings)?;
-            let event = service::events::add(&db, &me, &branch, &title, &date).map_err(says)?;
+            let event = service::events::add(db.as_ref(), &me, &branch, &title, &date).map_err(says)?;
             println!("Мероприятие опубликовано: {}", event.id);
             println!("QR-код на дверь: {}", lgota_protocol::event_uri(&event.id));
             Ok(())
@@ -365,7 +422,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Admin(AdminCommand::Add { login, role, branch }) => {
             let db = open(&settings)?;
             let password = read_password()?;
-            let created = service::admins::put(&db, &me, &login, &role, branch.as_deref(), &password).map_err(says)?;
+            let created = service::admins::put(db.as_ref(), &me, &login, &role, branch.as_deref(), &password).map_err(says)?;
             println!(
                 "{} {login}.",
                 if created {
@@ -378,7 +435,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Backup { file, force } => {
             let db = open(&settings)?;
-            let check = service::backup::backup(&db, &me, &file, force).map_err(says)?;
+            let check = service::backup::backup(db.as_ref(), &me, &file, force).map_err(says)?;
             println!("Копия:    {}", file.display());
             println!("Размер:   {}", service::backup::size_text(check.bytes));
             println!("Записей:  {}", check.records);
@@ -388,6 +445,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Migrate { from, to } => migrate(&settings, &me, &from, to),
+        Command::Restore { .. } if settings.database_url.is_some() => Err(says(service::backup::use_pg_dump(
+            "восстановление из файла — только для базы SQLite; базу PostgreSQL восстанавливайте средствами \
+             PostgreSQL: pg_restore (см. docs/deploy.md)"
+                .into(),
+        ))),
         Command::Restore { file } => {
             let restored = service::backup::restore(&settings.db, &file, &me).map_err(says)?;
             println!("База {} восстановлена из {}.", settings.db.display(), file.display());

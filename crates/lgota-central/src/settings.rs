@@ -1,5 +1,5 @@
-//! Server settings: command-line flags > `LGOTA_CENTRAL_*` environment (both through clap) >
-//! the TOML file > defaults.
+//! Server settings: command-line flags > `LGOTA_CENTRAL_*` environment (both through clap; the
+//! database URL's variable is `LGOTA_DATABASE_URL`) > the TOML file > defaults.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,9 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
 #[serde(deny_unknown_fields)]
 pub struct Overrides {
     pub db: Option<PathBuf>,
+    /// A PostgreSQL database (`postgres://user:password@host:port/database`) in place of the
+    /// SQLite file `db`: for several server processes on one database (docs/deploy.md).
+    pub database_url: Option<String>,
     pub listen: Option<String>,
     /// The base URL phones reach the server at; it goes into the enrollment QR.
     pub public_url: Option<String>,
@@ -76,7 +79,10 @@ pub const DEFAULT_BACKUP_KEEP: u32 = 7;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// The SQLite file (its lock file too); unused when `database_url` is set.
     pub db: PathBuf,
+    /// PostgreSQL in place of the SQLite file.
+    pub database_url: Option<String>,
     pub listen: SocketAddr,
     pub public_url: String,
     pub cookie_secure: bool,
@@ -103,6 +109,15 @@ pub fn read_file(path: Option<&Path>) -> Result<Overrides, String> {
 /// Merges flags/environment over the file over the defaults.
 pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
     let db = given.db.or(file.db).unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+    let database_url = given.database_url.or(file.database_url).map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+    if let Some(url) = &database_url {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!(
+                "database_url «{}»: нужен адрес PostgreSQL вида postgres://пользователь:пароль@сервер:5432/база",
+                crate::store::postgres::without_password(url)
+            ));
+        }
+    }
     let listen_text = given.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
     let listen: SocketAddr =
         listen_text.parse().map_err(|e| format!("адрес для прослушивания «{listen_text}»: {e}"))?;
@@ -167,8 +182,14 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         }
         None => None,
     };
+    if backup.is_some() && database_url.is_some() {
+        return Err("backup_dir: копии в файл делаются только для базы SQLite; базу PostgreSQL копируйте \
+                    средствами PostgreSQL (pg_dump, см. docs/deploy.md) и уберите backup_dir"
+            .into());
+    }
     Ok(Settings {
         db,
+        database_url,
         listen,
         public_url,
         cookie_secure,
@@ -178,6 +199,16 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         trusted_proxies,
         max_concurrent_requests,
     })
+}
+
+impl Settings {
+    /// Where the database is: PostgreSQL if a URL is set, otherwise the SQLite file.
+    pub fn location(&self) -> crate::store::Location {
+        match &self.database_url {
+            Some(url) => crate::store::Location::Postgres(url.clone()),
+            None => crate::store::Location::Sqlite(self.db.clone()),
+        }
+    }
 }
 
 /// `backup_every`: hours as a bare number (`24`), or a number with `h`, `m` or `s`.
@@ -281,6 +312,31 @@ mod tests {
         assert!(resolve(no_dir, Overrides::default()).is_err());
         let none_kept = Overrides { backup_keep: Some(0), ..dir };
         assert!(resolve(none_kept, Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn a_database_url_comes_from_flags_or_the_file_and_must_be_postgres() {
+        use crate::store::Location;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "database_url = \"postgres://lgota:secret@db:5432/lgota\"\n").unwrap();
+        let file = read_file(Some(&path)).unwrap();
+        let s = resolve(Overrides::default(), file.clone()).unwrap();
+        assert_eq!(s.location(), Location::Postgres("postgres://lgota:secret@db:5432/lgota".into()));
+        assert_eq!(s.location().shown(), "postgres://lgota:***@db:5432/lgota");
+        let flag = Overrides { database_url: Some("postgresql://other/lgota".into()), ..Default::default() };
+        assert_eq!(resolve(flag, file).unwrap().location(), Location::Postgres("postgresql://other/lgota".into()));
+        let none = resolve(Overrides::default(), Overrides::default()).unwrap();
+        assert_eq!(none.location(), Location::Sqlite(PathBuf::from(DEFAULT_DB)));
+        let bad = Overrides { database_url: Some("mysql://u:pw@h/x".into()), ..Default::default() };
+        let e = resolve(bad, Overrides::default()).unwrap_err();
+        assert!(e.contains("нужен адрес PostgreSQL") && !e.contains("pw"), "{e}");
+        let with_backups = Overrides {
+            database_url: Some("postgres://h/x".into()),
+            backup_dir: Some("/b".into()),
+            ..Default::default()
+        };
+        assert!(resolve(with_backups, Overrides::default()).unwrap_err().contains("pg_dump"));
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub mod codes {
     pub const BUSY: &str = "busy";
     /// The dashboard: an export larger than its file format holds (an XLSX sheet's rows).
     pub const TOO_MANY_ROWS: &str = "too_many_rows";
+    /// A backup or restore of a file asked of a server on PostgreSQL: that database is copied
+    /// with PostgreSQL's own tools (`pg_dump`, `pg_restore`; docs/deploy.md).
+    pub const BACKUP_USE_PG_DUMP: &str = "backup_use_pg_dump";
 }
 
 /// The body of every error response: a stable `code` for programs, a Russian `message` for people.

@@ -83,12 +83,13 @@ async fn login(
         return page(StatusCode::BAD_REQUEST, pages::login_page(None, &shown, Some(&reason)));
     }
     let result: Result<_, AppError> = async {
-        let attempts = &state.dashboard.attempts;
-        let attempt = attempts.begin(&form.login, &client.text(), now_ms())?;
-        let slot = match attempts.slot().await {
+        let (dashboard, login, ip) = (state.dashboard.clone(), form.login.clone(), client.text());
+        let attempt = state.run(move |db| dashboard.attempts.begin(db, &login, &ip, now_ms())).await?;
+        let slot = match state.dashboard.attempts.slot().await {
             Ok(slot) => slot,
             Err(e) => {
-                attempts.forgive(&attempt, false);
+                let dashboard = state.dashboard.clone();
+                state.run(move |db| dashboard.attempts.forgive(db, &attempt, false)).await?;
                 tracing::warn!(ip = for_log(&client.text()), "sign-in refused: too many password checks waiting");
                 return Err(e.into());
             }

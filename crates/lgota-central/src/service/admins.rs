@@ -3,16 +3,15 @@
 //! address reserved before the check); sessions stored by the SHA-256 of their token with a CSRF
 //! token; disabling, enabling and removing users.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use lgota_protocol::codes;
 
 use super::audit::{self, Action};
 use super::{for_log, Actor, Error, Kind, Result};
-use crate::store::{Admin, AdminChange, Database, Role};
+use crate::store::{Admin, AdminChange, BackoffRule, Database, Reservation, ReservedKey, Role};
 use crate::{now_ms, secrets};
 
 /// How long a session lasts.
@@ -32,8 +31,6 @@ pub const FIRST_DELAY_MS: i64 = 1000;
 pub const MAX_DELAY_MS: i64 = 60 * 1000;
 /// Failures older than this are forgotten.
 pub const FAILURE_MEMORY_MS: i64 = 15 * 60 * 1000;
-/// Keys the limiter holds before it drops the forgotten ones.
-const MAX_KEYS: usize = 100_000;
 
 /// An argon2id PHC string of `password` (the same hashing as the phone's PIN: `lgota_domain::secret`).
 pub fn hash_password(password: &str) -> std::result::Result<String, String> {
@@ -66,27 +63,20 @@ pub fn delay_after(failures: u32) -> i64 {
     }
 }
 
-/// The failures of one key (`login:…`, `ip:…`).
-#[derive(Debug, Clone, Copy, Default)]
-struct Backoff {
-    failures: u32,
-    /// No attempt before this moment.
-    next_at_ms: i64,
-    last_at_ms: i64,
-}
-
-/// The sign-in limiter, in memory (a restart forgives; one server process):
+/// The sign-in limiter. The back-off lives in the store ([`crate::store::AdminStore::reserve_sign_in`]),
+/// so every server process on one database keeps the same waits and a restart forgives nothing:
 ///
 /// - each attempt is counted as a failure *before* its password is checked, and the next attempt
 ///   of that login and of that client address must wait ([`delay_after`]) — so of attempts sent
-///   at once at most [`FREE_FAILURES`] + 1 are checked; an attempt too early is refused without a check and does not
-///   lengthen the wait, so once the wait has passed the right password signs in (no lock-out);
-/// - at most [`CONCURRENT_CHECKS`] passwords are checked at once; others wait up to
-///   [`CHECK_WAIT`] and are refused — memory stays bounded whatever arrives.
+///   at once at most [`FREE_FAILURES`] + 1 are checked; an attempt too early is refused without a
+///   check and does not lengthen the wait, so once the wait has passed the right password signs
+///   in (no lock-out);
+/// - at most [`CONCURRENT_CHECKS`] passwords are checked at once in a process (this part is the
+///   process's own: its cores and memory); others wait up to [`CHECK_WAIT`] and are refused —
+///   memory stays bounded whatever arrives.
 ///
 /// A success forgives the login's failures and this attempt of the address.
 pub struct Attempts {
-    backoff: Mutex<HashMap<String, Backoff>>,
     checks: Arc<tokio::sync::Semaphore>,
     running: AtomicUsize,
     peak: AtomicUsize,
@@ -96,7 +86,6 @@ pub struct Attempts {
 impl Default for Attempts {
     fn default() -> Attempts {
         Attempts {
-            backoff: Mutex::default(),
             checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_CHECKS)),
             running: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
@@ -111,7 +100,7 @@ pub struct Attempt {
     login: String,
     ip: String,
     /// Each key with its failures after this attempt and its wait before it.
-    reserved: Vec<(String, u32, i64)>,
+    reserved: Vec<ReservedKey>,
 }
 
 /// One of the [`CONCURRENT_CHECKS`] slots, held while a password is checked.
@@ -126,39 +115,19 @@ fn too_soon(wait_ms: i64) -> Error {
     )
 }
 
-impl Attempts {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Backoff>> {
-        self.backoff.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// How the back-off grows, for the store.
+pub const BACKOFF: BackoffRule = BackoffRule { memory_ms: FAILURE_MEMORY_MS, delay_after };
 
-    /// Lets an attempt of `login` from `ip` through, counting it, unless the login or the address
-    /// must still wait (429, saying how long).
-    pub fn begin(&self, login: &str, ip: &str, now_ms: i64) -> Result<Attempt> {
+impl Attempts {
+    /// Lets an attempt of `login` from `ip` through, counting it in the store, unless the login or
+    /// the address must still wait (429, saying how long). A blocking store call.
+    pub fn begin(&self, db: &dyn Database, login: &str, ip: &str, now_ms: i64) -> Result<Attempt> {
         let login: String = login.trim().chars().take(64).collect();
         let keys = [format!("login:{}", login.to_lowercase()), format!("ip:{ip}")];
-        let mut map = self.lock();
-        if map.len() > MAX_KEYS {
-            map.retain(|_, b| now_ms - b.last_at_ms < FAILURE_MEMORY_MS || b.next_at_ms > now_ms);
+        match db.reserve_sign_in(&keys, now_ms, &BACKOFF)? {
+            Reservation::Wait(wait) => Err(too_soon(wait)),
+            Reservation::Reserved(reserved) => Ok(Attempt { login, ip: ip.to_string(), reserved }),
         }
-        let wait = keys.iter().filter_map(|k| map.get(k)).map(|b| b.next_at_ms - now_ms).max().unwrap_or(0);
-        if wait > 0 {
-            return Err(too_soon(wait));
-        }
-        let reserved = keys
-            .into_iter()
-            .map(|key| {
-                let b = map.entry(key.clone()).or_default();
-                if now_ms - b.last_at_ms >= FAILURE_MEMORY_MS {
-                    *b = Backoff::default();
-                }
-                let before = b.next_at_ms;
-                b.failures = b.failures.saturating_add(1);
-                b.last_at_ms = now_ms;
-                b.next_at_ms = now_ms + delay_after(b.failures);
-                (key, b.failures, before)
-            })
-            .collect();
-        Ok(Attempt { login, ip: ip.to_string(), reserved })
     }
 
     /// Waits for a free password check, at most [`CHECK_WAIT`]; then 429.
@@ -174,22 +143,9 @@ impl Attempts {
     }
 
     /// Takes back an attempt that was not checked, or the address's part of a successful one;
-    /// `whole_login` forgives the login altogether (a success).
-    pub fn forgive(&self, attempt: &Attempt, whole_login: bool) {
-        let mut map = self.lock();
-        for (i, (key, failures, before)) in attempt.reserved.iter().enumerate() {
-            if i == 0 && whole_login {
-                map.remove(key);
-                continue;
-            }
-            if let Some(b) = map.get_mut(key) {
-                if b.failures == *failures {
-                    // Nothing came after: as if this attempt had not been made.
-                    b.next_at_ms = *before;
-                }
-                b.failures = b.failures.saturating_sub(1);
-            }
-        }
+    /// `whole_login` forgives the login altogether (a success). A blocking store call.
+    pub fn forgive(&self, db: &dyn Database, attempt: &Attempt, whole_login: bool) -> Result<()> {
+        Ok(db.forgive_sign_in(&attempt.reserved, whole_login)?)
     }
 
     /// Password checks run so far (with the stand-in check of an unknown login).
@@ -291,7 +247,7 @@ pub fn sign_in(
             return Err(Error::new(Kind::Unauthorized, codes::UNAUTHORIZED, "Неверный логин или пароль."));
         }
     };
-    attempts.forgive(&attempt, true);
+    attempts.forgive(db, &attempt, true)?;
     let (token, csrf) =
         (secrets::new_token().map_err(Error::internal)?, secrets::new_token().map_err(Error::internal)?);
     let now = now_ms();
@@ -393,31 +349,36 @@ mod tests {
 
     #[test]
     fn attempts_wait_after_failures_reserved_before_the_check_and_are_forgiven() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::SqliteDatabase::open(dir.path().join("a.db")).unwrap();
+        let db: &dyn Database = &db;
         let a = Attempts::default();
         // Sent at once: the free ones and one more pass, the rest are refused without a check
         // and do not lengthen the wait.
-        let passed: Vec<_> = (0..10).filter_map(|_| a.begin("Anna", "10.0.0.1", 1000).ok()).collect();
+        let passed: Vec<_> = (0..10).filter_map(|_| a.begin(db, "Anna", "10.0.0.1", 1000).ok()).collect();
         assert_eq!(passed.len(), FREE_FAILURES as usize + 1);
-        assert_eq!(a.begin("anna", "10.0.0.2", 1999).unwrap_err().kind, Kind::TooManyRequests);
-        assert_eq!(a.begin("boris", "10.0.0.1", 1999).unwrap_err().kind, Kind::TooManyRequests, "the address too");
-        let next = a.begin("anna", "10.0.0.2", 2000).unwrap();
-        assert!(a.begin("anna", "10.0.0.3", 3999).is_err(), "then 2 s");
-        a.forgive(&next, true);
-        assert!(a.begin("anna", "10.0.0.4", 2000).is_ok(), "a success forgives the login");
+        assert_eq!(a.begin(db, "anna", "10.0.0.2", 1999).unwrap_err().kind, Kind::TooManyRequests);
+        assert_eq!(a.begin(db, "boris", "10.0.0.1", 1999).unwrap_err().kind, Kind::TooManyRequests, "the address too");
+        let next = a.begin(db, "anna", "10.0.0.2", 2000).unwrap();
+        assert!(a.begin(db, "anna", "10.0.0.3", 3999).is_err(), "then 2 s");
+        // Another limiter on the same database (another process) sees the same wait.
+        assert!(Attempts::default().begin(db, "anna", "10.0.0.9", 3999).is_err(), "shared through the store");
+        a.forgive(db, &next, true).unwrap();
+        assert!(a.begin(db, "anna", "10.0.0.4", 2000).is_ok(), "a success forgives the login");
         assert_eq!(delay_after(FREE_FAILURES), 0);
         assert_eq!((delay_after(FREE_FAILURES + 1), delay_after(FREE_FAILURES + 2)), (1000, 2000));
         assert_eq!((delay_after(FREE_FAILURES + 7), delay_after(u32::MAX)), (MAX_DELAY_MS, MAX_DELAY_MS));
         // An attempt not checked is taken back.
         let b = Attempts::default();
         for _ in 0..20 {
-            let attempt = b.begin("c", "1", 5).unwrap();
-            b.forgive(&attempt, false);
+            let attempt = b.begin(db, "c", "1", 5).unwrap();
+            b.forgive(db, &attempt, false).unwrap();
         }
         // Forgotten after a while.
         for i in 0..10 {
-            let _ = b.begin("c", "1", i * MAX_DELAY_MS);
+            let _ = b.begin(db, "c", "1", i * MAX_DELAY_MS);
         }
-        assert!(b.begin("c", "1", 20 * MAX_DELAY_MS + FAILURE_MEMORY_MS).is_ok());
+        assert!(b.begin(db, "c", "1", 20 * MAX_DELAY_MS + FAILURE_MEMORY_MS).is_ok());
         assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd") && !constant_time_eq("a", "ab"));
     }
 }

@@ -38,10 +38,12 @@ pub enum Action {
     AdminDisable,
     AdminEnable,
     AdminRemove,
+    /// A SQLite installation copied into PostgreSQL (`lgota-central migrate`), noted in the copy.
+    Migrate,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -69,6 +71,7 @@ impl Action {
         Action::AdminDisable,
         Action::AdminEnable,
         Action::AdminRemove,
+        Action::Migrate,
     ];
 
     /// The name stored in the log.
@@ -101,6 +104,7 @@ impl Action {
             Action::AdminDisable => "admin.disable",
             Action::AdminEnable => "admin.enable",
             Action::AdminRemove => "admin.remove",
+            Action::Migrate => "migrate",
         }
     }
 }

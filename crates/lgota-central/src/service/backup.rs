@@ -55,6 +55,11 @@ impl ServingLock {
     }
 }
 
+/// The refusal of a file backup or restore on PostgreSQL (stable code `backup_use_pg_dump`).
+pub fn use_pg_dump(message: String) -> Error {
+    Error::new(Kind::Unprocessable, codes::BACKUP_USE_PG_DUMP, message)
+}
+
 /// «12,3 МБ».
 pub fn size_text(bytes: u64) -> String {
     let (value, unit) = match bytes {
@@ -105,6 +110,7 @@ pub fn backup(db: &dyn Database, actor: &Actor, to: &Path, force: bool) -> Resul
     let _ = std::fs::remove_file(&tmp);
     let check = match db.backup_to(&tmp) {
         Ok(check) => check,
+        Err(e @ StoreError::FileBackupUnsupported) => return Err(use_pg_dump(e.to_string())),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             return Err(Error::invalid(format!("резервная копия не сделана: {e}")));

@@ -1,5 +1,6 @@
-//! Storage behind traits, so PostgreSQL can follow; [`SqliteDatabase`] (`store/sqlite/`) is the
-//! backend in use. The traits are split by concern — [`RecordStore`] (the intake),
+//! Storage behind traits, with two backends: [`SqliteDatabase`] (`store/sqlite/`, one file, the
+//! default) and [`PostgresDatabase`] (`store/postgres/`, several server processes on one
+//! PostgreSQL); [`open`] picks one by [`Location`]. The traits are split by concern — [`RecordStore`] (the intake),
 //! [`DeviceStore`] (phones and enrollment), [`ReferenceStore`] (branches, reference documents,
 //! events, content), [`AdminStore`] (dashboard users, sessions, audit log) and [`FigureStore`]
 //! (the figures) — and [`Database`] is all of them, implemented for every type that implements
@@ -41,20 +42,55 @@
 //!    (branch, method, outcome, category) adds up to the total, and granted + refused too.
 //! 6. **Append-only.** Records, the audit log and the conflicts kept aside are never updated or
 //!    deleted. The traits offer no way to; the SQLite backend also refuses it by triggers
-//!    (migrations 001, 003, 007; tested in `store/sqlite/tests.rs`).
+//!    (migrations 001, 003, 007; tested in `store/sqlite/tests.rs`), the PostgreSQL backend by
+//!    triggers too (UPDATE, DELETE and TRUNCATE; `store/postgres/migrations/001_central.sql`).
 //! 7. **Flags fixed at receipt.** A record received more than [`OFFLINE_AFTER_MS`] after it
 //!    was made counts as offline, from its own receipt time (a duplicate's later arrival does not
 //!    change it).
 //! 8. **Identity.** [`RecordStore::server_id`] is created with the database and is the same at
 //!    every open of it.
+//! 9. **Nothing shared in one process's memory.** What several server processes on one database
+//!    must agree on lives in the store: sessions, enrollment codes, the sign-in back-off
+//!    ([`AdminStore::reserve_sign_in`]). Each backend's counts are kept in the transaction that
+//!    inserts the record, whichever process inserts it.
+//! 10. **Schema.** A backend brings its schema up to date at open and refuses a database whose
+//!    schema is newer than it knows ([`StoreError::SchemaTooNew`]).
 //!
 //! [`Overview::total`]: crate::report::Overview::total
 
+pub mod copy;
 mod models;
+pub mod postgres;
 pub mod sqlite;
 
 pub use models::*;
+pub use postgres::PostgresDatabase;
 pub use sqlite::{inspect_file, put_in_place, FileLock, SqliteDatabase};
+
+/// Where the database is: a SQLite file, or a PostgreSQL server (`postgres://…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// For logs and messages: the file, or the URL without its password.
+    pub fn shown(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(url) => postgres::without_password(url),
+        }
+    }
+}
+
+/// Opens (creating the schema if needed, bringing it up to date) the database at `location`.
+pub fn open(location: &Location) -> StoreResult<std::sync::Arc<dyn Database>> {
+    Ok(match location {
+        Location::Sqlite(path) => std::sync::Arc::new(SqliteDatabase::open(path)?),
+        Location::Postgres(url) => std::sync::Arc::new(PostgresDatabase::open(url)?),
+    })
+}
 
 use lgota_protocol::{WireEvent, WireRecord};
 
@@ -78,6 +114,19 @@ pub enum StoreError {
     /// The schema could not be brought up to date.
     #[error("миграция базы данных: {0}")]
     Migration(String),
+    /// The database was brought to a newer schema than this build knows: it is left untouched.
+    #[error(
+        "схема базы данных новее, чем знает эта версия сервера (в базе {found}, известно до {known}): \
+         обновите lgota-central"
+    )]
+    SchemaTooNew { found: u32, known: u32 },
+    /// A backup to a file is not what this backend offers: PostgreSQL is backed up by its own
+    /// tools (`pg_dump`, docs/deploy.md).
+    #[error(
+        "резервная копия в файл делается только для базы SQLite; базу PostgreSQL копируйте \
+         средствами PostgreSQL: pg_dump (см. docs/deploy.md)"
+    )]
+    FileBackupUnsupported,
     /// Any other failure of the backend.
     #[error("база данных: {0}")]
     Other(String),
@@ -189,6 +238,15 @@ pub trait AdminStore: Send + Sync {
     fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> StoreResult<()>;
     /// The newest entries first, older than `before_id` if given.
     fn audit_log(&self, before_id: Option<i64>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+    /// Lets a sign-in attempt of `keys` (a login's and an address's) through, counting it as a
+    /// failure of each key before its password is checked, unless a key must still wait — one
+    /// transaction, so every server process on the database sees the same back-off. Failures
+    /// older than the rule's memory are forgotten (and their rows dropped).
+    fn reserve_sign_in(&self, keys: &[String], now_ms: i64, rule: &BackoffRule) -> StoreResult<Reservation>;
+    /// Takes a reserved attempt back (not checked, or a success): each key loses the failure
+    /// (its wait too, if nothing came after); `forget_first` drops the first key altogether (a
+    /// success forgives the login).
+    fn forgive_sign_in(&self, reserved: &[ReservedKey], forget_first: bool) -> StoreResult<()>;
 }
 
 /// The figures over valid checks (see the module's contract) and the lists behind them.
@@ -233,7 +291,8 @@ pub trait FigureStore: Send + Sync {
 
 /// Backups (issue 14): a consistent copy while others keep reading and writing, and a note of
 /// each one made. Restoring works on files, with the server stopped: [`inspect_file`],
-/// [`put_in_place`].
+/// [`put_in_place`]. PostgreSQL answers [`BackupStore::backup_to`] with
+/// [`StoreError::FileBackupUnsupported`]: it is backed up with `pg_dump` (docs/deploy.md).
 pub trait BackupStore: Send + Sync {
     /// Writes a consistent copy of the whole database to `to`, which must not exist, without
     /// holding up the intake; then checks the copy ([`inspect_file`]).

@@ -268,3 +268,40 @@ pub struct BackupNote {
     /// «ok», or what the check found.
     pub detail: String,
 }
+
+/// How the sign-in back-off grows (`service::admins`): failures older than `memory_ms` are
+/// forgotten; after `failures` failures the next attempt waits `delay_after(failures)` ms.
+#[derive(Debug, Clone, Copy)]
+pub struct BackoffRule {
+    pub memory_ms: i64,
+    pub delay_after: fn(u32) -> i64,
+}
+
+/// One key of a sign-in attempt let through: its failures after the attempt and the moment it
+/// was free before it (to take the attempt back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservedKey {
+    pub key: String,
+    pub failures: u32,
+    pub before_ms: i64,
+}
+
+/// What [`AdminStore::reserve_sign_in`] did.
+///
+/// [`AdminStore::reserve_sign_in`]: super::AdminStore::reserve_sign_in
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// A key must still wait this many ms: nothing counted.
+    Wait(i64),
+    /// Counted as a failure for every key, in the order given.
+    Reserved(Vec<ReservedKey>),
+}
+
+/// One value of a table row as [`crate::store::copy`] moves it between backends: SQLite's
+/// booleans are integers here, PostgreSQL's loader turns them back into booleans by the column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+}

@@ -27,7 +27,7 @@ use rusqlite_migration::M;
 pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
-    Admin, AdminChange, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
+    Admin, AdminChange, AdminStore, AuditEntry, BackoffRule, Reservation, ReservedKey, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
     EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome,
     StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
@@ -43,6 +43,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
     M::up(include_str!("migrations/009_admin_disable.sql")),
     M::up(include_str!("migrations/010_backups.sql")),
+    M::up(include_str!("migrations/015_sign_in_backoff.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -116,6 +117,12 @@ fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> Sto
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // A database a newer build migrated is left as it is: this build would misread it.
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = migrations.len() as u32;
+    if found > known {
+        return Err(StoreError::SchemaTooNew { found, known });
+    }
     rusqlite_migration::Migrations::from_slice(migrations).to_latest(&mut conn)?;
     Ok(conn)
 }
@@ -182,6 +189,45 @@ impl SqliteDatabase {
         let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
         let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
         Ok(SqliteDatabase { conn: Mutex::new(conn), readers, server_id })
+    }
+
+    /// Rows of `table` (`columns`, in rowid order) after rowid `after`, at most `limit`, each with
+    /// its rowid: what [`crate::store::copy`] moves to PostgreSQL. `table` and `columns` are the
+    /// copy's own names, never input.
+    pub fn rows_after(
+        &self,
+        table: &str,
+        columns: &[&str],
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Vec<super::Cell>)>> {
+        use rusqlite::types::ValueRef;
+        let conn = self.reader();
+        let sql = format!("SELECT rowid, {} FROM {table} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2", columns.join(", "));
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(params![after, limit])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                cells.push(match row.get_ref(i + 1)? {
+                    ValueRef::Null => super::Cell::Null,
+                    ValueRef::Integer(n) => super::Cell::Int(n),
+                    ValueRef::Text(t) => super::Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                    other => {
+                        return Err(StoreError::Corrupt(format!("{table}.{}: {:?}", columns[i], other.data_type())))
+                    }
+                });
+            }
+            out.push((row.get(0)?, cells));
+        }
+        Ok(out)
+    }
+
+    /// How many rows `table` has (one of the copy's names).
+    pub fn table_count(&self, table: &str) -> StoreResult<u64> {
+        let n: i64 = self.reader().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     /// The writer.
@@ -871,5 +917,63 @@ impl AdminStore for SqliteDatabase {
             Ok(AuditEntry { id: r.get(0)?, at_ms: r.get(1)?, login: r.get(2)?, action: r.get(3)?, detail: r.get(4)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn reserve_sign_in(&self, keys: &[String], now_ms: i64, rule: &BackoffRule) -> StoreResult<Reservation> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM sign_in_backoff WHERE last_at_ms <= ?1 AND next_at_ms <= ?2",
+            params![now_ms.saturating_sub(rule.memory_ms), now_ms],
+        )?;
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row: Option<(u32, i64, i64)> = tx
+                .query_row(
+                    "SELECT failures, next_at_ms, last_at_ms FROM sign_in_backoff WHERE key = ?1",
+                    [key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            rows.push(row.unwrap_or_default());
+        }
+        let wait = rows.iter().map(|(_, next, _)| next - now_ms).max().unwrap_or(0);
+        if wait > 0 {
+            return Ok(Reservation::Wait(wait));
+        }
+        let mut reserved = Vec::with_capacity(keys.len());
+        for (key, (failures, next, last)) in keys.iter().zip(rows) {
+            let (failures, before) = if now_ms - last >= rule.memory_ms { (0, 0) } else { (failures, next) };
+            let failures = failures.saturating_add(1);
+            tx.execute(
+                "INSERT INTO sign_in_backoff (key, failures, next_at_ms, last_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, next_at_ms = excluded.next_at_ms,
+                     last_at_ms = excluded.last_at_ms",
+                params![key, failures, now_ms.saturating_add((rule.delay_after)(failures)), now_ms],
+            )?;
+            reserved.push(ReservedKey { key: key.clone(), failures, before_ms: before });
+        }
+        tx.commit()?;
+        Ok(Reservation::Reserved(reserved))
+    }
+
+    fn forgive_sign_in(&self, reserved: &[ReservedKey], forget_first: bool) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (i, r) in reserved.iter().enumerate() {
+            if i == 0 && forget_first {
+                tx.execute("DELETE FROM sign_in_backoff WHERE key = ?1", [&r.key])?;
+                continue;
+            }
+            // Nothing came after it: as if the attempt had not been made.
+            tx.execute(
+                "UPDATE sign_in_backoff SET next_at_ms = CASE WHEN failures = ?2 THEN ?3 ELSE next_at_ms END,
+                     failures = MAX(failures - 1, 0)
+                 WHERE key = ?1",
+                params![r.key, r.failures, r.before_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

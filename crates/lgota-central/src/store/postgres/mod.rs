@@ -1,0 +1,1148 @@
+//! The PostgreSQL backend (15 or newer): several server processes on one database. The only
+//! module of the crate besides `store/sqlite` that names a database driver (`postgres`, the
+//! synchronous client of rust-postgres, without TLS: a server on the same machine or a private
+//! network); its errors become a [`StoreError`] here.
+//!
+//! The synchronous client runs a small runtime of its own and must never be called on an async
+//! thread: every store call runs in `spawn_blocking` (`http::AppState::run`). Connections come
+//! from [`Pool`], opened on demand up to [`POOL_SIZE`], a broken one dropped.
+//!
+//! The schema is in `migrations/` (applied in order at open, each in its own transaction, under
+//! an advisory lock so two processes starting at once do not both migrate; the version in
+//! `schema_version`; a newer one than this build knows is refused). The figures' counts are kept
+//! by the plpgsql trigger `records_count` in the transaction that inserts the record, and
+//! batches are stored one at a time (the advisory lock [`INTAKE_LOCK`]), so a check and its void
+//! arriving at two processes at once are counted as SQLite's single writer counts them.
+//! Records, the audit log and the conflicts refuse UPDATE, DELETE and TRUNCATE by triggers.
+//! The figures' queries are in [`figures`]; [`backup`] answers a file backup with "use pg_dump".
+
+mod backup;
+mod figures;
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row, Transaction};
+
+use super::{
+    Admin, AdminChange, AdminStore, AuditEntry, BackoffRule, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
+    EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Reservation, ReservedKey, Role,
+    StoreError, StoreOutcome, StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
+};
+
+/// The schema, in order: the version of a database is how many of these it has had.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_central.sql")];
+
+/// Connections one process opens at most.
+pub const POOL_SIZE: usize = 8;
+/// The advisory lock a batch of records is stored under (one batch at a time, whichever process).
+const INTAKE_LOCK: i64 = 0x6c67_6f74_6101;
+/// The advisory lock of the migrations.
+const MIGRATION_LOCK: i64 = 0x6c67_6f74_6102;
+/// The advisory lock of the sign-in back-off.
+const SIGN_IN_LOCK: i64 = 0x6c67_6f74_6103;
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        let text = match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.severity(), db.message()),
+            None => e.to_string(),
+        };
+        let Some(code) = e.code() else { return StoreError::Other(text) };
+        if *code == SqlState::UNIQUE_VIOLATION
+            || *code == SqlState::CHECK_VIOLATION
+            || *code == SqlState::NOT_NULL_VIOLATION
+            || *code == SqlState::FOREIGN_KEY_VIOLATION
+            || *code == SqlState::RESTRICT_VIOLATION
+            || *code == SqlState::INTEGRITY_CONSTRAINT_VIOLATION
+        {
+            StoreError::Constraint(text)
+        } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::LOCK_NOT_AVAILABLE
+            || *code == SqlState::TOO_MANY_CONNECTIONS
+            || *code == SqlState::QUERY_CANCELED
+        {
+            StoreError::Busy(text)
+        } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
+            StoreError::Corrupt(text)
+        } else {
+            StoreError::Other(text)
+        }
+    }
+}
+
+/// `url` with its password (if any) replaced by `***`, for logs and messages.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(name, _)| name);
+            let hidden = if authority[..authority.len() - host.len() - 1].contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// `url` naming the database `name` on the same server (its path replaced, its query kept).
+pub fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (before_query, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, format!("?{q}")),
+        None => (rest, String::new()),
+    };
+    let authority = before_query.split_once('/').map_or(before_query, |(a, _)| a);
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// Creates the database `name` (lower-case letters, digits and `_` only) on the server of
+/// `server_url` unless it exists, and returns its URL. For tests and benchmarks, which give
+/// each run a database of its own; the role needs `CREATEDB`.
+pub fn create_database(server_url: &str, name: &str) -> StoreResult<String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(StoreError::Other(format!("имя базы «{name}»: только строчные латинские буквы, цифры и _")));
+    }
+    let config: postgres::Config =
+        server_url.parse().map_err(|e| StoreError::Other(format!("{}: {e}", without_password(server_url))))?;
+    // A client is a runtime of its own: kept off any async thread the caller may be on.
+    let name_owned = name.to_string();
+    std::thread::spawn(move || -> StoreResult<()> {
+        let mut client = config.connect(NoTls)?;
+        let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name_owned])?.is_some();
+        if !exists {
+            client.batch_execute(&format!("CREATE DATABASE {name_owned} ENCODING 'UTF8' TEMPLATE template0"))?;
+        }
+        Ok(())
+    })
+    .join()
+    .map_err(|_| StoreError::Other("создание базы PostgreSQL: поток упал".into()))??;
+    Ok(with_database(server_url, name))
+}
+
+/// The connections of one process: taken for one store call and given back at once; a call that
+/// finds none free opens one (up to [`POOL_SIZE`]) or waits.
+struct Pool {
+    config: postgres::Config,
+    state: Mutex<PoolState>,
+    freed: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Client>,
+    open: usize,
+}
+
+/// A connection borrowed from [`Pool`] (given back when dropped, unless it broke).
+struct Conn<'a> {
+    client: Option<Client>,
+    pool: &'a Pool,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("a connection is held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("a connection is held until dropped")
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let mut state = self.pool.lock();
+            if client.is_closed() {
+                state.open -= 1;
+            } else {
+                state.idle.push(client);
+            }
+            drop(state);
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
+impl Pool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self) -> StoreResult<Conn<'_>> {
+        let mut state = self.lock();
+        loop {
+            if let Some(client) = state.idle.pop() {
+                if client.is_closed() {
+                    state.open -= 1;
+                    continue;
+                }
+                return Ok(Conn { client: Some(client), pool: self });
+            }
+            if state.open < POOL_SIZE {
+                state.open += 1;
+                drop(state);
+                return match self.config.connect(NoTls) {
+                    Ok(client) => Ok(Conn { client: Some(client), pool: self }),
+                    Err(e) => {
+                        self.lock().open -= 1;
+                        self.freed.notify_one();
+                        Err(e.into())
+                    }
+                };
+            }
+            state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for Pool {
+    /// Each client owns a small runtime, which may not be dropped on an async thread (where the
+    /// server's last reference to the store may go): they are closed on a thread of their own.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().idle);
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
+}
+
+pub struct PostgresDatabase {
+    pool: Pool,
+    /// Read once at open: it never changes for the life of the database.
+    server_id: String,
+}
+
+impl PostgresDatabase {
+    /// Connects to `url` (`postgres://user:password@host:port/database`), creates or brings the
+    /// schema up to date, and reads the identity.
+    pub fn open(url: &str) -> StoreResult<PostgresDatabase> {
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Other(format!("адрес базы PostgreSQL {}: {e}", without_password(url))))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config.application_name("lgota-central");
+        let db = PostgresDatabase { pool: Pool { config, state: Mutex::default(), freed: Condvar::new() }, server_id: String::new() };
+        let server_id = {
+            let mut conn = db.pool.get()?;
+            migrate(&mut conn)?;
+            conn.query_one("SELECT server_id FROM server_identity", &[])?.get(0)
+        };
+        Ok(PostgresDatabase { server_id, ..db })
+    }
+
+    fn conn(&self) -> StoreResult<Conn<'_>> {
+        self.pool.get()
+    }
+
+    /// The newest schema version this build knows.
+    pub fn newest_schema() -> u32 {
+        MIGRATIONS.len() as u32
+    }
+}
+
+impl PostgresDatabase {
+    /// Writes `rows` (of `columns`) into `table` in one transaction, each skipped when its `key`
+    /// is there already or, with `update`, replacing the stored row's other columns: what
+    /// [`crate::store::copy`] brings from SQLite. Integers go into boolean columns as booleans.
+    /// Records are written under the intake's lock, so the counts trigger counts them in order.
+    /// `table`, `columns` and `key` are the copy's own names, never input. Returns rows written.
+    pub fn put_rows(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: &str,
+        update: bool,
+        rows: &[Vec<super::Cell>],
+    ) -> StoreResult<u64> {
+        use super::Cell;
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        if table == "records" {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INTAKE_LOCK])?;
+        }
+        let types: std::collections::HashMap<String, String> = tx
+            .query(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1",
+                &[&table],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        let on_conflict = if update {
+            let set: Vec<String> =
+                columns.iter().filter(|c| **c != key).map(|c| format!("{c} = excluded.{c}")).collect();
+            format!("DO UPDATE SET {}", set.join(", "))
+        } else {
+            "DO NOTHING".to_string()
+        };
+        let stmt = tx.prepare(&format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({key}) {on_conflict}",
+            columns.join(", "),
+            placeholders.join(", ")
+        ))?;
+        let mut written = 0;
+        for row in rows {
+            let mut values = Params::default();
+            for (column, cell) in columns.iter().zip(row) {
+                let kind = types.get(*column).map(String::as_str).unwrap_or("text");
+                match (cell, kind) {
+                    (Cell::Null, "boolean") => values.push(None::<bool>),
+                    (Cell::Null, "integer") => values.push(None::<i32>),
+                    (Cell::Null, "bigint") => values.push(None::<i64>),
+                    (Cell::Null, _) => values.push(None::<String>),
+                    (Cell::Int(n), "boolean") => values.push(*n != 0),
+                    (Cell::Int(n), "integer") => values.push(
+                        i32::try_from(*n).map_err(|_| StoreError::Corrupt(format!("{table}.{column}: {n}")))?,
+                    ),
+                    (Cell::Int(n), "bigint") => values.push(*n),
+                    (Cell::Text(t), "text") => values.push(t.clone()),
+                    (other, kind) => {
+                        return Err(StoreError::Corrupt(format!("{table}.{column}: {other:?} in a {kind} column")))
+                    }
+                }
+            }
+            written += tx.execute(&stmt, &values.refs())?;
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
+    /// The identity as stored now (a copy may have replaced the one read at open).
+    pub fn stored_server_id(&self) -> StoreResult<String> {
+        Ok(self.conn()?.query_one("SELECT server_id FROM server_identity", &[])?.get(0))
+    }
+
+    /// How many rows `table` has (one of the copy's names).
+    pub fn table_count(&self, table: &str) -> StoreResult<u64> {
+        let n: i64 = self.conn()?.query_one(&format!("SELECT count(*) FROM {table}"), &[])?.get(0);
+        Ok(n as u64)
+    }
+
+    /// After rows were written with their own ids: each identity column goes on after the largest.
+    pub fn follow_identities(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        for (table, column) in [("events", "seq"), ("audit_log", "id"), ("record_conflicts", "seq"), ("backups", "id")] {
+            conn.execute(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), max({column})) FROM {table}
+                     HAVING max({column}) IS NOT NULL"
+                ),
+                &[],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Applies the migrations the database lacks, each in its own transaction, under an advisory lock;
+/// refuses a database of a newer schema.
+fn migrate(client: &mut Client) -> StoreResult<()> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let result = (|| {
+        client.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")?;
+        let found: Option<i32> = client.query_opt("SELECT max(version) FROM schema_version", &[])?.and_then(|r| r.get(0));
+        let found = found.unwrap_or(0).max(0) as u32;
+        let known = MIGRATIONS.len() as u32;
+        if found > known {
+            return Err(StoreError::SchemaTooNew { found, known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = i as i32 + 1;
+            let mut tx = client.transaction()?;
+            tx.batch_execute(sql).map_err(|e| StoreError::Migration(format!("{version}: {}", StoreError::from(e))))?;
+            tx.execute("DELETE FROM schema_version", &[])?;
+            tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&version])?;
+            tx.commit()?;
+        }
+        Ok(())
+    })();
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+    result
+}
+
+const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id, a.disabled_at IS NOT NULL";
+
+fn admin_from_row(row: &Row) -> Admin {
+    let role: String = row.get(2);
+    let branch: Option<String> = row.get(3);
+    let role = match (role.as_str(), branch) {
+        ("branch_head", Some(b)) => Role::BranchHead(b),
+        // The table's CHECK allows nothing else; an unknown role gets no branch rights at all.
+        ("branch_head", None) => Role::BranchHead(String::new()),
+        _ => Role::Admin,
+    };
+    Admin { login: row.get(0), password_hash: row.get(1), role, disabled: row.get(4) }
+}
+
+fn admin_in(tx: &mut Transaction, login: &str) -> StoreResult<Option<Admin>> {
+    Ok(tx
+        .query_opt(&format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.login = $1"), &[&login])?
+        .map(|r| admin_from_row(&r)))
+}
+
+/// Whether `admin` is the only enabled administrator (so cannot be disabled or removed).
+fn is_last_active_admin(tx: &mut Transaction, admin: &Admin) -> StoreResult<bool> {
+    if admin.role != Role::Admin || admin.disabled {
+        return Ok(false);
+    }
+    let others: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM admins WHERE role = 'admin' AND disabled_at IS NULL AND login <> $1",
+            &[&admin.login],
+        )?
+        .get(0);
+    Ok(others == 0)
+}
+
+const DEVICE_COLUMNS: &str =
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms";
+
+fn device_from_row(row: &Row) -> Device {
+    Device {
+        id: row.get(0),
+        branch_id: row.get(1),
+        enrolled_at_ms: row.get(2),
+        revoked_at_ms: row.get(3),
+        last_seen_at_ms: row.get(4),
+        pending: row.get::<_, Option<i64>>(5).and_then(|n| u64::try_from(n).ok()),
+        last_push_at_ms: row.get(6),
+        clock_skew_ms: row.get(7),
+    }
+}
+
+const EVENT_COLUMNS: &str = "seq, id, title, date, branch_id, created_at_ms";
+
+fn event_from_row(r: &Row) -> EventRow {
+    EventRow {
+        seq: r.get(0),
+        event: WireEvent { id: r.get(1), title: r.get(2), date: r.get(3), branch_id: r.get(4) },
+        created_at_ms: r.get(5),
+    }
+}
+
+const UPLOAD_COLUMNS: &str = "id, uploaded_at_ms, login, version, key_id, summary, published_at_ms";
+
+fn upload_from_row(r: &Row) -> ContentUpload {
+    ContentUpload {
+        id: r.get(0),
+        uploaded_at_ms: r.get(1),
+        login: r.get(2),
+        version: u32::try_from(r.get::<_, i64>(3)).unwrap_or(0),
+        key_id: r.get(4),
+        summary: r.get(5),
+        published_at_ms: r.get(6),
+    }
+}
+
+pub(crate) const RECORD_COLUMNS: &str = "id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, \
+     staff_label, training, method, outcome, granted, category_id, failure_reason_id, document_type_id, \
+     checklist_completed, note, target_id, void_reason, received_at_ms, offline";
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} «{value}»"))
+}
+
+pub(crate) fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
+    let kind: String = row.get(1);
+    let method: Option<String> = row.get(9);
+    let outcome: Option<String> = row.get(10);
+    let record = WireRecord {
+        id: row.get(0),
+        kind: RecordKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        created_at_ms: row.get(2),
+        utc_offset_min: row.get(3),
+        device_id: row.get(4),
+        branch_id: row.get(5),
+        event_id: row.get(6),
+        staff_label: row.get(7),
+        training: row.get(8),
+        method: method.map(|m| Method::parse(&m).ok_or_else(|| corrupt("method", &m))).transpose()?,
+        outcome: outcome.map(|o| Outcome::parse(&o).ok_or_else(|| corrupt("outcome", &o))).transpose()?,
+        granted: row.get(11),
+        category_id: row.get(12),
+        failure_reason_id: row.get(13),
+        document_type_id: row.get(14),
+        checklist_completed: row.get(15),
+        note: row.get(16),
+        target_id: row.get(17),
+        void_reason: row.get(18),
+        // Kept once per event in `phone_events`, not on every record.
+        event_title: None,
+        event_date: None,
+    };
+    Ok(StoredRecord { record, received_at_ms: row.get(19), offline: row.get(20) })
+}
+
+fn limit(n: u32) -> i64 {
+    i64::from(n)
+}
+
+impl RecordStore for PostgresDatabase {
+    fn server_id(&self) -> StoreResult<String> {
+        Ok(self.server_id.clone())
+    }
+
+    fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // One batch at a time, whichever process: a check and its void never count concurrently.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INTAKE_LOCK])?;
+        let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
+        let insert = tx.prepare(&format!(
+            "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+             ON CONFLICT (id) DO NOTHING"
+        ))?;
+        let existing = tx.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"))?;
+        let target = tx.prepare("SELECT device_id, kind FROM records WHERE id = $1")?;
+        let conflict = tx.prepare(
+            "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id, body) DO NOTHING",
+        )?;
+        let name_event = tx.prepare(
+            // A published event is named by its publication, whatever a phone calls it.
+            "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = $1)
+             ON CONFLICT (id) DO NOTHING",
+        )?;
+        let mut named_events = std::collections::HashSet::new();
+        for r in records {
+            if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
+                let found = tx.query_opt(&target, &[target_id])?.map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)));
+                match found {
+                    Some((device, _)) if device != r.device_id => {
+                        outcome.statuses.push(StoreStatus::VoidTargetForeign);
+                        continue;
+                    }
+                    Some((_, kind)) if kind != RecordKind::Check.as_str() => {
+                        outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
+            let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
+            let changed = tx.execute(
+                &insert,
+                &[
+                    &r.id,
+                    &r.kind.as_str(),
+                    &r.created_at_ms,
+                    &r.utc_offset_min,
+                    &r.device_id,
+                    &r.branch_id,
+                    &r.event_id,
+                    &r.staff_label,
+                    &r.training,
+                    &r.method.map(Method::as_str),
+                    &r.outcome.map(Outcome::as_str),
+                    &r.granted,
+                    &r.category_id,
+                    &r.failure_reason_id,
+                    &r.document_type_id,
+                    &r.checklist_completed,
+                    &r.note,
+                    &r.target_id,
+                    &r.void_reason,
+                    &received_at_ms,
+                    &offline,
+                    &clock_off,
+                ],
+            )?;
+            if changed == 1 {
+                outcome.stored += 1;
+                outcome.statuses.push(StoreStatus::Stored);
+            } else {
+                // The event's title and date describe the event, not the check: not compared.
+                let row = tx.query_one(&existing, &[&r.id])?;
+                let stored = record_from_row(&row)?;
+                let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+                if stored.record == arrived {
+                    outcome.duplicates += 1;
+                    outcome.statuses.push(StoreStatus::Duplicate);
+                } else {
+                    let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    tx.execute(&conflict, &[&r.id, &r.device_id, &received_at_ms, &body])?;
+                    outcome.conflicts += 1;
+                    outcome.statuses.push(StoreStatus::Conflict);
+                    continue;
+                }
+            }
+            if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
+                if named_events.insert(id.as_str()) {
+                    tx.execute(&name_event, &[id, &title.trim(), date, &r.branch_id, &received_at_ms])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
+        let mut conn = self.conn()?;
+        let row = conn.query_opt(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"), &[&id])?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    fn record_count(&self) -> StoreResult<u64> {
+        let n: i64 = self.conn()?.query_one("SELECT count(*) FROM records", &[])?.get(0);
+        Ok(n as u64)
+    }
+
+    fn has_record(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.conn()?.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE id = $1)", &[&id])?.get(0))
+    }
+
+    fn conflicts(&self, n: u32) -> StoreResult<Vec<Conflict>> {
+        let mut conn = self.conn()?;
+        let rows =
+            conn.query("SELECT seq, body, received_at_ms FROM record_conflicts ORDER BY seq DESC LIMIT $1", &[&limit(n)])?;
+        let stmt = conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let body: String = row.get(1);
+            let arrived: WireRecord = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let stored = conn.query_opt(&stmt, &[&arrived.id])?.as_ref().map(record_from_row).transpose()?;
+            out.push(Conflict { seq: row.get(0), stored, arrived, received_at_ms: row.get(2) });
+        }
+        Ok(out)
+    }
+
+    fn clock_flagged(&self, n: u32) -> StoreResult<Vec<StoredRecord>> {
+        let rows = self.conn()?.query(
+            &format!("SELECT {RECORD_COLUMNS} FROM records WHERE clock_off ORDER BY received_at_ms DESC, id LIMIT $1"),
+            &[&limit(n)],
+        )?;
+        rows.iter().map(record_from_row).collect()
+    }
+}
+
+fn branch_known(tx: &mut impl postgres::GenericClient, id: &str) -> StoreResult<bool> {
+    Ok(tx.query_one("SELECT EXISTS (SELECT 1 FROM branches WHERE id = $1)", &[&id])?.get(0))
+}
+
+impl DeviceStore for PostgresDatabase {
+    fn insert_enrollment_code(
+        &self,
+        code_sha256: &str,
+        branch_id: &str,
+        issuer: &CodeIssuer,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        if !branch_known(&mut *conn, branch_id)? {
+            return Err(StoreError::UnknownBranch(branch_id.to_string()));
+        }
+        let role = if issuer.admin { "admin" } else { "branch_head" };
+        conn.execute(
+            "INSERT INTO enrollment_codes (code_sha256, branch_id, created_at, expires_at, issuer_role, issued_by)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&code_sha256, &branch_id, &now_ms, &expires_at_ms, &role, &issuer.login],
+        )?;
+        Ok(())
+    }
+
+    fn enroll(&self, a: &EnrollAttempt) -> StoreResult<EnrollOutcome> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // The code's row is locked: two processes using one code at once take turns.
+        let Some(code) = tx.query_opt(
+            "SELECT branch_id, expires_at, used_at, device_id, secret_sha256, issuer_role, issued_by
+             FROM enrollment_codes WHERE code_sha256 = $1 FOR UPDATE",
+            &[&a.code_sha256],
+        )?
+        else {
+            return Ok(EnrollOutcome::UnknownCode);
+        };
+        let code_branch: String = code.get(0);
+        let expires_at: i64 = code.get(1);
+        let used_at: Option<i64> = code.get(2);
+        let used_by: Option<String> = code.get(3);
+        let secret: Option<String> = code.get(4);
+        let admin = code.get::<_, String>(5) == "admin";
+        let issued_by: Option<String> = code.get(6);
+        let branch_name = |tx: &mut Transaction, id: &str| -> StoreResult<String> {
+            Ok(tx
+                .query_opt("SELECT name FROM branches WHERE id = $1", &[&id])?
+                .map_or_else(|| id.to_string(), |r| r.get(0)))
+        };
+        let device: Option<(String, Option<i64>)> = tx
+            .query_opt("SELECT branch_id, revoked_at FROM devices WHERE id = $1 FOR UPDATE", &[&a.device_id])?
+            .map(|r| (r.get(0), r.get(1)));
+        if used_at.is_some() {
+            // Only the phone that used the code, proving it with the secret it chose, while the
+            // code is still valid and the phone still in the code's branch.
+            let same_phone = used_by.as_deref() == Some(a.device_id)
+                && a.secret_sha256.is_some()
+                && secret.as_deref() == a.secret_sha256;
+            let in_place = device.as_ref().is_some_and(|(branch, _)| *branch == code_branch);
+            if !(same_phone && in_place && expires_at > a.now_ms) {
+                return Ok(EnrollOutcome::Used);
+            }
+            if device.as_ref().is_some_and(|(_, revoked)| revoked.is_some()) {
+                return Ok(EnrollOutcome::DeviceRevoked);
+            }
+            tx.execute("UPDATE devices SET token_sha256 = $2 WHERE id = $1", &[&a.device_id, &a.token_sha256])?;
+            let name = branch_name(&mut tx, &code_branch)?;
+            tx.commit()?;
+            return Ok(EnrollOutcome::Enrolled { branch_id: code_branch, branch_name: name, retry: true, moved_from: None });
+        }
+        if expires_at <= a.now_ms {
+            return Ok(EnrollOutcome::Expired);
+        }
+        let mut moved_from = None;
+        if let Some((branch, revoked)) = &device {
+            if revoked.is_some() {
+                return Ok(EnrollOutcome::DeviceRevoked);
+            }
+            if *branch != code_branch {
+                if !admin {
+                    return Ok(EnrollOutcome::EnrolledElsewhere { branch_name: branch_name(&mut tx, branch)? });
+                }
+                moved_from = Some(branch.clone());
+            }
+        }
+        let name = branch_name(&mut tx, &code_branch)?;
+        if let Some(from) = &moved_from {
+            let detail = format!(
+                "Устройство {} перенесено из филиала «{}» в филиал «{}» кодом подключения администратора",
+                a.device_id,
+                branch_name(&mut tx, from)?,
+                name
+            );
+            let login = issued_by.as_deref().unwrap_or("администратор");
+            tx.execute(
+                "INSERT INTO audit_log (at_ms, login, action, detail) VALUES ($1, $2, 'device.move', $3)",
+                &[&a.now_ms, &login, &detail],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO devices (id, branch_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET branch_id = excluded.branch_id, token_sha256 = excluded.token_sha256,
+                 enrolled_at = excluded.enrolled_at",
+            &[&a.device_id, &code_branch, &a.token_sha256, &a.now_ms],
+        )?;
+        tx.execute(
+            "UPDATE enrollment_codes SET used_at = $2, device_id = $3, secret_sha256 = $4 WHERE code_sha256 = $1",
+            &[&a.code_sha256, &a.now_ms, &a.device_id, &a.secret_sha256],
+        )?;
+        tx.commit()?;
+        Ok(EnrollOutcome::Enrolled { branch_id: code_branch, branch_name: name, retry: false, moved_from })
+    }
+
+    fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>> {
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_sha256 = $1");
+        Ok(self.conn()?.query_opt(&sql, &[&token_sha256])?.map(|r| device_from_row(&r)))
+    }
+
+    fn device(&self, id: &str) -> StoreResult<Option<Device>> {
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1");
+        Ok(self.conn()?.query_opt(&sql, &[&id])?.map(|r| device_from_row(&r)))
+    }
+
+    fn devices(&self) -> StoreResult<Vec<Device>> {
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY branch_id, enrolled_at");
+        Ok(self.conn()?.query(&sql, &[])?.iter().map(device_from_row).collect())
+    }
+
+    fn revoke_device(&self, id: &str, now_ms: i64) -> StoreResult<bool> {
+        let changed = self
+            .conn()?
+            .execute("UPDATE devices SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", &[&id, &now_ms])?;
+        Ok(changed > 0)
+    }
+
+    fn touch_device(&self, id: &str, now_ms: i64) -> StoreResult<()> {
+        self.conn()?.execute(
+            "UPDATE devices SET last_seen_at = GREATEST(COALESCE(last_seen_at, 0), $2) WHERE id = $1",
+            &[&id, &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()> {
+        let pending = i64::try_from(pending).unwrap_or(i64::MAX);
+        self.conn()?.execute("UPDATE devices SET pending = $2 WHERE id = $1", &[&id, &pending])?;
+        Ok(())
+    }
+
+    fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
+        self.conn()?.execute(
+            "UPDATE devices SET last_push_at = GREATEST(COALESCE(last_push_at, 0), $2),
+                 clock_skew_ms = COALESCE($3, clock_skew_ms)
+             WHERE id = $1",
+            &[&id, &now_ms, &clock_skew_ms],
+        )?;
+        Ok(())
+    }
+}
+
+impl ReferenceStore for PostgresDatabase {
+    fn add_branches(&self, branches: &[(String, String)]) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        for (id, name) in branches {
+            tx.execute(
+                "INSERT INTO branches (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                &[id, name],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn branches(&self) -> StoreResult<Vec<(String, String)>> {
+        Ok(self.conn()?.query("SELECT id, name FROM branches ORDER BY id", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn set_reference(&self, name: ReferenceName, version: u32, body: &str) -> StoreResult<bool> {
+        let changed = self.conn()?.execute(
+            "INSERT INTO reference AS r (name, version, body) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body
+             WHERE excluded.version > r.version",
+            &[&name.as_str(), &i64::from(version), &body],
+        )?;
+        Ok(changed > 0)
+    }
+
+    fn reference(&self, name: ReferenceName) -> StoreResult<Option<(u32, String)>> {
+        Ok(self
+            .conn()?
+            .query_opt("SELECT version, body FROM reference WHERE name = $1", &[&name.as_str()])?
+            .map(|r| (u32::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1))))
+    }
+
+    fn add_event(&self, event: &WireEvent, now_ms: i64) -> StoreResult<i64> {
+        let mut conn = self.conn()?;
+        if !branch_known(&mut *conn, &event.branch_id)? {
+            return Err(StoreError::UnknownBranch(event.branch_id.clone()));
+        }
+        let row = conn.query_one(
+            "INSERT INTO events (id, title, date, branch_id, created_at_ms) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+            &[&event.id, &event.title, &event.date, &event.branch_id, &now_ms],
+        )?;
+        Ok(row.get(0))
+    }
+
+    fn events_after(&self, branch_id: &str, cursor: i64, n: u32) -> StoreResult<Vec<(i64, WireEvent)>> {
+        let rows = self.conn()?.query(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE branch_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+            &[&branch_id, &cursor, &limit(n)],
+        )?;
+        Ok(rows.iter().map(event_from_row).map(|e| (e.seq, e.event)).collect())
+    }
+
+    fn events(&self, branch_id: Option<&str>, n: u32) -> StoreResult<Vec<EventRow>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE $1::text IS NULL OR branch_id = $1
+                 ORDER BY date DESC, seq DESC LIMIT $2"
+            ),
+            &[&branch_id, &limit(n)],
+        )?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    fn event(&self, id: &str) -> StoreResult<Option<EventRow>> {
+        Ok(self
+            .conn()?
+            .query_opt(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"), &[&id])?
+            .map(|r| event_from_row(&r)))
+    }
+
+    fn phone_events(&self, n: u32) -> StoreResult<Vec<WireEvent>> {
+        let rows = self.conn()?.query(
+            "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT $1",
+            &[&limit(n)],
+        )?;
+        Ok(rows.iter().map(|r| WireEvent { id: r.get(0), title: r.get(1), date: r.get(2), branch_id: r.get(3) }).collect())
+    }
+
+    fn add_content_upload(&self, u: &ContentUpload, body: &str) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO content_uploads (id, uploaded_at_ms, login, version, key_id, summary, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&u.id, &u.uploaded_at_ms, &u.login, &i64::from(u.version), &u.key_id, &u.summary, &body],
+        )?;
+        Ok(())
+    }
+
+    fn content_uploads(&self, n: u32) -> StoreResult<Vec<ContentUpload>> {
+        let rows = self.conn()?.query(
+            &format!("SELECT {UPLOAD_COLUMNS} FROM content_uploads ORDER BY uploaded_at_ms DESC, id DESC LIMIT $1"),
+            &[&limit(n)],
+        )?;
+        Ok(rows.iter().map(upload_from_row).collect())
+    }
+
+    fn content_upload(&self, id: &str) -> StoreResult<Option<(ContentUpload, String)>> {
+        Ok(self
+            .conn()?
+            .query_opt(&format!("SELECT {UPLOAD_COLUMNS}, body FROM content_uploads WHERE id = $1"), &[&id])?
+            .map(|r| (upload_from_row(&r), r.get(7))))
+    }
+
+    fn mark_content_published(&self, id: &str, now_ms: i64) -> StoreResult<()> {
+        self.conn()?.execute("UPDATE content_uploads SET published_at_ms = $2 WHERE id = $1", &[&id, &now_ms])?;
+        Ok(())
+    }
+}
+
+/// Locks the admins table against a concurrent change of who is an enabled administrator (the
+/// last one must stay, whichever process asks).
+fn lock_admins(tx: &mut Transaction) -> StoreResult<()> {
+    tx.batch_execute("LOCK TABLE admins IN SHARE ROW EXCLUSIVE MODE")?;
+    Ok(())
+}
+
+impl AdminStore for PostgresDatabase {
+    fn put_admin(&self, admin: &Admin, now_ms: i64) -> StoreResult<bool> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        lock_admins(&mut tx)?;
+        let (role, branch) = match &admin.role {
+            Role::Admin => ("admin", None),
+            Role::BranchHead(b) => ("branch_head", Some(b.as_str())),
+        };
+        if let Some(b) = branch {
+            if !branch_known(&mut tx, b)? {
+                return Err(StoreError::UnknownBranch(b.to_string()));
+            }
+        }
+        let existed: bool =
+            tx.query_one("SELECT EXISTS (SELECT 1 FROM admins WHERE login = $1)", &[&admin.login])?.get(0);
+        tx.execute(
+            "INSERT INTO admins (login, password_hash, role, branch_id, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
+                 branch_id = excluded.branch_id",
+            &[&admin.login, &admin.password_hash, &role, &branch, &now_ms],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE login = $1", &[&admin.login])?;
+        tx.commit()?;
+        Ok(!existed)
+    }
+
+    fn admin(&self, login: &str) -> StoreResult<Option<Admin>> {
+        let sql = format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.login = $1");
+        Ok(self.conn()?.query_opt(&sql, &[&login])?.map(|r| admin_from_row(&r)))
+    }
+
+    fn admins(&self) -> StoreResult<Vec<Admin>> {
+        let sql = format!("SELECT {ADMIN_COLUMNS} FROM admins a ORDER BY a.login");
+        Ok(self.conn()?.query(&sql, &[])?.iter().map(admin_from_row).collect())
+    }
+
+    fn set_admin_disabled(&self, login: &str, disabled: bool, now_ms: i64) -> StoreResult<AdminChange> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        lock_admins(&mut tx)?;
+        let Some(admin) = admin_in(&mut tx, login)? else {
+            return Ok(AdminChange::NotFound);
+        };
+        if admin.disabled == disabled {
+            return Ok(AdminChange::Unchanged);
+        }
+        if disabled && is_last_active_admin(&mut tx, &admin)? {
+            return Ok(AdminChange::LastAdmin);
+        }
+        let at = disabled.then_some(now_ms);
+        tx.execute("UPDATE admins SET disabled_at = $2 WHERE login = $1", &[&login, &at])?;
+        tx.execute("DELETE FROM sessions WHERE login = $1", &[&login])?;
+        tx.commit()?;
+        Ok(AdminChange::Done)
+    }
+
+    fn remove_admin(&self, login: &str) -> StoreResult<AdminChange> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        lock_admins(&mut tx)?;
+        let Some(admin) = admin_in(&mut tx, login)? else {
+            return Ok(AdminChange::NotFound);
+        };
+        if is_last_active_admin(&mut tx, &admin)? {
+            return Ok(AdminChange::LastAdmin);
+        }
+        tx.execute("DELETE FROM sessions WHERE login = $1", &[&login])?;
+        tx.execute("DELETE FROM admins WHERE login = $1", &[&login])?;
+        tx.commit()?;
+        Ok(AdminChange::Done)
+    }
+
+    fn create_session(
+        &self,
+        token_sha256: &str,
+        login: &str,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        conn.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now_ms])?;
+        conn.execute(
+            "INSERT INTO sessions (token_sha256, login, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&token_sha256, &login, &csrf_token, &now_ms, &expires_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, token_sha256: &str, now_ms: i64) -> StoreResult<Option<(Admin, String)>> {
+        let sql = format!(
+            "SELECT {ADMIN_COLUMNS}, s.csrf_token FROM sessions s JOIN admins a ON a.login = s.login
+             WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL"
+        );
+        Ok(self.conn()?.query_opt(&sql, &[&token_sha256, &now_ms])?.map(|r| (admin_from_row(&r), r.get(5))))
+    }
+
+    fn delete_session(&self, token_sha256: &str) -> StoreResult<()> {
+        self.conn()?.execute("DELETE FROM sessions WHERE token_sha256 = $1", &[&token_sha256])?;
+        Ok(())
+    }
+
+    fn audit(&self, at_ms: i64, login: &str, action: &str, detail: &str) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO audit_log (at_ms, login, action, detail) VALUES ($1, $2, $3, $4)",
+            &[&at_ms, &login, &action, &detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, before_id: Option<i64>, n: u32) -> StoreResult<Vec<AuditEntry>> {
+        let rows = self.conn()?.query(
+            "SELECT id, at_ms, login, action, detail FROM audit_log WHERE $1::bigint IS NULL OR id < $1
+             ORDER BY id DESC LIMIT $2",
+            &[&before_id, &limit(n)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry { id: r.get(0), at_ms: r.get(1), login: r.get(2), action: r.get(3), detail: r.get(4) })
+            .collect())
+    }
+
+    fn reserve_sign_in(&self, keys: &[String], now_ms: i64, rule: &BackoffRule) -> StoreResult<Reservation> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SIGN_IN_LOCK])?;
+        tx.execute(
+            "DELETE FROM sign_in_backoff WHERE last_at_ms <= $1 AND next_at_ms <= $2",
+            &[&now_ms.saturating_sub(rule.memory_ms), &now_ms],
+        )?;
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = tx
+                .query_opt("SELECT failures, next_at_ms, last_at_ms FROM sign_in_backoff WHERE key = $1", &[key])?
+                .map(|r| (u32::try_from(r.get::<_, i32>(0)).unwrap_or(0), r.get::<_, i64>(1), r.get::<_, i64>(2)));
+            rows.push(row.unwrap_or_default());
+        }
+        let wait = rows.iter().map(|(_, next, _)| next - now_ms).max().unwrap_or(0);
+        if wait > 0 {
+            return Ok(Reservation::Wait(wait));
+        }
+        let mut reserved = Vec::with_capacity(keys.len());
+        for (key, (failures, next, last)) in keys.iter().zip(rows) {
+            let (failures, before) = if now_ms - last >= rule.memory_ms { (0, 0) } else { (failures, next) };
+            let failures = failures.saturating_add(1);
+            let stored = i32::try_from(failures).unwrap_or(i32::MAX);
+            tx.execute(
+                "INSERT INTO sign_in_backoff (key, failures, next_at_ms, last_at_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, next_at_ms = excluded.next_at_ms,
+                     last_at_ms = excluded.last_at_ms",
+                &[key, &stored, &now_ms.saturating_add((rule.delay_after)(failures)), &now_ms],
+            )?;
+            reserved.push(ReservedKey { key: key.clone(), failures, before_ms: before });
+        }
+        tx.commit()?;
+        Ok(Reservation::Reserved(reserved))
+    }
+
+    fn forgive_sign_in(&self, reserved: &[ReservedKey], forget_first: bool) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SIGN_IN_LOCK])?;
+        for (i, r) in reserved.iter().enumerate() {
+            if i == 0 && forget_first {
+                tx.execute("DELETE FROM sign_in_backoff WHERE key = $1", &[&r.key])?;
+                continue;
+            }
+            let failures = i32::try_from(r.failures).unwrap_or(i32::MAX);
+            // Nothing came after it: as if the attempt had not been made.
+            tx.execute(
+                "UPDATE sign_in_backoff SET next_at_ms = CASE WHEN failures = $2 THEN $3 ELSE next_at_ms END,
+                     failures = GREATEST(failures - 1, 0)
+                 WHERE key = $1",
+                &[&r.key, &failures, &r.before_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Parameters of a query built piece by piece: each `?` of the SQL becomes `$n` in order.
+#[derive(Default)]
+pub(crate) struct Params {
+    values: Vec<Box<dyn ToSql + Sync>>,
+}
+
+impl Params {
+    pub(crate) fn push(&mut self, v: impl ToSql + Sync + 'static) {
+        self.values.push(Box::new(v));
+    }
+
+    pub(crate) fn extend(&mut self, other: Params) {
+        self.values.extend(other.values);
+    }
+
+    pub(crate) fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect()
+    }
+}
+
+/// `sql` with each `?` numbered `$1`, `$2`, … (the figures' SQL is written as SQLite's).
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden_and_placeholders_numbered() {
+        assert_eq!(without_password("postgres://lgota:secret@db:5432/lgota"), "postgres://lgota:***@db:5432/lgota");
+        assert_eq!(without_password("postgres://lgota@db/lgota?sslmode=disable"), "postgres://lgota@db/lgota?sslmode=disable");
+        assert_eq!(without_password("postgresql://db/lgota"), "postgresql://db/lgota");
+        assert_eq!(without_password("postgres://a:b@c@d/e"), "postgres://a:***@d/e");
+        assert_eq!(numbered("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+        assert_eq!(with_database("postgres://u@h:5/postgres", "t1"), "postgres://u@h:5/t1");
+        assert_eq!(with_database("postgres://u@h:5", "t1"), "postgres://u@h:5/t1");
+        assert_eq!(with_database("postgresql://h/x?sslmode=disable", "t2"), "postgresql://h/t2?sslmode=disable");
+    }
+}
