@@ -645,6 +645,48 @@ fn open_postgres(path: &Path) -> Box<dyn Database> {
 }
 
 /// Instantiates every guarantee for a backend: a name, how to open it, whether it is there.
+/// Contract 9: the sign-in back-off is the database's — a second handle on the same database
+/// (another server process) sees every wait the first one counted, and a success forgives for
+/// both.
+pub fn sign_in_backoff_is_shared(open: Open) {
+    use lgota_central::service::admins::{BACKOFF, FREE_FAILURES};
+    use lgota_central::store::Reservation;
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (open(&dir.path().join("store.db")), open(&dir.path().join("store.db")));
+    let keys = ["login:anna".to_string(), "ip:10.0.0.1".to_string()];
+    let reserve = |db: &dyn Database, keys: &[String], at: i64| db.reserve_sign_in(keys, at, &BACKOFF).unwrap();
+    // Attempts sent at once, alternating between the two: the free ones and one more pass.
+    let passed: Vec<_> = (0..10)
+        .filter_map(|i| match reserve(if i % 2 == 0 { one.as_ref() } else { two.as_ref() }, &keys, 1_000) {
+            Reservation::Reserved(r) => Some(r),
+            Reservation::Wait(_) => None,
+        })
+        .collect();
+    assert_eq!(passed.len(), FREE_FAILURES as usize + 1);
+    assert_eq!(reserve(two.as_ref(), &keys[..1], 1_999), Reservation::Wait(1));
+    assert_eq!(reserve(one.as_ref(), &["ip:10.0.0.1".to_string()], 1_500), Reservation::Wait(500));
+    let Reservation::Reserved(next) = reserve(two.as_ref(), &keys, 2_000) else { panic!("after the wait") };
+    assert_eq!(next.iter().map(|k| k.failures).collect::<Vec<_>>(), [5, 5]);
+    assert_eq!(reserve(one.as_ref(), &keys, 3_999), Reservation::Wait(1), "then 2 s");
+    // A success forgives the login (for both) and takes this attempt back from the address, which
+    // keeps its earlier failures.
+    one.forgive_sign_in(&next, true).unwrap();
+    let failures = |r: Reservation| match r {
+        Reservation::Reserved(keys) => keys[0].failures,
+        Reservation::Wait(ms) => panic!("waits {ms} ms"),
+    };
+    assert_eq!(failures(reserve(two.as_ref(), &keys[..1], 2_000)), 1);
+    assert_eq!(failures(reserve(two.as_ref(), &keys[1..], 2_000)), 5);
+    // An attempt not checked is taken back whole: no wait grows from it.
+    let other = ["login:boris".to_string(), "ip:10.0.0.2".to_string()];
+    for _ in 0..20 {
+        let Reservation::Reserved(r) = reserve(one.as_ref(), &other, 5) else { panic!("taken back each time") };
+        two.forgive_sign_in(&r, false).unwrap();
+    }
+    // Forgotten after a while.
+    assert!(matches!(reserve(one.as_ref(), &keys, 2_000 + BACKOFF.memory_ms + 60_000), Reservation::Reserved(_)));
+}
+
 macro_rules! backend {
     ($name:ident, $open:expr, $available:expr) => {
         mod $name {
@@ -702,6 +744,14 @@ macro_rules! backend {
                     return;
                 }
                 super::identity_is_kept(OPEN);
+            }
+
+            #[test]
+            fn sign_in_backoff_is_shared() {
+                if !available() {
+                    return;
+                }
+                super::sign_in_backoff_is_shared(OPEN);
             }
 
             #[test]

@@ -18,6 +18,8 @@
 
 mod backup;
 mod figures;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -1131,7 +1133,7 @@ pub(crate) fn numbered(sql: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod unit {
     use super::*;
 
     #[test]

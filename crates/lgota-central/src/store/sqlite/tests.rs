@@ -134,3 +134,18 @@ fn counts_tables_equal_the_valid_checks() {
     let all = RecordFilter { from_ms: T0, to_ms: T0 + 60 * DAY, ..Default::default() };
     assert_eq!(db.check_count(&all).unwrap(), 3);
 }
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteDatabase::open(dir.path().join("c.db")).unwrap());
+    let newer = MIGRATIONS.len() as u32 + 1;
+    raw(dir.path()).pragma_update(None, "user_version", newer).unwrap();
+    match SqliteDatabase::open(dir.path().join("c.db")) {
+        Err(StoreError::SchemaTooNew { found, known }) => assert_eq!((found, known), (newer, MIGRATIONS.len() as u32)),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+    let kept: u32 = raw(dir.path()).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, newer);
+}

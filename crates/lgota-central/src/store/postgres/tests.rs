@@ -1,0 +1,199 @@
+//! What the store contract needs of PostgreSQL itself, read with a raw client to the same
+//! database (when `LGOTA_TEST_POSTGRES_URL` names a server; otherwise these tests say so and
+//! pass): the append-only tables refuse UPDATE, DELETE and TRUNCATE, the counts tables are after
+//! every batch exactly the valid checks' counts, and a newer schema is refused.
+
+use super::*;
+use crate::store::{BackupStore, FigureStore, RecordFilter};
+
+fn server() -> Option<String> {
+    let url = std::env::var("LGOTA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("LGOTA_TEST_POSTGRES_URL is not set: nothing to test against");
+    }
+    url
+}
+
+/// A fresh database of its own and its URL.
+fn fresh(server: &str, what: &str) -> String {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    create_database(server, &format!("lgota_unit_{what}_{}_{stamp}", std::process::id())).unwrap()
+}
+
+fn raw(url: &str) -> Client {
+    url.parse::<postgres::Config>().unwrap().connect(NoTls).unwrap()
+}
+
+fn record(id: &str, device: &str, kind: RecordKind, target: Option<&str>, at: i64) -> WireRecord {
+    let check = kind == RecordKind::Check;
+    WireRecord {
+        id: id.into(),
+        kind,
+        created_at_ms: at,
+        utc_offset_min: 180,
+        device_id: device.into(),
+        branch_id: "b1".into(),
+        event_id: (check && at % 2 == 0).then(|| "ev-1".to_string()),
+        staff_label: "Иванова".into(),
+        training: check && id.ends_with('t'),
+        method: check.then_some(Method::Paper),
+        outcome: check.then_some(Outcome::PaperShown),
+        granted: check.then_some(true),
+        category_id: None,
+        failure_reason_id: None,
+        document_type_id: None,
+        checklist_completed: None,
+        note: None,
+        target_id: target.map(str::to_string),
+        void_reason: target.map(|_| "Ошибочная запись".to_string()),
+        event_title: None,
+        event_date: None,
+    }
+}
+
+const T0: i64 = 1_767_225_600_000; // 2026-01-01 00:00 UTC
+const DAY: i64 = 86_400_000;
+
+/// The mix of `store/sqlite/tests.rs`: checks (one a training check), voids (one before its
+/// check, one twice, one of another device's check that arrived before it), a duplicate and a
+/// conflict.
+fn mixed(url: &str) -> PostgresDatabase {
+    let db = PostgresDatabase::open(url).unwrap();
+    let (c, v) = (RecordKind::Check, RecordKind::Void);
+    let batches = [
+        vec![record("v-early", "d1", v, Some("c-3"), T0), record("v-inert", "d2", v, Some("c-4"), T0)],
+        vec![
+            record("c-1", "d1", c, None, T0 + 2),
+            record("c-2", "d1", c, None, T0 + DAY + 1),
+            record("c-3", "d1", c, None, T0 + 40 * DAY),
+            record("c-4", "d1", c, None, T0 + 41 * DAY),
+            record("c-5t", "d1", c, None, T0 + 42 * DAY),
+            record("c-6", "d2", c, None, T0 + 44 * DAY),
+        ],
+        vec![
+            record("v-1", "d1", v, Some("c-1"), T0 + 3),
+            record("v-1b", "d1", v, Some("c-1"), T0 + 4),
+            record("v-6", "d1", v, Some("c-6"), T0 + 5),
+            record("c-2", "d1", c, None, T0 + DAY + 1),
+            record("c-4", "d1", c, None, T0 + 99),
+        ],
+    ];
+    for (i, batch) in batches.iter().enumerate() {
+        db.store_records(batch, T0 + 50 * DAY + i as i64).unwrap();
+    }
+    db.audit(T0, "admin", "device.revoke", "Устройство d9").unwrap();
+    db
+}
+
+#[test]
+fn append_only_tables_refuse_update_delete_and_truncate() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "append");
+    let db = mixed(&url);
+    assert_eq!(db.conflicts(10).unwrap().len(), 1);
+    let mut conn = raw(&url);
+    for sql in [
+        "UPDATE records SET granted = false WHERE id = 'c-2'",
+        "UPDATE records SET training = true",
+        "DELETE FROM records WHERE id = 'v-1'",
+        "DELETE FROM records",
+        "TRUNCATE records",
+        "UPDATE audit_log SET login = 'someone'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "UPDATE record_conflicts SET body = '{}'",
+        "DELETE FROM record_conflicts",
+        "TRUNCATE record_conflicts",
+    ] {
+        let err = StoreError::from(conn.batch_execute(sql).unwrap_err());
+        assert!(matches!(err, StoreError::Constraint(ref m) if m.contains("append-only")), "{sql}: {err:?}");
+    }
+    // Nothing changed.
+    assert_eq!(db.record("c-2").unwrap().unwrap().record.granted, Some(true));
+    assert_eq!(db.record_count().unwrap(), 10);
+    assert_eq!(db.audit_log(None, 10).unwrap().len(), 1);
+    assert_eq!(db.conflicts(10).unwrap().len(), 1);
+}
+
+/// The valid checks' counts per key, from the records and from a counts table: equal, level by
+/// level, row by row (`EXCEPT` both ways).
+#[test]
+fn counts_tables_equal_the_valid_checks() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "counts");
+    let db = mixed(&url);
+    let mut conn = raw(&url);
+    let valid = "r.kind = 'check' AND NOT r.training AND NOT EXISTS (SELECT 1 FROM records v \
+                 WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id)";
+    let keys = "r.branch_id, COALESCE(r.category_id, ''), r.method, r.outcome, \
+                COALESCE(r.failure_reason_id, ''), r.granted, r.offline";
+    let counts_keys = "branch_id, category_id, method, outcome, failure_reason_id, granted, offline";
+    // Computed here in Rust's calendar terms: the UTC day's and month's first millisecond.
+    let day = "r.created_at_ms / 86400000 * 86400000";
+    let month = "(extract(epoch FROM date_trunc('month', to_timestamp(r.created_at_ms / 1000) AT TIME ZONE 'UTC')) \
+                 * 1000)::bigint";
+    for (table, event_key, event_where) in
+        [("check_counts", "", ""), ("event_counts", "r.event_id, ", " AND r.event_id IS NOT NULL")]
+    {
+        let counts_event = if event_key.is_empty() { "" } else { "event_id, " };
+        for (level, bucket) in [("d", day), ("m", month)] {
+            let direct = format!(
+                "SELECT {bucket}, {event_key}{keys}, count(*) FROM records r WHERE {valid}{event_where} \
+                 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8{}",
+                if event_key.is_empty() { "" } else { ", 9" }
+            );
+            let kept = format!(
+                "SELECT bucket_ms, {counts_event}{counts_keys}, n FROM {table} WHERE level = '{level}' AND n != 0"
+            );
+            for (a, b) in [(&direct, &kept), (&kept, &direct)] {
+                let n: i64 =
+                    conn.query_one(&format!("SELECT count(*) FROM ({a} EXCEPT {b}) x"), &[]).unwrap().get(0);
+                assert_eq!(n, 0, "{table} level {level}: {a} EXCEPT {b}");
+            }
+        }
+    }
+    // Months' buckets are the calendar's (`report::buckets::month_floor`).
+    let buckets: Vec<i64> =
+        conn.query("SELECT DISTINCT bucket_ms FROM check_counts WHERE level = 'm'", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    for b in buckets {
+        assert_eq!(crate::report::buckets::month_floor(b), b);
+    }
+    let all = RecordFilter { from_ms: T0, to_ms: T0 + 60 * DAY, ..Default::default() };
+    assert_eq!(db.check_count(&all).unwrap(), 3);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "schema");
+    drop(PostgresDatabase::open(&url).unwrap());
+    let mut conn = raw(&url);
+    let newer = PostgresDatabase::newest_schema() as i32 + 1;
+    conn.execute("UPDATE schema_version SET version = $1", &[&newer]).unwrap();
+    match PostgresDatabase::open(&url) {
+        Err(StoreError::SchemaTooNew { found, known }) => {
+            assert_eq!((found, known), (newer as u32, PostgresDatabase::newest_schema()));
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+    let kept: i32 = conn.query_one("SELECT version FROM schema_version", &[]).unwrap().get(0);
+    assert_eq!(kept, newer);
+    // Two processes starting at once: one migrates, the other waits and finds it done.
+    let url = fresh(&server, "twice");
+    let opened: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            (0..3).map(|_| s.spawn(|| PostgresDatabase::open(&url).unwrap().server_id().unwrap())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(opened.windows(2).all(|w| w[0] == w[1]), "{opened:?}");
+}
+
+#[test]
+fn the_backend_refuses_a_file_backup() {
+    let Some(server) = server() else { return };
+    let db = PostgresDatabase::open(&fresh(&server, "backup")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(db.backup_to(&dir.path().join("b.db")), Err(StoreError::FileBackupUnsupported));
+    assert!(!dir.path().join("b.db").exists());
+}
