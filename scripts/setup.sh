@@ -26,6 +26,8 @@ if [ "$want_test" = 1 ]; then
   apt_packages+=(clang libc6-dev-arm64-cross llvm-14)
   # The server's Debian package (scripts/package.sh): dpkg-shlibdeps, systemd-analyze.
   apt_packages+=(dpkg-dev systemd)
+  # The server's PostgreSQL backend: a throwaway cluster per test run (scripts/pg-test-cluster.sh).
+  apt_packages+=(postgresql)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do

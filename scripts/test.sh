@@ -3,7 +3,9 @@
 # Android Rust check (clippy for aarch64-linux-android), the Rust tests (core with real SQLite
 # files, the app's commands on Tauri's mock runtime), the end-to-end tests of the real app under
 # Xvfb driven by tauri-driver, and the dashboard in chromium (both against a real lgota-central
-# started by tests/central.mjs).
+# started by tests/central.mjs). The server's store tests run on SQLite and on PostgreSQL: a
+# throwaway cluster of its own (scripts/pg-test-cluster.sh), or the server LGOTA_TEST_POSTGRES_URL
+# names if it is set.
 # Installs what it needs first (scripts/setup.sh --test). Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,10 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 scripts/setup.sh --test
+
+say "PostgreSQL for the server's tests"
+# shellcheck source=scripts/pg-test-cluster.sh
+. scripts/pg-test-cluster.sh
 
 say "UI: type check, unit tests, build"
 npm run --silent check:ui
@@ -39,7 +45,10 @@ cargo build -p lgota-central --quiet
 export LGOTA_APP_BIN="$PWD/target/debug/lgota-app" LGOTA_CENTRAL_BIN="$PWD/target/debug/lgota-central"
 
 xvfb_pid=""
-cleanup() { [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true; }
+cleanup() {
+  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null
+  pg_test_cluster_stop
+}
 trap cleanup EXIT
 display=99
 while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done

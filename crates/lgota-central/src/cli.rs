@@ -227,9 +227,9 @@ fn open(settings: &Settings) -> Result<Arc<dyn Database>, String> {
 
 /// `migrate`: the SQLite file copied into PostgreSQL, both checked to hold the same.
 fn migrate(settings: &Settings, me: &Actor, from: &std::path::Path, to: Option<String>) -> Result<(), String> {
-    let to = to.or_else(|| settings.database_url.clone()).ok_or(
-        "укажите базу PostgreSQL, в которую копировать: --to postgres://пользователь:пароль@сервер:5432/база",
-    )?;
+    let to = to
+        .or_else(|| settings.database_url.clone())
+        .ok_or("укажите базу PostgreSQL, в которую копировать: --to postgres://пользователь:пароль@сервер:5432/база")?;
     if !from.exists() {
         return Err(format!("нет файла {}", from.display()));
     }
@@ -254,7 +254,10 @@ fn migrate(settings: &Settings, me: &Actor, from: &std::path::Path, to: Option<S
     for (table, source, written, target) in &report.tables {
         println!("{table:<18} {source:>10} {written:>10} {target:>10}");
     }
-    println!("Проверено: строк поровну в каждой таблице, сводка и помесячные итоги совпадают ({} проверок).", report.checks);
+    println!(
+        "Проверено: строк поровну в каждой таблице, сводка и помесячные итоги совпадают ({} проверок).",
+        report.checks
+    );
     println!(
         "Что дальше: остановите сервер на SQLite, запустите migrate ещё раз (докопирует новое) и \
          запускайте сервер с --database-url (или database_url в файле настроек)."
@@ -342,7 +345,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
             let db = open(&settings)?;
-            let issued = service::devices::issue(db.as_ref(), &me, &branch, ttl_minutes, &settings.public_url).map_err(says)?;
+            let issued =
+                service::devices::issue(db.as_ref(), &me, &branch, ttl_minutes, &settings.public_url).map_err(says)?;
             let png = png.unwrap_or_else(|| PathBuf::from(format!("enroll-{branch}.png")));
             println!("{}", service::devices::qr_terminal(&issued.payload).map_err(says)?);
             service::devices::qr_png(&issued.payload, &png).map_err(says)?;
@@ -382,7 +386,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Import { file } => {
             let db = open(&settings)?;
             let name = file.display().to_string();
-            let outcome = service::import::import_file(db.as_ref(), &me, &name, &read(&file)?).map_err(|e| e.to_string())?;
+            let outcome =
+                service::import::import_file(db.as_ref(), &me, &name, &read(&file)?).map_err(|e| e.to_string())?;
             println!("Импорт: {}.", outcome.summary());
             for problem in outcome.problems(20) {
                 println!("  не сохранена {problem}");
@@ -422,7 +427,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Admin(AdminCommand::Add { login, role, branch }) => {
             let db = open(&settings)?;
             let password = read_password()?;
-            let created = service::admins::put(db.as_ref(), &me, &login, &role, branch.as_deref(), &password).map_err(says)?;
+            let created =
+                service::admins::put(db.as_ref(), &me, &login, &role, branch.as_deref(), &password).map_err(says)?;
             println!(
                 "{} {login}.",
                 if created {

@@ -1,6 +1,6 @@
 //! The server's layers depend downward only (ARCHITECTURE.md, «Invariants»):
 //! `http` → `service` → `store` / `report`, with `secrets` and `now_ms` shared leaves; only
-//! `store/sqlite` names the database driver; nothing below `http` names axum or the templates.
+//! `store/sqlite` names SQLite's driver and only `store/postgres` PostgreSQL's; nothing below `http` names axum or the templates.
 //! This test reads the sources and fails naming the file and the path that breaks a rule.
 
 use std::path::{Path, PathBuf};
@@ -13,14 +13,25 @@ struct Rule {
     must_not_use: &'static [&'static str],
 }
 
-const DRIVERS: &[&str] = &["rusqlite", "rusqlite_migration"];
+const DRIVERS: &[&str] = &["rusqlite", "rusqlite_migration", "postgres"];
 const WEB: &[&str] = &["axum", "tower_http", "askama"];
 
 fn rule(file: &Path) -> Option<Rule> {
     let rel = file.to_string_lossy().replace('\\', "/");
-    let web_and_drivers: &'static [&'static str] = &["axum", "tower_http", "askama", "rusqlite", "rusqlite_migration"];
+    let web_and_drivers: &'static [&'static str] =
+        &["axum", "tower_http", "askama", "rusqlite", "rusqlite_migration", "postgres"];
     Some(if rel.starts_with("store/sqlite/") {
-        Rule { layer: "store/sqlite", may_name: &["store", "report"], must_not_use: WEB }
+        Rule {
+            layer: "store/sqlite",
+            may_name: &["store", "report"],
+            must_not_use: &["axum", "tower_http", "askama", "postgres"],
+        }
+    } else if rel.starts_with("store/postgres/") {
+        Rule {
+            layer: "store/postgres",
+            may_name: &["store", "report"],
+            must_not_use: &["axum", "tower_http", "askama", "rusqlite", "rusqlite_migration"],
+        }
     } else if rel.starts_with("store/") {
         Rule { layer: "store", may_name: &["store", "report"], must_not_use: web_and_drivers }
     } else if rel.starts_with("report/") {
@@ -133,6 +144,9 @@ fn the_check_sees_a_breach() {
         ("report/bad.rs", "use crate::{report::Names, store::RecordFilter};\n"),
         ("store/ok.rs", "// crate::http is only mentioned here\nuse crate::report::Overview;\n"),
         ("http/ok.rs", "use crate::service::{self, Kind};\nuse axum::Router;\n"),
+        ("store/postgres/bad.rs", "use rusqlite::Connection;\nuse postgres::Client;\n"),
+        ("store/sqlite/bad.rs", "fn f() { let _ = postgres::Config::new(); }\n"),
+        ("store/bad.rs", "pub use self::postgres::PostgresDatabase;\nfn f(e: postgres::Error) {}\n"),
     ] {
         std::fs::create_dir_all(src.join(path).parent().unwrap()).unwrap();
         std::fs::write(src.join(path), text).unwrap();
@@ -143,6 +157,9 @@ fn the_check_sees_a_breach() {
             "report/bad.rs (report) names crate::store",
             "service/bad.rs (service) names crate::http",
             "service/bad.rs (service) names rusqlite",
+            "store/bad.rs (store) names postgres",
+            "store/postgres/bad.rs (store/postgres) names rusqlite",
+            "store/sqlite/bad.rs (store/sqlite) names postgres",
         ]
     );
 }

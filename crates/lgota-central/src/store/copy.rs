@@ -209,7 +209,11 @@ fn verify(from: &SqliteDatabase, to: &PostgresDatabase, report: &mut CopyReport)
     }
     // The summary's rows by year (and branch): its arithmetic over any stretch, 101 of them.
     let year = |y: i32| {
-        chrono::NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or_default().and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis()
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .unwrap_or_default()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis()
     };
     let months: Vec<(u32, i64, i64)> = (2000..2101).map(|y| (y as u32, year(y), year(y + 1))).collect();
     if from.monthly_summary(&all, &months)? != to.monthly_summary(&all, &months)? {

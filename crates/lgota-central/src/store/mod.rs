@@ -63,8 +63,8 @@ mod models;
 pub mod postgres;
 pub mod sqlite;
 
+pub use self::postgres::PostgresDatabase;
 pub use models::*;
-pub use postgres::PostgresDatabase;
 pub use sqlite::{inspect_file, put_in_place, FileLock, SqliteDatabase};
 
 /// Where the database is: a SQLite file, or a PostgreSQL server (`postgres://…`).
@@ -79,7 +79,7 @@ impl Location {
     pub fn shown(&self) -> String {
         match self {
             Location::Sqlite(path) => path.display().to_string(),
-            Location::Postgres(url) => postgres::without_password(url),
+            Location::Postgres(url) => self::postgres::without_password(url),
         }
     }
 }

@@ -326,8 +326,9 @@ impl FigureStore for PostgresDatabase {
         let mut total = 0i64;
         for (sql, values) in [checks, voids] {
             let Some(sql) = sql else { continue };
-            let n: i64 =
-                conn.query_one(&numbered(&format!("SELECT count(*) FROM records r WHERE {sql}")), &values.refs())?.get(0);
+            let n: i64 = conn
+                .query_one(&numbered(&format!("SELECT count(*) FROM records r WHERE {sql}")), &values.refs())?
+                .get(0);
             total += n;
         }
         Ok(u64::try_from(total).unwrap_or(0))
@@ -416,10 +417,8 @@ fn export_chunk(
                  WHERE {sql} ORDER BY r.created_at_ms {dir}, r.id {dir} LIMIT {limit})"
         ));
     }
-    let sql = format!(
-        "SELECT * FROM ({}) u ORDER BY created_at_ms {dir}, id {dir} LIMIT {limit}",
-        parts.join(" UNION ALL ")
-    );
+    let sql =
+        format!("SELECT * FROM ({}) u ORDER BY created_at_ms {dir}, id {dir} LIMIT {limit}", parts.join(" UNION ALL "));
     let rows = conn.query(&numbered(&sql), &values.refs())?;
     rows.iter().map(|row| Ok((record_from_row(row)?, row.get::<_, bool>(21)))).collect()
 }

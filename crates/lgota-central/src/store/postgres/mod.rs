@@ -237,7 +237,10 @@ impl PostgresDatabase {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("lgota-central");
-        let db = PostgresDatabase { pool: Pool { config, state: Mutex::default(), freed: Condvar::new() }, server_id: String::new() };
+        let db = PostgresDatabase {
+            pool: Pool { config, state: Mutex::default(), freed: Condvar::new() },
+            server_id: String::new(),
+        };
         let server_id = {
             let mut conn = db.pool.get()?;
             migrate(&mut conn)?;
@@ -309,9 +312,8 @@ impl PostgresDatabase {
                     (Cell::Null, "bigint") => values.push(None::<i64>),
                     (Cell::Null, _) => values.push(None::<String>),
                     (Cell::Int(n), "boolean") => values.push(*n != 0),
-                    (Cell::Int(n), "integer") => values.push(
-                        i32::try_from(*n).map_err(|_| StoreError::Corrupt(format!("{table}.{column}: {n}")))?,
-                    ),
+                    (Cell::Int(n), "integer") => values
+                        .push(i32::try_from(*n).map_err(|_| StoreError::Corrupt(format!("{table}.{column}: {n}")))?),
                     (Cell::Int(n), "bigint") => values.push(*n),
                     (Cell::Text(t), "text") => values.push(t.clone()),
                     (other, kind) => {
@@ -339,7 +341,8 @@ impl PostgresDatabase {
     /// After rows were written with their own ids: each identity column goes on after the largest.
     pub fn follow_identities(&self) -> StoreResult<()> {
         let mut conn = self.conn()?;
-        for (table, column) in [("events", "seq"), ("audit_log", "id"), ("record_conflicts", "seq"), ("backups", "id")] {
+        for (table, column) in [("events", "seq"), ("audit_log", "id"), ("record_conflicts", "seq"), ("backups", "id")]
+        {
             conn.execute(
                 &format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), max({column})) FROM {table}
@@ -358,7 +361,8 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let result = (|| {
         client.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")?;
-        let found: Option<i32> = client.query_opt("SELECT max(version) FROM schema_version", &[])?.and_then(|r| r.get(0));
+        let found: Option<i32> =
+            client.query_opt("SELECT max(version) FROM schema_version", &[])?.and_then(|r| r.get(0));
         let found = found.unwrap_or(0).max(0) as u32;
         let known = MIGRATIONS.len() as u32;
         if found > known {
@@ -526,7 +530,8 @@ impl RecordStore for PostgresDatabase {
         let mut named_events = std::collections::HashSet::new();
         for r in records {
             if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
-                let found = tx.query_opt(&target, &[target_id])?.map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)));
+                let found =
+                    tx.query_opt(&target, &[target_id])?.map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)));
                 match found {
                     Some((device, _)) if device != r.device_id => {
                         outcome.statuses.push(StoreStatus::VoidTargetForeign);
@@ -614,8 +619,8 @@ impl RecordStore for PostgresDatabase {
 
     fn conflicts(&self, n: u32) -> StoreResult<Vec<Conflict>> {
         let mut conn = self.conn()?;
-        let rows =
-            conn.query("SELECT seq, body, received_at_ms FROM record_conflicts ORDER BY seq DESC LIMIT $1", &[&limit(n)])?;
+        let rows = conn
+            .query("SELECT seq, body, received_at_ms FROM record_conflicts ORDER BY seq DESC LIMIT $1", &[&limit(n)])?;
         let stmt = conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"))?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -705,7 +710,12 @@ impl DeviceStore for PostgresDatabase {
             tx.execute("UPDATE devices SET token_sha256 = $2 WHERE id = $1", &[&a.device_id, &a.token_sha256])?;
             let name = branch_name(&mut tx, &code_branch)?;
             tx.commit()?;
-            return Ok(EnrollOutcome::Enrolled { branch_id: code_branch, branch_name: name, retry: true, moved_from: None });
+            return Ok(EnrollOutcome::Enrolled {
+                branch_id: code_branch,
+                branch_name: name,
+                retry: true,
+                moved_from: None,
+            });
         }
         if expires_at <= a.now_ms {
             return Ok(EnrollOutcome::Expired);
@@ -812,7 +822,12 @@ impl ReferenceStore for PostgresDatabase {
     }
 
     fn branches(&self) -> StoreResult<Vec<(String, String)>> {
-        Ok(self.conn()?.query("SELECT id, name FROM branches ORDER BY id", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(self
+            .conn()?
+            .query("SELECT id, name FROM branches ORDER BY id", &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
 
     fn set_reference(&self, name: ReferenceName, version: u32, body: &str) -> StoreResult<bool> {
@@ -875,7 +890,10 @@ impl ReferenceStore for PostgresDatabase {
             "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT $1",
             &[&limit(n)],
         )?;
-        Ok(rows.iter().map(|r| WireEvent { id: r.get(0), title: r.get(1), date: r.get(2), branch_id: r.get(3) }).collect())
+        Ok(rows
+            .iter()
+            .map(|r| WireEvent { id: r.get(0), title: r.get(1), date: r.get(2), branch_id: r.get(3) })
+            .collect())
     }
 
     fn add_content_upload(&self, u: &ContentUpload, body: &str) -> StoreResult<()> {
@@ -1139,7 +1157,10 @@ mod unit {
     #[test]
     fn passwords_are_hidden_and_placeholders_numbered() {
         assert_eq!(without_password("postgres://lgota:secret@db:5432/lgota"), "postgres://lgota:***@db:5432/lgota");
-        assert_eq!(without_password("postgres://lgota@db/lgota?sslmode=disable"), "postgres://lgota@db/lgota?sslmode=disable");
+        assert_eq!(
+            without_password("postgres://lgota@db/lgota?sslmode=disable"),
+            "postgres://lgota@db/lgota?sslmode=disable"
+        );
         assert_eq!(without_password("postgresql://db/lgota"), "postgresql://db/lgota");
         assert_eq!(without_password("postgres://a:b@c@d/e"), "postgres://a:***@d/e");
         assert_eq!(numbered("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");

@@ -146,15 +146,18 @@ fn counts_tables_equal_the_valid_checks() {
                 "SELECT bucket_ms, {counts_event}{counts_keys}, n FROM {table} WHERE level = '{level}' AND n != 0"
             );
             for (a, b) in [(&direct, &kept), (&kept, &direct)] {
-                let n: i64 =
-                    conn.query_one(&format!("SELECT count(*) FROM ({a} EXCEPT {b}) x"), &[]).unwrap().get(0);
+                let n: i64 = conn.query_one(&format!("SELECT count(*) FROM ({a} EXCEPT {b}) x"), &[]).unwrap().get(0);
                 assert_eq!(n, 0, "{table} level {level}: {a} EXCEPT {b}");
             }
         }
     }
     // Months' buckets are the calendar's (`report::buckets::month_floor`).
-    let buckets: Vec<i64> =
-        conn.query("SELECT DISTINCT bucket_ms FROM check_counts WHERE level = 'm'", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    let buckets: Vec<i64> = conn
+        .query("SELECT DISTINCT bucket_ms FROM check_counts WHERE level = 'm'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     for b in buckets {
         assert_eq!(crate::report::buckets::month_floor(b), b);
     }

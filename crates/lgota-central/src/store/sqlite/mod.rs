@@ -27,9 +27,9 @@ use rusqlite_migration::M;
 pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
-    Admin, AdminChange, AdminStore, AuditEntry, BackoffRule, Reservation, ReservedKey, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
-    EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome,
-    StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
+    Admin, AdminChange, AdminStore, AuditEntry, BackoffRule, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
+    EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Reservation, ReservedKey, Role,
+    StoreError, StoreOutcome, StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -929,11 +929,9 @@ impl AdminStore for SqliteDatabase {
         let mut rows = Vec::with_capacity(keys.len());
         for key in keys {
             let row: Option<(u32, i64, i64)> = tx
-                .query_row(
-                    "SELECT failures, next_at_ms, last_at_ms FROM sign_in_backoff WHERE key = ?1",
-                    [key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+                .query_row("SELECT failures, next_at_ms, last_at_ms FROM sign_in_backoff WHERE key = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .optional()?;
             rows.push(row.unwrap_or_default());
         }

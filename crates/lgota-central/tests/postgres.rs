@@ -1,0 +1,573 @@
+//! The server on PostgreSQL (issue 18), when `LGOTA_TEST_POSTGRES_URL` names a server (each test
+//! on a database of its own; without it these tests say so and pass — `scripts/test.sh` always
+//! sets it):
+//!
+//! - the dashboard's pages and exports give the same bytes on SQLite and on PostgreSQL for the
+//!   same stored records;
+//! - two server processes (the real binary) on two ports over one PostgreSQL: phones pushing to
+//!   either, the sign-in back-off holding across both, the same figures on either dashboard;
+//! - `lgota-central migrate` copies a SQLite installation, checks it, and can run again.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use common::protocol_client;
+use lgota_central::service;
+use lgota_central::store::{postgres, prelude::*, CodeIssuer, PostgresDatabase, SqliteDatabase};
+use lgota_protocol::{EnrollRequest, EnrollResponse, Method, Outcome, RecordKind, WireRecord};
+
+const PASSWORD: &str = "верный пароль 123";
+
+fn server() -> Option<String> {
+    let url = std::env::var("LGOTA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("LGOTA_TEST_POSTGRES_URL is not set: the PostgreSQL tests do nothing");
+    }
+    url
+}
+
+/// A fresh database of its own on the tests' server.
+fn fresh(server: &str, what: &str) -> String {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    postgres::create_database(server, &format!("lgota_it_{what}_{}_{stamp}", std::process::id())).unwrap()
+}
+
+/// Opens PostgreSQL off the async threads (its synchronous client may not run on them).
+async fn open_postgres(url: String) -> Arc<PostgresDatabase> {
+    tokio::task::spawn_blocking(move || Arc::new(PostgresDatabase::open(&url).unwrap())).await.unwrap()
+}
+
+/// Runs a store call off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+/// A small deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// 2025-01-01 00:00 UTC.
+const Y2025: i64 = 1_735_689_600_000;
+const DAY: i64 = 86_400_000;
+
+/// A year and a half of checks of three phones in two branches, with events (one started on a
+/// phone), training checks, voids, offline ones, conflicts and duplicates: batches with their
+/// receipt times.
+fn history() -> Vec<(Vec<WireRecord>, i64)> {
+    let mut rng = Rng(18);
+    let phones = [("phone-a", "branch-1"), ("phone-b", "branch-1"), ("phone-c", "branch-2")];
+    let mut batches = Vec::new();
+    let mut n = 0;
+    for b in 0..24 {
+        let mut batch = Vec::new();
+        let base = Y2025 + b * 23 * DAY;
+        for _ in 0..15 {
+            n += 1;
+            let (device, branch) = phones[rng.below(3) as usize];
+            let (method, outcome, granted) = [
+                (Method::DigitalId, Outcome::Confirmed, true),
+                (Method::Paper, Outcome::PaperShown, true),
+                (Method::Paper, Outcome::PaperRejected, false),
+                (Method::None, Outcome::NoDocument, false),
+            ][rng.below(4) as usize];
+            let event = match rng.below(4) {
+                0 => Some(("ev-reading", "Громкие чтения", "2025-03-01")),
+                1 => Some(("ev-phone", "Встреча с читателями", "2025-05-05")),
+                _ => None,
+            };
+            batch.push(WireRecord {
+                id: format!("0190b0b0-0000-7000-8000-{n:012}"),
+                kind: RecordKind::Check,
+                created_at_ms: base + rng.below(22 * DAY as u64) as i64,
+                utc_offset_min: 180,
+                device_id: device.into(),
+                branch_id: branch.into(),
+                event_id: event.map(|e| e.0.to_string()),
+                staff_label: "Иванова".into(),
+                training: rng.below(12) == 0,
+                method: Some(method),
+                outcome: Some(outcome),
+                granted: Some(granted),
+                category_id: [None, Some("pensioner"), Some("student")][rng.below(3) as usize].map(str::to_string),
+                failure_reason_id: (!granted && rng.below(2) == 0).then(|| "no_internet".to_string()),
+                document_type_id: None,
+                checklist_completed: None,
+                note: None,
+                target_id: None,
+                void_reason: None,
+                event_title: event.map(|e| e.1.to_string()),
+                event_date: event.map(|e| e.2.to_string()),
+            });
+        }
+        let received = batch.iter().map(|r| r.created_at_ms).max().unwrap() + rng.below(3 * 3_600_000) as i64;
+        let mut extra: Vec<WireRecord> = Vec::new();
+        for r in batch.iter().filter(|_| rng.below(5) == 0) {
+            n += 1;
+            extra.push(WireRecord {
+                id: format!("0190b0b0-0000-7000-8000-{n:012}"),
+                kind: RecordKind::Void,
+                created_at_ms: r.created_at_ms + 60_000,
+                method: None,
+                outcome: None,
+                granted: None,
+                category_id: None,
+                failure_reason_id: None,
+                event_id: None,
+                event_title: None,
+                event_date: None,
+                target_id: Some(r.id.clone()),
+                void_reason: Some("Ошибочная запись".into()),
+                ..r.clone()
+            });
+        }
+        if b % 5 == 3 {
+            let mut changed = batch[0].clone();
+            changed.staff_label = "Петрова".into();
+            extra.push(changed);
+            extra.push(batch[1].clone());
+        }
+        batches.push((batch, received));
+        batches.push((extra, received + 1));
+    }
+    batches
+}
+
+/// Both backends, seeded, with the same users, a published event and the same history stored.
+fn fill(db: &dyn Database) {
+    service::reference::seed(db).unwrap();
+    service::admins::add_admin(db, "admin", "admin", None, PASSWORD).unwrap();
+    let published = lgota_protocol::WireEvent {
+        id: "ev-reading".into(),
+        title: "Громкие чтения".into(),
+        date: "2025-03-01".into(),
+        branch_id: "branch-1".into(),
+    };
+    db.add_event(&published, Y2025).unwrap();
+    for (batch, received) in history() {
+        db.store_records(&batch, received).unwrap();
+    }
+}
+
+/// A dashboard server of this process over `db`.
+async fn serve(db: Arc<dyn Database>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let dashboard = lgota_central::http::Dashboard::new(false, chrono_tz::Europe::Moscow);
+    let state = lgota_central::AppState::with_dashboard(db, dashboard);
+    tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
+    base
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn sign_in(base: &str) -> reqwest::Client {
+    let c = browser();
+    let r = c.post(format!("{base}/login")).form(&[("login", "admin"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 303, "sign-in at {base}");
+    c
+}
+
+/// A page with the session's CSRF token (random per session) blanked.
+fn without_csrf(page: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_ref();
+    let marker = "name=\"csrf\" value=\"";
+    while let Some(i) = rest.find(marker) {
+        out.push_str(&rest[..i + marker.len()]);
+        rest = &rest[i + marker.len()..];
+        rest = &rest[rest.find('"').unwrap_or(0)..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
+/// The cells of every sheet of an XLSX file (its bytes carry the moment it was written).
+fn xlsx_cells(bytes: Vec<u8>) -> Vec<(String, Vec<Vec<String>>)> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let names = book.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|name| {
+            let range = book.worksheet_range(&name).unwrap();
+            let rows = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn dashboard_pages_and_exports_are_the_same_bytes_on_sqlite_and_postgresql() {
+    let Some(server) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
+    let pg = open_postgres(fresh(&server, "pages")).await;
+    fill(sqlite.as_ref());
+    let filled = pg.clone();
+    blocking(move || fill(filled.as_ref())).await;
+    let (a, b) = (serve(sqlite.clone()).await, serve(pg.clone()).await);
+    let (ca, cb) = (sign_in(&a).await, sign_in(&b).await);
+    let pages = [
+        "/",
+        "/?from=2025-01-01&to=2025-12-31",
+        "/?from=2025-03-05&to=2025-07-20&branch=branch-1",
+        "/?from=2025-01-01&to=2026-06-30&event=ev-reading",
+        "/?from=2025-01-01&to=2026-06-30&event=%28none%29&method=paper",
+        "/?from=2025-01-01&to=2026-06-30&trend=month",
+        "/records",
+        "/records?from=2025-01-01&to=2025-12-31",
+        "/records?from=2025-01-01&to=2026-06-30&granted=0&category=student",
+        "/admin/api/overview?from=2025-01-01&to=2025-12-31",
+        "/admin/api/overview?from=2025-02-10&to=2026-02-10&offline=1",
+        "/export/records.csv?from=2025-01-01&to=2026-06-30",
+        "/export/records.csv?from=2025-04-01&to=2025-09-30&branch=branch-2",
+        "/discrepancies",
+        "/events",
+        "/branches",
+        "/devices",
+    ];
+    let mut compared = 0;
+    for path in pages {
+        let get = |c: &reqwest::Client, base: &str| c.get(format!("{base}{path}")).send();
+        let (ra, rb) = (get(&ca, &a).await.unwrap(), get(&cb, &b).await.unwrap());
+        assert_eq!((ra.status(), ra.status()), (rb.status(), reqwest::StatusCode::OK), "{path}");
+        let (ba, bb) = (ra.bytes().await.unwrap(), rb.bytes().await.unwrap());
+        assert!(ba.len() > 200, "{path}: {} bytes", ba.len());
+        let (ba, bb) = (without_csrf(&ba), without_csrf(&bb));
+        if ba != bb {
+            let at = ba.iter().zip(&bb).position(|(x, y)| x != y).unwrap_or(ba.len().min(bb.len()));
+            let show =
+                |v: &[u8]| String::from_utf8_lossy(&v[at.saturating_sub(200)..(at + 200).min(v.len())]).into_owned();
+            panic!("{path} differs at byte {at}:\nSQLite:     {}\nPostgreSQL: {}", show(&ba), show(&bb));
+        }
+        compared += 1;
+    }
+    for path in ["/export/records.xlsx?from=2025-01-01&to=2026-06-30", "/export/summary.xlsx?year=2025"] {
+        let get = |c: &reqwest::Client, base: &str| c.get(format!("{base}{path}")).send();
+        let (ra, rb) = (get(&ca, &a).await.unwrap(), get(&cb, &b).await.unwrap());
+        assert_eq!((ra.status().as_u16(), rb.status().as_u16()), (200, 200), "{path}");
+        let (xa, xb) = (xlsx_cells(ra.bytes().await.unwrap().to_vec()), xlsx_cells(rb.bytes().await.unwrap().to_vec()));
+        assert!(xa.iter().map(|(_, rows)| rows.len()).sum::<usize>() > 5, "{path}");
+        assert_eq!(xa, xb, "{path}");
+        compared += 1;
+    }
+    assert_eq!(compared, pages.len() + 2);
+    // And the figures really have content: the year's total is the same non-zero number.
+    let total = sqlite.check_count(&lgota_central::store::RecordFilter {
+        from_ms: Y2025,
+        to_ms: Y2025 + 365 * DAY,
+        ..Default::default()
+    });
+    assert!(total.unwrap() > 100);
+}
+
+/// A server process (the real binary), stopped when dropped; waits until it serves.
+struct Process {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Process {
+    fn start(url: &str) -> Process {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lgota-central"))
+            .args(["--database-url", url, "--cookie-secure", "false"])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env_remove("LGOTA_CENTRAL_CONFIG")
+            .env_remove("LGOTA_CENTRAL_DB")
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("lgota-central serving") {
+                    let _ = tx.send(Ok(()));
+                } else if line.contains("lgota-central:") {
+                    let _ = tx.send(Err(line));
+                }
+            }
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the server started").expect("the server started");
+        Process { child, base: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn enroll(base: &str, code: String, device_id: &str) -> String {
+    let r = protocol_client()
+        .post(format!("{base}/api/v1/enroll"))
+        .json(&EnrollRequest { code, device_id: device_id.into(), enrollment_secret: None })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "enroll at {base}");
+    r.json::<EnrollResponse>().await.unwrap().device_token
+}
+
+#[tokio::test]
+async fn two_server_processes_share_one_postgresql() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "two");
+    let db = open_postgres(url.clone()).await;
+    let setup = db.clone();
+    let base_for_codes = "http://127.0.0.1".to_string();
+    let codes: Vec<String> = blocking(move || {
+        service::reference::seed(setup.as_ref()).unwrap();
+        service::admins::add_admin(setup.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
+        (0..2)
+            .map(|_| {
+                service::devices::issue_code(
+                    setup.as_ref(),
+                    "branch-1",
+                    &CodeIssuer::admin("admin"),
+                    60,
+                    &base_for_codes,
+                )
+                .unwrap()
+                .code
+            })
+            .collect()
+    })
+    .await;
+    let (one, two) = (Process::start(&url), Process::start(&url));
+    let servers = [one.base.as_str(), two.base.as_str()];
+
+    // A code used at one process is used at the other too; each phone enrolls at one of them.
+    let token_a = enroll(servers[0], codes[0].clone(), "phone-a").await;
+    let r = protocol_client()
+        .post(format!("{}/api/v1/enroll", servers[1]))
+        .json(&EnrollRequest { code: codes[0].clone(), device_id: "phone-x".into(), enrollment_secret: None })
+        .send()
+        .await
+        .unwrap();
+    common::expect_error(r, 409, lgota_protocol::codes::ENROLLMENT_CODE_USED).await;
+    let token_b = enroll(servers[1], codes[1].clone(), "phone-b").await;
+
+    // Phones push to either process, batches alternating; a batch sent to both is stored once.
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        let (device, token) = if i % 2 == 0 { ("phone-a", &token_a) } else { ("phone-b", &token_b) };
+        let batch: Vec<WireRecord> = (0..10).map(|_| common::check(device, "branch-1", 3_600_000)).collect();
+        for base in [servers[i % 2], servers[(i + 1) % 2]] {
+            let r = protocol_client()
+                .post(format!("{base}/api/v1/records"))
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "records": batch }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+        sent.extend(batch);
+    }
+    let voided = common::void(&sent[3]);
+    let r = protocol_client()
+        .post(format!("{}/api/v1/records", servers[1]))
+        .bearer_auth(&token_b)
+        .json(&serde_json::json!({ "records": [common::void(&sent[13])] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = protocol_client()
+        .post(format!("{}/api/v1/records", servers[0]))
+        .bearer_auth(&token_a)
+        .json(&serde_json::json!({ "records": [voided] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let counted = db.clone();
+    assert_eq!(blocking(move || counted.record_count().unwrap()).await, 202);
+
+    // The same figures on either dashboard, signed in at each.
+    let (ca, cb) = (sign_in(servers[0]).await, sign_in(servers[1]).await);
+    let overview = |c: reqwest::Client, base: &'static str| async move {
+        c.get(format!("{base}/admin/api/overview?from=2025-01-01&to=2030-12-31"))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let base0: &'static str = Box::leak(servers[0].to_string().into_boxed_str());
+    let base1: &'static str = Box::leak(servers[1].to_string().into_boxed_str());
+    let (oa, ob) = (overview(ca.clone(), base0).await, overview(cb.clone(), base1).await);
+    assert_eq!(oa, ob);
+    assert_eq!(oa["total"], 198, "{oa}");
+    // A session begun at one process is good at the other (sessions are in the database).
+    let r = ca.get(format!("{base1}/records")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The sign-in back-off holds across both: failures alternating between the processes.
+    let attempt = |base: &'static str, password: &'static str| async move {
+        browser()
+            .post(format!("{base}/login"))
+            .form(&[("login", "admin"), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let free = service::admins::FREE_FAILURES as usize + 1;
+    for i in 0..free {
+        let status = attempt(if i % 2 == 0 { base0 } else { base1 }, "неверный пароль").await;
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    // Now both refuse at once, even the right password, until the wait has passed.
+    assert_eq!(attempt(base0, "неверный пароль").await, 429);
+    assert_eq!(attempt(base1, PASSWORD).await, 429);
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(attempt(base1, PASSWORD).await, 303, "the right password once the wait has passed");
+}
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lgota-central"))
+        .args(args)
+        .env_remove("LGOTA_CENTRAL_CONFIG")
+        .env_remove("LGOTA_DATABASE_URL")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn migrate_copies_a_sqlite_installation_checks_it_and_runs_again() {
+    let Some(server) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cbs.db");
+    let (token, server_id) = {
+        let db = SqliteDatabase::open(&file).unwrap();
+        fill(&db);
+        service::admins::add_admin(&db, "head", "branch_head", Some("branch-2"), PASSWORD).unwrap();
+        db.create_session("session-sha", "admin", "csrf", 1, i64::MAX / 2).unwrap();
+        let issued =
+            service::devices::issue_code(&db, "branch-1", &CodeIssuer::admin("admin"), 60, "http://x").unwrap();
+        let enrolled = db
+            .enroll(&lgota_central::store::EnrollAttempt {
+                code_sha256: &lgota_central::secrets::sha256_hex(&issued.code),
+                device_id: "phone-a",
+                secret_sha256: None,
+                token_sha256: "token-sha",
+                now_ms: lgota_central::now_ms(),
+            })
+            .unwrap();
+        assert!(matches!(enrolled, lgota_central::store::EnrollOutcome::Enrolled { .. }));
+        db.revoke_device("phone-a", 5).unwrap();
+        db.audit(7, "admin", "device.revoke", "Устройство phone-a отключено").unwrap();
+        (db.device("phone-a").unwrap().unwrap(), db.server_id().unwrap())
+    };
+    let url = fresh(&server, "migrate");
+    let from = file.to_str().unwrap();
+    let (ok, out, err) = cli(&["migrate", "--from", from, "--to", &url]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("Проверено: строк поровну") && out.contains("records"), "{out}");
+
+    let source = SqliteDatabase::open(&file).unwrap();
+    let target = PostgresDatabase::open(&url).unwrap();
+    let all = lgota_central::store::RecordFilter { from_ms: Y2025, to_ms: Y2025 + 600 * DAY, ..Default::default() };
+    assert_eq!(target.record_count().unwrap(), source.record_count().unwrap());
+    assert_eq!(target.overview(&all).unwrap(), source.overview(&all).unwrap());
+    assert!(target.overview(&all).unwrap().total > 100);
+    assert_eq!(target.server_id().unwrap(), server_id, "the same server to the phones");
+    assert_eq!(target.device("phone-a").unwrap().unwrap(), token, "revoked, with its dates");
+    assert_eq!(target.device_by_token("token-sha").unwrap().map(|d| d.id), Some("phone-a".into()));
+    assert_eq!(target.admins().unwrap(), source.admins().unwrap());
+    assert!(target.session("session-sha", 2).unwrap().is_some());
+    assert_eq!(target.audit_log(None, 100).unwrap(), source.audit_log(None, 100).unwrap());
+    assert_eq!(target.conflicts(100).unwrap(), source.conflicts(100).unwrap());
+    assert!(!target.conflicts(100).unwrap().is_empty());
+    assert_eq!(target.events(None, 100).unwrap(), source.events(None, 100).unwrap());
+    assert_eq!(target.phone_events(100).unwrap(), source.phone_events(100).unwrap());
+    assert_eq!(target.branches().unwrap(), source.branches().unwrap());
+    assert_eq!(
+        target.reference(lgota_central::store::ReferenceName::Config).unwrap(),
+        source.reference(lgota_central::store::ReferenceName::Config).unwrap()
+    );
+    // The copy goes on counting: a new event after the copied ones, new records counted.
+    let event = lgota_protocol::WireEvent {
+        id: "ev-new".into(),
+        title: "Новое".into(),
+        date: "2026-01-01".into(),
+        branch_id: "branch-1".into(),
+    };
+    assert!(target.add_event(&event, 9).unwrap() > source.events(None, 100).unwrap()[0].seq);
+
+    // Again (the old server kept serving meanwhile): only what is new is copied.
+    drop(target);
+    let mut late = common::check("phone-b", "branch-2", 0);
+    late.created_at_ms = Y2025 + 400 * DAY;
+    source.store_records(&[late.clone()], Y2025 + 400 * DAY).unwrap();
+    source.audit(8, "admin", "device.revoke", "Ещё одна запись журнала").unwrap();
+    let (ok, out, err) = cli(&["migrate", "--from", from, "--to", &url]);
+    // The event added to the copy above is not in the source: the events differ, said plainly.
+    assert!(!ok && err.contains("events"), "{out}\n{err}");
+    let url2 = fresh(&server, "migrate2");
+    for run in 0..2 {
+        let (ok, out, err) = cli(&["migrate", "--from", from, "--to", &url2]);
+        assert!(ok, "run {run}: {out}\n{err}");
+        let records_line = out.lines().find(|l| l.starts_with("records ")).unwrap().to_string();
+        let numbers: Vec<u64> = records_line.split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
+        let expected_written = if run == 0 { numbers[0] } else { 0 };
+        assert_eq!(numbers, [numbers[0], expected_written, numbers[0]], "run {run}: {records_line}");
+    }
+    let target = PostgresDatabase::open(&url2).unwrap();
+    assert!(target.has_record(&late.id).unwrap());
+    assert_eq!(target.overview(&all).unwrap(), source.overview(&all).unwrap());
+
+    // Refusals: no target, a missing file, another installation's database.
+    let (ok, _, err) = cli(&["migrate", "--from", from]);
+    assert!(!ok && err.contains("--to"), "{err}");
+    let (ok, _, err) = cli(&["migrate", "--from", "/nonexistent/cbs.db", "--to", &url2]);
+    assert!(!ok && err.contains("нет файла"), "{err}");
+    let other = dir.path().join("other.db");
+    {
+        let db = SqliteDatabase::open(&other).unwrap();
+        db.store_records(&[common::check("phone-z", "branch-1", 0)], lgota_central::now_ms()).unwrap();
+    }
+    let (ok, _, err) = cli(&["migrate", "--from", other.to_str().unwrap(), "--to", &url2]);
+    assert!(!ok && err.contains("другой установки"), "{err}");
+}
+
+#[test]
+fn file_backup_and_restore_are_refused_on_postgresql_with_a_stable_code() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "backup");
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("copy.db");
+    let (ok, _, err) = cli(&["--database-url", &url, "backup", to.to_str().unwrap()]);
+    assert!(!ok && err.contains("pg_dump") && !to.exists(), "{err}");
+    let (ok, _, err) = cli(&["--database-url", &url, "restore", to.to_str().unwrap()]);
+    assert!(!ok && err.contains("pg_restore"), "{err}");
+    let db = PostgresDatabase::open(&url).unwrap();
+    let e = service::backup::backup(&db, &service::Actor::cli(), &to, false).unwrap_err();
+    assert_eq!(e.code, lgota_protocol::codes::BACKUP_USE_PG_DUMP);
+    // The server refuses scheduled backups with PostgreSQL at start.
+    let (ok, _, err) = cli(&["--database-url", &url, "--backup-dir", dir.path().to_str().unwrap(), "serve"]);
+    assert!(!ok && err.contains("pg_dump"), "{err}");
+}
