@@ -14,7 +14,6 @@ struct Rule {
 }
 
 const DRIVERS: &[&str] = &["rusqlite", "rusqlite_migration", "postgres"];
-const WEB: &[&str] = &["axum", "tower_http", "askama"];
 
 fn rule(file: &Path) -> Option<Rule> {
     let rel = file.to_string_lossy().replace('\\', "/");

@@ -54,7 +54,7 @@
 //!    ([`AdminStore::reserve_sign_in`]). Each backend's counts are kept in the transaction that
 //!    inserts the record, whichever process inserts it.
 //! 10. **Schema.** A backend brings its schema up to date at open and refuses a database whose
-//!    schema is newer than it knows ([`StoreError::SchemaTooNew`]).
+//!     schema is newer than it knows ([`StoreError::SchemaTooNew`]).
 //!
 //! [`Overview::total`]: crate::report::Overview::total
 

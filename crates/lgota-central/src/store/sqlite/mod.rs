@@ -209,14 +209,12 @@ impl SqliteDatabase {
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let mut cells = Vec::with_capacity(columns.len());
-            for i in 0..columns.len() {
+            for (i, column) in columns.iter().enumerate() {
                 cells.push(match row.get_ref(i + 1)? {
                     ValueRef::Null => super::Cell::Null,
                     ValueRef::Integer(n) => super::Cell::Int(n),
                     ValueRef::Text(t) => super::Cell::Text(String::from_utf8_lossy(t).into_owned()),
-                    other => {
-                        return Err(StoreError::Corrupt(format!("{table}.{}: {:?}", columns[i], other.data_type())))
-                    }
+                    other => return Err(StoreError::Corrupt(format!("{table}.{column}: {:?}", other.data_type()))),
                 });
             }
             out.push((row.get(0)?, cells));
