@@ -5,7 +5,7 @@
 //! its types. ARCHITECTURE.md has the map of the layers:
 //!
 //! `http` (routers, extractors, `AppError`) → `service` (the operations, audited) → `store` (traits;
-//! `store/sqlite` the backend) and `report` (pure figures and calendar); `dashboard` holds the views, with `lgota-domain` for the rules shared with phones.
+//! `store/sqlite` and `store/postgres` the backends) and `report` (pure figures and calendar); `dashboard` holds the views, with `lgota-domain` for the rules shared with phones.
 //!
 //! The binary (`main.rs`) is thin (`cli`): tests start the real server with [`serve`] on
 //! `127.0.0.1:0`.
