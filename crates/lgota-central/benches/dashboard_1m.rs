@@ -7,6 +7,8 @@
 //! Run: `cargo bench -p lgota-central --bench dashboard_1m` (optionally `-- N` for the count of
 //! records; the database file is generated anew each run, in a temporary folder).
 //! Target (issue 6): the overview page's queries under 300 ms for a year, all branches.
+//! With `LGOTA_BENCH_POSTGRES_URL` (a server whose role may CREATE DATABASE) the same run on a
+//! fresh PostgreSQL database follows, and a table puts the medians side by side.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ use chrono::NaiveDate;
 use lgota_central::http::views::pages::{self, Names, Period};
 use lgota_central::http::views::xlsx;
 use lgota_central::report::month_ranges;
-use lgota_central::store::{prelude::*, RecordFilter, SqliteDatabase};
+use lgota_central::store::{postgres, prelude::*, PostgresDatabase, RecordFilter, SqliteDatabase};
 use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
 
 const TZ: chrono_tz::Tz = chrono_tz::Europe::Moscow;
@@ -100,6 +102,11 @@ fn void(of: &WireRecord, n: u64) -> WireRecord {
     }
 }
 
+thread_local! {
+    /// Each measurement's median (ms) of the backend being measured, for the side-by-side table.
+    static MEDIANS: std::cell::RefCell<Vec<(String, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The median and the slowest of `RUNS` runs (the first run included).
 fn time<T>(what: &str, mut f: impl FnMut() -> T) -> T {
     let mut took = Vec::with_capacity(RUNS);
@@ -112,6 +119,7 @@ fn time<T>(what: &str, mut f: impl FnMut() -> T) -> T {
     let first = took[0];
     took.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    MEDIANS.with(|m| m.borrow_mut().push((what.to_string(), ms(took[RUNS / 2]))));
     println!(
         "  {what:<64} median {:>8.1} ms   first {:>8.1} ms   max {:>8.1} ms",
         ms(took[RUNS / 2]),
@@ -125,8 +133,29 @@ fn main() {
     let n: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.db");
-    let db = SqliteDatabase::open(&path).unwrap();
-    lgota_central::service::reference::seed(&db).unwrap();
+    let open_sqlite = || Box::new(SqliteDatabase::open(&path).unwrap()) as Box<dyn Database>;
+    let size = || format!("SQLite file {:.0} MB", std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6);
+    let mut runs = vec![("SQLite", measure(&open_sqlite, &size, n))];
+    if let Some(url) = std::env::var("LGOTA_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        let name = format!("lgota_bench_dashboard_{}", std::process::id());
+        let url = postgres::create_database(&url, &name).unwrap();
+        let open_pg = || Box::new(PostgresDatabase::open(&url).unwrap()) as Box<dyn Database>;
+        let size = || format!("PostgreSQL database {name}");
+        runs.push(("PostgreSQL", measure(&open_pg, &size, n)));
+    }
+    if runs.len() == 2 {
+        println!("\nside by side, medians in ms {:>58} {:>12}", runs[0].0, runs[1].0);
+        for ((what, a), (_, b)) in runs[0].1.iter().zip(&runs[1].1) {
+            println!("  {what:<80} {a:>10.1} {b:>12.1}");
+        }
+    }
+}
+
+/// One backend's run over `n` generated records; its medians.
+fn measure(open: &dyn Fn() -> Box<dyn Database>, size: &dyn Fn() -> String, n: u64) -> Vec<(String, f64)> {
+    MEDIANS.with(|m| m.borrow_mut().clear());
+    let db = open();
+    lgota_central::service::reference::seed(db.as_ref()).unwrap();
     let extra: Vec<(String, String)> =
         (4..=13).map(|i| (format!("branch-{i}"), format!("Библиотека-филиал № {i}"))).collect();
     db.add_branches(&extra).unwrap();
@@ -138,7 +167,7 @@ fn main() {
         to: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
     };
     let (from_ms, to_ms) = year.utc_ms(TZ);
-    eprintln!("generating {n} records across {} branches in {} …", branches.len(), path.display());
+    eprintln!("generating {n} records across {} branches…", branches.len());
     let started = Instant::now();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut made, mut voids) = (0u64, 0u64);
@@ -160,12 +189,7 @@ fn main() {
     }
     let generated = started.elapsed();
     assert_eq!(db.record_count().unwrap(), n);
-    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-    println!(
-        "dashboard over {n} records ({voids} voids, {} branches, one year), SQLite file {:.0} MB",
-        branches.len(),
-        size as f64 / 1e6
-    );
+    println!("dashboard over {n} records ({voids} voids, {} branches, one year), {}", branches.len(), size());
     println!(
         "  generated in {:.1} s ({:.0} records/s through store_records)",
         generated.as_secs_f64(),
@@ -173,7 +197,7 @@ fn main() {
     );
     // A fresh connection, as the server has after a restart.
     drop(db);
-    let db = SqliteDatabase::open(&path).unwrap();
+    let db = open();
 
     let month = Period {
         from: NaiveDate::from_ymd_opt(2025, 10, 1).unwrap(),
@@ -255,4 +279,5 @@ fn main() {
         page_worst.as_secs_f64() * 1000.0,
         worst.as_secs_f64() * 1000.0
     );
+    MEDIANS.with(|m| m.take())
 }

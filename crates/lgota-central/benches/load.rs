@@ -9,13 +9,16 @@
 //!
 //! Run: `cargo bench -p lgota-central --bench load` (env `LOAD_PHONES`, default 500;
 //! `LOAD_PREFILL`, default 1,000,000; `LOAD_LIMIT`: the server's `--max-concurrent-requests`,
-//! its default unless given). Prints each figure beside its target, ✓ or ✗.
+//! its default unless given). Prints each figure beside its target, ✓ or ✗. With
+//! `LGOTA_BENCH_POSTGRES_URL` (a server whose role may CREATE DATABASE) the same run follows on a
+//! fresh PostgreSQL database (the server started with `--database-url`), and a table puts the
+//! two runs' figures side by side.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lgota_central::store::{prelude::*, CodeIssuer, SqliteDatabase};
+use lgota_central::store::{postgres, prelude::*, CodeIssuer, PostgresDatabase, SqliteDatabase};
 use lgota_central::{now_ms, service};
 use lgota_protocol::{
     EnrollRequest, EnrollResponse, Method, Outcome, PushRequest, PushResponse, RecordKind, RecordStatus, WireRecord,
@@ -186,15 +189,34 @@ fn memory_mb(pid: u32, field: &str) -> f64 {
 }
 
 fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("central.db");
+    let sqlite = Box::new(SqliteDatabase::open(&path).unwrap());
+    let mut runs = vec![("SQLite", run(sqlite, &["--db", path.to_str().unwrap()]))];
+    if let Some(url) = std::env::var("LGOTA_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        let url = postgres::create_database(&url, &format!("lgota_bench_load_{}", std::process::id())).unwrap();
+        println!();
+        println!("on PostgreSQL:");
+        runs.push(("PostgreSQL", run(Box::new(PostgresDatabase::open(&url).unwrap()), &["--database-url", &url])));
+    }
+    if runs.len() == 2 {
+        println!("\nside by side                {:>12} {:>12}", runs[0].0, runs[1].0);
+        for ((what, a), (_, b)) in runs[0].1.iter().zip(&runs[1].1) {
+            println!("  {what:<26} {a:>10.0} {b:>12.0}");
+        }
+    }
+}
+
+/// One run against the server binary started with `database` (its flags) over `db`; the figures.
+fn run(db: Box<dyn Database>, database: &[&str]) -> Vec<(&'static str, f64)> {
     let phones = env_or("LOAD_PHONES", 500) as usize;
     let prefill = env_or("LOAD_PREFILL", 1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("central.db");
 
     // The database: seeded, an administrator, a year of records stored the way a push stores them.
-    let db = SqliteDatabase::open(&path).unwrap();
-    service::reference::seed(&db).unwrap();
-    service::admins::add_admin(&db, "admin", "admin", None, PASSWORD).unwrap();
+    let db: &dyn Database = db.as_ref();
+    service::reference::seed(db).unwrap();
+    service::admins::add_admin(db, "admin", "admin", None, PASSWORD).unwrap();
     let branches: Vec<String> = db.branches().unwrap().into_iter().map(|(id, _)| id).collect();
     eprintln!("prefilling {prefill} records of 2025 …");
     let started = Instant::now();
@@ -214,7 +236,7 @@ fn main() {
     let codes: Vec<String> = (0..phones)
         .map(|i| {
             let branch = &branches[i % branches.len()];
-            service::devices::issue_code(&db, branch, &CodeIssuer::admin("admin"), 120, "http://127.0.0.1")
+            service::devices::issue_code(db, branch, &CodeIssuer::admin("admin"), 120, "http://127.0.0.1")
                 .unwrap()
                 .code
         })
@@ -225,7 +247,8 @@ fn main() {
     let base = format!("http://127.0.0.1:{port}");
     let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_lgota-central"))
-        .args(["--db", path.to_str().unwrap(), "--cookie-secure", "false", "serve", "--listen"])
+        .args(database)
+        .args(["--cookie-secure", "false", "serve", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .args(std::env::var("LOAD_LIMIT").map(|n| vec!["--max-concurrent-requests".to_string(), n]).unwrap_or_default())
         .env("RUST_LOG", "warn")
@@ -392,4 +415,14 @@ fn main() {
     println!("  overview p99            {overview_p99:>10.0}   target < 300 ms         {}", mark(overview_p99 < 300.0));
     println!("  ingest                  {ingest:>10.0}   target ≥ 30,000 rec/s   {}", mark(ingest >= 30_000.0));
     println!("  CSV export RSS          {export_rss:>10.0}   target < 300 MB         {}", mark(export_rss < 300.0));
+    vec![
+        ("phones' phase (s)", push_secs),
+        ("records/s stored", ingest),
+        ("push p99 (ms)", percentile(&t.push_ms, 0.99)),
+        ("overview p99 (ms)", overview_p99),
+        ("CSV export rows/s", export_rows as f64 / export_secs),
+        ("server peak RSS (MB)", peak_mb),
+        ("errors", errors as f64),
+        ("lost", lost as f64),
+    ]
 }

@@ -3,11 +3,13 @@
 //!
 //! Run: `cargo bench -p lgota-central --bench sync_push` (optionally `-- N` for the count).
 //! Target (issue 5): 10,000 records in under 0.5 s, and ≥ 20× the one-per-request way.
+//! With `LGOTA_BENCH_POSTGRES_URL` (a server whose role may CREATE DATABASE) the same run on a
+//! fresh PostgreSQL database follows, and a table puts the two side by side.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lgota_central::store::{prelude::*, SqliteDatabase};
+use lgota_central::store::{postgres, prelude::*, PostgresDatabase, SqliteDatabase};
 use lgota_client::Client;
 use lgota_core::sync::{push_pending, BATCH_SIZE};
 use lgota_core::{CheckInput, Now, SetupInput, Store};
@@ -56,11 +58,11 @@ fn first_id(dir: &std::path::Path) -> String {
         .unwrap()
 }
 
-fn main() {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
+/// One backend's run: the measurements, named.
+fn run(backend: &str, db: Arc<dyn Database>, n: usize) -> Vec<(String, f64)> {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
     lgota_central::service::reference::seed(db.as_ref()).unwrap();
+    let mut out = Vec::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let server = format!("http://{}", listener.local_addr().unwrap());
@@ -76,12 +78,14 @@ fn main() {
     assert_eq!(db.record_count().unwrap(), 2 * n as u64);
 
     let secs = |d: Duration| d.as_secs_f64();
-    println!("push {n} pending records to a loopback server (real client, real server, SQLite files)");
+    println!("push {n} pending records to a loopback server (real client, real server, {backend})");
     println!("  batched ({BATCH_SIZE} per request): {:.3} s   (target: < 0.5 s for 10,000)", secs(batched));
     println!("  one record per request:        {:.3} s", secs(single));
     println!("  ratio: {:.1}×   (target: ≥ 20×)", secs(single) / secs(batched));
     println!("  server ingest, batched: {:.0} records/s", n as f64 / secs(batched));
     println!("  server ingest, one per request: {:.0} records/s", n as f64 / secs(single));
+    out.push((format!("push {n}, batched (s)"), secs(batched)));
+    out.push((format!("push {n}, one per request (s)"), secs(single)));
 
     // A phone offline for weeks: its export file of 100,000 records imported (the CLI's and the
     // dashboard's path), then the same file again.
@@ -114,4 +118,27 @@ fn main() {
     println!("import an export file of {m} records ({:.1} MB)", big.len() as f64 / 1e6);
     println!("  first time: {:.2} s ({:.0} records/s)", secs(import), m as f64 / secs(import));
     println!("  the same file again (all duplicates): {:.2} s", secs(repeat));
+    out.push((format!("import {m} (s)"), secs(import)));
+    out.push((format!("import {m} again (s)"), secs(repeat)));
+    drop(runtime);
+    out
+}
+
+fn main() {
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite: Arc<dyn Database> = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
+    let mut runs = vec![("SQLite", run("SQLite file", sqlite, n))];
+    if let Some(url) = std::env::var("LGOTA_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        let name = format!("lgota_bench_push_{}", std::process::id());
+        let db: Arc<dyn Database> =
+            Arc::new(PostgresDatabase::open(&postgres::create_database(&url, &name).unwrap()).unwrap());
+        runs.push(("PostgreSQL", run(&format!("PostgreSQL database {name}"), db, n)));
+    }
+    if runs.len() == 2 {
+        println!("\nside by side           {:>12} {:>12}", runs[0].0, runs[1].0);
+        for ((what, a), (_, b)) in runs[0].1.iter().zip(&runs[1].1) {
+            println!("  {what:<34} {a:>10.3} {b:>12.3}");
+        }
+    }
 }

@@ -581,6 +581,8 @@ pub fn voids_and_training(open: Open) {
     let v = void(&checks[0], &mut n, Y2025 + 4 * DAY);
     model.store(db.as_ref(), &[v.clone(), void(&checks[0], &mut n, Y2025 + 4 * DAY)], Y2025 + 4 * DAY + 1);
     assert_eq!(db.check_count(year).unwrap(), 4, "two voids of one check count it down once");
+    model.store(db.as_ref(), &[void(&checks[0], &mut n, Y2025 + 4 * DAY)], Y2025 + 4 * DAY + 1);
+    assert_eq!(db.check_count(year).unwrap(), 4, "nor does a third in a later batch");
     let other = DEVICES.iter().map(|d| d.0).find(|d| *d != checks[1].device_id).unwrap();
     model.store(db.as_ref(), &[void_by(other, &checks[1], &mut n, Y2025 + 4 * DAY)], Y2025 + 4 * DAY + 2);
     assert_eq!(db.check_count(year).unwrap(), 4, "another device's void is refused");

@@ -495,6 +495,57 @@ pub(crate) fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
     Ok(StoredRecord { record, received_at_ms: row.get(19), offline: row.get(20) })
 }
 
+/// Writes new records (none of them stored yet) in one statement.
+fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64) -> StoreResult<()> {
+    fn col<'a, T>(new: &'a [&WireRecord], f: impl Fn(&'a WireRecord) -> T) -> Vec<T> {
+        new.iter().map(|r| f(r)).collect()
+    }
+    let offline: Vec<bool> = col(new, |r| received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS);
+    let clock_off: Vec<bool> = col(new, |r| lgota_domain::record::clock_off(r.created_at_ms, received_at_ms));
+    let changed = tx.execute(
+        &format!(
+            "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
+             SELECT id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label, training,
+                 method, outcome, granted, category_id, failure_reason_id, document_type_id, checklist_completed,
+                 note, target_id, void_reason, $20, offline, clock_off
+             FROM unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::text[], $6::text[], $7::text[],
+                 $8::text[], $9::bool[], $10::text[], $11::text[], $12::bool[], $13::text[], $14::text[],
+                 $15::text[], $16::bool[], $17::text[], $18::text[], $19::text[], $21::bool[], $22::bool[])
+                 AS n (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label,
+                     training, method, outcome, granted, category_id, failure_reason_id, document_type_id,
+                     checklist_completed, note, target_id, void_reason, offline, clock_off)"
+        ),
+        &[
+            &col(new, |r| r.id.as_str()),
+            &col(new, |r| r.kind.as_str()),
+            &col(new, |r| r.created_at_ms),
+            &col(new, |r| r.utc_offset_min),
+            &col(new, |r| r.device_id.as_str()),
+            &col(new, |r| r.branch_id.as_str()),
+            &col(new, |r| r.event_id.as_deref()),
+            &col(new, |r| r.staff_label.as_str()),
+            &col(new, |r| r.training),
+            &col(new, |r| r.method.map(Method::as_str)),
+            &col(new, |r| r.outcome.map(Outcome::as_str)),
+            &col(new, |r| r.granted),
+            &col(new, |r| r.category_id.as_deref()),
+            &col(new, |r| r.failure_reason_id.as_deref()),
+            &col(new, |r| r.document_type_id.as_deref()),
+            &col(new, |r| r.checklist_completed),
+            &col(new, |r| r.note.as_deref()),
+            &col(new, |r| r.target_id.as_deref()),
+            &col(new, |r| r.void_reason.as_deref()),
+            &received_at_ms,
+            &offline,
+            &clock_off,
+        ],
+    )?;
+    if changed != new.len() as u64 {
+        return Err(StoreError::Other(format!("{} из {} новых записей не сохранены", new.len() as u64 - changed, new.len())));
+    }
+    Ok(())
+}
+
 fn limit(n: u32) -> i64 {
     i64::from(n)
 }
@@ -504,89 +555,59 @@ impl RecordStore for PostgresDatabase {
         Ok(self.server_id.clone())
     }
 
+    /// A few round trips per batch, whatever its size: what is stored of the batch's ids and void
+    /// targets read at once, each record's status decided here in order (as SQLite's intake
+    /// decides it record by record), the new records written by one statement (its trigger
+    /// counts them set-based), the conflicts by another.
     fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         // One batch at a time, whichever process: a check and its void never count concurrently.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INTAKE_LOCK])?;
+        let mut wanted: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        wanted.extend(records.iter().filter_map(|r| r.target_id.as_deref()));
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
+        for row in tx.query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"), &[&wanted])? {
+            let stored = record_from_row(&row)?;
+            known.insert(stored.record.id.clone(), stored.record);
+        }
         let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
-        let insert = tx.prepare(&format!(
-            "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-             ON CONFLICT (id) DO NOTHING"
-        ))?;
-        let existing = tx.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"))?;
-        let target = tx.prepare("SELECT device_id, kind FROM records WHERE id = $1")?;
-        let conflict = tx.prepare(
-            "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id, body) DO NOTHING",
-        )?;
-        let name_event = tx.prepare(
-            // A published event is named by its publication, whatever a phone calls it.
-            "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
-             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = $1)
-             ON CONFLICT (id) DO NOTHING",
-        )?;
+        let mut new: Vec<&WireRecord> = Vec::new();
+        let mut conflicts: Vec<(&WireRecord, String)> = Vec::new();
         let mut named_events = std::collections::HashSet::new();
+        let mut events: Vec<(&str, &str, &str, &str)> = Vec::new();
         for r in records {
             if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
-                let found =
-                    tx.query_opt(&target, &[target_id])?.map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)));
-                match found {
-                    Some((device, _)) if device != r.device_id => {
+                match known.get(target_id) {
+                    Some(t) if t.device_id != r.device_id => {
                         outcome.statuses.push(StoreStatus::VoidTargetForeign);
                         continue;
                     }
-                    Some((_, kind)) if kind != RecordKind::Check.as_str() => {
+                    Some(t) if t.kind != RecordKind::Check => {
                         outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
                         continue;
                     }
                     _ => {}
                 }
             }
-            let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
-            let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
-            let changed = tx.execute(
-                &insert,
-                &[
-                    &r.id,
-                    &r.kind.as_str(),
-                    &r.created_at_ms,
-                    &r.utc_offset_min,
-                    &r.device_id,
-                    &r.branch_id,
-                    &r.event_id,
-                    &r.staff_label,
-                    &r.training,
-                    &r.method.map(Method::as_str),
-                    &r.outcome.map(Outcome::as_str),
-                    &r.granted,
-                    &r.category_id,
-                    &r.failure_reason_id,
-                    &r.document_type_id,
-                    &r.checklist_completed,
-                    &r.note,
-                    &r.target_id,
-                    &r.void_reason,
-                    &received_at_ms,
-                    &offline,
-                    &clock_off,
-                ],
-            )?;
-            if changed == 1 {
-                outcome.stored += 1;
-                outcome.statuses.push(StoreStatus::Stored);
-            } else {
-                // The event's title and date describe the event, not the check: not compared.
-                let row = tx.query_one(&existing, &[&r.id])?;
-                let stored = record_from_row(&row)?;
-                let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
-                if stored.record == arrived {
+            // The event's title and date describe the event, not the check: not compared.
+            let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+            match known.get(&r.id) {
+                None => {
+                    outcome.stored += 1;
+                    outcome.statuses.push(StoreStatus::Stored);
+                    new.push(r);
+                    known.insert(r.id.clone(), arrived);
+                }
+                Some(stored) if *stored == arrived => {
                     outcome.duplicates += 1;
                     outcome.statuses.push(StoreStatus::Duplicate);
-                } else {
+                }
+                Some(_) => {
                     let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    tx.execute(&conflict, &[&r.id, &r.device_id, &received_at_ms, &body])?;
+                    conflicts.push((r, body));
                     outcome.conflicts += 1;
                     outcome.statuses.push(StoreStatus::Conflict);
                     continue;
@@ -594,9 +615,34 @@ impl RecordStore for PostgresDatabase {
             }
             if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
                 if named_events.insert(id.as_str()) {
-                    tx.execute(&name_event, &[id, &title.trim(), date, &r.branch_id, &received_at_ms])?;
+                    events.push((id, title.trim(), date, &r.branch_id));
                 }
             }
+        }
+        if !new.is_empty() {
+            insert_records(&mut tx, &new, received_at_ms)?;
+        }
+        if !conflicts.is_empty() {
+            let ids: Vec<&str> = conflicts.iter().map(|(r, _)| r.id.as_str()).collect();
+            let devices: Vec<&str> = conflicts.iter().map(|(r, _)| r.device_id.as_str()).collect();
+            let bodies: Vec<&str> = conflicts.iter().map(|(_, b)| b.as_str()).collect();
+            tx.execute(
+                "INSERT INTO record_conflicts (id, device_id, received_at_ms, body)
+                 SELECT c.id, c.device_id, $3, c.body FROM unnest($1::text[], $2::text[], $4::text[])
+                     WITH ORDINALITY AS c (id, device_id, body, ord)
+                 ORDER BY c.ord
+                 ON CONFLICT (id, body) DO NOTHING",
+                &[&ids, &devices, &received_at_ms, &bodies],
+            )?;
+        }
+        for (id, title, date, branch) in events {
+            // A published event is named by its publication, whatever a phone calls it.
+            tx.execute(
+                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
+                 SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = $1)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&id, &title, &date, &branch, &received_at_ms],
+            )?;
         }
         tx.commit()?;
         Ok(outcome)

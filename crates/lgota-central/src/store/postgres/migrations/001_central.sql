@@ -205,7 +205,7 @@ CREATE INDEX sign_in_backoff_last ON sign_in_backoff (last_at_ms);
 -- Counts of valid checks (not training, not voided from their own device) per UTC day ('d') and
 -- UTC month ('m') and per combination of what the figures show or filter by ('' for no category,
 -- no failure reason), as SQLite's 004/005/007; `event_counts` the same for checks at an event.
--- Kept by the trigger below in the transaction that inserts the record.
+-- Kept by the statement trigger below in the transaction (the statement) that inserts the records.
 CREATE TABLE check_counts (
     level             text COLLATE "C" NOT NULL CHECK (level IN ('d', 'm')),
     bucket_ms         bigint NOT NULL,
@@ -243,51 +243,58 @@ CREATE FUNCTION bucket_of(level text, ms bigint) RETURNS bigint LANGUAGE sql IMM
     END
 $$;
 
--- Adds `delta` to the counts of the check `c`, at both levels (and to `event_counts` if it was
--- made at an event).
-CREATE FUNCTION count_check(c records, delta bigint) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    lvl text;
+-- The counts a statement's new records change, set-based (one statement stores a whole batch):
+-- a new check counts unless a void of it from its own device is stored (before it or in the same
+-- statement); a check stored before the statement and counted until now is taken away once
+-- when the statement brings its first voids from its device. Training checks never count. The
+-- same result as counting the records one at a time in their order, whatever that order.
+CREATE FUNCTION records_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    FOREACH lvl IN ARRAY ARRAY['d', 'm'] LOOP
+    WITH delta AS (
+        SELECT c.created_at_ms, c.event_id, c.branch_id, c.category_id, c.method, c.outcome, c.failure_reason_id,
+            c.granted, c.offline, 1 AS d
+        FROM new_records c
+        WHERE c.kind = 'check' AND NOT c.training
+            AND NOT EXISTS (SELECT 1 FROM records v
+                WHERE v.target_id = c.id AND v.device_id = c.device_id AND v.kind = 'void')
+        UNION ALL
+        SELECT t.created_at_ms, t.event_id, t.branch_id, t.category_id, t.method, t.outcome, t.failure_reason_id,
+            t.granted, t.offline, -1
+        FROM (SELECT DISTINCT target_id, device_id FROM new_records WHERE kind = 'void') nv
+        JOIN records t ON t.id = nv.target_id AND t.device_id = nv.device_id
+        WHERE t.kind = 'check' AND NOT t.training
+            AND NOT EXISTS (SELECT 1 FROM new_records n WHERE n.id = t.id)
+            AND NOT EXISTS (SELECT 1 FROM records v
+                WHERE v.target_id = t.id AND v.device_id = t.device_id AND v.kind = 'void'
+                    AND NOT EXISTS (SELECT 1 FROM new_records n WHERE n.id = v.id))
+    ),
+    levels AS (
+        SELECT l.level, bucket_of(l.level, d.created_at_ms) AS bucket_ms, d.event_id, d.branch_id,
+            COALESCE(d.category_id, '') AS category_id, d.method, d.outcome,
+            COALESCE(d.failure_reason_id, '') AS failure_reason_id, d.granted, d.offline, d.d
+        FROM delta d CROSS JOIN (VALUES ('d'), ('m')) AS l (level)
+    ),
+    checks AS (
         INSERT INTO check_counts AS k
             (level, bucket_ms, branch_id, category_id, method, outcome, failure_reason_id, granted, offline, n)
-        VALUES (lvl, bucket_of(lvl, c.created_at_ms), c.branch_id, COALESCE(c.category_id, ''), c.method,
-            c.outcome, COALESCE(c.failure_reason_id, ''), c.granted, c.offline, delta)
+        SELECT level, bucket_ms, branch_id, category_id, method, outcome, failure_reason_id, granted, offline, sum(d)
+        FROM levels
+        GROUP BY level, bucket_ms, branch_id, category_id, method, outcome, failure_reason_id, granted, offline
         ON CONFLICT (level, bucket_ms, branch_id, category_id, method, outcome, failure_reason_id, granted, offline)
-        DO UPDATE SET n = k.n + delta;
-        IF c.event_id IS NOT NULL THEN
-            INSERT INTO event_counts AS k
-                (level, bucket_ms, event_id, branch_id, category_id, method, outcome, failure_reason_id, granted,
-                 offline, n)
-            VALUES (lvl, bucket_of(lvl, c.created_at_ms), c.event_id, c.branch_id, COALESCE(c.category_id, ''),
-                c.method, c.outcome, COALESCE(c.failure_reason_id, ''), c.granted, c.offline, delta)
-            ON CONFLICT (level, bucket_ms, event_id, branch_id, category_id, method, outcome, failure_reason_id,
-                granted, offline)
-            DO UPDATE SET n = k.n + delta;
-        END IF;
-    END LOOP;
-END $$;
-
--- A check adds 1 unless a void of it from its own device is already stored; the first void from
--- the check's device of a counted check takes 1 away. Training checks never count.
-CREATE FUNCTION records_count() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    target records;
-BEGIN
-    IF NEW.kind = 'check' THEN
-        IF NOT NEW.training AND NOT EXISTS (SELECT 1 FROM records v
-                WHERE v.target_id = NEW.id AND v.device_id = NEW.device_id AND v.kind = 'void') THEN
-            PERFORM count_check(NEW, 1);
-        END IF;
-    ELSIF (SELECT count(*) FROM records v
-            WHERE v.target_id = NEW.target_id AND v.device_id = NEW.device_id AND v.kind = 'void') = 1 THEN
-        SELECT * INTO target FROM records c
-            WHERE c.id = NEW.target_id AND c.device_id = NEW.device_id AND c.kind = 'check' AND NOT c.training;
-        IF FOUND THEN
-            PERFORM count_check(target, -1);
-        END IF;
-    END IF;
+        DO UPDATE SET n = k.n + excluded.n
+        RETURNING 1
+    )
+    INSERT INTO event_counts AS k
+        (level, bucket_ms, event_id, branch_id, category_id, method, outcome, failure_reason_id, granted, offline, n)
+    SELECT level, bucket_ms, event_id, branch_id, category_id, method, outcome, failure_reason_id, granted, offline,
+        sum(d)
+    FROM levels
+    WHERE event_id IS NOT NULL
+    GROUP BY level, bucket_ms, event_id, branch_id, category_id, method, outcome, failure_reason_id, granted, offline
+    ON CONFLICT (level, bucket_ms, event_id, branch_id, category_id, method, outcome, failure_reason_id, granted,
+        offline)
+    DO UPDATE SET n = k.n + excluded.n;
     RETURN NULL;
 END $$;
-CREATE TRIGGER records_count AFTER INSERT ON records FOR EACH ROW EXECUTE FUNCTION records_count();
+CREATE TRIGGER records_count AFTER INSERT ON records REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION records_count();
