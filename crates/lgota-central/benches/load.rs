@@ -236,9 +236,7 @@ fn run(db: Box<dyn Database>, database: &[&str]) -> Vec<(&'static str, f64)> {
     let codes: Vec<String> = (0..phones)
         .map(|i| {
             let branch = &branches[i % branches.len()];
-            service::devices::issue_code(db, branch, &CodeIssuer::admin("admin"), 120, "http://127.0.0.1")
-                .unwrap()
-                .code
+            service::devices::issue_code(db, branch, &CodeIssuer::admin("admin"), 120, "http://127.0.0.1").unwrap().code
         })
         .collect();
 

@@ -541,7 +541,11 @@ fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64
         ],
     )?;
     if changed != new.len() as u64 {
-        return Err(StoreError::Other(format!("{} из {} новых записей не сохранены", new.len() as u64 - changed, new.len())));
+        return Err(StoreError::Other(format!(
+            "{} из {} новых записей не сохранены",
+            new.len() as u64 - changed,
+            new.len()
+        )));
     }
     Ok(())
 }
