@@ -360,7 +360,11 @@ impl PostgresDatabase {
 fn migrate(client: &mut Client) -> StoreResult<()> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let result = (|| {
-        client.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")?;
+        // Not `IF NOT EXISTS`: its notice would be logged at every start.
+        let exists: bool = client.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?.get(0);
+        if !exists {
+            client.batch_execute("CREATE TABLE schema_version (version integer NOT NULL)")?;
+        }
         let found: Option<i32> =
             client.query_opt("SELECT max(version) FROM schema_version", &[])?.and_then(|r| r.get(0));
         let found = found.unwrap_or(0).max(0) as u32;
