@@ -200,4 +200,3 @@ fn the_backend_refuses_a_file_backup() {
     assert_eq!(db.backup_to(&dir.path().join("b.db")), Err(StoreError::FileBackupUnsupported));
     assert!(!dir.path().join("b.db").exists());
 }
-
