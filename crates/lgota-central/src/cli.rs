@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::http::tls::Tls;
 use crate::http::{AppState, Dashboard};
 use crate::service::admins::Change;
 use crate::service::{self, Actor};
@@ -47,6 +48,9 @@ pub struct Cli {
     /// for several; the environment variable takes them comma-separated)
     #[arg(long = "trusted-proxy", env = "LGOTA_CENTRAL_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     trusted_proxy: Vec<String>,
+    /// Token with which /metrics may be read from another machine (Authorization: Bearer)
+    #[arg(long, env = "LGOTA_CENTRAL_METRICS_TOKEN", hide_env_values = true, global = true)]
+    metrics_token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,6 +65,12 @@ enum Command {
         /// Requests served at once on the phones' API and on the dashboard each; more get 503 [default: 256]
         #[arg(long, env = "LGOTA_CENTRAL_MAX_CONCURRENT_REQUESTS")]
         max_concurrent_requests: Option<usize>,
+        /// HTTPS: the certificate chain, PEM (re-read on SIGHUP); with --tls-key
+        #[arg(long, env = "LGOTA_CENTRAL_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// HTTPS: the certificate's private key, PEM, unencrypted (re-read on SIGHUP)
+        #[arg(long, env = "LGOTA_CENTRAL_TLS_KEY")]
+        tls_key: Option<PathBuf>,
     },
     /// Enroll, list and revoke phones.
     #[command(subcommand)]
@@ -204,6 +214,32 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// SIGHUP (`systemctl reload`): the certificate files are read again; if they cannot be, the
+/// certificate in use stays and the error is logged. Without HTTPS there is nothing to reload.
+async fn reload_on_hangup(tls: Option<Arc<Tls>>) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("SIGHUP handler: {e}");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            match &tls {
+                None => tracing::info!("SIGHUP: no certificate to reload (the server speaks plain http)"),
+                Some(tls) => match tls.reload() {
+                    Ok(()) => tracing::info!(cert = %tls.files().cert.display(), "SIGHUP: certificate reloaded"),
+                    Err(e) => tracing::error!("SIGHUP: certificate not reloaded, the previous one stays: {e}"),
+                },
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
+}
+
 fn open(settings: &Settings) -> Result<SqliteDatabase, String> {
     let db = SqliteDatabase::open(&settings.db).map_err(|e| format!("{}: {e}", settings.db.display()))?;
     service::reference::seed(&db).map_err(|e| e.message)?;
@@ -231,9 +267,11 @@ fn admin_change(settings: &Settings, me: &Actor, login: &str, what: Change) -> R
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), String> {
-    let (listen, max_concurrent_requests) = match &cli.command {
-        Command::Serve { listen, max_concurrent_requests } => (listen.clone(), *max_concurrent_requests),
-        _ => (None, None),
+    let (listen, max_concurrent_requests, tls_cert, tls_key) = match &cli.command {
+        Command::Serve { listen, max_concurrent_requests, tls_cert, tls_key } => {
+            (listen.clone(), *max_concurrent_requests, tls_cert.clone(), tls_key.clone())
+        }
+        _ => (None, None, None, None),
     };
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = settings::resolve(
@@ -249,6 +287,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
             backup_keep: cli.backup_keep,
             trusted_proxies: Some(cli.trusted_proxy),
             max_concurrent_requests,
+            tls_cert,
+            tls_key,
+            metrics_token: cli.metrics_token,
         },
         file,
     )?;
@@ -259,6 +300,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { .. } => {
             let _serving = service::backup::ServingLock::serving(&settings.db).map_err(says)?;
             let db: Arc<dyn Database> = Arc::new(open(&settings)?);
+            let tls = settings.tls.clone().map(Tls::load).transpose()?;
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime.block_on(async {
                 let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -266,8 +308,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
                 tracing::info!(
                     listen = %settings.listen, db = %settings.db.display(), timezone = %settings.timezone,
-                    "lgota-central serving"
+                    https = tls.is_some(), "lgota-central serving"
                 );
+                tokio::spawn(reload_on_hangup(tls.clone()));
                 let mut dashboard = Dashboard::new(settings.cookie_secure, settings.timezone);
                 dashboard.public_url = settings.public_url.clone();
                 dashboard.trusted_keys = settings.trusted_keys.clone();
@@ -275,12 +318,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     tokio::spawn(scheduled_backups(db.clone(), schedule));
                 }
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
+                dashboard.metrics_token_sha256 = settings.metrics_token.as_deref().map(crate::secrets::sha256_hex);
                 let limits = crate::http::limits::Limits {
                     max_concurrent_requests: settings.max_concurrent_requests,
                     ..Default::default()
                 };
                 let state = AppState::with_dashboard(db, dashboard).with_limits(limits);
-                crate::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
+                crate::http::serve_tls(listener, state, tls, shutdown_signal()).await.map_err(|e| e.to_string())
             })
         }
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {

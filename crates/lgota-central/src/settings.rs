@@ -47,6 +47,13 @@ pub struct Overrides {
     /// Requests served at once on the phones' API and on the dashboard each; one more is
     /// answered `503` with `Retry-After` [default: 256].
     pub max_concurrent_requests: Option<usize>,
+    /// HTTPS without a reverse proxy: the certificate chain (PEM, e.g. `fullchain.pem`) and its
+    /// private key; both or neither. Read again on SIGHUP.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// A token (at least 24 characters) with which `/metrics` may be read from another machine
+    /// (`Authorization: Bearer …`); without it only from the machine itself.
+    pub metrics_token: Option<String>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -85,6 +92,8 @@ pub struct Settings {
     pub backup: Option<BackupSchedule>,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_concurrent_requests: usize,
+    pub tls: Option<crate::http::tls::TlsFiles>,
+    pub metrics_token: Option<String>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -106,7 +115,13 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
     let listen_text = given.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
     let listen: SocketAddr =
         listen_text.parse().map_err(|e| format!("адрес для прослушивания «{listen_text}»: {e}"))?;
-    let public_url = given.public_url.or(file.public_url).unwrap_or_else(|| format!("http://{listen}"));
+    let tls = match (given.tls_cert.or(file.tls_cert), given.tls_key.or(file.tls_key)) {
+        (Some(cert), Some(key)) => Some(crate::http::tls::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => return Err("tls_cert и tls_key задаются вместе: файл сертификата и файл его закрытого ключа".into()),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = given.public_url.or(file.public_url).unwrap_or_else(|| format!("{scheme}://{listen}"));
     let public_url = public_url.trim_end_matches('/').to_string();
     if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
         return Err(format!("адрес сервера «{public_url}» должен начинаться с http:// или https://"));
@@ -167,6 +182,12 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         }
         None => None,
     };
+    let metrics_token = given.metrics_token.or(file.metrics_token).map(|t| t.trim().to_string());
+    if metrics_token.as_ref().is_some_and(|t| t.chars().count() < 24) {
+        return Err(
+            "metrics_token: нужен случайный токен не короче 24 символов (например, openssl rand -hex 16)".into()
+        );
+    }
     Ok(Settings {
         db,
         listen,
@@ -177,6 +198,8 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         backup,
         trusted_proxies,
         max_concurrent_requests,
+        tls,
+        metrics_token,
     })
 }
 
@@ -296,5 +319,18 @@ mod tests {
         assert!(resolve(Overrides::default(), Overrides::default()).unwrap().trusted_proxies.is_empty());
         let bad = Overrides { trusted_proxies: Some(vec!["proxy.local".into()]), ..Default::default() };
         assert!(resolve(bad, Overrides::default()).unwrap_err().contains("доверенный прокси «proxy.local»"));
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_default_address_https() {
+        let both = Overrides { tls_cert: Some("/c.pem".into()), tls_key: Some("/k.pem".into()), ..Default::default() };
+        let s = resolve(both, Overrides::default()).unwrap();
+        assert_eq!(s.public_url, format!("https://{DEFAULT_LISTEN}"));
+        assert_eq!(s.tls.unwrap().key, PathBuf::from("/k.pem"));
+        let only_cert = Overrides { tls_cert: Some("/c.pem".into()), ..Default::default() };
+        assert!(resolve(only_cert, Overrides::default()).unwrap_err().contains("задаются вместе"));
+        let file = Overrides { tls_key: Some("/k.pem".into()), ..Default::default() };
+        let flag = Overrides { tls_cert: Some("/c.pem".into()), ..Default::default() };
+        assert!(resolve(flag, file).unwrap().tls.is_some(), "one from the flags, one from the file");
     }
 }

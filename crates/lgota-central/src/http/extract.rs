@@ -56,7 +56,7 @@ pub fn session_cookie(token: Option<&str>, secure: bool) -> String {
 /// Who sent a request and whether it came over HTTPS: the TCP peer, unless the peer is one of the
 /// trusted reverse proxies (`trusted_proxies`): then the rightmost address of `X-Forwarded-For`
 /// that is not a trusted proxy, and HTTPS as `X-Forwarded-Proto` says. Anyone else's headers are
-/// ignored (they could name any address). The server itself speaks plain http.
+/// ignored (they could name any address). A request over the server's own TLS is HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr {
     /// `None` only without connection info (a router driven in memory).
@@ -114,7 +114,9 @@ impl FromRequestParts<AppState> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ClientAddr, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
-        Ok(ClientAddr::resolve(peer, &parts.headers, &state.dashboard.trusted_proxies))
+        let mut client = ClientAddr::resolve(peer, &parts.headers, &state.dashboard.trusted_proxies);
+        client.https |= parts.extensions.get::<super::server::ServedOverTls>().is_some();
+        Ok(client)
     }
 }
 

@@ -15,11 +15,13 @@ pub mod exports;
 pub mod extract;
 pub mod import;
 pub mod limits;
+pub mod metrics;
 pub mod overview;
 pub mod reference;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod tls;
 pub mod users;
 pub mod views;
 
@@ -47,8 +49,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(gate(api::routes(state.clone())))
         .merge(gate(dashboard(state.clone())))
+        .merge(metrics::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(|_panic| AppError::internal("panic in a handler").into_response()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -116,6 +120,16 @@ pub async fn serve_state(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls(listener, state, None, shutdown).await
+}
+
+/// [`serve_state`] over HTTPS with the certificate of `tls` (plain http without it).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<Arc<tls::Tls>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let header_read_timeout = state.limits.header_read_timeout;
-    server::run(listener, router(state), header_read_timeout, shutdown).await
+    server::run(listener, router(state), header_read_timeout, tls, shutdown).await
 }

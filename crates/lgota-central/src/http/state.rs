@@ -27,6 +27,8 @@ pub struct Dashboard {
     /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed
     /// (the `ClientAddr` extractor).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// SHA-256 of the token a scraper may read `/metrics` with from another machine.
+    pub metrics_token_sha256: Option<String>,
 }
 
 impl Dashboard {
@@ -38,6 +40,7 @@ impl Dashboard {
             trusted_keys: lgota_domain::content::trusted_keys(),
             tz,
             trusted_proxies: Vec::new(),
+            metrics_token_sha256: None,
         }
     }
 }

@@ -187,15 +187,20 @@ impl SqliteDatabase {
     /// The writer.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written: transactions roll back.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let asked = std::time::Instant::now();
+        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        crate::metrics::pool_wait("write", asked.elapsed());
+        conn
     }
 
     /// A read-only connection, waiting for one to be free.
     pub(crate) fn reader(&self) -> Reader<'_> {
         let pool = &self.readers;
+        let asked = std::time::Instant::now();
         let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(conn) = idle.pop() {
+                crate::metrics::pool_wait("read", asked.elapsed());
                 return Reader { conn: Some(conn), pool };
             }
             idle = pool.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
