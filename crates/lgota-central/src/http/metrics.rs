@@ -65,7 +65,7 @@ async fn serve(State(state): State<AppState>, client: ClientAddr, headers: Heade
         )
         .into_response();
     }
-    let gauges = state.run(|db| service::backup::gauges(db)).await;
+    let gauges = state.run(service::backup::gauges).await;
     let gauges = match gauges {
         Ok(g) => g,
         Err(e) => return e.into_response(),
