@@ -559,6 +559,47 @@ pub fn a_batch_is_stored_whole_or_not_at_all(open: Open) {
     assert_figures(db.as_ref(), &model, year, "after the good batch");
 }
 
+/// Contract 2 under concurrency: batches stored at once from many threads (a backend may commit
+/// them together) are each stored whole or not at all, and each answers for itself.
+pub fn concurrent_batches_each_whole_or_nothing(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db: std::sync::Arc<dyn Database> = open(&dir.path().join("store.db")).into();
+    let threads: Vec<_> = (0..8u64)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let (mut rng, mut n) = (Rng(100 + t), (t as u32) * 10_000);
+                let (mut stored, mut refused) = (Vec::new(), Vec::new());
+                for b in 0..15 {
+                    let mut batch: Vec<WireRecord> =
+                        (0..20).map(|i| check(&mut rng, &mut n, Y2025 + (b * 20 + i) * HOUR)).collect();
+                    if b % 3 == 1 {
+                        batch[7].method = None; // refused by the backend: the whole batch fails
+                        assert!(db.store_records(&batch, Y2025 + 30 * DAY).is_err());
+                        refused.extend(batch);
+                    } else {
+                        let outcome = db.store_records(&batch, Y2025 + 30 * DAY).unwrap();
+                        assert_eq!(outcome.statuses, vec![StoreStatus::Stored; batch.len()]);
+                        stored.extend(batch);
+                    }
+                }
+                (stored, refused)
+            })
+        })
+        .collect();
+    let (mut stored, mut refused) = (Vec::new(), Vec::new());
+    for t in threads {
+        let (s, r) = t.join().unwrap();
+        stored.extend(s);
+        refused.extend(r);
+    }
+    assert_eq!(db.record_count().unwrap(), stored.len() as u64);
+    assert!(stored.iter().all(|r| db.has_record(&r.id).unwrap()));
+    assert!(refused.iter().all(|r| !db.has_record(&r.id).unwrap()), "nothing of a refused batch");
+    let valid = stored.iter().filter(|r| r.kind == RecordKind::Check && !r.training).count() as u64;
+    assert_eq!(db.check_count(&filters()[0].1).unwrap(), valid, "the counts kept agree with the records");
+}
+
 /// Contract 3, 4: training checks never count, a void counts down once and only from the
 /// check's device, a void of a void is refused.
 pub fn voids_and_training(open: Open) {
@@ -646,6 +687,11 @@ macro_rules! backend {
             #[test]
             fn a_batch_is_stored_whole_or_not_at_all() {
                 super::a_batch_is_stored_whole_or_not_at_all(OPEN);
+            }
+
+            #[test]
+            fn concurrent_batches_each_whole_or_nothing() {
+                super::concurrent_batches_each_whole_or_nothing(OPEN);
             }
 
             #[test]

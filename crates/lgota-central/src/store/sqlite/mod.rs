@@ -3,7 +3,12 @@
 //! `rusqlite`: its errors become a [`StoreError`] here.
 //!
 //! One writer connection (behind a mutex) takes every write and every read-then-write
-//! transaction; a small pool of read-only connections ([`Readers`], as many as cores, at least
+//! transaction. The frequent writes of phones (a push's records, a device's last contact) are
+//! committed in groups ([`SqliteDatabase::grouped`]): each waits in a queue, and whoever holds
+//! the writer next runs every queued write in one transaction, each in a savepoint of its own
+//! (one failing rolls back only itself), so one disk sync serves all the phones that pushed
+//! meanwhile. A write returns only after the transaction that holds it has committed. A small
+//! pool of read-only connections ([`Readers`], as many as cores, at least
 //! 2) takes every read, so the figures, lists and lookups never wait for a write (WAL: a reader
 //! sees what was committed when its read began).
 //!
@@ -18,7 +23,7 @@ mod figures;
 mod tests;
 
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
@@ -164,9 +169,18 @@ fn open_reader(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// A write waiting for the writer ([`SqliteDatabase::grouped`]): run inside the group's
+/// transaction; `true` if it succeeded (its savepoint is kept).
+type Job = Box<dyn FnOnce(&Connection) -> bool + Send>;
+
+/// Whether the transaction that ran a queued write committed; `None` until it ran.
+type Committed = Arc<Mutex<Option<StoreResult<()>>>>;
+
 pub struct SqliteDatabase {
     /// Every write and read-then-write transaction.
     conn: Mutex<Connection>,
+    /// Writes queued for the next group commit.
+    queue: Mutex<Vec<(Job, Committed)>>,
     /// Every read.
     readers: Readers,
     /// Read once at open: it never changes for the life of the file.
@@ -181,7 +195,7 @@ impl SqliteDatabase {
         let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
         let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
         let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
-        Ok(SqliteDatabase { conn: Mutex::new(conn), readers, server_id })
+        Ok(SqliteDatabase { conn: Mutex::new(conn), queue: Mutex::new(Vec::new()), readers, server_id })
     }
 
     /// The writer.
@@ -191,6 +205,39 @@ impl SqliteDatabase {
         let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         crate::metrics::pool_wait("write", asked.elapsed());
         conn
+    }
+
+    /// Runs `op` in a group commit: queued, then run by whoever takes the writer next (perhaps
+    /// this thread) together with every other queued write, in one transaction, in its own
+    /// savepoint. Returns `op`'s answer once that transaction has committed; if `op` fails, its
+    /// changes are rolled back and the others' kept; if the commit fails, every write of the
+    /// group gets the error (none of them is stored).
+    fn grouped<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let answer: Arc<Mutex<Option<StoreResult<T>>>> = Arc::default();
+        let committed: Committed = Arc::default();
+        let slot = answer.clone();
+        let job: Job = Box::new(move |conn| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(conn)))
+                .unwrap_or_else(|_| Err(StoreError::Other("a write panicked".into())));
+            let ok = result.is_ok();
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+            ok
+        });
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push((job, committed.clone()));
+        let mut conn = self.conn();
+        // Unless the writer before us ran it already.
+        if committed.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+            let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+            run_group(&mut conn, jobs);
+        }
+        drop(conn);
+        let outcome = committed.lock().unwrap_or_else(|p| p.into_inner()).take();
+        outcome.unwrap_or_else(|| Err(StoreError::Other("a queued write was not run".into())))?;
+        let answer = answer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        answer.unwrap_or_else(|| Err(StoreError::Other("a queued write gave no answer".into())))
     }
 
     /// A read-only connection, waiting for one to be free.
@@ -206,6 +253,120 @@ impl SqliteDatabase {
             idle = pool.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
         }
     }
+}
+
+/// Runs queued writes in one transaction, each in a savepoint, and tells each whether it
+/// committed.
+fn run_group(conn: &mut Connection, jobs: Vec<(Job, Committed)>) {
+    let mut waiting = Vec::with_capacity(jobs.len());
+    let result = (|| -> StoreResult<()> {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (job, committed) in jobs {
+            waiting.push(committed);
+            let savepoint = tx.savepoint()?;
+            if job(&savepoint) {
+                savepoint.commit()?;
+            }
+            // Dropped without commit: rolled back to where it began.
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    for committed in waiting {
+        *committed.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.clone());
+    }
+}
+
+/// One batch of [`RecordStore::store_records`], inside the group's transaction.
+fn store_batch(tx: &Connection, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
+    let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
+    {
+        let mut insert = tx.prepare_cached(&format!(
+            "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+             ON CONFLICT(id) DO NOTHING"
+        ))?;
+        let mut existing = tx.prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+        let mut target = tx.prepare_cached("SELECT device_id, kind FROM records WHERE id = ?1")?;
+        let mut conflict = tx.prepare_cached(
+            "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id, body) DO NOTHING",
+        )?;
+        let mut name_event = tx.prepare_cached(
+            // A published event is named by its publication, whatever a phone calls it.
+            "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?1)
+             ON CONFLICT(id) DO NOTHING",
+        )?;
+        let mut named_events = std::collections::HashSet::new();
+        for r in records {
+            if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
+                let found: Option<(String, String)> =
+                    target.query_row([target_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+                match found {
+                    Some((device, _)) if device != r.device_id => {
+                        outcome.statuses.push(StoreStatus::VoidTargetForeign);
+                        continue;
+                    }
+                    Some((_, kind)) if kind != RecordKind::Check.as_str() => {
+                        outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
+            let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
+            let changed = insert.execute(params![
+                r.id,
+                r.kind.as_str(),
+                r.created_at_ms,
+                r.utc_offset_min,
+                r.device_id,
+                r.branch_id,
+                r.event_id,
+                r.staff_label,
+                r.training,
+                r.method.map(Method::as_str),
+                r.outcome.map(Outcome::as_str),
+                r.granted,
+                r.category_id,
+                r.failure_reason_id,
+                r.document_type_id,
+                r.checklist_completed,
+                r.note,
+                r.target_id,
+                r.void_reason,
+                received_at_ms,
+                offline,
+                clock_off,
+            ])?;
+            if changed == 1 {
+                outcome.stored += 1;
+                outcome.statuses.push(StoreStatus::Stored);
+            } else {
+                // The event's title and date describe the event, not the check: not compared.
+                let stored = existing.query_row([&r.id], |row| Ok(record_from_row(row)))??;
+                let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+                if stored.record == arrived {
+                    outcome.duplicates += 1;
+                    outcome.statuses.push(StoreStatus::Duplicate);
+                } else {
+                    let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    conflict.execute(params![r.id, r.device_id, received_at_ms, body])?;
+                    outcome.conflicts += 1;
+                    outcome.statuses.push(StoreStatus::Conflict);
+                    continue;
+                }
+            }
+            if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
+                if named_events.insert(id.as_str()) {
+                    name_event.execute(params![id, title.trim(), date, r.branch_id, received_at_ms])?;
+                }
+            }
+        }
+    }
+    Ok(outcome)
 }
 
 const DEVICE_COLUMNS: &str =
@@ -293,97 +454,8 @@ impl RecordStore for SqliteDatabase {
     }
 
     fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
-        {
-            let mut insert = tx.prepare(&format!(
-                "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
-                 ON CONFLICT(id) DO NOTHING"
-            ))?;
-            let mut existing = tx.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
-            let mut target = tx.prepare("SELECT device_id, kind FROM records WHERE id = ?1")?;
-            let mut conflict = tx.prepare(
-                "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id, body) DO NOTHING",
-            )?;
-            let mut name_event = tx.prepare(
-                // A published event is named by its publication, whatever a phone calls it.
-                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
-                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?1)
-                 ON CONFLICT(id) DO NOTHING",
-            )?;
-            let mut named_events = std::collections::HashSet::new();
-            for r in records {
-                if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
-                    let found: Option<(String, String)> =
-                        target.query_row([target_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
-                    match found {
-                        Some((device, _)) if device != r.device_id => {
-                            outcome.statuses.push(StoreStatus::VoidTargetForeign);
-                            continue;
-                        }
-                        Some((_, kind)) if kind != RecordKind::Check.as_str() => {
-                            outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
-                            continue;
-                        }
-                        _ => {}
-                    }
-                }
-                let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
-                let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
-                let changed = insert.execute(params![
-                    r.id,
-                    r.kind.as_str(),
-                    r.created_at_ms,
-                    r.utc_offset_min,
-                    r.device_id,
-                    r.branch_id,
-                    r.event_id,
-                    r.staff_label,
-                    r.training,
-                    r.method.map(Method::as_str),
-                    r.outcome.map(Outcome::as_str),
-                    r.granted,
-                    r.category_id,
-                    r.failure_reason_id,
-                    r.document_type_id,
-                    r.checklist_completed,
-                    r.note,
-                    r.target_id,
-                    r.void_reason,
-                    received_at_ms,
-                    offline,
-                    clock_off,
-                ])?;
-                if changed == 1 {
-                    outcome.stored += 1;
-                    outcome.statuses.push(StoreStatus::Stored);
-                } else {
-                    // The event's title and date describe the event, not the check: not compared.
-                    let stored = existing.query_row([&r.id], |row| Ok(record_from_row(row)))??;
-                    let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
-                    if stored.record == arrived {
-                        outcome.duplicates += 1;
-                        outcome.statuses.push(StoreStatus::Duplicate);
-                    } else {
-                        let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        conflict.execute(params![r.id, r.device_id, received_at_ms, body])?;
-                        outcome.conflicts += 1;
-                        outcome.statuses.push(StoreStatus::Conflict);
-                        continue;
-                    }
-                }
-                if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
-                    if named_events.insert(id.as_str()) {
-                        name_event.execute(params![id, title.trim(), date, r.branch_id, received_at_ms])?;
-                    }
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(outcome)
+        let records = records.to_vec();
+        self.grouped(move |tx| store_batch(tx, &records, received_at_ms))
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
@@ -601,28 +673,34 @@ impl DeviceStore for SqliteDatabase {
     }
 
     fn touch_device(&self, id: &str, now_ms: i64) -> StoreResult<()> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?2) WHERE id = ?1",
-            params![id, now_ms],
-        )?;
-        Ok(())
+        let id = id.to_string();
+        self.grouped(move |conn| {
+            conn.prepare_cached("UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?2) WHERE id = ?1")?
+                .execute(params![id, now_ms])?;
+            Ok(())
+        })
     }
 
     fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()> {
         let pending = i64::try_from(pending).unwrap_or(i64::MAX);
-        self.conn().execute("UPDATE devices SET pending = ?2 WHERE id = ?1", params![id, pending])?;
-        Ok(())
+        let id = id.to_string();
+        self.grouped(move |conn| {
+            conn.prepare_cached("UPDATE devices SET pending = ?2 WHERE id = ?1")?.execute(params![id, pending])?;
+            Ok(())
+        })
     }
 
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2),
-                 clock_skew_ms = COALESCE(?3, clock_skew_ms)
-             WHERE id = ?1",
-            params![id, now_ms, clock_skew_ms],
-        )?;
-        Ok(())
+        let id = id.to_string();
+        self.grouped(move |conn| {
+            conn.prepare_cached(
+                "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2),
+                     clock_skew_ms = COALESCE(?3, clock_skew_ms)
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, now_ms, clock_skew_ms])?;
+            Ok(())
+        })
     }
 }
 
