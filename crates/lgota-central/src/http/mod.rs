@@ -5,6 +5,7 @@
 //! failure is an [`AppError`].
 
 pub mod api;
+pub mod app;
 pub mod audit;
 pub mod branches;
 pub mod content;
@@ -69,6 +70,7 @@ fn dashboard(state: AppState) -> Router<AppState> {
         .merge(import::routes())
         .merge(audit::routes())
         .merge(users::routes())
+        .merge(app::routes())
         .route_layer(middleware::from_extractor_with_state::<extract::AdminOnly, _>(state.clone()));
     let signed_in = Router::new()
         .merge(overview::routes())
@@ -80,6 +82,7 @@ fn dashboard(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_extractor_with_state::<extract::SignedIn, _>(state));
     Router::new()
         .merge(session::routes())
+        .merge(app::public_routes())
         .merge(signed_in)
         .layer(middleware::from_fn(error::pages_for_errors))
         .layer(middleware::map_response(security_headers))

@@ -38,10 +38,12 @@ pub enum Action {
     AdminDisable,
     AdminEnable,
     AdminRemove,
+    /// A release of the phones' app uploaded for download.
+    AppUpload,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -69,6 +71,7 @@ impl Action {
         Action::AdminDisable,
         Action::AdminEnable,
         Action::AdminRemove,
+        Action::AppUpload,
     ];
 
     /// The name stored in the log.
@@ -101,6 +104,7 @@ impl Action {
             Action::AdminDisable => "admin.disable",
             Action::AdminEnable => "admin.enable",
             Action::AdminRemove => "admin.remove",
+            Action::AppUpload => "app.upload",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! so two callers cannot word the same action differently.
 
 pub mod admins;
+pub mod app;
 pub mod audit;
 pub mod backup;
 pub mod content;

@@ -159,6 +159,13 @@ pub trait ReferenceStore: Send + Sync {
     fn content_uploads(&self, limit: u32) -> StoreResult<Vec<ContentUpload>>;
     fn content_upload(&self, id: &str) -> StoreResult<Option<(ContentUpload, String)>>;
     fn mark_content_published(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    /// Adds a release of the phones' app (`release.seq` is ignored) with its file; returns its
+    /// position. Only the two newest releases keep their file.
+    fn add_app_release(&self, release: &AppRelease, apk: &[u8]) -> StoreResult<i64>;
+    /// The newest releases first, without their files.
+    fn app_releases(&self, limit: u32) -> StoreResult<Vec<AppRelease>>;
+    /// The file of a release, if it is still kept.
+    fn app_apk(&self, seq: i64) -> StoreResult<Option<Vec<u8>>>;
 }
 
 /// The dashboard's users, their sessions, and the append-only audit log of what they did.

@@ -268,3 +268,18 @@ pub struct BackupNote {
     /// «ok», or what the check found.
     pub detail: String,
 }
+
+/// A release of the phones' app uploaded for download from the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRelease {
+    pub seq: i64,
+    /// The version the administrator gave (`0.2.0`), as the app's settings show it.
+    pub version: String,
+    /// Lower-case hex SHA-256 of the file.
+    pub sha256: String,
+    pub bytes: u64,
+    pub uploaded_at_ms: i64,
+    pub login: String,
+    /// Whether its file is still kept (the two newest).
+    pub kept: bool,
+}

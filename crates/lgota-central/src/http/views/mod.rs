@@ -3,6 +3,7 @@
 //! request (`filter`) and the files (`csv`, `xlsx`, their rows in `rows`). The handlers of the
 //! resources in `http` fill them.
 
+pub mod app_pages;
 pub mod csv;
 pub mod filter;
 pub mod manage_pages;

@@ -94,6 +94,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("/discrepancies", "Расхождения", true),
     ("/audit", "Журнал", true),
     ("/users", "Пользователи", true),
+    ("/app", "Приложение", true),
 ];
 
 impl<'a> Frame<'a> {

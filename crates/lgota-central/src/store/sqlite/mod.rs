@@ -32,7 +32,7 @@ use rusqlite_migration::M;
 pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
-    Admin, AdminChange, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
+    Admin, AdminChange, AdminStore, AppRelease, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
     EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome,
     StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
@@ -48,6 +48,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
     M::up(include_str!("migrations/009_admin_disable.sql")),
     M::up(include_str!("migrations/010_backups.sql")),
+    M::up(include_str!("migrations/015_app_releases.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -826,6 +827,54 @@ impl ReferenceStore for SqliteDatabase {
     fn mark_content_published(&self, id: &str, now_ms: i64) -> StoreResult<()> {
         self.conn().execute("UPDATE content_uploads SET published_at_ms = ?2 WHERE id = ?1", params![id, now_ms])?;
         Ok(())
+    }
+
+    fn add_app_release(&self, release: &AppRelease, apk: &[u8]) -> StoreResult<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO app_releases (version, sha256, bytes, uploaded_at_ms, login, apk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![release.version, release.sha256, release.bytes as i64, release.uploaded_at_ms, release.login, apk],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE app_releases SET apk = NULL
+             WHERE apk IS NOT NULL AND seq NOT IN (SELECT seq FROM app_releases ORDER BY seq DESC LIMIT 2)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    fn app_releases(&self, limit: u32) -> StoreResult<Vec<AppRelease>> {
+        let conn = self.reader();
+        let rows = conn
+            .prepare(
+                "SELECT seq, version, sha256, bytes, uploaded_at_ms, login, apk IS NOT NULL
+                 FROM app_releases ORDER BY seq DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(AppRelease {
+                    seq: r.get(0)?,
+                    version: r.get(1)?,
+                    sha256: r.get(2)?,
+                    bytes: r.get::<_, i64>(3)?.max(0) as u64,
+                    uploaded_at_ms: r.get(4)?,
+                    login: r.get(5)?,
+                    kept: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn app_apk(&self, seq: i64) -> StoreResult<Option<Vec<u8>>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row("SELECT apk FROM app_releases WHERE seq = ?1", [seq], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .optional()?
+            .flatten())
     }
 }
 
