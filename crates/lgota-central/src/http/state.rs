@@ -157,6 +157,8 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "disabled" => "Пользователь отключён: его сеансы завершены, войти он не сможет.",
         "enabled" => "Пользователь снова может входить в панель.",
         "removed" => "Пользователь удалён, его сеансы завершены.",
+        "records-on" => "Заведующий теперь видит отдельные записи своего филиала.",
+        "records-off" => "Заведующий снова видит только итоги своего филиала.",
         _ => return None,
     })
 }
@@ -189,7 +191,7 @@ pub struct Session {
 impl Session {
     /// Who acts, for the operations.
     pub fn actor(&self) -> Actor {
-        Actor::new(self.admin.login.clone(), self.admin.role.clone())
+        Actor::of(&self.admin)
     }
 
     pub(crate) fn check_csrf(&self, given: &str) -> Result<(), AppError> {

@@ -38,10 +38,22 @@ pub enum Action {
     AdminDisable,
     AdminEnable,
     AdminRemove,
+    /// A branch head may see the records of their branch.
+    AdminGrantRecords,
+    /// A branch head sees totals only again.
+    AdminRevokeRecords,
+    /// A note or staff label removed from one record (an act of destruction).
+    RecordRedact,
+    /// A year's records written to a checked archive file.
+    RecordsArchive,
+    /// An archived year's records removed past their retention.
+    RecordsPurge,
+    /// The periodic retention pass: sign-in addresses blanked, old audit entries removed.
+    Retention,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 33] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -69,6 +81,12 @@ impl Action {
         Action::AdminDisable,
         Action::AdminEnable,
         Action::AdminRemove,
+        Action::AdminGrantRecords,
+        Action::AdminRevokeRecords,
+        Action::RecordRedact,
+        Action::RecordsArchive,
+        Action::RecordsPurge,
+        Action::Retention,
     ];
 
     /// The name stored in the log.
@@ -101,6 +119,12 @@ impl Action {
             Action::AdminDisable => "admin.disable",
             Action::AdminEnable => "admin.enable",
             Action::AdminRemove => "admin.remove",
+            Action::AdminGrantRecords => "admin.records_grant",
+            Action::AdminRevokeRecords => "admin.records_revoke",
+            Action::RecordRedact => "record.redact",
+            Action::RecordsArchive => "records.archive",
+            Action::RecordsPurge => "records.purge",
+            Action::Retention => "retention",
         }
     }
 }
