@@ -601,8 +601,13 @@ pub fn disabling_ends_sessions_and_keeps_an_administrator(open: Open) {
     use lgota_central::store::{Admin, AdminChange, Role};
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir.path().join("contract.db"));
-    let user =
-        |login: &str, role: Role| Admin { login: login.into(), password_hash: "x".into(), role, disabled: false, records: false };
+    let user = |login: &str, role: Role| Admin {
+        login: login.into(),
+        password_hash: "x".into(),
+        role,
+        disabled: false,
+        records: false,
+    };
     db.put_admin(&user("a", Role::Admin), 1).unwrap();
     db.put_admin(&user("b", Role::Admin), 1).unwrap();
     db.create_session("s-b", "b", "csrf", 1, 1_000).unwrap();

@@ -248,9 +248,7 @@ pub fn add_admin(db: &dyn Database, login: &str, role: &str, branch: Option<&str
         ("branch_head", Some(b)) => Role::BranchHead(b.to_string()),
         ("branch_head", None) => return Err(Error::invalid("для заведующего укажите --branch")),
         ("observer", None) => Role::Observer,
-        ("observer", Some(_)) => {
-            return Err(Error::invalid("роль «только итоги» видит все филиалы: уберите --branch"))
-        }
+        ("observer", Some(_)) => return Err(Error::invalid("роль «только итоги» видит все филиалы: уберите --branch")),
         (other, _) => {
             return Err(Error::invalid(format!("неизвестная роль «{other}»: admin, branch_head или observer")))
         }
@@ -259,7 +257,10 @@ pub fn add_admin(db: &dyn Database, login: &str, role: &str, branch: Option<&str
         return Err(Error::invalid(format!("пароль должен быть не короче {MIN_PASSWORD_CHARS} символов")));
     }
     let password_hash = hash_password(password).map_err(Error::internal)?;
-    Ok(db.put_admin(&Admin { login: login.to_string(), password_hash, role, disabled: false, records: false }, now_ms())?)
+    Ok(db.put_admin(
+        &Admin { login: login.to_string(), password_hash, role, disabled: false, records: false },
+        now_ms(),
+    )?)
 }
 
 /// A new session: the token goes into the cookie (only its SHA-256 is stored).

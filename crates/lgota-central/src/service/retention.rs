@@ -216,7 +216,10 @@ pub fn archive(db: &dyn Database, actor: &Actor, year: i32, tz: chrono_tz::Tz, o
     actor.must_be_admin()?;
     let (from_ms, to_ms) = year_bounds(year, tz)?;
     if out.exists() {
-        return Err(Error::invalid(format!("{} уже есть: архив не перезаписывается, укажите другой файл.", out.display())));
+        return Err(Error::invalid(format!(
+            "{} уже есть: архив не перезаписывается, укажите другой файл.",
+            out.display()
+        )));
     }
     let filter = RecordFilter { from_ms, to_ms, ..Default::default() };
     let overview = db.overview(&filter)?;
@@ -274,11 +277,8 @@ pub fn archive(db: &dyn Database, actor: &Actor, year: i32, tz: chrono_tz::Tz, o
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     std::fs::write(checksum_path(out), format!("{sha256}  {name}\n")).map_err(|e| io(&checksum_path(out), e))?;
     let info = verify(out)?;
-    let detail = format!(
-        "Архив записей за {year} год: {} записей, файл {}, SHA-256 {sha256}",
-        info.records,
-        out.display()
-    );
+    let detail =
+        format!("Архив записей за {year} год: {} записей, файл {}, SHA-256 {sha256}", info.records, out.display());
     audit::note(db, actor, Action::RecordsArchive, &detail)?;
     Ok(info)
 }
@@ -324,11 +324,12 @@ fn read_verified(file: &Path) -> Result<(ArchiveInfo, ArchiveFile)> {
     if archive.record_count != archive.records.len() as u64 {
         return Err(bad_archive(file, "число записей не сходится"));
     }
-    if let Some(r) = archive.records.iter().find(|r| !(archive.from_ms..archive.to_ms).contains(&r.record.created_at_ms)) {
+    if let Some(r) =
+        archive.records.iter().find(|r| !(archive.from_ms..archive.to_ms).contains(&r.record.created_at_ms))
+    {
         return Err(bad_archive(file, format!("запись {} сделана не в {} году", r.record.id, archive.year)));
     }
-    let checks =
-        archive.records.iter().filter(|r| r.record.kind == lgota_protocol::RecordKind::Check).count() as u64;
+    let checks = archive.records.iter().filter(|r| r.record.kind == lgota_protocol::RecordKind::Check).count() as u64;
     let info = ArchiveInfo {
         file: file.to_path_buf(),
         checksum_file,
@@ -423,11 +424,9 @@ pub fn purge(
                  ничего не удалено. Сделайте архив заново и повторите."
             ),
         )),
-        PurgeOutcome::AlreadyPurged => Err(Error::new(
-            Kind::Conflict,
-            codes::CONFLICT,
-            format!("Записи за {year} год уже удалены."),
-        )),
+        PurgeOutcome::AlreadyPurged => {
+            Err(Error::new(Kind::Conflict, codes::CONFLICT, format!("Записи за {year} год уже удалены.")))
+        }
     }
 }
 
@@ -443,18 +442,12 @@ pub fn redact(
     by: &str,
 ) -> Result<Redaction> {
     actor.must_be_admin()?;
-    let reason = lgota_domain::text::clean_required(
-        "основание",
-        reason,
-        300,
-        lgota_domain::Error::TooLong { field: "основание", max: 300 },
-    )
-    .map_err(|e| match e {
-        lgota_domain::Error::TooLong { .. } if reason.trim().is_empty() => {
-            Error::invalid("Укажите основание уничтожения (например, «в примечание попали ФИО гражданина»).")
-        }
-        e => Error::invalid(e.to_string()),
-    })?;
+    if reason.trim().is_empty() {
+        return Err(Error::invalid("Укажите основание уничтожения (например, «в примечание попали ФИО гражданина»)."));
+    }
+    let reason = lgota_domain::text::clean_optional("основание", Some(reason), 300)
+        .map_err(|e| Error::invalid(e.to_string()))?
+        .unwrap_or_default();
     let by = by.trim();
     match db.admin(by)? {
         Some(a) if a.role == Role::Admin && !a.disabled => {}
@@ -479,13 +472,17 @@ pub fn redact(
         RedactOutcome::NotFound => {
             Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет записи {}.", super::for_log(id))))
         }
-        RedactOutcome::AlreadyEmpty => Err(Error::invalid(format!("В записи {id} поле «{}» уже пустое.", field.label()))),
+        RedactOutcome::AlreadyEmpty => {
+            Err(Error::invalid(format!("В записи {id} поле «{}» уже пустое.", field.label())))
+        }
     }
 }
 
 /// A moment as the act writes it: `ДД.ММ.ГГГГ ЧЧ:ММ` in the institution's zone.
 fn moment(tz: chrono_tz::Tz, ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms).single().map_or_else(String::new, |t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string())
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(String::new, |t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string())
 }
 
 /// The act of destruction of personal data of a redaction, as text (the command line prints it;

@@ -389,7 +389,9 @@ pub enum PurgeOutcome {
     },
     /// Records made in the year that the archive does not hold (they arrived after it was
     /// written): nothing removed.
-    NotArchived { missing: u64 },
+    NotArchived {
+        missing: u64,
+    },
     AlreadyPurged,
 }
 

@@ -122,8 +122,8 @@ impl RetentionStore for SqliteDatabase {
             for (seq, body) in bodies {
                 let arrived: WireRecord =
                     serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let body = serde_json::to_string(&blanked(&arrived, field))
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let body =
+                    serde_json::to_string(&blanked(&arrived, field)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 // Two versions may become the same: the later one goes (UNIQUE (id, body)).
                 let same: bool = tx.query_row(
                     "SELECT EXISTS (SELECT 1 FROM record_conflicts WHERE id = ?1 AND body = ?2 AND seq <> ?3)",
@@ -213,7 +213,15 @@ impl RetentionStore for SqliteDatabase {
             tx.execute(
                 "INSERT INTO purged_years (year, from_ms, to_ms, records, archive_sha256, at_ms, login)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![year.year, year.from_ms, year.to_ms, records as i64, year.archive_sha256, year.at_ms, year.login],
+                params![
+                    year.year,
+                    year.from_ms,
+                    year.to_ms,
+                    records as i64,
+                    year.archive_sha256,
+                    year.at_ms,
+                    year.login
+                ],
             )?;
             tx.commit()?;
             PurgeOutcome::Purged { records, conflicts, voids_kept }
