@@ -229,7 +229,7 @@ fn a_year_is_archived_verified_and_purged_past_its_retention_and_no_figure_chang
 
     // A 2020 record that arrives after the archive: the purge removes nothing.
     let late = check_on("2020-12-01");
-    SqliteDatabase::open(&path).unwrap().store_records(&[late.clone()], now).unwrap();
+    SqliteDatabase::open(&path).unwrap().store_records(std::slice::from_ref(&late), now).unwrap();
     let (ok, _, err) = cli(&path, &["purge", "--year", "2020", "--archive", archive.to_str().unwrap()]);
     assert!(!ok && err.contains("которых нет в архиве"), "{err}");
     let db = SqliteDatabase::open(&path).unwrap();
