@@ -376,3 +376,34 @@ async fn an_administrator_redacts_from_the_records_page_after_confirming_and_get
     assert_eq!(again.status(), 200);
     assert!(again.text().await.unwrap().contains("ФИО в примечании"));
 }
+
+#[test]
+fn the_server_blanks_old_sign_in_addresses_when_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, db) = setup(dir.path());
+    let old = common::now_ms() - 200 * 86_400_000;
+    db.audit(old, "metodist", "signin.failed", "Неудачный вход с адреса 198.51.100.23").unwrap();
+    db.audit(common::now_ms(), "metodist", "signin", "Вход с адреса 198.51.100.24").unwrap();
+    drop(db);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_lgota-central"))
+        .arg("--db")
+        .arg(&path)
+        .args(["--cookie-secure", "false", "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("LGOTA_CENTRAL_CONFIG")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let db = SqliteDatabase::open(&path).unwrap();
+    let blanked = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        db.audit_log(None, 10).unwrap().iter().any(|e| e.detail == retention::SIGN_IN_FAILED_BLANKED)
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(blanked, "the pass ran at start (default: 90 days)");
+    let audit = db.audit_log(None, 10).unwrap();
+    assert!(audit.iter().any(|e| e.detail.contains("198.51.100.24")), "a recent sign-in keeps its address");
+    assert!(!audit.iter().any(|e| e.detail.contains("198.51.100.23")));
+}
