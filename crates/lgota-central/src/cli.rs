@@ -12,7 +12,7 @@ use crate::http::{AppState, Dashboard};
 use crate::service::admins::Change;
 use crate::service::{self, Actor};
 use crate::settings::{self, Overrides, Settings};
-use crate::store::{Database, SqliteDatabase};
+use crate::store::{Database, RecordStore, SqliteDatabase};
 
 #[derive(Parser)]
 #[command(name = "lgota-central", version, about = "Центральный сервер записей «Льгота»")]
@@ -95,6 +95,40 @@ enum Command {
     },
     /// Put a backup in place of the database; the server must be stopped.
     Restore { file: PathBuf },
+    /// Write a year's records and figures to a checksummed archive (FILE and FILE.sha256), or
+    /// check an archive (--verify FILE).
+    Archive {
+        /// The year, in the institution's time zone.
+        #[arg(long, required_unless_present = "verify", requires = "out")]
+        year: Option<i32>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, conflicts_with_all = ["year", "out"])]
+        verify: Option<PathBuf>,
+    },
+    /// Remove the records of an archived year past their retention (records_keep_years); the
+    /// year's figures stay.
+    Purge {
+        #[arg(long)]
+        year: i32,
+        /// The year's archive (lgota-central archive), checked against FILE.sha256.
+        #[arg(long)]
+        archive: PathBuf,
+    },
+    /// Remove a note or staff label from one record, also from the database file; prints the
+    /// act of destruction.
+    Redact {
+        #[arg(long)]
+        record: String,
+        #[arg(long, value_parser = ["note", "staff"])]
+        field: String,
+        /// Why (no personal data in it).
+        #[arg(long)]
+        reason: String,
+        /// The login of the dashboard administrator who answers for it.
+        #[arg(long)]
+        by: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,7 +138,9 @@ enum AdminCommand {
     Add {
         #[arg(long)]
         login: String,
-        #[arg(long, value_parser = ["admin", "branch_head"])]
+        /// admin: everything; branch_head: their branch (totals; records with grant-records);
+        /// observer: totals of every branch only (a director, the founder, a ministry)
+        #[arg(long, value_parser = ["admin", "branch_head", "observer"])]
         role: String,
         /// The branch of a branch head.
         #[arg(long)]
@@ -116,6 +152,10 @@ enum AdminCommand {
     Enable { login: String },
     /// Remove a dashboard user and end their sessions.
     Remove { login: String },
+    /// Let a branch head see the individual records of their branch (audited).
+    GrantRecords { login: String },
+    /// A branch head sees totals only again (audited).
+    RevokeRecords { login: String },
 }
 
 /// Reads a password: from a terminal with echo off (via `stty`), otherwise the first line of stdin.
@@ -260,9 +300,20 @@ fn admin_change(settings: &Settings, me: &Actor, login: &str, what: Change) -> R
         (Change::Enable, true) => "снова может входить",
         (Change::Enable, false) => "и так мог входить",
         (Change::Remove, _) => "удалён, его сеансы завершены",
+        (Change::GrantRecords, true) => "теперь видит отдельные записи своего филиала",
+        (Change::GrantRecords, false) => "и так видел записи своего филиала",
+        (Change::RevokeRecords, true) => "снова видит только итоги",
+        (Change::RevokeRecords, false) => "и так видел только итоги",
     };
     println!("Пользователь {login} {said}.");
     Ok(())
+}
+
+fn print_archive(info: &service::retention::ArchiveInfo) {
+    println!("Архив:    {}", info.file.display());
+    println!("Год:      {}", info.year);
+    println!("Записей:  {} (проверок {})", info.records, info.checks);
+    println!("SHA-256:  {}", info.sha256);
 }
 
 /// Runs one command.
@@ -290,6 +341,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             tls_cert,
             tls_key,
             metrics_token: cli.metrics_token,
+            ..Overrides::default()
         },
         file,
     )?;
@@ -317,6 +369,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 if let Some(schedule) = settings.backup.clone() {
                     tokio::spawn(scheduled_backups(db.clone(), schedule));
                 }
+                tokio::spawn(retention_passes(db.clone(), settings.retention));
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
                 dashboard.metrics_token_sha256 = settings.metrics_token.as_deref().map(crate::secrets::sha256_hex);
                 let limits = crate::http::limits::Limits {
@@ -406,6 +459,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Admin(AdminCommand::Disable { login }) => admin_change(&settings, &me, &login, Change::Disable),
         Command::Admin(AdminCommand::Enable { login }) => admin_change(&settings, &me, &login, Change::Enable),
         Command::Admin(AdminCommand::Remove { login }) => admin_change(&settings, &me, &login, Change::Remove),
+        Command::Admin(AdminCommand::GrantRecords { login }) => {
+            admin_change(&settings, &me, &login, Change::GrantRecords)
+        }
+        Command::Admin(AdminCommand::RevokeRecords { login }) => {
+            admin_change(&settings, &me, &login, Change::RevokeRecords)
+        }
         Command::Admin(AdminCommand::Add { login, role, branch }) => {
             let db = open(&settings)?;
             let password = read_password()?;
@@ -432,6 +491,44 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Archive { verify: Some(file), .. } => {
+            let info = service::retention::verify(&file).map_err(says)?;
+            print_archive(&info);
+            println!("Проверка: ok (SHA-256 совпадает с {}).", info.checksum_file.display());
+            Ok(())
+        }
+        Command::Archive { year, out, .. } => {
+            let (Some(year), Some(out)) = (year, out) else {
+                return Err("укажите --year ГОД --out ФАЙЛ или --verify ФАЙЛ".into());
+            };
+            let db = open(&settings)?;
+            let info = service::retention::archive(&db, &me, year, settings.timezone, &out).map_err(says)?;
+            print_archive(&info);
+            println!("Контрольная сумма: {}", info.checksum_file.display());
+            Ok(())
+        }
+        Command::Purge { year, archive } => {
+            let db = open(&settings)?;
+            let purged = service::retention::purge(&db, &me, year, &archive, &settings.retention, settings.timezone)
+                .map_err(says)?;
+            println!("Удалены записи за {year} год: {}.", purged.records);
+            if purged.conflicts > 0 {
+                println!("Удалены расходящиеся версии этих записей: {}.", purged.conflicts);
+            }
+            if purged.voids_kept > 0 {
+                println!("Оставлены аннулирования проверок прежних лет: {}.", purged.voids_kept);
+            }
+            println!("Итоги {year} года на панели сохранены; архив: {}.", archive.display());
+            Ok(())
+        }
+        Command::Redact { record, field, reason, by } => {
+            let db = open(&settings)?;
+            let field = crate::store::RedactField::parse(&field).ok_or("поле: note или staff")?;
+            let done = service::retention::redact(&db, &me, &record, field, &reason, &by).map_err(says)?;
+            let server_id = db.server_id().map_err(|e| e.to_string())?;
+            print!("{}", service::retention::act_text(&done, settings.timezone, &server_id));
+            Ok(())
+        }
         Command::Restore { file } => {
             let restored = service::backup::restore(&settings.db, &file, &me).map_err(says)?;
             println!("База {} восстановлена из {}.", settings.db.display(), file.display());
@@ -446,6 +543,22 @@ pub fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+    }
+}
+
+/// The retention pass over the audit log ([`service::retention::apply`]) at start and every
+/// six hours; a failure is logged and the server goes on.
+async fn retention_passes(db: Arc<dyn Database>, retention: service::retention::Retention) {
+    loop {
+        let db = db.clone();
+        match tokio::task::spawn_blocking(move || service::retention::apply(db.as_ref(), &retention, crate::now_ms()))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("retention pass failed: {}", e.message),
+            Err(e) => tracing::error!("retention task failed: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
     }
 }
 

@@ -54,6 +54,14 @@ pub struct Overrides {
     /// A token (at least 24 characters) with which `/metrics` may be read from another machine
     /// (`Authorization: Bearer …`); without it only from the machine itself.
     pub metrics_token: Option<String>,
+    /// Full years a year's records are kept after it ends before `purge` may remove them
+    /// (archived) [default: 3].
+    pub records_keep_years: Option<u32>,
+    /// Years the audit log keeps an entry [default: 3].
+    pub audit_keep_years: Option<u32>,
+    /// Days the audit log keeps the client's address of a sign-in and the login a failed one
+    /// named [default: 90].
+    pub sign_in_keep_days: Option<u32>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -94,6 +102,7 @@ pub struct Settings {
     pub max_concurrent_requests: usize,
     pub tls: Option<crate::http::tls::TlsFiles>,
     pub metrics_token: Option<String>,
+    pub retention: crate::service::retention::Retention,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -188,7 +197,30 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
             "metrics_token: нужен случайный токен не короче 24 символов (например, openssl rand -hex 16)".into()
         );
     }
+    let defaults = crate::service::retention::Retention::default();
+    let at_least_one = |name: &str, v: Option<u32>, default: u32| match v.unwrap_or(default) {
+        0 => Err(format!("{name} должно быть не меньше 1")),
+        n => Ok(n),
+    };
+    let retention = crate::service::retention::Retention {
+        records_years: at_least_one(
+            "records_keep_years",
+            given.records_keep_years.or(file.records_keep_years),
+            defaults.records_years,
+        )?,
+        audit_years: at_least_one(
+            "audit_keep_years",
+            given.audit_keep_years.or(file.audit_keep_years),
+            defaults.audit_years,
+        )?,
+        sign_in_days: at_least_one(
+            "sign_in_keep_days",
+            given.sign_in_keep_days.or(file.sign_in_keep_days),
+            defaults.sign_in_days,
+        )?,
+    };
     Ok(Settings {
+        retention,
         db,
         listen,
         public_url,
@@ -304,6 +336,19 @@ mod tests {
         assert!(resolve(no_dir, Overrides::default()).is_err());
         let none_kept = Overrides { backup_keep: Some(0), ..dir };
         assert!(resolve(none_kept, Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn retention_defaults_and_the_file() {
+        let r = resolve(Overrides::default(), Overrides::default()).unwrap().retention;
+        assert_eq!((r.records_years, r.audit_years, r.sign_in_days), (3, 3, 90));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "records_keep_years = 5\naudit_keep_years = 1\nsign_in_keep_days = 30\n").unwrap();
+        let r = resolve(Overrides::default(), read_file(Some(&path)).unwrap()).unwrap().retention;
+        assert_eq!((r.records_years, r.audit_years, r.sign_in_days), (5, 1, 30));
+        let zero = Overrides { sign_in_keep_days: Some(0), ..Default::default() };
+        assert!(resolve(zero, Overrides::default()).unwrap_err().contains("sign_in_keep_days"));
     }
 
     #[test]

@@ -642,8 +642,13 @@ pub fn disabling_ends_sessions_and_keeps_an_administrator(open: Open) {
     use lgota_central::store::{Admin, AdminChange, Role};
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir.path().join("contract.db"));
-    let user =
-        |login: &str, role: Role| Admin { login: login.into(), password_hash: "x".into(), role, disabled: false };
+    let user = |login: &str, role: Role| Admin {
+        login: login.into(),
+        password_hash: "x".into(),
+        role,
+        disabled: false,
+        records: false,
+    };
     db.put_admin(&user("a", Role::Admin), 1).unwrap();
     db.put_admin(&user("b", Role::Admin), 1).unwrap();
     db.create_session("s-b", "b", "csrf", 1, 1_000).unwrap();
@@ -660,6 +665,133 @@ pub fn disabling_ends_sessions_and_keeps_an_administrator(open: Open) {
     assert!(db.session("s-a", 5).unwrap().is_none() && db.admin("a").unwrap().is_none());
     assert_eq!(db.remove_admin("a").unwrap(), AdminChange::NotFound);
     assert_eq!(db.admins().unwrap().iter().map(|a| a.login.as_str()).collect::<Vec<_>>(), ["b"]);
+}
+
+/// A branch head's records grant: only a branch head has one; replacing the user with the same
+/// role and branch keeps it, another branch loses it.
+pub fn records_access_is_a_branch_heads_grant(open: Open) {
+    use lgota_central::store::{Admin, AdminChange, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    db.add_branches(&[("b1".into(), "Один".into()), ("b2".into(), "Два".into())]).unwrap();
+    let user = |login: &str, role: Role| Admin {
+        login: login.into(),
+        password_hash: "x".into(),
+        role,
+        disabled: false,
+        records: false,
+    };
+    db.put_admin(&user("a", Role::Admin), 1).unwrap();
+    db.put_admin(&user("o", Role::Observer), 1).unwrap();
+    db.put_admin(&user("h", Role::BranchHead("b1".into())), 1).unwrap();
+    assert_eq!(db.admin("o").unwrap().unwrap().role, Role::Observer);
+    assert!(!db.admin("h").unwrap().unwrap().records, "no grant by default");
+    assert_eq!(db.set_records_access("a", true).unwrap(), AdminChange::NotApplicable);
+    assert_eq!(db.set_records_access("o", true).unwrap(), AdminChange::NotApplicable);
+    assert_eq!(db.set_records_access("x", true).unwrap(), AdminChange::NotFound);
+    assert_eq!(db.set_records_access("h", true).unwrap(), AdminChange::Done);
+    assert_eq!(db.set_records_access("h", true).unwrap(), AdminChange::Unchanged);
+    assert!(db.admin("h").unwrap().unwrap().sees_records());
+    db.put_admin(&user("h", Role::BranchHead("b1".into())), 2).unwrap();
+    assert!(db.admin("h").unwrap().unwrap().records, "the same role and branch keep it");
+    db.put_admin(&user("h", Role::BranchHead("b2".into())), 3).unwrap();
+    assert!(!db.admin("h").unwrap().unwrap().records, "another branch loses it");
+    assert!(!db.admin("o").unwrap().unwrap().sees_records() && db.admin("a").unwrap().unwrap().sees_records());
+}
+
+/// Contract 6, 9: a redaction empties one field and nothing else, and the old text arriving
+/// again is a duplicate; a purge removes a year all or nothing, keeps the voids of earlier
+/// years' checks, and changes no figure; a record of a purged year is acknowledged, not stored.
+pub fn retention_changes_no_figure(open: Open) {
+    use lgota_central::store::{PurgeOutcome, PurgedYear, RedactField, RedactOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    let mut model = Model::default();
+    let y2023 = Y2025 - 731 * DAY;
+    let y2024 = Y2025 - 366 * DAY;
+    let (mut rng, mut n) = (Rng(29), 0);
+    let at = |base: i64, i: i64| base + (i % 300) * DAY + 9 * HOUR + i * 60_000;
+    let old: Vec<WireRecord> = (0..5).map(|i| check(&mut rng, &mut n, at(y2023, i * 40))).collect();
+    let mid: Vec<WireRecord> = (0..30).map(|i| check(&mut rng, &mut n, at(y2024, i * 9))).collect();
+    let new: Vec<WireRecord> = (0..30).map(|i| check(&mut rng, &mut n, at(Y2025, i * 9))).collect();
+    let mut batch = [old.clone(), mid.clone(), new.clone()].concat();
+    batch.iter_mut().for_each(|r| r.training = false);
+    model.store(db.as_ref(), &batch, Y2025 + 340 * DAY);
+    let (old, mid) = (&batch[..5], &batch[5..35]);
+    // Voids: made in 2024 of a 2023 check (kept by the purge), in 2025 of a 2024 check.
+    let v_old = void(&old[0], &mut n, at(y2024, 100));
+    let v_mid = void(&mid[0], &mut n, at(Y2025, 5));
+    model.store(db.as_ref(), &[v_old.clone(), v_mid.clone()], Y2025 + 341 * DAY);
+    let years =
+        [y2023, y2024, Y2025].map(|from| RecordFilter { from_ms: from, to_ms: from + 365 * DAY, ..Default::default() });
+    let figures = |db: &dyn Database| {
+        years.clone().map(|f| {
+            (
+                db.overview(&f).unwrap(),
+                db.check_count(&f).unwrap(),
+                db.monthly_summary(&f, &[(1, f.from_ms, f.from_ms + 31 * DAY)]).unwrap(),
+            )
+        })
+    };
+    for f in &years {
+        assert_figures(db.as_ref(), &model, f, "before");
+    }
+    let before = figures(db.as_ref());
+
+    // Redaction.
+    let target = &mid[3];
+    let RedactOutcome::Done(r) =
+        db.redact_record(&target.id, RedactField::StaffLabel, 5, "admin", "cli:x", "причина").unwrap()
+    else {
+        panic!("redacted");
+    };
+    assert_eq!(
+        (r.record_id.as_str(), r.field, r.reason.as_str()),
+        (target.id.as_str(), RedactField::StaffLabel, "причина")
+    );
+    let after = db.record(&target.id).unwrap().unwrap().record;
+    assert_eq!(after, WireRecord { staff_label: String::new(), event_title: None, event_date: None, ..target.clone() });
+    assert_eq!(db.redactions(Some(&target.id), 10).unwrap(), vec![r]);
+    let again = db.store_records(std::slice::from_ref(target), Y2025 + 342 * DAY).unwrap();
+    assert_eq!(again.statuses, vec![StoreStatus::Duplicate]);
+    assert!(db.conflicts(10).unwrap().is_empty());
+    assert_eq!(figures(db.as_ref()), before, "a redaction changes no figure");
+
+    // Purge of 2024: refused while one record is missing from the archive, then done.
+    let (from_ms, to_ms) = (y2024, Y2025);
+    let mut ids: std::collections::HashSet<String> = model
+        .stored
+        .values()
+        .filter(|(r, _)| (from_ms..to_ms).contains(&r.created_at_ms))
+        .map(|(r, _)| r.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 31);
+    let year = PurgedYear {
+        year: 2024,
+        from_ms,
+        to_ms,
+        records: 0,
+        archive_sha256: "ab".repeat(32),
+        at_ms: 7,
+        login: "cli:x".into(),
+    };
+    ids.remove(&mid[1].id);
+    assert_eq!(db.purge_year(&year, &ids).unwrap(), PurgeOutcome::NotArchived { missing: 1 });
+    assert!(db.has_record(&mid[2].id).unwrap(), "nothing removed");
+    ids.insert(mid[1].id.clone());
+    assert_eq!(db.purge_year(&year, &ids).unwrap(), PurgeOutcome::Purged { records: 30, conflicts: 0, voids_kept: 1 });
+    assert!(
+        db.has_record(&v_old.id).unwrap() && db.has_record(&old[0].id).unwrap() && db.has_record(&v_mid.id).unwrap()
+    );
+    assert!(!db.has_record(&mid[0].id).unwrap());
+    assert_eq!(figures(db.as_ref()), before, "a purge changes no figure of any year");
+    assert_eq!(db.purge_year(&year, &ids).unwrap(), PurgeOutcome::AlreadyPurged);
+    let purged = db.purged_years().unwrap();
+    assert_eq!((purged.len(), purged[0].year, purged[0].records), (1, 2024, 30));
+    let again = db.store_records(&[mid[5].clone()], Y2025 + 343 * DAY).unwrap();
+    assert_eq!(again.statuses, vec![StoreStatus::Duplicate]);
+    assert!(!db.has_record(&mid[5].id).unwrap());
+    assert_eq!(figures(db.as_ref()), before);
 }
 
 macro_rules! backend {
@@ -707,6 +839,16 @@ macro_rules! backend {
             #[test]
             fn disabling_ends_sessions_and_keeps_an_administrator() {
                 super::disabling_ends_sessions_and_keeps_an_administrator(OPEN);
+            }
+
+            #[test]
+            fn records_access_is_a_branch_heads_grant() {
+                super::records_access_is_a_branch_heads_grant(OPEN);
+            }
+
+            #[test]
+            fn retention_changes_no_figure() {
+                super::retention_changes_no_figure(OPEN);
             }
         }
     };

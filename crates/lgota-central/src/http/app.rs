@@ -20,7 +20,8 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/app", get(app).post(upload).layer(DefaultBodyLimit::max(MAX_APK_BYTES + 64 * 1024)))
 }
 
-/// Anyone: the download page and the file.
+/// Anyone: the download page ([`service::app::DOWNLOAD_PAGE`]) and the file
+/// ([`service::app::APK_PATH`]).
 pub fn public_routes() -> Router<AppState> {
     Router::new().route(service::app::DOWNLOAD_PAGE, get(download_page)).route(service::app::APK_PATH, get(apk))
 }

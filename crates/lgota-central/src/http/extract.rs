@@ -1,10 +1,12 @@
 //! What handlers take from a request, checked once here: the client's address ([`ClientAddr`]),
 //! the signed-in user ([`SignedIn`]), an
-//! administrator ([`AdminOnly`]), a form with the session's CSRF token ([`CsrfForm`],
+//! administrator ([`AdminOnly`]), an administrator or branch head ([`Manager`]), one who may see
+//! individual records ([`RecordsReader`]), a form with the session's CSRF token ([`CsrfForm`],
 //! [`CsrfUpload`]), the phone of a device token ([`Phone`]) and the protocol version it speaks
 //! ([`Protocol`]). Each answers an [`AppError`] (or the sign-in page) when the check fails.
 //!
-//! The routers also run [`SignedIn`], [`AdminOnly`], [`Phone`] and [`Protocol`] as route layers,
+//! The routers also run [`SignedIn`], [`AdminOnly`], [`Manager`], [`RecordsReader`], [`Phone`] and
+//! [`Protocol`] as route layers,
 //! so a route cannot be added without them by forgetting an argument; what a layer found is kept
 //! in the request's extensions and not looked up twice.
 
@@ -164,6 +166,37 @@ impl FromRequestParts<AppState> for AdminOnly {
         let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
         match session.actor().must_be_admin() {
             Ok(()) => Ok(AdminOnly(session)),
+            Err(e) => Err(AppError::from(e).into_response()),
+        }
+    }
+}
+
+/// A signed-in administrator or branch head (events, phones); an observer gets 403.
+pub struct Manager(pub Session);
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Manager, Response> {
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        match session.actor().must_manage_something() {
+            Ok(()) => Ok(Manager(session)),
+            Err(e) => Err(AppError::from(e).into_response()),
+        }
+    }
+}
+
+/// A signed-in user who may see individual records (an administrator, a branch head with the
+/// grant); others get 403 — and no record, count or name in the answer.
+pub struct RecordsReader(pub Session);
+
+impl FromRequestParts<AppState> for RecordsReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<RecordsReader, Response> {
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        match session.actor().must_see_records() {
+            Ok(()) => Ok(RecordsReader(session)),
             Err(e) => Err(AppError::from(e).into_response()),
         }
     }

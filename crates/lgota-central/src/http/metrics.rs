@@ -18,10 +18,8 @@ use super::state::AppState;
 use crate::metrics;
 use crate::service::{self, Kind};
 
-pub const METRICS: &str = "/metrics";
-
 pub fn routes() -> Router<AppState> {
-    Router::new().route(METRICS, get(serve))
+    Router::new().route("/metrics", get(serve))
 }
 
 /// Counts the request by its route pattern and status, and times phones' pushes.

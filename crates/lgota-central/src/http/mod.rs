@@ -18,6 +18,7 @@ pub mod import;
 pub mod limits;
 pub mod metrics;
 pub mod overview;
+pub mod redact;
 pub mod reference;
 pub mod server;
 pub mod session;
@@ -61,7 +62,10 @@ pub fn router(state: AppState) -> Router {
 
 /// The central office's pages. Without a session they redirect to `/login` (`/admin/api/…`
 /// answers 401); branches, reference lists, content, import and the audit log are for
-/// administrators, as are the dashboard's users; every state-changing form carries the session's CSRF token.
+/// administrators, as are the dashboard's users; events and phones for administrators and branch
+/// heads; individual records (the records page, the records' exports) for those who may see them
+/// (`Admin::sees_records`); the totals for everyone signed in. Every state-changing form carries
+/// the session's CSRF token.
 fn dashboard(state: AppState) -> Router<AppState> {
     let admin_only = Router::new()
         .merge(branches::routes())
@@ -71,13 +75,22 @@ fn dashboard(state: AppState) -> Router<AppState> {
         .merge(audit::routes())
         .merge(users::routes())
         .merge(app::routes())
+        .merge(redact::routes())
         .route_layer(middleware::from_extractor_with_state::<extract::AdminOnly, _>(state.clone()));
+    let managers = Router::new()
+        .merge(events::routes())
+        .merge(devices::routes())
+        .route_layer(middleware::from_extractor_with_state::<extract::Manager, _>(state.clone()));
+    let records = Router::new()
+        .merge(overview::record_routes())
+        .merge(exports::record_routes())
+        .route_layer(middleware::from_extractor_with_state::<extract::RecordsReader, _>(state.clone()));
     let signed_in = Router::new()
         .merge(overview::routes())
         .merge(exports::routes())
-        .merge(events::routes())
-        .merge(devices::routes())
         .merge(session::signed_in_routes())
+        .merge(managers)
+        .merge(records)
         .merge(admin_only)
         .route_layer(middleware::from_extractor_with_state::<extract::SignedIn, _>(state));
     Router::new()

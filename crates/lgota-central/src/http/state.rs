@@ -161,6 +161,8 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "enabled" => "Пользователь снова может входить в панель.",
         "removed" => "Пользователь удалён, его сеансы завершены.",
         "app" => "Приложение загружено: страница скачивания отдаёт эту версию.",
+        "records-on" => "Заведующий теперь видит отдельные записи своего филиала.",
+        "records-off" => "Заведующий снова видит только итоги своего филиала.",
         _ => return None,
     })
 }
@@ -193,7 +195,7 @@ pub struct Session {
 impl Session {
     /// Who acts, for the operations.
     pub fn actor(&self) -> Actor {
-        Actor::new(self.admin.login.clone(), self.admin.role.clone())
+        Actor::of(&self.admin)
     }
 
     pub(crate) fn check_csrf(&self, given: &str) -> Result<(), AppError> {

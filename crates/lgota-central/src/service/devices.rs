@@ -65,7 +65,8 @@ pub fn issue(
     }
     let issuer = match actor.role {
         Role::Admin => CodeIssuer::admin(&actor.login),
-        Role::BranchHead(_) => CodeIssuer::branch_head(&actor.login),
+        // An observer was refused by `may_manage` above.
+        Role::BranchHead(_) | Role::Observer => CodeIssuer::branch_head(&actor.login),
     };
     let issued = issue_code(db, branch_id, &issuer, ttl_minutes, server_url)?;
     let detail = format!("Выдан код подключения к филиалу «{branch_id}» на {ttl_minutes} мин.");
@@ -172,6 +173,7 @@ fn code_invalid(kind: Kind) -> Error {
 
 /// The devices `actor` may see (a branch head: of their own branch).
 pub fn list(db: &dyn Database, actor: &Actor) -> Result<Vec<Device>> {
+    actor.must_manage_something()?;
     let mut devices = db.devices()?;
     if let Some(own) = actor.role.branch() {
         devices.retain(|d| d.branch_id == own);

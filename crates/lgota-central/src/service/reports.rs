@@ -82,6 +82,7 @@ pub fn export_start(
     dates: (&str, &str),
     format: Format,
 ) -> Result<(u64, Names)> {
+    actor.must_see_records()?;
     let rows = db.export_count(filter)?;
     if format == Format::Xlsx {
         fits_a_sheet(rows, dates)?;

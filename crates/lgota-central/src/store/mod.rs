@@ -40,13 +40,20 @@
 //!    period = the sum of the monthly summary's checks; each of the overview's breakdowns
 //!    (branch, method, outcome, category) adds up to the total, and granted + refused too.
 //! 6. **Append-only.** Records, the audit log and the conflicts kept aside are never updated or
-//!    deleted. The traits offer no way to; the SQLite backend also refuses it by triggers
-//!    (migrations 001, 003, 007; tested in `store/sqlite/tests.rs`).
+//!    deleted — except by the retention operations of [`RetentionStore`], each of which changes
+//!    only what its contract names (a redacted field emptied; an archived year removed; old
+//!    audit entries blanked or removed). The SQLite backend refuses every other update and
+//!    delete by triggers (migrations 001, 003, 007, 013; tested in `store/sqlite/tests.rs`).
 //! 7. **Flags fixed at receipt.** A record received more than [`OFFLINE_AFTER_MS`] after it
 //!    was made counts as offline, from its own receipt time (a duplicate's later arrival does not
 //!    change it).
 //! 8. **Identity.** [`RecordStore::server_id`] is created with the database and is the same at
 //!    every open of it.
+//! 9. **Retention keeps the figures.** Redacting a record or purging a year changes no figure of
+//!    any period: the counts stay (a purged year's figures are read from them). A record made in
+//!    a purged year that arrives later is acknowledged ([`StoreStatus::Duplicate`]) and not
+//!    stored; a redacted record that arrives again with its old text is a duplicate, never a
+//!    conflict that would keep the text.
 //!
 //! [`Overview::total`]: crate::report::Overview::total
 
@@ -88,7 +95,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Every trait of the store, for callers that hold a concrete backend (`SqliteDatabase`) rather
 /// than a `dyn Database`: `use lgota_central::store::prelude::*;`.
 pub mod prelude {
-    pub use super::{AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore};
+    pub use super::{
+        AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore, RetentionStore,
+    };
 }
 
 /// Records as phones push them (the intake): stored once by id, conflicts kept aside, and the
@@ -179,6 +188,11 @@ pub trait AdminStore: Send + Sync {
     /// Disables (ending their sessions in the same transaction) or enables a user; never the
     /// last enabled administrator ([`AdminChange::LastAdmin`]).
     fn set_admin_disabled(&self, login: &str, disabled: bool, now_ms: i64) -> StoreResult<AdminChange>;
+    /// Grants (`true`) or takes back a branch head's access to the individual records of their
+    /// branch ([`Admin::records`]); [`AdminChange::NotApplicable`] for another role,
+    /// [`AdminChange::Unchanged`] when it already was so. Sessions stay: every request reads the
+    /// user afresh, so the change applies from the next request.
+    fn set_records_access(&self, login: &str, granted: bool) -> StoreResult<AdminChange>;
     /// Removes a user and their sessions; never the last enabled administrator.
     fn remove_admin(&self, login: &str) -> StoreResult<AdminChange>;
     /// Stores a session (and drops expired ones).
@@ -250,13 +264,50 @@ pub trait BackupStore: Send + Sync {
     fn last_backup(&self) -> StoreResult<Option<BackupNote>>;
 }
 
+/// Retention (issue 16, 152-ФЗ): what is no longer needed is removed, in the few controlled ways
+/// below, each in one transaction; nothing else may update or delete records, their conflicts or
+/// the audit log (contract 6). No method changes a figure (contract 9).
+pub trait RetentionStore: Send + Sync {
+    /// Empties one free-text field of a stored record (`note` → none, `staff_label` → empty) and
+    /// notes the redaction (without the removed text) in the same transaction; the field is also
+    /// emptied in the conflicting versions of that id kept aside. The backend must leave no copy
+    /// of the removed text in its files where it can help it (SQLite: `secure_delete`, then a
+    /// checkpoint that truncates the WAL). Every other column stays as it was.
+    fn redact_record(
+        &self,
+        record_id: &str,
+        field: RedactField,
+        at_ms: i64,
+        by_login: &str,
+        actor: &str,
+        reason: &str,
+    ) -> StoreResult<RedactOutcome>;
+    /// Redactions, the newest first: of one record if given; at most `limit`.
+    fn redactions(&self, record_id: Option<&str>, limit: u32) -> StoreResult<Vec<Redaction>>;
+    /// Removes the records made in `year`'s period (`[from_ms, to_ms)` of `created_at_ms`) — all
+    /// or none: [`PurgeOutcome::NotArchived`] when one of them is not in `archived` (the ids the
+    /// verified archive holds). Voids of checks made before the period that are still stored stay
+    /// (counted in `voids_kept`); conflicting versions of removed ids go with them. The count
+    /// tables are not touched. Notes `year` (a second purge of it: [`PurgeOutcome::AlreadyPurged`]);
+    /// from then on [`RecordStore::store_records`] acknowledges without storing any record made
+    /// in the period.
+    fn purge_year(&self, year: &PurgedYear, archived: &std::collections::HashSet<String>) -> StoreResult<PurgeOutcome>;
+    /// The purged years, oldest first.
+    fn purged_years(&self) -> StoreResult<Vec<PurgedYear>>;
+    /// Audit entries made before `before_ms` with one of `blanks`' actions get that blank's
+    /// detail (and login, if given); entries already blanked are left alone. How many changed.
+    fn blank_audit(&self, before_ms: i64, blanks: &[AuditBlank]) -> StoreResult<u64>;
+    /// Removes audit entries made before `before_ms`; how many.
+    fn delete_audit_before(&self, before_ms: i64) -> StoreResult<u64>;
+}
+
 /// The whole store: every trait above. Implemented for every type that implements them all.
 pub trait Database:
-    RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+    RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + RetentionStore + 'static
 {
 }
 
 impl<T> Database for T where
-    T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+    T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + RetentionStore + 'static
 {
 }

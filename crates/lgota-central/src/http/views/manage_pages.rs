@@ -565,6 +565,9 @@ struct UserLine<'a> {
     disabled: bool,
     /// The signed-in user: no buttons (no one disables themselves here).
     me: bool,
+    /// A branch head: whether they see the individual records of their branch (`None` for the
+    /// other roles, whose access the role fixes).
+    records: Option<bool>,
 }
 
 #[derive(Template)]
@@ -581,11 +584,12 @@ pub fn users(ctx: &Ctx, admins: &[Admin], done: Option<&str>, error: Option<&str
         .map(|a| UserLine {
             login: &a.login,
             role: match &a.role {
-                Role::Admin => "администратор".to_string(),
                 Role::BranchHead(b) => format!("заведующий: {}", ctx.names.branch(b)),
+                _ => super::templates::role_text(a, ctx.names),
             },
             disabled: a.disabled,
             me: a.login == ctx.session.admin.login,
+            records: matches!(a.role, Role::BranchHead(_)).then_some(a.records),
         })
         .collect();
     render(&UsersPage {
@@ -602,4 +606,54 @@ struct RemoveUserPage<'a> {
 
 pub fn remove_user_confirm(ctx: &Ctx, login: &str) -> String {
     render(&RemoveUserPage { frame: frame(ctx, "/users", "Удалить пользователя"), login })
+}
+
+#[derive(Template)]
+#[template(path = "redact.html")]
+struct RedactPage<'a> {
+    frame: Frame<'a>,
+    notices: Notices<'a>,
+    id: &'a str,
+    at: String,
+    branch: &'a str,
+    has_note: bool,
+    note: &'a str,
+    has_staff: bool,
+    staff: &'a str,
+    reason: &'a str,
+}
+
+/// The confirmation form of a redaction: which field of `record`, why.
+pub fn redact_form(ctx: &Ctx, record: &lgota_protocol::WireRecord, reason: &str, error: Option<&str>) -> String {
+    render(&RedactPage {
+        frame: frame(ctx, "/records", "Удалить данные из записи"),
+        notices: Notices { done: None, error },
+        id: &record.id,
+        at: local_text(ctx.tz, record.created_at_ms),
+        branch: ctx.names.branch(&record.branch_id),
+        has_note: record.note.is_some(),
+        note: record.note.as_deref().unwrap_or(""),
+        has_staff: !record.staff_label.is_empty(),
+        staff: &record.staff_label,
+        reason,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "act.html")]
+struct ActPage<'a> {
+    frame: Frame<'a>,
+    seq: i64,
+    lines: Vec<(String, String)>,
+    by: &'a str,
+}
+
+/// The act of destruction of a redaction, printable.
+pub fn act(ctx: &Ctx, redaction: &crate::store::Redaction, server_id: &str) -> String {
+    render(&ActPage {
+        frame: frame(ctx, "/records", &format!("Акт № {}", redaction.seq)),
+        seq: redaction.seq,
+        lines: crate::service::retention::act_lines(redaction, ctx.tz, server_id),
+        by: &redaction.by_login,
+    })
 }

@@ -414,6 +414,9 @@ struct OverviewPage<'a> {
     trend: Trend,
     charts: Vec<Chart>,
     recent: Vec<RecentRow>,
+    /// Whether the user may see individual records: the links to them, the exports of records
+    /// and the newest records are drawn only then.
+    records: bool,
 }
 
 pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bool)]) -> String {
@@ -436,8 +439,13 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let count = |list: &[(String, u64)], key: &str| list.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
     let digital = count(&o.by_method, "digital_id");
     let paper = count(&o.by_method, "paper");
-    // Every figure leads to the records behind it: the page's filter plus the figure's own key.
+    // Every figure leads to the records behind it: the page's filter plus the figure's own key
+    // (no link for those who may not see records).
+    let records = v.admin.sees_records();
     let link = |f: &dyn Fn(&mut RecordFilter)| {
+        if !records {
+            return String::new();
+        }
         let mut filter = v.filter.clone();
         f(&mut filter);
         format!("/records?{}", super::filter::query(&v.period, &filter, &v.admin.role))
@@ -477,6 +485,9 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let text = |s: &str| Some(s.to_string());
     // The trend: each stretch's records are the page's filter over the stretch's days.
     let stretch_link = |p: &Period, method: Option<lgota_protocol::Method>| {
+        if !records {
+            return String::new();
+        }
         let mut filter = v.filter.clone();
         if method.is_some() {
             filter.method = method;
@@ -562,7 +573,8 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
         figures,
         trend: trend(v.trend_unit, columns, months_instead),
         charts,
-        recent: recent_rows(recent, names, v.tz),
+        recent: if records { recent_rows(recent, names, v.tz) } else { Vec::new() },
+        records,
     })
 }
 
