@@ -47,6 +47,9 @@ pub struct Cli {
     /// for several; the environment variable takes them comma-separated)
     #[arg(long = "trusted-proxy", env = "LGOTA_CENTRAL_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     trusted_proxy: Vec<String>,
+    /// The institution's full name, printed on the dashboard's materials and training sheets
+    #[arg(long, env = "LGOTA_CENTRAL_INSTITUTION", global = true)]
+    institution: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -249,6 +252,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             backup_keep: cli.backup_keep,
             trusted_proxies: Some(cli.trusted_proxy),
             max_concurrent_requests,
+            institution: cli.institution,
         },
         file,
     )?;
@@ -275,6 +279,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     tokio::spawn(scheduled_backups(db.clone(), schedule));
                 }
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
+                dashboard.institution = settings.institution.clone();
                 let limits = crate::http::limits::Limits {
                     max_concurrent_requests: settings.max_concurrent_requests,
                     ..Default::default()

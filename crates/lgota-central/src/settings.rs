@@ -13,6 +13,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "lgota-central.toml";
 pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
 /// Requests served at once on the phones' API and on the dashboard each, unless configured.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+/// The longest institution name (`institution`).
+pub const INSTITUTION_MAX: usize = 300;
 
 /// What the TOML file (and, merged by clap, flags and environment) may set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -47,6 +49,9 @@ pub struct Overrides {
     /// Requests served at once on the phones' API and on the dashboard each; one more is
     /// answered `503` with `Retry-After` [default: 256].
     pub max_concurrent_requests: Option<usize>,
+    /// The institution's full name, printed on the materials and the training sheets
+    /// («Материалы», «Обучение») [default: none — the pages ask for it].
+    pub institution: Option<String>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -85,6 +90,8 @@ pub struct Settings {
     pub backup: Option<BackupSchedule>,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_concurrent_requests: usize,
+    /// One line, spaces normalised; empty when not set.
+    pub institution: String,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -167,6 +174,10 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         }
         None => None,
     };
+    let institution = lgota_domain::text::normalize(&given.institution.or(file.institution).unwrap_or_default());
+    if institution.chars().count() > INSTITUTION_MAX {
+        return Err(format!("institution: название учреждения длиннее {INSTITUTION_MAX} символов"));
+    }
     Ok(Settings {
         db,
         listen,
@@ -177,6 +188,7 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         backup,
         trusted_proxies,
         max_concurrent_requests,
+        institution,
     })
 }
 

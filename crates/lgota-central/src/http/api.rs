@@ -1,4 +1,5 @@
-//! The phones' API (docs/protocol.md): enroll, push records, pull reference data and events.
+//! The phones' API (docs/protocol.md): enroll, push records, pull reference data and events, push
+//! training results (their handler is in [`super::training`]).
 //! Every answer is JSON; every error an `ErrorBody`.
 
 use axum::body::Bytes;
@@ -10,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lgota_protocol::{
     codes, paths, EnrollRequest, EnrollResponse, PullQuery, PullResponse, PushRequest, PushResponse,
-    MAX_PUSH_BODY_BYTES,
+    MAX_PUSH_BODY_BYTES, MAX_TRAINING_BODY_BYTES,
 };
 use serde::de::DeserializeOwned;
 
@@ -26,6 +27,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     let api = Router::new()
         .route(paths::RECORDS, post(push).layer(DefaultBodyLimit::max(MAX_PUSH_BODY_BYTES)))
         .route(paths::REFERENCE, get(pull))
+        .route(paths::TRAINING, post(super::training::push).layer(DefaultBodyLimit::max(MAX_TRAINING_BODY_BYTES)))
         .route_layer(middleware::from_extractor_with_state::<Phone, _>(state))
         .route(paths::ENROLL, post(enroll).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)))
         .route_layer(middleware::from_extractor::<Protocol>());

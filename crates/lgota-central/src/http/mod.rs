@@ -15,11 +15,13 @@ pub mod exports;
 pub mod extract;
 pub mod import;
 pub mod limits;
+pub mod materials;
 pub mod overview;
 pub mod reference;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod training;
 pub mod users;
 pub mod views;
 
@@ -71,6 +73,8 @@ fn dashboard(state: AppState) -> Router<AppState> {
         .merge(exports::routes())
         .merge(events::routes())
         .merge(devices::routes())
+        .merge(materials::routes())
+        .merge(training::routes())
         .merge(session::signed_in_routes())
         .merge(admin_only)
         .route_layer(middleware::from_extractor_with_state::<extract::SignedIn, _>(state));

@@ -27,6 +27,8 @@ pub struct Dashboard {
     /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed
     /// (the `ClientAddr` extractor).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The institution's full name for printed materials (`institution`); empty if not set.
+    pub institution: String,
 }
 
 impl Dashboard {
@@ -38,6 +40,7 @@ impl Dashboard {
             trusted_keys: lgota_domain::content::trusted_keys(),
             tz,
             trusted_proxies: Vec::new(),
+            institution: String::new(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod intake;
 pub mod reference;
 pub mod reports;
 pub mod sync;
+pub mod training;
 
 mod error;
 

@@ -1,8 +1,9 @@
 //! Storage behind traits, so PostgreSQL can follow; [`SqliteDatabase`] (`store/sqlite/`) is the
 //! backend in use. The traits are split by concern — [`RecordStore`] (the intake),
 //! [`DeviceStore`] (phones and enrollment), [`ReferenceStore`] (branches, reference documents,
-//! events, content), [`AdminStore`] (dashboard users, sessions, audit log) and [`FigureStore`]
-//! (the figures) — and [`Database`] is all of them, implemented for every type that implements
+//! events, content), [`AdminStore`] (dashboard users, sessions, audit log), [`FigureStore`]
+//! (the figures) and [`TrainingStore`] (training results, never a figure) — and [`Database`] is
+//! all of them, implemented for every type that implements
 //! them all, so `Arc<dyn Database>` serves every caller.
 //!
 //! The traits are synchronous: the HTTP layer calls them inside `spawn_blocking`. Errors are a
@@ -56,7 +57,7 @@ pub mod sqlite;
 pub use models::*;
 pub use sqlite::{inspect_file, put_in_place, FileLock, SqliteDatabase};
 
-use lgota_protocol::{WireEvent, WireRecord};
+use lgota_protocol::{WireEvent, WireRecord, WireTrainingResult};
 
 use crate::report::{MonthlySummary, Overview, TrendCounts};
 
@@ -88,7 +89,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Every trait of the store, for callers that hold a concrete backend (`SqliteDatabase`) rather
 /// than a `dyn Database`: `use lgota_central::store::prelude::*;`.
 pub mod prelude {
-    pub use super::{AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore};
+    pub use super::{
+        AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore, TrainingStore,
+    };
 }
 
 /// Records as phones push them (the intake): stored once by id, conflicts kept aside, and the
@@ -243,13 +246,26 @@ pub trait BackupStore: Send + Sync {
     fn last_backup(&self) -> StoreResult<Option<BackupNote>>;
 }
 
+/// Training results phones send (protocol 3, issue 16): the evidence that staff were trained.
+/// Apart from the records: never in a figure, a count or an export of records.
+pub trait TrainingStore: Send + Sync {
+    /// Stores each result once by id, all in one transaction, answering each in order: stored;
+    /// [`StoreStatus::Duplicate`] for the same id with the same content; [`StoreStatus::Conflict`]
+    /// for the same id with other content (the first version stays, the later one is dropped).
+    /// Storing the same batch twice changes nothing.
+    fn store_training(&self, results: &[WireTrainingResult], received_at_ms: i64) -> StoreResult<Vec<StoreStatus>>;
+    /// Results, the latest finished first (then by id, descending); of one branch if given; at
+    /// most `limit`.
+    fn training_results(&self, branch_id: Option<&str>, limit: u32) -> StoreResult<Vec<TrainingRow>>;
+}
+
 /// The whole store: every trait above. Implemented for every type that implements them all.
 pub trait Database:
-    RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+    RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + TrainingStore + 'static
 {
 }
 
 impl<T> Database for T where
-    T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+    T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + TrainingStore + 'static
 {
 }

@@ -87,6 +87,8 @@ const NAV: &[(&str, &str, bool)] = &[
     ("/records", "Записи", false),
     ("/events", "Мероприятия", false),
     ("/devices", "Устройства", false),
+    ("/training", "Обучение", false),
+    ("/materials", "Материалы", false),
     ("/branches", "Филиалы", true),
     ("/reference", "Справочники", true),
     ("/content", "Инструкции", true),

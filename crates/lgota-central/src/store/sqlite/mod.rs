@@ -16,6 +16,7 @@ mod backup;
 mod figures;
 #[cfg(test)]
 mod tests;
+mod training;
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
@@ -43,6 +44,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
     M::up(include_str!("migrations/009_admin_disable.sql")),
     M::up(include_str!("migrations/010_backups.sql")),
+    M::up(include_str!("migrations/011_training.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
