@@ -168,14 +168,17 @@ fn another_server_database_gets_the_results_again() {
     let mut first = Server::default();
     push_training(&store, &mut first, 10).unwrap();
     assert_eq!(store.lock().unwrap().pending_training_count().unwrap(), 0);
-    // A server restored from a backup has a new identity: the phone sends everything again.
+    // A server restored from a backup has a new identity, which the phone learns at its next
+    // contact (here the pull: nothing is pending); the sync after that sends everything again.
     struct Restored(Server);
     impl Transport for Restored {
         fn push(&mut self, r: &PushRequest) -> Result<PushResponse, TransportError> {
             self.0.push(r)
         }
         fn pull(&mut self, q: PullQuery) -> Result<PullResponse, TransportError> {
-            self.0.pull(q)
+            let mut answer = self.0.pull(q)?;
+            answer.server = Some(ServerInfo { server_id: "srv-2".into(), server_time_ms: at(0).utc_ms });
+            Ok(answer)
         }
         fn push_training(&mut self, r: &TrainingPush) -> Result<TrainingPushResponse, TransportError> {
             let mut answer = self.0.push_training(r)?;
@@ -184,7 +187,10 @@ fn another_server_database_gets_the_results_again() {
         }
     }
     let mut restored = Restored(Server::default());
-    push_training(&store, &mut restored, 10).unwrap();
+    sync_once(&store, &mut restored, &[], |_, _| {}).unwrap();
+    assert!(restored.0.training.is_empty());
+    assert_eq!(store.lock().unwrap().pending_training_count().unwrap(), 1, "queued again");
+    sync_once(&store, &mut restored, &[], |_, _| {}).unwrap();
     assert_eq!(restored.0.training.len(), 1, "sent again to the new database");
     assert_eq!(store.lock().unwrap().pending_training_count().unwrap(), 0);
 }
