@@ -46,7 +46,7 @@ pub fn push(db: &dyn Database, device: &Device, request: TrainingPush, version: 
             Some(RecordResult { id: id.clone(), status: RecordStatus::Refused, code: Some(code.into()), message: Some(message) })
         };
         match lgota_domain::training::admit(t) {
-            Err(e) => answers.push(refuse(e.code(), format!("Результат обучения не принят: {e}"))),
+            Err(e) => answers.push(refuse(e.code(), e.to_string())),
             Ok(t) if t.device_id != device.id => answers.push(refuse(
                 codes::WRONG_DEVICE,
                 "Результат обучения получен на другом устройстве: отправить его может только оно.".into(),
