@@ -48,6 +48,9 @@
 //!    change it).
 //! 8. **Identity.** [`RecordStore::server_id`] is created with the database and is the same at
 //!    every open of it.
+//! 9. **Training results apart.** [`TrainingStore::store_training`] stores an id once (the same
+//!    content again: duplicate; other content: conflict, the first stays) and touches no record,
+//!    count or figure.
 //!
 //! [`Overview::total`]: crate::report::Overview::total
 
