@@ -905,7 +905,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
          CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
          DROP TABLE server_identity; DROP TABLE record_conflicts; DROP INDEX records_clock_off;
          ALTER TABLE records DROP COLUMN clock_off; ALTER TABLE devices DROP COLUMN clock_skew_ms; DROP TABLE backups;
-         ALTER TABLE admins DROP COLUMN disabled_at;
+         ALTER TABLE admins DROP COLUMN disabled_at; DROP TABLE training_results;
          PRAGMA user_version = 3;",
     )
     .unwrap();
