@@ -169,7 +169,9 @@ fn invocations(code: &str) -> Vec<Vec<String>> {
         let program = w[i] == "lgota-central"
             && (i == 0 || (i >= 3 && w[i - 3] == "sudo" && w[i - 2] == "-u" && w[i - 1] == "lgota-central"));
         if program {
-            found.push(w[i + 1..].iter().take_while(|t| !matches!(t.as_str(), "|" | "&&" | ";" | "#")).cloned().collect());
+            found.push(
+                w[i + 1..].iter().take_while(|t| !matches!(t.as_str(), "|" | "&&" | ";" | "#")).cloned().collect(),
+            );
         }
     }
     found

@@ -49,7 +49,9 @@ impl Site {
     /// A phone of `branch` with its store on disk, enrolled; its token.
     async fn phone(&self, dir: &tempfile::TempDir, branch: &str, label: &str) -> (Mutex<Store>, String) {
         let mut store = Store::open(dir.path().join(format!("{branch}.db"))).unwrap();
-        store.setup(&SetupInput { branch_id: branch.into(), staff_label: label.into(), event: None }, Now::system()).unwrap();
+        store
+            .setup(&SetupInput { branch_id: branch.into(), staff_label: label.into(), event: None }, Now::system())
+            .unwrap();
         let code = service::devices::issue_code(self.db.as_ref(), branch, &CodeIssuer::admin("admin"), 60, &self.base)
             .unwrap()
             .code;
@@ -107,7 +109,12 @@ async fn training_results_travel_apart_once_and_never_count() {
     let (phone, token) = site.phone(&dir, "branch-1", "ОК").await;
     {
         let mut store = phone.lock().unwrap();
-        store.record_check(&CheckInput::DigitalIdConfirmed { category_id: "pensioner".into(), note: None }, Now::system()).unwrap();
+        store
+            .record_check(
+                &CheckInput::DigitalIdConfirmed { category_id: "pensioner".into(), note: None },
+                Now::system(),
+            )
+            .unwrap();
         store.complete_training("did-success", 3, Now::system()).unwrap();
         store.complete_training("did-success", 2, Now::system()).unwrap();
         store.complete_training("no-internet", 1, Now::system()).unwrap();
@@ -120,7 +127,12 @@ async fn training_results_travel_apart_once_and_never_count() {
 
     // One real record at the server; the training ones stayed on the phone; figures count one.
     assert_eq!(site.db.record_count().unwrap(), 1);
-    assert_eq!(site.db.check_count(&RecordFilter { from_ms: 0, to_ms: common::now_ms() + 86_400_000, ..RecordFilter::default() }).unwrap(), 1);
+    assert_eq!(
+        site.db
+            .check_count(&RecordFilter { from_ms: 0, to_ms: common::now_ms() + 86_400_000, ..RecordFilter::default() })
+            .unwrap(),
+        1
+    );
     let stored = site.db.training_results(None, 100).unwrap();
     assert_eq!(stored.len(), 3, "{stored:?}");
     assert!(stored.iter().all(|t| t.result.staff_label == "ОК" && t.result.branch_id == "branch-1"));
@@ -145,10 +157,7 @@ async fn training_results_travel_apart_once_and_never_count() {
     assert!(kept.iter().any(|t| t.result == sent[0]));
 
     // Refused one by one, with their codes: another device's, personal data, a bad score.
-    let fresh = |n: u32| WireTrainingResult {
-        id: format!("0190a0a0-0000-7000-8000-{n:012}"),
-        ..sent[0].clone()
-    };
+    let fresh = |n: u32| WireTrainingResult { id: format!("0190a0a0-0000-7000-8000-{n:012}"), ..sent[0].clone() };
     let answer: TrainingPushResponse = site
         .push_training(
             3,
@@ -191,7 +200,12 @@ async fn training_results_travel_apart_once_and_never_count() {
         .await
         .unwrap();
     common::expect_error(r, 400, "invalid_json").await;
-    let r = common::protocol_client().post(site.url("/api/v1/training")).json(&TrainingPush { results: vec![] }).send().await.unwrap();
+    let r = common::protocol_client()
+        .post(site.url("/api/v1/training"))
+        .json(&TrainingPush { results: vec![] })
+        .send()
+        .await
+        .unwrap();
     common::expect_error(r, 401, "unauthorized").await;
     assert_eq!(site.db.record_count().unwrap(), 1, "nothing of it became a record");
 }
@@ -231,7 +245,8 @@ async fn the_training_page_shows_who_was_trained_by_branch() {
     // The sheet: the institution, the branch, the regulation, a signature column, blank rows.
     let (status, sheet) = site.get(&admin, "/training/sheet?branch=branch-2").await;
     assert_eq!(status, 200);
-    for text in [INSTITUTION.to_string(), "Лист ознакомления".into(), "Подпись".into(), "Т-Два".into()] {
+    for text in [INSTITUTION.to_string(), "Лист ознакомления".into(), "Подпись".into(), "Т-Два".into()]
+    {
         assert!(sheet.contains(&text), "{text}: {sheet}");
     }
     assert!(sheet.contains("приказ от 16.02.2026 № 11-ол"), "{sheet}");
@@ -255,7 +270,12 @@ async fn materials_carry_the_institution_the_pack_and_the_pages_headers() {
         ("/materials", vec!["Объявление для посетителей", "Памятка сотруднику", "встроенного в приложение"]),
         (
             "/materials/notice",
-            vec![INSTITUTION, "Бумажный документ принимают всегда", "§3.2 и §5.3", "персональные данные не сохраняются"],
+            vec![
+                INSTITUTION,
+                "Бумажный документ принимают всегда",
+                "§3.2 и §5.3",
+                "персональные данные не сохраняются",
+            ],
         ),
         ("/materials/memo", vec![INSTITUTION, "Конфиденциальность (§5.2)", "Бумажные документы: что проверить"]),
     ] {

@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use lgota_core::sync::{pull_reference, SyncError, Transport, TransportError};
 use lgota_core::{AppState, Store, TrustedKey};
 use lgota_protocol::{
-    paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse,
-    TrainingPush, TrainingPushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse, TrainingPush,
+    TrainingPushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use serde::de::DeserializeOwned;

@@ -18,9 +18,7 @@ fn at(ms: i64) -> Now {
 
 fn configured(path: &std::path::Path) -> Store {
     let mut store = Store::open(path).unwrap();
-    store
-        .setup(&SetupInput { branch_id: "branch-1".into(), staff_label: "ОК".into(), event: None }, at(0))
-        .unwrap();
+    store.setup(&SetupInput { branch_id: "branch-1".into(), staff_label: "ОК".into(), event: None }, at(0)).unwrap();
     store
 }
 
@@ -98,7 +96,10 @@ fn a_finished_scenario_leaves_a_result_that_survives_a_restart() {
         (t.scenario_id.as_str(), t.scenario_title.as_str(), t.steps, t.correct_first_try),
         ("did-success", "Цифровой ID подтверждён", 3, 2)
     );
-    assert_eq!((t.staff_label.as_str(), t.branch_id.as_str(), t.device_id.as_str()), ("ОК", "branch-1", store.device_id()));
+    assert_eq!(
+        (t.staff_label.as_str(), t.branch_id.as_str(), t.device_id.as_str()),
+        ("ОК", "branch-1", store.device_id())
+    );
     assert_eq!((t.completed_at_ms, t.utc_offset_min), (at(20).utc_ms, 180));
     assert_eq!(t.content_version, store.content().version);
     // The records' outbox holds only the real check; the tally counts only it.
@@ -148,7 +149,8 @@ fn an_answer_that_leaves_a_result_out_moves_nothing() {
         }
         fn push_training(&mut self, r: &TrainingPush) -> Result<TrainingPushResponse, TransportError> {
             let first = &r.results[0];
-            let results = vec![RecordResult { id: first.id.clone(), status: RecordStatus::Stored, code: None, message: None }];
+            let results =
+                vec![RecordResult { id: first.id.clone(), status: RecordStatus::Stored, code: None, message: None }];
             Ok(TrainingPushResponse { results, server: None })
         }
     }

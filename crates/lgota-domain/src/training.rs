@@ -27,8 +27,12 @@ pub fn admit(mut t: WireTrainingResult) -> Result<WireTrainingResult> {
         return Err(invalid("число шагов или верных ответов вне допустимого"));
     }
     t.staff_label = text::clean_required("Метка сотрудника", &t.staff_label, STAFF_LABEL_MAX, Error::EmptyStaffLabel)?;
-    t.scenario_title =
-        text::clean_required("Учебный сценарий", &t.scenario_title, SCENARIO_TITLE_MAX, invalid("нет названия сценария"))?;
+    t.scenario_title = text::clean_required(
+        "Учебный сценарий",
+        &t.scenario_title,
+        SCENARIO_TITLE_MAX,
+        invalid("нет названия сценария"),
+    )?;
     Ok(t)
 }
 

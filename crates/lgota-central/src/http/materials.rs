@@ -42,8 +42,7 @@ async fn notice(State(state): State<AppState>, SignedIn(_): SignedIn) -> Result<
 }
 
 async fn memo(State(state): State<AppState>, SignedIn(_): SignedIn) -> Result<Response, AppError> {
-    let (pack, config) = state
-        .run(|db| Ok((service::content::published_pack(db)?, service::reference::current_config(db)?)))
-        .await?;
+    let (pack, config) =
+        state.run(|db| Ok((service::content::published_pack(db)?, service::reference::current_config(db)?))).await?;
     Ok(page(StatusCode::OK, view::memo(&state.dashboard.institution, &pack, &config)))
 }

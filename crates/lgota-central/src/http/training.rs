@@ -1,38 +1,24 @@
-//! Training: the phones' `POST /api/v1/training` (protocol 3: finished training scenarios, apart
-//! from the records) and the dashboard's «Обучение» (`/training`: who has been trained, by
-//! branch; a branch head sees only their branch) with a printable «лист ознакомления» per branch
-//! (`/training/sheet?branch=…`).
+//! Training on the dashboard: «Обучение» (`/training`: who has been trained, by branch; a branch
+//! head sees only their branch) with a printable «лист ознакомления» per branch
+//! (`/training/sheet?branch=…`). The phones' `POST /api/v1/training` is in [`super::api`].
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
-use lgota_protocol::{codes, TrainingPush, TrainingPushResponse};
+use axum::Router;
+use lgota_protocol::codes;
 use serde::Deserialize;
 
-use super::api::parse_json;
 use super::error::AppError;
-use super::extract::{Phone, Protocol, SignedIn};
+use super::extract::SignedIn;
 use super::state::{page, AppState, Ctx};
 use crate::http::views::inform as view;
 use crate::service::{self, Kind};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/training", get(training)).route("/training/sheet", get(sheet))
-}
-
-/// The phones' training results (mounted by [`super::api::routes`] behind the device's token).
-pub async fn push(
-    State(state): State<AppState>,
-    Phone(device): Phone,
-    Protocol(version): Protocol,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<TrainingPushResponse>, AppError> {
-    let request: TrainingPush = parse_json(body)?;
-    Ok(Json(state.run(move |db| service::training::push(db, &device, request, version)).await?))
 }
 
 #[derive(Deserialize, Default)]

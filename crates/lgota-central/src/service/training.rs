@@ -43,7 +43,12 @@ pub fn push(db: &dyn Database, device: &Device, request: TrainingPush, version: 
     for t in request.results {
         let id = t.id.clone();
         let refuse = |code: &str, message: String| {
-            Some(RecordResult { id: id.clone(), status: RecordStatus::Refused, code: Some(code.into()), message: Some(message) })
+            Some(RecordResult {
+                id: id.clone(),
+                status: RecordStatus::Refused,
+                code: Some(code.into()),
+                message: Some(message),
+            })
         };
         match lgota_domain::training::admit(t) {
             Err(e) => answers.push(refuse(e.code(), e.to_string())),
@@ -74,7 +79,10 @@ pub fn push(db: &dyn Database, device: &Device, request: TrainingPush, version: 
                     _ => (
                         RecordStatus::Conflict,
                         Some(codes::CONFLICT.to_string()),
-                        Some("Результат обучения с тем же номером уже получен с другим содержимым; сохранён первый.".into()),
+                        Some(
+                            "Результат обучения с тем же номером уже получен с другим содержимым; сохранён первый."
+                                .into(),
+                        ),
                     ),
                 };
                 RecordResult { id: t.id.clone(), status, code, message }
@@ -139,7 +147,8 @@ pub fn group(rows: &[TrainingRow]) -> Vec<Trainee> {
         });
         done.runs += 1;
         if t.completed_at_ms > done.last_ms {
-            (done.last_ms, done.offset_min, done.title) = (t.completed_at_ms, t.utc_offset_min, t.scenario_title.clone());
+            (done.last_ms, done.offset_min, done.title) =
+                (t.completed_at_ms, t.utc_offset_min, t.scenario_title.clone());
         }
         if u64::from(t.correct_first_try) * u64::from(done.steps) > u64::from(done.best_correct) * u64::from(t.steps) {
             (done.best_correct, done.steps) = (t.correct_first_try, t.steps);

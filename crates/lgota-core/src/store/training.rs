@@ -97,7 +97,12 @@ impl Store {
     /// Moves the training outbox past `last_seq` once `response` answers every id of `sent`
     /// (stored, duplicate, conflict or refused: each answer is final). Returns whether it moved;
     /// an answer that leaves one out moves nothing (the batch goes again). Never moves back.
-    pub fn settle_training(&mut self, sent: &[WireTrainingResult], last_seq: i64, response: &TrainingPushResponse) -> Result<bool> {
+    pub fn settle_training(
+        &mut self,
+        sent: &[WireTrainingResult],
+        last_seq: i64,
+        response: &TrainingPushResponse,
+    ) -> Result<bool> {
         let answered = sent.iter().all(|t| response.results.iter().any(|r| r.id == t.id));
         if !answered {
             return Ok(false);

@@ -74,7 +74,9 @@ struct PrintFrame<'a> {
 }
 
 fn print_frame<'a>(title: &str, back: &'a str, back_label: &'a str, kind: &'static str) -> PrintFrame<'a> {
-    PrintFrame { title: format!("{title} — «Льгота»"), stylesheet: STYLESHEET_PATH.as_str(), back, back_label, kind }
+    PrintFrame {
+        title: format!("{title} — «Льгота»"), stylesheet: STYLESHEET_PATH.as_str(), back, back_label, kind
+    }
 }
 
 fn frame<'a>(ctx: &Ctx<'a>, active: &str, title: &str) -> Frame<'a> {
@@ -93,7 +95,9 @@ struct MaterialsPage<'a> {
 
 /// «Материалы»: what can be printed, and from which pack.
 pub fn materials(ctx: &Ctx, institution: &str, pack: &ContentPack, bundled: bool) -> String {
-    render(&MaterialsPage { frame: frame(ctx, "/materials", "Материалы"), institution, source: source(pack), bundled })
+    render(&MaterialsPage {
+        frame: frame(ctx, "/materials", "Материалы"), institution, source: source(pack), bundled
+    })
 }
 
 #[derive(Template)]
@@ -157,7 +161,12 @@ pub fn memo<'a>(institution: &'a str, pack: &'a ContentPack, config: &'a Config)
         .iter()
         .map(|c| CategoryChecks {
             name: &c.name,
-            documents: c.document_type_ids.iter().filter(|id| shown.insert(id.as_str())).filter_map(|id| doc(id)).collect(),
+            documents: c
+                .document_type_ids
+                .iter()
+                .filter(|id| shown.insert(id.as_str()))
+                .filter_map(|id| doc(id))
+                .collect(),
         })
         .filter(|c| !c.documents.is_empty())
         .collect();
