@@ -622,7 +622,7 @@ pub fn disabling_ends_sessions_and_keeps_an_administrator(open: Open) {
 }
 
 /// 9. Training results: once by id (duplicate, conflict: the first stays), newest first, by
-/// branch, never a record or a figure.
+///    branch, never a record or a figure.
 pub fn training_results_once_by_id_never_a_figure(open: Open) {
     use lgota_protocol::WireTrainingResult;
     let dir = tempfile::tempdir().unwrap();

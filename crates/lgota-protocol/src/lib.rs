@@ -682,7 +682,7 @@ mod tests {
         v["category_id"] = "pensioner".into();
         assert!(serde_json::from_value::<WireTrainingResult>(v).unwrap_err().to_string().contains("unknown field"));
         assert!(serde_json::from_value::<TrainingPush>(json!({"results": [], "records": []})).is_err());
-        assert!(TRAINING_PROTOCOL_MIN <= PROTOCOL_VERSION && TRAINING_PROTOCOL_MIN > PROTOCOL_VERSION_MIN);
+        const { assert!(TRAINING_PROTOCOL_MIN <= PROTOCOL_VERSION && TRAINING_PROTOCOL_MIN > PROTOCOL_VERSION_MIN) };
     }
 
     #[test]
