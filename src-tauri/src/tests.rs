@@ -164,7 +164,7 @@ fn content_search_training_and_pack_refusal() {
     assert_eq!(content["source"], "bundled");
 
     assert_eq!(h.ok("set_training", json!({"on": true}))["settings"]["training"], true);
-    let r = h.ok("complete_training", json!({"scenario_id": "did-success"}));
+    let r = h.ok("complete_training", json!({"scenario_id": "did-success", "correct_first_try": 2}));
     assert_eq!(r["training"], true);
     let overview = h.ok("overview", json!({}));
     assert_eq!((overview["tally"]["total"].as_u64(), overview["training_count"].as_u64()), (Some(0), Some(1)));
@@ -258,7 +258,7 @@ const GUARDED: &[(&str, &str)] = &[
     ("setup", r#"{"input": {"branch_id": "central", "staff_label": "ИП"}}"#),
     ("set_event", r#"{"event": null}"#),
     ("set_training", r#"{"on": true}"#),
-    ("complete_training", r#"{"scenario_id": "did-success"}"#),
+    ("complete_training", r#"{"scenario_id": "did-success", "correct_first_try": 3}"#),
     ("install_content_pack", r#"{"pack": "{}"}"#),
     ("enroll", r#"{"input": {"server": "http://127.0.0.1:9", "code": "abc"}}"#),
     ("sync_status", "{}"),

@@ -165,7 +165,7 @@ test('events and branches are published from forms with Russian validation; the 
   assert.match(await page.textContent('#events'), /Встреча с писателем <b>Ивановым<\/b>/, 'shown as text');
   assert.match(await page.textContent('#events'), /10\.12\.2026/);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-events.png'), fullPage: true });
-  await Promise.all([page.waitForURL(/\/events\/poster\?id=/), page.click('#events >> text=QR-код на дверь')]);
+  await Promise.all([page.waitForURL(/\/events\/poster\?id=/), page.click('#events >> text=QR-код для телефонов сотрудников')]);
   assert.match(await page.textContent('#event-payload'), /^lgota:event\?v=1&id=[0-9a-f-]{36}$/);
   assert.ok((await page.locator('#poster img').evaluate((img) => img.naturalWidth)) >= 300, 'the poster QR rendered');
   await page.goBack();

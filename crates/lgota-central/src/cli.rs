@@ -51,6 +51,9 @@ pub struct Cli {
     /// Token with which /metrics may be read from another machine (Authorization: Bearer)
     #[arg(long, env = "LGOTA_CENTRAL_METRICS_TOKEN", hide_env_values = true, global = true)]
     metrics_token: Option<String>,
+    /// The institution's full name, printed on the dashboard's materials and training sheets
+    #[arg(long, env = "LGOTA_CENTRAL_INSTITUTION", global = true)]
+    institution: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -341,6 +344,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             tls_cert,
             tls_key,
             metrics_token: cli.metrics_token,
+            institution: cli.institution,
             ..Overrides::default()
         },
         file,
@@ -372,6 +376,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 tokio::spawn(retention_passes(db.clone(), settings.retention));
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
                 dashboard.metrics_token_sha256 = settings.metrics_token.as_deref().map(crate::secrets::sha256_hex);
+                dashboard.institution = settings.institution.clone();
                 let limits = crate::http::limits::Limits {
                     max_concurrent_requests: settings.max_concurrent_requests,
                     ..Default::default()

@@ -13,6 +13,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "lgota-central.toml";
 pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
 /// Requests served at once on the phones' API and on the dashboard each, unless configured.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+/// The longest institution name (`institution`).
+pub const INSTITUTION_MAX: usize = 300;
 
 /// What the TOML file (and, merged by clap, flags and environment) may set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -62,6 +64,9 @@ pub struct Overrides {
     /// Days the audit log keeps the client's address of a sign-in and the login a failed one
     /// named [default: 90].
     pub sign_in_keep_days: Option<u32>,
+    /// The institution's full name, printed on the materials and the training sheets
+    /// («Материалы», «Обучение») [default: none — the pages ask for it].
+    pub institution: Option<String>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -103,6 +108,8 @@ pub struct Settings {
     pub tls: Option<crate::http::tls::TlsFiles>,
     pub metrics_token: Option<String>,
     pub retention: crate::service::retention::Retention,
+    /// One line, spaces normalised; empty when not set.
+    pub institution: String,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -219,6 +226,10 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
             defaults.sign_in_days,
         )?,
     };
+    let institution = lgota_domain::text::normalize(&given.institution.or(file.institution).unwrap_or_default());
+    if institution.chars().count() > INSTITUTION_MAX {
+        return Err(format!("institution: название учреждения длиннее {INSTITUTION_MAX} символов"));
+    }
     Ok(Settings {
         retention,
         db,
@@ -232,6 +243,7 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         max_concurrent_requests,
         tls,
         metrics_token,
+        institution,
     })
 }
 

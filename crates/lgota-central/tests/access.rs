@@ -178,6 +178,11 @@ async fn every_route_answers_each_role_as_least_privilege_says() {
         case(format!("/records/redact?id={rec}"), Ask::Get, ADMINS),
         case("/records/act?seq=1", Ask::Get, ADMINS),
         case("/app", Ask::Get, ADMINS),
+        case("/materials", Ask::Get, OK),
+        case("/materials/notice", Ask::Get, OK),
+        case("/materials/memo", Ask::Get, OK),
+        case("/training", Ask::Get, MANAGERS),
+        case("/training/sheet?branch=branch-1", Ask::Get, MANAGERS),
         // Public: the app's download page and file (nothing uploaded: 404 to everyone alike).
         case("/app/download", Ask::Get, [404; 5]),
         case("/app/lgota.apk", Ask::Get, [404; 5]),
@@ -202,6 +207,7 @@ async fn every_route_answers_each_role_as_least_privilege_says() {
         case("/api/v1/reference", Ask::Get, [400; 5]),
         case("/api/v1/records", Ask::Form(&[]), [400; 5]),
         case("/api/v1/enroll", Ask::Form(&[]), [400; 5]),
+        case("/api/v1/training", Ask::Form(&[]), [400; 5]),
     ];
     // The table names every declared route (`/logout` is asked last, below).
     let mut named: Vec<String> = cases.iter().map(|c| c.path.split('?').next().unwrap().to_string()).collect();
@@ -212,6 +218,7 @@ async fn every_route_answers_each_role_as_least_privilege_says() {
             "paths::REFERENCE" => "/api/v1/reference".to_string(),
             "paths::ENROLL" => "/api/v1/enroll".to_string(),
             "paths::HEALTH" => "/health".to_string(),
+            "paths::TRAINING" => "/api/v1/training".to_string(),
             p => p.to_string(),
         };
         assert!(named.contains(&path), "no case for {route}");
@@ -288,10 +295,10 @@ async fn totals_only_pages_show_figures_and_no_record_no_link_to_records_and_no_
             assert_eq!(r.status(), 200, "{role}: the navigation's {link}");
         }
         let expected_nav = match role {
-            "admin" => 12,
-            "headrec" => 4,
-            "head" => 3,
-            _ => 1,
+            "admin" => 14,
+            "headrec" => 6,
+            "head" => 5,
+            _ => 2,
         };
         assert_eq!(links.len(), expected_nav, "{role}: {links:?}");
         // The JSON of the figures is totals: no record in it.

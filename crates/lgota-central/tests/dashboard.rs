@@ -938,6 +938,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
          DROP TABLE server_identity; DROP TABLE record_conflicts; DROP INDEX records_clock_off;
          ALTER TABLE records DROP COLUMN clock_off; ALTER TABLE devices DROP COLUMN clock_skew_ms; DROP TABLE backups;
          DROP TABLE app_releases;
+         DROP TABLE training_results;
          PRAGMA user_version = 3;",
     )
     .unwrap();

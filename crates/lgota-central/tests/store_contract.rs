@@ -794,6 +794,42 @@ pub fn retention_changes_no_figure(open: Open) {
     assert_eq!(figures(db.as_ref()), before);
 }
 
+/// 9. Training results: once by id (duplicate, conflict: the first stays), newest first, by
+///    branch, never a record or a figure.
+pub fn training_results_once_by_id_never_a_figure(open: Open) {
+    use lgota_protocol::WireTrainingResult;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    let result = |id: &str, branch: &str, at: i64| WireTrainingResult {
+        id: id.into(),
+        device_id: "dev-a".into(),
+        branch_id: branch.into(),
+        staff_label: "ИП".into(),
+        scenario_id: "did-success".into(),
+        scenario_title: "Цифровой ID подтверждён".into(),
+        content_version: 1,
+        completed_at_ms: at,
+        utc_offset_min: 180,
+        steps: 3,
+        correct_first_try: 2,
+    };
+    let batch = [result("t1", "b1", Y2025), result("t2", "b2", Y2025 + DAY), result("t3", "b1", Y2025 + 2 * DAY)];
+    assert_eq!(db.store_training(&batch, Y2025 + 3 * DAY).unwrap(), [StoreStatus::Stored; 3]);
+    assert_eq!(db.store_training(&batch, Y2025 + 4 * DAY).unwrap(), [StoreStatus::Duplicate; 3], "idempotent");
+    let other = WireTrainingResult { correct_first_try: 0, ..result("t1", "b1", Y2025) };
+    assert_eq!(db.store_training(&[other], Y2025 + 4 * DAY).unwrap(), [StoreStatus::Conflict]);
+    let all = db.training_results(None, 10).unwrap();
+    assert_eq!(all.iter().map(|t| t.result.id.as_str()).collect::<Vec<_>>(), ["t3", "t2", "t1"]);
+    assert_eq!(all[2].result, batch[0], "the first version stays");
+    assert_eq!(all[2].received_at_ms, Y2025 + 3 * DAY);
+    let b1 = db.training_results(Some("b1"), 10).unwrap();
+    assert_eq!(b1.iter().map(|t| t.result.id.as_str()).collect::<Vec<_>>(), ["t3", "t1"]);
+    assert_eq!(db.training_results(None, 1).unwrap().len(), 1);
+    assert_eq!(db.record_count().unwrap(), 0);
+    let year = RecordFilter { from_ms: Y2025, to_ms: MONTHS_2025[12], ..RecordFilter::default() };
+    assert_eq!(db.check_count(&year).unwrap(), 0);
+}
+
 macro_rules! backend {
     ($name:ident, $open:expr) => {
         mod $name {
@@ -849,6 +885,11 @@ macro_rules! backend {
             #[test]
             fn retention_changes_no_figure() {
                 super::retention_changes_no_figure(OPEN);
+            }
+
+            #[test]
+            fn training_results_once_by_id_never_a_figure() {
+                super::training_results_once_by_id_never_a_figure(OPEN);
             }
         }
     };

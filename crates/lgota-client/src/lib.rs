@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use lgota_core::sync::{pull_reference, SyncError, Transport, TransportError};
 use lgota_core::{AppState, Store, TrustedKey};
 use lgota_protocol::{
-    paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse,
-    PROTOCOL_HEADER, PROTOCOL_VERSION,
+    paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse, TrainingPush,
+    TrainingPushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -126,6 +126,10 @@ impl Transport for Client {
 
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
         Client::pull(self, query)
+    }
+
+    fn push_training(&mut self, request: &TrainingPush) -> Result<TrainingPushResponse, TransportError> {
+        self.send(self.http.post(format!("{}{}", self.base, paths::TRAINING)).json(request))
     }
 }
 

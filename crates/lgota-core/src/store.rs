@@ -31,9 +31,11 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/001_records.sql")),
     M::up(include_str!("migrations/002_lock.sql")),
     M::up(include_str!("migrations/003_sync_attention.sql")),
+    M::up(include_str!("migrations/004_training_results.sql")),
 ];
 
 mod outbox;
+mod training;
 pub use outbox::{AttentionItem, CLOCK_WARN_MS};
 
 pub use lgota_protocol::RecordKind;
@@ -243,14 +245,6 @@ impl Store {
         self.state()
     }
 
-    /// Saves the check a training scenario ends with, as a training record.
-    pub fn complete_training(&mut self, scenario_id: &str, now: Now) -> Result<RecordView> {
-        let scenario = self.content.scenario(scenario_id).ok_or(Error::UnknownScenario)?;
-        let input = scenario.record.clone();
-        let context = Context { training: true, ..self.context()? };
-        self.insert_check(&input, context, now)
-    }
-
     pub fn state(&self) -> Result<AppState> {
         Ok(AppState { device_id: self.device_id.clone(), settings: self.settings()?, config: self.config.clone() })
     }
@@ -338,32 +332,7 @@ impl Store {
 
     fn insert_check(&mut self, input: &CheckInput, context: Context, now: Now) -> Result<RecordView> {
         let fields = input.validate(&self.config)?;
-        let id = Uuid::now_v7().to_string();
-        self.conn
-            .prepare_cached(
-                "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
-                 staff_label, training, method, outcome, granted, category_id, failure_reason_id,
-                 document_type_id, checklist_completed, note)
-             VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?
-            .execute(params![
-                id,
-                now.utc_ms,
-                now.offset_min,
-                self.device_id,
-                context.branch_id,
-                context.event_id,
-                context.staff_label,
-                context.training,
-                fields.method.as_str(),
-                fields.outcome.as_str(),
-                fields.outcome.granted(),
-                fields.category_id,
-                fields.failure_reason_id,
-                fields.document_type_id,
-                fields.checklist_completed,
-                fields.note,
-            ])?;
+        let id = insert_check_row(&self.conn, &self.device_id, &fields, &context, now)?;
         self.view(&id)
     }
 
@@ -819,6 +788,42 @@ fn insert_event(conn: &Connection, event: &ValidEvent, branch_id: &str, now: Now
         "INSERT INTO events (id, title, date, branch_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, event.title, event.date, branch_id, now.utc_ms],
     )?;
+    Ok(id)
+}
+
+/// Appends a check of `device_id` with validated `fields`; returns its new id.
+fn insert_check_row(
+    conn: &Connection,
+    device_id: &str,
+    fields: &lgota_domain::CheckFields,
+    context: &Context,
+    now: Now,
+) -> Result<String> {
+    let id = Uuid::now_v7().to_string();
+    conn.prepare_cached(
+        "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
+             staff_label, training, method, outcome, granted, category_id, failure_reason_id,
+             document_type_id, checklist_completed, note)
+         VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        id,
+        now.utc_ms,
+        now.offset_min,
+        device_id,
+        context.branch_id,
+        context.event_id,
+        context.staff_label,
+        context.training,
+        fields.method.as_str(),
+        fields.outcome.as_str(),
+        fields.outcome.granted(),
+        fields.category_id,
+        fields.failure_reason_id,
+        fields.document_type_id,
+        fields.checklist_completed,
+        fields.note,
+    ])?;
     Ok(id)
 }
 

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use std::collections::{HashMap, HashSet};
 
-use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse, RecordResult, RecordStatus};
+use lgota_protocol::{
+    PullQuery, PullResponse, PushRequest, PushResponse, RecordResult, RecordStatus, TrainingPush, TrainingPushResponse,
+};
 
 use crate::clock::Now;
 use crate::content::TrustedKey;
@@ -37,9 +39,21 @@ pub enum TransportError {
     Busy { retry_after_s: u64 },
 }
 
+/// Training results per push, well under the protocol's [`lgota_protocol::MAX_TRAINING_PER_PUSH`].
+pub const TRAINING_BATCH_SIZE: usize = 100;
+
 pub trait Transport {
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError>;
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError>;
+    /// Training results (protocol 3, [`lgota_protocol::paths::TRAINING`]). A transport without
+    /// the endpoint refuses them; they wait on the phone.
+    fn push_training(&mut self, _request: &TrainingPush) -> Result<TrainingPushResponse, TransportError> {
+        Err(TransportError::Refused {
+            status: 404,
+            code: lgota_protocol::codes::NOT_FOUND.into(),
+            message: "Сервер не принимает результаты обучения.".into(),
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -246,6 +260,34 @@ fn results_of(request: &PushRequest, response: &PushResponse) -> Result<Vec<Reco
         .collect()
 }
 
+/// Pushes every finished training scenario the server has not answered, batch by batch, apart
+/// from the records (their own outbox). Returns how many the server answered. Like the records:
+/// the store is never locked during network I/O, and an answer that leaves a result out moves
+/// nothing (`incomplete_ack`).
+pub fn push_training(store: &Mutex<Store>, transport: &mut dyn Transport, batch_size: usize) -> Result<u64, SyncError> {
+    let mut answered = 0;
+    loop {
+        let batch = lock(store)?.pending_training(batch_size.max(1))?;
+        let Some(last_seq) = batch.last().map(|(seq, _)| *seq) else {
+            return Ok(answered);
+        };
+        let results: Vec<_> = batch.into_iter().map(|(_, t)| t).collect();
+        let request = TrainingPush { results };
+        let response = transport.push_training(&request)?;
+        let mut store = lock(store)?;
+        if let Some(server) = &response.server {
+            if store.note_server(server, Now::system())? {
+                // Another database: records and training results go again from the start.
+                continue;
+            }
+        }
+        if !store.settle_training(&request.results, last_seq, &response)? {
+            return Err(SyncError::IncompleteAck);
+        }
+        answered += request.results.len() as u64;
+    }
+}
+
 /// One full sync: push the outbox, then pull reference data, then note the result for the panel.
 pub fn sync_once(
     store: &Mutex<Store>,
@@ -255,6 +297,7 @@ pub fn sync_once(
 ) -> Result<PushReport, SyncError> {
     let result = (|| {
         let report = push_pending(store, transport, BATCH_SIZE, progress)?;
+        push_training(store, transport, TRAINING_BATCH_SIZE)?;
         let query = lock(store)?.pull_query()?;
         let pull = transport.pull(query)?;
         let mut store = lock(store)?;

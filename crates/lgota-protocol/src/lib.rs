@@ -9,9 +9,16 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this crate describes. Version 2 answers a push record by record
-/// ([`RecordResult`]) and names the server database ([`ServerInfo`]); the server still serves
-/// version 1 phones (docs/protocol.md, «Versions»).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// ([`RecordResult`]) and names the server database ([`ServerInfo`]); version 3 adds the training
+/// results ([`paths::TRAINING`], [`TrainingPush`]). The server still serves version 1 and 2
+/// phones (docs/protocol.md, «Versions»).
+pub const PROTOCOL_VERSION: u32 = 3;
+/// The first protocol version with [`paths::TRAINING`].
+pub const TRAINING_PROTOCOL_MIN: u32 = 3;
+/// The most training results one push may carry.
+pub const MAX_TRAINING_PER_PUSH: usize = 200;
+/// The largest request body the server reads for a training push.
+pub const MAX_TRAINING_BODY_BYTES: usize = 256 * 1024;
 /// The oldest protocol version the server still serves.
 pub const PROTOCOL_VERSION_MIN: u32 = 1;
 /// Version of the QR payloads (`lgota:enroll?v=1…`, `lgota:event?v=1…`): printed posters and
@@ -40,6 +47,8 @@ pub mod paths {
     pub const ENROLL: &str = "/api/v1/enroll";
     pub const RECORDS: &str = "/api/v1/records";
     pub const REFERENCE: &str = "/api/v1/reference";
+    /// Protocol 3: finished training scenarios ([`super::TrainingPush`]).
+    pub const TRAINING: &str = "/api/v1/training";
 }
 
 /// Stable error codes of [`ErrorBody::code`].
@@ -331,6 +340,47 @@ pub struct PullResponse {
     pub server: Option<ServerInfo>,
 }
 
+/// One finished training scenario (protocol 3): evidence that a librarian was trained (§5.1 of
+/// the regulation). It travels apart from the records, on its own endpoint and outbox, and never
+/// counts in any figure. Nothing in it concerns a citizen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireTrainingResult {
+    /// UUIDv7 made on the phone: the server stores each id once.
+    pub id: String,
+    pub device_id: String,
+    pub branch_id: String,
+    /// The staff label (code) set on the phone when the scenario was finished.
+    pub staff_label: String,
+    /// The scenario's id in the content pack, its title and the pack's version.
+    pub scenario_id: String,
+    pub scenario_title: String,
+    pub content_version: u32,
+    /// UTC milliseconds on the device's clock when the scenario was finished, and its offset.
+    pub completed_at_ms: i64,
+    pub utc_offset_min: i32,
+    /// Steps of the scenario, and how many were answered right at the first try.
+    pub steps: u32,
+    pub correct_first_try: u32,
+}
+
+/// `POST /api/v1/training` (protocol 3): at most [`MAX_TRAINING_PER_PUSH`] results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingPush {
+    pub results: Vec<WireTrainingResult>,
+}
+
+/// The answer to a training push: one result per training result, in its order — stored,
+/// duplicate (the same id and content again), conflict (the same id with other content: the
+/// first one stays) or refused (`code`, `message`). Each is final: the phone moves past it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingPushResponse {
+    pub results: Vec<RecordResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerInfo>,
+}
+
 /// The file a phone exports when it cannot reach the server; `lgota-central import` reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -601,6 +651,38 @@ mod tests {
         roundtrip(&ExportFile { format: EXPORT_FORMAT, device_id: "d".into(), records: vec![check()] });
         roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: Some(4) });
         roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: None });
+        roundtrip(&TrainingPush { results: vec![training()] });
+        roundtrip(&TrainingPushResponse {
+            results: vec![RecordResult { id: "t".into(), status: RecordStatus::Duplicate, code: None, message: None }],
+            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9 }),
+        });
+    }
+
+    fn training() -> WireTrainingResult {
+        WireTrainingResult {
+            id: "0190a0a0-0000-7000-8000-000000000009".into(),
+            device_id: "dev-1".into(),
+            branch_id: "central".into(),
+            staff_label: "ИП".into(),
+            scenario_id: "did-success".into(),
+            scenario_title: "Цифровой ID подтверждён".into(),
+            content_version: 3,
+            completed_at_ms: 1_760_000_000_000,
+            utc_offset_min: 180,
+            steps: 3,
+            correct_first_try: 2,
+        }
+    }
+
+    #[test]
+    fn a_training_result_has_its_own_closed_shape() {
+        let mut v = serde_json::to_value(training()).unwrap();
+        assert!(serde_json::from_value::<WireTrainingResult>(v.clone()).is_ok());
+        // Nothing of a record, nothing unknown: a citizen's field cannot ride along.
+        v["category_id"] = "pensioner".into();
+        assert!(serde_json::from_value::<WireTrainingResult>(v).unwrap_err().to_string().contains("unknown field"));
+        assert!(serde_json::from_value::<TrainingPush>(json!({"results": [], "records": []})).is_err());
+        const { assert!(TRAINING_PROTOCOL_MIN <= PROTOCOL_VERSION && TRAINING_PROTOCOL_MIN > PROTOCOL_VERSION_MIN) };
     }
 
     #[test]

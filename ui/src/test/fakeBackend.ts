@@ -519,6 +519,10 @@ export class FakeBackend {
       case 'complete_training': {
         const sc = this.content.pack.training.find((t) => t.id === args!.scenario_id);
         if (!sc) throw { code: 'not_found', message: 'Сценарий не найден' };
+        const score = args!.correct_first_try;
+        if (typeof score !== 'number' || score < 0 || score > sc.steps.length) {
+          throw { code: 'invalid_record', message: 'учебный результат: число шагов или верных ответов вне допустимого' };
+        }
         return this.record(sc.record, true);
       }
       case 'enroll':

@@ -16,6 +16,7 @@ pub mod exports;
 pub mod extract;
 pub mod import;
 pub mod limits;
+pub mod materials;
 pub mod metrics;
 pub mod overview;
 pub mod redact;
@@ -24,6 +25,7 @@ pub mod server;
 pub mod session;
 pub mod state;
 pub mod tls;
+pub mod training;
 pub mod users;
 pub mod views;
 
@@ -80,6 +82,7 @@ fn dashboard(state: AppState) -> Router<AppState> {
     let managers = Router::new()
         .merge(events::routes())
         .merge(devices::routes())
+        .merge(training::routes())
         .route_layer(middleware::from_extractor_with_state::<extract::Manager, _>(state.clone()));
     let records = Router::new()
         .merge(overview::record_routes())
@@ -88,6 +91,7 @@ fn dashboard(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .merge(overview::routes())
         .merge(exports::routes())
+        .merge(materials::routes())
         .merge(session::signed_in_routes())
         .merge(managers)
         .merge(records)

@@ -29,6 +29,8 @@ pub struct Dashboard {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// SHA-256 of the token a scraper may read `/metrics` with from another machine.
     pub metrics_token_sha256: Option<String>,
+    /// The institution's full name for printed materials (`institution`); empty if not set.
+    pub institution: String,
 }
 
 impl Dashboard {
@@ -41,6 +43,7 @@ impl Dashboard {
             tz,
             trusted_proxies: Vec::new(),
             metrics_token_sha256: None,
+            institution: String::new(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod reference;
 pub mod reports;
 pub mod retention;
 pub mod sync;
+pub mod training;
 
 mod error;
 

@@ -1,8 +1,9 @@
 //! Storage behind traits, so PostgreSQL can follow; [`SqliteDatabase`] (`store/sqlite/`) is the
 //! backend in use. The traits are split by concern — [`RecordStore`] (the intake),
 //! [`DeviceStore`] (phones and enrollment), [`ReferenceStore`] (branches, reference documents,
-//! events, content), [`AdminStore`] (dashboard users, sessions, audit log) and [`FigureStore`]
-//! (the figures) — and [`Database`] is all of them, implemented for every type that implements
+//! events, content), [`AdminStore`] (dashboard users, sessions, audit log), [`FigureStore`]
+//! (the figures) and [`TrainingStore`] (training results, never a figure) — and [`Database`] is
+//! all of them, implemented for every type that implements
 //! them all, so `Arc<dyn Database>` serves every caller.
 //!
 //! The traits are synchronous: the HTTP layer calls them inside `spawn_blocking`. Errors are a
@@ -54,6 +55,9 @@
 //!    a purged year that arrives later is acknowledged ([`StoreStatus::Duplicate`]) and not
 //!    stored; a redacted record that arrives again with its old text is a duplicate, never a
 //!    conflict that would keep the text.
+//! 10. **Training results apart.** [`TrainingStore::store_training`] stores an id once (the same
+//!     content again: duplicate; other content: conflict, the first stays) and touches no record,
+//!     count or figure.
 //!
 //! [`Overview::total`]: crate::report::Overview::total
 
@@ -63,7 +67,7 @@ pub mod sqlite;
 pub use models::*;
 pub use sqlite::{inspect_file, put_in_place, FileLock, SqliteDatabase};
 
-use lgota_protocol::{WireEvent, WireRecord};
+use lgota_protocol::{WireEvent, WireRecord, WireTrainingResult};
 
 use crate::report::{MonthlySummary, Overview, TrendCounts};
 
@@ -97,6 +101,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub mod prelude {
     pub use super::{
         AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore, RetentionStore,
+        TrainingStore,
     };
 }
 
@@ -301,13 +306,42 @@ pub trait RetentionStore: Send + Sync {
     fn delete_audit_before(&self, before_ms: i64) -> StoreResult<u64>;
 }
 
+/// Training results phones send (protocol 3, issue 16): the evidence that staff were trained.
+/// Apart from the records: never in a figure, a count or an export of records.
+pub trait TrainingStore: Send + Sync {
+    /// Stores each result once by id, all in one transaction, answering each in order: stored;
+    /// [`StoreStatus::Duplicate`] for the same id with the same content; [`StoreStatus::Conflict`]
+    /// for the same id with other content (the first version stays, the later one is dropped).
+    /// Storing the same batch twice changes nothing.
+    fn store_training(&self, results: &[WireTrainingResult], received_at_ms: i64) -> StoreResult<Vec<StoreStatus>>;
+    /// Results, the latest finished first (then by id, descending); of one branch if given; at
+    /// most `limit`.
+    fn training_results(&self, branch_id: Option<&str>, limit: u32) -> StoreResult<Vec<TrainingRow>>;
+}
+
 /// The whole store: every trait above. Implemented for every type that implements them all.
 pub trait Database:
-    RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + RetentionStore + 'static
+    RecordStore
+    + DeviceStore
+    + ReferenceStore
+    + AdminStore
+    + FigureStore
+    + BackupStore
+    + RetentionStore
+    + TrainingStore
+    + 'static
 {
 }
 
 impl<T> Database for T where
-    T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + RetentionStore + 'static
+    T: RecordStore
+        + DeviceStore
+        + ReferenceStore
+        + AdminStore
+        + FigureStore
+        + BackupStore
+        + RetentionStore
+        + TrainingStore
+        + 'static
 {
 }

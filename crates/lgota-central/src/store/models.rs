@@ -418,3 +418,10 @@ pub struct AuditBlank {
     pub detail: String,
     pub login: Option<String>,
 }
+
+/// A training result as stored: what the phone sent and when the server received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingRow {
+    pub result: lgota_protocol::WireTrainingResult,
+    pub received_at_ms: i64,
+}

@@ -133,12 +133,15 @@ impl Store {
         get_meta(&self.conn, "last_acknowledged")
     }
 
-    /// Sends everything again from the start (the server restored from a backup, or another
-    /// server database). The server stores each id once, so nothing doubles.
+    /// Sends everything again from the start, records and training results (the server restored
+    /// from a backup, or another server database). The server stores each id once, so nothing
+    /// doubles.
     pub fn resend_all(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         set_meta(&tx, "outbox_cursor", Some("0"))?;
         set_meta(&tx, "last_acknowledged", None)?;
+        // Training results too: the server stores each id once.
+        set_meta(&tx, "training_cursor", Some("0"))?;
         tx.commit()?;
         Ok(())
     }

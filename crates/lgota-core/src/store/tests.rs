@@ -281,11 +281,11 @@ fn training_records_stay_out_of_tallies_and_the_outbox() {
     assert!(store.set_training(true).unwrap().settings.unwrap().training);
     let practice = store.record_check(&confirmed("pensioner"), at(1000)).unwrap();
     assert!(practice.training);
-    let scenario = store.complete_training("photo-mismatch", at(2000)).unwrap();
+    let scenario = store.complete_training("photo-mismatch", 2, at(2000)).unwrap();
     assert!(scenario.training);
     assert_eq!(scenario.outcome, Outcome::PaperRejected);
     assert!(!scenario.granted);
-    assert_eq!(store.complete_training("no-such-scenario", at(2500)).unwrap_err().code(), "unknown_scenario");
+    assert_eq!(store.complete_training("no-such-scenario", 0, at(2500)).unwrap_err().code(), "unknown_scenario");
     assert!(!store.set_training(false).unwrap().settings.unwrap().training);
     store.record_check(&confirmed("adult"), at(3000)).unwrap();
 

@@ -99,6 +99,8 @@ const NAV: &[(&str, &str, Who)] = &[
     ("/records", "Записи", Who::Records),
     ("/events", "Мероприятия", Who::Managers),
     ("/devices", "Устройства", Who::Managers),
+    ("/training", "Обучение", Who::Managers),
+    ("/materials", "Материалы", Who::All),
     ("/branches", "Филиалы", Who::Admins),
     ("/reference", "Справочники", Who::Admins),
     ("/content", "Инструкции", Who::Admins),

@@ -22,6 +22,7 @@ mod figures;
 mod retention;
 #[cfg(test)]
 mod tests;
+mod training;
 
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -49,8 +50,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
     M::up(include_str!("migrations/009_admin_disable.sql")),
     M::up(include_str!("migrations/010_backups.sql")),
-    // 011 is another change's (training evidence); until it lands, an empty step keeps the numbers.
-    M::up(""),
+    M::up(include_str!("migrations/011_training.sql")),
     M::up(include_str!("migrations/012_roles.sql")),
     M::up(include_str!("migrations/013_retention.sql")),
     // 014: the phone policy's, likewise.
