@@ -47,6 +47,12 @@ pub struct Cli {
     /// for several; the environment variable takes them comma-separated)
     #[arg(long = "trusted-proxy", env = "LGOTA_CENTRAL_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     trusted_proxy: Vec<String>,
+    /// The oldest app version the office supports: older phones are told «Обновите приложение»
+    #[arg(long, env = "LGOTA_CENTRAL_MIN_APP_VERSION", global = true)]
+    min_app_version: Option<String>,
+    /// Where librarians download the app (shown with «Обновите приложение»)
+    #[arg(long, env = "LGOTA_CENTRAL_APP_DOWNLOAD_URL", global = true)]
+    app_download_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -249,6 +255,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
             backup_keep: cli.backup_keep,
             trusted_proxies: Some(cli.trusted_proxy),
             max_concurrent_requests,
+            min_app_version: cli.min_app_version,
+            app_download_url: cli.app_download_url,
         },
         file,
     )?;
@@ -275,6 +283,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     tokio::spawn(scheduled_backups(db.clone(), schedule));
                 }
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
+                dashboard.app_requirement = settings.app_requirement.clone();
                 let limits = crate::http::limits::Limits {
                     max_concurrent_requests: settings.max_concurrent_requests,
                     ..Default::default()

@@ -47,6 +47,12 @@ pub struct Overrides {
     /// Requests served at once on the phones' API and on the dashboard each; one more is
     /// answered `503` with `Retry-After` [default: 256].
     pub max_concurrent_requests: Option<usize>,
+    /// The oldest app version the office supports (`0.2.0`): an older phone shows «Обновите
+    /// приложение» at its next sync and goes on recording and syncing [default: none].
+    pub min_app_version: Option<String>,
+    /// Where librarians download the app (http:// or https://), shown with «Обновите
+    /// приложение» [default: none].
+    pub app_download_url: Option<String>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -85,6 +91,8 @@ pub struct Settings {
     pub backup: Option<BackupSchedule>,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_concurrent_requests: usize,
+    /// What phones are told of app versions (`min_app_version`, `app_download_url`).
+    pub app_requirement: Option<lgota_protocol::AppRequirement>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -167,6 +175,25 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         }
         None => None,
     };
+    let app_download_url = given.app_download_url.or(file.app_download_url).map(|u| u.trim().to_owned());
+    if let Some(url) = &app_download_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.chars().any(char::is_whitespace) {
+            return Err(format!("app_download_url «{url}» должен быть адресом, начинающимся с http:// или https://"));
+        }
+    }
+    let app_requirement = match given.min_app_version.or(file.min_app_version) {
+        Some(version) => {
+            let version = version.trim().to_owned();
+            if lgota_protocol::compare_versions(&version, "0.0.0").is_none() {
+                return Err(format!("min_app_version «{version}»: нужна версия вида 0.2.0"));
+            }
+            Some(lgota_protocol::AppRequirement { min_version: version, download_url: app_download_url })
+        }
+        None if app_download_url.is_some() => {
+            return Err("app_download_url действует только вместе с min_app_version".into())
+        }
+        None => None,
+    };
     Ok(Settings {
         db,
         listen,
@@ -177,6 +204,7 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         backup,
         trusted_proxies,
         max_concurrent_requests,
+        app_requirement,
     })
 }
 
@@ -281,6 +309,34 @@ mod tests {
         assert!(resolve(no_dir, Overrides::default()).is_err());
         let none_kept = Overrides { backup_keep: Some(0), ..dir };
         assert!(resolve(none_kept, Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn min_app_version_is_a_version_and_the_download_link_an_address() {
+        assert_eq!(resolve(Overrides::default(), Overrides::default()).unwrap().app_requirement, None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "min_app_version = \"0.2.0\"\napp_download_url = \"https://lib.example/app\"\n").unwrap();
+        let s = resolve(Overrides::default(), read_file(Some(&path)).unwrap()).unwrap();
+        assert_eq!(
+            s.app_requirement,
+            Some(lgota_protocol::AppRequirement {
+                min_version: "0.2.0".into(),
+                download_url: Some("https://lib.example/app".into())
+            })
+        );
+        let flag = Overrides { min_app_version: Some("0.3".into()), ..Default::default() };
+        assert_eq!(resolve(flag, Overrides::default()).unwrap().app_requirement.unwrap().min_version, "0.3");
+        let bad = Overrides { min_app_version: Some("новая".into()), ..Default::default() };
+        assert!(resolve(bad, Overrides::default()).unwrap_err().contains("min_app_version «новая»"));
+        let url = Overrides {
+            min_app_version: Some("1.0.0".into()),
+            app_download_url: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(resolve(url, Overrides::default()).unwrap_err().contains("app_download_url"));
+        let alone = Overrides { app_download_url: Some("https://x".into()), ..Default::default() };
+        assert!(resolve(alone, Overrides::default()).is_err());
     }
 
     #[test]

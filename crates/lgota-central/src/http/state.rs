@@ -27,6 +27,8 @@ pub struct Dashboard {
     /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed
     /// (the `ClientAddr` extractor).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// What phones are told of app versions (`min_app_version`), if anything.
+    pub app_requirement: Option<lgota_protocol::AppRequirement>,
 }
 
 impl Dashboard {
@@ -38,6 +40,7 @@ impl Dashboard {
             trusted_keys: lgota_domain::content::trusted_keys(),
             tz,
             trusted_proxies: Vec::new(),
+            app_requirement: None,
         }
     }
 }

@@ -27,7 +27,7 @@ use rusqlite_migration::M;
 pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
-    Admin, AdminChange, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
+    Admin, AdminChange, AdminStore, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceReport, DeviceStore,
     EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome,
     StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
@@ -43,6 +43,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
     M::up(include_str!("migrations/009_admin_disable.sql")),
     M::up(include_str!("migrations/010_backups.sql")),
+    M::up(include_str!("migrations/014_device_report.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -204,7 +205,7 @@ impl SqliteDatabase {
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms";
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms, report";
 
 fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -216,6 +217,8 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
         pending: row.get::<_, Option<i64>>(5)?.and_then(|n| u64::try_from(n).ok()),
         last_push_at_ms: row.get(6)?,
         clock_skew_ms: row.get(7)?,
+        // A report this server cannot read (written by a later version) is left out, not an error.
+        report: row.get::<_, Option<String>>(8)?.and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -607,6 +610,12 @@ impl DeviceStore for SqliteDatabase {
     fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()> {
         let pending = i64::try_from(pending).unwrap_or(i64::MAX);
         self.conn().execute("UPDATE devices SET pending = ?2 WHERE id = ?1", params![id, pending])?;
+        Ok(())
+    }
+
+    fn note_report(&self, id: &str, report: &DeviceReport) -> StoreResult<()> {
+        let json = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn().execute("UPDATE devices SET report = ?2 WHERE id = ?1", params![id, json])?;
         Ok(())
     }
 
