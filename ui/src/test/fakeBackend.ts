@@ -32,9 +32,9 @@ export const CONFIG: Config = {
     { id: 'branch2', name: 'Библиотека-филиал № 2' },
   ],
   categories: [
-    { id: 'pensioner', name: 'Пенсионер', document_type_ids: ['pension_certificate', 'pension_statement'] },
-    { id: 'student', name: 'Студент', document_type_ids: ['student_card'] },
-    { id: 'large_family', name: 'Многодетная семья', document_type_ids: [] },
+    { id: 'pensioner', name: 'Пенсионер', document_type_ids: ['pension_certificate', 'pension_statement'], kind: 'benefit' },
+    { id: 'student', name: 'Студент', document_type_ids: ['student_card'], kind: 'benefit' },
+    { id: 'large_family', name: 'Многодетная семья', document_type_ids: [], kind: 'benefit' },
   ],
   document_types: [
     { id: 'pension_certificate', name: 'Пенсионное удостоверение' },
