@@ -3,7 +3,7 @@
 // settings screen.
 import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
-import { APP_VERSION, CONFIG, FakeBackend } from './test/fakeBackend';
+import { APP_VERSION, CONFIG, FakeBackend, syncView } from './test/fakeBackend';
 import { click, onMain, startApp } from './test/harness';
 import type { Config } from './backend/types';
 
@@ -99,6 +99,18 @@ describe('versions', () => {
 });
 
 describe('a revoked phone', () => {
+  it('learns it at a sync and leaves the main screen for the notice', async () => {
+    const fake = startApp(new FakeBackend());
+    await onMain();
+    fake.settings = null;
+    fake.revoked = { at_ms: Date.now(), deleted: 3, kept_unsent: 0 };
+    fake.sync = syncView({
+      problem: { code: 'device_revoked', message: 'Это устройство отключено центральной библиотекой.', advice: '', at_ms: Date.now() },
+    });
+    expect(await screen.findByTestId('revoked-notice', {}, { timeout: 5000 })).toHaveTextContent('(3)');
+    expect(screen.queryByTestId('revoked-unsent')).toBeNull();
+  });
+
   it('says what it forgot and why, on the setup screen', async () => {
     startApp(
       new FakeBackend({
