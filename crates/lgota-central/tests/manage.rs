@@ -306,7 +306,7 @@ async fn categories_and_documents_are_edited_with_checks() {
         assert_eq!(status, 400, "{fields:?}");
         assert!(page.contains(message), "{message}: {fields:?}");
     }
-    assert_eq!(s.config_version(), before + 3);
+    assert_eq!(s.config_version(), before + 4, "three changes and the age-check mark");
 }
 
 #[tokio::test]

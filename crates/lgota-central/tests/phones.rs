@@ -63,13 +63,18 @@ impl Site {
     }
 }
 
-/// A phone's record log in the site's folder, set up in branch-1 and enrolled with the server.
-fn phone(site: &Site, name: &str) -> Arc<Mutex<Store>> {
+/// A phone's record log in the site's folder, set up in branch-1 and enrolled with the server
+/// (the phone's HTTP client blocks: off the runtime's threads).
+async fn phone(site: &Site, name: &str) -> Arc<Mutex<Store>> {
     let store = Arc::new(Mutex::new(Store::open(site.dir.path().join(format!("{name}.db"))).unwrap()));
     let code = service::devices::issue_code(site.db.as_ref(), "branch-1", &CodeIssuer::admin("admin"), 60, &site.base)
         .unwrap()
         .code;
-    lgota_client::enroll_device(&store, &site.base, &code, &[]).unwrap();
+    let (s, base) = (store.clone(), site.base.clone());
+    tokio::task::spawn_blocking(move || lgota_client::enroll_device(&s, &base, &code, &[]).map(|_| ()))
+        .await
+        .unwrap()
+        .unwrap();
     store
         .lock()
         .unwrap()
@@ -93,7 +98,7 @@ async fn phones_report_their_versions_and_pin_and_old_apps_are_told_to_update() 
     let app = AppRequirement { min_version: "9.0.0".into(), download_url: Some("https://cbs.example/app".into()) };
     let site = start(Some(app.clone())).await;
     let config_version = site.publish(|c| c.device_policy.pin_required = true);
-    let (kept, lax) = (phone(&site, "kept"), phone(&site, "lax"));
+    let (kept, lax) = (phone(&site, "kept").await, phone(&site, "lax").await);
     let site = Arc::new(site);
     let s = site.clone();
     let (kept, lax) = tokio::task::spawn_blocking(move || {
@@ -144,7 +149,7 @@ async fn phones_report_their_versions_and_pin_and_old_apps_are_told_to_update() 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_without_min_app_version_asks_nothing_and_a_revoked_phone_forgets() {
     let site = Arc::new(start(None).await);
-    let store = phone(&site, "lost");
+    let store = phone(&site, "lost").await;
     let s = site.clone();
     let store2 = store.clone();
     tokio::task::spawn_blocking(move || {
@@ -243,7 +248,8 @@ async fn age_checks_are_counted_apart_from_benefits_and_every_figure_leads_to_it
     assert!(page.contains("Вид проверки"), "a bad kind is a Russian 400");
 
     // The store: the kinds part the checks, and the monthly summary splits like the overview.
-    let all = RecordFilter { from_ms: 0, to_ms: i64::MAX, ..Default::default() };
+    let now = lgota_central::now_ms();
+    let all = RecordFilter { from_ms: now - 30 * 86_400_000, to_ms: now + 86_400_000, ..Default::default() };
     let kind = |age_check| RecordFilter {
         kind: Some(KindFilter { age_check, age_category_ids: vec!["adult".into()] }),
         ..all.clone()
@@ -252,8 +258,7 @@ async fn age_checks_are_counted_apart_from_benefits_and_every_figure_leads_to_it
     assert_eq!(site.db.check_count(&kind(false)).unwrap(), 3);
     let o = site.db.overview(&kind(false)).unwrap();
     assert_eq!((o.total, o.granted), (3, 3));
-    let now = lgota_central::now_ms();
-    let summary = site.db.monthly_summary(&all, &[(1, 0, now + 1)]).unwrap();
+    let summary = site.db.monthly_summary(&all, &[(1, all.from_ms, all.to_ms)]).unwrap();
     let (benefits, ages) = summary.iter().fold((0, 0), |(b, a), s| {
         let (sb, sa) = lgota_central::report::split_granted(&s.granted_by_category, |c| c == "adult");
         (b + sb, a + sa)

@@ -60,16 +60,20 @@ fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Valu
 /// records; nothing on the count tables, which keep `''` for it).
 fn kind_sql(filter: &RecordFilter, none: &str, alias: &str, sql: &mut String, values: &mut Vec<rusqlite::types::Value>) {
     let Some(kind) = &filter.kind else { return };
-    let marks = vec!["?"; kind.age_category_ids.len()].join(", ");
-    match (kind.age_check, kind.age_category_ids.is_empty()) {
-        (true, true) => sql.push_str(" AND 0"),
-        (false, true) => {}
-        (true, false) => sql.push_str(&format!(" AND {alias}.category_id IN ({marks})")),
-        (false, false) => sql.push_str(&format!(" AND ({none}{alias}.category_id NOT IN ({marks}))")),
+    if kind.age_category_ids.is_empty() && !kind.age_check {
+        return; // no age-check category: every check is a benefit
     }
-    if !kind.age_category_ids.is_empty() {
-        values.extend(kind.age_category_ids.iter().map(|id| rusqlite::types::Value::Text(id.clone())));
+    // No age-check category: an id no category can have (ids never hold parentheses), rather
+    // than a constant false the planner would answer with no plan for a forced index.
+    let none_such = ["()".to_string()];
+    let ids = if kind.age_category_ids.is_empty() { &none_such[..] } else { &kind.age_category_ids[..] };
+    let marks = vec!["?"; ids.len()].join(", ");
+    if kind.age_check {
+        sql.push_str(&format!(" AND {alias}.category_id IN ({marks})"));
+    } else {
+        sql.push_str(&format!(" AND ({none}{alias}.category_id NOT IN ({marks}))"));
     }
+    values.extend(ids.iter().map(|id| rusqlite::types::Value::Text(id.clone())));
 }
 
 /// The `WHERE` of `check_counts` or `event_counts` rows (alias `c`) of a level matching a
