@@ -264,7 +264,8 @@ async fn categories_and_documents_are_edited_with_checks() {
     // The bundled «Совершеннолетие (18+)» is marked an age check; the office can mark others.
     assert!(page.contains("id=\"adult-age-check\" checked"), "the mark is shown");
     assert_eq!(veteran.kind, lgota_domain::config::CategoryKind::Benefit);
-    let fields = [("mode", "edit"), ("id", "veteran"), ("name", "Ветеран труда"), ("docs", "passport_rf"), ("age_check", "1")];
+    let fields =
+        [("mode", "edit"), ("id", "veteran"), ("name", "Ветеран труда"), ("docs", "passport_rf"), ("age_check", "1")];
     assert_eq!(s.post(&admin, "/reference/category", &fields).await.0, 303);
     let config = lgota_central::service::reference::current_config(s.db.as_ref()).unwrap();
     assert_eq!(config.category("veteran").unwrap().kind, lgota_domain::config::CategoryKind::AgeCheck);

@@ -198,7 +198,9 @@ async fn age_checks_are_counted_apart_from_benefits_and_every_figure_leads_to_it
     .unwrap()
     .device_token;
     let mut records = Vec::new();
-    for (category, granted, n) in [(Some("pensioner"), true, 2), (Some("adult"), true, 3), (None, true, 1), (Some("adult"), false, 1)] {
+    for (category, granted, n) in
+        [(Some("pensioner"), true, 2), (Some("adult"), true, 3), (None, true, 1), (Some("adult"), false, 1)]
+    {
         for _ in 0..n {
             let mut r = check(device, "branch-1", 60_000);
             r.category_id = category.map(str::to_owned);

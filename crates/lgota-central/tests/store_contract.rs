@@ -318,8 +318,9 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
         e.2 += u64::from(r.method == Some(Method::Paper));
         e.3 += u64::from(r.granted == Some(true));
         if r.granted == Some(true) {
-            *granted_by_category.entry((m.0, r.branch_id.clone(), r.category_id.clone().unwrap_or_default())).or_default() +=
-                1u64;
+            *granted_by_category
+                .entry((m.0, r.branch_id.clone(), r.category_id.clone().unwrap_or_default()))
+                .or_default() += 1u64;
         }
     }
     let got_by_category: BTreeMap<(u32, String, String), u64> = summary
@@ -391,7 +392,10 @@ fn filters() -> Vec<(String, RecordFilter)> {
             with("age checks", RecordFilter { kind: Some(age(true, &["student"])), ..base.clone() }),
             with("benefits", RecordFilter { kind: Some(age(false, &["student", "pensioner"])), ..base.clone() }),
             with("no age-check category", RecordFilter { kind: Some(age(true, &[])), ..base.clone() }),
-            with("granted benefits", RecordFilter { kind: Some(age(false, &["student"])), granted: Some(true), ..base.clone() }),
+            with(
+                "granted benefits",
+                RecordFilter { kind: Some(age(false, &["student"])), granted: Some(true), ..base.clone() },
+            ),
             with(
                 "b2, at no event, online, granted",
                 RecordFilter {

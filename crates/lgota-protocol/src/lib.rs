@@ -683,7 +683,13 @@ mod tests {
             app: None,
         });
         roundtrip(&ExportFile { format: EXPORT_FORMAT, device_id: "d".into(), records: vec![check()] });
-        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: Some(4), ..Default::default() });
+        roundtrip(&PullQuery {
+            config_version: 1,
+            content_version: 2,
+            events_cursor: 3,
+            pending: Some(4),
+            ..Default::default()
+        });
         roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, ..Default::default() });
         roundtrip(&PullQuery {
             report: Some(DEVICE_REPORT_VERSION),

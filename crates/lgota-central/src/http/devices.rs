@@ -37,10 +37,7 @@ async fn devices(
     let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
     let min_app_version = state.dashboard.app_requirement.as_ref().map(|a| a.min_version.as_str());
     let cx = view::DeviceContext { published, min_app_version };
-    Ok(page(
-        notice.status(),
-        view::devices(&ctx, &devices, &branch_ids, &cx, now_ms(), notice.done(), notice.error()),
-    ))
+    Ok(page(notice.status(), view::devices(&ctx, &devices, &branch_ids, &cx, now_ms(), notice.done(), notice.error())))
 }
 
 async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {

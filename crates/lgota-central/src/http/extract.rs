@@ -349,10 +349,8 @@ impl FromRequestParts<AppState> for Filtered {
         let (mut parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
         if let Some(kind) = parsed.filter.kind.as_mut() {
             // The configuration's age-check categories, for the store (which knows no configuration).
-            kind.age_category_ids = state
-                .run(|db| service::reports::age_check_categories(db))
-                .await
-                .map_err(IntoResponse::into_response)?;
+            kind.age_category_ids =
+                state.run(service::reports::age_check_categories).await.map_err(IntoResponse::into_response)?;
         }
         Ok(Filtered { session, parsed, error: rejected.or(error) })
     }

@@ -28,13 +28,16 @@ pub struct Overview {
 /// of `granted_by_category`, `is_age_check` telling the configuration's age-check categories.
 /// The two add up to the granted checks.
 pub fn split_granted(granted_by_category: &[(String, u64)], is_age_check: impl Fn(&str) -> bool) -> (u64, u64) {
-    granted_by_category.iter().fold((0, 0), |(benefit, age), (c, n)| {
-        if is_age_check(c) {
-            (benefit, age + n)
-        } else {
-            (benefit + n, age)
-        }
-    })
+    granted_by_category.iter().fold(
+        (0, 0),
+        |(benefit, age), (c, n)| {
+            if is_age_check(c) {
+                (benefit, age + n)
+            } else {
+                (benefit + n, age)
+            }
+        },
+    )
 }
 
 /// How many events the overview names.
@@ -78,9 +81,9 @@ pub fn fold_month(month: u32, combos: impl IntoIterator<Item = Combination>) -> 
             Ok(n) if n > 0 => n,
             _ => continue,
         };
-        let (s, by_category) = branches.entry(branch.clone()).or_insert_with(|| {
-            (MonthlySummary { month, branch_id: branch, ..Default::default() }, BTreeMap::new())
-        });
+        let (s, by_category) = branches
+            .entry(branch.clone())
+            .or_insert_with(|| (MonthlySummary { month, branch_id: branch, ..Default::default() }, BTreeMap::new()));
         s.checks += n;
         match method.as_str() {
             "digital_id" => s.digital_id += n,

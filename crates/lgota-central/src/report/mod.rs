@@ -14,6 +14,7 @@ pub mod names;
 pub use buckets::{month_floor, month_next, pieces, Source, DAY_MS};
 pub use calendar::{month_ranges, Period, TrendUnit, MONTHS};
 pub use figures::{
-    fold_month, fold_overview, split_granted, top_events, Combination, MonthlySummary, Overview, TrendCounts, TOP_EVENTS,
+    fold_month, fold_overview, split_granted, top_events, Combination, MonthlySummary, Overview, TrendCounts,
+    TOP_EVENTS,
 };
 pub use names::Names;

@@ -148,14 +148,12 @@ pub fn save_category(
                 format!("Категория с кодом «{id}» уже есть."),
             ))
         }
-        (false, None) => {
-            config.categories.push(Category {
+        (false, None) => config.categories.push(Category {
             id: id.clone(),
             name: name.clone(),
             document_type_ids: docs.to_vec(),
             kind,
-        })
-        }
+        }),
     }
     let version = publish_next(db, config)?;
     let (action, what) =

@@ -125,11 +125,7 @@ pub fn push(db: &dyn Database, device: &Device, request: PushRequest, version: u
 
 /// Which database answers, its clock, and the device report version it reads.
 fn server_info(db: &dyn Database) -> Result<ServerInfo> {
-    Ok(ServerInfo {
-        server_id: db.server_id()?,
-        server_time_ms: now_ms(),
-        device_report: Some(DEVICE_REPORT_VERSION),
-    })
+    Ok(ServerInfo { server_id: db.server_id()?, server_time_ms: now_ms(), device_report: Some(DEVICE_REPORT_VERSION) })
 }
 
 /// A short, printable text from a phone's report (a version, a code), else nothing: a strange

@@ -48,13 +48,13 @@ impl Store {
     /// «Обновите приложение» when the server's minimum is newer than this app. A minimum that is
     /// not a version is ignored (the server checks its setting; a phone never stops for it).
     pub(super) fn update_notice(&self) -> Result<Option<UpdateNotice>> {
-        let Some(app) = get_meta(&self.conn, "app_requirement")?
-            .and_then(|j| serde_json::from_str::<AppRequirement>(&j).ok())
+        let Some(app) =
+            get_meta(&self.conn, "app_requirement")?.and_then(|j| serde_json::from_str::<AppRequirement>(&j).ok())
         else {
             return Ok(None);
         };
         let older = compare_versions(&self.app_version, &app.min_version) == Some(std::cmp::Ordering::Less);
-        Ok(older.then(|| UpdateNotice { min_version: app.min_version, download_url: app.download_url }))
+        Ok(older.then_some(UpdateNotice { min_version: app.min_version, download_url: app.download_url }))
     }
 
     pub(super) fn revocation(&self) -> Result<Option<Revocation>> {
@@ -95,7 +95,9 @@ impl Store {
         const DELETABLE: &str = "r.seq <= ?1 AND r.training = 0 AND r.created_at_ms < ?2
              AND NOT EXISTS (SELECT 1 FROM sync_attention a WHERE a.record_id = r.id)";
         let checks = tx.execute(
-            &format!("DELETE FROM records WHERE seq IN (SELECT r.seq FROM records r WHERE r.kind = 'check' AND {DELETABLE})"),
+            &format!(
+                "DELETE FROM records WHERE seq IN (SELECT r.seq FROM records r WHERE r.kind = 'check' AND {DELETABLE})"
+            ),
             rusqlite::params![cursor, before_ms],
         )?;
         let voids = tx.execute(

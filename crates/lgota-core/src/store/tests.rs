@@ -754,7 +754,7 @@ fn a_revoked_phone_forgets_what_the_office_has_its_token_and_staff_label() {
 
     let revocation = store.forget_revoked(at(3)).unwrap();
     assert_eq!((revocation.deleted, revocation.kept_unsent), (1, 1));
-    assert_eq!(ids(&store), [unsent.id.clone()]);
+    assert_eq!(ids(&store), std::slice::from_ref(&unsent.id));
     assert!(store.enrollment().unwrap().is_none(), "no token");
     let state = store.state().unwrap();
     assert!(state.settings.is_none(), "no staff label: the setup screen, which says why");
@@ -848,7 +848,10 @@ fn the_device_report_goes_only_to_a_server_that_reads_it_and_old_apps_are_told_t
     };
     store.apply_pull(&pull("0.2.0"), &[], at(0)).unwrap();
     let notice = store.state().unwrap().update.expect("update notice");
-    assert_eq!((notice.min_version.as_str(), notice.download_url.as_deref()), ("0.2.0", Some("https://cbs.example/app")));
+    assert_eq!(
+        (notice.min_version.as_str(), notice.download_url.as_deref()),
+        ("0.2.0", Some("https://cbs.example/app"))
+    );
     store.record_check(&confirmed("student"), at(0)).expect("an old app goes on recording");
     for min in ["0.1.0", "0.0.9", "не версия"] {
         store.apply_pull(&pull(min), &[], at(0)).unwrap();

@@ -175,7 +175,8 @@ pub fn parse(role: &Role, q: &FilterQuery, tz: Tz) -> (Parsed, Option<String>) {
             None => Ok(None),
             Some("benefit") => Ok(Some(KindFilter { age_check: false, age_category_ids: Vec::new() })),
             Some("age_check") => Ok(Some(KindFilter { age_check: true, age_category_ids: Vec::new() })),
-            Some(k) => Err(format!("Вид проверки — льгота (benefit) или проверка возраста (age_check), а не «{}».", shown(k))),
+            Some(k) =>
+                Err(format!("Вид проверки — льгота (benefit) или проверка возраста (age_check), а не «{}».", shown(k))),
         }
     );
     let mut trend = None;

@@ -58,7 +58,13 @@ fn check_filter_sql(filter: &RecordFilter) -> (String, Vec<rusqlite::types::Valu
 /// The `AND …` of a [`crate::store::KindFilter`] on `{alias}.category_id`; `none` is how a
 /// check without a category is matched among the benefits (`r.category_id IS NULL OR ` on
 /// records; nothing on the count tables, which keep `''` for it).
-fn kind_sql(filter: &RecordFilter, none: &str, alias: &str, sql: &mut String, values: &mut Vec<rusqlite::types::Value>) {
+fn kind_sql(
+    filter: &RecordFilter,
+    none: &str,
+    alias: &str,
+    sql: &mut String,
+    values: &mut Vec<rusqlite::types::Value>,
+) {
     let Some(kind) = &filter.kind else { return };
     if kind.age_category_ids.is_empty() && !kind.age_check {
         return; // no age-check category: every check is a benefit
@@ -277,7 +283,10 @@ impl FigureStore for SqliteDatabase {
             if f.from_ms >= f.to_ms {
                 continue;
             }
-            out.extend(fold_month(month, combos(&conn, &f)?.into_iter().map(|((b, m, o, c, r, g), n)| (b, m, o, c, r, g, n))));
+            out.extend(fold_month(
+                month,
+                combos(&conn, &f)?.into_iter().map(|((b, m, o, c, r, g), n)| (b, m, o, c, r, g, n)),
+            ));
         }
         Ok(out)
     }
