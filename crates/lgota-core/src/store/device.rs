@@ -75,7 +75,16 @@ impl Store {
     pub fn forget_revoked(&mut self, now: Now) -> Result<Revocation> {
         let deleted = self.delete_acknowledged(i64::MAX)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for key in ["device_token", "staff_label", "enrollment_pending", "server_report", "app_requirement"] {
+        // Not enrolled any more: no server, no branch named by it, nothing it asked.
+        for key in [
+            "device_token",
+            "server_url",
+            "server_branch",
+            "staff_label",
+            "enrollment_pending",
+            "server_report",
+            "app_requirement",
+        ] {
             set_meta(&tx, key, None)?;
         }
         tx.commit()?;

@@ -756,6 +756,7 @@ fn a_revoked_phone_forgets_what_the_office_has_its_token_and_staff_label() {
     assert_eq!((revocation.deleted, revocation.kept_unsent), (1, 1));
     assert_eq!(ids(&store), std::slice::from_ref(&unsent.id));
     assert!(store.enrollment().unwrap().is_none(), "no token");
+    assert!(store.sync_status().unwrap().server.is_none(), "the sync panel offers to enroll again");
     let state = store.state().unwrap();
     assert!(state.settings.is_none(), "no staff label: the setup screen, which says why");
     assert_eq!(state.revoked, Some(revocation));
