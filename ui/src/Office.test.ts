@@ -109,6 +109,14 @@ describe('a revoked phone', () => {
     });
     expect(await screen.findByTestId('revoked-notice', {}, { timeout: 5000 })).toHaveTextContent('(3)');
     expect(screen.queryByTestId('revoked-unsent')).toBeNull();
+    // Set up again: back to the main screen, and the state is not asked for again and again.
+    await fireEvent.change(screen.getByTestId('setup-branch'), { target: { value: 'central' } });
+    await fireEvent.input(screen.getByTestId('setup-staff'), { target: { value: 'ИП' } });
+    await click('setup-submit');
+    await onMain();
+    const asked = fake.callsOf('get_state').length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(fake.callsOf('get_state').length).toBe(asked);
   });
 
   it('says what it forgot and why, on the setup screen', async () => {
