@@ -269,7 +269,7 @@ describe('main screen flows', () => {
     expect(screen.getByTestId('record')).toHaveTextContent('Бумажный документ');
   });
 
-  it('«Без подтверждения / отказ» saves in 1 tap', async () => {
+  it('«Гражданин отказался от подтверждения» saves in 1 tap', async () => {
     await click('btn-refused');
     await waitFor(() => expect(recordInputs()).toHaveLength(1));
     expect(recordInputs()[0]).toEqual({ input: { kind: 'refused' } });

@@ -54,6 +54,12 @@ pub struct Cli {
     /// The institution's full name, printed on the dashboard's materials and training sheets
     #[arg(long, env = "LGOTA_CENTRAL_INSTITUTION", global = true)]
     institution: Option<String>,
+    /// The oldest app version the office supports: older phones are told «Обновите приложение»
+    #[arg(long, env = "LGOTA_CENTRAL_MIN_APP_VERSION", global = true)]
+    min_app_version: Option<String>,
+    /// Where librarians download the app (shown with «Обновите приложение»)
+    #[arg(long, env = "LGOTA_CENTRAL_APP_DOWNLOAD_URL", global = true)]
+    app_download_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -345,6 +351,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
             tls_key,
             metrics_token: cli.metrics_token,
             institution: cli.institution,
+            min_app_version: cli.min_app_version,
+            app_download_url: cli.app_download_url,
             ..Overrides::default()
         },
         file,
@@ -377,6 +385,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
                 dashboard.metrics_token_sha256 = settings.metrics_token.as_deref().map(crate::secrets::sha256_hex);
                 dashboard.institution = settings.institution.clone();
+                dashboard.app_requirement = settings.app_requirement.clone();
                 let limits = crate::http::limits::Limits {
                     max_concurrent_requests: settings.max_concurrent_requests,
                     ..Default::default()

@@ -67,6 +67,12 @@ pub struct Overrides {
     /// The institution's full name, printed on the materials and the training sheets
     /// («Материалы», «Обучение») [default: none — the pages ask for it].
     pub institution: Option<String>,
+    /// The oldest app version the office supports (`0.2.0`): an older phone shows «Обновите
+    /// приложение» at its next sync and goes on recording and syncing [default: none].
+    pub min_app_version: Option<String>,
+    /// Where librarians download the app (http:// or https://), shown with «Обновите
+    /// приложение» [default: none].
+    pub app_download_url: Option<String>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -110,6 +116,8 @@ pub struct Settings {
     pub retention: crate::service::retention::Retention,
     /// One line, spaces normalised; empty when not set.
     pub institution: String,
+    /// What phones are told of app versions (`min_app_version`, `app_download_url`).
+    pub app_requirement: Option<lgota_protocol::AppRequirement>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -230,6 +238,25 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
     if institution.chars().count() > INSTITUTION_MAX {
         return Err(format!("institution: название учреждения длиннее {INSTITUTION_MAX} символов"));
     }
+    let app_download_url = given.app_download_url.or(file.app_download_url).map(|u| u.trim().to_owned());
+    if let Some(url) = &app_download_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.chars().any(char::is_whitespace) {
+            return Err(format!("app_download_url «{url}» должен быть адресом, начинающимся с http:// или https://"));
+        }
+    }
+    let app_requirement = match given.min_app_version.or(file.min_app_version) {
+        Some(version) => {
+            let version = version.trim().to_owned();
+            if lgota_protocol::compare_versions(&version, "0.0.0").is_none() {
+                return Err(format!("min_app_version «{version}»: нужна версия вида 0.2.0"));
+            }
+            Some(lgota_protocol::AppRequirement { min_version: version, download_url: app_download_url })
+        }
+        None if app_download_url.is_some() => {
+            return Err("app_download_url действует только вместе с min_app_version".into())
+        }
+        None => None,
+    };
     Ok(Settings {
         retention,
         db,
@@ -244,6 +271,7 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         tls,
         metrics_token,
         institution,
+        app_requirement,
     })
 }
 
@@ -361,6 +389,34 @@ mod tests {
         assert_eq!((r.records_years, r.audit_years, r.sign_in_days), (5, 1, 30));
         let zero = Overrides { sign_in_keep_days: Some(0), ..Default::default() };
         assert!(resolve(zero, Overrides::default()).unwrap_err().contains("sign_in_keep_days"));
+    }
+
+    #[test]
+    fn min_app_version_is_a_version_and_the_download_link_an_address() {
+        assert_eq!(resolve(Overrides::default(), Overrides::default()).unwrap().app_requirement, None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "min_app_version = \"0.2.0\"\napp_download_url = \"https://lib.example/app\"\n").unwrap();
+        let s = resolve(Overrides::default(), read_file(Some(&path)).unwrap()).unwrap();
+        assert_eq!(
+            s.app_requirement,
+            Some(lgota_protocol::AppRequirement {
+                min_version: "0.2.0".into(),
+                download_url: Some("https://lib.example/app".into())
+            })
+        );
+        let flag = Overrides { min_app_version: Some("0.3".into()), ..Default::default() };
+        assert_eq!(resolve(flag, Overrides::default()).unwrap().app_requirement.unwrap().min_version, "0.3");
+        let bad = Overrides { min_app_version: Some("новая".into()), ..Default::default() };
+        assert!(resolve(bad, Overrides::default()).unwrap_err().contains("min_app_version «новая»"));
+        let url = Overrides {
+            min_app_version: Some("1.0.0".into()),
+            app_download_url: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(resolve(url, Overrides::default()).unwrap_err().contains("app_download_url"));
+        let alone = Overrides { app_download_url: Some("https://x".into()), ..Default::default() };
+        assert!(resolve(alone, Overrides::default()).is_err());
     }
 
     #[test]

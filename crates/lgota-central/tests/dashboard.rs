@@ -333,6 +333,7 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
             "По Цифровому ID",
             "По бумажному документу",
             "Льгота предоставлена",
+            "Проверка возраста пройдена",
             "Не предоставлена",
             "Доля Цифрового ID"
         ]
@@ -340,19 +341,20 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
     assert_eq!(rows.len(), 1 + 12 * (branches + 1) + 1);
     let last = rows.last().unwrap();
     assert_eq!(text(&last[0]), format!("Итого за {year} год"));
-    let numbers = |r: &[Data]| r[2..7].iter().map(|c| c.as_f64().unwrap()).collect::<Vec<_>>();
-    // Five valid checks: four by Digital ID, one paper; four granted, one refused.
-    assert_eq!(numbers(last), [5.0, 4.0, 1.0, 4.0, 1.0]);
-    assert!((last[7].as_f64().unwrap() - 0.8).abs() < 1e-9);
+    let numbers = |r: &[Data]| r[2..8].iter().map(|c| c.as_f64().unwrap()).collect::<Vec<_>>();
+    // Five valid checks: four by Digital ID, one paper; four benefits granted, no age check, one
+    // refused.
+    assert_eq!(numbers(last), [5.0, 4.0, 1.0, 4.0, 0.0, 1.0]);
+    assert!((last[8].as_f64().unwrap() - 0.8).abs() < 1e-9);
     let month = rows
         .iter()
         .find(|r| text(&r[1]) == "Библиотека-филиал № 2" && r[2].as_f64() == Some(2.0))
         .expect("branch-2's month");
-    assert_eq!(numbers(month), [2.0, 2.0, 0.0, 2.0, 0.0]);
+    assert_eq!(numbers(month), [2.0, 2.0, 0.0, 2.0, 0.0, 0.0]);
     let rows = d.xlsx(&head, &summary, xlsx::SUMMARY_SHEET).await;
     assert_eq!(rows.len(), 1 + 12 + 1, "one branch: no month totals");
     assert!(rows[1..13].iter().all(|r| text(&r[1]) == "Библиотека-филиал № 1"));
-    assert_eq!(numbers(rows.last().unwrap()), [3.0, 2.0, 1.0, 2.0, 1.0]);
+    assert_eq!(numbers(rows.last().unwrap()), [3.0, 2.0, 1.0, 2.0, 0.0, 1.0]);
     let r = head.get(d.url("/export/summary.xlsx?year=1812")).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let r = head.get(d.url("/export/records.xlsx?from=nonsense")).send().await.unwrap();
@@ -939,6 +941,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
          ALTER TABLE records DROP COLUMN clock_off; ALTER TABLE devices DROP COLUMN clock_skew_ms; DROP TABLE backups;
          DROP TABLE app_releases;
          DROP TABLE training_results;
+         ALTER TABLE devices DROP COLUMN report;
          PRAGMA user_version = 3;",
     )
     .unwrap();

@@ -204,6 +204,9 @@ impl Model {
                 && f.failure_reason_id.as_ref().is_none_or(|x| r.failure_reason_id.as_ref() == Some(x))
                 && f.granted.is_none_or(|g| r.granted == Some(g))
                 && f.offline.is_none_or(|o| self.offline(r) == o)
+                && f.kind.as_ref().is_none_or(|k| {
+                    k.age_check == r.category_id.as_ref().is_some_and(|c| k.age_category_ids.contains(c))
+                })
         })
     }
 
@@ -239,6 +242,14 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
     let granted = valid.iter().filter(|r| r.granted == Some(true)).count() as u64;
     assert_eq!((o.granted, o.refused), (granted, o.total - granted), "{what}: granted/refused");
     let it = || valid.iter().copied();
+    // Granted checks by category add up to the granted ones: the dashboard splits them into
+    // benefits and age checks with the configuration.
+    assert_eq!(
+        as_map(&o.granted_by_category),
+        tally(it().filter(|r| r.granted == Some(true)), |r| Some(r.category_id.clone().unwrap_or_default())),
+        "{what}: granted by category"
+    );
+    assert_eq!(o.granted_by_category.iter().map(|(_, n)| n).sum::<u64>(), o.granted);
     assert_eq!(as_map(&o.by_branch), tally(it(), |r| Some(r.branch_id.clone())), "{what}: by branch");
     assert_eq!(as_map(&o.by_method), tally(it(), |r| r.method.map(|m| m.as_str().into())), "{what}: by method");
     assert_eq!(as_map(&o.by_outcome), tally(it(), |r| r.outcome.map(|m| m.as_str().into())), "{what}: by outcome");
@@ -298,6 +309,7 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
     let months: Vec<(u32, i64, i64)> = (0..12).map(|m| (m as u32 + 1, MONTHS_2025[m], MONTHS_2025[m + 1])).collect();
     let summary = db.monthly_summary(f, &months).expect("summary");
     let mut expected = BTreeMap::new();
+    let mut granted_by_category: BTreeMap<(u32, String, String), u64> = BTreeMap::new();
     for r in &valid {
         let Some(m) = months.iter().find(|m| m.1 <= r.created_at_ms && r.created_at_ms < m.2) else { continue };
         let e: &mut (u64, u64, u64, u64) = expected.entry((m.0, r.branch_id.clone())).or_default();
@@ -305,7 +317,17 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
         e.1 += u64::from(r.method == Some(Method::DigitalId));
         e.2 += u64::from(r.method == Some(Method::Paper));
         e.3 += u64::from(r.granted == Some(true));
+        if r.granted == Some(true) {
+            *granted_by_category
+                .entry((m.0, r.branch_id.clone(), r.category_id.clone().unwrap_or_default()))
+                .or_default() += 1u64;
+        }
     }
+    let got_by_category: BTreeMap<(u32, String, String), u64> = summary
+        .iter()
+        .flat_map(|s| s.granted_by_category.iter().map(move |(c, n)| ((s.month, s.branch_id.clone(), c.clone()), *n)))
+        .collect();
+    assert_eq!(got_by_category, granted_by_category, "{what}: monthly summary, granted by category");
     let got: BTreeMap<(u32, String), (u64, u64, u64, u64)> = summary
         .iter()
         .map(|s| {
@@ -327,6 +349,11 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
         .collect();
     let expected: BTreeMap<String, bool> = model.matching(f).map(|r| (r.id.clone(), model.voided(r))).collect();
     assert_eq!(got, expected, "{what}: export");
+}
+
+/// `kind=age_check` (`true`) or `kind=benefit` with these age-check categories.
+fn age(age_check: bool, ids: &[&str]) -> lgota_central::store::KindFilter {
+    lgota_central::store::KindFilter { age_check, age_category_ids: ids.iter().map(|s| s.to_string()).collect() }
 }
 
 /// The filters the figures are checked with: periods with even and uneven ends, and each field.
@@ -361,6 +388,14 @@ fn filters() -> Vec<(String, RecordFilter)> {
             with("no internet", RecordFilter { failure_reason_id: Some("no_internet".into()), ..base.clone() }),
             with("not granted", RecordFilter { granted: Some(false), ..base.clone() }),
             with("offline", RecordFilter { offline: Some(true), ..base.clone() }),
+            // Age checks and benefits (those without a category among them) part the checks.
+            with("age checks", RecordFilter { kind: Some(age(true, &["student"])), ..base.clone() }),
+            with("benefits", RecordFilter { kind: Some(age(false, &["student", "pensioner"])), ..base.clone() }),
+            with("no age-check category", RecordFilter { kind: Some(age(true, &[])), ..base.clone() }),
+            with(
+                "granted benefits",
+                RecordFilter { kind: Some(age(false, &["student"])), granted: Some(true), ..base.clone() },
+            ),
             with(
                 "b2, at no event, online, granted",
                 RecordFilter {

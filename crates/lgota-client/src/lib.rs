@@ -104,17 +104,7 @@ impl Client {
 
     /// Reference data newer than what the device has.
     pub fn pull(&self, query: PullQuery) -> Result<PullResponse, TransportError> {
-        let mut url = format!(
-            "{}{}?config_version={}&content_version={}&events_cursor={}",
-            self.base,
-            paths::REFERENCE,
-            query.config_version,
-            query.content_version,
-            query.events_cursor
-        );
-        if let Some(pending) = query.pending {
-            url.push_str(&format!("&pending={pending}"));
-        }
+        let url = format!("{}{}?{}", self.base, paths::REFERENCE, query.to_query_string());
         self.send(self.http.get(url))
     }
 }

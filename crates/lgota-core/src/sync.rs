@@ -87,7 +87,12 @@ impl SyncError {
             "unreachable" => {
                 "Нет связи с сервером. Записи сохранены на телефоне и отправятся сами, когда появится интернет."
             }
-            "unauthorized" | "device_revoked" | "not_enrolled" => {
+            "device_revoked" => {
+                "Центральная библиотека отключила этот телефон. Записи, которые она уже получила, удалены с \
+                 телефона вместе с ключом доступа и меткой сотрудника; неотправленные сохранены — выгрузите их в \
+                 файл. Чтобы работать дальше, подключите телефон заново по QR-коду."
+            }
+            "unauthorized" | "not_enrolled" => {
                 "Подключите устройство заново: отсканируйте QR-код подключения из центральной библиотеки."
             }
             "unsupported_protocol" => "Обновите приложение: сервер работает с другой версией протокола.",
@@ -306,11 +311,19 @@ pub fn sync_once(
             store.note_server(server, Now::system())?;
         }
         store.apply_pull(&pull, trusted, Now::system())?;
+        // Acknowledged records past the office's retention leave the phone (a failure here is
+        // the storage's, and fails the sync like any other).
+        store.purge_acknowledged(Now::system())?;
         Ok(report)
     })();
     let now = Now::system();
     let problem = result.as_ref().err().map(|e: &SyncError| e.problem(now));
-    lock(store)?.note_sync(problem.as_ref(), now)?;
+    let mut guard = lock(store)?;
+    if result.as_ref().is_err_and(|e| e.code() == lgota_protocol::codes::DEVICE_REVOKED) {
+        // A lost phone forgets what the office already has, its token and its staff label.
+        guard.forget_revoked(now)?;
+    }
+    guard.note_sync(problem.as_ref(), now)?;
     result
 }
 
@@ -548,6 +561,7 @@ mod tests {
             response.server = Some(lgota_protocol::ServerInfo {
                 server_id: self.server_id.clone(),
                 server_time_ms: self.server_time_ms,
+                device_report: None,
             });
             Ok(response)
         }

@@ -70,7 +70,7 @@ impl Transport for Server {
         }
         Ok(TrainingPushResponse {
             results,
-            server: Some(ServerInfo { server_id: "srv-1".into(), server_time_ms: at(0).utc_ms }),
+            server: Some(ServerInfo { server_id: "srv-1".into(), server_time_ms: at(0).utc_ms, device_report: None }),
         })
     }
 }
@@ -179,12 +179,14 @@ fn another_server_database_gets_the_results_again() {
         }
         fn pull(&mut self, q: PullQuery) -> Result<PullResponse, TransportError> {
             let mut answer = self.0.pull(q)?;
-            answer.server = Some(ServerInfo { server_id: "srv-2".into(), server_time_ms: at(0).utc_ms });
+            answer.server =
+                Some(ServerInfo { server_id: "srv-2".into(), server_time_ms: at(0).utc_ms, device_report: None });
             Ok(answer)
         }
         fn push_training(&mut self, r: &TrainingPush) -> Result<TrainingPushResponse, TransportError> {
             let mut answer = self.0.push_training(r)?;
-            answer.server = Some(ServerInfo { server_id: "srv-2".into(), server_time_ms: at(0).utc_ms });
+            answer.server =
+                Some(ServerInfo { server_id: "srv-2".into(), server_time_ms: at(0).utc_ms, device_report: None });
             Ok(answer)
         }
     }

@@ -92,7 +92,8 @@ async fn pull(
     let Query(query) = query.map_err(|e| {
         AppError::new(Kind::Invalid, codes::INVALID_REQUEST, format!("Недопустимые параметры запроса: {e}."))
     })?;
-    Ok(Json(state.run(move |db| service::sync::pull(db, &device, &query, version)).await?))
+    let app = state.dashboard.app_requirement.clone();
+    Ok(Json(state.run(move |db| service::sync::pull(db, &device, &query, version, app)).await?))
 }
 
 /// Finished training scenarios (protocol 3): apart from the records, never counted.

@@ -381,7 +381,12 @@ impl FromRequestParts<AppState> for Filtered {
             Ok(Query(q)) => (q, None),
             Err(e) => (FilterQuery::default(), Some(format!("Неверные параметры запроса: {e}"))),
         };
-        let (parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
+        let (mut parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
+        if let Some(kind) = parsed.filter.kind.as_mut() {
+            // The configuration's age-check categories, for the store (which knows no configuration).
+            kind.age_category_ids =
+                state.run(service::reports::age_check_categories).await.map_err(IntoResponse::into_response)?;
+        }
         Ok(Filtered { session, parsed, error: rejected.or(error) })
     }
 }

@@ -31,6 +31,8 @@ pub struct Dashboard {
     pub metrics_token_sha256: Option<String>,
     /// The institution's full name for printed materials (`institution`); empty if not set.
     pub institution: String,
+    /// What phones are told of app versions (`min_app_version`), if anything.
+    pub app_requirement: Option<lgota_protocol::AppRequirement>,
 }
 
 impl Dashboard {
@@ -44,6 +46,7 @@ impl Dashboard {
             trusted_proxies: Vec::new(),
             metrics_token_sha256: None,
             institution: String::new(),
+            app_requirement: None,
         }
     }
 }

@@ -92,7 +92,11 @@ pub fn push(db: &dyn Database, device: &Device, request: TrainingPush, version: 
     tracing::info!(device = device.id, results = results.len(), "training results pushed");
     Ok(TrainingPushResponse {
         results,
-        server: Some(ServerInfo { server_id: db.server_id()?, server_time_ms: now_ms() }),
+        server: Some(ServerInfo {
+            server_id: db.server_id()?,
+            server_time_ms: now_ms(),
+            device_report: Some(lgota_protocol::DEVICE_REPORT_VERSION),
+        }),
     })
 }
 

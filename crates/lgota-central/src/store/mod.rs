@@ -146,6 +146,8 @@ pub trait DeviceStore: Send + Sync {
     fn touch_device(&self, id: &str, now_ms: i64) -> StoreResult<()>;
     /// Notes what a phone reported at its pull: records still unsent.
     fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()>;
+    /// Replaces what a phone last reported of itself (`devices.report`).
+    fn note_report(&self, id: &str, report: &DeviceReport) -> StoreResult<()>;
     /// Notes a push and, when the phone said what its clock read, how far off it is.
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()>;
 }

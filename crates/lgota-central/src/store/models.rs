@@ -17,6 +17,26 @@ pub struct Device {
     pub last_push_at_ms: Option<i64>,
     /// The phone's clock minus the server's at its last push (ms), when the phone said.
     pub clock_skew_ms: Option<i64>,
+    /// What the phone last said of itself at a pull (`None` until its first report).
+    pub report: Option<DeviceReport>,
+}
+
+/// What a phone reported of itself at its last pull (lgota_protocol's device report): shown on
+/// «Устройства». Strings are checked at intake (short, printable).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceReport {
+    /// When the server got it (UTC ms).
+    pub at_ms: i64,
+    pub app_version: Option<String>,
+    pub config_version: u32,
+    pub content_version: u32,
+    pub pin_set: Option<bool>,
+    pub idle_seconds: Option<u32>,
+    /// The phone keeps the PIN policy of the configuration it runs.
+    pub policy_kept: Option<bool>,
+    /// The code of the last content pack the phone refused, and when (the phone's clock).
+    pub pack_refusal: Option<String>,
+    pub pack_refusal_at_ms: Option<i64>,
 }
 
 /// One administrative action of the audit log.
@@ -266,6 +286,19 @@ pub struct RecordFilter {
     pub granted: Option<bool>,
     /// Received more than [`OFFLINE_AFTER_MS`] after it was made.
     pub offline: Option<bool>,
+    /// Only age checks, or only benefits (and checks without a category).
+    pub kind: Option<KindFilter>,
+}
+
+/// Checks of age-check categories («Совершеннолетие (18+)»), or of all the others. The HTTP
+/// layer reads `kind=age_check|benefit` and names the configuration's age-check categories; the
+/// store filters on those ids only (it knows no configuration).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindFilter {
+    /// `true`: only the categories of `age_category_ids`; `false`: every other check, those
+    /// without a category included.
+    pub age_check: bool,
+    pub age_category_ids: Vec<String>,
 }
 
 /// Received more than this long after it was made, a record counts as made offline.

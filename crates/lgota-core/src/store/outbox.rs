@@ -150,6 +150,8 @@ impl Store {
     /// when it is another database than last time: everything has been queued again.
     pub fn note_server(&mut self, server: &ServerInfo, now: Now) -> Result<bool> {
         set_meta(&self.conn, "clock_skew_ms", Some(&(now.utc_ms - server.server_time_ms).to_string()))?;
+        // The device report version this server reads: the next pull carries a report.
+        set_meta(&self.conn, "server_report", server.device_report.map(|v| v.to_string()).as_deref())?;
         let known = get_meta(&self.conn, "server_id")?;
         if known.as_deref() == Some(server.server_id.as_str()) {
             return Ok(false);

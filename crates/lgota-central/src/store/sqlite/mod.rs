@@ -34,9 +34,9 @@ use rusqlite_migration::M;
 pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
-    Admin, AdminChange, AdminStore, AppRelease, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
-    EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError, StoreOutcome,
-    StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
+    Admin, AdminChange, AdminStore, AppRelease, AuditEntry, CodeIssuer, Conflict, ContentUpload, Device, DeviceReport,
+    DeviceStore, EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Role, StoreError,
+    StoreOutcome, StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -53,8 +53,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/011_training.sql")),
     M::up(include_str!("migrations/012_roles.sql")),
     M::up(include_str!("migrations/013_retention.sql")),
-    // 014: the phone policy's, likewise.
-    M::up(""),
+    M::up(include_str!("migrations/014_device_report.sql")),
     M::up(include_str!("migrations/015_app_releases.sql")),
 ];
 
@@ -395,7 +394,7 @@ fn store_batch(tx: &Connection, records: &[WireRecord], received_at_ms: i64) -> 
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms";
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms, report";
 
 fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -407,6 +406,8 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
         pending: row.get::<_, Option<i64>>(5)?.and_then(|n| u64::try_from(n).ok()),
         last_push_at_ms: row.get(6)?,
         clock_skew_ms: row.get(7)?,
+        // A report this server cannot read (written by a later version) is left out, not an error.
+        report: row.get::<_, Option<String>>(8)?.and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -713,6 +714,12 @@ impl DeviceStore for SqliteDatabase {
             conn.prepare_cached("UPDATE devices SET pending = ?2 WHERE id = ?1")?.execute(params![id, pending])?;
             Ok(())
         })
+    }
+
+    fn note_report(&self, id: &str, report: &DeviceReport) -> StoreResult<()> {
+        let json = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn().execute("UPDATE devices SET report = ?2 WHERE id = ?1", params![id, json])?;
+        Ok(())
     }
 
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
