@@ -250,7 +250,9 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
             if lgota_protocol::compare_versions(&version, "0.0.0").is_none() {
                 return Err(format!("min_app_version «{version}»: нужна версия вида 0.2.0"));
             }
-            Some(lgota_protocol::AppRequirement { min_version: version, download_url: app_download_url })
+            // Without a link of its own: the server's own download page (`/app/download`).
+            let download_url = app_download_url.or_else(|| Some(format!("{public_url}/app/download")));
+            Some(lgota_protocol::AppRequirement { min_version: version, download_url })
         }
         None if app_download_url.is_some() => {
             return Err("app_download_url действует только вместе с min_app_version".into())
@@ -406,7 +408,9 @@ mod tests {
             })
         );
         let flag = Overrides { min_app_version: Some("0.3".into()), ..Default::default() };
-        assert_eq!(resolve(flag, Overrides::default()).unwrap().app_requirement.unwrap().min_version, "0.3");
+        let own = resolve(flag, Overrides::default()).unwrap().app_requirement.unwrap();
+        assert_eq!(own.min_version, "0.3");
+        assert_eq!(own.download_url.unwrap(), format!("http://{DEFAULT_LISTEN}/app/download"), "the server's own page");
         let bad = Overrides { min_app_version: Some("новая".into()), ..Default::default() };
         assert!(resolve(bad, Overrides::default()).unwrap_err().contains("min_app_version «новая»"));
         let url = Overrides {
