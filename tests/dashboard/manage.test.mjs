@@ -218,12 +218,16 @@ test('a totals-only user sees the figures and the summary, and nothing of record
   const context = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1200, height: 900 } });
   const page = await signIn(context, 'director');
   assert.ok(Number((await page.textContent('[data-figure="total"]')).trim()) >= 1, 'figures of every branch');
-  assert.deepEqual(await page.locator('nav a').evaluateAll((links) => links.map((a) => a.getAttribute('href'))), ['/']);
+  // The figures and the printable materials (no personal data in either).
+  assert.deepEqual(await page.locator('nav a').evaluateAll((links) => links.map((a) => a.getAttribute('href'))), [
+    '/',
+    '/materials',
+  ]);
   assert.match(await page.textContent('header'), /только итоги/);
   assert.equal(await page.locator('main a[href^="/records"], main a[href^="/export/records"]').count(), 0);
   assert.equal(await page.locator('a[href^="/export/summary.xlsx"]').count(), 1);
   assert.match(await page.textContent('#totals-only'), /только итоги/);
-  for (const path of ['/records', '/devices', '/events', '/audit', '/users', '/export/records.csv']) {
+  for (const path of ['/records', '/devices', '/events', '/training', '/audit', '/users', '/app', '/export/records.csv']) {
     assert.equal((await page.goto(`${base}${path}`)).status(), 403, path);
   }
   await context.close();
