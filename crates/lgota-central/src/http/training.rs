@@ -15,6 +15,9 @@ use super::error::AppError;
 use super::extract::SignedIn;
 use super::state::{page, AppState, Ctx};
 use crate::http::views::inform as view;
+use lgota_domain::content::ContentPack;
+
+use crate::report::Names;
 use crate::service::{self, Kind};
 
 pub fn routes() -> Router<AppState> {
@@ -37,7 +40,23 @@ async fn training(
 ) -> Result<Response, AppError> {
     let actor = session.actor();
     let branch = actor.confine(&asked_branch(query));
-    let b = branch.clone();
+    let (trainees, pack, names, all_branches) = load(&state, actor, &branch).await?;
+    if !branch.is_empty() && !all_branches.contains(&branch) {
+        return Err(unknown_branch());
+    }
+    let shown: Vec<String> = if branch.is_empty() { all_branches.clone() } else { vec![branch.clone()] };
+    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
+    let html = view::training(&ctx, &trainees, &shown, &all_branches, &branch, &pack, &state.dashboard.institution);
+    Ok(page(StatusCode::OK, html))
+}
+
+/// What both pages show: the branch's trainees, the published pack, the names, every branch id.
+async fn load(
+    state: &AppState,
+    actor: service::Actor,
+    branch: &str,
+) -> Result<(Vec<service::training::Trainee>, ContentPack, Names, Vec<String>), AppError> {
+    let b = branch.to_string();
     let (trainees, pack, (names, all_branches, _)) = state
         .run(move |db| {
             Ok((
@@ -47,13 +66,7 @@ async fn training(
             ))
         })
         .await?;
-    if !branch.is_empty() && !all_branches.contains(&branch) {
-        return Err(unknown_branch());
-    }
-    let shown: Vec<String> = if branch.is_empty() { all_branches.clone() } else { vec![branch.clone()] };
-    let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
-    let html = view::training(&ctx, &trainees, &shown, &all_branches, &branch, &pack, &state.dashboard.institution);
-    Ok(page(StatusCode::OK, html))
+    Ok((trainees, pack, names, all_branches))
 }
 
 fn unknown_branch() -> AppError {
@@ -70,16 +83,7 @@ async fn sheet(
     if branch.is_empty() {
         return Err(AppError::new(Kind::Invalid, codes::INVALID_REQUEST, "Выберите филиал листа ознакомления."));
     }
-    let b = branch.clone();
-    let (trainees, pack, (names, all_branches, _)) = state
-        .run(move |db| {
-            Ok((
-                service::training::trainees(db, &actor, &b)?,
-                service::content::published_pack(db)?,
-                service::reports::names(db)?,
-            ))
-        })
-        .await?;
+    let (trainees, pack, names, all_branches) = load(&state, actor, &branch).await?;
     if !all_branches.contains(&branch) {
         return Err(unknown_branch());
     }

@@ -17,14 +17,10 @@ struct ReleaseLine {
     kept: bool,
 }
 
-fn size_text(bytes: u64) -> String {
-    format!("{:.1} МБ", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
-}
-
 fn line(r: &AppRelease, tz: chrono_tz::Tz) -> ReleaseLine {
     ReleaseLine {
         version: r.version.clone(),
-        size: size_text(r.bytes),
+        size: crate::service::backup::size_text(r.bytes),
         sha256: r.sha256.clone(),
         uploaded: local_text(tz, r.uploaded_at_ms),
         login: r.login.clone(),
