@@ -24,7 +24,8 @@ echo "$deb"
 say "Checking $deb"
 files=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for want in ./usr/bin/lgota-central ./etc/lgota-central/config.toml ./usr/lib/systemd/system/lgota-central.service \
-  ./usr/share/doc/lgota-central/deploy.md ./usr/share/doc/lgota-central/protocol.md; do
+  ./usr/share/doc/lgota-central/deploy.md ./usr/share/doc/lgota-central/protocol.md \
+  ./usr/share/doc/lgota-central/archive.md; do
   grep -qx "$want" <<<"$files" || fail "$want is missing from the package"
 done
 work=$(mktemp -d)

@@ -44,9 +44,10 @@ async function waitForHealth(base, server) {
  *  - publicUrl: the server and the CLI know their address (enrollment codes carry it)
  *  - cookieSecureOff: session cookies without `Secure` (the tests speak plain http)
  *  - admins: [{ login, role, branch? }] added through the CLI first, all with PASSWORD
+ *  - env: more LGOTA_CENTRAL_* settings for the server and the CLI (e.g. the institution's name)
  * Returns { base, dir, db, cli(args, input?), sql(query), stop() }; stop() removes the directory.
  */
-export async function startCentral({ publicUrl = true, cookieSecureOff = false, admins = [] } = {}) {
+export async function startCentral({ publicUrl = true, cookieSecureOff = false, admins = [], env = {} } = {}) {
   assert.ok(fs.existsSync(centralBin), `${centralBin} is missing: run cargo build -p lgota-central (or set LGOTA_CENTRAL_BIN)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgota-central-'));
   const db = path.join(dir, 'central.db');
@@ -55,7 +56,7 @@ export async function startCentral({ publicUrl = true, cookieSecureOff = false, 
   const globals = ['--db', db, ...(publicUrl ? ['--public-url', base] : [])];
 
   const cli = (args, input) =>
-    execFileSync(centralBin, [...globals, ...args], { cwd: dir, env: centralEnv(), input, encoding: 'utf8', timeout: 30_000 });
+    execFileSync(centralBin, [...globals, ...args], { cwd: dir, env: centralEnv(env), input, encoding: 'utf8', timeout: 30_000 });
   const sql = (query) => execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim();
 
   for (const { login, role, branch } of admins) {
@@ -64,7 +65,7 @@ export async function startCentral({ publicUrl = true, cookieSecureOff = false, 
   const server = spawn(
     centralBin,
     [...globals, ...(cookieSecureOff ? ['--cookie-secure', 'false'] : []), 'serve', '--listen', `127.0.0.1:${port}`],
-    { cwd: dir, env: centralEnv(), stdio: ['ignore', 'ignore', 'inherit'] },
+    { cwd: dir, env: centralEnv(env), stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const stop = async () => {
     if (server.exitCode === null && server.signalCode === null) {

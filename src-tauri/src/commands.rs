@@ -52,8 +52,12 @@ pub fn set_training(store: State<'_, AppStore>, on: bool) -> CommandResult<AppSt
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub fn complete_training(store: State<'_, AppStore>, scenario_id: String) -> CommandResult<RecordView> {
-    Ok(store.lock()?.complete_training(&scenario_id, Now::system())?)
+pub fn complete_training(
+    store: State<'_, AppStore>,
+    scenario_id: String,
+    correct_first_try: u32,
+) -> CommandResult<RecordView> {
+    Ok(store.lock()?.complete_training(&scenario_id, correct_first_try, Now::system())?)
 }
 
 #[tauri::command]

@@ -77,8 +77,10 @@ pub fn run() {
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&dir)?;
-            let store = Store::open(dir.join(DB_FILE))
+            let mut store = Store::open(dir.join(DB_FILE))
                 .map_err(|e| format!("Не удалось открыть базу записей в {}: {e}", dir.display()))?;
+            // The version the package says (tauri.conf.json), shown in the settings and reported.
+            store.set_app_version(&app.package_info().version.to_string());
             let lock_settings =
                 store.lock_settings().map_err(|e| format!("Не удалось прочитать настройки блокировки: {e}"))?;
             app.manage(AppStore(Mutex::new(store)));

@@ -101,6 +101,12 @@ impl Gate {
         self.settings = settings;
         self.unlock(now);
     }
+
+    /// Settings changed from elsewhere (a configuration with a shorter maximum idle time arrived
+    /// by sync): taken in, locked or not as before.
+    pub fn refresh(&mut self, settings: LockSettings) {
+        self.settings = settings;
+    }
 }
 
 pub struct AppLock {
@@ -112,6 +118,14 @@ pub struct AppLock {
 impl AppLock {
     pub fn new(settings: LockSettings) -> AppLock {
         AppLock { gate: Mutex::new(Gate::new(settings, Instant::now())), biometric: AtomicBool::new(false) }
+    }
+
+    /// Takes in lock settings changed by something else than a lock command (the office's policy
+    /// through sync), without locking or unlocking.
+    pub fn refresh(&self, settings: LockSettings) {
+        if let Ok(mut gate) = self.gate() {
+            gate.refresh(settings);
+        }
     }
 
     /// Locks now (no-op without a PIN); for the shell's own events, e.g. the app going to the background.
@@ -166,6 +180,10 @@ pub struct LockStatus {
     pub wait_ms: i64,
     /// The phone can unlock with a fingerprint or face (a PIN is set and the OS reports biometrics).
     pub biometric: bool,
+    /// The central office requires a PIN: nothing is recorded without one, it cannot be removed.
+    pub pin_required: bool,
+    /// The longest idle time the office allows (seconds), if it set one.
+    pub max_idle_seconds: Option<u32>,
 }
 
 fn status(store: &AppStore, lock: &AppLock) -> CommandResult<LockStatus> {
@@ -173,7 +191,12 @@ fn status(store: &AppStore, lock: &AppLock) -> CommandResult<LockStatus> {
         let store = store.lock()?;
         (store.lock_settings()?, store.pin_wait_ms(Now::system())?)
     };
-    let locked = lock.gate()?.is_locked(Instant::now());
+    let locked = {
+        let mut gate = lock.gate()?;
+        // The office's policy may have changed by sync since: the idle backstop follows it.
+        gate.refresh(settings);
+        gate.is_locked(Instant::now())
+    };
     Ok(LockStatus {
         pin_set: settings.pin_set,
         locked,
@@ -181,6 +204,8 @@ fn status(store: &AppStore, lock: &AppLock) -> CommandResult<LockStatus> {
         record_while_locked: settings.record_while_locked,
         wait_ms,
         biometric: settings.pin_set && lock.biometric.load(Ordering::Relaxed),
+        pin_required: settings.pin_required,
+        max_idle_seconds: settings.max_idle_seconds,
     })
 }
 
@@ -297,7 +322,7 @@ mod tests {
     use super::*;
 
     fn settings(pin_set: bool, record_while_locked: bool) -> LockSettings {
-        LockSettings { pin_set, idle_seconds: 60, record_while_locked }
+        LockSettings { pin_set, idle_seconds: 60, record_while_locked, pin_required: false, max_idle_seconds: None }
     }
 
     #[test]

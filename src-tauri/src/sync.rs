@@ -119,6 +119,10 @@ fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<Res
         }
     };
     set(Progress::default());
+    // A configuration that came with the sync may carry a new lock policy (a shorter idle time).
+    if let Ok(settings) = store.0.lock().map_err(|_| ()).and_then(|s| s.lock_settings().map_err(|_| ())) {
+        app.state::<crate::lock::AppLock>().refresh(settings);
+    }
     Some(result.map(|_| ()))
 }
 

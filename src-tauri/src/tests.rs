@@ -164,7 +164,7 @@ fn content_search_training_and_pack_refusal() {
     assert_eq!(content["source"], "bundled");
 
     assert_eq!(h.ok("set_training", json!({"on": true}))["settings"]["training"], true);
-    let r = h.ok("complete_training", json!({"scenario_id": "did-success"}));
+    let r = h.ok("complete_training", json!({"scenario_id": "did-success", "correct_first_try": 2}));
     assert_eq!(r["training"], true);
     let overview = h.ok("overview", json!({}));
     assert_eq!((overview["tally"]["total"].as_u64(), overview["training_count"].as_u64()), (Some(0), Some(1)));
@@ -215,6 +215,7 @@ fn an_event_code_selects_a_known_event_of_the_branch() {
         ],
         events_cursor: 3,
         server: None,
+        app: None,
     };
     h._app.state::<AppStore>().0.lock().unwrap().apply_pull(&pull, &[], lgota_core::Now::system()).unwrap();
 
@@ -258,7 +259,7 @@ const GUARDED: &[(&str, &str)] = &[
     ("setup", r#"{"input": {"branch_id": "central", "staff_label": "ИП"}}"#),
     ("set_event", r#"{"event": null}"#),
     ("set_training", r#"{"on": true}"#),
-    ("complete_training", r#"{"scenario_id": "did-success"}"#),
+    ("complete_training", r#"{"scenario_id": "did-success", "correct_first_try": 3}"#),
     ("install_content_pack", r#"{"pack": "{}"}"#),
     ("enroll", r#"{"input": {"server": "http://127.0.0.1:9", "code": "abc"}}"#),
     ("sync_status", "{}"),
@@ -405,4 +406,43 @@ fn the_export_file_is_named_by_device_and_local_time() {
     let name = crate::commands::export_file_name("0193a1b2-c3d4-7e5f-8a9b-0123456789ab", now);
     assert_eq!(name, "lgota-zapisi-6789ab-20261125-124640.json");
     assert_eq!(crate::commands::export_file_name("abc", now), "lgota-zapisi-abc-20261125-124640.json");
+}
+
+#[test]
+fn the_offices_policy_reaches_the_commands_pin_idle_time_and_staff_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // A configuration from the central office, as sync installs it.
+        let mut store = lgota_core::Store::open(dir.path().join(DB_FILE)).unwrap();
+        let mut config = store.config().clone();
+        config.version += 1;
+        config.staff_labels = vec!["ЦГБ-01".into(), "ЦГБ-02".into()];
+        config.device_policy.pin_required = true;
+        config.device_policy.max_idle_seconds = Some(60);
+        store.replace_config(&serde_json::to_string(&config).unwrap()).unwrap();
+    }
+    let h = harness(&dir);
+    let state = h.ok("get_state", json!({}));
+    assert_eq!(state["app_version"], lgota_core::APP_VERSION, "the settings screen shows it");
+    assert_eq!(state["config"]["staff_labels"], json!(["ЦГБ-01", "ЦГБ-02"]));
+    assert_eq!(state["update"], Value::Null);
+    assert_eq!(state["revoked"], Value::Null);
+    let e = h.err("setup", json!({"input": {"branch_id": "central", "staff_label": "ИП", "event": null}}));
+    assert_eq!(e["code"], "staff_label_not_listed");
+    h.ok("setup", json!({"input": {"branch_id": "central", "staff_label": "ЦГБ-02", "event": null}}));
+
+    let status = h.ok("lock_status", json!({}));
+    assert_eq!((status["pin_required"].clone(), status["max_idle_seconds"].clone()), (json!(true), json!(60)));
+    assert_eq!(status["idle_seconds"], 60, "capped by the policy");
+    let e = h.err("record_check", json!({"input": {"kind": "refused"}}));
+    assert_eq!(e["code"], "pin_needed_by_policy");
+    assert!(e["message"].as_str().unwrap().contains("Задайте PIN в настройках"), "{e}");
+
+    h.ok("set_pin", json!({"current": null, "pin": "2580"}));
+    let e = h.err("set_lock_options", json!({"idle_seconds": 300, "record_while_locked": false}));
+    assert_eq!(e["code"], "idle_above_policy");
+    h.ok("set_lock_options", json!({"idle_seconds": 30, "record_while_locked": false}));
+    h.ok("record_check", json!({"input": {"kind": "refused"}}));
+    let e = h.err("remove_pin", json!({"current": "2580"}));
+    assert_eq!(e["code"], "pin_kept_by_policy");
 }

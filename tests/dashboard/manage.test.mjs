@@ -81,6 +81,7 @@ before(async () => {
     admins: [
       { login: 'metodist', role: 'admin' },
       { login: 'zav2', role: 'branch_head', branch: 'branch-2' },
+      { login: 'director', role: 'observer' },
     ],
   });
   base = central.base;
@@ -164,7 +165,7 @@ test('events and branches are published from forms with Russian validation; the 
   assert.match(await page.textContent('#events'), /Встреча с писателем <b>Ивановым<\/b>/, 'shown as text');
   assert.match(await page.textContent('#events'), /10\.12\.2026/);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-events.png'), fullPage: true });
-  await Promise.all([page.waitForURL(/\/events\/poster\?id=/), page.click('#events >> text=QR-код на дверь')]);
+  await Promise.all([page.waitForURL(/\/events\/poster\?id=/), page.click('#events >> text=QR-код для телефонов сотрудников')]);
   assert.match(await page.textContent('#event-payload'), /^lgota:event\?v=1&id=[0-9a-f-]{36}$/);
   assert.ok((await page.locator('#poster img').evaluate((img) => img.naturalWidth)) >= 300, 'the poster QR rendered');
   await page.goBack();
@@ -194,6 +195,14 @@ test('a branch head sees only their branch and cannot reach administrator pages'
   assert.equal((await page.textContent('[data-figure="total"]')).trim(), '1', 'only the branch-2 check');
   await page.goto(`${base}/?branch=branch-1`);
   assert.equal((await page.textContent('[data-figure="total"]')).trim(), '1', 'asking for branch 1 changes nothing');
+  // Totals only, until an administrator opens the records of their branch.
+  assert.equal(await page.locator('nav a[href="/records"]').count(), 0);
+  assert.equal(await page.locator('#recent').count(), 0);
+  assert.equal((await page.goto(`${base}/records`)).status(), 403);
+  central.cli(['admin', 'grant-records', 'zav2']);
+  assert.equal((await page.goto(`${base}/records`)).status(), 200);
+  assert.equal(await page.locator('nav a[href="/records"]').count(), 1);
+  assert.equal(await page.locator('#records tr[data-id]').count(), 1, 'the one branch-2 check');
   assert.equal(await page.locator('nav a[href="/branches"]').count(), 0);
   const response = await page.goto(`${base}/branches`);
   assert.equal(response.status(), 403);
@@ -202,5 +211,24 @@ test('a branch head sees only their branch and cannot reach administrator pages'
   assert.match(await page.textContent('#events'), /Встреча с писателем/, 'their branch-2 event');
   await page.goto(`${base}/devices`);
   assert.doesNotMatch(await page.textContent('main'), /phone-web/, 'not the branch-1 phone');
+  await context.close();
+});
+
+test('a totals-only user sees the figures and the summary, and nothing of records, phones or management', async () => {
+  const context = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1200, height: 900 } });
+  const page = await signIn(context, 'director');
+  assert.ok(Number((await page.textContent('[data-figure="total"]')).trim()) >= 1, 'figures of every branch');
+  // The figures and the printable materials (no personal data in either).
+  assert.deepEqual(await page.locator('nav a').evaluateAll((links) => links.map((a) => a.getAttribute('href'))), [
+    '/',
+    '/materials',
+  ]);
+  assert.match(await page.textContent('header'), /только итоги/);
+  assert.equal(await page.locator('main a[href^="/records"], main a[href^="/export/records"]').count(), 0);
+  assert.equal(await page.locator('a[href^="/export/summary.xlsx"]').count(), 1);
+  assert.match(await page.textContent('#totals-only'), /только итоги/);
+  for (const path of ['/records', '/devices', '/events', '/training', '/audit', '/users', '/app', '/export/records.csv']) {
+    assert.equal((await page.goto(`${base}${path}`)).status(), 403, path);
+  }
   await context.close();
 });

@@ -59,7 +59,8 @@ test('a phone enrolled with the code from the dashboard syncs, shows up there, a
     assert.equal((await page.textContent('[data-figure="total"]')).trim(), '1');
     assert.equal((await page.textContent('#by-category tr[data-key="student"] td.n')).trim(), '1');
 
-    // Revoked from the page: the app's next sync is refused, the record stays on the phone.
+    // Revoked from the page: the app's next sync is refused; the phone forgets the check the
+    // office has, its token and its staff label, says why, and keeps the record never sent.
     await page.click('nav >> text=Устройства');
     await Promise.all([page.waitForURL(`${base}/devices/revoke`), row.locator('button').click()]);
     await Promise.all([page.waitForURL(/done=revoked/), page.click('#confirm-revoke')]);
@@ -69,9 +70,13 @@ test('a phone enrolled with the code from the dashboard syncs, shows up there, a
     await record(s, ['btn-refused']);
     await s.click('[data-testid="btn-settings"]');
     await s.click('[data-testid="btn-sync-now"]');
-    const problem = await untilText(s, '[data-testid="sync-problem"]', /QR-код/, 20_000);
-    assert.match(problem, /отключ/);
-    assert.equal(await s.text('[data-testid="sync-pending"]'), '1', 'the refused record stays on the phone');
+    const notice = await untilText(s, '[data-testid="revoked-notice"]', /отключила этот телефон/, 20_000);
+    assert.match(notice, /\(1\), ключ доступа к серверу и метка сотрудника/, 'the acknowledged check is deleted');
+    assert.match(
+      await s.text('[data-testid="revoked-unsent"]'),
+      /Неотправленных записей осталось: 1/,
+      'the refused record stays on the phone',
+    );
     await page.click('nav >> text=Журнал');
     assert.match(await page.textContent('#audit'), /device\.revoke/);
   } catch (err) {

@@ -57,18 +57,25 @@ test('enroll by the QR text, sync to the real server, then a revoked device is t
     await s.click('[data-testid="btn-sync-now"]');
     await s.until('the third record on the server', async () => central.sql('SELECT COUNT(*) FROM records') === '3', 20_000);
 
-    // Revoked: the next sync is refused, nothing is lost, and the panel says what to do.
+    // Revoked: the next sync is refused; the phone forgets the records the office has, its token
+    // and its staff label, says why, and keeps the record never sent.
     const deviceId = central.sql('SELECT id FROM devices');
     central.cli(['device', 'revoke', deviceId]);
     await backToMain(s, 3);
     await record(s, ['btn-refused']);
     await s.click('[data-testid="btn-settings"]');
     await s.click('[data-testid="btn-sync-now"]');
-    const problem = await untilText(s, '[data-testid="sync-problem"]', /QR-код/, 20_000);
-    assert.match(problem, /отключ/);
-    assert.equal(await s.text('[data-testid="sync-pending"]'), '1', 'the refused record stays on the phone');
+    const revoked = await untilText(s, '[data-testid="revoked-notice"]', /отключила этот телефон/, 20_000);
+    assert.match(revoked, /\(3\), ключ доступа к серверу и метка сотрудника/, 'the three acknowledged records');
+    assert.match(await s.text('[data-testid="revoked-unsent"]'), /Неотправленных записей осталось: 1/);
     assert.equal(central.sql('SELECT COUNT(*) FROM records'), '3');
     screenshot('sync-revoked');
+
+    // Set up again: the unsent record is still there, waiting, and the panel offers to enroll.
+    await setUp(s, { branch: 'branch-1', staff: 'А.Б.' });
+    await s.click('[data-testid="btn-settings"]');
+    await s.waitFor('[data-testid="sync-panel"]');
+    assert.equal(await s.text('[data-testid="sync-pending"]'), '1', 'the refused record stays on the phone');
 
     // Offline transfer: the unsent record goes to a file, and the administrator imports it (twice).
     await s.click('[data-testid="btn-export"]');

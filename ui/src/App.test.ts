@@ -269,7 +269,7 @@ describe('main screen flows', () => {
     expect(screen.getByTestId('record')).toHaveTextContent('Бумажный документ');
   });
 
-  it('«Без подтверждения / отказ» saves in 1 tap', async () => {
+  it('«Гражданин отказался от подтверждения» saves in 1 tap', async () => {
     await click('btn-refused');
     await waitFor(() => expect(recordInputs()).toHaveLength(1));
     expect(recordInputs()[0]).toEqual({ input: { kind: 'refused' } });
@@ -730,8 +730,9 @@ describe('training', () => {
     expect(fake.callsOf('complete_training')).toHaveLength(0);
     await click('btn-training-record');
     await waitFor(() => expect(fake.callsOf('complete_training')).toHaveLength(1));
-    expect(fake.callsOf('complete_training')[0].args).toMatchObject({ scenario_id: 'did-fail-paper' });
-    expect(await screen.findByTestId('notice')).toHaveTextContent('Учебная запись сохранена');
+    // The score travels with it: the first step was answered wrong, the second right at once.
+    expect(fake.callsOf('complete_training')[0].args).toEqual({ scenario_id: 'did-fail-paper', correct_first_try: 1 });
+    expect(await screen.findByTestId('notice')).toHaveTextContent('Результат обучения сохранён');
     expect(screen.queryByTestId('btn-training-record')).toBeNull();
     expect(fake.records[0].training).toBe(true);
 

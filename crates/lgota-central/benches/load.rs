@@ -24,6 +24,9 @@ use lgota_protocol::{
     EnrollRequest, EnrollResponse, Method, Outcome, PushRequest, PushResponse, RecordKind, RecordStatus, WireRecord,
 };
 
+/// CPU seconds during the phones' phase: the server, the whole machine, this benchmark.
+static CPU: Mutex<(f64, f64, f64)> = Mutex::new((0.0, 0.0, 0.0));
+
 const BATCHES: usize = 5;
 const BATCH: usize = 200;
 const PASSWORD: &str = "нагрузка-пароль-2026";
@@ -188,6 +191,30 @@ fn memory_mb(pid: u32, field: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s).
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command's closing parenthesis: state is the 3rd, utime the 14th, stime the 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds of the whole machine (all cores, all processes), from /proc/stat.
+fn machine_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or_default();
+    let busy: f64 = line
+        .split_whitespace()
+        .skip(1)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4) // idle, iowait
+        .filter_map(|(_, v)| v.parse::<f64>().ok())
+        .sum();
+    busy / 100.0
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.db");
@@ -292,6 +319,7 @@ fn run(db: Box<dyn Database>, database: &[&str]) -> Vec<(&'static str, f64)> {
         eprintln!("{phones} phones push {} records each …", BATCHES * BATCH);
         let pushing = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let started = Instant::now();
+        let cpu_before = (cpu_secs(pid), machine_cpu_secs(), cpu_secs(std::process::id()));
         let tasks: Vec<_> = codes
             .into_iter()
             .enumerate()
@@ -354,6 +382,12 @@ fn run(db: Box<dyn Database>, database: &[&str]) -> Vec<(&'static str, f64)> {
             acknowledged += t.await.unwrap();
         }
         let push_secs = started.elapsed().as_secs_f64();
+        let cpu = (
+            cpu_secs(pid) - cpu_before.0,
+            machine_cpu_secs() - cpu_before.1,
+            cpu_secs(std::process::id()) - cpu_before.2,
+        );
+        *CPU.lock().unwrap() = cpu;
         pushing.store(false, std::sync::atomic::Ordering::Relaxed);
         overview.await.unwrap();
         let export = export.await.unwrap();
@@ -385,6 +419,19 @@ fn run(db: Box<dyn Database>, database: &[&str]) -> Vec<(&'static str, f64)> {
         t.overview_ms.len()
     );
     println!("  records/s (stored)      {ingest:>10.0}");
+    let (server_cpu, machine_cpu, bench_cpu) = *CPU.lock().unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!(
+        "  CPU during the phases   server {server_cpu:.1} s, this benchmark (phones, office) {bench_cpu:.1} s, \
+         all processes {machine_cpu:.1} s of {:.1} s available",
+        push_secs * cores
+    );
+    println!(
+        "  records per server CPU-second {:>6.0}   (other work on the machine: {:.1} s — figures above are \
+         only comparable when it is near 0)",
+        acknowledged as f64 / server_cpu,
+        (machine_cpu - server_cpu - bench_cpu).max(0.0)
+    );
     println!(
         "  push p50 / p99          {:>10.0} / {:.0} ms",
         percentile(&t.push_ms, 0.5),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::http::tls::Tls;
 use crate::http::{AppState, Dashboard};
 use crate::service::admins::Change;
 use crate::service::{self, Actor};
@@ -50,6 +51,18 @@ pub struct Cli {
     /// for several; the environment variable takes them comma-separated)
     #[arg(long = "trusted-proxy", env = "LGOTA_CENTRAL_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     trusted_proxy: Vec<String>,
+    /// Token with which /metrics may be read from another machine (Authorization: Bearer)
+    #[arg(long, env = "LGOTA_CENTRAL_METRICS_TOKEN", hide_env_values = true, global = true)]
+    metrics_token: Option<String>,
+    /// The institution's full name, printed on the dashboard's materials and training sheets
+    #[arg(long, env = "LGOTA_CENTRAL_INSTITUTION", global = true)]
+    institution: Option<String>,
+    /// The oldest app version the office supports: older phones are told «Обновите приложение»
+    #[arg(long, env = "LGOTA_CENTRAL_MIN_APP_VERSION", global = true)]
+    min_app_version: Option<String>,
+    /// Where librarians download the app (shown with «Обновите приложение»)
+    #[arg(long, env = "LGOTA_CENTRAL_APP_DOWNLOAD_URL", global = true)]
+    app_download_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -64,6 +77,12 @@ enum Command {
         /// Requests served at once on the phones' API and on the dashboard each; more get 503 [default: 256]
         #[arg(long, env = "LGOTA_CENTRAL_MAX_CONCURRENT_REQUESTS")]
         max_concurrent_requests: Option<usize>,
+        /// HTTPS: the certificate chain, PEM (re-read on SIGHUP); with --tls-key
+        #[arg(long, env = "LGOTA_CENTRAL_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// HTTPS: the certificate's private key, PEM, unencrypted (re-read on SIGHUP)
+        #[arg(long, env = "LGOTA_CENTRAL_TLS_KEY")]
+        tls_key: Option<PathBuf>,
     },
     /// Enroll, list and revoke phones.
     #[command(subcommand)]
@@ -88,6 +107,40 @@ enum Command {
     },
     /// Put a backup in place of the database; the server must be stopped.
     Restore { file: PathBuf },
+    /// Write a year's records and figures to a checksummed archive (FILE and FILE.sha256), or
+    /// check an archive (--verify FILE).
+    Archive {
+        /// The year, in the institution's time zone.
+        #[arg(long, required_unless_present = "verify", requires = "out")]
+        year: Option<i32>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, conflicts_with_all = ["year", "out"])]
+        verify: Option<PathBuf>,
+    },
+    /// Remove the records of an archived year past their retention (records_keep_years); the
+    /// year's figures stay.
+    Purge {
+        #[arg(long)]
+        year: i32,
+        /// The year's archive (lgota-central archive), checked against FILE.sha256.
+        #[arg(long)]
+        archive: PathBuf,
+    },
+    /// Remove a note or staff label from one record, also from the database file; prints the
+    /// act of destruction.
+    Redact {
+        #[arg(long)]
+        record: String,
+        #[arg(long, value_parser = ["note", "staff"])]
+        field: String,
+        /// Why (no personal data in it).
+        #[arg(long)]
+        reason: String,
+        /// The login of the dashboard administrator who answers for it.
+        #[arg(long)]
+        by: String,
+    },
     /// Copy a SQLite installation into PostgreSQL and check that both hold the same; safe to
     /// run again (copies only what is missing or changed).
     Migrate {
@@ -107,7 +160,9 @@ enum AdminCommand {
     Add {
         #[arg(long)]
         login: String,
-        #[arg(long, value_parser = ["admin", "branch_head"])]
+        /// admin: everything; branch_head: their branch (totals; records with grant-records);
+        /// observer: totals of every branch only (a director, the founder, a ministry)
+        #[arg(long, value_parser = ["admin", "branch_head", "observer"])]
         role: String,
         /// The branch of a branch head.
         #[arg(long)]
@@ -119,6 +174,10 @@ enum AdminCommand {
     Enable { login: String },
     /// Remove a dashboard user and end their sessions.
     Remove { login: String },
+    /// Let a branch head see the individual records of their branch (audited).
+    GrantRecords { login: String },
+    /// A branch head sees totals only again (audited).
+    RevokeRecords { login: String },
 }
 
 /// Reads a password: from a terminal with echo off (via `stty`), otherwise the first line of stdin.
@@ -217,6 +276,32 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// SIGHUP (`systemctl reload`): the certificate files are read again; if they cannot be, the
+/// certificate in use stays and the error is logged. Without HTTPS there is nothing to reload.
+async fn reload_on_hangup(tls: Option<Arc<Tls>>) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("SIGHUP handler: {e}");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            match &tls {
+                None => tracing::info!("SIGHUP: no certificate to reload (the server speaks plain http)"),
+                Some(tls) => match tls.reload() {
+                    Ok(()) => tracing::info!(cert = %tls.files().cert.display(), "SIGHUP: certificate reloaded"),
+                    Err(e) => tracing::error!("SIGHUP: certificate not reloaded, the previous one stays: {e}"),
+                },
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
+}
+
 /// Opens the database the settings name (PostgreSQL or the SQLite file) and seeds it.
 fn open(settings: &Settings) -> Result<Arc<dyn Database>, String> {
     let location = settings.location();
@@ -279,16 +364,29 @@ fn admin_change(settings: &Settings, me: &Actor, login: &str, what: Change) -> R
         (Change::Enable, true) => "снова может входить",
         (Change::Enable, false) => "и так мог входить",
         (Change::Remove, _) => "удалён, его сеансы завершены",
+        (Change::GrantRecords, true) => "теперь видит отдельные записи своего филиала",
+        (Change::GrantRecords, false) => "и так видел записи своего филиала",
+        (Change::RevokeRecords, true) => "снова видит только итоги",
+        (Change::RevokeRecords, false) => "и так видел только итоги",
     };
     println!("Пользователь {login} {said}.");
     Ok(())
 }
 
+fn print_archive(info: &service::retention::ArchiveInfo) {
+    println!("Архив:    {}", info.file.display());
+    println!("Год:      {}", info.year);
+    println!("Записей:  {} (проверок {})", info.records, info.checks);
+    println!("SHA-256:  {}", info.sha256);
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), String> {
-    let (listen, max_concurrent_requests) = match &cli.command {
-        Command::Serve { listen, max_concurrent_requests } => (listen.clone(), *max_concurrent_requests),
-        _ => (None, None),
+    let (listen, max_concurrent_requests, tls_cert, tls_key) = match &cli.command {
+        Command::Serve { listen, max_concurrent_requests, tls_cert, tls_key } => {
+            (listen.clone(), *max_concurrent_requests, tls_cert.clone(), tls_key.clone())
+        }
+        _ => (None, None, None, None),
     };
     let file = settings::read_file(cli.config.as_deref())?;
     let settings = settings::resolve(
@@ -305,6 +403,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
             backup_keep: cli.backup_keep,
             trusted_proxies: Some(cli.trusted_proxy),
             max_concurrent_requests,
+            tls_cert,
+            tls_key,
+            metrics_token: cli.metrics_token,
+            institution: cli.institution,
+            min_app_version: cli.min_app_version,
+            app_download_url: cli.app_download_url,
+            ..Overrides::default()
         },
         file,
     )?;
@@ -319,6 +424,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 Location::Postgres(_) => None,
             };
             let db = open(&settings)?;
+            let tls = settings.tls.clone().map(Tls::load).transpose()?;
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime.block_on(async {
                 let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -326,21 +432,26 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     .map_err(|e| format!("не удалось слушать {}: {e}", settings.listen))?;
                 tracing::info!(
                     listen = %settings.listen, db = %settings.location().shown(), timezone = %settings.timezone,
-                    "lgota-central serving"
+                    https = tls.is_some(), "lgota-central serving"
                 );
+                tokio::spawn(reload_on_hangup(tls.clone()));
                 let mut dashboard = Dashboard::new(settings.cookie_secure, settings.timezone);
                 dashboard.public_url = settings.public_url.clone();
                 dashboard.trusted_keys = settings.trusted_keys.clone();
                 if let Some(schedule) = settings.backup.clone() {
                     tokio::spawn(scheduled_backups(db.clone(), schedule));
                 }
+                tokio::spawn(retention_passes(db.clone(), settings.retention));
                 dashboard.trusted_proxies = settings.trusted_proxies.clone();
+                dashboard.metrics_token_sha256 = settings.metrics_token.as_deref().map(crate::secrets::sha256_hex);
+                dashboard.institution = settings.institution.clone();
+                dashboard.app_requirement = settings.app_requirement.clone();
                 let limits = crate::http::limits::Limits {
                     max_concurrent_requests: settings.max_concurrent_requests,
                     ..Default::default()
                 };
                 let state = AppState::with_dashboard(db, dashboard).with_limits(limits);
-                crate::serve_state(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
+                crate::http::serve_tls(listener, state, tls, shutdown_signal()).await.map_err(|e| e.to_string())
             })
         }
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
@@ -424,6 +535,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Admin(AdminCommand::Disable { login }) => admin_change(&settings, &me, &login, Change::Disable),
         Command::Admin(AdminCommand::Enable { login }) => admin_change(&settings, &me, &login, Change::Enable),
         Command::Admin(AdminCommand::Remove { login }) => admin_change(&settings, &me, &login, Change::Remove),
+        Command::Admin(AdminCommand::GrantRecords { login }) => {
+            admin_change(&settings, &me, &login, Change::GrantRecords)
+        }
+        Command::Admin(AdminCommand::RevokeRecords { login }) => {
+            admin_change(&settings, &me, &login, Change::RevokeRecords)
+        }
         Command::Admin(AdminCommand::Add { login, role, branch }) => {
             let db = open(&settings)?;
             let password = read_password()?;
@@ -457,6 +574,44 @@ pub fn run(cli: Cli) -> Result<(), String> {
              PostgreSQL: pg_restore (см. docs/deploy.md)"
                 .into(),
         ))),
+        Command::Archive { verify: Some(file), .. } => {
+            let info = service::retention::verify(&file).map_err(says)?;
+            print_archive(&info);
+            println!("Проверка: ok (SHA-256 совпадает с {}).", info.checksum_file.display());
+            Ok(())
+        }
+        Command::Archive { year, out, .. } => {
+            let (Some(year), Some(out)) = (year, out) else {
+                return Err("укажите --year ГОД --out ФАЙЛ или --verify ФАЙЛ".into());
+            };
+            let db = open(&settings)?;
+            let info = service::retention::archive(db.as_ref(), &me, year, settings.timezone, &out).map_err(says)?;
+            print_archive(&info);
+            println!("Контрольная сумма: {}", info.checksum_file.display());
+            Ok(())
+        }
+        Command::Purge { year, archive } => {
+            let db = open(&settings)?;
+            let purged = service::retention::purge(db.as_ref(), &me, year, &archive, &settings.retention, settings.timezone)
+                .map_err(says)?;
+            println!("Удалены записи за {year} год: {}.", purged.records);
+            if purged.conflicts > 0 {
+                println!("Удалены расходящиеся версии этих записей: {}.", purged.conflicts);
+            }
+            if purged.voids_kept > 0 {
+                println!("Оставлены аннулирования проверок прежних лет: {}.", purged.voids_kept);
+            }
+            println!("Итоги {year} года на панели сохранены; архив: {}.", archive.display());
+            Ok(())
+        }
+        Command::Redact { record, field, reason, by } => {
+            let db = open(&settings)?;
+            let field = crate::store::RedactField::parse(&field).ok_or("поле: note или staff")?;
+            let done = service::retention::redact(db.as_ref(), &me, &record, field, &reason, &by).map_err(says)?;
+            let server_id = db.server_id().map_err(|e| e.to_string())?;
+            print!("{}", service::retention::act_text(&done, settings.timezone, &server_id));
+            Ok(())
+        }
         Command::Restore { file } => {
             let restored = service::backup::restore(&settings.db, &file, &me).map_err(says)?;
             println!("База {} восстановлена из {}.", settings.db.display(), file.display());
@@ -471,6 +626,22 @@ pub fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+    }
+}
+
+/// The retention pass over the audit log ([`service::retention::apply`]) at start and every
+/// six hours; a failure is logged and the server goes on.
+async fn retention_passes(db: Arc<dyn Database>, retention: service::retention::Retention) {
+    loop {
+        let db = db.clone();
+        match tokio::task::spawn_blocking(move || service::retention::apply(db.as_ref(), &retention, crate::now_ms()))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("retention pass failed: {}", e.message),
+            Err(e) => tracing::error!("retention task failed: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod http;
+pub mod metrics;
 pub mod report;
 pub mod secrets;
 pub mod service;

@@ -13,6 +13,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "lgota-central.toml";
 pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
 /// Requests served at once on the phones' API and on the dashboard each, unless configured.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+/// The longest institution name (`institution`).
+pub const INSTITUTION_MAX: usize = 300;
 
 /// What the TOML file (and, merged by clap, flags and environment) may set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -50,6 +52,30 @@ pub struct Overrides {
     /// Requests served at once on the phones' API and on the dashboard each; one more is
     /// answered `503` with `Retry-After` [default: 256].
     pub max_concurrent_requests: Option<usize>,
+    /// HTTPS without a reverse proxy: the certificate chain (PEM, e.g. `fullchain.pem`) and its
+    /// private key; both or neither. Read again on SIGHUP.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// A token (at least 24 characters) with which `/metrics` may be read from another machine
+    /// (`Authorization: Bearer …`); without it only from the machine itself.
+    pub metrics_token: Option<String>,
+    /// Full years a year's records are kept after it ends before `purge` may remove them
+    /// (archived) [default: 3].
+    pub records_keep_years: Option<u32>,
+    /// Years the audit log keeps an entry [default: 3].
+    pub audit_keep_years: Option<u32>,
+    /// Days the audit log keeps the client's address of a sign-in and the login a failed one
+    /// named [default: 90].
+    pub sign_in_keep_days: Option<u32>,
+    /// The institution's full name, printed on the materials and the training sheets
+    /// («Материалы», «Обучение») [default: none — the pages ask for it].
+    pub institution: Option<String>,
+    /// The oldest app version the office supports (`0.2.0`): an older phone shows «Обновите
+    /// приложение» at its next sync and goes on recording and syncing [default: none].
+    pub min_app_version: Option<String>,
+    /// Where librarians download the app (http:// or https://), shown with «Обновите
+    /// приложение» [default: none].
+    pub app_download_url: Option<String>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -91,6 +117,13 @@ pub struct Settings {
     pub backup: Option<BackupSchedule>,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_concurrent_requests: usize,
+    pub tls: Option<crate::http::tls::TlsFiles>,
+    pub metrics_token: Option<String>,
+    pub retention: crate::service::retention::Retention,
+    /// One line, spaces normalised; empty when not set.
+    pub institution: String,
+    /// What phones are told of app versions (`min_app_version`, `app_download_url`).
+    pub app_requirement: Option<lgota_protocol::AppRequirement>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -121,7 +154,13 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
     let listen_text = given.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
     let listen: SocketAddr =
         listen_text.parse().map_err(|e| format!("адрес для прослушивания «{listen_text}»: {e}"))?;
-    let public_url = given.public_url.or(file.public_url).unwrap_or_else(|| format!("http://{listen}"));
+    let tls = match (given.tls_cert.or(file.tls_cert), given.tls_key.or(file.tls_key)) {
+        (Some(cert), Some(key)) => Some(crate::http::tls::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => return Err("tls_cert и tls_key задаются вместе: файл сертификата и файл его закрытого ключа".into()),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = given.public_url.or(file.public_url).unwrap_or_else(|| format!("{scheme}://{listen}"));
     let public_url = public_url.trim_end_matches('/').to_string();
     if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
         return Err(format!("адрес сервера «{public_url}» должен начинаться с http:// или https://"));
@@ -187,7 +226,61 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
                     средствами PostgreSQL (pg_dump, см. docs/deploy.md) и уберите backup_dir"
             .into());
     }
+    let metrics_token = given.metrics_token.or(file.metrics_token).map(|t| t.trim().to_string());
+    if metrics_token.as_ref().is_some_and(|t| t.chars().count() < 24) {
+        return Err(
+            "metrics_token: нужен случайный токен не короче 24 символов (например, openssl rand -hex 16)".into()
+        );
+    }
+    let defaults = crate::service::retention::Retention::default();
+    let at_least_one = |name: &str, v: Option<u32>, default: u32| match v.unwrap_or(default) {
+        0 => Err(format!("{name} должно быть не меньше 1")),
+        n => Ok(n),
+    };
+    let retention = crate::service::retention::Retention {
+        records_years: at_least_one(
+            "records_keep_years",
+            given.records_keep_years.or(file.records_keep_years),
+            defaults.records_years,
+        )?,
+        audit_years: at_least_one(
+            "audit_keep_years",
+            given.audit_keep_years.or(file.audit_keep_years),
+            defaults.audit_years,
+        )?,
+        sign_in_days: at_least_one(
+            "sign_in_keep_days",
+            given.sign_in_keep_days.or(file.sign_in_keep_days),
+            defaults.sign_in_days,
+        )?,
+    };
+    let institution = lgota_domain::text::normalize(&given.institution.or(file.institution).unwrap_or_default());
+    if institution.chars().count() > INSTITUTION_MAX {
+        return Err(format!("institution: название учреждения длиннее {INSTITUTION_MAX} символов"));
+    }
+    let app_download_url = given.app_download_url.or(file.app_download_url).map(|u| u.trim().to_owned());
+    if let Some(url) = &app_download_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.chars().any(char::is_whitespace) {
+            return Err(format!("app_download_url «{url}» должен быть адресом, начинающимся с http:// или https://"));
+        }
+    }
+    let app_requirement = match given.min_app_version.or(file.min_app_version) {
+        Some(version) => {
+            let version = version.trim().to_owned();
+            if lgota_protocol::compare_versions(&version, "0.0.0").is_none() {
+                return Err(format!("min_app_version «{version}»: нужна версия вида 0.2.0"));
+            }
+            // Without a link of its own: the server's own download page (`/app/download`).
+            let download_url = app_download_url.or_else(|| Some(format!("{public_url}/app/download")));
+            Some(lgota_protocol::AppRequirement { min_version: version, download_url })
+        }
+        None if app_download_url.is_some() => {
+            return Err("app_download_url действует только вместе с min_app_version".into())
+        }
+        None => None,
+    };
     Ok(Settings {
+        retention,
         db,
         database_url,
         listen,
@@ -198,6 +291,10 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         backup,
         trusted_proxies,
         max_concurrent_requests,
+        tls,
+        metrics_token,
+        institution,
+        app_requirement,
     })
 }
 
@@ -340,6 +437,49 @@ mod tests {
     }
 
     #[test]
+    fn retention_defaults_and_the_file() {
+        let r = resolve(Overrides::default(), Overrides::default()).unwrap().retention;
+        assert_eq!((r.records_years, r.audit_years, r.sign_in_days), (3, 3, 90));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "records_keep_years = 5\naudit_keep_years = 1\nsign_in_keep_days = 30\n").unwrap();
+        let r = resolve(Overrides::default(), read_file(Some(&path)).unwrap()).unwrap().retention;
+        assert_eq!((r.records_years, r.audit_years, r.sign_in_days), (5, 1, 30));
+        let zero = Overrides { sign_in_keep_days: Some(0), ..Default::default() };
+        assert!(resolve(zero, Overrides::default()).unwrap_err().contains("sign_in_keep_days"));
+    }
+
+    #[test]
+    fn min_app_version_is_a_version_and_the_download_link_an_address() {
+        assert_eq!(resolve(Overrides::default(), Overrides::default()).unwrap().app_requirement, None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "min_app_version = \"0.2.0\"\napp_download_url = \"https://lib.example/app\"\n").unwrap();
+        let s = resolve(Overrides::default(), read_file(Some(&path)).unwrap()).unwrap();
+        assert_eq!(
+            s.app_requirement,
+            Some(lgota_protocol::AppRequirement {
+                min_version: "0.2.0".into(),
+                download_url: Some("https://lib.example/app".into())
+            })
+        );
+        let flag = Overrides { min_app_version: Some("0.3".into()), ..Default::default() };
+        let own = resolve(flag, Overrides::default()).unwrap().app_requirement.unwrap();
+        assert_eq!(own.min_version, "0.3");
+        assert_eq!(own.download_url.unwrap(), format!("http://{DEFAULT_LISTEN}/app/download"), "the server's own page");
+        let bad = Overrides { min_app_version: Some("новая".into()), ..Default::default() };
+        assert!(resolve(bad, Overrides::default()).unwrap_err().contains("min_app_version «новая»"));
+        let url = Overrides {
+            min_app_version: Some("1.0.0".into()),
+            app_download_url: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(resolve(url, Overrides::default()).unwrap_err().contains("app_download_url"));
+        let alone = Overrides { app_download_url: Some("https://x".into()), ..Default::default() };
+        assert!(resolve(alone, Overrides::default()).is_err());
+    }
+
+    #[test]
     fn trusted_proxies_come_from_flags_or_the_file_and_must_be_addresses() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
@@ -352,5 +492,18 @@ mod tests {
         assert!(resolve(Overrides::default(), Overrides::default()).unwrap().trusted_proxies.is_empty());
         let bad = Overrides { trusted_proxies: Some(vec!["proxy.local".into()]), ..Default::default() };
         assert!(resolve(bad, Overrides::default()).unwrap_err().contains("доверенный прокси «proxy.local»"));
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_default_address_https() {
+        let both = Overrides { tls_cert: Some("/c.pem".into()), tls_key: Some("/k.pem".into()), ..Default::default() };
+        let s = resolve(both, Overrides::default()).unwrap();
+        assert_eq!(s.public_url, format!("https://{DEFAULT_LISTEN}"));
+        assert_eq!(s.tls.unwrap().key, PathBuf::from("/k.pem"));
+        let only_cert = Overrides { tls_cert: Some("/c.pem".into()), ..Default::default() };
+        assert!(resolve(only_cert, Overrides::default()).unwrap_err().contains("задаются вместе"));
+        let file = Overrides { tls_key: Some("/k.pem".into()), ..Default::default() };
+        let flag = Overrides { tls_cert: Some("/c.pem".into()), ..Default::default() };
+        assert!(resolve(flag, file).unwrap().tls.is_some(), "one from the flags, one from the file");
     }
 }

@@ -38,6 +38,9 @@ async fn start_dash_in(cookie_secure: bool, tz: chrono_tz::Tz) -> Dash {
     tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
     service::admins::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
     service::admins::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
+    // These tests are about a branch head's confinement to their branch's records: the head has
+    // an administrator's grant to see them (without it, totals only: tests/access.rs).
+    db.set_records_access("head1", true).unwrap();
     Dash { base, db, _dir: dir, device: protocol_client() }
 }
 
@@ -330,6 +333,7 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
             "По Цифровому ID",
             "По бумажному документу",
             "Льгота предоставлена",
+            "Проверка возраста пройдена",
             "Не предоставлена",
             "Доля Цифрового ID"
         ]
@@ -337,19 +341,20 @@ async fn figures_count_valid_checks_and_a_branch_head_sees_only_their_branch() {
     assert_eq!(rows.len(), 1 + 12 * (branches + 1) + 1);
     let last = rows.last().unwrap();
     assert_eq!(text(&last[0]), format!("Итого за {year} год"));
-    let numbers = |r: &[Data]| r[2..7].iter().map(|c| c.as_f64().unwrap()).collect::<Vec<_>>();
-    // Five valid checks: four by Digital ID, one paper; four granted, one refused.
-    assert_eq!(numbers(last), [5.0, 4.0, 1.0, 4.0, 1.0]);
-    assert!((last[7].as_f64().unwrap() - 0.8).abs() < 1e-9);
+    let numbers = |r: &[Data]| r[2..8].iter().map(|c| c.as_f64().unwrap()).collect::<Vec<_>>();
+    // Five valid checks: four by Digital ID, one paper; four benefits granted, no age check, one
+    // refused.
+    assert_eq!(numbers(last), [5.0, 4.0, 1.0, 4.0, 0.0, 1.0]);
+    assert!((last[8].as_f64().unwrap() - 0.8).abs() < 1e-9);
     let month = rows
         .iter()
         .find(|r| text(&r[1]) == "Библиотека-филиал № 2" && r[2].as_f64() == Some(2.0))
         .expect("branch-2's month");
-    assert_eq!(numbers(month), [2.0, 2.0, 0.0, 2.0, 0.0]);
+    assert_eq!(numbers(month), [2.0, 2.0, 0.0, 2.0, 0.0, 0.0]);
     let rows = d.xlsx(&head, &summary, xlsx::SUMMARY_SHEET).await;
     assert_eq!(rows.len(), 1 + 12 + 1, "one branch: no month totals");
     assert!(rows[1..13].iter().all(|r| text(&r[1]) == "Библиотека-филиал № 1"));
-    assert_eq!(numbers(rows.last().unwrap()), [3.0, 2.0, 1.0, 2.0, 1.0]);
+    assert_eq!(numbers(rows.last().unwrap()), [3.0, 2.0, 1.0, 2.0, 0.0, 1.0]);
     let r = head.get(d.url("/export/summary.xlsx?year=1812")).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let r = head.get(d.url("/export/records.xlsx?from=nonsense")).send().await.unwrap();
@@ -893,11 +898,40 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
     };
     check(&db);
 
+    // A branch head with the records grant, to come through migration 012 below.
+    db.add_branches(&[("branch-1".into(), "Первый".into())]).unwrap();
+    let head = lgota_central::store::Admin {
+        login: "head1".into(),
+        password_hash: "x".into(),
+        role: lgota_central::store::Role::BranchHead("branch-1".into()),
+        disabled: false,
+        records: false,
+    };
+    db.put_admin(&head, 1).unwrap();
+    db.set_records_access("head1", true).unwrap();
+
     // The migration's count of records stored before it: the same figures.
     drop(db);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER records_count_event_check; DROP TRIGGER records_count_event_void; DROP TABLE event_counts;
+        // Migrations 013 and 012 undone first: the append-only triggers as 001 and 003 made them,
+        // no retention tables, the admins table as 002 made it.
+        "DROP TRIGGER records_no_update; DROP TRIGGER records_no_delete;
+         CREATE TRIGGER records_no_update BEFORE UPDATE ON records BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+         CREATE TRIGGER records_no_delete BEFORE DELETE ON records BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+         DROP TRIGGER record_conflicts_no_update; DROP TRIGGER record_conflicts_no_delete;
+         DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;
+         CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+         CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+         DROP TABLE retention_pass; DROP TABLE redactions; DROP TABLE purged_years;
+         CREATE TABLE admins_kept AS SELECT login, password_hash, role, branch_id, created_at FROM admins;
+         DROP TABLE admins;
+         CREATE TABLE admins (login TEXT PRIMARY KEY, password_hash TEXT NOT NULL,
+             role TEXT NOT NULL CHECK (role IN ('admin', 'branch_head')), branch_id TEXT REFERENCES branches (id),
+             created_at INTEGER NOT NULL,
+             CHECK ((role = 'admin' AND branch_id IS NULL) OR (role = 'branch_head' AND branch_id IS NOT NULL))) STRICT;
+         INSERT INTO admins SELECT * FROM admins_kept; DROP TABLE admins_kept;
+         DROP TRIGGER records_count_event_check; DROP TRIGGER records_count_event_void; DROP TABLE event_counts;
          DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
          DROP INDEX records_check_time; DROP INDEX records_void_time; DROP TABLE phone_events;
          ALTER TABLE enrollment_codes DROP COLUMN issuer_role; ALTER TABLE enrollment_codes DROP COLUMN issued_by;
@@ -905,13 +939,18 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
          CREATE INDEX records_check_created ON records (created_at_ms, branch_id) WHERE kind = 'check';
          DROP TABLE server_identity; DROP TABLE record_conflicts; DROP INDEX records_clock_off;
          ALTER TABLE records DROP COLUMN clock_off; ALTER TABLE devices DROP COLUMN clock_skew_ms; DROP TABLE backups;
-         ALTER TABLE admins DROP COLUMN disabled_at; DROP TABLE sign_in_backoff;
+         DROP TABLE app_releases;
+         DROP TABLE training_results;
+         ALTER TABLE devices DROP COLUMN report; DROP TABLE sign_in_backoff;
          PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(conn);
     let db = SqliteDatabase::open(&path).unwrap();
     check(&db);
+    // The users came through 012: roles kept, no records grant, the grant column there.
+    let head = db.admin("head1").unwrap().unwrap();
+    assert!(head.role.branch() == Some("branch-1") && !head.records);
 }
 
 /// The part of a page from `<section id="{id}"` to its end.

@@ -25,9 +25,9 @@ async fn health_answers_and_the_protocol_header_is_required() {
         "unsupported_protocol",
     )
     .await;
-    assert!(body.message.contains("X-Lgota-Protocol от 1 до 2"), "{}", body.message);
+    assert!(body.message.contains("X-Lgota-Protocol от 1 до 3"), "{}", body.message);
     let response =
-        bare.post(s.url("/api/v1/enroll")).header("X-Lgota-Protocol", "3").json(&request).send().await.unwrap();
+        bare.post(s.url("/api/v1/enroll")).header("X-Lgota-Protocol", "4").json(&request).send().await.unwrap();
     expect_error(response, 400, "unsupported_protocol").await;
     // The refused requests did not use the code.
     let token = {

@@ -28,6 +28,11 @@ const PAGES: &[&str] = &[
     "/audit",
     "/discrepancies",
     "/users",
+    "/materials",
+    "/materials/notice",
+    "/materials/memo",
+    "/training",
+    "/training/sheet",
 ];
 
 /// Every query parameter a dashboard page reads.

@@ -22,13 +22,13 @@ fn rule(file: &Path) -> Option<Rule> {
     Some(if rel.starts_with("store/sqlite/") {
         Rule {
             layer: "store/sqlite",
-            may_name: &["store", "report"],
+            may_name: &["store", "report", "metrics"],
             must_not_use: &["axum", "tower_http", "askama", "postgres"],
         }
     } else if rel.starts_with("store/postgres/") {
         Rule {
             layer: "store/postgres",
-            may_name: &["store", "report"],
+            may_name: &["store", "report", "metrics"],
             must_not_use: &["axum", "tower_http", "askama", "rusqlite", "rusqlite_migration"],
         }
     } else if rel.starts_with("store/") {
@@ -38,15 +38,17 @@ fn rule(file: &Path) -> Option<Rule> {
     } else if rel.starts_with("service/") {
         Rule {
             layer: "service",
-            may_name: &["service", "store", "report", "secrets", "now_ms"],
+            may_name: &["service", "store", "report", "secrets", "metrics", "now_ms"],
             must_not_use: web_and_drivers,
         }
     } else if rel.starts_with("http/") {
         Rule {
             layer: "http",
-            may_name: &["http", "service", "store", "report", "secrets", "settings", "now_ms"],
+            may_name: &["http", "service", "store", "report", "secrets", "settings", "metrics", "now_ms"],
             must_not_use: DRIVERS,
         }
+    } else if rel == "metrics.rs" {
+        Rule { layer: "metrics", may_name: &[], must_not_use: web_and_drivers }
     } else if rel == "secrets.rs" {
         Rule { layer: "secrets", may_name: &[], must_not_use: web_and_drivers }
     } else {

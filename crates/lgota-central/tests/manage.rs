@@ -38,6 +38,9 @@ async fn start() -> Site {
     service::admins::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
     service::admins::add_admin(db.as_ref(), "head1", "branch_head", Some("branch-1"), PASSWORD).unwrap();
     service::admins::add_admin(db.as_ref(), "head2", "branch_head", Some("branch-2"), PASSWORD).unwrap();
+    // These tests are about a branch head's confinement to their branch's records: the head has
+    // an administrator's grant to see them (without it, totals only: tests/access.rs).
+    db.set_records_access("head1", true).unwrap();
     Site { base, db, _dir: dir, device: protocol_client(), signing }
 }
 
@@ -261,6 +264,15 @@ async fn categories_and_documents_are_edited_with_checks() {
     assert_eq!(config.failure_reason("other").unwrap().name, "Иное");
     let (_, page) = s.get(&admin, "/reference").await;
     assert!(page.contains("Ветеран труда") && page.contains("Удостоверение ветерана"));
+    // The bundled «Совершеннолетие (18+)» is marked an age check; the office can mark others.
+    assert!(page.contains("id=\"adult-age-check\" checked"), "the mark is shown");
+    assert_eq!(veteran.kind, lgota_domain::config::CategoryKind::Benefit);
+    let fields =
+        [("mode", "edit"), ("id", "veteran"), ("name", "Ветеран труда"), ("docs", "passport_rf"), ("age_check", "1")];
+    assert_eq!(s.post(&admin, "/reference/category", &fields).await.0, 303);
+    let config = lgota_central::service::reference::current_config(s.db.as_ref()).unwrap();
+    assert_eq!(config.category("veteran").unwrap().kind, lgota_domain::config::CategoryKind::AgeCheck);
+    assert!(s.audit_actions().iter().any(|(_, _, d)| d.contains("«Ветеран труда», проверка возраста")));
 
     for (path, fields, message) in [
         (
@@ -298,7 +310,7 @@ async fn categories_and_documents_are_edited_with_checks() {
         assert_eq!(status, 400, "{fields:?}");
         assert!(page.contains(message), "{message}: {fields:?}");
     }
-    assert_eq!(s.config_version(), before + 3);
+    assert_eq!(s.config_version(), before + 4, "three changes and the age-check mark");
 }
 
 #[tokio::test]

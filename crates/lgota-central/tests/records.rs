@@ -260,7 +260,7 @@ async fn a_version_1_phone_still_syncs_and_is_told_of_a_bad_record() {
     bad.note = Some("тел. 89123456789".into());
     let body = expect_error(s.push(&token, &[check("dev-a", BRANCH, 0), bad]).await, 422, "personal_data").await;
     assert!(body.message.contains("телефон"), "{}", body.message);
-    s.client = client_speaking(3);
+    s.client = client_speaking(lgota_protocol::PROTOCOL_VERSION + 1);
     expect_error(s.push(&token, &[]).await, 400, "unsupported_protocol").await;
 }
 

@@ -208,6 +208,9 @@ impl Model {
                 && f.failure_reason_id.as_ref().is_none_or(|x| r.failure_reason_id.as_ref() == Some(x))
                 && f.granted.is_none_or(|g| r.granted == Some(g))
                 && f.offline.is_none_or(|o| self.offline(r) == o)
+                && f.kind.as_ref().is_none_or(|k| {
+                    k.age_check == r.category_id.as_ref().is_some_and(|c| k.age_category_ids.contains(c))
+                })
         })
     }
 
@@ -243,6 +246,14 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
     let granted = valid.iter().filter(|r| r.granted == Some(true)).count() as u64;
     assert_eq!((o.granted, o.refused), (granted, o.total - granted), "{what}: granted/refused");
     let it = || valid.iter().copied();
+    // Granted checks by category add up to the granted ones: the dashboard splits them into
+    // benefits and age checks with the configuration.
+    assert_eq!(
+        as_map(&o.granted_by_category),
+        tally(it().filter(|r| r.granted == Some(true)), |r| Some(r.category_id.clone().unwrap_or_default())),
+        "{what}: granted by category"
+    );
+    assert_eq!(o.granted_by_category.iter().map(|(_, n)| n).sum::<u64>(), o.granted);
     assert_eq!(as_map(&o.by_branch), tally(it(), |r| Some(r.branch_id.clone())), "{what}: by branch");
     assert_eq!(as_map(&o.by_method), tally(it(), |r| r.method.map(|m| m.as_str().into())), "{what}: by method");
     assert_eq!(as_map(&o.by_outcome), tally(it(), |r| r.outcome.map(|m| m.as_str().into())), "{what}: by outcome");
@@ -302,6 +313,7 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
     let months: Vec<(u32, i64, i64)> = (0..12).map(|m| (m as u32 + 1, MONTHS_2025[m], MONTHS_2025[m + 1])).collect();
     let summary = db.monthly_summary(f, &months).expect("summary");
     let mut expected = BTreeMap::new();
+    let mut granted_by_category: BTreeMap<(u32, String, String), u64> = BTreeMap::new();
     for r in &valid {
         let Some(m) = months.iter().find(|m| m.1 <= r.created_at_ms && r.created_at_ms < m.2) else { continue };
         let e: &mut (u64, u64, u64, u64) = expected.entry((m.0, r.branch_id.clone())).or_default();
@@ -309,7 +321,17 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
         e.1 += u64::from(r.method == Some(Method::DigitalId));
         e.2 += u64::from(r.method == Some(Method::Paper));
         e.3 += u64::from(r.granted == Some(true));
+        if r.granted == Some(true) {
+            *granted_by_category
+                .entry((m.0, r.branch_id.clone(), r.category_id.clone().unwrap_or_default()))
+                .or_default() += 1u64;
+        }
     }
+    let got_by_category: BTreeMap<(u32, String, String), u64> = summary
+        .iter()
+        .flat_map(|s| s.granted_by_category.iter().map(move |(c, n)| ((s.month, s.branch_id.clone(), c.clone()), *n)))
+        .collect();
+    assert_eq!(got_by_category, granted_by_category, "{what}: monthly summary, granted by category");
     let got: BTreeMap<(u32, String), (u64, u64, u64, u64)> = summary
         .iter()
         .map(|s| {
@@ -331,6 +353,11 @@ fn assert_figures(db: &dyn Database, model: &Model, f: &RecordFilter, what: &str
         .collect();
     let expected: BTreeMap<String, bool> = model.matching(f).map(|r| (r.id.clone(), model.voided(r))).collect();
     assert_eq!(got, expected, "{what}: export");
+}
+
+/// `kind=age_check` (`true`) or `kind=benefit` with these age-check categories.
+fn age(age_check: bool, ids: &[&str]) -> lgota_central::store::KindFilter {
+    lgota_central::store::KindFilter { age_check, age_category_ids: ids.iter().map(|s| s.to_string()).collect() }
 }
 
 /// The filters the figures are checked with: periods with even and uneven ends, and each field.
@@ -365,6 +392,14 @@ fn filters() -> Vec<(String, RecordFilter)> {
             with("no internet", RecordFilter { failure_reason_id: Some("no_internet".into()), ..base.clone() }),
             with("not granted", RecordFilter { granted: Some(false), ..base.clone() }),
             with("offline", RecordFilter { offline: Some(true), ..base.clone() }),
+            // Age checks and benefits (those without a category among them) part the checks.
+            with("age checks", RecordFilter { kind: Some(age(true, &["student"])), ..base.clone() }),
+            with("benefits", RecordFilter { kind: Some(age(false, &["student", "pensioner"])), ..base.clone() }),
+            with("no age-check category", RecordFilter { kind: Some(age(true, &[])), ..base.clone() }),
+            with(
+                "granted benefits",
+                RecordFilter { kind: Some(age(false, &["student"])), granted: Some(true), ..base.clone() },
+            ),
             with(
                 "b2, at no event, online, granted",
                 RecordFilter {
@@ -563,6 +598,47 @@ pub fn a_batch_is_stored_whole_or_not_at_all(open: Open) {
     assert_figures(db.as_ref(), &model, year, "after the good batch");
 }
 
+/// Contract 2 under concurrency: batches stored at once from many threads (a backend may commit
+/// them together) are each stored whole or not at all, and each answers for itself.
+pub fn concurrent_batches_each_whole_or_nothing(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db: std::sync::Arc<dyn Database> = open(&dir.path().join("store.db")).into();
+    let threads: Vec<_> = (0..8u64)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let (mut rng, mut n) = (Rng(100 + t), (t as u32) * 10_000);
+                let (mut stored, mut refused) = (Vec::new(), Vec::new());
+                for b in 0..15 {
+                    let mut batch: Vec<WireRecord> =
+                        (0..20).map(|i| check(&mut rng, &mut n, Y2025 + (b * 20 + i) * HOUR)).collect();
+                    if b % 3 == 1 {
+                        batch[7].method = None; // refused by the backend: the whole batch fails
+                        assert!(db.store_records(&batch, Y2025 + 30 * DAY).is_err());
+                        refused.extend(batch);
+                    } else {
+                        let outcome = db.store_records(&batch, Y2025 + 30 * DAY).unwrap();
+                        assert_eq!(outcome.statuses, vec![StoreStatus::Stored; batch.len()]);
+                        stored.extend(batch);
+                    }
+                }
+                (stored, refused)
+            })
+        })
+        .collect();
+    let (mut stored, mut refused) = (Vec::new(), Vec::new());
+    for t in threads {
+        let (s, r) = t.join().unwrap();
+        stored.extend(s);
+        refused.extend(r);
+    }
+    assert_eq!(db.record_count().unwrap(), stored.len() as u64);
+    assert!(stored.iter().all(|r| db.has_record(&r.id).unwrap()));
+    assert!(refused.iter().all(|r| !db.has_record(&r.id).unwrap()), "nothing of a refused batch");
+    let valid = stored.iter().filter(|r| r.kind == RecordKind::Check && !r.training).count() as u64;
+    assert_eq!(db.check_count(&filters()[0].1).unwrap(), valid, "the counts kept agree with the records");
+}
+
 /// Contract 3, 4: training checks never count, a void counts down once and only from the
 /// check's device, a void of a void is refused.
 pub fn voids_and_training(open: Open) {
@@ -607,8 +683,13 @@ pub fn disabling_ends_sessions_and_keeps_an_administrator(open: Open) {
     use lgota_central::store::{Admin, AdminChange, Role};
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir.path().join("contract.db"));
-    let user =
-        |login: &str, role: Role| Admin { login: login.into(), password_hash: "x".into(), role, disabled: false };
+    let user = |login: &str, role: Role| Admin {
+        login: login.into(),
+        password_hash: "x".into(),
+        role,
+        disabled: false,
+        records: false,
+    };
     db.put_admin(&user("a", Role::Admin), 1).unwrap();
     db.put_admin(&user("b", Role::Admin), 1).unwrap();
     db.create_session("s-b", "b", "csrf", 1, 1_000).unwrap();
@@ -625,6 +706,169 @@ pub fn disabling_ends_sessions_and_keeps_an_administrator(open: Open) {
     assert!(db.session("s-a", 5).unwrap().is_none() && db.admin("a").unwrap().is_none());
     assert_eq!(db.remove_admin("a").unwrap(), AdminChange::NotFound);
     assert_eq!(db.admins().unwrap().iter().map(|a| a.login.as_str()).collect::<Vec<_>>(), ["b"]);
+}
+
+/// A branch head's records grant: only a branch head has one; replacing the user with the same
+/// role and branch keeps it, another branch loses it.
+pub fn records_access_is_a_branch_heads_grant(open: Open) {
+    use lgota_central::store::{Admin, AdminChange, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    db.add_branches(&[("b1".into(), "Один".into()), ("b2".into(), "Два".into())]).unwrap();
+    let user = |login: &str, role: Role| Admin {
+        login: login.into(),
+        password_hash: "x".into(),
+        role,
+        disabled: false,
+        records: false,
+    };
+    db.put_admin(&user("a", Role::Admin), 1).unwrap();
+    db.put_admin(&user("o", Role::Observer), 1).unwrap();
+    db.put_admin(&user("h", Role::BranchHead("b1".into())), 1).unwrap();
+    assert_eq!(db.admin("o").unwrap().unwrap().role, Role::Observer);
+    assert!(!db.admin("h").unwrap().unwrap().records, "no grant by default");
+    assert_eq!(db.set_records_access("a", true).unwrap(), AdminChange::NotApplicable);
+    assert_eq!(db.set_records_access("o", true).unwrap(), AdminChange::NotApplicable);
+    assert_eq!(db.set_records_access("x", true).unwrap(), AdminChange::NotFound);
+    assert_eq!(db.set_records_access("h", true).unwrap(), AdminChange::Done);
+    assert_eq!(db.set_records_access("h", true).unwrap(), AdminChange::Unchanged);
+    assert!(db.admin("h").unwrap().unwrap().sees_records());
+    db.put_admin(&user("h", Role::BranchHead("b1".into())), 2).unwrap();
+    assert!(db.admin("h").unwrap().unwrap().records, "the same role and branch keep it");
+    db.put_admin(&user("h", Role::BranchHead("b2".into())), 3).unwrap();
+    assert!(!db.admin("h").unwrap().unwrap().records, "another branch loses it");
+    assert!(!db.admin("o").unwrap().unwrap().sees_records() && db.admin("a").unwrap().unwrap().sees_records());
+}
+
+/// Contract 6, 9: a redaction empties one field and nothing else, and the old text arriving
+/// again is a duplicate; a purge removes a year all or nothing, keeps the voids of earlier
+/// years' checks, and changes no figure; a record of a purged year is acknowledged, not stored.
+pub fn retention_changes_no_figure(open: Open) {
+    use lgota_central::store::{PurgeOutcome, PurgedYear, RedactField, RedactOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    let mut model = Model::default();
+    let y2023 = Y2025 - 731 * DAY;
+    let y2024 = Y2025 - 366 * DAY;
+    let (mut rng, mut n) = (Rng(29), 0);
+    let at = |base: i64, i: i64| base + (i % 300) * DAY + 9 * HOUR + i * 60_000;
+    let old: Vec<WireRecord> = (0..5).map(|i| check(&mut rng, &mut n, at(y2023, i * 40))).collect();
+    let mid: Vec<WireRecord> = (0..30).map(|i| check(&mut rng, &mut n, at(y2024, i * 9))).collect();
+    let new: Vec<WireRecord> = (0..30).map(|i| check(&mut rng, &mut n, at(Y2025, i * 9))).collect();
+    let mut batch = [old.clone(), mid.clone(), new.clone()].concat();
+    batch.iter_mut().for_each(|r| r.training = false);
+    model.store(db.as_ref(), &batch, Y2025 + 340 * DAY);
+    let (old, mid) = (&batch[..5], &batch[5..35]);
+    // Voids: made in 2024 of a 2023 check (kept by the purge), in 2025 of a 2024 check.
+    let v_old = void(&old[0], &mut n, at(y2024, 100));
+    let v_mid = void(&mid[0], &mut n, at(Y2025, 5));
+    model.store(db.as_ref(), &[v_old.clone(), v_mid.clone()], Y2025 + 341 * DAY);
+    let years =
+        [y2023, y2024, Y2025].map(|from| RecordFilter { from_ms: from, to_ms: from + 365 * DAY, ..Default::default() });
+    let figures = |db: &dyn Database| {
+        years.clone().map(|f| {
+            (
+                db.overview(&f).unwrap(),
+                db.check_count(&f).unwrap(),
+                db.monthly_summary(&f, &[(1, f.from_ms, f.from_ms + 31 * DAY)]).unwrap(),
+            )
+        })
+    };
+    for f in &years {
+        assert_figures(db.as_ref(), &model, f, "before");
+    }
+    let before = figures(db.as_ref());
+
+    // Redaction.
+    let target = &mid[3];
+    let RedactOutcome::Done(r) =
+        db.redact_record(&target.id, RedactField::StaffLabel, 5, "admin", "cli:x", "причина").unwrap()
+    else {
+        panic!("redacted");
+    };
+    assert_eq!(
+        (r.record_id.as_str(), r.field, r.reason.as_str()),
+        (target.id.as_str(), RedactField::StaffLabel, "причина")
+    );
+    let after = db.record(&target.id).unwrap().unwrap().record;
+    assert_eq!(after, WireRecord { staff_label: String::new(), event_title: None, event_date: None, ..target.clone() });
+    assert_eq!(db.redactions(Some(&target.id), 10).unwrap(), vec![r]);
+    let again = db.store_records(std::slice::from_ref(target), Y2025 + 342 * DAY).unwrap();
+    assert_eq!(again.statuses, vec![StoreStatus::Duplicate]);
+    assert!(db.conflicts(10).unwrap().is_empty());
+    assert_eq!(figures(db.as_ref()), before, "a redaction changes no figure");
+
+    // Purge of 2024: refused while one record is missing from the archive, then done.
+    let (from_ms, to_ms) = (y2024, Y2025);
+    let mut ids: std::collections::HashSet<String> = model
+        .stored
+        .values()
+        .filter(|(r, _)| (from_ms..to_ms).contains(&r.created_at_ms))
+        .map(|(r, _)| r.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 31);
+    let year = PurgedYear {
+        year: 2024,
+        from_ms,
+        to_ms,
+        records: 0,
+        archive_sha256: "ab".repeat(32),
+        at_ms: 7,
+        login: "cli:x".into(),
+    };
+    ids.remove(&mid[1].id);
+    assert_eq!(db.purge_year(&year, &ids).unwrap(), PurgeOutcome::NotArchived { missing: 1 });
+    assert!(db.has_record(&mid[2].id).unwrap(), "nothing removed");
+    ids.insert(mid[1].id.clone());
+    assert_eq!(db.purge_year(&year, &ids).unwrap(), PurgeOutcome::Purged { records: 30, conflicts: 0, voids_kept: 1 });
+    assert!(
+        db.has_record(&v_old.id).unwrap() && db.has_record(&old[0].id).unwrap() && db.has_record(&v_mid.id).unwrap()
+    );
+    assert!(!db.has_record(&mid[0].id).unwrap());
+    assert_eq!(figures(db.as_ref()), before, "a purge changes no figure of any year");
+    assert_eq!(db.purge_year(&year, &ids).unwrap(), PurgeOutcome::AlreadyPurged);
+    let purged = db.purged_years().unwrap();
+    assert_eq!((purged.len(), purged[0].year, purged[0].records), (1, 2024, 30));
+    let again = db.store_records(&[mid[5].clone()], Y2025 + 343 * DAY).unwrap();
+    assert_eq!(again.statuses, vec![StoreStatus::Duplicate]);
+    assert!(!db.has_record(&mid[5].id).unwrap());
+    assert_eq!(figures(db.as_ref()), before);
+}
+
+/// 9. Training results: once by id (duplicate, conflict: the first stays), newest first, by
+///    branch, never a record or a figure.
+pub fn training_results_once_by_id_never_a_figure(open: Open) {
+    use lgota_protocol::WireTrainingResult;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    let result = |id: &str, branch: &str, at: i64| WireTrainingResult {
+        id: id.into(),
+        device_id: "dev-a".into(),
+        branch_id: branch.into(),
+        staff_label: "ИП".into(),
+        scenario_id: "did-success".into(),
+        scenario_title: "Цифровой ID подтверждён".into(),
+        content_version: 1,
+        completed_at_ms: at,
+        utc_offset_min: 180,
+        steps: 3,
+        correct_first_try: 2,
+    };
+    let batch = [result("t1", "b1", Y2025), result("t2", "b2", Y2025 + DAY), result("t3", "b1", Y2025 + 2 * DAY)];
+    assert_eq!(db.store_training(&batch, Y2025 + 3 * DAY).unwrap(), [StoreStatus::Stored; 3]);
+    assert_eq!(db.store_training(&batch, Y2025 + 4 * DAY).unwrap(), [StoreStatus::Duplicate; 3], "idempotent");
+    let other = WireTrainingResult { correct_first_try: 0, ..result("t1", "b1", Y2025) };
+    assert_eq!(db.store_training(&[other], Y2025 + 4 * DAY).unwrap(), [StoreStatus::Conflict]);
+    let all = db.training_results(None, 10).unwrap();
+    assert_eq!(all.iter().map(|t| t.result.id.as_str()).collect::<Vec<_>>(), ["t3", "t2", "t1"]);
+    assert_eq!(all[2].result, batch[0], "the first version stays");
+    assert_eq!(all[2].received_at_ms, Y2025 + 3 * DAY);
+    let b1 = db.training_results(Some("b1"), 10).unwrap();
+    assert_eq!(b1.iter().map(|t| t.result.id.as_str()).collect::<Vec<_>>(), ["t3", "t1"]);
+    assert_eq!(db.training_results(None, 1).unwrap().len(), 1);
+    assert_eq!(db.record_count().unwrap(), 0);
+    let year = RecordFilter { from_ms: Y2025, to_ms: MONTHS_2025[12], ..RecordFilter::default() };
+    assert_eq!(db.check_count(&year).unwrap(), 0);
 }
 
 /// The PostgreSQL server of the tests, if one is given.
@@ -646,7 +890,6 @@ fn open_postgres(path: &Path) -> Box<dyn Database> {
     Box::new(PostgresDatabase::open(&url).expect("open the PostgreSQL database"))
 }
 
-/// Instantiates every guarantee for a backend: a name, how to open it, whether it is there.
 /// Contract 9: the sign-in back-off is the database's — a second handle on the same database
 /// (another server process) sees every wait the first one counted, and a success forgives for
 /// both.
@@ -690,7 +933,7 @@ pub fn sign_in_backoff_is_shared(open: Open) {
 }
 
 macro_rules! backend {
-    ($name:ident, $open:expr, $available:expr) => {
+    ($name:ident, $open:expr, $available:expr, [$($case:ident),* $(,)?]) => {
         mod $name {
             use super::*;
 
@@ -700,72 +943,43 @@ macro_rules! backend {
                 $available
             }
 
-            #[test]
-            fn figures_equal_a_direct_count() {
-                if !available() {
-                    return;
+            $(
+                #[test]
+                fn $case() {
+                    if !available() {
+                        return;
+                    }
+                    super::$case(OPEN);
                 }
-                super::figures_equal_a_direct_count(OPEN);
-            }
-
-            #[test]
-            fn the_same_batch_twice_changes_nothing() {
-                if !available() {
-                    return;
-                }
-                super::the_same_batch_twice_changes_nothing(OPEN);
-            }
-
-            #[test]
-            fn conflicts_are_kept_aside_and_not_counted() {
-                if !available() {
-                    return;
-                }
-                super::conflicts_are_kept_aside_and_not_counted(OPEN);
-            }
-
-            #[test]
-            fn a_batch_is_stored_whole_or_not_at_all() {
-                if !available() {
-                    return;
-                }
-                super::a_batch_is_stored_whole_or_not_at_all(OPEN);
-            }
-
-            #[test]
-            fn voids_and_training() {
-                if !available() {
-                    return;
-                }
-                super::voids_and_training(OPEN);
-            }
-
-            #[test]
-            fn identity_is_kept() {
-                if !available() {
-                    return;
-                }
-                super::identity_is_kept(OPEN);
-            }
-
-            #[test]
-            fn sign_in_backoff_is_shared() {
-                if !available() {
-                    return;
-                }
-                super::sign_in_backoff_is_shared(OPEN);
-            }
-
-            #[test]
-            fn disabling_ends_sessions_and_keeps_an_administrator() {
-                if !available() {
-                    return;
-                }
-                super::disabling_ends_sessions_and_keeps_an_administrator(OPEN);
-            }
+            )*
         }
     };
 }
 
-backend!(sqlite, |path| Box::new(SqliteDatabase::open(path).expect("open the SQLite database")), true);
-backend!(postgresql, open_postgres, postgres_url().is_some());
+/// Every guarantee, for each backend.
+macro_rules! every_case {
+    ($name:ident, $open:expr, $available:expr) => {
+        backend!(
+            $name,
+            $open,
+            $available,
+            [
+                figures_equal_a_direct_count,
+                the_same_batch_twice_changes_nothing,
+                conflicts_are_kept_aside_and_not_counted,
+                a_batch_is_stored_whole_or_not_at_all,
+                concurrent_batches_each_whole_or_nothing,
+                voids_and_training,
+                identity_is_kept,
+                sign_in_backoff_is_shared,
+                disabling_ends_sessions_and_keeps_an_administrator,
+                records_access_is_a_branch_heads_grant,
+                retention_changes_no_figure,
+                training_results_once_by_id_never_a_figure,
+            ]
+        );
+    };
+}
+
+every_case!(sqlite, |path| Box::new(SqliteDatabase::open(path).expect("open the SQLite database")), true);
+every_case!(postgresql, open_postgres, postgres_url().is_some());

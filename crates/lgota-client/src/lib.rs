@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use lgota_core::sync::{pull_reference, SyncError, Transport, TransportError};
 use lgota_core::{AppState, Store, TrustedKey};
 use lgota_protocol::{
-    paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse,
-    PROTOCOL_HEADER, PROTOCOL_VERSION,
+    paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse, TrainingPush,
+    TrainingPushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -104,17 +104,7 @@ impl Client {
 
     /// Reference data newer than what the device has.
     pub fn pull(&self, query: PullQuery) -> Result<PullResponse, TransportError> {
-        let mut url = format!(
-            "{}{}?config_version={}&content_version={}&events_cursor={}",
-            self.base,
-            paths::REFERENCE,
-            query.config_version,
-            query.content_version,
-            query.events_cursor
-        );
-        if let Some(pending) = query.pending {
-            url.push_str(&format!("&pending={pending}"));
-        }
+        let url = format!("{}{}?{}", self.base, paths::REFERENCE, query.to_query_string());
         self.send(self.http.get(url))
     }
 }
@@ -126,6 +116,10 @@ impl Transport for Client {
 
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
         Client::pull(self, query)
+    }
+
+    fn push_training(&mut self, request: &TrainingPush) -> Result<TrainingPushResponse, TransportError> {
+        self.send(self.http.post(format!("{}{}", self.base, paths::TRAINING)).json(request))
     }
 }
 

@@ -49,6 +49,17 @@ pub enum Error {
     PinBackoff { wait_s: u64 },
     #[error("Такое время блокировки не предусмотрено.")]
     InvalidLockOption,
+    #[error(
+        "Центральная библиотека требует PIN-код на телефонах: пока он не задан, проверки не записываются. \
+         Задайте PIN в настройках, раздел «Блокировка»."
+    )]
+    PinNeededByPolicy,
+    #[error("PIN нельзя снять: его требует центральная библиотека. Его можно только сменить.")]
+    PinKeptByPolicy,
+    #[error("Центральная библиотека разрешает блокировку не позже чем через {}.", wait_text(u64::from(*.0)))]
+    IdleAbovePolicy(u32),
+    #[error("Такой метки нет в списке центральной библиотеки. Выберите свою метку из списка.")]
+    StaffLabelNotListed,
     #[error("Ошибка хранилища: {0}. Запись не сохранена.")]
     Storage(#[from] rusqlite::Error),
     #[error("Не удалось обновить базу данных: {0}.")]
@@ -89,6 +100,10 @@ impl Error {
             Error::PinWrong { .. } => "pin_wrong",
             Error::PinBackoff { .. } => "pin_backoff",
             Error::InvalidLockOption => "invalid_lock_option",
+            Error::PinNeededByPolicy => "pin_needed_by_policy",
+            Error::PinKeptByPolicy => "pin_kept_by_policy",
+            Error::IdleAbovePolicy(_) => "idle_above_policy",
+            Error::StaffLabelNotListed => "staff_label_not_listed",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "storage",
             Error::Corrupt(_) => "corrupt",

@@ -17,6 +17,9 @@ pub mod sync;
 /// The rules shared with the server, under the paths the core has always used.
 pub use lgota_domain::{config, content, screen, secret, text};
 
+/// The version of this build (the workspace's): shown on the settings screen, reported at sync.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use clock::Now;
 pub use config::Config;
 pub use content::{ContentPack, TrustedKey};

@@ -26,9 +26,23 @@ pub const MAX_WAIT_MS: i64 = 60 * 60 * 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockSettings {
     pub pin_set: bool,
+    /// The idle time in force: the librarian's choice, at most the office's maximum.
     pub idle_seconds: u32,
     /// The recording buttons work while the app is locked.
     pub record_while_locked: bool,
+    /// The central office requires a PIN (the configuration's device policy): nothing is
+    /// recorded without one, and it cannot be removed.
+    pub pin_required: bool,
+    /// The longest idle time the office allows, if it set one.
+    pub max_idle_seconds: Option<u32>,
+}
+
+impl LockSettings {
+    /// The phone keeps the office's policy: a PIN if one is required (the idle time in force is
+    /// never above the maximum).
+    pub fn policy_kept(&self) -> bool {
+        self.pin_set || !self.pin_required
+    }
 }
 
 /// Checks the PIN's shape: [`PIN_MIN`]..=[`PIN_MAX`] ASCII digits.
@@ -103,10 +117,13 @@ impl Store {
 
     pub fn lock_settings(&self) -> Result<LockSettings> {
         let row = self.lock_row()?;
+        let policy = self.config().device_policy;
         Ok(LockSettings {
             pin_set: row.pin_hash.is_some(),
-            idle_seconds: row.idle_seconds,
+            idle_seconds: policy.max_idle_seconds.map_or(row.idle_seconds, |max| row.idle_seconds.min(max)),
             record_while_locked: row.record_while_locked,
+            pin_required: policy.pin_required,
+            max_idle_seconds: policy.max_idle_seconds,
         })
     }
 
@@ -166,6 +183,9 @@ impl Store {
 
     /// Removes the PIN after checking it; the app then no longer locks.
     pub fn remove_pin(&mut self, current: &str, now: Now) -> Result<LockSettings> {
+        if self.config().device_policy.pin_required {
+            return Err(Error::PinKeptByPolicy);
+        }
         self.check_pin(current, now)?;
         self.conn.execute(
             "UPDATE app_lock SET pin_hash = NULL, failed_attempts = 0, blocked_until_ms = 0 WHERE id = 1",
@@ -178,6 +198,9 @@ impl Store {
     pub fn set_lock_options(&mut self, idle_seconds: u32, record_while_locked: bool) -> Result<LockSettings> {
         if !IDLE_CHOICES_S.contains(&idle_seconds) {
             return Err(Error::InvalidLockOption);
+        }
+        if let Some(max) = self.config().device_policy.max_idle_seconds.filter(|max| idle_seconds > *max) {
+            return Err(Error::IdleAbovePolicy(max));
         }
         self.conn.execute(
             "UPDATE app_lock SET idle_seconds = ?1, record_while_locked = ?2 WHERE id = 1",
@@ -211,7 +234,13 @@ mod tests {
         let mut store = open(&dir);
         assert_eq!(
             store.lock_settings().unwrap(),
-            LockSettings { pin_set: false, idle_seconds: 120, record_while_locked: false }
+            LockSettings {
+                pin_set: false,
+                idle_seconds: 120,
+                record_while_locked: false,
+                pin_required: false,
+                max_idle_seconds: None
+            }
         );
         assert_eq!(store.check_pin("1234", at(0)).unwrap_err().code(), "no_pin");
         assert_eq!(store.remove_pin("1234", at(0)).unwrap_err().code(), "no_pin");

@@ -55,6 +55,33 @@ pub struct AppState {
     /// `None` until the first-start setup is done.
     pub settings: Option<Settings>,
     pub config: Config,
+    /// This app's version (`0.1.0`): the settings screen shows it, sync reports it.
+    pub app_version: String,
+    /// The central office supports only newer apps: «Обновите приложение». Recording and sync go on.
+    pub update: Option<UpdateNotice>,
+    /// The central office revoked this phone: what it forgot, and why.
+    pub revoked: Option<Revocation>,
+}
+
+/// The server's `min_app_version` is newer than this app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UpdateNotice {
+    pub min_version: String,
+    /// Where to download the app, if the office said.
+    pub download_url: Option<String>,
+}
+
+/// The phone learnt at a sync that the central office revoked it (lost, handed over).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Revocation {
+    /// When the phone learnt it (UTC ms).
+    pub at_ms: i64,
+    /// Acknowledged records deleted then.
+    pub deleted: u64,
+    /// Records the server never got, kept for an export file.
+    pub kept_unsent: u64,
 }
 
 /// A check as the list shows it, with its void (if any) folded in. Nothing personal exists here.

@@ -37,8 +37,30 @@ const ENDINGS: &[&str] = &[
     "я", "о", "е", "ы", "и", "у", "ю", "ь", "й",
 ];
 
+/// Lower case, «ё» as «е», and each Latin letter that has a Cyrillic twin (A B C E H K M O P T X
+/// Y) as that twin: the regulation writes «МАХ» in Cyrillic, guides and people often write MAX in
+/// Latin, and a search for one finds the other. Query and text are normalised alike, one
+/// character for one (the snippet relies on it).
 fn normalize(text: &str) -> String {
-    text.chars().flat_map(char::to_lowercase).map(|c| if c == 'ё' { 'е' } else { c }).collect()
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'ё' => 'е',
+            'a' => 'а',
+            'b' => 'в',
+            'c' => 'с',
+            'e' => 'е',
+            'h' => 'н',
+            'k' => 'к',
+            'm' => 'м',
+            'o' => 'о',
+            'p' => 'р',
+            't' => 'т',
+            'x' => 'х',
+            'y' => 'у',
+            c => c,
+        })
+        .collect()
 }
 
 fn words(text: &str) -> impl Iterator<Item = &str> {
@@ -220,6 +242,22 @@ mod tests {
             .chain(find("разглашать").iter())
             .any(|h| h.kind == HitKind::Regulation));
         assert!(find("интернета").iter().any(|h| h.kind == HitKind::Training));
+    }
+
+    #[test]
+    fn max_in_cyrillic_and_in_latin_letters_find_the_same() {
+        // The regulation writes «МАХ» (Cyrillic), the guides MAX (Latin).
+        assert_eq!(normalize("MAX"), normalize("МАХ"));
+        assert_eq!(normalize("Max"), normalize("мах"));
+        let latin = find("MAX");
+        let cyrillic = find("МАХ");
+        assert!(!latin.is_empty());
+        assert_eq!(latin, cyrillic);
+        assert!(latin.iter().any(|h| h.kind == HitKind::Regulation), "the regulation's «МАХ»: {latin:#?}");
+        assert!(latin.iter().any(|h| h.kind == HitKind::Article), "the guides' MAX: {latin:#?}");
+        assert_eq!(find("платформе MAX"), find("платформе МАХ"));
+        // The snippet is cut from the original text, whichever script it uses.
+        assert!(latin.iter().any(|h| h.snippet.contains("МАХ")) && latin.iter().any(|h| h.snippet.contains("MAX")));
     }
 
     #[test]

@@ -31,9 +31,13 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/001_records.sql")),
     M::up(include_str!("migrations/002_lock.sql")),
     M::up(include_str!("migrations/003_sync_attention.sql")),
+    M::up(include_str!("migrations/004_training_results.sql")),
+    M::up(include_str!("migrations/005_retention.sql")),
 ];
 
+mod device;
 mod outbox;
+mod training;
 pub use outbox::{AttentionItem, CLOCK_WARN_MS};
 
 pub use lgota_protocol::RecordKind;
@@ -63,6 +67,7 @@ pub struct Store {
     content: ContentPack,
     content_source: ContentSource,
     device_id: String,
+    app_version: String,
 }
 
 /// An enrollment code sent, with the secret chosen for it, until its answer arrives.
@@ -160,7 +165,7 @@ impl Store {
         };
         let config = load_config(&conn)?;
         let (content, content_source) = load_content(&conn, &config)?;
-        Ok(Store { conn, config, content, content_source, device_id })
+        Ok(Store { conn, config, content, content_source, device_id, app_version: crate::APP_VERSION.to_owned() })
     }
 
     pub fn config(&self) -> &Config {
@@ -169,6 +174,12 @@ impl Store {
 
     pub fn device_id(&self) -> &str {
         &self.device_id
+    }
+
+    /// The app's version as its shell knows it (the package's), if it differs from the core's
+    /// [`crate::APP_VERSION`]: shown and reported at sync.
+    pub fn set_app_version(&mut self, version: &str) {
+        self.app_version = version.to_owned();
     }
 
     /// Replaces the reference data with a newer version (the central office's, through sync).
@@ -243,16 +254,15 @@ impl Store {
         self.state()
     }
 
-    /// Saves the check a training scenario ends with, as a training record.
-    pub fn complete_training(&mut self, scenario_id: &str, now: Now) -> Result<RecordView> {
-        let scenario = self.content.scenario(scenario_id).ok_or(Error::UnknownScenario)?;
-        let input = scenario.record.clone();
-        let context = Context { training: true, ..self.context()? };
-        self.insert_check(&input, context, now)
-    }
-
     pub fn state(&self) -> Result<AppState> {
-        Ok(AppState { device_id: self.device_id.clone(), settings: self.settings()?, config: self.config.clone() })
+        Ok(AppState {
+            device_id: self.device_id.clone(),
+            settings: self.settings()?,
+            config: self.config.clone(),
+            app_version: self.app_version.clone(),
+            update: self.update_notice()?,
+            revoked: self.revocation()?,
+        })
     }
 
     fn settings(&self) -> Result<Option<Settings>> {
@@ -291,6 +301,11 @@ impl Store {
         let branch = self.known_branch(input.branch_id.trim())?.ok_or(Error::UnknownBranch)?;
         let staff_label =
             clean_required("Метка сотрудника", &input.staff_label, STAFF_LABEL_MAX, Rule::EmptyStaffLabel)?;
+        // The office keeps a list: only a code from it (a label chosen before the list came stays
+        // in use until the librarian changes it — recording never stops for it).
+        if !self.config.staff_labels.is_empty() && !self.config.staff_labels.contains(&staff_label) {
+            return Err(Error::StaffLabelNotListed);
+        }
         let event = input.event.as_ref().map(validate_event).transpose()?;
         let previous_branch = get_meta(&self.conn, "branch_id")?;
         // The server accepts an enrolled phone's records of its own branch only (enrolling set it).
@@ -337,33 +352,11 @@ impl Store {
     }
 
     fn insert_check(&mut self, input: &CheckInput, context: Context, now: Now) -> Result<RecordView> {
+        if self.config.device_policy.pin_required && !self.lock_settings()?.pin_set {
+            return Err(Error::PinNeededByPolicy);
+        }
         let fields = input.validate(&self.config)?;
-        let id = Uuid::now_v7().to_string();
-        self.conn
-            .prepare_cached(
-                "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
-                 staff_label, training, method, outcome, granted, category_id, failure_reason_id,
-                 document_type_id, checklist_completed, note)
-             VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?
-            .execute(params![
-                id,
-                now.utc_ms,
-                now.offset_min,
-                self.device_id,
-                context.branch_id,
-                context.event_id,
-                context.staff_label,
-                context.training,
-                fields.method.as_str(),
-                fields.outcome.as_str(),
-                fields.outcome.granted(),
-                fields.category_id,
-                fields.failure_reason_id,
-                fields.document_type_id,
-                fields.checklist_completed,
-                fields.note,
-            ])?;
+        let id = insert_check_row(&self.conn, &self.device_id, &fields, &context, now)?;
         self.view(&id)
     }
 
@@ -570,6 +563,7 @@ impl Store {
             set_meta(&tx, "current_event_id", None)?;
         }
         set_meta(&tx, "sync_problem", None)?;
+        set_meta(&tx, "revoked", None)?;
         tx.commit()?;
         self.state()
     }
@@ -626,6 +620,7 @@ impl Store {
             content_version: self.content.version,
             events_cursor: get_meta(&self.conn, "events_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0),
             pending: Some(self.pending_count()?),
+            ..self.device_report()?
         })
     }
 
@@ -642,6 +637,7 @@ impl Store {
         if let Some(config) = &pull.config {
             self.replace_config(&config.to_string())?;
         }
+        self.note_app_requirement(pull.app.as_ref())?;
         if let Some(envelope) = &pull.content {
             // A refused pack is recorded by install_content_pack and sync goes on with the old
             // pack; a storage failure is not a refusal and fails the pull.
@@ -819,6 +815,42 @@ fn insert_event(conn: &Connection, event: &ValidEvent, branch_id: &str, now: Now
         "INSERT INTO events (id, title, date, branch_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, event.title, event.date, branch_id, now.utc_ms],
     )?;
+    Ok(id)
+}
+
+/// Appends a check of `device_id` with validated `fields`; returns its new id.
+fn insert_check_row(
+    conn: &Connection,
+    device_id: &str,
+    fields: &lgota_domain::CheckFields,
+    context: &Context,
+    now: Now,
+) -> Result<String> {
+    let id = Uuid::now_v7().to_string();
+    conn.prepare_cached(
+        "INSERT INTO records (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id,
+             staff_label, training, method, outcome, granted, category_id, failure_reason_id,
+             document_type_id, checklist_completed, note)
+         VALUES (?1, 'check', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        id,
+        now.utc_ms,
+        now.offset_min,
+        device_id,
+        context.branch_id,
+        context.event_id,
+        context.staff_label,
+        context.training,
+        fields.method.as_str(),
+        fields.outcome.as_str(),
+        fields.outcome.granted(),
+        fields.category_id,
+        fields.failure_reason_id,
+        fields.document_type_id,
+        fields.checklist_completed,
+        fields.note,
+    ])?;
     Ok(id)
 }
 

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use std::collections::{HashMap, HashSet};
 
-use lgota_protocol::{PullQuery, PullResponse, PushRequest, PushResponse, RecordResult, RecordStatus};
+use lgota_protocol::{
+    PullQuery, PullResponse, PushRequest, PushResponse, RecordResult, RecordStatus, TrainingPush, TrainingPushResponse,
+};
 
 use crate::clock::Now;
 use crate::content::TrustedKey;
@@ -37,9 +39,21 @@ pub enum TransportError {
     Busy { retry_after_s: u64 },
 }
 
+/// Training results per push, well under the protocol's [`lgota_protocol::MAX_TRAINING_PER_PUSH`].
+pub const TRAINING_BATCH_SIZE: usize = 100;
+
 pub trait Transport {
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError>;
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError>;
+    /// Training results (protocol 3, [`lgota_protocol::paths::TRAINING`]). A transport without
+    /// the endpoint refuses them; they wait on the phone.
+    fn push_training(&mut self, _request: &TrainingPush) -> Result<TrainingPushResponse, TransportError> {
+        Err(TransportError::Refused {
+            status: 404,
+            code: lgota_protocol::codes::NOT_FOUND.into(),
+            message: "Сервер не принимает результаты обучения.".into(),
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +87,12 @@ impl SyncError {
             "unreachable" => {
                 "Нет связи с сервером. Записи сохранены на телефоне и отправятся сами, когда появится интернет."
             }
-            "unauthorized" | "device_revoked" | "not_enrolled" => {
+            "device_revoked" => {
+                "Центральная библиотека отключила этот телефон. Записи, которые она уже получила, удалены с \
+                 телефона вместе с ключом доступа и меткой сотрудника; неотправленные сохранены — выгрузите их в \
+                 файл. Чтобы работать дальше, подключите телефон заново по QR-коду."
+            }
+            "unauthorized" | "not_enrolled" => {
                 "Подключите устройство заново: отсканируйте QR-код подключения из центральной библиотеки."
             }
             "unsupported_protocol" => "Обновите приложение: сервер работает с другой версией протокола.",
@@ -246,6 +265,34 @@ fn results_of(request: &PushRequest, response: &PushResponse) -> Result<Vec<Reco
         .collect()
 }
 
+/// Pushes every finished training scenario the server has not answered, batch by batch, apart
+/// from the records (their own outbox). Returns how many the server answered. Like the records:
+/// the store is never locked during network I/O, and an answer that leaves a result out moves
+/// nothing (`incomplete_ack`).
+pub fn push_training(store: &Mutex<Store>, transport: &mut dyn Transport, batch_size: usize) -> Result<u64, SyncError> {
+    let mut answered = 0;
+    loop {
+        let batch = lock(store)?.pending_training(batch_size.max(1))?;
+        let Some(last_seq) = batch.last().map(|(seq, _)| *seq) else {
+            return Ok(answered);
+        };
+        let results: Vec<_> = batch.into_iter().map(|(_, t)| t).collect();
+        let request = TrainingPush { results };
+        let response = transport.push_training(&request)?;
+        let mut store = lock(store)?;
+        if let Some(server) = &response.server {
+            if store.note_server(server, Now::system())? {
+                // Another database: records and training results go again from the start.
+                continue;
+            }
+        }
+        if !store.settle_training(&request.results, last_seq, &response)? {
+            return Err(SyncError::IncompleteAck);
+        }
+        answered += request.results.len() as u64;
+    }
+}
+
 /// One full sync: push the outbox, then pull reference data, then note the result for the panel.
 pub fn sync_once(
     store: &Mutex<Store>,
@@ -255,6 +302,7 @@ pub fn sync_once(
 ) -> Result<PushReport, SyncError> {
     let result = (|| {
         let report = push_pending(store, transport, BATCH_SIZE, progress)?;
+        push_training(store, transport, TRAINING_BATCH_SIZE)?;
         let query = lock(store)?.pull_query()?;
         let pull = transport.pull(query)?;
         let mut store = lock(store)?;
@@ -263,11 +311,19 @@ pub fn sync_once(
             store.note_server(server, Now::system())?;
         }
         store.apply_pull(&pull, trusted, Now::system())?;
+        // Acknowledged records past the office's retention leave the phone (a failure here is
+        // the storage's, and fails the sync like any other).
+        store.purge_acknowledged(Now::system())?;
         Ok(report)
     })();
     let now = Now::system();
     let problem = result.as_ref().err().map(|e: &SyncError| e.problem(now));
-    lock(store)?.note_sync(problem.as_ref(), now)?;
+    let mut guard = lock(store)?;
+    if result.as_ref().is_err_and(|e| e.code() == lgota_protocol::codes::DEVICE_REVOKED) {
+        // A lost phone forgets what the office already has, its token and its staff label.
+        guard.forget_revoked(now)?;
+    }
+    guard.note_sync(problem.as_ref(), now)?;
     result
 }
 
@@ -505,6 +561,7 @@ mod tests {
             response.server = Some(lgota_protocol::ServerInfo {
                 server_id: self.server_id.clone(),
                 server_time_ms: self.server_time_ms,
+                device_report: None,
             });
             Ok(response)
         }

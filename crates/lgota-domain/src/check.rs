@@ -60,7 +60,7 @@ pub enum CheckInput {
         #[serde(default)]
         note: Option<String>,
     },
-    /// «Без подтверждения / отказ».
+    /// «Гражданин отказался от подтверждения».
     Refused {
         #[serde(default)]
         category_id: Option<String>,

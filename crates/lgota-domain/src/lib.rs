@@ -13,6 +13,7 @@ pub mod record;
 pub mod screen;
 pub mod secret;
 pub mod text;
+pub mod training;
 
 pub use check::{CheckFields, CheckInput};
 pub use config::Config;

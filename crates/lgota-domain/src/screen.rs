@@ -102,6 +102,10 @@ pub fn find_personal_data(text: &str) -> Option<PersonalData> {
 /// `@` written as a word («собака», «at», «(at)») and `.` as «dot»/«точка», replaced by the signs.
 fn spelled_email(text: &str) -> String {
     let mut s = format!(" {} ", fold_word(text));
+    // Most texts name no marker at all: nothing to replace (this runs for every record's text).
+    if !["собак", "собач", "at", "эт", "dot", "точк"].iter().any(|m| s.contains(m)) {
+        return s;
+    }
     for marker in ["собака", "собачка", "at", "эт"] {
         for wrapped in [format!("({marker})"), format!("[{marker}]"), format!("{{{marker}}}"), format!("<{marker}>")] {
             s = s.replace(&format!(" {wrapped} "), "@").replace(&wrapped, "@");

@@ -9,9 +9,16 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this crate describes. Version 2 answers a push record by record
-/// ([`RecordResult`]) and names the server database ([`ServerInfo`]); the server still serves
-/// version 1 phones (docs/protocol.md, «Versions»).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// ([`RecordResult`]) and names the server database ([`ServerInfo`]); version 3 adds the training
+/// results ([`paths::TRAINING`], [`TrainingPush`]). The server still serves version 1 and 2
+/// phones (docs/protocol.md, «Versions»).
+pub const PROTOCOL_VERSION: u32 = 3;
+/// The first protocol version with [`paths::TRAINING`].
+pub const TRAINING_PROTOCOL_MIN: u32 = 3;
+/// The most training results one push may carry.
+pub const MAX_TRAINING_PER_PUSH: usize = 200;
+/// The largest request body the server reads for a training push.
+pub const MAX_TRAINING_BODY_BYTES: usize = 256 * 1024;
 /// The oldest protocol version the server still serves.
 pub const PROTOCOL_VERSION_MIN: u32 = 1;
 /// Version of the QR payloads (`lgota:enroll?v=1…`, `lgota:event?v=1…`): printed posters and
@@ -25,6 +32,11 @@ pub const MAX_RECORDS_PER_PUSH: usize = 1000;
 pub const MAX_PUSH_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Version of the offline export file (`lgota-central import`).
 pub const EXPORT_FORMAT: u32 = 1;
+/// Version of the device report a phone adds to its pull ([`PullQuery::report`]): what app,
+/// configuration and content it runs, whether it keeps the office's PIN policy, the last content
+/// pack it refused. A phone sends it only to a server that named this version in
+/// [`ServerInfo::device_report`] (an older server refuses unknown parameters).
+pub const DEVICE_REPORT_VERSION: u32 = 1;
 /// Scheme and path of the enrollment QR payload: `lgota:enroll?v=1&server=<url>&code=<code>`.
 pub const ENROLL_URI_PREFIX: &str = "lgota:enroll?";
 /// Scheme and path of the event QR payload (the poster at the door): `lgota:event?v=1&id=<event id>`.
@@ -40,6 +52,8 @@ pub mod paths {
     pub const ENROLL: &str = "/api/v1/enroll";
     pub const RECORDS: &str = "/api/v1/records";
     pub const REFERENCE: &str = "/api/v1/reference";
+    /// Protocol 3: finished training scenarios ([`super::TrainingPush`]).
+    pub const TRAINING: &str = "/api/v1/training";
 }
 
 /// Stable error codes of [`ErrorBody::code`].
@@ -274,6 +288,10 @@ pub struct ServerInfo {
     pub server_id: String,
     /// The server's clock (UTC ms) when it answered.
     pub server_time_ms: i64,
+    /// The device report version the server reads ([`DEVICE_REPORT_VERSION`]); absent from
+    /// servers that read none: the phone then sends no report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_report: Option<u32>,
 }
 
 /// The answer to a push.
@@ -306,7 +324,7 @@ pub struct WireEvent {
 }
 
 /// The query of `GET /api/v1/reference`: what the phone already has. All default to 0.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PullQuery {
     pub config_version: u32,
@@ -315,6 +333,77 @@ pub struct PullQuery {
     /// How many records the phone still holds unsent after its push (shown on the dashboard's
     /// device list). Absent from phones that do not report it.
     pub pending: Option<u64>,
+    /// The device report's version ([`DEVICE_REPORT_VERSION`]) when the fields below are sent
+    /// (to a server whose [`ServerInfo::device_report`] named it); absent otherwise.
+    pub report: Option<u32>,
+    /// The app's version (`0.1.0`), shown on «Устройства» and compared with the server's
+    /// `min_app_version`.
+    pub app_version: Option<String>,
+    /// A PIN is set on the phone.
+    pub pin_set: Option<bool>,
+    /// The idle time after which the app locks, in seconds.
+    pub idle_seconds: Option<u32>,
+    /// The phone keeps the device policy of the configuration it runs (PIN, idle time).
+    pub policy_kept: Option<bool>,
+    /// The code of the last content pack the phone refused (signature, format…), and when
+    /// (UTC ms); absent when the last pack offered was installed.
+    pub pack_refusal: Option<String>,
+    pub pack_refusal_at_ms: Option<i64>,
+}
+
+impl PullQuery {
+    /// The query string of `GET /api/v1/reference` (without `?`), values percent-encoded; absent
+    /// fields left out.
+    pub fn to_query_string(&self) -> String {
+        let mut q = format!(
+            "config_version={}&content_version={}&events_cursor={}",
+            self.config_version, self.content_version, self.events_cursor
+        );
+        let mut add = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                q.push_str(&format!("&{k}={}", encode(&v)));
+            }
+        };
+        add("pending", self.pending.map(|v| v.to_string()));
+        add("report", self.report.map(|v| v.to_string()));
+        add("app_version", self.app_version.clone());
+        add("pin_set", self.pin_set.map(|v| v.to_string()));
+        add("idle_seconds", self.idle_seconds.map(|v| v.to_string()));
+        add("policy_kept", self.policy_kept.map(|v| v.to_string()));
+        add("pack_refusal", self.pack_refusal.clone());
+        add("pack_refusal_at_ms", self.pack_refusal_at_ms.map(|v| v.to_string()));
+        q
+    }
+}
+
+/// What the central office asks of the app itself (the server's `min_app_version`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRequirement {
+    /// The oldest app version the office supports (`0.2.0`): an older app shows «Обновите
+    /// приложение» and goes on recording and syncing.
+    pub min_version: String,
+    /// Where to download the app (the server's «Скачать приложение» page), if configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+}
+
+/// Compares two versions `major.minor.patch` (missing parts are 0, a pre-release or build
+/// suffix after `-`/`+` ignored): `None` when either is not such a version.
+pub fn compare_versions(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    fn parts(v: &str) -> Option<[u64; 3]> {
+        let core = v.trim().split(['-', '+']).next()?;
+        let mut out = [0u64; 3];
+        let mut n = 0;
+        for (i, p) in core.split('.').enumerate() {
+            if i >= 3 || p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 9 {
+                return None;
+            }
+            out[i] = p.parse().ok()?;
+            n += 1;
+        }
+        (n > 0).then_some(out)
+    }
+    Some(parts(a)?.cmp(&parts(b)?))
 }
 
 /// `GET /api/v1/reference`: what is newer than the phone has.
@@ -330,6 +419,50 @@ pub struct PullResponse {
     /// The cursor to send next time (unchanged when `events` is empty).
     pub events_cursor: i64,
     /// Protocol 2: which server database answered, and its clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerInfo>,
+    /// The oldest app version the office supports, when the server is set to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppRequirement>,
+}
+
+/// One finished training scenario (protocol 3): evidence that a librarian was trained (§5.1 of
+/// the regulation). It travels apart from the records, on its own endpoint and outbox, and never
+/// counts in any figure. Nothing in it concerns a citizen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireTrainingResult {
+    /// UUIDv7 made on the phone: the server stores each id once.
+    pub id: String,
+    pub device_id: String,
+    pub branch_id: String,
+    /// The staff label (code) set on the phone when the scenario was finished.
+    pub staff_label: String,
+    /// The scenario's id in the content pack, its title and the pack's version.
+    pub scenario_id: String,
+    pub scenario_title: String,
+    pub content_version: u32,
+    /// UTC milliseconds on the device's clock when the scenario was finished, and its offset.
+    pub completed_at_ms: i64,
+    pub utc_offset_min: i32,
+    /// Steps of the scenario, and how many were answered right at the first try.
+    pub steps: u32,
+    pub correct_first_try: u32,
+}
+
+/// `POST /api/v1/training` (protocol 3): at most [`MAX_TRAINING_PER_PUSH`] results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingPush {
+    pub results: Vec<WireTrainingResult>,
+}
+
+/// The answer to a training push: one result per training result, in its order — stored,
+/// duplicate (the same id and content again), conflict (the same id with other content: the
+/// first one stays) or refused (`code`, `message`). Each is final: the phone moves past it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingPushResponse {
+    pub results: Vec<RecordResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerInfo>,
 }
@@ -578,7 +711,7 @@ mod tests {
                     message: Some("Похоже на телефон".into()),
                 },
             ],
-            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9 }),
+            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9, device_report: None }),
             resend_all: true,
         });
         // A protocol-1 phone reads a protocol-2 answer (it ignores what it does not know), and a
@@ -599,11 +732,102 @@ mod tests {
                 branch_id: "b".into(),
             }],
             events_cursor: 7,
-            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9 }),
+            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9, device_report: None }),
+            app: None,
         });
         roundtrip(&ExportFile { format: EXPORT_FORMAT, device_id: "d".into(), records: vec![check()] });
-        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: Some(4) });
-        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, pending: None });
+        roundtrip(&PullQuery {
+            config_version: 1,
+            content_version: 2,
+            events_cursor: 3,
+            pending: Some(4),
+            ..Default::default()
+        });
+        roundtrip(&PullQuery { config_version: 1, content_version: 2, events_cursor: 3, ..Default::default() });
+        roundtrip(&PullQuery {
+            report: Some(DEVICE_REPORT_VERSION),
+            app_version: Some("0.1.0".into()),
+            pin_set: Some(true),
+            idle_seconds: Some(120),
+            policy_kept: Some(false),
+            pack_refusal: Some("content_signature_invalid".into()),
+            pack_refusal_at_ms: Some(7),
+            ..Default::default()
+        });
+        roundtrip(&PullResponse {
+            app: Some(AppRequirement { min_version: "0.2.0".into(), download_url: Some("https://x/app".into()) }),
+            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9, device_report: Some(1) }),
+            ..Default::default()
+        });
+        // A phone of before the report reads the new answer; a new phone reads an old answer.
+        let old: PullResponse = serde_json::from_str(r#"{"config":null,"content":null,"events":[],"events_cursor":0,"server":{"server_id":"s","server_time_ms":1}}"#).unwrap();
+        assert!(old.app.is_none() && old.server.unwrap().device_report.is_none());
+        roundtrip(&TrainingPush { results: vec![training()] });
+        roundtrip(&TrainingPushResponse {
+            results: vec![RecordResult { id: "t".into(), status: RecordStatus::Duplicate, code: None, message: None }],
+            server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9, device_report: None }),
+        });
+    }
+
+    fn training() -> WireTrainingResult {
+        WireTrainingResult {
+            id: "0190a0a0-0000-7000-8000-000000000009".into(),
+            device_id: "dev-1".into(),
+            branch_id: "central".into(),
+            staff_label: "ИП".into(),
+            scenario_id: "did-success".into(),
+            scenario_title: "Цифровой ID подтверждён".into(),
+            content_version: 3,
+            completed_at_ms: 1_760_000_000_000,
+            utc_offset_min: 180,
+            steps: 3,
+            correct_first_try: 2,
+        }
+    }
+
+    #[test]
+    fn a_training_result_has_its_own_closed_shape() {
+        let mut v = serde_json::to_value(training()).unwrap();
+        assert!(serde_json::from_value::<WireTrainingResult>(v.clone()).is_ok());
+        // Nothing of a record, nothing unknown: a citizen's field cannot ride along.
+        v["category_id"] = "pensioner".into();
+        assert!(serde_json::from_value::<WireTrainingResult>(v).unwrap_err().to_string().contains("unknown field"));
+        assert!(serde_json::from_value::<TrainingPush>(json!({"results": [], "records": []})).is_err());
+        const { assert!(TRAINING_PROTOCOL_MIN <= PROTOCOL_VERSION && TRAINING_PROTOCOL_MIN > PROTOCOL_VERSION_MIN) };
+    }
+
+    #[test]
+    fn the_pull_query_string_reads_back_and_versions_compare() {
+        let q = PullQuery {
+            config_version: 3,
+            pending: Some(2),
+            report: Some(1),
+            app_version: Some("0.1.0-rc 1&x".into()),
+            pin_set: Some(false),
+            pack_refusal: Some("content_key_unknown".into()),
+            ..Default::default()
+        };
+        let text = q.to_query_string();
+        assert!(text.contains("app_version=0.1.0-rc%201%26x"), "{text}");
+        assert!(!text.contains("idle_seconds"), "absent fields are left out: {text}");
+        let pairs: Vec<(String, String)> = text
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap();
+                (k.to_owned(), decode(v).unwrap())
+            })
+            .collect();
+        let map: std::collections::HashMap<_, _> = pairs.into_iter().collect();
+        assert_eq!(map["app_version"], "0.1.0-rc 1&x");
+        assert_eq!(map["pin_set"], "false");
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_versions("0.1.0", "0.2.0"), Some(Less));
+        assert_eq!(compare_versions("0.10.0", "0.9.9"), Some(Greater));
+        assert_eq!(compare_versions("1.2", "1.2.0"), Some(Equal));
+        assert_eq!(compare_versions("1.2.3-beta", "1.2.3"), Some(Equal));
+        for bad in ["", "x", "1..2", "1.2.3.4", "v1.2"] {
+            assert_eq!(compare_versions(bad, "1.0.0"), None, "{bad}");
+        }
     }
 
     #[test]

@@ -78,7 +78,7 @@ describe('api', () => {
     await api.searchContent('пенсион');
     await api.installContentPack('{"payload":"{}"}');
     await api.setTraining(true);
-    await api.completeTraining('did-success');
+    await api.completeTraining('did-success', 2);
     expect(seen.map(([c]) => c)).toEqual([
       'get_content',
       'search_content',
@@ -89,7 +89,7 @@ describe('api', () => {
     expect(seen[1][1]).toEqual({ query: 'пенсион' });
     expect(seen[2][1]).toEqual({ pack: '{"payload":"{}"}' });
     expect(seen[3][1]).toEqual({ on: true });
-    expect(seen[4][1]).toEqual({ scenario_id: 'did-success' });
+    expect(seen[4][1]).toEqual({ scenario_id: 'did-success', correct_first_try: 2 });
   });
 
   it('sends the sync and central-event commands with their argument names', async () => {

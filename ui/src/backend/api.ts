@@ -140,10 +140,14 @@ export function installContentPack(pack: string): Promise<ContentState> {
   return call<ContentState>('install_content_pack', { pack });
 }
 
-/** Save the training record of a finished training scenario. */
-export function completeTraining(scenarioId: string): Promise<RecordView> {
-  // snake_case key: the Rust command is declared with rename_all = "snake_case".
-  return call<RecordView>('complete_training', { scenario_id: scenarioId });
+/**
+ * Save a finished training scenario: its training record (never sent, never counted) and its
+ * training result (staff label, scenario, date, `correctFirstTry` of its steps), which sync
+ * sends to the central office as evidence of training.
+ */
+export function completeTraining(scenarioId: string, correctFirstTry: number): Promise<RecordView> {
+  // snake_case keys: the Rust command is declared with rename_all = "snake_case".
+  return call<RecordView>('complete_training', { scenario_id: scenarioId, correct_first_try: correctFirstTry });
 }
 
 // ---- sync with the central server ----

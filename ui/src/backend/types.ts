@@ -10,10 +10,12 @@ export type {
   AttentionItem,
   Block,
   Category,
+  CategoryKind,
   CheckInput,
   Checklist,
   CommandError,
   Config,
+  DevicePolicy,
   ContentPack,
   ContentState,
   EnrollInput,
@@ -28,6 +30,7 @@ export type {
   RecordView,
   Regulation,
   RegulationSection,
+  Revocation,
   Scope,
   SearchHit,
   Settings,
@@ -38,6 +41,7 @@ export type {
   TrainingOption,
   TrainingScenario,
   TrainingStep,
+  UpdateNotice,
 } from './bindings';
 export type {
   ContentSource,

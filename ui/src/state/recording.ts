@@ -26,7 +26,7 @@ export type Step =
 
 export type ChecklistStep = Extract<Step, { s: 'did_fail_checklist' | 'paper_checklist' }>;
 
-/** The three outcome buttons that open a check (the fourth, «отказ», saves at once). */
+/** The three outcome buttons that open a check (the fourth, the citizen's refusal, saves at once). */
 export type Method = 'did_ok' | 'did_fail' | 'paper';
 
 export interface Recording {
@@ -51,7 +51,7 @@ export interface Recording {
 export type RecordingEvent =
   /** an outcome button of the main screen */
   | { type: 'start'; method: Method }
-  /** «Без подтверждения / отказ»: saved at once */
+  /** «Гражданин отказался от подтверждения»: saved at once */
   | { type: 'refuse' }
   /** an item of the step's list: reason, category or document */
   | { type: 'choose'; id: string }
@@ -222,7 +222,7 @@ export function update(r: Recording, ev: RecordingEvent): Transition {
   const inCheck = r.step.s !== 'home';
   switch (ev.type) {
     case 'start': {
-      // Allowed during a save: at queue speed the next check starts while «отказ» is being saved.
+      // Allowed during a save: at queue speed the next check starts while a refusal is being saved.
       if (inCheck) return same(r);
       const first: Record<Method, Step> = {
         did_ok: { s: 'did_ok_category' },

@@ -19,8 +19,10 @@ import type {
   RecordView,
   SearchHit,
   SetupInput,
+  Revocation,
   Settings,
   SyncView,
+  UpdateNotice,
 } from '../backend/types';
 
 export const CONFIG: Config = {
@@ -30,9 +32,9 @@ export const CONFIG: Config = {
     { id: 'branch2', name: 'Библиотека-филиал № 2' },
   ],
   categories: [
-    { id: 'pensioner', name: 'Пенсионер', document_type_ids: ['pension_certificate', 'pension_statement'] },
-    { id: 'student', name: 'Студент', document_type_ids: ['student_card'] },
-    { id: 'large_family', name: 'Многодетная семья', document_type_ids: [] },
+    { id: 'pensioner', name: 'Пенсионер', document_type_ids: ['pension_certificate', 'pension_statement'], kind: 'benefit' },
+    { id: 'student', name: 'Студент', document_type_ids: ['student_card'], kind: 'benefit' },
+    { id: 'large_family', name: 'Многодетная семья', document_type_ids: [], kind: 'benefit' },
   ],
   document_types: [
     { id: 'pension_certificate', name: 'Пенсионное удостоверение' },
@@ -190,7 +192,16 @@ export interface FakeOptions {
   codes?: Record<string, FakeCode>;
   /** the branch the server has this phone enrolled in (and whether it revoked it) */
   serverDevice?: { branch_id: string; branch_name: string; revoked?: boolean } | null;
+  /** the configuration in use (default CONFIG): staff labels, the device policy */
+  config?: Config;
+  /** «Обновите приложение» (the server's min_app_version is newer) */
+  update?: UpdateNotice | null;
+  /** the phone learnt it was revoked */
+  revoked?: Revocation | null;
 }
+
+/** The app's version the fake reports (the workspace's). */
+export const APP_VERSION = '0.1.0';
 
 export interface FakeLock {
   pin: string | null;
@@ -276,6 +287,9 @@ export class FakeBackend {
   lock: FakeLock;
   /** how long a new record can be undone (the backend's 10 s; tests may shorten it) */
   undoWindowMs = 10_000;
+  config: Config;
+  update: UpdateNotice | null;
+  revoked: Revocation | null;
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -290,6 +304,9 @@ export class FakeBackend {
     this.content = opts.content ?? { pack: structuredClone(PACK), source: 'bundled', last_refusal: null };
     this.sync = syncView(opts.sync);
     this.events = opts.events ?? [];
+    this.config = opts.config ?? CONFIG;
+    this.update = opts.update ?? null;
+    this.revoked = opts.revoked ?? null;
     const pin = opts.lock?.pin ?? null;
     this.lock = {
       pin,
@@ -312,6 +329,8 @@ export class FakeBackend {
       record_while_locked: this.lock.record_while_locked,
       wait_ms: Math.max(0, this.lock.blocked_until - Date.now()),
       biometric: this.lock.pin !== null && this.lock.biometric,
+      pin_required: this.config.device_policy?.pin_required ?? false,
+      max_idle_seconds: this.config.device_policy?.max_idle_seconds ?? null,
     };
   }
 
@@ -380,10 +399,17 @@ export class FakeBackend {
     const settings: Settings | null = s && {
       ...s,
       branch_name:
-        CONFIG.branches.find((b) => b.id === s.branch_id)?.name ??
+        this.config.branches.find((b) => b.id === s.branch_id)?.name ??
         (this.sync.server && this.serverDevice?.branch_id === s.branch_id ? this.serverDevice.branch_name : s.branch_id),
     };
-    return { device_id: 'dev-test-1', settings, config: CONFIG };
+    return {
+      device_id: 'dev-test-1',
+      settings,
+      config: this.config,
+      app_version: APP_VERSION,
+      update: this.update,
+      revoked: this.revoked,
+    };
   }
 
   private newEvent(e: NewEvent): EventInfo {
@@ -449,6 +475,9 @@ export class FakeBackend {
         return this.lockStatus();
       }
       case 'remove_pin':
+        if (this.config.device_policy?.pin_required) {
+          throw { code: 'pin_kept_by_policy', message: 'PIN нельзя снять: его требует центральная библиотека. Его можно только сменить.' };
+        }
         this.checkPin(args!.current);
         this.lock.pin = null;
         return this.lockStatus();
@@ -477,6 +506,10 @@ export class FakeBackend {
       case 'setup': {
         const input = args!.input as SetupInput;
         if (!input.staff_label) throw { code: 'invalid_input', message: 'Укажите вашу метку' };
+        const listed = this.config.staff_labels ?? [];
+        if (listed.length > 0 && !listed.includes(input.staff_label)) {
+          throw { code: 'staff_label_not_listed', message: 'Такой метки нет в списке центральной библиотеки. Выберите свою метку из списка.' };
+        }
         this.settings = {
           branch_id: input.branch_id,
           staff_label: input.staff_label,
@@ -519,6 +552,10 @@ export class FakeBackend {
       case 'complete_training': {
         const sc = this.content.pack.training.find((t) => t.id === args!.scenario_id);
         if (!sc) throw { code: 'not_found', message: 'Сценарий не найден' };
+        const score = args!.correct_first_try;
+        if (typeof score !== 'number' || score < 0 || score > sc.steps.length) {
+          throw { code: 'invalid_record', message: 'учебный результат: число шагов или верных ответов вне допустимого' };
+        }
         return this.record(sc.record, true);
       }
       case 'enroll':
@@ -677,6 +714,14 @@ export class FakeBackend {
   }
 
   private record(input: CheckInput, training = this.settings?.training ?? false): RecordView {
+    if (this.config.device_policy?.pin_required && this.lock.pin === null) {
+      throw {
+        code: 'pin_needed_by_policy',
+        message:
+          'Центральная библиотека требует PIN-код на телефонах: пока он не задан, проверки не записываются. ' +
+          'Задайте PIN в настройках, раздел «Блокировка».',
+      };
+    }
     const now = Date.now();
     let method: RecordView['method'];
     let outcome: RecordView['outcome'];

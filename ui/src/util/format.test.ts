@@ -17,7 +17,7 @@ describe('format', () => {
     expect(outcomeText('digital_id', 'paper_shown')).toBe('Цифровой ID не подтверждён → бумажный документ');
     expect(outcomeText('paper', 'paper_shown')).toBe('Бумажный документ');
     expect(outcomeText('digital_id', 'no_document')).toBe('Льгота не предоставлена (документа нет)');
-    expect(outcomeText('none', 'refused')).toBe('Без подтверждения / отказ');
+    expect(outcomeText('none', 'refused')).toBe('Гражданин отказался от подтверждения');
     expect(outcomeText('paper', 'paper_rejected')).toBe('Документ не принят — льгота не предоставлена');
     expect(outcomeText('digital_id', 'paper_rejected')).toBe('Документ не принят — льгота не предоставлена');
   });

@@ -39,7 +39,7 @@ export function outcomeText(method: Method, outcome: Outcome): string {
     case 'no_document':
       return 'Льгота не предоставлена (документа нет)';
     case 'refused':
-      return 'Без подтверждения / отказ';
+      return 'Гражданин отказался от подтверждения';
     default:
       return String(outcome);
   }

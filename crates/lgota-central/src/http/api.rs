@@ -1,4 +1,5 @@
-//! The phones' API (docs/protocol.md): enroll, push records, pull reference data and events.
+//! The phones' API (docs/protocol.md): enroll, push records, pull reference data and events, push
+//! training results (protocol 3).
 //! Every answer is JSON; every error an `ErrorBody`.
 
 use axum::body::Bytes;
@@ -9,8 +10,8 @@ use axum::middleware;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lgota_protocol::{
-    codes, paths, EnrollRequest, EnrollResponse, PullQuery, PullResponse, PushRequest, PushResponse,
-    MAX_PUSH_BODY_BYTES,
+    codes, paths, EnrollRequest, EnrollResponse, PullQuery, PullResponse, PushRequest, PushResponse, TrainingPush,
+    TrainingPushResponse, MAX_PUSH_BODY_BYTES, MAX_TRAINING_BODY_BYTES,
 };
 use serde::de::DeserializeOwned;
 
@@ -26,6 +27,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     let api = Router::new()
         .route(paths::RECORDS, post(push).layer(DefaultBodyLimit::max(MAX_PUSH_BODY_BYTES)))
         .route(paths::REFERENCE, get(pull))
+        .route(paths::TRAINING, post(push_training).layer(DefaultBodyLimit::max(MAX_TRAINING_BODY_BYTES)))
         .route_layer(middleware::from_extractor_with_state::<Phone, _>(state))
         .route(paths::ENROLL, post(enroll).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)))
         .route_layer(middleware::from_extractor::<Protocol>());
@@ -90,5 +92,17 @@ async fn pull(
     let Query(query) = query.map_err(|e| {
         AppError::new(Kind::Invalid, codes::INVALID_REQUEST, format!("Недопустимые параметры запроса: {e}."))
     })?;
-    Ok(Json(state.run(move |db| service::sync::pull(db, &device, &query, version)).await?))
+    let app = state.dashboard.app_requirement.clone();
+    Ok(Json(state.run(move |db| service::sync::pull(db, &device, &query, version, app)).await?))
+}
+
+/// Finished training scenarios (protocol 3): apart from the records, never counted.
+async fn push_training(
+    State(state): State<AppState>,
+    Phone(device): Phone,
+    Protocol(version): Protocol,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<TrainingPushResponse>, AppError> {
+    let request: TrainingPush = parse_json(body)?;
+    Ok(Json(state.run(move |db| service::training::push(db, &device, request, version)).await?))
 }

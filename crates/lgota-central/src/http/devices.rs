@@ -29,10 +29,15 @@ async fn devices(
     notice: Notice,
 ) -> Result<Response, AppError> {
     let actor = session.actor();
-    let (devices, (names, branch_ids, _)) =
-        state.run(move |db| Ok((service::devices::list(db, &actor)?, service::reports::names(db)?))).await?;
+    let (devices, (names, branch_ids, _), published) = state
+        .run(move |db| {
+            Ok((service::devices::list(db, &actor)?, service::reports::names(db)?, service::devices::published(db)?))
+        })
+        .await?;
     let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
-    Ok(page(notice.status(), view::devices(&ctx, &devices, &branch_ids, now_ms(), notice.done(), notice.error())))
+    let min_app_version = state.dashboard.app_requirement.as_ref().map(|a| a.min_version.as_str());
+    let cx = view::DeviceContext { published, min_app_version };
+    Ok(page(notice.status(), view::devices(&ctx, &devices, &branch_ids, &cx, now_ms(), notice.done(), notice.error())))
 }
 
 async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {

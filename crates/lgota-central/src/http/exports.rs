@@ -23,11 +23,14 @@ use crate::service::reports::Format;
 use crate::service::{self, Kind};
 use crate::store::RecordFilter;
 
+/// The totals' download: every signed-in user.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/export/records.csv", get(export_csv))
-        .route("/export/records.xlsx", get(export_xlsx))
-        .route("/export/summary.xlsx", get(export_summary_xlsx))
+    Router::new().route("/export/summary.xlsx", get(export_summary_xlsx))
+}
+
+/// The records' downloads: those who may see records (the router's `RecordsReader` layer).
+pub fn record_routes() -> Router<AppState> {
+    Router::new().route("/export/records.csv", get(export_csv)).route("/export/records.xlsx", get(export_xlsx))
 }
 
 /// The start of an export request (same filter and branch confinement as the overview): counted,

@@ -1,10 +1,12 @@
 //! What handlers take from a request, checked once here: the client's address ([`ClientAddr`]),
 //! the signed-in user ([`SignedIn`]), an
-//! administrator ([`AdminOnly`]), a form with the session's CSRF token ([`CsrfForm`],
+//! administrator ([`AdminOnly`]), an administrator or branch head ([`Manager`]), one who may see
+//! individual records ([`RecordsReader`]), a form with the session's CSRF token ([`CsrfForm`],
 //! [`CsrfUpload`]), the phone of a device token ([`Phone`]) and the protocol version it speaks
 //! ([`Protocol`]). Each answers an [`AppError`] (or the sign-in page) when the check fails.
 //!
-//! The routers also run [`SignedIn`], [`AdminOnly`], [`Phone`] and [`Protocol`] as route layers,
+//! The routers also run [`SignedIn`], [`AdminOnly`], [`Manager`], [`RecordsReader`], [`Phone`] and
+//! [`Protocol`] as route layers,
 //! so a route cannot be added without them by forgetting an argument; what a layer found is kept
 //! in the request's extensions and not looked up twice.
 
@@ -56,7 +58,7 @@ pub fn session_cookie(token: Option<&str>, secure: bool) -> String {
 /// Who sent a request and whether it came over HTTPS: the TCP peer, unless the peer is one of the
 /// trusted reverse proxies (`trusted_proxies`): then the rightmost address of `X-Forwarded-For`
 /// that is not a trusted proxy, and HTTPS as `X-Forwarded-Proto` says. Anyone else's headers are
-/// ignored (they could name any address). The server itself speaks plain http.
+/// ignored (they could name any address). A request over the server's own TLS is HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr {
     /// `None` only without connection info (a router driven in memory).
@@ -114,7 +116,9 @@ impl FromRequestParts<AppState> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ClientAddr, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
-        Ok(ClientAddr::resolve(peer, &parts.headers, &state.dashboard.trusted_proxies))
+        let mut client = ClientAddr::resolve(peer, &parts.headers, &state.dashboard.trusted_proxies);
+        client.https |= parts.extensions.get::<super::server::ServedOverTls>().is_some();
+        Ok(client)
     }
 }
 
@@ -162,6 +166,37 @@ impl FromRequestParts<AppState> for AdminOnly {
         let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
         match session.actor().must_be_admin() {
             Ok(()) => Ok(AdminOnly(session)),
+            Err(e) => Err(AppError::from(e).into_response()),
+        }
+    }
+}
+
+/// A signed-in administrator or branch head (events, phones); an observer gets 403.
+pub struct Manager(pub Session);
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Manager, Response> {
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        match session.actor().must_manage_something() {
+            Ok(()) => Ok(Manager(session)),
+            Err(e) => Err(AppError::from(e).into_response()),
+        }
+    }
+}
+
+/// A signed-in user who may see individual records (an administrator, a branch head with the
+/// grant); others get 403 — and no record, count or name in the answer.
+pub struct RecordsReader(pub Session);
+
+impl FromRequestParts<AppState> for RecordsReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<RecordsReader, Response> {
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        match session.actor().must_see_records() {
+            Ok(()) => Ok(RecordsReader(session)),
             Err(e) => Err(AppError::from(e).into_response()),
         }
     }
@@ -346,7 +381,12 @@ impl FromRequestParts<AppState> for Filtered {
             Ok(Query(q)) => (q, None),
             Err(e) => (FilterQuery::default(), Some(format!("Неверные параметры запроса: {e}"))),
         };
-        let (parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
+        let (mut parsed, error) = filter::parse(&session.admin.role, &query, state.dashboard.tz);
+        if let Some(kind) = parsed.filter.kind.as_mut() {
+            // The configuration's age-check categories, for the store (which knows no configuration).
+            kind.age_category_ids =
+                state.run(service::reports::age_check_categories).await.map_err(IntoResponse::into_response)?;
+        }
         Ok(Filtered { session, parsed, error: rejected.or(error) })
     }
 }

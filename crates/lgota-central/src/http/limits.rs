@@ -65,7 +65,7 @@ impl Gate {
 pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let json = is_json(request.uri().path());
     let Ok(_permit) = gate.permits.clone().try_acquire_owned() else {
-        tracing::warn!(path = request.uri().path(), "busy: request refused");
+        tracing::warn!(path = crate::service::for_log(request.uri().path()), "busy: request refused");
         drain(request.into_body()).await;
         return busy(&gate.limits, json, "Сервер сейчас занят: слишком много запросов одновременно.");
     };

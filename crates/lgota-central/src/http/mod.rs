@@ -5,6 +5,7 @@
 //! failure is an [`AppError`].
 
 pub mod api;
+pub mod app;
 pub mod audit;
 pub mod branches;
 pub mod content;
@@ -15,11 +16,16 @@ pub mod exports;
 pub mod extract;
 pub mod import;
 pub mod limits;
+pub mod materials;
+pub mod metrics;
 pub mod overview;
+pub mod redact;
 pub mod reference;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod tls;
+pub mod training;
 pub mod users;
 pub mod views;
 
@@ -47,8 +53,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(gate(api::routes(state.clone())))
         .merge(gate(dashboard(state.clone())))
+        .merge(metrics::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(|_panic| AppError::internal("panic in a handler").into_response()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -56,7 +64,10 @@ pub fn router(state: AppState) -> Router {
 
 /// The central office's pages. Without a session they redirect to `/login` (`/admin/api/…`
 /// answers 401); branches, reference lists, content, import and the audit log are for
-/// administrators, as are the dashboard's users; every state-changing form carries the session's CSRF token.
+/// administrators, as are the dashboard's users; events and phones for administrators and branch
+/// heads; individual records (the records page, the records' exports) for those who may see them
+/// (`Admin::sees_records`); the totals for everyone signed in. Every state-changing form carries
+/// the session's CSRF token.
 fn dashboard(state: AppState) -> Router<AppState> {
     let admin_only = Router::new()
         .merge(branches::routes())
@@ -65,17 +76,30 @@ fn dashboard(state: AppState) -> Router<AppState> {
         .merge(import::routes())
         .merge(audit::routes())
         .merge(users::routes())
+        .merge(app::routes())
+        .merge(redact::routes())
         .route_layer(middleware::from_extractor_with_state::<extract::AdminOnly, _>(state.clone()));
+    let managers = Router::new()
+        .merge(events::routes())
+        .merge(devices::routes())
+        .merge(training::routes())
+        .route_layer(middleware::from_extractor_with_state::<extract::Manager, _>(state.clone()));
+    let records = Router::new()
+        .merge(overview::record_routes())
+        .merge(exports::record_routes())
+        .route_layer(middleware::from_extractor_with_state::<extract::RecordsReader, _>(state.clone()));
     let signed_in = Router::new()
         .merge(overview::routes())
         .merge(exports::routes())
-        .merge(events::routes())
-        .merge(devices::routes())
+        .merge(materials::routes())
         .merge(session::signed_in_routes())
+        .merge(managers)
+        .merge(records)
         .merge(admin_only)
         .route_layer(middleware::from_extractor_with_state::<extract::SignedIn, _>(state));
     Router::new()
         .merge(session::routes())
+        .merge(app::public_routes())
         .merge(signed_in)
         .layer(middleware::from_fn(error::pages_for_errors))
         .layer(middleware::map_response(security_headers))
@@ -116,6 +140,16 @@ pub async fn serve_state(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls(listener, state, None, shutdown).await
+}
+
+/// [`serve_state`] over HTTPS with the certificate of `tls` (plain http without it).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<Arc<tls::Tls>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let header_read_timeout = state.limits.header_read_timeout;
-    server::run(listener, router(state), header_read_timeout, shutdown).await
+    server::run(listener, router(state), header_read_timeout, tls, shutdown).await
 }

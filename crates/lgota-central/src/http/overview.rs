@@ -21,11 +21,14 @@ use crate::service::{self, Kind};
 /// How many of the newest records the overview lists.
 pub const RECENT: u32 = 20;
 
+/// The totals: every signed-in user.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(overview))
-        .route("/records", get(records_page))
-        .route("/admin/api/overview", get(api_overview))
+    Router::new().route("/", get(overview)).route("/admin/api/overview", get(api_overview))
+}
+
+/// The individual records: those who may see them (the router's `RecordsReader` layer).
+pub fn record_routes() -> Router<AppState> {
+    Router::new().route("/records", get(records_page))
 }
 
 async fn overview(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
@@ -35,12 +38,15 @@ async fn overview(State(state): State<AppState>, filtered: Filtered) -> Result<R
     let stretches = pages::trend_stretches(&period, trend_unit);
     let bounds: Vec<(i64, i64)> = stretches.iter().map(|p| p.utc_ms(tz)).collect();
     let f = filter.clone();
+    let records = session.admin.sees_records();
     let (overview, trend, recent, (names, branch_ids, category_ids)) = state
         .run(move |db| {
             let overview = db.overview(&f)?;
             let mut names = service::reports::names(db)?;
             service::reports::name_events(db, &mut names.0, overview.by_event.iter().map(|(id, _)| id))?;
-            Ok((overview, db.trend(&f, &bounds)?, db.export_records(&f, Some(RECENT))?, names))
+            // The newest records only for those who may see records.
+            let recent = if records { db.export_records(&f, Some(RECENT))? } else { Vec::new() };
+            Ok((overview, db.trend(&f, &bounds)?, recent, names))
         })
         .await?;
     let trend: Vec<(Period, TrendCounts)> = stretches.into_iter().zip(trend).collect();

@@ -11,6 +11,7 @@ use super::extract::{AdminOnly, CsrfForm};
 use super::state::{page, settle, AppState, Ctx, Notice};
 use crate::http::views::manage_pages as view;
 use crate::service::{self, reference::List};
+use lgota_domain::config::CategoryKind;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,7 +36,9 @@ async fn save_category(State(state): State<AppState>, CsrfForm(session, form): C
     let edit = form.get("mode") == "edit";
     let (actor, id, name, docs) =
         (session.actor(), form.get("id").to_string(), form.get("name").to_string(), form.all("docs"));
-    let result = state.run(move |db| service::reference::save_category(db, &actor, &id, &name, &docs, edit)).await;
+    let kind = if form.get("age_check") == "1" { CategoryKind::AgeCheck } else { CategoryKind::Benefit };
+    let result =
+        state.run(move |db| service::reference::save_category(db, &actor, &id, &name, &docs, kind, edit)).await;
     settle(result, "/reference?done=reference", |notice| reference(State(state), AdminOnly(session), notice)).await
 }
 

@@ -27,6 +27,12 @@ pub struct Dashboard {
     /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed
     /// (the `ClientAddr` extractor).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// SHA-256 of the token a scraper may read `/metrics` with from another machine.
+    pub metrics_token_sha256: Option<String>,
+    /// The institution's full name for printed materials (`institution`); empty if not set.
+    pub institution: String,
+    /// What phones are told of app versions (`min_app_version`), if anything.
+    pub app_requirement: Option<lgota_protocol::AppRequirement>,
 }
 
 impl Dashboard {
@@ -38,6 +44,9 @@ impl Dashboard {
             trusted_keys: lgota_domain::content::trusted_keys(),
             tz,
             trusted_proxies: Vec::new(),
+            metrics_token_sha256: None,
+            institution: String::new(),
+            app_requirement: None,
         }
     }
 }
@@ -157,6 +166,9 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "disabled" => "Пользователь отключён: его сеансы завершены, войти он не сможет.",
         "enabled" => "Пользователь снова может входить в панель.",
         "removed" => "Пользователь удалён, его сеансы завершены.",
+        "app" => "Приложение загружено: страница скачивания отдаёт эту версию.",
+        "records-on" => "Заведующий теперь видит отдельные записи своего филиала.",
+        "records-off" => "Заведующий снова видит только итоги своего филиала.",
         _ => return None,
     })
 }
@@ -189,7 +201,7 @@ pub struct Session {
 impl Session {
     /// Who acts, for the operations.
     pub fn actor(&self) -> Actor {
-        Actor::new(self.admin.login.clone(), self.admin.role.clone())
+        Actor::of(&self.admin)
     }
 
     pub(crate) fn check_csrf(&self, given: &str) -> Result<(), AppError> {

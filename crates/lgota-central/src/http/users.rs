@@ -1,5 +1,6 @@
-//! Dashboard users (`/users`, administrators): the list with role, branch and state; disable,
-//! enable, and remove after a confirmation — through the operation the command line uses.
+//! Dashboard users (`/users`, administrators): the list with role, branch, records access and
+//! state; disable, enable, remove after a confirmation, a branch head's access to the records of
+//! their branch granted or taken back — through the operation the command line uses.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -36,6 +37,8 @@ async fn change_user(State(state): State<AppState>, CsrfForm(session, form): Csr
         "disable" => (Change::Disable, "/users?done=disabled"),
         "enable" => (Change::Enable, "/users?done=enabled"),
         "remove" => (Change::Remove, "/users?done=removed"),
+        "records-on" => (Change::GrantRecords, "/users?done=records-on"),
+        "records-off" => (Change::RevokeRecords, "/users?done=records-off"),
         _ => return show(State(state), session, Notice::mistake("Неизвестное действие.")).await.into_response(),
     };
     if what == Change::Remove && form.get("confirm") != "yes" {

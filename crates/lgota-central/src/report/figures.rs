@@ -19,6 +19,25 @@ pub struct Overview {
     pub more_events: u64,
     pub granted: u64,
     pub refused: u64,
+    /// Of `granted`, per category ("" for none), most first: the report layer tells benefits
+    /// from age checks with the configuration ([`split_granted`]).
+    pub granted_by_category: Vec<(String, u64)>,
+}
+
+/// Granted checks as «льгота предоставлена» and «проверка возраста»: `(benefits, age checks)`
+/// of `granted_by_category`, `is_age_check` telling the configuration's age-check categories.
+/// The two add up to the granted checks.
+pub fn split_granted(granted_by_category: &[(String, u64)], is_age_check: impl Fn(&str) -> bool) -> (u64, u64) {
+    granted_by_category.iter().fold(
+        (0, 0),
+        |(benefit, age), (c, n)| {
+            if is_age_check(c) {
+                (benefit, age + n)
+            } else {
+                (benefit + n, age)
+            }
+        },
+    )
 }
 
 /// How many events the overview names.
@@ -48,6 +67,49 @@ pub struct MonthlySummary {
     pub paper: u64,
     pub granted: u64,
     pub refused: u64,
+    /// Of `granted`, per category ("" for none), as the overview's.
+    pub granted_by_category: Vec<(String, u64)>,
+}
+
+/// The monthly summary's rows of one month from counts per combination: a row per branch with
+/// checks, by branch id.
+pub fn fold_month(month: u32, combos: impl IntoIterator<Item = Combination>) -> Vec<MonthlySummary> {
+    use std::collections::BTreeMap;
+    let mut branches: BTreeMap<String, (MonthlySummary, BTreeMap<String, u64>)> = BTreeMap::new();
+    for (branch, method, _, category, _, granted, n) in combos {
+        let n = match u64::try_from(n) {
+            Ok(n) if n > 0 => n,
+            _ => continue,
+        };
+        let (s, by_category) = branches
+            .entry(branch.clone())
+            .or_insert_with(|| (MonthlySummary { month, branch_id: branch, ..Default::default() }, BTreeMap::new()));
+        s.checks += n;
+        match method.as_str() {
+            "digital_id" => s.digital_id += n,
+            "paper" => s.paper += n,
+            _ => {}
+        }
+        if granted {
+            s.granted += n;
+            *by_category.entry(category).or_insert(0) += n;
+        } else {
+            s.refused += n;
+        }
+    }
+    branches
+        .into_values()
+        .map(|(mut s, by_category)| {
+            s.granted_by_category = sorted(by_category);
+            s
+        })
+        .collect()
+}
+
+fn sorted(map: std::collections::BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut list: Vec<(String, u64)> = map.into_iter().collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    list
 }
 
 /// A combination of the overview's keys and its count: branch, method, outcome, category (""
@@ -58,8 +120,8 @@ pub type Combination = (String, String, String, String, Option<String>, bool, i6
 pub fn fold_overview(combos: impl IntoIterator<Item = Combination>) -> Overview {
     use std::collections::BTreeMap;
     let mut o = Overview::default();
-    let (mut branch, mut method, mut outcome, mut category, mut failure) =
-        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let (mut branch, mut method, mut outcome, mut category, mut failure, mut granted_category) =
+        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for (b, m, out, c, f, granted, n) in combos {
         let n = match u64::try_from(n) {
             Ok(n) if n > 0 => n,
@@ -69,6 +131,9 @@ pub fn fold_overview(combos: impl IntoIterator<Item = Combination>) -> Overview 
         *branch.entry(b).or_insert(0) += n;
         *method.entry(m).or_insert(0) += n;
         *outcome.entry(out).or_insert(0) += n;
+        if granted {
+            *granted_category.entry(c.clone()).or_insert(0) += n;
+        }
         *category.entry(c).or_insert(0) += n;
         if let Some(f) = f {
             *failure.entry(f).or_insert(0) += n;
@@ -79,12 +144,8 @@ pub fn fold_overview(combos: impl IntoIterator<Item = Combination>) -> Overview 
             o.refused += n;
         }
     }
-    let sorted = |map: BTreeMap<String, u64>| {
-        let mut list: Vec<(String, u64)> = map.into_iter().collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        list
-    };
     o.by_branch = sorted(branch);
+    o.granted_by_category = sorted(granted_category);
     o.by_method = sorted(method);
     o.by_outcome = sorted(outcome);
     o.by_category = sorted(category);
@@ -146,6 +207,22 @@ mod tests {
             assert_eq!(list.iter().map(|(_, n)| n).sum::<u64>(), o.total, "{list:?}");
         }
         assert!(o.by_event.is_empty() && o.more_events == 0, "left to top_events");
+        assert_eq!(o.granted_by_category, pairs(&[("", 5), ("pensioner", 3), ("student", 1)]));
+        assert_eq!(split_granted(&o.granted_by_category, |c| c == "student"), (8, 1));
+        assert_eq!(split_granted(&o.granted_by_category, |_| false), (o.granted, 0));
+        let months = fold_month(
+            4,
+            [
+                combo("b1", "paper", "paper_shown", "adult", None, true, 2),
+                combo("b1", "digital_id", "confirmed", "pensioner", None, true, 3),
+                combo("b1", "none", "refused", "adult", None, false, 1),
+                combo("b2", "svo_qr", "confirmed", "", None, true, 0),
+            ],
+        );
+        assert_eq!(months.len(), 1, "a branch without checks has no row");
+        let m = &months[0];
+        assert_eq!((m.month, m.checks, m.digital_id, m.paper, m.granted, m.refused), (4, 6, 3, 2, 5, 1));
+        assert_eq!(split_granted(&m.granted_by_category, |c| c == "adult"), (3, 2));
         assert_eq!(fold_overview([]), Overview::default());
     }
 

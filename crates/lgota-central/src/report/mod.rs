@@ -13,5 +13,8 @@ pub mod names;
 
 pub use buckets::{month_floor, month_next, pieces, Source, DAY_MS};
 pub use calendar::{month_ranges, Period, TrendUnit, MONTHS};
-pub use figures::{fold_overview, top_events, Combination, MonthlySummary, Overview, TrendCounts, TOP_EVENTS};
+pub use figures::{
+    fold_month, fold_overview, split_granted, top_events, Combination, MonthlySummary, Overview, TrendCounts,
+    TOP_EVENTS,
+};
 pub use names::Names;

@@ -22,6 +22,8 @@ pub struct Names {
     pub document_types: HashMap<String, String>,
     /// Events, newest published first, then those started on phones: `(id, label, branch id)`.
     pub events: Vec<(String, String, String)>,
+    /// The categories the configuration marks as age checks, not benefits.
+    pub age_checks: std::collections::HashSet<String>,
 }
 
 /// A `YYYY-MM-DD` date as dd.mm.yyyy (as it is, if it is not one).
@@ -47,6 +49,10 @@ impl Names {
         } else {
             Self::of(&self.categories, id)
         }
+    }
+    /// Whether a granted check of category `id` is an age check (counted apart from benefits).
+    pub fn is_age_check(&self, id: &str) -> bool {
+        self.age_checks.contains(id)
     }
     pub fn failure_reason<'a>(&'a self, id: &'a str) -> &'a str {
         Self::of(&self.failure_reasons, id)

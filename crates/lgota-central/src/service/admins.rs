@@ -203,13 +203,20 @@ pub fn add_admin(db: &dyn Database, login: &str, role: &str, branch: Option<&str
         ("admin", Some(_)) => return Err(Error::invalid("у администратора нет филиала: уберите --branch")),
         ("branch_head", Some(b)) => Role::BranchHead(b.to_string()),
         ("branch_head", None) => return Err(Error::invalid("для заведующего укажите --branch")),
-        (other, _) => return Err(Error::invalid(format!("неизвестная роль «{other}»: admin или branch_head"))),
+        ("observer", None) => Role::Observer,
+        ("observer", Some(_)) => return Err(Error::invalid("роль «только итоги» видит все филиалы: уберите --branch")),
+        (other, _) => {
+            return Err(Error::invalid(format!("неизвестная роль «{other}»: admin, branch_head или observer")))
+        }
     };
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::invalid(format!("пароль должен быть не короче {MIN_PASSWORD_CHARS} символов")));
     }
     let password_hash = hash_password(password).map_err(Error::internal)?;
-    Ok(db.put_admin(&Admin { login: login.to_string(), password_hash, role, disabled: false }, now_ms())?)
+    Ok(db.put_admin(
+        &Admin { login: login.to_string(), password_hash, role, disabled: false, records: false },
+        now_ms(),
+    )?)
 }
 
 /// A new session: the token goes into the cookie (only its SHA-256 is stored).
@@ -263,6 +270,10 @@ pub enum Change {
     Disable,
     Enable,
     Remove,
+    /// A branch head may see the individual records of their branch.
+    GrantRecords,
+    /// A branch head sees totals only again.
+    RevokeRecords,
 }
 
 /// Disables, enables or removes the user `login` (disabling and removing end their sessions at
@@ -272,7 +283,7 @@ pub enum Change {
 pub fn change(db: &dyn Database, actor: &Actor, login: &str, what: Change, from_dashboard: bool) -> Result<bool> {
     actor.must_be_admin()?;
     let login = login.trim();
-    if from_dashboard && what != Change::Enable && login == actor.login {
+    if from_dashboard && matches!(what, Change::Disable | Change::Remove) && login == actor.login {
         return Err(Error::invalid(
             "Себя отключить или удалить нельзя: попросите другого администратора или используйте команду \
              lgota-central admin на сервере.",
@@ -282,6 +293,8 @@ pub fn change(db: &dyn Database, actor: &Actor, login: &str, what: Change, from_
         Change::Disable => db.set_admin_disabled(login, true, now_ms())?,
         Change::Enable => db.set_admin_disabled(login, false, now_ms())?,
         Change::Remove => db.remove_admin(login)?,
+        Change::GrantRecords => db.set_records_access(login, true)?,
+        Change::RevokeRecords => db.set_records_access(login, false)?,
     };
     let shown = for_log(login);
     match outcome {
@@ -294,6 +307,10 @@ pub fn change(db: &dyn Database, actor: &Actor, login: &str, what: Change, from_
             "Это последний действующий администратор: сначала добавьте или включите другого, иначе в панель \
              некому будет войти.",
         )),
+        AdminChange::NotApplicable => Err(Error::invalid(format!(
+            "«{shown}» — не заведующий филиалом: доступ к записям открывают только заведующим \
+             (администратор видит все записи, роль «только итоги» — никаких)."
+        ))),
         AdminChange::Unchanged => Ok(false),
         AdminChange::Done => {
             let (action, detail) = match what {
@@ -304,6 +321,14 @@ pub fn change(db: &dyn Database, actor: &Actor, login: &str, what: Change, from_
                 Change::Remove => {
                     (Action::AdminRemove, format!("Пользователь панели «{login}» удалён, его сеансы завершены"))
                 }
+                Change::GrantRecords => (
+                    Action::AdminGrantRecords,
+                    format!("Заведующему «{login}» открыт доступ к отдельным записям своего филиала"),
+                ),
+                Change::RevokeRecords => (
+                    Action::AdminRevokeRecords,
+                    format!("Заведующему «{login}» закрыт доступ к отдельным записям: только итоги"),
+                ),
             };
             audit::note(db, actor, action, &detail)?;
             tracing::info!(

@@ -38,12 +38,26 @@ pub enum Action {
     AdminDisable,
     AdminEnable,
     AdminRemove,
+    /// A branch head may see the records of their branch.
+    AdminGrantRecords,
+    /// A branch head sees totals only again.
+    AdminRevokeRecords,
+    /// A note or staff label removed from one record (an act of destruction).
+    RecordRedact,
+    /// A year's records written to a checked archive file.
+    RecordsArchive,
+    /// An archived year's records removed past their retention.
+    RecordsPurge,
+    /// The periodic retention pass: sign-in addresses blanked, old audit entries removed.
+    Retention,
+    /// A release of the phones' app uploaded for download.
+    AppUpload,
     /// A SQLite installation copied into PostgreSQL (`lgota-central migrate`), noted in the copy.
     Migrate,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 35] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -71,6 +85,13 @@ impl Action {
         Action::AdminDisable,
         Action::AdminEnable,
         Action::AdminRemove,
+        Action::AdminGrantRecords,
+        Action::AdminRevokeRecords,
+        Action::RecordRedact,
+        Action::RecordsArchive,
+        Action::RecordsPurge,
+        Action::Retention,
+        Action::AppUpload,
         Action::Migrate,
     ];
 
@@ -104,6 +125,13 @@ impl Action {
             Action::AdminDisable => "admin.disable",
             Action::AdminEnable => "admin.enable",
             Action::AdminRemove => "admin.remove",
+            Action::AdminGrantRecords => "admin.records_grant",
+            Action::AdminRevokeRecords => "admin.records_revoke",
+            Action::RecordRedact => "record.redact",
+            Action::RecordsArchive => "records.archive",
+            Action::RecordsPurge => "records.purge",
+            Action::Retention => "retention",
+            Action::AppUpload => "app.upload",
             Action::Migrate => "migrate",
         }
     }

@@ -239,6 +239,15 @@ pub fn last(db: &dyn Database) -> Result<Option<BackupNote>> {
     Ok(db.last_backup()?)
 }
 
+/// What `/metrics` reads from the database: the last backup, the records stored.
+pub fn gauges(db: &dyn Database) -> Result<crate::metrics::Gauges> {
+    Ok(crate::metrics::Gauges {
+        last_backup_ms: db.last_backup()?.map(|b| b.at_ms),
+        records_in_database: Some(db.record_count()?),
+        in_flight: crate::metrics::in_flight(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,3 +122,15 @@ pub fn publish_upload(db: &dyn Database, actor: &Actor, id: &str, trusted: &[Tru
     note_published(db, actor, &checked)?;
     Ok(checked)
 }
+
+/// The content pack phones get: the published one (its payload, read as it was checked at
+/// publication), or the bundled one before any is published. The printed materials and the
+/// training page are made from it.
+pub fn published_pack(db: &dyn Database) -> Result<ContentPack> {
+    let Some((_, body)) = db.reference(ReferenceName::Content)? else {
+        return Ok(ContentPack::bundled());
+    };
+    let envelope: serde_json::Value = serde_json::from_str(&body).map_err(Error::internal)?;
+    let payload = envelope.get("payload").and_then(|p| p.as_str()).unwrap_or_default();
+    serde_json::from_str(payload).map_err(Error::internal)
+}

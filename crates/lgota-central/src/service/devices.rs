@@ -6,7 +6,7 @@ use lgota_protocol::{codes, enroll_uri, EnrollRequest, EnrollResponse};
 
 use super::audit::{self, Action};
 use super::{Actor, Error, Kind, Result};
-use crate::store::{CodeIssuer, Database, Device, EnrollAttempt, EnrollOutcome, Role};
+use crate::store::{CodeIssuer, Database, Device, EnrollAttempt, EnrollOutcome, ReferenceName, Role};
 use crate::{now_ms, secrets};
 
 /// The shortest and longest life of an enrollment code, in minutes (five minutes to a week).
@@ -65,7 +65,8 @@ pub fn issue(
     }
     let issuer = match actor.role {
         Role::Admin => CodeIssuer::admin(&actor.login),
-        Role::BranchHead(_) => CodeIssuer::branch_head(&actor.login),
+        // An observer was refused by `may_manage` above.
+        Role::BranchHead(_) | Role::Observer => CodeIssuer::branch_head(&actor.login),
     };
     let issued = issue_code(db, branch_id, &issuer, ttl_minutes, server_url)?;
     let detail = format!("Выдан код подключения к филиалу «{branch_id}» на {ttl_minutes} мин.");
@@ -172,11 +173,35 @@ fn code_invalid(kind: Kind) -> Error {
 
 /// The devices `actor` may see (a branch head: of their own branch).
 pub fn list(db: &dyn Database, actor: &Actor) -> Result<Vec<Device>> {
+    actor.must_manage_something()?;
     let mut devices = db.devices()?;
     if let Some(own) = actor.role.branch() {
         devices.retain(|d| d.branch_id == own);
     }
     Ok(devices)
+}
+
+/// What the office publishes now, to compare phones with on «Устройства»: the configuration's
+/// and the content pack's versions (0: none published), and whether that configuration
+/// requires a PIN.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Published {
+    pub config_version: u32,
+    pub content_version: u32,
+    pub pin_required: bool,
+}
+
+pub fn published(db: &dyn Database) -> Result<Published> {
+    let config = db.reference(ReferenceName::Config)?;
+    let pin_required = config
+        .as_ref()
+        .and_then(|(_, body)| lgota_domain::Config::parse(body).ok())
+        .is_some_and(|c| c.device_policy.pin_required);
+    Ok(Published {
+        config_version: config.map_or(0, |(v, _)| v),
+        content_version: db.reference(ReferenceName::Content)?.map_or(0, |(v, _)| v),
+        pin_required,
+    })
 }
 
 /// A device `actor` may manage.

@@ -189,5 +189,16 @@ pub fn take(
             }
         }
     }
+    note_metrics(&intake);
     Ok(intake)
+}
+
+fn note_metrics(intake: &Intake) {
+    use crate::metrics::{records, RecordResult as Result};
+    records(Result::Stored, "", intake.stored.into());
+    records(Result::Duplicate, "", intake.duplicates.into());
+    records(Result::Conflict, "", intake.conflicts.into());
+    for r in intake.results.iter().filter(|r| r.status == RecordStatus::Refused) {
+        records(Result::Refused, r.code.as_deref().unwrap_or("unknown"), 1);
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use lgota_domain::config::{Category, Named};
+use lgota_domain::config::{Category, CategoryKind, Named};
 use lgota_domain::Config;
 use lgota_protocol::codes;
 
@@ -120,6 +120,7 @@ pub fn save_category(
     id: &str,
     name: &str,
     docs: &[String],
+    kind: CategoryKind,
     edit: bool,
 ) -> Result<()> {
     actor.must_be_admin()?;
@@ -135,6 +136,7 @@ pub fn save_category(
         (true, Some(c)) => {
             c.name = name.clone();
             c.document_type_ids = docs.to_vec();
+            c.kind = kind;
         }
         (true, None) => {
             return Err(Error::new(Kind::NotFound, codes::NOT_FOUND, format!("Нет категории с кодом «{id}».")))
@@ -146,15 +148,21 @@ pub fn save_category(
                 format!("Категория с кодом «{id}» уже есть."),
             ))
         }
-        (false, None) => {
-            config.categories.push(Category { id: id.clone(), name: name.clone(), document_type_ids: docs.to_vec() })
-        }
+        (false, None) => config.categories.push(Category {
+            id: id.clone(),
+            name: name.clone(),
+            document_type_ids: docs.to_vec(),
+            kind,
+        }),
     }
     let version = publish_next(db, config)?;
     let (action, what) =
         if edit { (Action::CategoryEdit, "изменена") } else { (Action::CategoryAdd, "добавлена") };
-    let detail =
-        format!("Категория «{id}» {what}: «{name}», документы: {} (конфигурация версии {version})", docs.join(", "));
+    let marked = if kind == CategoryKind::AgeCheck { ", проверка возраста" } else { "" };
+    let detail = format!(
+        "Категория «{id}» {what}: «{name}»{marked}, документы: {} (конфигурация версии {version})",
+        docs.join(", ")
+    );
     audit::note(db, actor, action, &detail)
 }
 

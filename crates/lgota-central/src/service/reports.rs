@@ -24,6 +24,13 @@ pub fn names(db: &dyn Database) -> Result<(Names, Vec<String>, Vec<String>)> {
     // The configuration phones use: the published one, or the bundled one before any.
     let config = current_config(db)?;
     let category_ids = config.categories.iter().map(|c| c.id.clone()).collect();
+    names.age_checks.extend(
+        config
+            .categories
+            .iter()
+            .filter(|c| c.kind == lgota_domain::config::CategoryKind::AgeCheck)
+            .map(|c| c.id.clone()),
+    );
     names.categories.extend(config.categories.into_iter().map(|c| (c.id, c.name)));
     names.failure_reasons.extend(config.failure_reasons.into_iter().map(|r| (r.id, r.name)));
     names.document_types.extend(config.document_types.into_iter().map(|d| (d.id, d.name)));
@@ -39,6 +46,17 @@ pub fn names(db: &dyn Database) -> Result<(Names, Vec<String>, Vec<String>)> {
         }
     }
     Ok((names, branch_ids, category_ids))
+}
+
+/// The ids of the age-check categories of the configuration phones use (`kind = age_check`).
+pub fn age_check_categories(db: &dyn Database) -> Result<Vec<String>> {
+    let config = current_config(db)?;
+    Ok(config
+        .categories
+        .into_iter()
+        .filter(|c| c.kind == lgota_domain::config::CategoryKind::AgeCheck)
+        .map(|c| c.id)
+        .collect())
 }
 
 /// Names the events of `ids` the newest ones did not name (older events of the figures).
@@ -82,6 +100,7 @@ pub fn export_start(
     dates: (&str, &str),
     format: Format,
 ) -> Result<(u64, Names)> {
+    actor.must_see_records()?;
     let rows = db.export_count(filter)?;
     if format == Format::Xlsx {
         fits_a_sheet(rows, dates)?;

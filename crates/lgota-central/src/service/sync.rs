@@ -2,12 +2,15 @@
 
 use std::collections::HashSet;
 
-use lgota_protocol::{codes, PullQuery, PullResponse, PushRequest, PushResponse, ServerInfo, MAX_RECORDS_PER_PUSH};
+use lgota_protocol::{
+    codes, AppRequirement, PullQuery, PullResponse, PushRequest, PushResponse, ServerInfo, DEVICE_REPORT_VERSION,
+    MAX_RECORDS_PER_PUSH,
+};
 use serde::de::DeserializeOwned;
 
 use super::intake::{self, Branches};
 use super::{Error, Kind, Result};
-use crate::store::{Database, Device, ReferenceName};
+use crate::store::{Database, Device, DeviceReport, ReferenceName};
 use crate::{now_ms, secrets};
 
 /// The most events one pull returns; the phone pulls again with the new cursor.
@@ -115,15 +118,54 @@ pub fn push(db: &dyn Database, device: &Device, request: PushRequest, version: u
         stored: intake.stored,
         duplicates: intake.duplicates,
         results: intake.results,
-        server: Some(ServerInfo { server_id: db.server_id()?, server_time_ms: now_ms() }),
+        server: Some(server_info(db)?),
         resend_all,
     })
 }
 
-/// What `device` has not pulled yet: newer configuration and content, events after the cursor.
-pub fn pull(db: &dyn Database, device: &Device, query: &PullQuery, version: u32) -> Result<PullResponse> {
+/// Which database answers, its clock, and the device report version it reads.
+fn server_info(db: &dyn Database) -> Result<ServerInfo> {
+    Ok(ServerInfo { server_id: db.server_id()?, server_time_ms: now_ms(), device_report: Some(DEVICE_REPORT_VERSION) })
+}
+
+/// A short, printable text from a phone's report (a version, a code), else nothing: a strange
+/// value is left out, never a reason to refuse the pull.
+fn reported_text(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 40 && t.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+}
+
+/// The device report of a pull, if the phone sent one.
+pub fn device_report(query: &PullQuery, now_ms: i64) -> Option<DeviceReport> {
+    query.report?;
+    Some(DeviceReport {
+        at_ms: now_ms,
+        app_version: reported_text(query.app_version.as_deref()),
+        config_version: query.config_version,
+        content_version: query.content_version,
+        pin_set: query.pin_set,
+        idle_seconds: query.idle_seconds,
+        policy_kept: query.policy_kept,
+        pack_refusal: reported_text(query.pack_refusal.as_deref()),
+        pack_refusal_at_ms: query.pack_refusal_at_ms,
+    })
+}
+
+/// What `device` has not pulled yet: newer configuration and content, events after the cursor;
+/// what the office asks of app versions (`app`). Notes what the phone reported of itself.
+pub fn pull(
+    db: &dyn Database,
+    device: &Device,
+    query: &PullQuery,
+    version: u32,
+    app: Option<AppRequirement>,
+) -> Result<PullResponse> {
     if let Some(pending) = query.pending {
         db.note_pending(&device.id, pending)?;
+    }
+    if let Some(report) = device_report(query, now_ms()) {
+        db.note_report(&device.id, &report)?;
     }
     let newer = |name: ReferenceName, have: u32| -> Result<Option<serde_json::Value>> {
         match db.reference(name)? {
@@ -138,10 +180,7 @@ pub fn pull(db: &dyn Database, device: &Device, query: &PullQuery, version: u32)
         content: newer(ReferenceName::Content, query.content_version)?,
         events: events.into_iter().map(|(_, e)| e).collect(),
         events_cursor,
-        server: if version >= 2 {
-            Some(ServerInfo { server_id: db.server_id()?, server_time_ms: now_ms() })
-        } else {
-            None
-        },
+        server: if version >= 2 { Some(server_info(db)?) } else { None },
+        app,
     })
 }

@@ -2,8 +2,9 @@
 //! default) and [`PostgresDatabase`] (`store/postgres/`, several server processes on one
 //! PostgreSQL); [`open`] picks one by [`Location`]. The traits are split by concern — [`RecordStore`] (the intake),
 //! [`DeviceStore`] (phones and enrollment), [`ReferenceStore`] (branches, reference documents,
-//! events, content), [`AdminStore`] (dashboard users, sessions, audit log) and [`FigureStore`]
-//! (the figures) — and [`Database`] is all of them, implemented for every type that implements
+//! events, content), [`AdminStore`] (dashboard users, sessions, audit log), [`FigureStore`]
+//! (the figures) and [`TrainingStore`] (training results, never a figure) — and [`Database`] is
+//! all of them, implemented for every type that implements
 //! them all, so `Arc<dyn Database>` serves every caller.
 //!
 //! The traits are synchronous: the HTTP layer calls them inside `spawn_blocking`. Errors are a
@@ -41,9 +42,12 @@
 //!    period = the sum of the monthly summary's checks; each of the overview's breakdowns
 //!    (branch, method, outcome, category) adds up to the total, and granted + refused too.
 //! 6. **Append-only.** Records, the audit log and the conflicts kept aside are never updated or
-//!    deleted. The traits offer no way to; the SQLite backend also refuses it by triggers
-//!    (migrations 001, 003, 007; tested in `store/sqlite/tests.rs`), the PostgreSQL backend by
-//!    triggers too (UPDATE, DELETE and TRUNCATE; `store/postgres/migrations/001_central.sql`).
+//!    deleted — except by the retention operations of [`RetentionStore`], each of which changes
+//!    only what its contract names (a redacted field emptied; an archived year removed; old
+//!    audit entries blanked or removed). The SQLite backend refuses every other update and
+//!    delete by triggers (migrations 001, 003, 007, 013; tested in `store/sqlite/tests.rs`), the
+//!    PostgreSQL backend by triggers too (UPDATE, DELETE and TRUNCATE; its migrations 001 and
+//!    003; tested in `store/postgres/tests.rs`).
 //! 7. **Flags fixed at receipt.** A record received more than [`OFFLINE_AFTER_MS`] after it
 //!    was made counts as offline, from its own receipt time (a duplicate's later arrival does not
 //!    change it).
@@ -55,6 +59,14 @@
 //!    inserts the record, whichever process inserts it.
 //! 10. **Schema.** A backend brings its schema up to date at open and refuses a database whose
 //!     schema is newer than it knows ([`StoreError::SchemaTooNew`]).
+//! 11. **Retention keeps the figures.** Redacting a record or purging a year changes no figure of
+//!     any period: the counts stay (a purged year's figures are read from them). A record made in
+//!     a purged year that arrives later is acknowledged ([`StoreStatus::Duplicate`]) and not
+//!     stored; a redacted record that arrives again with its old text is a duplicate, never a
+//!     conflict that would keep the text.
+//! 12. **Training results apart.** [`TrainingStore::store_training`] stores an id once (the same
+//!     content again: duplicate; other content: conflict, the first stays) and touches no record,
+//!     count or figure.
 //!
 //! [`Overview::total`]: crate::report::Overview::total
 
@@ -92,7 +104,7 @@ pub fn open(location: &Location) -> StoreResult<std::sync::Arc<dyn Database>> {
     })
 }
 
-use lgota_protocol::{WireEvent, WireRecord};
+use lgota_protocol::{WireEvent, WireRecord, WireTrainingResult};
 
 use crate::report::{MonthlySummary, Overview, TrendCounts};
 
@@ -137,7 +149,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Every trait of the store, for callers that hold a concrete backend (`SqliteDatabase`) rather
 /// than a `dyn Database`: `use lgota_central::store::prelude::*;`.
 pub mod prelude {
-    pub use super::{AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore};
+    pub use super::{
+        AdminStore, BackupStore, Database, DeviceStore, FigureStore, RecordStore, ReferenceStore, RetentionStore,
+        TrainingStore,
+    };
 }
 
 /// Records as phones push them (the intake): stored once by id, conflicts kept aside, and the
@@ -181,6 +196,8 @@ pub trait DeviceStore: Send + Sync {
     fn touch_device(&self, id: &str, now_ms: i64) -> StoreResult<()>;
     /// Notes what a phone reported at its pull: records still unsent.
     fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()>;
+    /// Replaces what a phone last reported of itself (`devices.report`).
+    fn note_report(&self, id: &str, report: &DeviceReport) -> StoreResult<()>;
     /// Notes a push and, when the phone said what its clock read, how far off it is.
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()>;
 }
@@ -208,6 +225,13 @@ pub trait ReferenceStore: Send + Sync {
     fn content_uploads(&self, limit: u32) -> StoreResult<Vec<ContentUpload>>;
     fn content_upload(&self, id: &str) -> StoreResult<Option<(ContentUpload, String)>>;
     fn mark_content_published(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    /// Adds a release of the phones' app (`release.seq` is ignored) with its file; returns its
+    /// position. Only the two newest releases keep their file.
+    fn add_app_release(&self, release: &AppRelease, apk: &[u8]) -> StoreResult<i64>;
+    /// The newest releases first, without their files.
+    fn app_releases(&self, limit: u32) -> StoreResult<Vec<AppRelease>>;
+    /// The file of a release, if it is still kept.
+    fn app_apk(&self, seq: i64) -> StoreResult<Option<Vec<u8>>>;
 }
 
 /// The dashboard's users, their sessions, and the append-only audit log of what they did.
@@ -221,6 +245,11 @@ pub trait AdminStore: Send + Sync {
     /// Disables (ending their sessions in the same transaction) or enables a user; never the
     /// last enabled administrator ([`AdminChange::LastAdmin`]).
     fn set_admin_disabled(&self, login: &str, disabled: bool, now_ms: i64) -> StoreResult<AdminChange>;
+    /// Grants (`true`) or takes back a branch head's access to the individual records of their
+    /// branch ([`Admin::records`]); [`AdminChange::NotApplicable`] for another role,
+    /// [`AdminChange::Unchanged`] when it already was so. Sessions stay: every request reads the
+    /// user afresh, so the change applies from the next request.
+    fn set_records_access(&self, login: &str, granted: bool) -> StoreResult<AdminChange>;
     /// Removes a user and their sessions; never the last enabled administrator.
     fn remove_admin(&self, login: &str) -> StoreResult<AdminChange>;
     /// Stores a session (and drops expired ones).
@@ -302,13 +331,79 @@ pub trait BackupStore: Send + Sync {
     fn last_backup(&self) -> StoreResult<Option<BackupNote>>;
 }
 
+/// Retention (issue 16, 152-ФЗ): what is no longer needed is removed, in the few controlled ways
+/// below, each in one transaction; nothing else may update or delete records, their conflicts or
+/// the audit log (contract 6). No method changes a figure (contract 9).
+pub trait RetentionStore: Send + Sync {
+    /// Empties one free-text field of a stored record (`note` → none, `staff_label` → empty) and
+    /// notes the redaction (without the removed text) in the same transaction; the field is also
+    /// emptied in the conflicting versions of that id kept aside. The backend must leave no copy
+    /// of the removed text in its files where it can help it (SQLite: `secure_delete`, then a
+    /// checkpoint that truncates the WAL). Every other column stays as it was.
+    fn redact_record(
+        &self,
+        record_id: &str,
+        field: RedactField,
+        at_ms: i64,
+        by_login: &str,
+        actor: &str,
+        reason: &str,
+    ) -> StoreResult<RedactOutcome>;
+    /// Redactions, the newest first: of one record if given; at most `limit`.
+    fn redactions(&self, record_id: Option<&str>, limit: u32) -> StoreResult<Vec<Redaction>>;
+    /// Removes the records made in `year`'s period (`[from_ms, to_ms)` of `created_at_ms`) — all
+    /// or none: [`PurgeOutcome::NotArchived`] when one of them is not in `archived` (the ids the
+    /// verified archive holds). Voids of checks made before the period that are still stored stay
+    /// (counted in `voids_kept`); conflicting versions of removed ids go with them. The count
+    /// tables are not touched. Notes `year` (a second purge of it: [`PurgeOutcome::AlreadyPurged`]);
+    /// from then on [`RecordStore::store_records`] acknowledges without storing any record made
+    /// in the period.
+    fn purge_year(&self, year: &PurgedYear, archived: &std::collections::HashSet<String>) -> StoreResult<PurgeOutcome>;
+    /// The purged years, oldest first.
+    fn purged_years(&self) -> StoreResult<Vec<PurgedYear>>;
+    /// Audit entries made before `before_ms` with one of `blanks`' actions get that blank's
+    /// detail (and login, if given); entries already blanked are left alone. How many changed.
+    fn blank_audit(&self, before_ms: i64, blanks: &[AuditBlank]) -> StoreResult<u64>;
+    /// Removes audit entries made before `before_ms`; how many.
+    fn delete_audit_before(&self, before_ms: i64) -> StoreResult<u64>;
+}
+
+/// Training results phones send (protocol 3, issue 16): the evidence that staff were trained.
+/// Apart from the records: never in a figure, a count or an export of records.
+pub trait TrainingStore: Send + Sync {
+    /// Stores each result once by id, all in one transaction, answering each in order: stored;
+    /// [`StoreStatus::Duplicate`] for the same id with the same content; [`StoreStatus::Conflict`]
+    /// for the same id with other content (the first version stays, the later one is dropped).
+    /// Storing the same batch twice changes nothing.
+    fn store_training(&self, results: &[WireTrainingResult], received_at_ms: i64) -> StoreResult<Vec<StoreStatus>>;
+    /// Results, the latest finished first (then by id, descending); of one branch if given; at
+    /// most `limit`.
+    fn training_results(&self, branch_id: Option<&str>, limit: u32) -> StoreResult<Vec<TrainingRow>>;
+}
+
 /// The whole store: every trait above. Implemented for every type that implements them all.
 pub trait Database:
-    RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+    RecordStore
+    + DeviceStore
+    + ReferenceStore
+    + AdminStore
+    + FigureStore
+    + BackupStore
+    + RetentionStore
+    + TrainingStore
+    + 'static
 {
 }
 
 impl<T> Database for T where
-    T: RecordStore + DeviceStore + ReferenceStore + AdminStore + FigureStore + BackupStore + 'static
+    T: RecordStore
+        + DeviceStore
+        + ReferenceStore
+        + AdminStore
+        + FigureStore
+        + BackupStore
+        + RetentionStore
+        + TrainingStore
+        + 'static
 {
 }

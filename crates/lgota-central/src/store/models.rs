@@ -17,6 +17,26 @@ pub struct Device {
     pub last_push_at_ms: Option<i64>,
     /// The phone's clock minus the server's at its last push (ms), when the phone said.
     pub clock_skew_ms: Option<i64>,
+    /// What the phone last said of itself at a pull (`None` until its first report).
+    pub report: Option<DeviceReport>,
+}
+
+/// What a phone reported of itself at its last pull (lgota_protocol's device report): shown on
+/// «Устройства». Strings are checked at intake (short, printable).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceReport {
+    /// When the server got it (UTC ms).
+    pub at_ms: i64,
+    pub app_version: Option<String>,
+    pub config_version: u32,
+    pub content_version: u32,
+    pub pin_set: Option<bool>,
+    pub idle_seconds: Option<u32>,
+    /// The phone keeps the PIN policy of the configuration it runs.
+    pub policy_kept: Option<bool>,
+    /// The code of the last content pack the phone refused, and when (the phone's clock).
+    pub pack_refusal: Option<String>,
+    pub pack_refusal_at_ms: Option<i64>,
 }
 
 /// One administrative action of the audit log.
@@ -169,18 +189,32 @@ impl ReferenceName {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "role", content = "branch_id", rename_all = "snake_case")]
 pub enum Role {
-    /// Every branch.
+    /// Every branch, every page.
     Admin,
-    /// Only this branch.
+    /// Only this branch: its totals, events and phones; its individual records only with the
+    /// grant of [`Admin::records`].
     BranchHead(String),
+    /// Totals only, of every branch (a director, the founder, a ministry observer): figures,
+    /// charts, the monthly summary — never an individual record, a staff label, a note, a
+    /// device, the audit log or a management page.
+    Observer,
 }
 
 impl Role {
     /// The branch this role is confined to, if any.
     pub fn branch(&self) -> Option<&str> {
         match self {
-            Role::Admin => None,
+            Role::Admin | Role::Observer => None,
             Role::BranchHead(b) => Some(b),
+        }
+    }
+
+    /// The role's stable name (`admin add --role`, the store).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::BranchHead(_) => "branch_head",
+            Role::Observer => "observer",
         }
     }
 }
@@ -197,6 +231,25 @@ pub struct Admin {
     ///
     /// [`AdminStore::put_admin`]: super::AdminStore::put_admin
     pub disabled: bool,
+    /// An administrator's grant to a branch head: the individual records of their branch (the
+    /// records page and the records exports). Meaningless for the other roles (an administrator
+    /// always sees records, an observer never) and stored as `false` for them.
+    /// [`AdminStore::put_admin`] keeps it as stored; [`AdminStore::set_records_access`] sets it.
+    ///
+    /// [`AdminStore::put_admin`]: super::AdminStore::put_admin
+    /// [`AdminStore::set_records_access`]: super::AdminStore::set_records_access
+    pub records: bool,
+}
+
+impl Admin {
+    /// Whether this user may see individual records (of the branches their role covers).
+    pub fn sees_records(&self) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::BranchHead(_) => self.records,
+            Role::Observer => false,
+        }
+    }
 }
 
 /// What disabling, enabling or removing a dashboard user did.
@@ -208,6 +261,9 @@ pub enum AdminChange {
     NotFound,
     /// Refused: it would leave no enabled administrator.
     LastAdmin,
+    /// Refused: the change does not apply to this user's role (records access of a user who is
+    /// no branch head).
+    NotApplicable,
 }
 
 /// Which checks a figure, the records page or an export covers. `branch_id` set by the HTTP
@@ -230,6 +286,19 @@ pub struct RecordFilter {
     pub granted: Option<bool>,
     /// Received more than [`OFFLINE_AFTER_MS`] after it was made.
     pub offline: Option<bool>,
+    /// Only age checks, or only benefits (and checks without a category).
+    pub kind: Option<KindFilter>,
+}
+
+/// Checks of age-check categories («Совершеннолетие (18+)»), or of all the others. The HTTP
+/// layer reads `kind=age_check|benefit` and names the configuration's age-check categories; the
+/// store filters on those ids only (it knows no configuration).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindFilter {
+    /// `true`: only the categories of `age_category_ids`; `false`: every other check, those
+    /// without a category included.
+    pub age_check: bool,
+    pub age_category_ids: Vec<String>,
 }
 
 /// Received more than this long after it was made, a record counts as made offline.
@@ -267,6 +336,127 @@ pub struct BackupNote {
     pub ok: bool,
     /// «ok», or what the check found.
     pub detail: String,
+}
+
+/// A release of the phones' app uploaded for download from the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRelease {
+    pub seq: i64,
+    /// The version the administrator gave (`0.2.0`), as the app's settings show it.
+    pub version: String,
+    /// Lower-case hex SHA-256 of the file.
+    pub sha256: String,
+    pub bytes: u64,
+    pub uploaded_at_ms: i64,
+    pub login: String,
+    /// Whether its file is still kept (the two newest).
+    pub kept: bool,
+}
+
+/// The free-text field of a record a redaction empties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedactField {
+    Note,
+    StaffLabel,
+}
+
+impl RedactField {
+    /// The stable name, as stored (`redactions.field`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedactField::Note => "note",
+            RedactField::StaffLabel => "staff_label",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RedactField> {
+        match s {
+            "note" => Some(RedactField::Note),
+            "staff_label" | "staff" => Some(RedactField::StaffLabel),
+            _ => None,
+        }
+    }
+
+    /// The field as the act of destruction names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RedactField::Note => "примечание",
+            RedactField::StaffLabel => "метка сотрудника",
+        }
+    }
+}
+
+/// One redaction: what its act of destruction says. The removed text is never kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redaction {
+    pub seq: i64,
+    pub record_id: String,
+    pub field: RedactField,
+    pub at_ms: i64,
+    /// Who answers for it (an administrator's login).
+    pub by_login: String,
+    /// Who ran it: the dashboard login or `cli:<user>`.
+    pub actor: String,
+    pub reason: String,
+}
+
+/// What a redaction did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedactOutcome {
+    Done(Redaction),
+    NotFound,
+    /// The field was empty already: nothing changed, nothing noted.
+    AlreadyEmpty,
+}
+
+/// A year whose records were archived and removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgedYear {
+    pub year: i32,
+    /// The year in the institution's time zone: `[from_ms, to_ms)` of `created_at_ms`.
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Records removed.
+    pub records: u64,
+    /// SHA-256 of the archive file that holds them.
+    pub archive_sha256: String,
+    pub at_ms: i64,
+    pub login: String,
+}
+
+/// What a purge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurgeOutcome {
+    Purged {
+        records: u64,
+        /// Conflicting versions of those records removed with them.
+        conflicts: u64,
+        /// Voids made in the year of checks of earlier years still stored: kept, so the earlier
+        /// years' records still read as voided.
+        voids_kept: u64,
+    },
+    /// Records made in the year that the archive does not hold (they arrived after it was
+    /// written): nothing removed.
+    NotArchived {
+        missing: u64,
+    },
+    AlreadyPurged,
+}
+
+/// How the retention pass blanks old audit entries of one action: their detail replaced (e.g.
+/// the client's address gone), and their login if given (a failed sign-in's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditBlank {
+    pub action: String,
+    pub detail: String,
+    pub login: Option<String>,
+}
+
+/// A training result as stored: what the phone sent and when the server received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingRow {
+    pub result: lgota_protocol::WireTrainingResult,
+    pub received_at_ms: i64,
 }
 
 /// How the sign-in back-off grows (`service::admins`): failures older than `memory_ms` are

@@ -133,12 +133,15 @@ impl Store {
         get_meta(&self.conn, "last_acknowledged")
     }
 
-    /// Sends everything again from the start (the server restored from a backup, or another
-    /// server database). The server stores each id once, so nothing doubles.
+    /// Sends everything again from the start, records and training results (the server restored
+    /// from a backup, or another server database). The server stores each id once, so nothing
+    /// doubles.
     pub fn resend_all(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         set_meta(&tx, "outbox_cursor", Some("0"))?;
         set_meta(&tx, "last_acknowledged", None)?;
+        // Training results too: the server stores each id once.
+        set_meta(&tx, "training_cursor", Some("0"))?;
         tx.commit()?;
         Ok(())
     }
@@ -147,6 +150,8 @@ impl Store {
     /// when it is another database than last time: everything has been queued again.
     pub fn note_server(&mut self, server: &ServerInfo, now: Now) -> Result<bool> {
         set_meta(&self.conn, "clock_skew_ms", Some(&(now.utc_ms - server.server_time_ms).to_string()))?;
+        // The device report version this server reads: the next pull carries a report.
+        set_meta(&self.conn, "server_report", server.device_report.map(|v| v.to_string()).as_deref())?;
         let known = get_meta(&self.conn, "server_id")?;
         if known.as_deref() == Some(server.server_id.as_str()) {
             return Ok(false);

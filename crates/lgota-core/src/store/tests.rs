@@ -264,6 +264,7 @@ fn newer_config_replaces_the_bundled_one() {
         id: "honorary_donor".into(),
         name: "Почётный донор".into(),
         document_type_ids: vec!["passport_rf".into()],
+        kind: Default::default(),
     });
     assert!(!store.replace_config(&serde_json::to_string(&config).unwrap()).unwrap(), "same version is ignored");
     config.version += 1;
@@ -281,11 +282,11 @@ fn training_records_stay_out_of_tallies_and_the_outbox() {
     assert!(store.set_training(true).unwrap().settings.unwrap().training);
     let practice = store.record_check(&confirmed("pensioner"), at(1000)).unwrap();
     assert!(practice.training);
-    let scenario = store.complete_training("photo-mismatch", at(2000)).unwrap();
+    let scenario = store.complete_training("photo-mismatch", 2, at(2000)).unwrap();
     assert!(scenario.training);
     assert_eq!(scenario.outcome, Outcome::PaperRejected);
     assert!(!scenario.granted);
-    assert_eq!(store.complete_training("no-such-scenario", at(2500)).unwrap_err().code(), "unknown_scenario");
+    assert_eq!(store.complete_training("no-such-scenario", 0, at(2500)).unwrap_err().code(), "unknown_scenario");
     assert!(!store.set_training(false).unwrap().settings.unwrap().training);
     store.record_check(&confirmed("adult"), at(3000)).unwrap();
 
@@ -401,6 +402,7 @@ fn pulled_reference_data_is_applied_and_kept() {
         }],
         events_cursor: 42,
         server: None,
+        app: None,
     };
     store.apply_pull(&pull, &[trusted], at(0)).unwrap();
     let query = store.pull_query().unwrap();
@@ -530,6 +532,7 @@ fn a_scanned_event_is_chosen_only_if_known_of_this_branch_and_not_past() {
         ],
         events_cursor: 4,
         server: None,
+        app: None,
     };
     store.apply_pull(&pull, &[], at(0)).unwrap();
 
@@ -576,6 +579,7 @@ fn pending_records_carry_their_event_title_and_date() {
         }],
         events_cursor: 1,
         server: None,
+        app: None,
     };
     store.apply_pull(&pull, &[], at(3)).unwrap();
     store.choose_event("ev-central", at(3)).unwrap();
@@ -619,6 +623,7 @@ fn a_bad_pulled_event_is_left_out_and_the_pull_still_succeeds() {
         ],
         events_cursor: 6,
         server: None,
+        app: None,
     };
     assert_eq!(store.apply_pull(&pull, &[], at(0)).unwrap(), 4, "four events left out");
     let ids = |store: &Store| -> Vec<String> {
@@ -653,7 +658,208 @@ fn a_storage_failure_while_installing_a_pulled_pack_fails_the_pull() {
         events: vec![],
         events_cursor: 9,
         server: None,
+        app: None,
     };
     assert_eq!(store.apply_pull(&pull, &[trusted], at(0)).unwrap_err().code(), "storage");
     assert_eq!(store.pull_query().unwrap().events_cursor, 0, "nothing advanced: the pull is tried again");
+}
+
+use lgota_protocol::RecordResult;
+
+/// A configuration one version newer than the bundled one, changed by `f`, applied.
+fn publish(store: &mut Store, f: impl FnOnce(&mut Config)) {
+    let mut config = store.config().clone();
+    config.version += 1;
+    f(&mut config);
+    assert!(store.replace_config(&serde_json::to_string(&config).unwrap()).unwrap());
+}
+
+fn ids(store: &Store) -> Vec<String> {
+    let mut stmt = store.conn().prepare("SELECT id FROM records ORDER BY seq").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+}
+
+fn ack(id: &str) -> RecordResult {
+    RecordResult { id: id.into(), status: lgota_protocol::RecordStatus::Stored, code: None, message: None }
+}
+
+#[test]
+fn acknowledged_records_leave_the_phone_after_the_offices_retention_and_nothing_else_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let day = DAY_MS;
+    // Day 0: four checks, one voided; a training check.
+    let old_kept = store.record_check(&confirmed("student"), at(0)).unwrap();
+    let old_voided = store.record_check(&confirmed("student"), at(1)).unwrap();
+    let old_refused = store.record_check(&confirmed("student"), at(2)).unwrap();
+    let void = store.void(&old_voided.id, "ошибка", at(3)).unwrap();
+    store.set_training(true).unwrap();
+    let training = store.record_check(&confirmed("student"), at(4)).unwrap();
+    store.set_training(false).unwrap();
+    // The server acknowledged all of day 0 but refused one (it waits in «Требуют внимания»)…
+    let sent = store.pending(100).unwrap();
+    let last_seq = sent.last().unwrap().seq;
+    let mut results: Vec<RecordResult> = sent.iter().map(|r| ack(&r.id)).collect();
+    results.iter_mut().find(|r| r.id == old_refused.id).unwrap().status = lgota_protocol::RecordStatus::Refused;
+    store.settle_batch(last_seq, &results, at(5)).unwrap();
+    // …then day 40: a check never sent.
+    let unsent = store.record_check(&confirmed("student"), at(40 * day)).unwrap();
+    let before = ids(&store);
+
+    // Without a retention setting nothing goes.
+    assert_eq!(store.purge_acknowledged(at(400 * day)).unwrap(), 0);
+    publish(&mut store, |c| c.device_policy.keep_acknowledged_days = Some(30));
+    // Day 20: nothing is 30 days old yet.
+    assert_eq!(store.purge_acknowledged(at(20 * day)).unwrap(), 0);
+    assert_eq!(ids(&store), before);
+    // Day 31: the acknowledged check and the voided check with its void are gone; the refused one,
+    // the training one and the unsent one stay — whatever their age.
+    assert_eq!(store.purge_acknowledged(at(31 * day)).unwrap(), 3);
+    assert_eq!(ids(&store), [old_refused.id.clone(), training.id.clone(), unsent.id.clone()]);
+    assert!(!ids(&store).contains(&void.id) && !ids(&store).contains(&old_kept.id));
+    assert_eq!(store.pending_count().unwrap(), 1);
+    assert_eq!(store.sync_status().unwrap().attention.len(), 1);
+    assert_eq!(store.purge_acknowledged(at(1000 * day)).unwrap(), 0, "the unsent one is never deleted");
+
+    // The trigger holds whatever the code asks: unacknowledged, refused and training records
+    // cannot be deleted even with the gate open; UPDATE stays refused.
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("lgota.db")).unwrap();
+    conn.execute("INSERT INTO meta (key, value) VALUES ('purge_before_ms', ?1)", [i64::MAX]).unwrap();
+    for id in [&old_refused.id, &training.id, &unsent.id] {
+        let err = conn.execute("DELETE FROM records WHERE id = ?1", [id]).unwrap_err();
+        assert!(err.to_string().contains("only acknowledged records"), "{err}");
+    }
+    assert!(conn.execute("UPDATE records SET note = 'x'", []).is_err());
+    conn.execute("DELETE FROM meta WHERE key = 'purge_before_ms'", []).unwrap();
+    // Without the gate, not even an acknowledged record: a fresh one acknowledged by hand.
+    drop(conn);
+    let mut store = open(&dir);
+    let fresh = store.record_check(&confirmed("student"), at(41 * day)).unwrap();
+    let seq = store.pending(100).unwrap().last().unwrap().seq;
+    store.settle_batch(seq, &[ack(&unsent.id), ack(&fresh.id)], at(41 * day)).unwrap();
+    let err = store.conn().execute("DELETE FROM records WHERE id = ?1", [&fresh.id]).unwrap_err();
+    assert!(err.to_string().contains("only acknowledged records"), "{err}");
+}
+
+#[test]
+fn a_revoked_phone_forgets_what_the_office_has_its_token_and_staff_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    store.save_enrollment("https://cbs.example", "secret-token", "branch-1", "Филиал 1").unwrap();
+    let sent = store.record_check(&confirmed("student"), at(0)).unwrap();
+    let seq = store.pending(10).unwrap()[0].seq;
+    store.settle_batch(seq, &[ack(&sent.id)], at(1)).unwrap();
+    let unsent = store.record_check(&confirmed("student"), at(2)).unwrap();
+
+    let revocation = store.forget_revoked(at(3)).unwrap();
+    assert_eq!((revocation.deleted, revocation.kept_unsent), (1, 1));
+    assert_eq!(ids(&store), std::slice::from_ref(&unsent.id));
+    assert!(store.enrollment().unwrap().is_none(), "no token");
+    assert!(store.sync_status().unwrap().server.is_none(), "the sync panel offers to enroll again");
+    let state = store.state().unwrap();
+    assert!(state.settings.is_none(), "no staff label: the setup screen, which says why");
+    assert_eq!(state.revoked, Some(revocation));
+    // The unsent record can still be carried by hand.
+    assert_eq!(store.export_pending().unwrap().records.len(), 1);
+    // The token is gone from the file, also for another connection; the notice survives a restart.
+    drop(store);
+    let sqlite = rusqlite::Connection::open(dir.path().join("lgota.db")).unwrap();
+    let token: Option<String> =
+        sqlite.query_row("SELECT value FROM meta WHERE key = 'device_token'", [], |r| r.get(0)).optional().unwrap();
+    assert!(token.is_none());
+    let mut store = open(&dir);
+    assert!(store.state().unwrap().revoked.is_some());
+    // Enrolling again clears the notice.
+    store.save_enrollment("https://cbs.example", "new-token", "branch-1", "Филиал 1").unwrap();
+    assert!(store.state().unwrap().revoked.is_none());
+}
+
+#[test]
+fn the_offices_pin_policy_is_kept_before_anything_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    store.set_lock_options(900, false).unwrap();
+    publish(&mut store, |c| {
+        c.device_policy.pin_required = true;
+        c.device_policy.max_idle_seconds = Some(300);
+    });
+    let lock = store.lock_settings().unwrap();
+    assert!(lock.pin_required && !lock.pin_set && !lock.policy_kept());
+    assert_eq!((lock.idle_seconds, lock.max_idle_seconds), (300, Some(300)), "the idle time is capped");
+    let err = store.record_check(&confirmed("student"), at(0)).unwrap_err();
+    assert_eq!(err.code(), "pin_needed_by_policy");
+    assert!(err.to_string().contains("Задайте PIN в настройках"), "{err}");
+    assert_eq!(count(&store), 0);
+    let err = store.set_lock_options(900, false).unwrap_err();
+    assert_eq!(err.code(), "idle_above_policy");
+    assert_eq!(err.to_string(), "Центральная библиотека разрешает блокировку не позже чем через 5 мин.");
+    store.set_lock_options(60, false).unwrap();
+
+    store.set_pin(None, "2580", at(0)).unwrap();
+    assert!(store.lock_settings().unwrap().policy_kept());
+    store.record_check(&confirmed("student"), at(0)).unwrap();
+    assert_eq!(store.remove_pin("2580", at(0)).unwrap_err().code(), "pin_kept_by_policy");
+    store.set_pin(Some("2580"), "1470", at(0)).unwrap();
+    // The office lifts the requirement: the PIN may go.
+    publish(&mut store, |c| c.device_policy = Default::default());
+    assert!(!store.remove_pin("1470", at(0)).unwrap().pin_set);
+}
+
+#[test]
+fn staff_labels_come_from_the_offices_list_when_it_keeps_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir); // «И.П.», typed before any list
+    publish(&mut store, |c| c.staff_labels = vec!["ЦГБ-01".into(), "ЦГБ-02".into()]);
+    // The label in use keeps recording: nothing stops at the door.
+    store.record_check(&confirmed("student"), at(0)).unwrap();
+    let setup = |label: &str| SetupInput { branch_id: "branch-1".into(), staff_label: label.into(), event: None };
+    assert_eq!(store.setup(&setup("ЦГБ-03"), at(0)).unwrap_err().code(), "staff_label_not_listed");
+    let state = store.setup(&setup(" ЦГБ-02 "), at(0)).unwrap();
+    assert_eq!(state.settings.unwrap().staff_label, "ЦГБ-02");
+}
+
+#[test]
+fn the_device_report_goes_only_to_a_server_that_reads_it_and_old_apps_are_told_to_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = configured(&dir);
+    let q = store.pull_query().unwrap();
+    assert_eq!((q.report, q.app_version.as_deref()), (None, None), "an older server would refuse the parameters");
+    let info = |report| lgota_protocol::ServerInfo { server_id: "s".into(), server_time_ms: T0, device_report: report };
+    store.note_server(&info(Some(lgota_protocol::DEVICE_REPORT_VERSION)), at(0)).unwrap();
+    // A refused pack is reported by its code.
+    let _ = store.install_content_pack("{}", &[], at(7));
+    let q = store.pull_query().unwrap();
+    assert_eq!(q.report, Some(1));
+    assert_eq!(q.app_version.as_deref(), Some(crate::APP_VERSION));
+    assert_eq!((q.pin_set, q.idle_seconds, q.policy_kept), (Some(false), Some(120), Some(true)));
+    assert!(q.pack_refusal.is_some() && q.pack_refusal_at_ms == Some(T0 + 7), "{q:?}");
+    assert_eq!(q.config_version, store.config().version);
+    store.note_server(&info(None), at(0)).unwrap();
+    assert_eq!(store.pull_query().unwrap().report, None, "a server downgraded: no report");
+
+    // min_app_version: newer than this app → the notice; the same or older → none.
+    store.set_app_version("0.1.0");
+    let pull = |min: &str| lgota_protocol::PullResponse {
+        app: Some(lgota_protocol::AppRequirement {
+            min_version: min.into(),
+            download_url: Some("https://cbs.example/app".into()),
+        }),
+        ..Default::default()
+    };
+    store.apply_pull(&pull("0.2.0"), &[], at(0)).unwrap();
+    let notice = store.state().unwrap().update.expect("update notice");
+    assert_eq!(
+        (notice.min_version.as_str(), notice.download_url.as_deref()),
+        ("0.2.0", Some("https://cbs.example/app"))
+    );
+    store.record_check(&confirmed("student"), at(0)).expect("an old app goes on recording");
+    for min in ["0.1.0", "0.0.9", "не версия"] {
+        store.apply_pull(&pull(min), &[], at(0)).unwrap();
+        assert!(store.state().unwrap().update.is_none(), "{min}");
+    }
+    store.apply_pull(&pull("0.2.0"), &[], at(0)).unwrap();
+    store.apply_pull(&lgota_protocol::PullResponse::default(), &[], at(0)).unwrap();
+    assert!(store.state().unwrap().update.is_none(), "the server stopped asking");
+    assert_eq!(store.state().unwrap().app_version, "0.1.0");
 }

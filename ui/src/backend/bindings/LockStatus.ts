@@ -11,4 +11,12 @@ wait_ms: number,
 /**
  * The phone can unlock with a fingerprint or face (a PIN is set and the OS reports biometrics).
  */
-biometric: boolean, };
+biometric: boolean, 
+/**
+ * The central office requires a PIN: nothing is recorded without one, it cannot be removed.
+ */
+pin_required: boolean, 
+/**
+ * The longest idle time the office allows (seconds), if it set one.
+ */
+max_idle_seconds: number | null, };

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 pub use crate::report::calendar::TrendUnit;
 use crate::report::Period;
-use crate::store::{RecordFilter, Role};
+use crate::store::{KindFilter, RecordFilter, Role};
 use lgota_domain::text::is_id;
 
 /// The query value of «no category» (the overview's key for it is empty; ids never hold `(`).
@@ -36,6 +36,9 @@ pub struct FilterQuery {
     pub granted: Option<String>,
     /// `1` made offline, `0` sent at once.
     pub offline: Option<String>,
+    /// `benefit`: checks of benefit categories (and without a category); `age_check`: of
+    /// age-check categories («Совершеннолетие (18+)»).
+    pub kind: Option<String>,
     /// The records page's cursor: `<created_at_ms>.<id>` of the last record shown.
     pub before: Option<String>,
     /// The overview's trend: `week`, `month`; none or empty chooses by the period's length.
@@ -166,6 +169,16 @@ pub fn parse(role: &Role, q: &FilterQuery, tz: Tz) -> (Parsed, Option<String>) {
     );
     field!(filter.granted, yes_no(given(&q.granted), "льгота предоставлена"));
     field!(filter.offline, yes_no(given(&q.offline), "записано без связи"));
+    field!(
+        filter.kind,
+        match given(&q.kind) {
+            None => Ok(None),
+            Some("benefit") => Ok(Some(KindFilter { age_check: false, age_category_ids: Vec::new() })),
+            Some("age_check") => Ok(Some(KindFilter { age_check: true, age_category_ids: Vec::new() })),
+            Some(k) =>
+                Err(format!("Вид проверки — льгота (benefit) или проверка возраста (age_check), а не «{}».", shown(k))),
+        }
+    );
     let mut trend = None;
     match given(&q.trend) {
         None => {}
@@ -204,6 +217,7 @@ pub fn query(period: &Period, f: &RecordFilter, role: &Role) -> String {
         ("reason", f.failure_reason_id.as_deref().unwrap_or("")),
         ("granted", yes_no(f.granted).unwrap_or("")),
         ("offline", yes_no(f.offline).unwrap_or("")),
+        ("kind", f.kind.as_ref().map_or("", |k| if k.age_check { "age_check" } else { "benefit" })),
     ])
 }
 
@@ -257,6 +271,7 @@ mod tests {
                 "reason" => f.reason = v,
                 "granted" => f.granted = v,
                 "offline" => f.offline = v,
+                "kind" => f.kind = v,
                 "before" => f.before = v,
                 "trend" => f.trend = v,
                 _ => panic!("{k}"),

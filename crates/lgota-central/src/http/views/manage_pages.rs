@@ -97,6 +97,8 @@ struct CategoryForm<'a> {
     name: &'a str,
     doc_count: usize,
     docs: Vec<DocBox<'a>>,
+    /// Only an age check, counted apart from benefits.
+    age_check: bool,
 }
 
 /// A list of named items of the reference data: its key (the form's `list`), its heading.
@@ -126,6 +128,7 @@ pub fn reference(ctx: &Ctx, config: &Config, done: Option<&str>, error: Option<&
             name: &c.name,
             doc_count: c.document_type_ids.len(),
             docs: doc_boxes(config, &c.document_type_ids),
+            age_check: c.kind == lgota_domain::config::CategoryKind::AgeCheck,
         })
         .collect();
     render(&ReferencePage {
@@ -323,6 +326,54 @@ struct DeviceLine<'a> {
     /// The clock is off by more than the warning threshold.
     clock_warn: bool,
     revocable: bool,
+    /// «0.1.0», «0.1.0 — обновить» when older than `min_app_version`, «—» before a report.
+    app: String,
+    app_warn: bool,
+    /// «конфигурация 3, инструкции 2», with what lags behind the published ones, and the last
+    /// refused pack.
+    versions: String,
+    versions_warn: bool,
+    /// «PIN задан», «без PIN — требуется», «без PIN», «—».
+    pin: String,
+    pin_warn: bool,
+}
+
+/// What «Устройства» compares each phone's report with.
+pub struct DeviceContext<'a> {
+    pub published: crate::service::devices::Published,
+    pub min_app_version: Option<&'a str>,
+}
+
+/// The report columns of a phone (app, versions, PIN) and whether each needs attention.
+fn report_cells(d: &Device, cx: &DeviceContext) -> [(String, bool); 3] {
+    let Some(r) = &d.report else {
+        let none = || ("—".to_string(), false);
+        return [none(), none(), none()];
+    };
+    let app = match (r.app_version.as_deref(), cx.min_app_version) {
+        (None, _) => ("—".to_string(), false),
+        (Some(v), Some(min)) if lgota_protocol::compare_versions(v, min) == Some(std::cmp::Ordering::Less) => {
+            (format!("{v} — устарело (нужна {min})"), true)
+        }
+        (Some(v), _) => (v.to_string(), false),
+    };
+    let p = cx.published;
+    let mut versions = format!("конфигурация {}, инструкции {}", r.config_version, r.content_version);
+    let behind = r.config_version < p.config_version || r.content_version < p.content_version;
+    if behind {
+        versions.push_str(&format!(" (опубликованы {} и {})", p.config_version, p.content_version));
+    }
+    if let Some(code) = &r.pack_refusal {
+        versions.push_str(&format!("; последний пакет инструкций отклонён: {code}"));
+    }
+    let pin = match (r.pin_set, r.policy_kept) {
+        (Some(true), _) => ("PIN задан".to_string(), false),
+        (Some(false), Some(false)) => ("без PIN — нарушает политику, записи не сохраняются".to_string(), true),
+        (Some(false), _) if p.pin_required => ("без PIN — требуется".to_string(), true),
+        (Some(false), _) => ("без PIN".to_string(), false),
+        (None, _) => ("—".to_string(), false),
+    };
+    [app, (versions, behind || r.pack_refusal.is_some()), pin]
 }
 
 #[derive(Template)]
@@ -341,6 +392,7 @@ pub fn devices(
     ctx: &Ctx,
     devices: &[Device],
     branch_ids: &[String],
+    cx: &DeviceContext,
     now_ms: i64,
     done: Option<&str>,
     error: Option<&str>,
@@ -351,7 +403,14 @@ pub fn devices(
         .iter()
         .map(|d| {
             let (state, state_text) = device_state(ctx, d, now_ms);
+            let [(app, app_warn), (versions, versions_warn), (pin, pin_warn)] = report_cells(d, cx);
             DeviceLine {
+                app,
+                app_warn,
+                versions,
+                versions_warn,
+                pin,
+                pin_warn,
                 id: &d.id,
                 short: d.id.chars().take(13).collect(),
                 state,
@@ -565,6 +624,9 @@ struct UserLine<'a> {
     disabled: bool,
     /// The signed-in user: no buttons (no one disables themselves here).
     me: bool,
+    /// A branch head: whether they see the individual records of their branch (`None` for the
+    /// other roles, whose access the role fixes).
+    records: Option<bool>,
 }
 
 #[derive(Template)]
@@ -581,11 +643,12 @@ pub fn users(ctx: &Ctx, admins: &[Admin], done: Option<&str>, error: Option<&str
         .map(|a| UserLine {
             login: &a.login,
             role: match &a.role {
-                Role::Admin => "администратор".to_string(),
                 Role::BranchHead(b) => format!("заведующий: {}", ctx.names.branch(b)),
+                _ => super::templates::role_text(a, ctx.names),
             },
             disabled: a.disabled,
             me: a.login == ctx.session.admin.login,
+            records: matches!(a.role, Role::BranchHead(_)).then_some(a.records),
         })
         .collect();
     render(&UsersPage {
@@ -602,4 +665,54 @@ struct RemoveUserPage<'a> {
 
 pub fn remove_user_confirm(ctx: &Ctx, login: &str) -> String {
     render(&RemoveUserPage { frame: frame(ctx, "/users", "Удалить пользователя"), login })
+}
+
+#[derive(Template)]
+#[template(path = "redact.html")]
+struct RedactPage<'a> {
+    frame: Frame<'a>,
+    notices: Notices<'a>,
+    id: &'a str,
+    at: String,
+    branch: &'a str,
+    has_note: bool,
+    note: &'a str,
+    has_staff: bool,
+    staff: &'a str,
+    reason: &'a str,
+}
+
+/// The confirmation form of a redaction: which field of `record`, why.
+pub fn redact_form(ctx: &Ctx, record: &lgota_protocol::WireRecord, reason: &str, error: Option<&str>) -> String {
+    render(&RedactPage {
+        frame: frame(ctx, "/records", "Удалить данные из записи"),
+        notices: Notices { done: None, error },
+        id: &record.id,
+        at: local_text(ctx.tz, record.created_at_ms),
+        branch: ctx.names.branch(&record.branch_id),
+        has_note: record.note.is_some(),
+        note: record.note.as_deref().unwrap_or(""),
+        has_staff: !record.staff_label.is_empty(),
+        staff: &record.staff_label,
+        reason,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "act.html")]
+struct ActPage<'a> {
+    frame: Frame<'a>,
+    seq: i64,
+    lines: Vec<(String, String)>,
+    by: &'a str,
+}
+
+/// The act of destruction of a redaction, printable.
+pub fn act(ctx: &Ctx, redaction: &crate::store::Redaction, server_id: &str) -> String {
+    render(&ActPage {
+        frame: frame(ctx, "/records", &format!("Акт № {}", redaction.seq)),
+        seq: redaction.seq,
+        lines: crate::service::retention::act_lines(redaction, ctx.tz, server_id),
+        by: &redaction.by_login,
+    })
 }

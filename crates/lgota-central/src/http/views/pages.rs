@@ -24,13 +24,23 @@ pub fn method_name(id: &str) -> &str {
     }
 }
 
+/// `kind=benefit` of a link (the ids are named when the link is followed).
+fn benefit_kind() -> crate::store::KindFilter {
+    crate::store::KindFilter { age_check: false, age_category_ids: Vec::new() }
+}
+
+/// `kind=age_check` of a link.
+fn age_kind() -> crate::store::KindFilter {
+    crate::store::KindFilter { age_check: true, age_category_ids: Vec::new() }
+}
+
 pub fn outcome_name(id: &str) -> &str {
     match id {
         "confirmed" => "Статус подтверждён",
         "paper_shown" => "Предъявлен бумажный документ",
         "paper_rejected" => "Документ не принят",
         "no_document" => "Документа нет",
-        "refused" => "Без подтверждения / отказ",
+        "refused" => "Гражданин отказался от подтверждения",
         other => other,
     }
 }
@@ -414,6 +424,9 @@ struct OverviewPage<'a> {
     trend: Trend,
     charts: Vec<Chart>,
     recent: Vec<RecentRow>,
+    /// Whether the user may see individual records: the links to them, the exports of records
+    /// and the newest records are drawn only then.
+    records: bool,
 }
 
 pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bool)]) -> String {
@@ -436,8 +449,15 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let count = |list: &[(String, u64)], key: &str| list.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
     let digital = count(&o.by_method, "digital_id");
     let paper = count(&o.by_method, "paper");
-    // Every figure leads to the records behind it: the page's filter plus the figure's own key.
+    // An age check (18+) is not a benefit: granted checks are told apart by the configuration.
+    let (benefits, age_checks) = crate::report::split_granted(&o.granted_by_category, |c| names.is_age_check(c));
+    // Every figure leads to the records behind it: the page's filter plus the figure's own key
+    // (no link for those who may not see records).
+    let records = v.admin.sees_records();
     let link = |f: &dyn Fn(&mut RecordFilter)| {
+        if !records {
+            return String::new();
+        }
         let mut filter = v.filter.clone();
         f(&mut filter);
         format!("/records?{}", super::filter::query(&v.period, &filter, &v.admin.role))
@@ -457,10 +477,22 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
             value: percent(paper, o.total),
         },
         Figure {
-            href: link(&|f| f.granted = Some(true)),
+            href: link(&|f| {
+                f.granted = Some(true);
+                f.kind = Some(benefit_kind());
+            }),
             label: "Льгота предоставлена",
             id: "granted",
-            value: o.granted.to_string(),
+            value: benefits.to_string(),
+        },
+        Figure {
+            href: link(&|f| {
+                f.granted = Some(true);
+                f.kind = Some(age_kind());
+            }),
+            label: "Проверка возраста пройдена",
+            id: "age-checked",
+            value: age_checks.to_string(),
         },
         Figure {
             href: link(&|f| f.granted = Some(false)),
@@ -477,6 +509,9 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
     let text = |s: &str| Some(s.to_string());
     // The trend: each stretch's records are the page's filter over the stretch's days.
     let stretch_link = |p: &Period, method: Option<lgota_protocol::Method>| {
+        if !records {
+            return String::new();
+        }
         let mut filter = v.filter.clone();
         if method.is_some() {
             filter.method = method;
@@ -514,7 +549,24 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
         ));
     }
     let granted = vec![
-        ("granted".to_string(), "Предоставлена".to_string(), o.granted, link(&|f| f.granted = Some(true))),
+        (
+            "granted".to_string(),
+            "Предоставлена".to_string(),
+            benefits,
+            link(&|f| {
+                f.granted = Some(true);
+                f.kind = Some(benefit_kind());
+            }),
+        ),
+        (
+            "age-checked".to_string(),
+            "Проверка возраста пройдена".to_string(),
+            age_checks,
+            link(&|f| {
+                f.granted = Some(true);
+                f.kind = Some(age_kind());
+            }),
+        ),
         ("refused".to_string(), "Не предоставлена".to_string(), o.refused, link(&|f| f.granted = Some(false))),
     ];
     let charts = vec![
@@ -562,7 +614,8 @@ pub fn overview_page(v: &OverviewView, o: &Overview, recent: &[(StoredRecord, bo
         figures,
         trend: trend(v.trend_unit, columns, months_instead),
         charts,
-        recent: recent_rows(recent, names, v.tz),
+        recent: if records { recent_rows(recent, names, v.tz) } else { Vec::new() },
+        records,
     })
 }
 

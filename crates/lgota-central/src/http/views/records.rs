@@ -58,6 +58,8 @@ struct RecordsPage<'a> {
     rows: Vec<Row<'a>>,
     next: Option<&'a str>,
     page_size: u32,
+    /// An administrator: each row with a note or staff label links to its redaction.
+    redact: bool,
 }
 
 pub fn render(v: &RecordsView) -> String {
@@ -123,5 +125,6 @@ pub fn render(v: &RecordsView) -> String {
         rows,
         next: v.next.as_deref(),
         page_size: PAGE_SIZE,
+        redact: v.admin.role == crate::store::Role::Admin,
     })
 }

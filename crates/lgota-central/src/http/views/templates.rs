@@ -81,20 +81,45 @@ pub struct Frame<'a> {
     pub csrf: &'a str,
 }
 
-/// The pages of the navigation bar: path, label, administrators only.
-const NAV: &[(&str, &str, bool)] = &[
-    ("/", "Обзор", false),
-    ("/records", "Записи", false),
-    ("/events", "Мероприятия", false),
-    ("/devices", "Устройства", false),
-    ("/branches", "Филиалы", true),
-    ("/reference", "Справочники", true),
-    ("/content", "Инструкции", true),
-    ("/import", "Импорт", true),
-    ("/discrepancies", "Расхождения", true),
-    ("/audit", "Журнал", true),
-    ("/users", "Пользователи", true),
+/// Who may open a page of the navigation bar (the router's layers say the same).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// Everyone signed in.
+    All,
+    /// Those who may see individual records.
+    Records,
+    /// Administrators and branch heads.
+    Managers,
+    Admins,
+}
+
+/// The pages of the navigation bar: path, label, who may open it.
+const NAV: &[(&str, &str, Who)] = &[
+    ("/", "Обзор", Who::All),
+    ("/records", "Записи", Who::Records),
+    ("/events", "Мероприятия", Who::Managers),
+    ("/devices", "Устройства", Who::Managers),
+    ("/training", "Обучение", Who::Managers),
+    ("/materials", "Материалы", Who::All),
+    ("/branches", "Филиалы", Who::Admins),
+    ("/reference", "Справочники", Who::Admins),
+    ("/content", "Инструкции", Who::Admins),
+    ("/import", "Импорт", Who::Admins),
+    ("/discrepancies", "Расхождения", Who::Admins),
+    ("/audit", "Журнал", Who::Admins),
+    ("/users", "Пользователи", Who::Admins),
+    ("/app", "Приложение", Who::Admins),
 ];
+
+/// The role as the header and the users' page name it.
+pub fn role_text(admin: &Admin, names: &Names) -> String {
+    match &admin.role {
+        Role::Admin => "администратор".to_string(),
+        Role::BranchHead(b) if admin.records => format!("заведующий: {}, с доступом к записям", names.branch(b)),
+        Role::BranchHead(b) => format!("заведующий: {}", names.branch(b)),
+        Role::Observer => "только итоги".to_string(),
+    }
+}
 
 impl<'a> Frame<'a> {
     /// A page without the header (sign-in, messages): `title` as it is.
@@ -105,13 +130,16 @@ impl<'a> Frame<'a> {
     /// A signed-in user's page: «`title` — «Льгота»», the header with the navigation (`active` is
     /// the current section's path).
     pub fn signed_in(admin: &'a Admin, csrf: &'a str, names: &Names, active: &str, title: &str) -> Frame<'a> {
-        let role = match &admin.role {
-            Role::Admin => "администратор".to_string(),
-            Role::BranchHead(b) => format!("заведующий: {}", names.branch(b)),
+        let role = role_text(admin, names);
+        let may = |who: Who| match who {
+            Who::All => true,
+            Who::Records => admin.sees_records(),
+            Who::Managers => admin.role != Role::Observer,
+            Who::Admins => admin.role == Role::Admin,
         };
         let nav = NAV
             .iter()
-            .filter(|(_, _, admin_only)| !*admin_only || admin.role == Role::Admin)
+            .filter(|(_, _, who)| may(*who))
             .map(|&(path, label, _)| NavLink { path, label, current: path == active })
             .collect();
         Frame {

@@ -27,6 +27,7 @@ pub const SUMMARY_HEADERS: &[&str] = &[
     "По Цифровому ID",
     "По бумажному документу",
     "Льгота предоставлена",
+    "Проверка возраста пройдена",
     "Не предоставлена",
     "Доля Цифрового ID",
 ];
@@ -122,11 +123,13 @@ pub fn summary(year: i32, rows: &[MonthlySummary], branches: &[String], names: &
         sheet.write_string_with_format(line, 1, branch, text)?;
         widths.see(0, month);
         widths.see(1, branch);
-        for (col, n) in [s.checks, s.digital_id, s.paper, s.granted, s.refused].into_iter().enumerate() {
+        // An age check (18+) is not a benefit: its own column.
+        let (benefits, age_checks) = crate::report::split_granted(&s.granted_by_category, |c| names.is_age_check(c));
+        for (col, n) in [s.checks, s.digital_id, s.paper, benefits, age_checks, s.refused].into_iter().enumerate() {
             sheet.write_number_with_format(line, (col + 2) as ColNum, n as f64, text)?;
         }
         if s.checks > 0 {
-            sheet.write_number_with_format(line, 7, s.digital_id as f64 / s.checks as f64, pct)?;
+            sheet.write_number_with_format(line, 8, s.digital_id as f64 / s.checks as f64, pct)?;
         }
         Ok::<(), XlsxError>(())
     };
@@ -136,6 +139,12 @@ pub fn summary(year: i32, rows: &[MonthlySummary], branches: &[String], names: &
         sum.paper += s.paper;
         sum.granted += s.granted;
         sum.refused += s.refused;
+        for (c, n) in &s.granted_by_category {
+            match sum.granted_by_category.iter_mut().find(|(k, _)| k == c) {
+                Some((_, m)) => *m += n,
+                None => sum.granted_by_category.push((c.clone(), *n)),
+            }
+        }
     };
     let mut year_total = MonthlySummary::default();
     for (m, month_name) in MONTHS.iter().enumerate() {

@@ -3,7 +3,12 @@
 //! `rusqlite`: its errors become a [`StoreError`] here.
 //!
 //! One writer connection (behind a mutex) takes every write and every read-then-write
-//! transaction; a small pool of read-only connections ([`Readers`], as many as cores, at least
+//! transaction. The frequent writes of phones (a push's records, a device's last contact) are
+//! committed in groups ([`SqliteDatabase::grouped`]): each waits in a queue, and whoever holds
+//! the writer next runs every queued write in one transaction, each in a savepoint of its own
+//! (one failing rolls back only itself), so one disk sync serves all the phones that pushed
+//! meanwhile. A write returns only after the transaction that holds it has committed. A small
+//! pool of read-only connections ([`Readers`], as many as cores, at least
 //! 2) takes every read, so the figures, lists and lookups never wait for a write (WAL: a reader
 //! sees what was committed when its read began).
 //!
@@ -14,11 +19,13 @@
 
 mod backup;
 mod figures;
+mod retention;
 #[cfg(test)]
 mod tests;
+mod training;
 
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
@@ -27,9 +34,9 @@ use rusqlite_migration::M;
 pub use backup::{inspect_file, put_in_place, FileLock};
 
 use super::{
-    Admin, AdminChange, AdminStore, AuditEntry, BackoffRule, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
-    EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Reservation, ReservedKey, Role,
-    StoreError, StoreOutcome, StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
+    Admin, AdminChange, AdminStore, AppRelease, AuditEntry, BackoffRule, CodeIssuer, Conflict, ContentUpload, Device,
+    DeviceReport, DeviceStore, EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore,
+    Reservation, ReservedKey, Role, StoreError, StoreOutcome, StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -43,7 +50,12 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/008_enrollment_retry.sql")),
     M::up(include_str!("migrations/009_admin_disable.sql")),
     M::up(include_str!("migrations/010_backups.sql")),
-    M::up(include_str!("migrations/015_sign_in_backoff.sql")),
+    M::up(include_str!("migrations/011_training.sql")),
+    M::up(include_str!("migrations/012_roles.sql")),
+    M::up(include_str!("migrations/013_retention.sql")),
+    M::up(include_str!("migrations/014_device_report.sql")),
+    M::up(include_str!("migrations/015_app_releases.sql")),
+    M::up(include_str!("migrations/016_sign_in_backoff.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -75,7 +87,8 @@ impl From<rusqlite_migration::Error> for StoreError {
     }
 }
 
-const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id, a.disabled_at IS NOT NULL";
+const ADMIN_COLUMNS: &str =
+    "a.login, a.password_hash, a.role, a.branch_id, a.disabled_at IS NOT NULL, a.records = 1 AND a.role = 'branch_head'";
 
 fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
     let role: String = row.get(2)?;
@@ -84,9 +97,11 @@ fn admin_from_row(row: &Row) -> rusqlite::Result<Admin> {
         ("branch_head", Some(b)) => Role::BranchHead(b),
         // The table's CHECK allows nothing else; an unknown role gets no branch rights at all.
         ("branch_head", None) => Role::BranchHead(String::new()),
-        _ => Role::Admin,
+        ("admin", _) => Role::Admin,
+        // `observer`, and anything unknown: totals only, the least a user may see.
+        _ => Role::Observer,
     };
-    Ok(Admin { login: row.get(0)?, password_hash: row.get(1)?, role, disabled: row.get(4)? })
+    Ok(Admin { login: row.get(0)?, password_hash: row.get(1)?, role, disabled: row.get(4)?, records: row.get(5)? })
 }
 
 /// A user read inside a transaction.
@@ -171,9 +186,18 @@ fn open_reader(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// A write waiting for the writer ([`SqliteDatabase::grouped`]): run inside the group's
+/// transaction; `true` if it succeeded (its savepoint is kept).
+type Job = Box<dyn FnOnce(&Connection) -> bool + Send>;
+
+/// Whether the transaction that ran a queued write committed; `None` until it ran.
+type Committed = Arc<Mutex<Option<StoreResult<()>>>>;
+
 pub struct SqliteDatabase {
     /// Every write and read-then-write transaction.
     conn: Mutex<Connection>,
+    /// Writes queued for the next group commit.
+    queue: Mutex<Vec<(Job, Committed)>>,
     /// Every read.
     readers: Readers,
     /// Read once at open: it never changes for the life of the file.
@@ -188,7 +212,7 @@ impl SqliteDatabase {
         let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
         let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
         let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
-        Ok(SqliteDatabase { conn: Mutex::new(conn), readers, server_id })
+        Ok(SqliteDatabase { conn: Mutex::new(conn), queue: Mutex::new(Vec::new()), readers, server_id })
     }
 
     /// Rows of `table` (`columns`, in rowid order) after rowid `after`, at most `limit`, each with
@@ -231,15 +255,53 @@ impl SqliteDatabase {
     /// The writer.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written: transactions roll back.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let asked = std::time::Instant::now();
+        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        crate::metrics::pool_wait("write", asked.elapsed());
+        conn
+    }
+
+    /// Runs `op` in a group commit: queued, then run by whoever takes the writer next (perhaps
+    /// this thread) together with every other queued write, in one transaction, in its own
+    /// savepoint. Returns `op`'s answer once that transaction has committed; if `op` fails, its
+    /// changes are rolled back and the others' kept; if the commit fails, every write of the
+    /// group gets the error (none of them is stored).
+    fn grouped<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let answer: Arc<Mutex<Option<StoreResult<T>>>> = Arc::default();
+        let committed: Committed = Arc::default();
+        let slot = answer.clone();
+        let job: Job = Box::new(move |conn| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(conn)))
+                .unwrap_or_else(|_| Err(StoreError::Other("a write panicked".into())));
+            let ok = result.is_ok();
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+            ok
+        });
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push((job, committed.clone()));
+        let mut conn = self.conn();
+        // Unless the writer before us ran it already.
+        if committed.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+            let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+            run_group(&mut conn, jobs);
+        }
+        drop(conn);
+        let outcome = committed.lock().unwrap_or_else(|p| p.into_inner()).take();
+        outcome.unwrap_or_else(|| Err(StoreError::Other("a queued write was not run".into())))?;
+        let answer = answer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        answer.unwrap_or_else(|| Err(StoreError::Other("a queued write gave no answer".into())))
     }
 
     /// A read-only connection, waiting for one to be free.
     pub(crate) fn reader(&self) -> Reader<'_> {
         let pool = &self.readers;
+        let asked = std::time::Instant::now();
         let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(conn) = idle.pop() {
+                crate::metrics::pool_wait("read", asked.elapsed());
                 return Reader { conn: Some(conn), pool };
             }
             idle = pool.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
@@ -247,8 +309,136 @@ impl SqliteDatabase {
     }
 }
 
+/// Runs queued writes in one transaction, each in a savepoint, and tells each whether it
+/// committed.
+fn run_group(conn: &mut Connection, jobs: Vec<(Job, Committed)>) {
+    let mut waiting = Vec::with_capacity(jobs.len());
+    let result = (|| -> StoreResult<()> {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (job, committed) in jobs {
+            waiting.push(committed);
+            let savepoint = tx.savepoint()?;
+            if job(&savepoint) {
+                savepoint.commit()?;
+            }
+            // Dropped without commit: rolled back to where it began.
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    for committed in waiting {
+        *committed.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.clone());
+    }
+}
+
+/// One batch of [`RecordStore::store_records`], inside the group's transaction.
+fn store_batch(tx: &Connection, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
+    let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
+    {
+        let mut insert = tx.prepare_cached(&format!(
+            "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+             ON CONFLICT(id) DO NOTHING"
+        ))?;
+        let mut existing = tx.prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+        let mut target = tx.prepare_cached("SELECT device_id, kind FROM records WHERE id = ?1")?;
+        let mut conflict = tx.prepare_cached(
+            "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id, body) DO NOTHING",
+        )?;
+        let mut name_event = tx.prepare_cached(
+            // A published event is named by its publication, whatever a phone calls it.
+            "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?1)
+             ON CONFLICT(id) DO NOTHING",
+        )?;
+        let mut named_events = std::collections::HashSet::new();
+        let purged = retention::purged_periods(tx)?;
+        for r in records {
+            // Made in a purged year: past its retention, acknowledged and not stored.
+            if purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)) {
+                outcome.duplicates += 1;
+                outcome.statuses.push(StoreStatus::Duplicate);
+                continue;
+            }
+            if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
+                let found: Option<(String, String)> =
+                    target.query_row([target_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+                match found {
+                    Some((device, _)) if device != r.device_id => {
+                        outcome.statuses.push(StoreStatus::VoidTargetForeign);
+                        continue;
+                    }
+                    Some((_, kind)) if kind != RecordKind::Check.as_str() => {
+                        outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
+            let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
+            let changed = insert.execute(params![
+                r.id,
+                r.kind.as_str(),
+                r.created_at_ms,
+                r.utc_offset_min,
+                r.device_id,
+                r.branch_id,
+                r.event_id,
+                r.staff_label,
+                r.training,
+                r.method.map(Method::as_str),
+                r.outcome.map(Outcome::as_str),
+                r.granted,
+                r.category_id,
+                r.failure_reason_id,
+                r.document_type_id,
+                r.checklist_completed,
+                r.note,
+                r.target_id,
+                r.void_reason,
+                received_at_ms,
+                offline,
+                clock_off,
+            ])?;
+            if changed == 1 {
+                outcome.stored += 1;
+                outcome.statuses.push(StoreStatus::Stored);
+            } else {
+                // The event's title and date describe the event, not the check: not compared.
+                let stored = existing.query_row([&r.id], |row| Ok(record_from_row(row)))??;
+                let mut arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+                if stored.record != arrived {
+                    // A redacted field is compared as the redaction left it: the old text
+                    // arriving again is no conflict to keep.
+                    for field in retention::redacted_fields(tx, &r.id)? {
+                        arrived = retention::blanked(&arrived, field);
+                    }
+                }
+                if stored.record == arrived {
+                    outcome.duplicates += 1;
+                    outcome.statuses.push(StoreStatus::Duplicate);
+                } else {
+                    let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    conflict.execute(params![r.id, r.device_id, received_at_ms, body])?;
+                    outcome.conflicts += 1;
+                    outcome.statuses.push(StoreStatus::Conflict);
+                    continue;
+                }
+            }
+            if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
+                if named_events.insert(id.as_str()) {
+                    name_event.execute(params![id, title.trim(), date, r.branch_id, received_at_ms])?;
+                }
+            }
+        }
+    }
+    Ok(outcome)
+}
+
 const DEVICE_COLUMNS: &str =
-    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms";
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms, report";
 
 fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -260,6 +450,8 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
         pending: row.get::<_, Option<i64>>(5)?.and_then(|n| u64::try_from(n).ok()),
         last_push_at_ms: row.get(6)?,
         clock_skew_ms: row.get(7)?,
+        // A report this server cannot read (written by a later version) is left out, not an error.
+        report: row.get::<_, Option<String>>(8)?.and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -332,97 +524,8 @@ impl RecordStore for SqliteDatabase {
     }
 
     fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
-        {
-            let mut insert = tx.prepare(&format!(
-                "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
-                 ON CONFLICT(id) DO NOTHING"
-            ))?;
-            let mut existing = tx.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
-            let mut target = tx.prepare("SELECT device_id, kind FROM records WHERE id = ?1")?;
-            let mut conflict = tx.prepare(
-                "INSERT INTO record_conflicts (id, device_id, received_at_ms, body) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id, body) DO NOTHING",
-            )?;
-            let mut name_event = tx.prepare(
-                // A published event is named by its publication, whatever a phone calls it.
-                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
-                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?1)
-                 ON CONFLICT(id) DO NOTHING",
-            )?;
-            let mut named_events = std::collections::HashSet::new();
-            for r in records {
-                if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
-                    let found: Option<(String, String)> =
-                        target.query_row([target_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
-                    match found {
-                        Some((device, _)) if device != r.device_id => {
-                            outcome.statuses.push(StoreStatus::VoidTargetForeign);
-                            continue;
-                        }
-                        Some((_, kind)) if kind != RecordKind::Check.as_str() => {
-                            outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
-                            continue;
-                        }
-                        _ => {}
-                    }
-                }
-                let offline = received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS;
-                let clock_off = lgota_domain::record::clock_off(r.created_at_ms, received_at_ms);
-                let changed = insert.execute(params![
-                    r.id,
-                    r.kind.as_str(),
-                    r.created_at_ms,
-                    r.utc_offset_min,
-                    r.device_id,
-                    r.branch_id,
-                    r.event_id,
-                    r.staff_label,
-                    r.training,
-                    r.method.map(Method::as_str),
-                    r.outcome.map(Outcome::as_str),
-                    r.granted,
-                    r.category_id,
-                    r.failure_reason_id,
-                    r.document_type_id,
-                    r.checklist_completed,
-                    r.note,
-                    r.target_id,
-                    r.void_reason,
-                    received_at_ms,
-                    offline,
-                    clock_off,
-                ])?;
-                if changed == 1 {
-                    outcome.stored += 1;
-                    outcome.statuses.push(StoreStatus::Stored);
-                } else {
-                    // The event's title and date describe the event, not the check: not compared.
-                    let stored = existing.query_row([&r.id], |row| Ok(record_from_row(row)))??;
-                    let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
-                    if stored.record == arrived {
-                        outcome.duplicates += 1;
-                        outcome.statuses.push(StoreStatus::Duplicate);
-                    } else {
-                        let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        conflict.execute(params![r.id, r.device_id, received_at_ms, body])?;
-                        outcome.conflicts += 1;
-                        outcome.statuses.push(StoreStatus::Conflict);
-                        continue;
-                    }
-                }
-                if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
-                    if named_events.insert(id.as_str()) {
-                        name_event.execute(params![id, title.trim(), date, r.branch_id, received_at_ms])?;
-                    }
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(outcome)
+        let records = records.to_vec();
+        self.grouped(move |tx| store_batch(tx, &records, received_at_ms))
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
@@ -640,28 +743,40 @@ impl DeviceStore for SqliteDatabase {
     }
 
     fn touch_device(&self, id: &str, now_ms: i64) -> StoreResult<()> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?2) WHERE id = ?1",
-            params![id, now_ms],
-        )?;
-        Ok(())
+        let id = id.to_string();
+        self.grouped(move |conn| {
+            conn.prepare_cached("UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?2) WHERE id = ?1")?
+                .execute(params![id, now_ms])?;
+            Ok(())
+        })
     }
 
     fn note_pending(&self, id: &str, pending: u64) -> StoreResult<()> {
         let pending = i64::try_from(pending).unwrap_or(i64::MAX);
-        self.conn().execute("UPDATE devices SET pending = ?2 WHERE id = ?1", params![id, pending])?;
+        let id = id.to_string();
+        self.grouped(move |conn| {
+            conn.prepare_cached("UPDATE devices SET pending = ?2 WHERE id = ?1")?.execute(params![id, pending])?;
+            Ok(())
+        })
+    }
+
+    fn note_report(&self, id: &str, report: &DeviceReport) -> StoreResult<()> {
+        let json = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn().execute("UPDATE devices SET report = ?2 WHERE id = ?1", params![id, json])?;
         Ok(())
     }
 
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2),
-                 clock_skew_ms = COALESCE(?3, clock_skew_ms)
-             WHERE id = ?1",
-            params![id, now_ms, clock_skew_ms],
-        )?;
-        Ok(())
+        let id = id.to_string();
+        self.grouped(move |conn| {
+            conn.prepare_cached(
+                "UPDATE devices SET last_push_at = MAX(COALESCE(last_push_at, 0), ?2),
+                     clock_skew_ms = COALESCE(?3, clock_skew_ms)
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, now_ms, clock_skew_ms])?;
+            Ok(())
+        })
     }
 }
 
@@ -788,16 +903,61 @@ impl ReferenceStore for SqliteDatabase {
         self.conn().execute("UPDATE content_uploads SET published_at_ms = ?2 WHERE id = ?1", params![id, now_ms])?;
         Ok(())
     }
+
+    fn add_app_release(&self, release: &AppRelease, apk: &[u8]) -> StoreResult<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO app_releases (version, sha256, bytes, uploaded_at_ms, login, apk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![release.version, release.sha256, release.bytes as i64, release.uploaded_at_ms, release.login, apk],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE app_releases SET apk = NULL
+             WHERE apk IS NOT NULL AND seq NOT IN (SELECT seq FROM app_releases ORDER BY seq DESC LIMIT 2)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    fn app_releases(&self, limit: u32) -> StoreResult<Vec<AppRelease>> {
+        let conn = self.reader();
+        let rows = conn
+            .prepare(
+                "SELECT seq, version, sha256, bytes, uploaded_at_ms, login, apk IS NOT NULL
+                 FROM app_releases ORDER BY seq DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(AppRelease {
+                    seq: r.get(0)?,
+                    version: r.get(1)?,
+                    sha256: r.get(2)?,
+                    bytes: r.get::<_, i64>(3)?.max(0) as u64,
+                    uploaded_at_ms: r.get(4)?,
+                    login: r.get(5)?,
+                    kept: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn app_apk(&self, seq: i64) -> StoreResult<Option<Vec<u8>>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row("SELECT apk FROM app_releases WHERE seq = ?1", [seq], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .optional()?
+            .flatten())
+    }
 }
 
 impl AdminStore for SqliteDatabase {
     fn put_admin(&self, admin: &Admin, now_ms: i64) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (role, branch) = match &admin.role {
-            Role::Admin => ("admin", None),
-            Role::BranchHead(b) => ("branch_head", Some(b.as_str())),
-        };
+        let (role, branch) = (admin.role.as_str(), admin.role.branch());
         if let Some(b) = branch {
             let known: bool =
                 tx.query_row("SELECT EXISTS (SELECT 1 FROM branches WHERE id = ?1)", [b], |r| r.get(0))?;
@@ -808,9 +968,12 @@ impl AdminStore for SqliteDatabase {
         let existed: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM admins WHERE login = ?1)", [&admin.login], |r| r.get(0))?;
         tx.execute(
+            // Another role or branch loses the records grant (least privilege).
             "INSERT INTO admins (login, password_hash, role, branch_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
-                 branch_id = excluded.branch_id",
+                 branch_id = excluded.branch_id,
+                 records = CASE WHEN admins.role = excluded.role AND admins.branch_id IS excluded.branch_id
+                     THEN admins.records ELSE 0 END",
             params![admin.login, admin.password_hash, role, branch, now_ms],
         )?;
         tx.execute("DELETE FROM sessions WHERE login = ?1", [&admin.login])?;
@@ -846,6 +1009,23 @@ impl AdminStore for SqliteDatabase {
         let at = disabled.then_some(now_ms);
         tx.execute("UPDATE admins SET disabled_at = ?2 WHERE login = ?1", params![login, at])?;
         tx.execute("DELETE FROM sessions WHERE login = ?1", [login])?;
+        tx.commit()?;
+        Ok(AdminChange::Done)
+    }
+
+    fn set_records_access(&self, login: &str, granted: bool) -> StoreResult<AdminChange> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(admin) = admin_in(&tx, login)? else {
+            return Ok(AdminChange::NotFound);
+        };
+        if !matches!(admin.role, Role::BranchHead(_)) {
+            return Ok(AdminChange::NotApplicable);
+        }
+        if admin.records == granted {
+            return Ok(AdminChange::Unchanged);
+        }
+        tx.execute("UPDATE admins SET records = ?2 WHERE login = ?1", params![login, granted])?;
         tx.commit()?;
         Ok(AdminChange::Done)
     }
@@ -888,7 +1068,7 @@ impl AdminStore for SqliteDatabase {
             "SELECT {ADMIN_COLUMNS}, s.csrf_token FROM sessions s JOIN admins a ON a.login = s.login
              WHERE s.token_sha256 = ?1 AND s.expires_at > ?2 AND a.disabled_at IS NULL"
         );
-        Ok(conn.query_row(&sql, params![token_sha256, now_ms], |r| Ok((admin_from_row(r)?, r.get(5)?))).optional()?)
+        Ok(conn.query_row(&sql, params![token_sha256, now_ms], |r| Ok((admin_from_row(r)?, r.get(6)?))).optional()?)
     }
 
     fn delete_session(&self, token_sha256: &str) -> StoreResult<()> {

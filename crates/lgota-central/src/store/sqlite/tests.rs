@@ -149,3 +149,54 @@ fn a_newer_schema_is_refused_and_left_alone() {
     let kept: u32 = raw(dir.path()).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(kept, newer);
 }
+
+/// The retention pass (migration 013) opens only its own change: with the row in place, a
+/// redaction may empty a note or staff label and nothing else; without it, nothing. The store's
+/// operations never leave the row behind.
+#[test]
+fn the_retention_pass_allows_only_its_own_change_and_never_outlives_its_transaction() {
+    use crate::store::{RedactField, RedactOutcome, RetentionStore};
+    let dir = tempfile::tempdir().unwrap();
+    let db = mixed(dir.path());
+    let mut conn = raw(dir.path());
+    let refused = |tx: &rusqlite::Transaction, sql: &str| {
+        let err = StoreError::from(tx.execute(sql, []).map(|n| panic!("{sql}: allowed, {n} rows")).unwrap_err());
+        assert!(matches!(err, StoreError::Constraint(ref m) if m.contains("append-only")), "{sql}: {err:?}");
+    };
+    let tx = conn.transaction().unwrap();
+    tx.execute("INSERT INTO retention_pass (one, purpose) VALUES (1, 'redact')", []).unwrap();
+    for sql in [
+        "UPDATE records SET granted = 0 WHERE id = 'c-2'",
+        "UPDATE records SET note = 'другое' WHERE id = 'c-2'",
+        "UPDATE records SET note = NULL, received_at_ms = 0 WHERE id = 'c-2'",
+        "UPDATE records SET staff_label = 'X' WHERE id = 'c-2'",
+        "DELETE FROM records WHERE id = 'c-2'",
+        "UPDATE audit_log SET detail = ''",
+        "DELETE FROM audit_log",
+        "UPDATE record_conflicts SET id = 'x'",
+    ] {
+        refused(&tx, sql);
+    }
+    assert_eq!(tx.execute("UPDATE records SET note = NULL, staff_label = '' WHERE id = 'c-2'", []).unwrap(), 1);
+    tx.execute("DELETE FROM retention_pass", []).unwrap();
+    tx.execute("INSERT INTO retention_pass (one, purpose) VALUES (1, 'audit')", []).unwrap();
+    refused(&tx, "DELETE FROM records WHERE id = 'c-2'");
+    refused(&tx, "UPDATE audit_log SET action = 'x'");
+    tx.rollback().unwrap();
+    // The store's own operations: done, and the pass is closed again.
+    db.store_records(&[], T0).unwrap();
+    let id = "c-4";
+    let before = db.record(id).unwrap().unwrap();
+    let outcome = db.redact_record(id, RedactField::StaffLabel, T0, "admin", "cli:t", "проверка").unwrap();
+    assert!(matches!(outcome, RedactOutcome::Done(_)), "{outcome:?}");
+    let after = db.record(id).unwrap().unwrap();
+    assert_eq!(after.record.staff_label, "");
+    assert_eq!(crate::store::sqlite::retention::blanked(&before.record, RedactField::StaffLabel), after.record);
+    assert_eq!(db.redact_record(id, RedactField::StaffLabel, T0, "a", "b", "c").unwrap(), RedactOutcome::AlreadyEmpty);
+    assert_eq!(db.redact_record("nope", RedactField::Note, T0, "a", "b", "c").unwrap(), RedactOutcome::NotFound);
+    let open: i64 = raw(dir.path()).query_row("SELECT COUNT(*) FROM retention_pass", [], |r| r.get(0)).unwrap();
+    assert_eq!(open, 0);
+    // And the triggers still refuse everything else afterwards.
+    let err = StoreError::from(raw(dir.path()).execute("UPDATE records SET note = NULL", []).unwrap_err());
+    assert!(matches!(err, StoreError::Constraint(_)));
+}
