@@ -280,7 +280,7 @@ fn sign_in_addresses_and_failed_logins_are_blanked_after_their_retention_and_old
     let attempts = service::admins::Attempts::default();
     let rt = tokio::runtime::Runtime::new().unwrap();
     for password in ["неверный пароль!!", PASSWORD] {
-        let attempt = attempts.begin("metodist", "203.0.113.77", common::now_ms()).unwrap();
+        let attempt = attempts.begin(db.as_ref(), "metodist", "203.0.113.77", common::now_ms()).unwrap();
         let slot = rt.block_on(attempts.slot()).unwrap();
         let _ = service::admins::sign_in(db.as_ref(), &attempts, attempt, slot, password);
     }

@@ -10,9 +10,14 @@
 //!   log, conflicts, events, backups) skip rows already there, the others take the source's
 //!   version (a device revoked since, a used enrollment code, a changed password). So the usual
 //!   move is: copy while the old server still serves, stop it, copy again, start on PostgreSQL.
+//! - Redactions and purges the source made after an earlier copy are carried over to what that
+//!   copy wrote (the removed text and records do not survive in PostgreSQL).
 //! - A target that already holds another installation's records is refused.
 
-use super::{Cell, FigureStore, PostgresDatabase, RecordFilter, RecordStore, SqliteDatabase, StoreError, StoreResult};
+use super::{
+    Cell, FigureStore, PostgresDatabase, RecordFilter, RecordStore, RetentionStore, SqliteDatabase, StoreError,
+    StoreResult,
+};
 
 /// A table to copy: its columns, the key a row is known by, and whether a copy run again takes
 /// the source's version of a known row (`true`) or leaves it (append-only tables).
@@ -54,7 +59,7 @@ const TABLES: &[Table] = &[
     Table { name: "branches", columns: &["id", "name"], key: "id", update: true },
     Table {
         name: "admins",
-        columns: &["login", "password_hash", "role", "branch_id", "created_at", "disabled_at"],
+        columns: &["login", "password_hash", "role", "branch_id", "created_at", "disabled_at", "records"],
         key: "login",
         update: true,
     },
@@ -76,6 +81,7 @@ const TABLES: &[Table] = &[
             "pending",
             "last_push_at",
             "clock_skew_ms",
+            "report",
         ],
         key: "id",
         update: true,
@@ -134,6 +140,44 @@ const TABLES: &[Table] = &[
         key: "key",
         update: true,
     },
+    Table {
+        name: "training_results",
+        columns: &[
+            "id",
+            "device_id",
+            "branch_id",
+            "staff_label",
+            "scenario_id",
+            "scenario_title",
+            "content_version",
+            "completed_at_ms",
+            "utc_offset_min",
+            "steps",
+            "correct_first_try",
+            "received_at_ms",
+        ],
+        key: "id",
+        update: false,
+    },
+    Table {
+        name: "app_releases",
+        columns: &["seq", "version", "sha256", "bytes", "uploaded_at_ms", "login", "apk"],
+        key: "seq",
+        // An older release's file is let go when a newer one comes.
+        update: true,
+    },
+    Table {
+        name: "redactions",
+        columns: &["seq", "record_id", "field", "at_ms", "by_login", "actor", "reason"],
+        key: "seq",
+        update: false,
+    },
+    Table {
+        name: "purged_years",
+        columns: &["year", "from_ms", "to_ms", "records", "archive_sha256", "at_ms", "login"],
+        key: "year",
+        update: false,
+    },
     Table { name: "records", columns: RECORD_COLUMNS, key: "id", update: false },
 ];
 
@@ -187,8 +231,34 @@ pub fn sqlite_to_postgres(
         report.tables.push((table.name, from.table_count(table.name)?, written, to.table_count(table.name)?));
     }
     to.follow_identities()?;
+    carry_retention(from, to, &mut report)?;
     verify(from, to, &mut report)?;
     Ok(report)
+}
+
+/// A copy run again after the source redacted or purged: what was copied before is redacted or
+/// removed the same way (rows are otherwise never changed by a second run of append-only tables).
+fn carry_retention(from: &SqliteDatabase, to: &PostgresDatabase, report: &mut CopyReport) -> StoreResult<()> {
+    let redacted: Vec<_> =
+        from.redactions(None, u32::MAX)?.into_iter().map(|r| (r.record_id, r.field)).collect::<Vec<_>>();
+    to.carry_redactions(&redacted)?;
+    for year in from.purged_years()? {
+        let kept: std::collections::HashSet<String> =
+            from.record_ids_in(year.from_ms, year.to_ms)?.into_iter().collect();
+        let there = to.record_ids_in(year.from_ms, year.to_ms)?;
+        if there.len() == kept.len() {
+            continue;
+        }
+        let gone: Vec<String> = there.into_iter().filter(|id| !kept.contains(id)).collect();
+        to.carry_purge(&gone)?;
+    }
+    // The tables' rows after, as the check below compares them.
+    for (name, _, _, target) in report.tables.iter_mut() {
+        if *name == "records" || *name == "record_conflicts" {
+            *target = to.table_count(name)?;
+        }
+    }
+    Ok(())
 }
 
 /// The same rows per table and the same figures, or what differs.

@@ -494,4 +494,6 @@ pub enum Cell {
     Null,
     Int(i64),
     Text(String),
+    /// A file (an app release's APK).
+    Bytes(Vec<u8>),
 }

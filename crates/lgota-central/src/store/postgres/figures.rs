@@ -8,7 +8,7 @@ use postgres::{Client, Row};
 
 use super::{numbered, record_from_row, Params, PostgresDatabase, RECORD_COLUMNS};
 use crate::report::buckets::{pieces, Source};
-use crate::report::figures::{fold_overview, top_events, MonthlySummary, Overview, TrendCounts};
+use crate::report::figures::{fold_month, fold_overview, top_events, MonthlySummary, Overview, TrendCounts};
 use crate::store::{FigureStore, RecordFilter, StoreResult, StoredRecord};
 
 /// Checks that count (not training, not voided), on table alias `r`.
@@ -53,7 +53,30 @@ fn check_filter_sql(filter: &RecordFilter) -> (String, Params) {
     if event == Some("") {
         sql.push_str(" AND r.event_id IS NULL");
     }
+    kind_sql(filter, "r.category_id IS NULL OR ", "r", &mut sql, &mut values);
     (sql, values)
+}
+
+/// The `AND …` of a [`crate::store::KindFilter`] on `{alias}.category_id`; `none` is how a
+/// check without a category is matched among the benefits (`r.category_id IS NULL OR ` on
+/// records; nothing on the count tables, which keep `''` for it). As SQLite's.
+fn kind_sql(filter: &RecordFilter, none: &str, alias: &str, sql: &mut String, values: &mut Params) {
+    let Some(kind) = &filter.kind else { return };
+    if kind.age_category_ids.is_empty() && !kind.age_check {
+        return; // no age-check category: every check is a benefit
+    }
+    // No age-check category: an id no category can have (ids never hold parentheses).
+    let none_such = ["()".to_string()];
+    let ids = if kind.age_category_ids.is_empty() { &none_such[..] } else { &kind.age_category_ids[..] };
+    let marks = vec!["?"; ids.len()].join(", ");
+    if kind.age_check {
+        sql.push_str(&format!(" AND {alias}.category_id IN ({marks})"));
+    } else {
+        sql.push_str(&format!(" AND ({none}{alias}.category_id NOT IN ({marks}))"));
+    }
+    for id in ids {
+        values.push(id.clone());
+    }
 }
 
 /// The `WHERE` of `check_counts` or `event_counts` rows (alias `c`) of a level matching a
@@ -82,6 +105,7 @@ fn counts_filter_sql(filter: &RecordFilter, level: &str) -> (String, Params) {
             values.push(v);
         }
     }
+    kind_sql(filter, "", "c", &mut sql, &mut values);
     (sql, values)
 }
 
@@ -256,27 +280,10 @@ impl FigureStore for PostgresDatabase {
             if f.from_ms >= f.to_ms {
                 continue;
             }
-            let mut branches: std::collections::BTreeMap<String, MonthlySummary> = Default::default();
-            for ((branch, method, _, _, _, granted), n) in combos(&mut conn, &f)? {
-                let Ok(n) = u64::try_from(n) else { continue };
-                let s = branches.entry(branch.clone()).or_insert_with(|| MonthlySummary {
-                    month,
-                    branch_id: branch,
-                    ..Default::default()
-                });
-                s.checks += n;
-                match method.as_str() {
-                    "digital_id" => s.digital_id += n,
-                    "paper" => s.paper += n,
-                    _ => {}
-                }
-                if granted {
-                    s.granted += n;
-                } else {
-                    s.refused += n;
-                }
-            }
-            out.extend(branches.into_values().filter(|s| s.checks > 0));
+            out.extend(fold_month(
+                month,
+                combos(&mut conn, &f)?.into_iter().map(|((b, m, o, c, r, g), n)| (b, m, o, c, r, g, n)),
+            ));
         }
         Ok(out)
     }

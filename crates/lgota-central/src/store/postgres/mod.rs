@@ -18,8 +18,10 @@
 
 mod backup;
 mod figures;
+mod retention;
 #[cfg(test)]
 mod tests;
+mod training;
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -30,13 +32,20 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Transaction};
 
 use super::{
-    Admin, AdminChange, AdminStore, AuditEntry, BackoffRule, CodeIssuer, Conflict, ContentUpload, Device, DeviceStore,
-    EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore, Reservation, ReservedKey, Role,
-    StoreError, StoreOutcome, StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
+    Admin, AdminChange, AdminStore, AppRelease, AuditEntry, BackoffRule, CodeIssuer, Conflict, ContentUpload, Device,
+    DeviceReport, DeviceStore, EnrollAttempt, EnrollOutcome, EventRow, RecordStore, ReferenceName, ReferenceStore,
+    Reservation, ReservedKey, Role, StoreError, StoreOutcome, StoreResult, StoreStatus, StoredRecord, OFFLINE_AFTER_MS,
 };
 
 /// The schema, in order: the version of a database is how many of these it has had.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_central.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_central.sql"),
+    include_str!("migrations/002_training.sql"),
+    include_str!("migrations/003_roles.sql"),
+    include_str!("migrations/004_retention.sql"),
+    include_str!("migrations/005_device_report.sql"),
+    include_str!("migrations/006_app_releases.sql"),
+];
 
 /// Connections one process opens at most.
 pub const POOL_SIZE: usize = 8;
@@ -310,6 +319,8 @@ impl PostgresDatabase {
                     (Cell::Null, "boolean") => values.push(None::<bool>),
                     (Cell::Null, "integer") => values.push(None::<i32>),
                     (Cell::Null, "bigint") => values.push(None::<i64>),
+                    (Cell::Null, "bytea") => values.push(None::<Vec<u8>>),
+                    (Cell::Bytes(b), "bytea") => values.push(b.clone()),
                     (Cell::Null, _) => values.push(None::<String>),
                     (Cell::Int(n), "boolean") => values.push(*n != 0),
                     (Cell::Int(n), "integer") => values
@@ -341,8 +352,14 @@ impl PostgresDatabase {
     /// After rows were written with their own ids: each identity column goes on after the largest.
     pub fn follow_identities(&self) -> StoreResult<()> {
         let mut conn = self.conn()?;
-        for (table, column) in [("events", "seq"), ("audit_log", "id"), ("record_conflicts", "seq"), ("backups", "id")]
-        {
+        for (table, column) in [
+            ("events", "seq"),
+            ("audit_log", "id"),
+            ("record_conflicts", "seq"),
+            ("backups", "id"),
+            ("redactions", "seq"),
+            ("app_releases", "seq"),
+        ] {
             conn.execute(
                 &format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), max({column})) FROM {table}
@@ -386,7 +403,8 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     result
 }
 
-const ADMIN_COLUMNS: &str = "a.login, a.password_hash, a.role, a.branch_id, a.disabled_at IS NOT NULL";
+const ADMIN_COLUMNS: &str =
+    "a.login, a.password_hash, a.role, a.branch_id, a.disabled_at IS NOT NULL, a.records AND a.role = 'branch_head'";
 
 fn admin_from_row(row: &Row) -> Admin {
     let role: String = row.get(2);
@@ -395,9 +413,11 @@ fn admin_from_row(row: &Row) -> Admin {
         ("branch_head", Some(b)) => Role::BranchHead(b),
         // The table's CHECK allows nothing else; an unknown role gets no branch rights at all.
         ("branch_head", None) => Role::BranchHead(String::new()),
-        _ => Role::Admin,
+        ("admin", _) => Role::Admin,
+        // `observer`, and anything unknown: totals only, the least a user may see.
+        _ => Role::Observer,
     };
-    Admin { login: row.get(0), password_hash: row.get(1), role, disabled: row.get(4) }
+    Admin { login: row.get(0), password_hash: row.get(1), role, disabled: row.get(4), records: row.get(5) }
 }
 
 fn admin_in(tx: &mut Transaction, login: &str) -> StoreResult<Option<Admin>> {
@@ -421,7 +441,7 @@ fn is_last_active_admin(tx: &mut Transaction, admin: &Admin) -> StoreResult<bool
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms";
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms, report";
 
 fn device_from_row(row: &Row) -> Device {
     Device {
@@ -433,6 +453,8 @@ fn device_from_row(row: &Row) -> Device {
         pending: row.get::<_, Option<i64>>(5).and_then(|n| u64::try_from(n).ok()),
         last_push_at_ms: row.get(6),
         clock_skew_ms: row.get(7),
+        // A report this server cannot read (written by a later version) is left out, not an error.
+        report: row.get::<_, Option<String>>(8).and_then(|json| serde_json::from_str(&json).ok()),
     }
 }
 
@@ -581,12 +603,29 @@ impl RecordStore for PostgresDatabase {
             let stored = record_from_row(&row)?;
             known.insert(stored.record.id.clone(), stored.record);
         }
+        // Fields redacted in these ids: the old text arriving again is no conflict to keep.
+        let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
+        if !known.is_empty() {
+            for row in tx.query("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)", &[&wanted])? {
+                if let Some(field) = super::RedactField::parse(row.get(1)) {
+                    redacted.entry(row.get(0)).or_default().push(field);
+                }
+            }
+        }
+        let purged: Vec<(i64, i64)> =
+            tx.query("SELECT from_ms, to_ms FROM purged_years", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
         let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
         let mut new: Vec<&WireRecord> = Vec::new();
         let mut conflicts: Vec<(&WireRecord, String)> = Vec::new();
         let mut named_events = std::collections::HashSet::new();
         let mut events: Vec<(&str, &str, &str, &str)> = Vec::new();
         for r in records {
+            // Made in a purged year: past its retention, acknowledged and not stored.
+            if purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)) {
+                outcome.duplicates += 1;
+                outcome.statuses.push(StoreStatus::Duplicate);
+                continue;
+            }
             if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
                 match known.get(target_id) {
                     Some(t) if t.device_id != r.device_id => {
@@ -601,7 +640,15 @@ impl RecordStore for PostgresDatabase {
                 }
             }
             // The event's title and date describe the event, not the check: not compared.
-            let arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+            let mut arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+            if let (Some(stored), Some(fields)) = (known.get(&r.id), redacted.get(&r.id)) {
+                // A redacted field is compared as the redaction left it.
+                if *stored != arrived {
+                    for field in fields {
+                        arrived = retention::blanked(&arrived, *field);
+                    }
+                }
+            }
             match known.get(&r.id) {
                 None => {
                     outcome.stored += 1;
@@ -850,6 +897,12 @@ impl DeviceStore for PostgresDatabase {
         Ok(())
     }
 
+    fn note_report(&self, id: &str, report: &DeviceReport) -> StoreResult<()> {
+        let json = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn()?.execute("UPDATE devices SET report = $2 WHERE id = $1", &[&id, &json])?;
+        Ok(())
+    }
+
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
         self.conn()?.execute(
             "UPDATE devices SET last_push_at = GREATEST(COALESCE(last_push_at, 0), $2),
@@ -978,6 +1031,55 @@ impl ReferenceStore for PostgresDatabase {
         self.conn()?.execute("UPDATE content_uploads SET published_at_ms = $2 WHERE id = $1", &[&id, &now_ms])?;
         Ok(())
     }
+
+    fn add_app_release(&self, release: &AppRelease, apk: &[u8]) -> StoreResult<i64> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // One upload at a time, whichever process: "the two newest" is the same two for both.
+        tx.batch_execute("LOCK TABLE app_releases IN SHARE ROW EXCLUSIVE MODE")?;
+        let bytes = i64::try_from(release.bytes).unwrap_or(i64::MAX);
+        let seq: i64 = tx
+            .query_one(
+                "INSERT INTO app_releases (version, sha256, bytes, uploaded_at_ms, login, apk)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+                &[&release.version, &release.sha256, &bytes, &release.uploaded_at_ms, &release.login, &apk],
+            )?
+            .get(0);
+        tx.execute(
+            "UPDATE app_releases SET apk = NULL
+             WHERE apk IS NOT NULL AND seq NOT IN (SELECT seq FROM app_releases ORDER BY seq DESC LIMIT 2)",
+            &[],
+        )?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    fn app_releases(&self, n: u32) -> StoreResult<Vec<AppRelease>> {
+        let rows = self.conn()?.query(
+            "SELECT seq, version, sha256, bytes, uploaded_at_ms, login, apk IS NOT NULL
+             FROM app_releases ORDER BY seq DESC LIMIT $1",
+            &[&limit(n)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| AppRelease {
+                seq: r.get(0),
+                version: r.get(1),
+                sha256: r.get(2),
+                bytes: r.get::<_, i64>(3).max(0) as u64,
+                uploaded_at_ms: r.get(4),
+                login: r.get(5),
+                kept: r.get(6),
+            })
+            .collect())
+    }
+
+    fn app_apk(&self, seq: i64) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn()?
+            .query_opt("SELECT apk FROM app_releases WHERE seq = $1", &[&seq])?
+            .and_then(|r| r.get::<_, Option<Vec<u8>>>(0)))
+    }
 }
 
 /// Locks the admins table against a concurrent change of who is an enabled administrator (the
@@ -992,10 +1094,7 @@ impl AdminStore for PostgresDatabase {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         lock_admins(&mut tx)?;
-        let (role, branch) = match &admin.role {
-            Role::Admin => ("admin", None),
-            Role::BranchHead(b) => ("branch_head", Some(b.as_str())),
-        };
+        let (role, branch) = (admin.role.as_str(), admin.role.branch());
         if let Some(b) = branch {
             if !branch_known(&mut tx, b)? {
                 return Err(StoreError::UnknownBranch(b.to_string()));
@@ -1006,7 +1105,11 @@ impl AdminStore for PostgresDatabase {
         tx.execute(
             "INSERT INTO admins (login, password_hash, role, branch_id, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
-                 branch_id = excluded.branch_id",
+                 branch_id = excluded.branch_id,
+                 -- Another role or branch loses the records grant (least privilege).
+                 records = CASE WHEN admins.role = excluded.role
+                     AND admins.branch_id IS NOT DISTINCT FROM excluded.branch_id
+                     THEN admins.records ELSE false END",
             &[&admin.login, &admin.password_hash, &role, &branch, &now_ms],
         )?;
         tx.execute("DELETE FROM sessions WHERE login = $1", &[&admin.login])?;
@@ -1040,6 +1143,26 @@ impl AdminStore for PostgresDatabase {
         let at = disabled.then_some(now_ms);
         tx.execute("UPDATE admins SET disabled_at = $2 WHERE login = $1", &[&login, &at])?;
         tx.execute("DELETE FROM sessions WHERE login = $1", &[&login])?;
+        tx.commit()?;
+        Ok(AdminChange::Done)
+    }
+
+    fn set_records_access(&self, login: &str, granted: bool) -> StoreResult<AdminChange> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let Some(admin) = tx
+            .query_opt(&format!("SELECT {ADMIN_COLUMNS} FROM admins a WHERE a.login = $1 FOR UPDATE"), &[&login])?
+            .map(|r| admin_from_row(&r))
+        else {
+            return Ok(AdminChange::NotFound);
+        };
+        if !matches!(admin.role, Role::BranchHead(_)) {
+            return Ok(AdminChange::NotApplicable);
+        }
+        if admin.records == granted {
+            return Ok(AdminChange::Unchanged);
+        }
+        tx.execute("UPDATE admins SET records = $2 WHERE login = $1", &[&login, &granted])?;
         tx.commit()?;
         Ok(AdminChange::Done)
     }
@@ -1082,7 +1205,7 @@ impl AdminStore for PostgresDatabase {
             "SELECT {ADMIN_COLUMNS}, s.csrf_token FROM sessions s JOIN admins a ON a.login = s.login
              WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL"
         );
-        Ok(self.conn()?.query_opt(&sql, &[&token_sha256, &now_ms])?.map(|r| (admin_from_row(&r), r.get(5))))
+        Ok(self.conn()?.query_opt(&sql, &[&token_sha256, &now_ms])?.map(|r| (admin_from_row(&r), r.get(6))))
     }
 
     fn delete_session(&self, token_sha256: &str) -> StoreResult<()> {

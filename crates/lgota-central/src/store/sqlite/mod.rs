@@ -238,6 +238,7 @@ impl SqliteDatabase {
                     ValueRef::Null => super::Cell::Null,
                     ValueRef::Integer(n) => super::Cell::Int(n),
                     ValueRef::Text(t) => super::Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => super::Cell::Bytes(b.to_vec()),
                     other => return Err(StoreError::Corrupt(format!("{table}.{column}: {:?}", other.data_type()))),
                 });
             }
@@ -250,6 +251,15 @@ impl SqliteDatabase {
     pub fn table_count(&self, table: &str) -> StoreResult<u64> {
         let n: i64 = self.reader().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         Ok(n as u64)
+    }
+
+    /// The ids of the records made in `[from_ms, to_ms)` (the copy, after a purge).
+    pub fn record_ids_in(&self, from_ms: i64, to_ms: i64) -> StoreResult<Vec<String>> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare("SELECT id FROM records WHERE created_at_ms >= ?1 AND created_at_ms < ?2 ORDER BY id")?;
+        let ids = stmt.query_map(params![from_ms, to_ms], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
     }
 
     /// The writer.
