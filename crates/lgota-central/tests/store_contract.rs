@@ -871,6 +871,160 @@ pub fn training_results_once_by_id_never_a_figure(open: Open) {
     assert_eq!(db.check_count(&year).unwrap(), 0);
 }
 
+/// A phone's report of itself: none until the first, then replaced whole by each (also in the
+/// list of devices); a report for an unknown device changes nothing.
+pub fn device_report_is_replaced_whole(open: Open) {
+    use lgota_central::store::{CodeIssuer, DeviceReport, EnrollAttempt, EnrollOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    db.add_branches(&[("b1".into(), "Один".into())]).unwrap();
+    db.insert_enrollment_code("code-sha", "b1", &CodeIssuer::admin("admin"), 1, i64::MAX / 2).unwrap();
+    let attempt =
+        EnrollAttempt { code_sha256: "code-sha", device_id: "dev-a", secret_sha256: None, token_sha256: "t", now_ms: 2 };
+    assert!(matches!(db.enroll(&attempt).unwrap(), EnrollOutcome::Enrolled { .. }));
+    assert_eq!(db.device("dev-a").unwrap().unwrap().report, None, "none before the first report");
+    let first = DeviceReport {
+        at_ms: 10,
+        app_version: Some("0.2.0".into()),
+        config_version: 3,
+        content_version: 4,
+        pin_set: Some(true),
+        idle_seconds: Some(120),
+        policy_kept: Some(true),
+        pack_refusal: Some("content_signature".into()),
+        pack_refusal_at_ms: Some(9),
+    };
+    db.note_report("dev-a", &first).unwrap();
+    assert_eq!(db.device("dev-a").unwrap().unwrap().report.as_ref(), Some(&first));
+    let second = DeviceReport { at_ms: 20, config_version: 5, ..DeviceReport::default() };
+    db.note_report("dev-a", &second).unwrap();
+    assert_eq!(db.device("dev-a").unwrap().unwrap().report.as_ref(), Some(&second), "replaced whole");
+    assert_eq!(db.devices().unwrap()[0].report.as_ref(), Some(&second));
+    assert_eq!(db.device_by_token("t").unwrap().unwrap().report.as_ref(), Some(&second));
+    db.note_report("nobody", &first).unwrap();
+    assert_eq!(db.devices().unwrap().len(), 1);
+}
+
+/// App releases: numbered in order, listed newest first, only the two newest keep their file.
+pub fn app_releases_keep_the_two_newest_files(open: Open) {
+    use lgota_central::store::AppRelease;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    assert!(db.app_releases(10).unwrap().is_empty());
+    assert_eq!(db.app_apk(1).unwrap(), None);
+    let release = |version: &str, at: i64, bytes: usize| AppRelease {
+        seq: 0,
+        version: version.into(),
+        sha256: format!("{:064x}", at),
+        bytes: bytes as u64,
+        uploaded_at_ms: at,
+        login: "admin".into(),
+        kept: true,
+    };
+    // Every byte value, so nothing on the way treats the file as text.
+    let file = |n: usize, salt: u8| (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt)).collect::<Vec<u8>>();
+    let mut seqs = Vec::new();
+    for (i, version) in ["0.1.0", "0.2.0", "0.3.0"].iter().enumerate() {
+        let apk = file(1000 + i * 7, i as u8);
+        seqs.push(db.add_app_release(&release(version, 100 + i as i64, apk.len()), &apk).unwrap());
+    }
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let listed = db.app_releases(10).unwrap();
+    assert_eq!(listed.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(), ["0.3.0", "0.2.0", "0.1.0"]);
+    assert_eq!(listed.iter().map(|r| r.kept).collect::<Vec<_>>(), [true, true, false]);
+    assert_eq!(listed[0], AppRelease { seq: seqs[2], ..release("0.3.0", 102, 1014) });
+    assert_eq!(db.app_apk(seqs[2]).unwrap(), Some(file(1014, 2)));
+    assert_eq!(db.app_apk(seqs[1]).unwrap(), Some(file(1007, 1)));
+    assert_eq!(db.app_apk(seqs[0]).unwrap(), None, "the oldest file let go");
+    assert_eq!(db.app_releases(1).unwrap().len(), 1);
+}
+
+/// Contract 6: a redaction reaches the conflicting versions kept aside (two that become the
+/// same: one stays), and arriving again with either old text is a duplicate.
+pub fn a_redaction_reaches_the_conflicting_versions(open: Open) {
+    use lgota_central::store::{RedactField, RedactOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    let (mut rng, mut n) = (Rng(41), 0);
+    let mut first = check(&mut rng, &mut n, Y2025 + DAY);
+    first.training = false;
+    first.note = Some("первый текст".into());
+    let other = |note: &str| WireRecord { note: Some(note.into()), ..first.clone() };
+    db.store_records(std::slice::from_ref(&first), Y2025 + DAY).unwrap();
+    let statuses = db.store_records(&[other("второй"), other("третий")], Y2025 + 2 * DAY).unwrap().statuses;
+    assert_eq!(statuses, [StoreStatus::Conflict, StoreStatus::Conflict]);
+    assert_eq!(db.conflicts(10).unwrap().len(), 2);
+    let RedactOutcome::Done(_) = db.redact_record(&first.id, RedactField::Note, 5, "admin", "cli:x", "ФИО").unwrap()
+    else {
+        panic!("redacted")
+    };
+    let conflicts = db.conflicts(10).unwrap();
+    assert_eq!(conflicts.len(), 1, "the two versions became one: {conflicts:?}");
+    assert_eq!(conflicts[0].arrived.note, None);
+    assert_eq!(conflicts[0].stored.as_ref().unwrap().record.note, None);
+    let again = db.store_records(&[first.clone(), other("второй")], Y2025 + 3 * DAY).unwrap().statuses;
+    assert_eq!(again, [StoreStatus::Duplicate, StoreStatus::Duplicate]);
+    assert_eq!(db.conflicts(10).unwrap().len(), 1);
+    assert_eq!(db.redactions(None, 10).unwrap().len(), 1);
+    assert_eq!(db.redactions(Some("другая"), 10).unwrap(), vec![]);
+}
+
+/// The audit log's retention: old entries of the named actions blanked (once: a second pass
+/// changes nothing), newer ones and other actions untouched; entries before a moment removed.
+pub fn the_audit_log_is_blanked_and_trimmed_by_age_only(open: Open) {
+    use lgota_central::store::AuditBlank;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    for (at, login, action, detail) in [
+        (10, "anna", "signin", "Вход с адреса 203.0.113.7"),
+        (20, "кто-то", "signin.failed", "Неудачный вход с адреса 203.0.113.8"),
+        (30, "anna", "device.revoke", "Устройство dev-a отключено"),
+        (40, "boris", "signin", "Вход с адреса 203.0.113.9"),
+    ] {
+        db.audit(at, login, action, detail).unwrap();
+    }
+    let blanks = [
+        AuditBlank { action: "signin".into(), detail: "адрес удалён".into(), login: None },
+        AuditBlank { action: "signin.failed".into(), detail: "адрес удалён".into(), login: Some("—".into()) },
+    ];
+    assert_eq!(db.blank_audit(35, &blanks).unwrap(), 2);
+    assert_eq!(db.blank_audit(35, &blanks).unwrap(), 0, "already blanked");
+    let log = |db: &dyn Database| {
+        let mut entries = db.audit_log(None, 10).unwrap();
+        entries.reverse();
+        entries.into_iter().map(|e| (e.at_ms, e.login, e.action, e.detail)).collect::<Vec<_>>()
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        log(db.as_ref()),
+        [
+            (10, s("anna"), s("signin"), s("адрес удалён")),
+            (20, s("—"), s("signin.failed"), s("адрес удалён")),
+            (30, s("anna"), s("device.revoke"), s("Устройство dev-a отключено")),
+            (40, s("boris"), s("signin"), s("Вход с адреса 203.0.113.9")),
+        ]
+    );
+    assert_eq!(db.delete_audit_before(30).unwrap(), 2);
+    assert_eq!(db.delete_audit_before(30).unwrap(), 0);
+    assert_eq!(log(db.as_ref()).iter().map(|e| e.0).collect::<Vec<_>>(), [30, 40]);
+    db.audit(50, "anna", "signin", "Вход").unwrap();
+    assert_eq!(log(db.as_ref()).len(), 3, "the log goes on");
+}
+
+/// The observer: stored and read back with no branch and no records grant.
+pub fn an_observer_is_stored_without_branch_or_records(open: Open) {
+    use lgota_central::store::{Admin, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("contract.db"));
+    let observer =
+        Admin { login: "o".into(), password_hash: "x".into(), role: Role::Observer, disabled: false, records: true };
+    assert!(db.put_admin(&observer, 1).unwrap());
+    let stored = db.admin("o").unwrap().unwrap();
+    assert_eq!((stored.sees_records(), stored.records, stored.role), (false, false, Role::Observer));
+    db.create_session("s", "o", "c", 1, 100).unwrap();
+    assert_eq!(db.session("s", 2).unwrap().map(|(a, csrf)| (a.role, csrf)), Some((Role::Observer, "c".into())));
+}
+
 /// The PostgreSQL server of the tests, if one is given.
 fn postgres_url() -> Option<String> {
     let url = std::env::var("LGOTA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
@@ -976,6 +1130,11 @@ macro_rules! every_case {
                 records_access_is_a_branch_heads_grant,
                 retention_changes_no_figure,
                 training_results_once_by_id_never_a_figure,
+                device_report_is_replaced_whole,
+                app_releases_keep_the_two_newest_files,
+                a_redaction_reaches_the_conflicting_versions,
+                the_audit_log_is_blanked_and_trimmed_by_age_only,
+                an_observer_is_stored_without_branch_or_records,
             ]
         );
     };
