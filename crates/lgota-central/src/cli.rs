@@ -592,8 +592,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Purge { year, archive } => {
             let db = open(&settings)?;
-            let purged = service::retention::purge(db.as_ref(), &me, year, &archive, &settings.retention, settings.timezone)
-                .map_err(says)?;
+            let purged =
+                service::retention::purge(db.as_ref(), &me, year, &archive, &settings.retention, settings.timezone)
+                    .map_err(says)?;
             println!("Удалены записи за {year} год: {}.", purged.records);
             if purged.conflicts > 0 {
                 println!("Удалены расходящиеся версии этих записей: {}.", purged.conflicts);

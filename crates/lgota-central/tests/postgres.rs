@@ -156,6 +156,92 @@ fn fill(db: &dyn Database) {
     for (batch, received) in history() {
         db.store_records(&batch, received).unwrap();
     }
+    fill_more(db);
+}
+
+/// The record a fill redacts (its staff label).
+fn redacted_id() -> String {
+    history()[0].0[0].id.clone()
+}
+
+/// The APK of the fill's release: every byte value.
+fn apk() -> Vec<u8> {
+    (0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+}
+
+/// The rest of what the server keeps, at fixed times: training results, an app release, a phone
+/// with its report, a redaction, the users of every role, a purged year.
+fn fill_more(db: &dyn Database) {
+    use lgota_central::store::{AppRelease, DeviceReport, EnrollAttempt, PurgedYear, RedactField};
+    let result = |id: &str, branch: &str, scenario: &str, at: i64, correct: u32| lgota_protocol::WireTrainingResult {
+        id: id.into(),
+        device_id: "phone-a".into(),
+        branch_id: branch.into(),
+        staff_label: "ИП".into(),
+        scenario_id: scenario.into(),
+        scenario_title: format!("Сценарий {scenario}"),
+        content_version: 1,
+        completed_at_ms: at,
+        utc_offset_min: 180,
+        steps: 4,
+        correct_first_try: correct,
+    };
+    let results = [
+        result("t-1", "branch-1", "did-success", Y2025 + 3 * DAY, 4),
+        result("t-2", "branch-1", "paper-fallback", Y2025 + 4 * DAY, 2),
+        result("t-3", "branch-2", "did-success", Y2025 + 5 * DAY, 3),
+    ];
+    db.store_training(&results, Y2025 + 6 * DAY).unwrap();
+    let file = apk();
+    let release = AppRelease {
+        seq: 0,
+        version: "0.2.0".into(),
+        sha256: {
+            use sha2::Digest;
+            sha2::Sha256::digest(&file).iter().map(|b| format!("{b:02x}")).collect()
+        },
+        bytes: file.len() as u64,
+        uploaded_at_ms: Y2025 + 7 * DAY,
+        login: "admin".into(),
+        kept: true,
+    };
+    db.add_app_release(&release, &file).unwrap();
+    db.insert_enrollment_code("fill-code", "branch-2", &CodeIssuer::admin("admin"), Y2025, i64::MAX / 2).unwrap();
+    let attempt = EnrollAttempt {
+        code_sha256: "fill-code",
+        device_id: "phone-r",
+        secret_sha256: None,
+        token_sha256: "fill-token",
+        now_ms: Y2025 + DAY,
+    };
+    db.enroll(&attempt).unwrap();
+    let report = DeviceReport {
+        at_ms: Y2025 + 2 * DAY,
+        app_version: Some("0.2.0".into()),
+        config_version: 1,
+        content_version: 1,
+        pin_set: Some(true),
+        idle_seconds: Some(300),
+        policy_kept: Some(false),
+        pack_refusal: Some("content_signature".into()),
+        pack_refusal_at_ms: Some(Y2025 + DAY),
+    };
+    db.note_report("phone-r", &report).unwrap();
+    db.redact_record(&redacted_id(), RedactField::StaffLabel, Y2025 + 20 * DAY, "admin", "cli:test", "Проверка")
+        .unwrap();
+    service::admins::add_admin(db, "observer", "observer", None, PASSWORD).unwrap();
+    service::admins::add_admin(db, "head", "branch_head", Some("branch-2"), PASSWORD).unwrap();
+    db.set_records_access("head", true).unwrap();
+    let year = PurgedYear {
+        year: 2020,
+        from_ms: 1_577_836_800_000,
+        to_ms: 1_609_459_200_000,
+        records: 0,
+        archive_sha256: "ab".repeat(32),
+        at_ms: Y2025,
+        login: "cli:test".into(),
+    };
+    db.purge_year(&year, &Default::default()).unwrap();
 }
 
 /// A dashboard server of this process over `db`.
@@ -181,9 +267,10 @@ async fn sign_in(base: &str) -> reqwest::Client {
 
 /// A page with the session's CSRF token (random per session) blanked.
 fn without_csrf(page: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(page);
+    // A file (the APK) is compared byte for byte.
+    let Ok(text) = std::str::from_utf8(page) else { return page.to_vec() };
     let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_ref();
+    let mut rest = text;
     let marker = "name=\"csrf\" value=\"";
     while let Some(i) = rest.find(marker) {
         out.push_str(&rest[..i + marker.len()]);
@@ -220,7 +307,8 @@ async fn dashboard_pages_and_exports_are_the_same_bytes_on_sqlite_and_postgresql
     blocking(move || fill(filled.as_ref())).await;
     let (a, b) = (serve(sqlite.clone()).await, serve(pg.clone()).await);
     let (ca, cb) = (sign_in(&a).await, sign_in(&b).await);
-    let pages = [
+    let redact = format!("/records/redact?id={}", redacted_id());
+    let pages: Vec<&str> = vec![
         "/",
         "/?from=2025-01-01&to=2025-12-31",
         "/?from=2025-03-05&to=2025-07-20&branch=branch-1",
@@ -238,15 +326,38 @@ async fn dashboard_pages_and_exports_are_the_same_bytes_on_sqlite_and_postgresql
         "/events",
         "/branches",
         "/devices",
+        "/?from=2025-01-01&to=2025-12-31&kind=age_check",
+        "/?from=2025-01-01&to=2025-12-31&kind=benefit&branch=branch-2",
+        "/records?from=2025-01-01&to=2026-06-30&kind=benefit",
+        "/materials",
+        "/materials/memo",
+        "/materials/notice",
+        "/training",
+        "/training?branch=branch-1",
+        "/training/sheet?branch=branch-1",
+        "/app",
+        "/app/download",
+        "/app/lgota.apk",
+        &redact,
+        "/records/act?seq=1",
     ];
     let mut compared = 0;
-    for path in pages {
+    // The act of destruction names the server: each its own.
+    let ids = (sqlite.server_id().unwrap(), pg.server_id().unwrap());
+    for path in &pages {
         let get = |c: &reqwest::Client, base: &str| c.get(format!("{base}{path}")).send();
         let (ra, rb) = (get(&ca, &a).await.unwrap(), get(&cb, &b).await.unwrap());
         assert_eq!((ra.status(), ra.status()), (rb.status(), reqwest::StatusCode::OK), "{path}");
         let (ba, bb) = (ra.bytes().await.unwrap(), rb.bytes().await.unwrap());
         assert!(ba.len() > 200, "{path}: {} bytes", ba.len());
         let (ba, bb) = (without_csrf(&ba), without_csrf(&bb));
+        let named = |page: Vec<u8>, id: &str| -> Vec<u8> {
+            match String::from_utf8(page) {
+                Ok(text) => text.replace(id, "SERVER-ID").into_bytes(),
+                Err(e) => e.into_bytes(),
+            }
+        };
+        let (ba, bb) = (named(ba, &ids.0), named(bb, &ids.1));
         if ba != bb {
             let at = ba.iter().zip(&bb).position(|(x, y)| x != y).unwrap_or(ba.len().min(bb.len()));
             let show =
@@ -511,6 +622,19 @@ fn migrate_copies_a_sqlite_installation_checks_it_and_runs_again() {
         target.reference(lgota_central::store::ReferenceName::Config).unwrap(),
         source.reference(lgota_central::store::ReferenceName::Config).unwrap()
     );
+    // What main's issues added: training results, app releases with their file, a phone's
+    // report, redactions, purged years, the records grant.
+    assert_eq!(target.training_results(None, 100).unwrap(), source.training_results(None, 100).unwrap());
+    assert_eq!(target.training_results(None, 100).unwrap().len(), 3);
+    assert_eq!(target.app_releases(10).unwrap(), source.app_releases(10).unwrap());
+    let seq = source.app_releases(1).unwrap()[0].seq;
+    assert_eq!(target.app_apk(seq).unwrap(), Some(apk()));
+    assert_eq!(target.device("phone-r").unwrap(), source.device("phone-r").unwrap());
+    assert!(target.device("phone-r").unwrap().unwrap().report.is_some());
+    assert_eq!(target.redactions(None, 10).unwrap(), source.redactions(None, 10).unwrap());
+    assert_eq!(target.record(&redacted_id()).unwrap().unwrap().record.staff_label, "");
+    assert_eq!(target.purged_years().unwrap(), source.purged_years().unwrap());
+    assert!(target.admin("head").unwrap().unwrap().sees_records());
     // The copy goes on counting: a new event after the copied ones, new records counted.
     let event = lgota_protocol::WireEvent {
         id: "ev-new".into(),
@@ -541,6 +665,57 @@ fn migrate_copies_a_sqlite_installation_checks_it_and_runs_again() {
     let target = PostgresDatabase::open(&url2).unwrap();
     assert!(target.has_record(&late.id).unwrap());
     assert_eq!(target.overview(&all).unwrap(), source.overview(&all).unwrap());
+
+    // The source redacts and purges after a copy: copied again, the target follows — the removed
+    // text and records do not stay in PostgreSQL; a new release lets the older file go.
+    use lgota_central::store::{AppRelease, PurgeOutcome, PurgedYear, RedactField};
+    // A 2026 record with a conflicting version (its staff label «Петрова»).
+    let noted = history()[36].0[0].clone();
+    assert!(noted.created_at_ms > Y2025 + 365 * DAY);
+    assert!(target
+        .conflicts(100)
+        .unwrap()
+        .iter()
+        .any(|c| c.arrived.id == noted.id && c.arrived.staff_label == "Петрова"));
+    source.redact_record(&noted.id, RedactField::StaffLabel, 11, "admin", "cli:test", "ФИО в метке").unwrap();
+    assert_eq!(target.record(&noted.id).unwrap().unwrap().record.staff_label, "Иванова", "copied before it");
+    let (from_ms, to_ms) = (Y2025, Y2025 + 365 * DAY);
+    let archived: std::collections::HashSet<String> =
+        source.record_ids_in(from_ms, to_ms).unwrap().into_iter().collect();
+    let year = PurgedYear {
+        year: 2025,
+        from_ms,
+        to_ms,
+        records: 0,
+        archive_sha256: "cd".repeat(32),
+        at_ms: 12,
+        login: "cli:test".into(),
+    };
+    let PurgeOutcome::Purged { records, .. } = source.purge_year(&year, &archived).unwrap() else { panic!("purged") };
+    assert!(records > 100);
+    for v in ["0.3.0", "0.4.0"] {
+        let release = AppRelease { version: v.into(), ..source.app_releases(1).unwrap()[0].clone() };
+        source.add_app_release(&release, b"newer").unwrap();
+    }
+    drop(target);
+    let (ok, out, err) = cli(&["migrate", "--from", from, "--to", &url2]);
+    assert!(ok, "after a redaction and a purge: {out}\n{err}");
+    let target = PostgresDatabase::open(&url2).unwrap();
+    assert_eq!(target.record_count().unwrap(), source.record_count().unwrap());
+    assert_eq!(target.record_ids_in(from_ms, to_ms).unwrap(), source.record_ids_in(from_ms, to_ms).unwrap());
+    assert!(!target.has_record(&history()[1].0[0].id).unwrap(), "the purged year's records are gone");
+    assert_eq!(target.overview(&all).unwrap(), source.overview(&all).unwrap(), "the figures stay");
+    assert_eq!(target.conflicts(100).unwrap(), source.conflicts(100).unwrap());
+    assert_eq!(target.redactions(None, 10).unwrap(), source.redactions(None, 10).unwrap());
+    assert_eq!(target.purged_years().unwrap(), source.purged_years().unwrap());
+    assert_eq!(target.app_releases(10).unwrap(), source.app_releases(10).unwrap());
+    assert_eq!(target.app_apk(seq).unwrap(), None, "the older file let go in the copy too");
+    assert_eq!(target.record(&noted.id).unwrap().unwrap().record.staff_label, "", "the redacted text is gone");
+    assert!(!target
+        .conflicts(100)
+        .unwrap()
+        .iter()
+        .any(|c| c.arrived.staff_label == "Петрова" && c.arrived.id == noted.id));
 
     // Refusals: no target, a missing file, another installation's database.
     let (ok, _, err) = cli(&["migrate", "--from", from]);

@@ -879,8 +879,13 @@ pub fn device_report_is_replaced_whole(open: Open) {
     let db = open(&dir.path().join("contract.db"));
     db.add_branches(&[("b1".into(), "Один".into())]).unwrap();
     db.insert_enrollment_code("code-sha", "b1", &CodeIssuer::admin("admin"), 1, i64::MAX / 2).unwrap();
-    let attempt =
-        EnrollAttempt { code_sha256: "code-sha", device_id: "dev-a", secret_sha256: None, token_sha256: "t", now_ms: 2 };
+    let attempt = EnrollAttempt {
+        code_sha256: "code-sha",
+        device_id: "dev-a",
+        secret_sha256: None,
+        token_sha256: "t",
+        now_ms: 2,
+    };
     assert!(matches!(db.enroll(&attempt).unwrap(), EnrollOutcome::Enrolled { .. }));
     assert_eq!(db.device("dev-a").unwrap().unwrap().report, None, "none before the first report");
     let first = DeviceReport {
@@ -985,7 +990,9 @@ pub fn the_audit_log_is_blanked_and_trimmed_by_age_only(open: Open) {
     }
     let blanks = [
         AuditBlank { action: "signin".into(), detail: "адрес удалён".into(), login: None },
-        AuditBlank { action: "signin.failed".into(), detail: "адрес удалён".into(), login: Some("—".into()) },
+        AuditBlank {
+            action: "signin.failed".into(), detail: "адрес удалён".into(), login: Some("—".into())
+        },
     ];
     assert_eq!(db.blank_audit(35, &blanks).unwrap(), 2);
     assert_eq!(db.blank_audit(35, &blanks).unwrap(), 0, "already blanked");

@@ -606,7 +606,9 @@ impl RecordStore for PostgresDatabase {
         // Fields redacted in these ids: the old text arriving again is no conflict to keep.
         let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
         if !known.is_empty() {
-            for row in tx.query("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)", &[&wanted])? {
+            for row in
+                tx.query("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)", &[&wanted])?
+            {
                 if let Some(field) = super::RedactField::parse(row.get(1)) {
                     redacted.entry(row.get(0)).or_default().push(field);
                 }

@@ -102,8 +102,7 @@ impl PostgresDatabase {
                 RedactField::StaffLabel => "SELECT staff_label <> '' FROM records WHERE id = $1",
             };
             let in_records = tx.query_opt(sql, &[id])?.is_some_and(|r| r.get::<_, bool>(0));
-            let conflicts: i64 =
-                tx.query_one("SELECT count(*) FROM record_conflicts WHERE id = $1", &[id])?.get(0);
+            let conflicts: i64 = tx.query_one("SELECT count(*) FROM record_conflicts WHERE id = $1", &[id])?.get(0);
             if in_records || conflicts > 0 {
                 blank(&mut tx, id, *field)?;
                 carried += u64::from(in_records);

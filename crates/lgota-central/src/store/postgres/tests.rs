@@ -200,3 +200,74 @@ fn the_backend_refuses_a_file_backup() {
     assert_eq!(db.backup_to(&dir.path().join("b.db")), Err(StoreError::FileBackupUnsupported));
     assert!(!dir.path().join("b.db").exists());
 }
+
+/// The retention pass (migration 004) opens only its own change: set for a redaction, an UPDATE
+/// may empty a note or staff label and nothing else; for a purge only DELETE; for the audit pass
+/// only the audit log's login and detail, or DELETE; TRUNCATE never. It ends with its
+/// transaction, and the store's own operations leave it unset.
+#[test]
+fn the_retention_pass_allows_only_its_own_change_and_never_outlives_its_transaction() {
+    use crate::store::{RedactField, RedactOutcome, RetentionStore};
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "retention");
+    let db = mixed(&url);
+    let mut conn = raw(&url);
+    let refused = |tx: &mut Transaction, sql: &str| {
+        tx.batch_execute("SAVEPOINT s").unwrap();
+        let err = StoreError::from(tx.batch_execute(sql).map(|()| panic!("{sql}: allowed")).unwrap_err());
+        assert!(matches!(err, StoreError::Constraint(ref m) if m.contains("append-only")), "{sql}: {err:?}");
+        tx.batch_execute("ROLLBACK TO SAVEPOINT s").unwrap();
+    };
+    let mut tx = conn.transaction().unwrap();
+    tx.batch_execute("UPDATE records SET note = 'x' WHERE id = 'c-2'").map(|()| panic!("no pass")).unwrap_err();
+    drop(tx);
+    let mut tx = conn.transaction().unwrap();
+    tx.batch_execute("SELECT set_config('lgota.retention_pass', 'redact', true)").unwrap();
+    for sql in [
+        "UPDATE records SET granted = false WHERE id = 'c-2'",
+        "UPDATE records SET note = 'другое' WHERE id = 'c-2'",
+        "UPDATE records SET note = NULL, received_at_ms = 0 WHERE id = 'c-2'",
+        "UPDATE records SET staff_label = 'X' WHERE id = 'c-2'",
+        "DELETE FROM records WHERE id = 'c-2'",
+        "TRUNCATE records",
+        "UPDATE audit_log SET detail = ''",
+        "DELETE FROM audit_log",
+        "UPDATE record_conflicts SET id = 'x'",
+        "DELETE FROM record_conflicts",
+    ] {
+        refused(&mut tx, sql);
+    }
+    assert_eq!(tx.execute("UPDATE records SET note = NULL, staff_label = '' WHERE id = 'c-2'", &[]).unwrap(), 1);
+    assert_eq!(tx.execute("UPDATE record_conflicts SET body = body", &[]).unwrap(), 1);
+    tx.batch_execute("SELECT set_config('lgota.retention_pass', 'audit', true)").unwrap();
+    refused(&mut tx, "DELETE FROM records WHERE id = 'c-2'");
+    refused(&mut tx, "UPDATE audit_log SET action = 'x'");
+    refused(&mut tx, "TRUNCATE audit_log");
+    assert_eq!(tx.execute("UPDATE audit_log SET login = 'ушёл', detail = ''", &[]).unwrap(), 1);
+    tx.batch_execute("SELECT set_config('lgota.retention_pass', 'purge', true)").unwrap();
+    refused(&mut tx, "UPDATE records SET note = NULL WHERE id = 'c-3'");
+    refused(&mut tx, "DELETE FROM audit_log");
+    refused(&mut tx, "TRUNCATE redactions");
+    assert_eq!(tx.execute("DELETE FROM records WHERE id = 'c-3'", &[]).unwrap(), 1);
+    tx.rollback().unwrap();
+    // Gone with the transaction: the next one in the same session has no pass.
+    let err = StoreError::from(conn.batch_execute("DELETE FROM records WHERE id = 'c-3'").unwrap_err());
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    // The store's own operations: done, and nothing left open on the pooled connection.
+    let outcome = db.redact_record("c-4", RedactField::StaffLabel, T0, "admin", "cli:t", "проверка").unwrap();
+    assert!(matches!(outcome, RedactOutcome::Done(_)), "{outcome:?}");
+    assert_eq!(db.record("c-4").unwrap().unwrap().record.staff_label, "");
+    assert_eq!(
+        db.redact_record("c-4", RedactField::StaffLabel, T0, "a", "b", "c").unwrap(),
+        RedactOutcome::AlreadyEmpty
+    );
+    assert_eq!(db.redact_record("nope", RedactField::Note, T0, "a", "b", "c").unwrap(), RedactOutcome::NotFound);
+    let mut pooled = db.conn().unwrap();
+    let pass: Option<String> =
+        pooled.query_one("SELECT current_setting('lgota.retention_pass', true)", &[]).unwrap().get(0);
+    assert!(pass.unwrap_or_default().is_empty(), "the pass outlived its transaction");
+    let err = StoreError::from(pooled.batch_execute("UPDATE records SET note = NULL").unwrap_err());
+    assert!(matches!(err, StoreError::Constraint(_)));
+    let err = StoreError::from(pooled.batch_execute("UPDATE redactions SET reason = ''").unwrap_err());
+    assert!(matches!(err, StoreError::Constraint(ref m) if m.contains("append-only")), "{err:?}");
+}
