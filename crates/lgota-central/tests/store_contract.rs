@@ -1032,6 +1032,30 @@ pub fn an_observer_is_stored_without_branch_or_records(open: Open) {
     assert_eq!(db.session("s", 2).unwrap().map(|(a, csrf)| (a.role, csrf)), Some((Role::Observer, "c".into())));
 }
 
+/// The retention pass's end of the back-off: keys whose last failure is old and whose wait is
+/// over are dropped; a key still waiting or failed since stays.
+pub fn old_sign_in_backoff_is_forgotten(open: Open) {
+    use lgota_central::service::admins::{BACKOFF, FREE_FAILURES};
+    use lgota_central::store::Reservation;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("store.db"));
+    let waiting = ["login:anna".to_string(), "ip:10.0.0.1".to_string()];
+    for _ in 0..=FREE_FAILURES {
+        assert!(matches!(db.reserve_sign_in(&waiting, 1_000, &BACKOFF).unwrap(), Reservation::Reserved(_)));
+    }
+    let Reservation::Wait(wait) = db.reserve_sign_in(&waiting, 1_000, &BACKOFF).unwrap() else { panic!("waits") };
+    let once = ["ip:10.0.0.2".to_string()];
+    assert!(matches!(db.reserve_sign_in(&once, 1_000, &BACKOFF).unwrap(), Reservation::Reserved(_)));
+    assert_eq!(db.forget_sign_ins(1_000).unwrap(), 0, "nothing before the moment");
+    assert_eq!(db.forget_sign_ins(1_001).unwrap(), 1, "only the key that does not wait");
+    assert_eq!(db.reserve_sign_in(&waiting, 1_000, &BACKOFF).unwrap(), Reservation::Wait(wait), "still waits");
+    assert_eq!(db.forget_sign_ins(1_000 + wait + 1).unwrap(), 2);
+    let Reservation::Reserved(fresh) = db.reserve_sign_in(&waiting, 1_000 + wait + 2, &BACKOFF).unwrap() else {
+        panic!("forgotten")
+    };
+    assert_eq!(fresh.iter().map(|k| k.failures).collect::<Vec<_>>(), [1, 1]);
+}
+
 /// The PostgreSQL server of the tests, if one is given.
 fn postgres_url() -> Option<String> {
     let url = std::env::var("LGOTA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
@@ -1142,6 +1166,7 @@ macro_rules! every_case {
                 a_redaction_reaches_the_conflicting_versions,
                 the_audit_log_is_blanked_and_trimmed_by_age_only,
                 an_observer_is_stored_without_branch_or_records,
+                old_sign_in_backoff_is_forgotten,
             ]
         );
     };

@@ -79,6 +79,8 @@ pub fn apply(db: &dyn Database, retention: &Retention, now_ms: i64) -> Result<Pa
     ];
     let blanked = db.blank_audit(now_ms - i64::from(retention.sign_in_days) * DAY_MS, &blanks)?;
     let deleted = db.delete_audit_before(now_ms - i64::from(retention.audit_years) * 365 * DAY_MS)?;
+    // The sign-in back-off names addresses too: kept only as long as it counts failures.
+    db.forget_sign_ins(now_ms - super::admins::BACKOFF.memory_ms)?;
     if blanked + deleted > 0 {
         let detail = format!(
             "Срок хранения: адреса входов обезличены в {blanked} записях журнала (старше {} дн.), \

@@ -276,6 +276,10 @@ pub trait AdminStore: Send + Sync {
     /// (its wait too, if nothing came after); `forget_first` drops the first key altogether (a
     /// success forgives the login).
     fn forgive_sign_in(&self, reserved: &[ReservedKey], forget_first: bool) -> StoreResult<()>;
+    /// Drops the back-off of every key (a login, an address) whose last failure was before
+    /// `before_ms` and that need not wait any more, leaving no copy where the backend can help it
+    /// (the retention pass: addresses are kept no longer than the back-off needs them); how many.
+    fn forget_sign_ins(&self, before_ms: i64) -> StoreResult<u64>;
 }
 
 /// The figures over valid checks (see the module's contract) and the lists behind them.

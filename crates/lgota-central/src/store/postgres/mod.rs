@@ -13,8 +13,10 @@
 //! by the plpgsql trigger `records_count` in the transaction that inserts the record, and
 //! batches are stored one at a time (the advisory lock [`INTAKE_LOCK`]), so a check and its void
 //! arriving at two processes at once are counted as SQLite's single writer counts them.
-//! Records, the audit log and the conflicts refuse UPDATE, DELETE and TRUNCATE by triggers.
-//! The figures' queries are in [`figures`]; [`backup`] answers a file backup with "use pg_dump".
+//! Records, the audit log and the conflicts refuse UPDATE, DELETE and TRUNCATE by triggers, but
+//! for the one change a retention operation ([`retention`]) opens for its own transaction.
+//! The figures' queries are in [`figures`]; training results in [`training`]; [`backup`]
+//! answers a file backup with "use pg_dump".
 
 mod backup;
 mod figures;
@@ -1291,6 +1293,16 @@ impl AdminStore for PostgresDatabase {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn forget_sign_ins(&self, before_ms: i64) -> StoreResult<u64> {
+        let forgotten = self
+            .conn()?
+            .execute("DELETE FROM sign_in_backoff WHERE last_at_ms < $1 AND next_at_ms < $1", &[&before_ms])?;
+        if forgotten > 0 {
+            self.vacuum("sign_in_backoff");
+        }
+        Ok(forgotten)
     }
 }
 

@@ -148,7 +148,7 @@ impl PostgresDatabase {
 
     /// Makes the space of changed and removed rows reusable (outside any transaction). A failure
     /// is logged: what the transaction did stands.
-    fn vacuum(&self, tables: &str) {
+    pub(super) fn vacuum(&self, tables: &str) {
         let done = self.conn().and_then(|mut conn| conn.batch_execute(&format!("VACUUM {tables}")).map_err(Into::into));
         if let Err(e) = done {
             tracing::warn!("VACUUM {tables} after a retention change: {e}");

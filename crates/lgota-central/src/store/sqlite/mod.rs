@@ -209,6 +209,9 @@ impl SqliteDatabase {
     pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteDatabase> {
         let path = path.as_ref();
         let conn = sqlite_open(path, MIGRATIONS)?;
+        // Every delete and update on the writer overwrites the space it frees: the sign-in
+        // back-off's addresses and what the retention operations remove leave no copy in the file.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
         let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
         let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
@@ -1161,5 +1164,19 @@ impl AdminStore for SqliteDatabase {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn forget_sign_ins(&self, before_ms: i64) -> StoreResult<u64> {
+        let forgotten = {
+            let conn = self.conn();
+            // Freed space is overwritten with zeros, as the retention operations do.
+            conn.pragma_update(None, "secure_delete", "ON")?;
+            conn.execute("DELETE FROM sign_in_backoff WHERE last_at_ms < ?1 AND next_at_ms < ?1", params![before_ms])?
+                as u64
+        };
+        if forgotten > 0 {
+            self.checkpoint_truncate()?;
+        }
+        Ok(forgotten)
     }
 }

@@ -65,7 +65,7 @@ pub(super) fn purged_periods(tx: &Connection) -> rusqlite::Result<Vec<(i64, i64)
 impl SqliteDatabase {
     /// Copies every committed page into the database file and empties the WAL, so a removed
     /// text survives in neither (readers are idle between reads; a busy checkpoint is retried).
-    fn checkpoint_truncate(&self) -> StoreResult<()> {
+    pub(super) fn checkpoint_truncate(&self) -> StoreResult<()> {
         let conn = self.conn();
         for _ in 0..50 {
             let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;

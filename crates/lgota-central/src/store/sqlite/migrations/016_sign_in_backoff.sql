@@ -1,7 +1,7 @@
--- 015: the sign-in back-off in the database (issue 18), no longer in one process's memory: every
+-- 016: the sign-in back-off in the database (issue 18), no longer in one process's memory: every
 -- server process on the database sees the same waits (`AdminStore::reserve_sign_in`). Per key
--- (`login:…`, `ip:…`): failures, no attempt before `next_at_ms`, the last attempt. (Numbered 015:
--- 011–014 are other branches'.)
+-- (`login:…`, `ip:…`): failures, no attempt before `next_at_ms`, the last attempt. (Numbered 016:
+-- 011–015 came first.)
 CREATE TABLE sign_in_backoff (
     key        TEXT PRIMARY KEY,
     failures   INTEGER NOT NULL,
