@@ -3,9 +3,9 @@
 # Android Rust check (clippy for aarch64-linux-android), the Rust tests (core with real SQLite
 # files, the app's commands on Tauri's mock runtime), the end-to-end tests of the real app under
 # Xvfb driven by tauri-driver, and the dashboard in chromium (both against a real lgota-central
-# started by tests/central.mjs). The server's store tests run on SQLite and on PostgreSQL: a
-# throwaway cluster of its own (scripts/pg-test-cluster.sh), or the server LGOTA_TEST_POSTGRES_URL
-# names if it is set.
+# started by tests/central.mjs). The server's store tests and the dashboard's browser tests run on
+# SQLite and on PostgreSQL: a throwaway cluster of its own (scripts/pg-test-cluster.sh), or the
+# server LGOTA_TEST_POSTGRES_URL names if it is set.
 # Installs what it needs first (scripts/setup.sh --test). Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,3 +59,6 @@ export DISPLAY=":$display" WEBKIT_DISABLE_COMPOSITING_MODE=1 NO_AT_BRIDGE=1
 # One app window at a time: the test files run one after another. tests/dashboard drives the
 # central office's pages in Debian's headless chromium (playwright-core, no browser download).
 node --test --test-concurrency=1 tests/e2e/ tests/dashboard/
+
+say "The dashboard in chromium again, on PostgreSQL (a database of its own per server)"
+LGOTA_CENTRAL_POSTGRES_URL="$LGOTA_TEST_POSTGRES_URL" node --test --test-concurrency=1 tests/dashboard/

@@ -1,7 +1,9 @@
 // Shared harness of the JS tests that need the central server (tests/e2e and tests/dashboard):
 // the real `lgota-central` binary on a free port with a temporary database, its CLI and the
 // database read through sqlite3, Debian's chromium through playwright-core, the dashboard's
-// sign-in form, and offline export files of records.
+// sign-in form, and offline export files of records. With LGOTA_CENTRAL_POSTGRES_URL (a
+// PostgreSQL server whose role may CREATE DATABASE; scripts/test.sh sets it for a second run of
+// tests/dashboard) every server gets a fresh PostgreSQL database instead, read through psql.
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -50,14 +52,18 @@ async function waitForHealth(base, server) {
 export async function startCentral({ publicUrl = true, cookieSecureOff = false, admins = [], env = {} } = {}) {
   assert.ok(fs.existsSync(centralBin), `${centralBin} is missing: run cargo build -p lgota-central (or set LGOTA_CENTRAL_BIN)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgota-central-'));
-  const db = path.join(dir, 'central.db');
+  const pg = postgresDatabase();
+  const db = pg ? pg.url : path.join(dir, 'central.db');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const globals = ['--db', db, ...(publicUrl ? ['--public-url', base] : [])];
+  const globals = [...(pg ? ['--database-url', db] : ['--db', db]), ...(publicUrl ? ['--public-url', base] : [])];
 
   const cli = (args, input) =>
     execFileSync(centralBin, [...globals, ...args], { cwd: dir, env: centralEnv(env), input, encoding: 'utf8', timeout: 30_000 });
-  const sql = (query) => execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim();
+  const sql = (query) =>
+    pg
+      ? execFileSync('psql', ['-X', '-A', '-t', '-q', '-d', db, '-c', query], { encoding: 'utf8' }).trim()
+      : execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim();
 
   for (const { login, role, branch } of admins) {
     cli(['admin', 'add', '--login', login, '--role', role, ...(branch ? ['--branch', branch] : [])], `${PASSWORD}\n`);
@@ -74,6 +80,7 @@ export async function startCentral({ publicUrl = true, cookieSecureOff = false, 
       await exited;
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    pg?.drop();
   };
   try {
     await waitForHealth(base, server);
@@ -82,6 +89,20 @@ export async function startCentral({ publicUrl = true, cookieSecureOff = false, 
     throw err;
   }
   return { base, dir, db, cli, sql, stop };
+}
+
+/**
+ * With LGOTA_CENTRAL_POSTGRES_URL: a fresh database on that server ({ url, drop() }), else null.
+ */
+function postgresDatabase() {
+  const server = process.env.LGOTA_CENTRAL_POSTGRES_URL;
+  if (!server) return null;
+  const name = `lgota_js_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = (statement) => execFileSync('psql', ['-X', '-q', '-d', server, '-c', statement], { encoding: 'utf8' });
+  admin(`CREATE DATABASE ${name} ENCODING 'UTF8' TEMPLATE template0`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /** Debian's chromium, headless (no browser download). */
