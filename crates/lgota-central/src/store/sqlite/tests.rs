@@ -200,3 +200,19 @@ fn the_retention_pass_allows_only_its_own_change_and_never_outlives_its_transact
     let err = StoreError::from(raw(dir.path()).execute("UPDATE records SET note = NULL", []).unwrap_err());
     assert!(matches!(err, StoreError::Constraint(_)));
 }
+
+#[test]
+fn sqlite_is_built_without_the_allocation_mutexes() {
+    // .cargo/config.toml's LIBSQLITE3_FLAGS reached the bundled SQLite's build.
+    let dir = tempfile::tempdir().unwrap();
+    let conn = raw(dir.path());
+    let options: Vec<String> = conn
+        .prepare("PRAGMA compile_options")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    assert!(!options.iter().any(|o| o.starts_with("ENABLE_MEMORY_MANAGEMENT")), "{options:?}");
+}
