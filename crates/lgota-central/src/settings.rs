@@ -73,6 +73,15 @@ pub struct Overrides {
     /// Where librarians download the app (http:// or https://), shown with «Обновите
     /// приложение» [default: none].
     pub app_download_url: Option<String>,
+    /// The id of the content-signing key (one of the trusted keys) that enrollment QR codes pin:
+    /// enrolled phones install packs signed with it only, and the server publishes only those
+    /// [default: the only trusted key, if there is exactly one; else none].
+    pub content_key: Option<String>,
+    /// A PEM file whose last certificate is the CA certificate enrollment QR codes pin (its
+    /// SHA-256) and `/api/v1/ca.der` serves: enrolled phones trust only it. For the built-in
+    /// HTTPS, the file of `tls_cert` when its chain ends with the root (or the self-signed
+    /// certificate) [default: none — phones trust the system's roots].
+    pub tls_ca_cert: Option<PathBuf>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -118,6 +127,10 @@ pub struct Settings {
     pub institution: String,
     /// What phones are told of app versions (`min_app_version`, `app_download_url`).
     pub app_requirement: Option<lgota_protocol::AppRequirement>,
+    /// What enrollment QR codes pin (`content_key`, `tls_ca_cert`).
+    pub enroll_pins: lgota_protocol::EnrollPins,
+    /// The pinned CA certificate (DER), served to phones at enrollment.
+    pub ca_der: Option<Vec<u8>>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -167,6 +180,28 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
             })?;
         trusted_keys.extend(extra);
     }
+    // The key enrolled phones pin; the server then publishes packs signed with it only (a
+    // pack phones would refuse is refused here first).
+    let content_key = match given.content_key.or(file.content_key).map(|k| k.trim().to_owned()) {
+        Some(id) => Some(trusted_keys.iter().find(|k| k.key_id == id).cloned().ok_or_else(|| {
+            format!("content_key «{id}»: такого ключа нет среди доверенных (trusted_keys): укажите key_id из файла ключей")
+        })?),
+        None if trusted_keys.len() == 1 => trusted_keys.first().cloned(),
+        None => None,
+    };
+    if let Some(key) = &content_key {
+        lgota_domain::content::check_key(key).map_err(|_| format!("ключ «{}»: это не открытый ключ ed25519", key.key_id))?;
+        trusted_keys = vec![key.clone()];
+    }
+    let ca_der = match given.tls_ca_cert.or(file.tls_ca_cert) {
+        Some(path) => Some(crate::http::tls::ca_certificate(&path)?),
+        None => None,
+    };
+    let enroll_pins = lgota_protocol::EnrollPins {
+        content_key: content_key
+            .map(|k| lgota_protocol::ContentKeyPin { key_id: k.key_id, public_key: k.public_key }),
+        ca_sha256: ca_der.as_deref().map(crate::secrets::sha256_hex_bytes),
+    };
     let timezone = match given.timezone.or(file.timezone) {
         None => DEFAULT_TIMEZONE,
         Some(name) => parse_timezone(&name)?,
@@ -274,6 +309,8 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         metrics_token,
         institution,
         app_requirement,
+        enroll_pins,
+        ca_der,
     })
 }
 

@@ -444,6 +444,8 @@ struct EnrollmentPage<'a> {
     payload: &'a str,
     code: &'a str,
     until: String,
+    key_id: Option<&'a str>,
+    ca_sha256: Option<&'a str>,
 }
 
 pub fn enrollment(ctx: &Ctx, issued: &IssuedCode, qr_data_uri: &str) -> String {
@@ -454,6 +456,8 @@ pub fn enrollment(ctx: &Ctx, issued: &IssuedCode, qr_data_uri: &str) -> String {
         payload: &issued.payload,
         code: &issued.code,
         until: local_text(ctx.tz, issued.expires_at_ms),
+        key_id: issued.pins.content_key.as_ref().map(|k| k.key_id.as_str()),
+        ca_sha256: issued.pins.ca_sha256.as_deref(),
     })
 }
 
