@@ -784,3 +784,49 @@ async fn the_stylesheet_is_served_at_its_hashed_path_and_cached_for_good() {
     let r = anonymous.get(s.url("/static/dashboard.000000000000.css")).send().await.unwrap();
     assert_ne!(r.status(), 200);
 }
+
+/// Configuration and content are published together (issue 17): a category whose paper document
+/// the published pack has no checklist for is refused with `config_not_covered` — from the
+/// dashboard and the command line alike — and the order the page explains works.
+#[tokio::test]
+async fn a_configuration_the_published_pack_does_not_cover_is_refused_with_the_way_out() {
+    let s = start().await;
+    let keys = [trusted("office-2026", &s.signing)];
+    let db = s.db.as_ref();
+    let pack_version = lgota_domain::ContentPack::bundled().version + 1;
+    service::content::publish(db, &signed_pack(pack_version, "office-2026", &s.signing), &keys).unwrap();
+    let admin = s.browser("admin").await;
+    let (_, page) = s.get(&admin, "/reference").await;
+    assert!(page.contains("id=\"covered-by-pack\"") && page.contains("опубликуйте на странице"), "the page explains");
+
+    // 1) A document alone: no category lists it yet, the pack still covers the configuration.
+    let doc = [("list", "document_types"), ("mode", "add"), ("id", "veteran_card"), ("name", "Удостоверение ветерана")];
+    assert_eq!(s.post(&admin, "/reference/item", &doc).await.0, 303);
+    let before = s.config_version();
+    // A category listing it is refused: phones would have no checklist for it.
+    let category = [("mode", "add"), ("id", "veteran"), ("name", "Ветеран труда"), ("docs", "veteran_card")];
+    let (status, _, page) = s.post(&admin, "/reference/category", &category).await;
+    assert_ne!(status, 303);
+    assert!(page.contains("не покрывает") && page.contains("veteran_card") && page.contains("«Контент»"), "{page}");
+    assert_eq!(s.config_version(), before, "nothing published");
+    // The command line's whole document: the same refusal, with its code.
+    let mut config = serde_json::to_value(service::reference::current_config(db).unwrap()).unwrap();
+    config["version"] = (before + 1).into();
+    config["categories"].as_array_mut().unwrap().push(serde_json::json!({
+        "id": "veteran", "name": "Ветеран труда", "document_type_ids": ["veteran_card"]
+    }));
+    let e = service::reference::publish_document(db, &Actor::cli(), &config.to_string(), "config.json").unwrap_err();
+    assert_eq!(e.code, lgota_protocol::codes::CONFIG_NOT_COVERED, "{}", e.message);
+    assert_eq!(s.config_version(), before);
+
+    // 2) A pack with the document's checklist (it is in the configuration now), 3) the category.
+    let mut pack: serde_json::Value =
+        serde_json::from_str(&lgota_domain::content::testing::bundled_with_version(pack_version + 1)).unwrap();
+    pack["checklists"].as_array_mut().unwrap().push(serde_json::json!({
+        "document_type_id": "veteran_card", "checks": ["Фото в удостоверении совпадает с человеком"]
+    }));
+    let covering = lgota_domain::content::seal(&s.signing, "office-2026", &pack.to_string());
+    service::content::publish(db, &covering, &keys).unwrap();
+    assert_eq!(s.post(&admin, "/reference/category", &category).await.0, 303);
+    assert_eq!(s.config_version(), before + 1);
+}
