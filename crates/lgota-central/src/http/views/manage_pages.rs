@@ -364,7 +364,12 @@ fn report_cells(d: &Device, cx: &DeviceContext) -> [(String, bool); 3] {
         versions.push_str(&format!(" (опубликованы {} и {})", p.config_version, p.content_version));
     }
     if let Some(code) = &r.pack_refusal {
-        versions.push_str(&format!("; последний пакет инструкций отклонён: {code}"));
+        let why = match code.as_str() {
+            "content_key_not_pinned" => " — подписан не ключом учреждения, закреплённым при подключении",
+            "content_mismatch" => " — не согласован со справочниками",
+            _ => "",
+        };
+        versions.push_str(&format!("; последний пакет инструкций отклонён: {code}{why}"));
     }
     let pin = match (r.pin_set, r.policy_kept) {
         (Some(true), _) => ("PIN задан".to_string(), false),
