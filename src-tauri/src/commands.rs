@@ -96,8 +96,11 @@ fn bad_enrollment(message: &str) -> CommandError {
 /// Trades an enrollment code for a device token, then starts a sync.
 #[tauri::command]
 pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> CommandResult<AppState> {
-    let (server, code, pins) = match (input.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()), input.server, input.code)
-    {
+    let (server, code, pins) = match (
+        input.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()),
+        input.server,
+        input.code,
+    ) {
         (Some(uri), _, _) => {
             let parsed = lgota_protocol::parse_enroll_uri(uri).ok_or_else(|| match lgota_protocol::parse_event_uri(uri) {
                 Ok(_) => CommandError::new(

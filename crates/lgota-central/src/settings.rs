@@ -184,13 +184,16 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
     // pack phones would refuse is refused here first).
     let content_key = match given.content_key.or(file.content_key).map(|k| k.trim().to_owned()) {
         Some(id) => Some(trusted_keys.iter().find(|k| k.key_id == id).cloned().ok_or_else(|| {
-            format!("content_key «{id}»: такого ключа нет среди доверенных (trusted_keys): укажите key_id из файла ключей")
+            format!(
+                "content_key «{id}»: такого ключа нет среди доверенных (trusted_keys): укажите key_id из файла ключей"
+            )
         })?),
         None if trusted_keys.len() == 1 => trusted_keys.first().cloned(),
         None => None,
     };
     if let Some(key) = &content_key {
-        lgota_domain::content::check_key(key).map_err(|_| format!("ключ «{}»: это не открытый ключ ed25519", key.key_id))?;
+        lgota_domain::content::check_key(key)
+            .map_err(|_| format!("ключ «{}»: это не открытый ключ ed25519", key.key_id))?;
         trusted_keys = vec![key.clone()];
     }
     let ca_der = match given.tls_ca_cert.or(file.tls_ca_cert) {
@@ -198,8 +201,7 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         None => None,
     };
     let enroll_pins = lgota_protocol::EnrollPins {
-        content_key: content_key
-            .map(|k| lgota_protocol::ContentKeyPin { key_id: k.key_id, public_key: k.public_key }),
+        content_key: content_key.map(|k| lgota_protocol::ContentKeyPin { key_id: k.key_id, public_key: k.public_key }),
         ca_sha256: ca_der.as_deref().map(crate::secrets::sha256_hex_bytes),
     };
     let timezone = match given.timezone.or(file.timezone) {

@@ -14,9 +14,9 @@ use lgota_protocol::{
     codes, paths, EnrollPins, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest,
     PushResponse, TrainingPush, TrainingPushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
-use sha2::{Digest, Sha256};
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 
 pub struct Client {
     http: Http,
@@ -101,7 +101,8 @@ impl Client {
     /// hash is what makes it trustworthy —; nothing else is sent over it.
     pub fn fetch_ca(base: &str, expected: &str) -> Result<Vec<u8>, TransportError> {
         let client = Client::build(base, None, Trust::Nothing)?;
-        let response = client.http.get(format!("{}{}", client.base, paths::CA_CERTIFICATE)).send().map_err(unreachable)?;
+        let response =
+            client.http.get(format!("{}{}", client.base, paths::CA_CERTIFICATE)).send().map_err(unreachable)?;
         let status = response.status();
         let der = response.bytes().map_err(unreachable)?;
         let hash: String = Sha256::digest(&der).iter().map(|b| format!("{b:02x}")).collect();
@@ -209,10 +210,8 @@ pub fn enroll_device_pinned(
             .lock()
             .map_err(|_| SyncError::Store(lgota_core::Error::Corrupt("хранилище заблокировано после сбоя".into())))
     };
-    let content_key = pins
-        .content_key
-        .as_ref()
-        .map(|k| TrustedKey { key_id: k.key_id.clone(), public_key: k.public_key.clone() });
+    let content_key =
+        pins.content_key.as_ref().map(|k| TrustedKey { key_id: k.key_id.clone(), public_key: k.public_key.clone() });
     if let Some(key) = &content_key {
         lgota_core::content::check_key(key).map_err(|e| SyncError::Store(e.into()))?;
     }

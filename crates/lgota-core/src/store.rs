@@ -39,8 +39,8 @@ mod device;
 mod outbox;
 mod pins;
 mod training;
-pub use pins::EnrollmentPins;
 pub use outbox::{AttentionItem, CLOCK_WARN_MS};
+pub use pins::EnrollmentPins;
 
 pub use lgota_protocol::RecordKind;
 use lgota_protocol::WireRecord;

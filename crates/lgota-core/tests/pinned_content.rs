@@ -28,7 +28,10 @@ fn configured(dir: &tempfile::TempDir) -> Store {
 fn config_with_new_document(version: u32) -> String {
     let mut config = serde_json::to_value(lgota_core::Config::bundled()).unwrap();
     config["version"] = version.into();
-    config["document_types"].as_array_mut().unwrap().push(serde_json::json!({"id": "veteran_card", "name": "Удостоверение ветерана"}));
+    config["document_types"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"id": "veteran_card", "name": "Удостоверение ветерана"}));
     config["categories"].as_array_mut().unwrap().push(serde_json::json!({
         "id": "veteran", "name": "Ветеран труда", "document_type_ids": ["veteran_card"]
     }));
@@ -61,7 +64,9 @@ fn an_enrolled_phone_installs_only_its_institutions_packs_and_shows_no_other() {
     store.save_enrollment_pinned("https://a.example", "token-a", "branch-1", "Центральная", &pins).unwrap();
     let state = store.content_state().unwrap();
     assert_eq!(state.source, ContentSource::Awaiting, "the bundled regulation is not shown once enrolled");
-    assert!(state.pack.articles.is_empty() && state.pack.regulation.sections.is_empty() && state.pack.training.is_empty());
+    assert!(
+        state.pack.articles.is_empty() && state.pack.regulation.sections.is_empty() && state.pack.training.is_empty()
+    );
     assert!(!state.stale);
     assert!(store.search_content("пенсион").is_empty(), "nothing of another institution is found either");
 
@@ -71,7 +76,11 @@ fn an_enrolled_phone_installs_only_its_institutions_packs_and_shows_no_other() {
     assert_eq!(e.code(), "content_key_not_pinned");
     let refusal = store.content_state().unwrap().last_refusal.unwrap();
     assert_eq!(refusal.code, "content_key_not_pinned");
-    assert!(refusal.message.contains("«test-2» другого учреждения") && refusal.message.contains("«test-1»"), "{}", refusal.message);
+    assert!(
+        refusal.message.contains("«test-2» другого учреждения") && refusal.message.contains("«test-1»"),
+        "{}",
+        refusal.message
+    );
     assert_eq!(store.content_state().unwrap().source, ContentSource::Awaiting);
 
     // A's pack, even of version 1 (below the bundled one), is installed and survives a restart.

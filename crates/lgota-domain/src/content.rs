@@ -516,7 +516,10 @@ mod tests {
         assert_eq!(foreign.code(), "content_key_not_pinned");
         assert!(foreign.to_string().contains("«test-2» другого учреждения"), "{foreign}");
         // B's key under A's id: the signature does not verify.
-        assert_eq!(open_pinned(&sign(&b, &a_trusted.key_id, &payload), &a_trusted).unwrap_err().code(), "content_bad_signature");
+        assert_eq!(
+            open_pinned(&sign(&b, &a_trusted.key_id, &payload), &a_trusted).unwrap_err().code(),
+            "content_bad_signature"
+        );
         assert!(check_key(&a_trusted).is_ok());
         let broken = TrustedKey { key_id: "x".into(), public_key: "AAAA".into() };
         assert_eq!(check_key(&broken).unwrap_err().code(), "content_key_invalid");
@@ -530,7 +533,9 @@ mod tests {
         let mut category = config.categories[0].clone();
         category.id = "new_category".into();
         category.document_type_ids = vec!["new_document".into()];
-        config.document_types.push(crate::config::Named { id: "new_document".into(), name: "Новый документ".into() });
+        config
+            .document_types
+            .push(crate::config::Named { id: "new_document".into(), name: "Новый документ".into() });
         config.categories.push(category);
         let e = pack.agrees_with(&config).unwrap_err();
         assert_eq!(e.code(), "content_mismatch");

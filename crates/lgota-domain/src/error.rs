@@ -81,7 +81,9 @@ pub enum Error {
     #[error("Пакет инструкций подписан ключом «{key_id}» другого учреждения, а телефон подключён к учреждению с ключом «{pinned}»: такой пакет не устанавливается. Используются прежние инструкции.")]
     ContentKeyNotPinned { key_id: String, pinned: String },
     /// The key an enrollment QR pins is not an ed25519 public key.
-    #[error("Ключ подписи инструкций в QR-коде подключения повреждён: попросите в центральной библиотеке новый QR-код.")]
+    #[error(
+        "Ключ подписи инструкций в QR-коде подключения повреждён: попросите в центральной библиотеке новый QR-код."
+    )]
     ContentKeyInvalid,
     /// A configuration document that does not parse or breaks a rule (ids that could not travel
     /// in a record, a category naming an unknown document…).

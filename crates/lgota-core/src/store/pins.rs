@@ -19,7 +19,8 @@ pub struct EnrollmentPins {
 }
 
 pub(super) fn keep(conn: &Connection, pins: &EnrollmentPins) -> Result<()> {
-    let key = pins.content_key.as_ref().map(serde_json::to_string).transpose().map_err(|e| Error::Corrupt(e.to_string()))?;
+    let key =
+        pins.content_key.as_ref().map(serde_json::to_string).transpose().map_err(|e| Error::Corrupt(e.to_string()))?;
     set_meta(conn, "pinned_content_key", key.as_deref())?;
     set_meta(conn, "pinned_ca", pins.ca_der.as_ref().map(|der| BASE64.encode(der)).as_deref())
 }
@@ -28,7 +29,9 @@ pub(super) fn keep(conn: &Connection, pins: &EnrollmentPins) -> Result<()> {
 pub(super) fn pinned_key(conn: &Connection) -> Result<Option<TrustedKey>> {
     match get_meta(conn, "pinned_content_key")? {
         None => Ok(None),
-        Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| Error::Corrupt(format!("pinned_content_key: {e}"))),
+        Some(json) => {
+            serde_json::from_str(&json).map(Some).map_err(|e| Error::Corrupt(format!("pinned_content_key: {e}")))
+        }
     }
 }
 
