@@ -24,6 +24,11 @@ struct Site {
 }
 
 async fn start() -> Site {
+    start_with(|_| {}).await
+}
+
+/// [`start`] with the dashboard's settings changed by `configure`.
+async fn start_with(configure: impl FnOnce(&mut lgota_central::http::Dashboard)) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
     service::reference::seed(db.as_ref()).unwrap();
@@ -33,6 +38,7 @@ async fn start() -> Site {
     let mut dashboard = lgota_central::http::Dashboard::new(false, lgota_central::settings::DEFAULT_TIMEZONE);
     dashboard.public_url = base.clone();
     dashboard.trusted_keys.push(trusted("office-2026", &signing));
+    configure(&mut dashboard);
     let state = lgota_central::AppState::with_dashboard(db.clone() as Arc<dyn Database>, dashboard);
     tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
     service::admins::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
@@ -389,6 +395,8 @@ async fn a_device_enrolled_from_the_page_syncs_reports_pending_and_is_refused_on
     let parsed = lgota_protocol::parse_enroll_uri(&payload).expect("the payload a phone scans");
     assert_eq!(parsed.server, s.base);
     assert_eq!(parsed.code, element_text(&page, "enroll-code"));
+    assert_eq!(parsed.pins, lgota_protocol::EnrollPins::default(), "nothing pinned without the settings");
+    assert!(page.contains("Ключ подписи инструкций не закреплён"), "the page says what is not pinned");
 
     let r = s.enroll_with(&parsed.code, "phone-page").await;
     assert_eq!(r.status(), 200);
@@ -829,4 +837,36 @@ async fn a_configuration_the_published_pack_does_not_cover_is_refused_with_the_w
     service::content::publish(db, &covering, &keys).unwrap();
     assert_eq!(s.post(&admin, "/reference/category", &category).await.0, 303);
     assert_eq!(s.config_version(), before + 1);
+}
+
+/// The enrollment page's QR pins what the settings name (`content_key`, `tls_ca_cert`), says so,
+/// and `/api/v1/ca.der` serves the certificate whose hash the QR carries.
+#[tokio::test]
+async fn the_enrollment_page_pins_the_content_key_and_the_ca_and_says_so() {
+    let der = b"not really a certificate, only bytes to hash".to_vec();
+    let key = trusted("office-2026", &SigningKey::from_bytes(&[7; 32]));
+    let pins = lgota_protocol::EnrollPins {
+        content_key: Some(lgota_protocol::ContentKeyPin {
+            key_id: key.key_id.clone(),
+            public_key: key.public_key.clone(),
+        }),
+        ca_sha256: Some(lgota_central::secrets::sha256_hex_bytes(&der)),
+    };
+    let (p, d) = (pins.clone(), der.clone());
+    let s = start_with(move |dashboard| {
+        dashboard.enroll_pins = p;
+        dashboard.ca_der = Some(d);
+    })
+    .await;
+    let admin = s.browser("admin").await;
+    let (status, _, page) = s.post(&admin, "/devices/enroll", &[("branch", "branch-1"), ("ttl", "60")]).await;
+    assert_eq!(status, 200);
+    let parsed = lgota_protocol::parse_enroll_uri(&element_text(&page, "enroll-payload")).unwrap();
+    assert_eq!(parsed.pins, pins);
+    assert!(page.contains("Ключ подписи инструкций <code>office-2026</code>"), "{page}");
+    assert!(page.contains(pins.ca_sha256.as_deref().unwrap()), "the CA's hash is shown");
+    let served = reqwest::get(s.url("/api/v1/ca.der")).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "application/pkix-cert");
+    assert_eq!(served.bytes().await.unwrap().to_vec(), der);
 }
