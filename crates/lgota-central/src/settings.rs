@@ -463,6 +463,46 @@ mod tests {
     }
 
     #[test]
+    fn the_pinned_content_key_and_ca_come_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = |seed: u8, id: &str| {
+            lgota_domain::content::trusted_key(id, &ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+        };
+        let keys = dir.path().join("keys.json");
+        let given = |content_key: Option<&str>, ca: Option<&Path>| Overrides {
+            trusted_keys: Some(keys.clone()),
+            content_key: content_key.map(str::to_owned),
+            tls_ca_cert: ca.map(Path::to_path_buf),
+            ..Default::default()
+        };
+        // One trusted key: it is the pinned one.
+        std::fs::write(&keys, serde_json::to_string(&[key(1, "a")]).unwrap()).unwrap();
+        let s = resolve(given(None, None), Overrides::default()).unwrap();
+        assert_eq!(s.enroll_pins.content_key.unwrap().key_id, "a");
+        assert_eq!((s.enroll_pins.ca_sha256, s.ca_der), (None, None));
+        // Several: none unless named, and then only that one is trusted for publishing.
+        std::fs::write(&keys, serde_json::to_string(&[key(1, "a"), key(2, "b")]).unwrap()).unwrap();
+        assert!(resolve(given(None, None), Overrides::default()).unwrap().enroll_pins.content_key.is_none());
+        let s = resolve(given(Some("b"), None), Overrides::default()).unwrap();
+        assert_eq!(s.enroll_pins.content_key.unwrap().key_id, "b");
+        assert_eq!(s.trusted_keys.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(), ["b"]);
+        let e = resolve(given(Some("c"), None), Overrides::default()).unwrap_err();
+        assert!(e.contains("content_key «c»"), "{e}");
+        // The CA: the last certificate of the file, its SHA-256 in the QR.
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["x".to_string()]).unwrap().self_signed(&leaf_key).unwrap();
+        let chain = dir.path().join("chain.pem");
+        std::fs::write(&chain, format!("{}{}", leaf.pem(), ca.pem())).unwrap();
+        let s = resolve(given(Some("a"), Some(&chain)), Overrides::default()).unwrap();
+        assert_eq!(s.ca_der.as_deref(), Some(ca.der().as_ref()));
+        assert_eq!(s.enroll_pins.ca_sha256.unwrap(), crate::secrets::sha256_hex_bytes(ca.der()));
+        let e = resolve(given(Some("a"), Some(&dir.path().join("none.pem"))), Overrides::default()).unwrap_err();
+        assert!(e.contains("tls_ca_cert"), "{e}");
+    }
+
+    #[test]
     fn trusted_proxies_come_from_flags_or_the_file_and_must_be_addresses() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
