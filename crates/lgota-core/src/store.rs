@@ -246,9 +246,16 @@ impl Store {
                     params![pack.version, payload],
                 )?;
                 set_meta(&tx, "content_refusal", None)?;
-                // Which key signed it: after an enrollment pinning another key it is not shown.
+                // Which key signed it (id and public key): after an enrollment pinning another key
+                // it is not shown.
                 let key_id = serde_json::from_str::<crate::content::Envelope>(envelope).map(|e| e.key_id).ok();
-                set_meta(&tx, "content_key_id", key_id.as_deref())?;
+                let signer = match pinned {
+                    Some(key) => Some(key),
+                    None => trusted.iter().find(|k| Some(&k.key_id) == key_id.as_ref()).cloned(),
+                };
+                let signer =
+                    signer.map(|k| serde_json::to_string(&k)).transpose().map_err(|e| Error::Corrupt(e.to_string()))?;
+                set_meta(&tx, "content_signer", signer.as_deref())?;
                 tx.commit()?;
                 self.content = pack;
                 self.content_source = ContentSource::Installed;
@@ -916,9 +923,9 @@ fn load_content(conn: &Connection) -> Result<(ContentPack, ContentSource)> {
         conn.query_row("SELECT body FROM reference WHERE name = 'content'", [], |r| r.get(0)).optional()?;
     let stored = stored.and_then(|json| ContentPack::parse_alone(&json).ok());
     if let Some(pinned) = pins::pinned_key(conn)? {
-        let signed_by = get_meta(conn, "content_key_id")?;
+        let signer: Option<TrustedKey> = get_meta(conn, "content_signer")?.and_then(|j| serde_json::from_str(&j).ok());
         return Ok(match stored {
-            Some(pack) if signed_by.as_deref() == Some(pinned.key_id.as_str()) => (pack, ContentSource::Installed),
+            Some(pack) if signer.as_ref() == Some(&pinned) => (pack, ContentSource::Installed),
             _ => (ContentPack::placeholder(), ContentSource::Awaiting),
         });
     }

@@ -92,6 +92,16 @@ fn an_enrolled_phone_installs_only_its_institutions_packs_and_shows_no_other() {
     assert_eq!((store.content_state().unwrap().source, store.content().version), (ContentSource::Installed, 1));
     assert_eq!(store.pinned_key().unwrap(), Some(a_key.clone()));
 
+    // Enrolled again with A's QR: A's pack stays. With a QR naming A's key id but another key:
+    // not shown (the pack is kept with the key that verified it, not only its id).
+    let pins = EnrollmentPins { content_key: Some(a_key.clone()), ca_der: None };
+    store.save_enrollment_pinned("https://a.example", "token-a2", "branch-1", "Центральная", &pins).unwrap();
+    assert_eq!(store.content_state().unwrap().source, ContentSource::Installed);
+    let impostor = lgota_core::TrustedKey { key_id: a_key.key_id.clone(), public_key: b_key.public_key.clone() };
+    let pins = EnrollmentPins { content_key: Some(impostor), ca_der: None };
+    store.save_enrollment_pinned("https://a.example", "token-a3", "branch-1", "Центральная", &pins).unwrap();
+    assert_eq!(store.content_state().unwrap().source, ContentSource::Awaiting);
+
     // Enrolled again with B's QR: A's pack is not shown any more.
     let pins = EnrollmentPins { content_key: Some(b_key.clone()), ca_der: None };
     store.save_enrollment_pinned("https://b.example", "token-b", "branch-1", "Центральная", &pins).unwrap();
