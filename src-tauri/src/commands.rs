@@ -96,8 +96,11 @@ fn bad_enrollment(message: &str) -> CommandError {
 /// Trades an enrollment code for a device token, then starts a sync.
 #[tauri::command]
 pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> CommandResult<AppState> {
-    let (server, code) = match (input.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()), input.server, input.code)
-    {
+    let (server, code, pins) = match (
+        input.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()),
+        input.server,
+        input.code,
+    ) {
         (Some(uri), _, _) => {
             let parsed = lgota_protocol::parse_enroll_uri(uri).ok_or_else(|| match lgota_protocol::parse_event_uri(uri) {
                 Ok(_) => CommandError::new(
@@ -106,10 +109,10 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
                 ),
                 Err(_) => bad_enrollment("Это не QR-код подключения «Льготы» или он от другой версии."),
             })?;
-            (parsed.server, parsed.code)
+            (parsed.server, parsed.code, parsed.pins)
         }
         (None, Some(server), Some(code)) if !server.trim().is_empty() && !code.trim().is_empty() => {
-            (server.trim().to_owned(), code.trim().to_owned())
+            (server.trim().to_owned(), code.trim().to_owned(), lgota_protocol::EnrollPins::default())
         }
         _ => return Err(bad_enrollment("Укажите адрес сервера и код подключения или отсканируйте QR-код.")),
     };
@@ -128,7 +131,8 @@ pub async fn enroll<R: Runtime>(app: AppHandle<R>, input: EnrollInput) -> Comman
         // Enrolled, then the configuration pulled (a branch published after this app was built
         // arrives now); a failed pull leaves the enrollment standing and the worker pulls again.
         let (state, _pull_failed) =
-            lgota_client::enroll_device(&store.0, &server, &code, &trusted_keys()).map_err(enroll_error)?;
+            lgota_client::enroll_device_pinned(&store.0, &server, &code, &pins, &trusted_keys())
+                .map_err(enroll_error)?;
         task_app.state::<SyncWorker>().trigger();
         Ok(state)
     })

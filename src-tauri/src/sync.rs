@@ -107,7 +107,7 @@ fn run<R: Runtime>(app: &AppHandle<R>, progress: &Mutex<Progress>) -> Option<Res
     };
     let remaining = store.0.lock().ok().and_then(|s| s.pending_count().ok()).unwrap_or(0);
     set(Progress { running: true, sent: 0, remaining });
-    let result = match Client::new(&enrollment.server, Some(enrollment.token)) {
+    let result = match Client::for_enrollment(&enrollment) {
         Ok(mut client) => sync_once(&store.0, &mut client, &trusted_keys(), |sent, remaining| {
             set(Progress { running: true, sent, remaining })
         }),

@@ -226,7 +226,10 @@ fn an_event_code_selects_a_known_event_of_the_branch() {
         (json!({"text": "lgota:event?v=9&id=ev-here"}), "event_code_version"),
         (json!({"text": "lgota:event?v=1"}), "event_code_bad_id"),
         (json!({"text": "x".repeat(10_000)}), "event_code_too_long"),
-        (json!({"text": lgota_protocol::enroll_uri("https://lib.example", "abc")}), "event_code_is_enrollment"),
+        (
+            json!({"text": lgota_protocol::enroll_uri("https://lib.example", "abc", &Default::default())}),
+            "event_code_is_enrollment",
+        ),
         (code("ev-nope"), "unknown_event"),
         (code("ev-other"), "event_other_branch"),
         (code("ev-past"), "event_past"),

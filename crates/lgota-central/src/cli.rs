@@ -63,6 +63,12 @@ pub struct Cli {
     /// Where librarians download the app (shown with «Обновите приложение»)
     #[arg(long, env = "LGOTA_CENTRAL_APP_DOWNLOAD_URL", global = true)]
     app_download_url: Option<String>,
+    /// Id of the content-signing key enrolled phones pin (one of the trusted keys) [default: the only trusted key]
+    #[arg(long, env = "LGOTA_CENTRAL_CONTENT_KEY", global = true)]
+    content_key: Option<String>,
+    /// PEM file whose last certificate is the CA enrolled phones pin (e.g. the root of tls_cert's chain)
+    #[arg(long, env = "LGOTA_CENTRAL_TLS_CA_CERT", global = true)]
+    tls_ca_cert: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -409,6 +415,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
             institution: cli.institution,
             min_app_version: cli.min_app_version,
             app_download_url: cli.app_download_url,
+            content_key: cli.content_key,
+            tls_ca_cert: cli.tls_ca_cert,
             ..Overrides::default()
         },
         file,
@@ -446,6 +454,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 dashboard.metrics_token_sha256 = settings.metrics_token.as_deref().map(crate::secrets::sha256_hex);
                 dashboard.institution = settings.institution.clone();
                 dashboard.app_requirement = settings.app_requirement.clone();
+                dashboard.enroll_pins = settings.enroll_pins.clone();
+                dashboard.ca_der = settings.ca_der.clone();
                 let limits = crate::http::limits::Limits {
                     max_concurrent_requests: settings.max_concurrent_requests,
                     ..Default::default()
@@ -456,8 +466,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::Enroll { branch, ttl_minutes, png }) => {
             let db = open(&settings)?;
-            let issued =
-                service::devices::issue(db.as_ref(), &me, &branch, ttl_minutes, &settings.public_url).map_err(says)?;
+            let target = service::devices::EnrollTarget {
+                server_url: settings.public_url.clone(),
+                pins: settings.enroll_pins.clone(),
+            };
+            let issued = service::devices::issue(db.as_ref(), &me, &branch, ttl_minutes, &target).map_err(says)?;
             let png = png.unwrap_or_else(|| PathBuf::from(format!("enroll-{branch}.png")));
             println!("{}", service::devices::qr_terminal(&issued.payload).map_err(says)?);
             service::devices::qr_png(&issued.payload, &png).map_err(says)?;
@@ -465,6 +478,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
             println!("Код:           {}", issued.code);
             println!("Действует до:  {}", format_ms(Some(issued.expires_at_ms), settings.timezone));
             println!("Содержимое QR: {}", issued.payload);
+            match &issued.pins.content_key {
+                Some(key) => println!("Ключ подписи инструкций: {} (телефон примет пакеты только с ним)", key.key_id),
+                None => println!("Ключ подписи инструкций: не закреплён (задайте content_key, docs/deploy.md)"),
+            }
+            if let Some(ca) = &issued.pins.ca_sha256 {
+                println!("Сертификат ЦС (SHA-256): {ca}");
+            }
             println!("PNG:           {}", png.display());
             Ok(())
         }

@@ -40,8 +40,12 @@ pub fn is_token_shaped(s: &str) -> bool {
 
 /// Lower-case hex SHA-256, the only form in which codes and tokens are kept.
 pub fn sha256_hex(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex_bytes(s.as_bytes())
+}
+
+/// Lowercase hex SHA-256 of `bytes` (a certificate's DER, say).
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

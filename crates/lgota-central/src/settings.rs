@@ -76,6 +76,15 @@ pub struct Overrides {
     /// Where librarians download the app (http:// or https://), shown with «Обновите
     /// приложение» [default: none].
     pub app_download_url: Option<String>,
+    /// The id of the content-signing key (one of the trusted keys) that enrollment QR codes pin:
+    /// enrolled phones install packs signed with it only, and the server publishes only those
+    /// [default: the only trusted key, if there is exactly one; else none].
+    pub content_key: Option<String>,
+    /// A PEM file whose last certificate is the CA certificate enrollment QR codes pin (its
+    /// SHA-256) and `/api/v1/ca.der` serves: enrolled phones trust only it. For the built-in
+    /// HTTPS, the file of `tls_cert` when its chain ends with the root (or the self-signed
+    /// certificate) [default: none — phones trust the system's roots].
+    pub tls_ca_cert: Option<PathBuf>,
 }
 
 /// `24` or `"24h"` in the TOML file, as text.
@@ -124,6 +133,10 @@ pub struct Settings {
     pub institution: String,
     /// What phones are told of app versions (`min_app_version`, `app_download_url`).
     pub app_requirement: Option<lgota_protocol::AppRequirement>,
+    /// What enrollment QR codes pin (`content_key`, `tls_ca_cert`).
+    pub enroll_pins: lgota_protocol::EnrollPins,
+    /// The pinned CA certificate (DER), served to phones at enrollment.
+    pub ca_der: Option<Vec<u8>>,
 }
 
 /// Reads the TOML file: an explicitly named one must exist; the default one may be absent.
@@ -182,6 +195,30 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
             })?;
         trusted_keys.extend(extra);
     }
+    // The key enrolled phones pin; the server then publishes packs signed with it only (a
+    // pack phones would refuse is refused here first).
+    let content_key = match given.content_key.or(file.content_key).map(|k| k.trim().to_owned()) {
+        Some(id) => Some(trusted_keys.iter().find(|k| k.key_id == id).cloned().ok_or_else(|| {
+            format!(
+                "content_key «{id}»: такого ключа нет среди доверенных (trusted_keys): укажите key_id из файла ключей"
+            )
+        })?),
+        None if trusted_keys.len() == 1 => trusted_keys.first().cloned(),
+        None => None,
+    };
+    if let Some(key) = &content_key {
+        lgota_domain::content::check_key(key)
+            .map_err(|_| format!("ключ «{}»: это не открытый ключ ed25519", key.key_id))?;
+        trusted_keys = vec![key.clone()];
+    }
+    let ca_der = match given.tls_ca_cert.or(file.tls_ca_cert) {
+        Some(path) => Some(crate::http::tls::ca_certificate(&path)?),
+        None => None,
+    };
+    let enroll_pins = lgota_protocol::EnrollPins {
+        content_key: content_key.map(|k| lgota_protocol::ContentKeyPin { key_id: k.key_id, public_key: k.public_key }),
+        ca_sha256: ca_der.as_deref().map(crate::secrets::sha256_hex_bytes),
+    };
     let timezone = match given.timezone.or(file.timezone) {
         None => DEFAULT_TIMEZONE,
         Some(name) => parse_timezone(&name)?,
@@ -295,6 +332,8 @@ pub fn resolve(given: Overrides, file: Overrides) -> Result<Settings, String> {
         metrics_token,
         institution,
         app_requirement,
+        enroll_pins,
+        ca_der,
     })
 }
 
@@ -477,6 +516,46 @@ mod tests {
         assert!(resolve(url, Overrides::default()).unwrap_err().contains("app_download_url"));
         let alone = Overrides { app_download_url: Some("https://x".into()), ..Default::default() };
         assert!(resolve(alone, Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn the_pinned_content_key_and_ca_come_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = |seed: u8, id: &str| {
+            lgota_domain::content::trusted_key(id, &ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+        };
+        let keys = dir.path().join("keys.json");
+        let given = |content_key: Option<&str>, ca: Option<&Path>| Overrides {
+            trusted_keys: Some(keys.clone()),
+            content_key: content_key.map(str::to_owned),
+            tls_ca_cert: ca.map(Path::to_path_buf),
+            ..Default::default()
+        };
+        // One trusted key: it is the pinned one.
+        std::fs::write(&keys, serde_json::to_string(&[key(1, "a")]).unwrap()).unwrap();
+        let s = resolve(given(None, None), Overrides::default()).unwrap();
+        assert_eq!(s.enroll_pins.content_key.unwrap().key_id, "a");
+        assert_eq!((s.enroll_pins.ca_sha256, s.ca_der), (None, None));
+        // Several: none unless named, and then only that one is trusted for publishing.
+        std::fs::write(&keys, serde_json::to_string(&[key(1, "a"), key(2, "b")]).unwrap()).unwrap();
+        assert!(resolve(given(None, None), Overrides::default()).unwrap().enroll_pins.content_key.is_none());
+        let s = resolve(given(Some("b"), None), Overrides::default()).unwrap();
+        assert_eq!(s.enroll_pins.content_key.unwrap().key_id, "b");
+        assert_eq!(s.trusted_keys.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(), ["b"]);
+        let e = resolve(given(Some("c"), None), Overrides::default()).unwrap_err();
+        assert!(e.contains("content_key «c»"), "{e}");
+        // The CA: the last certificate of the file, its SHA-256 in the QR.
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["x".to_string()]).unwrap().self_signed(&leaf_key).unwrap();
+        let chain = dir.path().join("chain.pem");
+        std::fs::write(&chain, format!("{}{}", leaf.pem(), ca.pem())).unwrap();
+        let s = resolve(given(Some("a"), Some(&chain)), Overrides::default()).unwrap();
+        assert_eq!(s.ca_der.as_deref(), Some(ca.der().as_ref()));
+        assert_eq!(s.enroll_pins.ca_sha256.unwrap(), crate::secrets::sha256_hex_bytes(ca.der()));
+        let e = resolve(given(Some("a"), Some(&dir.path().join("none.pem"))), Overrides::default()).unwrap_err();
+        assert!(e.contains("tls_ca_cert"), "{e}");
     }
 
     #[test]

@@ -208,6 +208,8 @@ async fn every_route_answers_each_role_as_least_privilege_says() {
         case("/api/v1/records", Ask::Form(&[]), [400; 5]),
         case("/api/v1/enroll", Ask::Form(&[]), [400; 5]),
         case("/api/v1/training", Ask::Form(&[]), [400; 5]),
+        // Public: the CA certificate phones pin (none configured here).
+        case("/api/v1/ca.der", Ask::Get, [404; 5]),
     ];
     // The table names every declared route (`/logout` is asked last, below).
     let mut named: Vec<String> = cases.iter().map(|c| c.path.split('?').next().unwrap().to_string()).collect();
@@ -219,6 +221,7 @@ async fn every_route_answers_each_role_as_least_privilege_says() {
             "paths::ENROLL" => "/api/v1/enroll".to_string(),
             "paths::HEALTH" => "/health".to_string(),
             "paths::TRAINING" => "/api/v1/training".to_string(),
+            "paths::CA_CERTIFICATE" => "/api/v1/ca.der".to_string(),
             p => p.to_string(),
         };
         assert!(named.contains(&path), "no case for {route}");

@@ -24,6 +24,11 @@ struct Site {
 }
 
 async fn start() -> Site {
+    start_with(|_| {}).await
+}
+
+/// [`start`] with the dashboard's settings changed by `configure`.
+async fn start_with(configure: impl FnOnce(&mut lgota_central::http::Dashboard)) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteDatabase::open(dir.path().join("central.db")).unwrap());
     service::reference::seed(db.as_ref()).unwrap();
@@ -33,6 +38,7 @@ async fn start() -> Site {
     let mut dashboard = lgota_central::http::Dashboard::new(false, lgota_central::settings::DEFAULT_TIMEZONE);
     dashboard.public_url = base.clone();
     dashboard.trusted_keys.push(trusted("office-2026", &signing));
+    configure(&mut dashboard);
     let state = lgota_central::AppState::with_dashboard(db.clone() as Arc<dyn Database>, dashboard);
     tokio::spawn(lgota_central::serve_state(listener, state, std::future::pending()));
     service::admins::add_admin(db.as_ref(), "admin", "admin", None, PASSWORD).unwrap();
@@ -389,6 +395,8 @@ async fn a_device_enrolled_from_the_page_syncs_reports_pending_and_is_refused_on
     let parsed = lgota_protocol::parse_enroll_uri(&payload).expect("the payload a phone scans");
     assert_eq!(parsed.server, s.base);
     assert_eq!(parsed.code, element_text(&page, "enroll-code"));
+    assert_eq!(parsed.pins, lgota_protocol::EnrollPins::default(), "nothing pinned without the settings");
+    assert!(page.contains("Ключ подписи инструкций не закреплён"), "the page says what is not pinned");
 
     let r = s.enroll_with(&parsed.code, "phone-page").await;
     assert_eq!(r.status(), 200);
@@ -783,4 +791,82 @@ async fn the_stylesheet_is_served_at_its_hashed_path_and_cached_for_good() {
     // Another hash is no stylesheet.
     let r = anonymous.get(s.url("/static/dashboard.000000000000.css")).send().await.unwrap();
     assert_ne!(r.status(), 200);
+}
+
+/// Configuration and content are published together (issue 17): a category whose paper document
+/// the published pack has no checklist for is refused with `config_not_covered` — from the
+/// dashboard and the command line alike — and the order the page explains works.
+#[tokio::test]
+async fn a_configuration_the_published_pack_does_not_cover_is_refused_with_the_way_out() {
+    let s = start().await;
+    let keys = [trusted("office-2026", &s.signing)];
+    let db = s.db.as_ref();
+    let pack_version = lgota_domain::ContentPack::bundled().version + 1;
+    service::content::publish(db, &signed_pack(pack_version, "office-2026", &s.signing), &keys).unwrap();
+    let admin = s.browser("admin").await;
+    let (_, page) = s.get(&admin, "/reference").await;
+    assert!(page.contains("id=\"covered-by-pack\"") && page.contains("опубликуйте на странице"), "the page explains");
+
+    // 1) A document alone: no category lists it yet, the pack still covers the configuration.
+    let doc = [("list", "document_types"), ("mode", "add"), ("id", "veteran_card"), ("name", "Удостоверение ветерана")];
+    assert_eq!(s.post(&admin, "/reference/item", &doc).await.0, 303);
+    let before = s.config_version();
+    // A category listing it is refused: phones would have no checklist for it.
+    let category = [("mode", "add"), ("id", "veteran"), ("name", "Ветеран труда"), ("docs", "veteran_card")];
+    let (status, _, page) = s.post(&admin, "/reference/category", &category).await;
+    assert_ne!(status, 303);
+    assert!(page.contains("не покрывает") && page.contains("veteran_card") && page.contains("«Контент»"), "{page}");
+    assert_eq!(s.config_version(), before, "nothing published");
+    // The command line's whole document: the same refusal, with its code.
+    let mut config = serde_json::to_value(service::reference::current_config(db).unwrap()).unwrap();
+    config["version"] = (before + 1).into();
+    config["categories"].as_array_mut().unwrap().push(serde_json::json!({
+        "id": "veteran", "name": "Ветеран труда", "document_type_ids": ["veteran_card"]
+    }));
+    let e = service::reference::publish_document(db, &Actor::cli(), &config.to_string(), "config.json").unwrap_err();
+    assert_eq!(e.code, lgota_protocol::codes::CONFIG_NOT_COVERED, "{}", e.message);
+    assert_eq!(s.config_version(), before);
+
+    // 2) A pack with the document's checklist (it is in the configuration now), 3) the category.
+    let mut pack: serde_json::Value =
+        serde_json::from_str(&lgota_domain::content::testing::bundled_with_version(pack_version + 1)).unwrap();
+    pack["checklists"].as_array_mut().unwrap().push(serde_json::json!({
+        "document_type_id": "veteran_card", "checks": ["Фото в удостоверении совпадает с человеком"]
+    }));
+    let covering = lgota_domain::content::seal(&s.signing, "office-2026", &pack.to_string());
+    service::content::publish(db, &covering, &keys).unwrap();
+    assert_eq!(s.post(&admin, "/reference/category", &category).await.0, 303);
+    assert_eq!(s.config_version(), before + 1);
+}
+
+/// The enrollment page's QR pins what the settings name (`content_key`, `tls_ca_cert`), says so,
+/// and `/api/v1/ca.der` serves the certificate whose hash the QR carries.
+#[tokio::test]
+async fn the_enrollment_page_pins_the_content_key_and_the_ca_and_says_so() {
+    let der = b"not really a certificate, only bytes to hash".to_vec();
+    let key = trusted("office-2026", &SigningKey::from_bytes(&[7; 32]));
+    let pins = lgota_protocol::EnrollPins {
+        content_key: Some(lgota_protocol::ContentKeyPin {
+            key_id: key.key_id.clone(),
+            public_key: key.public_key.clone(),
+        }),
+        ca_sha256: Some(lgota_central::secrets::sha256_hex_bytes(&der)),
+    };
+    let (p, d) = (pins.clone(), der.clone());
+    let s = start_with(move |dashboard| {
+        dashboard.enroll_pins = p;
+        dashboard.ca_der = Some(d);
+    })
+    .await;
+    let admin = s.browser("admin").await;
+    let (status, _, page) = s.post(&admin, "/devices/enroll", &[("branch", "branch-1"), ("ttl", "60")]).await;
+    assert_eq!(status, 200);
+    let parsed = lgota_protocol::parse_enroll_uri(&element_text(&page, "enroll-payload")).unwrap();
+    assert_eq!(parsed.pins, pins);
+    assert!(page.contains("Ключ подписи инструкций <code>office-2026</code>"), "{page}");
+    assert!(page.contains(pins.ca_sha256.as_deref().unwrap()), "the CA's hash is shown");
+    let served = reqwest::get(s.url("/api/v1/ca.der")).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "application/pkix-cert");
+    assert_eq!(served.bytes().await.unwrap().to_vec(), der);
 }

@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use std::sync::Mutex;
 
+use lgota_core::store::{Enrollment, EnrollmentPins};
 use lgota_core::sync::{pull_reference, SyncError, Transport, TransportError};
 use lgota_core::{AppState, Store, TrustedKey};
 use lgota_protocol::{
-    paths, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse, TrainingPush,
-    TrainingPushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    codes, paths, EnrollPins, EnrollRequest, EnrollResponse, ErrorBody, PullQuery, PullResponse, PushRequest,
+    PushResponse, TrainingPush, TrainingPushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 
 pub struct Client {
     http: Http,
@@ -23,8 +25,28 @@ pub struct Client {
 }
 
 impl Client {
-    /// `base` is the server's address, `http://` or `https://`, without a trailing path.
+    /// `base` is the server's address, `http://` or `https://`, without a trailing path. The
+    /// server's certificate must chain to one of the roots compiled into the client.
     pub fn new(base: &str, token: Option<String>) -> Result<Client, TransportError> {
+        Client::build(base, token, Trust::BuiltIn)
+    }
+
+    /// Like [`Client::new`], but the server's certificate must chain to `ca_der` (the CA pinned at
+    /// enrollment) and to nothing else: the compiled-in roots are left out, so neither a public
+    /// CA nor another private one can stand in for the institution's.
+    pub fn pinned(base: &str, token: Option<String>, ca_der: &[u8]) -> Result<Client, TransportError> {
+        Client::build(base, token, Trust::Only(ca_der))
+    }
+
+    /// The client of a stored enrollment: its token, and its pinned CA if it has one.
+    pub fn for_enrollment(enrollment: &Enrollment) -> Result<Client, TransportError> {
+        match &enrollment.ca_der {
+            Some(der) => Client::pinned(&enrollment.server, Some(enrollment.token.clone()), der),
+            None => Client::new(&enrollment.server, Some(enrollment.token.clone())),
+        }
+    }
+
+    fn build(base: &str, token: Option<String>, trust: Trust) -> Result<Client, TransportError> {
         let base = base.trim().trim_end_matches('/').to_owned();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(TransportError::Refused {
@@ -35,7 +57,19 @@ impl Client {
                         .into(),
             });
         }
-        let http = Http::builder()
+        let builder = match trust {
+            Trust::BuiltIn => Http::builder(),
+            Trust::Only(der) => {
+                let ca = reqwest::Certificate::from_der(der).map_err(|e| {
+                    tracing::warn!(error = %e, "pinned CA certificate not read");
+                    untrusted()
+                })?;
+                Http::builder().tls_built_in_root_certs(false).add_root_certificate(ca)
+            }
+            // Only to fetch the CA certificate, which is then taken only if its hash matches.
+            Trust::Nothing => Http::builder().danger_accept_invalid_certs(true),
+        };
+        let http = builder
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             // Sooner than the server closes an idle connection (30 s), so that a request is never
@@ -60,6 +94,29 @@ impl Client {
             Some(token) => builder.bearer_auth(token),
             None => builder,
         }
+    }
+
+    /// The CA certificate the server names (`GET /api/v1/ca.der`), taken only if its SHA-256 is
+    /// `expected` (hex, from the enrollment QR). The connection it comes over is not verified — the
+    /// hash is what makes it trustworthy —; nothing else is sent over it.
+    pub fn fetch_ca(base: &str, expected: &str) -> Result<Vec<u8>, TransportError> {
+        let client = Client::build(base, None, Trust::Nothing)?;
+        let response =
+            client.http.get(format!("{}{}", client.base, paths::CA_CERTIFICATE)).send().map_err(unreachable)?;
+        let status = response.status();
+        let der = response.bytes().map_err(unreachable)?;
+        let hash: String = Sha256::digest(&der).iter().map(|b| format!("{b:02x}")).collect();
+        if !status.is_success() || !hash.eq_ignore_ascii_case(expected.trim()) {
+            tracing::warn!(status = status.as_u16(), "CA certificate does not match the enrollment QR");
+            return Err(TransportError::Refused {
+                status: 0,
+                code: codes::CA_PIN_MISMATCH.into(),
+                message: "Сертификат сервера не совпадает с указанным в QR-коде подключения: телефон не подключён \
+                          и ничего не отправил. Возможно, адрес ведёт не к серверу вашей библиотеки."
+                    .into(),
+            });
+        }
+        Ok(der.to_vec())
     }
 
     fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, TransportError> {
@@ -135,27 +192,79 @@ pub fn enroll_device(
     code: &str,
     trusted: &[TrustedKey],
 ) -> Result<(AppState, Option<SyncError>), SyncError> {
+    enroll_device_pinned(store, server, code, &EnrollPins::default(), trusted)
+}
+
+/// [`enroll_device`] with what the enrollment QR pinned. A pinned CA certificate is fetched
+/// first and taken only if its SHA-256 matches (else `ca_pin_mismatch`, nothing sent); the code
+/// then travels only over a connection verified against it. The pins are kept with the token.
+pub fn enroll_device_pinned(
+    store: &Mutex<Store>,
+    server: &str,
+    code: &str,
+    pins: &EnrollPins,
+    trusted: &[TrustedKey],
+) -> Result<(AppState, Option<SyncError>), SyncError> {
     let lock = || {
         store
             .lock()
             .map_err(|_| SyncError::Store(lgota_core::Error::Corrupt("хранилище заблокировано после сбоя".into())))
     };
-    let client = Client::new(server, None)?;
+    let content_key =
+        pins.content_key.as_ref().map(|k| TrustedKey { key_id: k.key_id.clone(), public_key: k.public_key.clone() });
+    if let Some(key) = &content_key {
+        lgota_core::content::check_key(key).map_err(|e| SyncError::Store(e.into()))?;
+    }
+    let ca_der = match &pins.ca_sha256 {
+        Some(hash) => Some(Client::fetch_ca(server, hash)?),
+        None => None,
+    };
+    let client = match &ca_der {
+        Some(der) => Client::pinned(server, None, der)?,
+        None => Client::new(server, None)?,
+    };
     let (device_id, secret) = {
         let mut store = lock()?;
         let secret = store.enrollment_secret(code)?;
         (store.device_id().to_owned(), secret)
     };
     let enrolled = client.enroll(code.trim(), &device_id, Some(&secret))?;
-    let state =
-        lock()?.save_enrollment(client.base(), &enrolled.device_token, &enrolled.branch_id, &enrolled.branch_name)?;
-    let mut authorized = Client::new(client.base(), Some(enrolled.device_token))?;
+    let kept = EnrollmentPins { content_key, ca_der };
+    let state = lock()?.save_enrollment_pinned(
+        client.base(),
+        &enrolled.device_token,
+        &enrolled.branch_id,
+        &enrolled.branch_name,
+        &kept,
+    )?;
+    let enrollment = Enrollment { server: client.base().to_owned(), token: enrolled.device_token, ca_der: kept.ca_der };
+    let mut authorized = Client::for_enrollment(&enrollment)?;
     match pull_reference(store, &mut authorized, trusted) {
         Ok(()) => Ok((lock()?.state()?, None)),
         Err(e) => {
             tracing::warn!(code = e.code(), "reference not pulled right after enrollment");
             Ok((state, Some(e)))
         }
+    }
+}
+
+/// Which certificates a client accepts.
+enum Trust<'a> {
+    /// The roots compiled into the client.
+    BuiltIn,
+    /// This CA certificate (DER) only.
+    Only(&'a [u8]),
+    /// Any: only for [`Client::fetch_ca`].
+    Nothing,
+}
+
+fn untrusted() -> TransportError {
+    TransportError::Refused {
+        status: 0,
+        code: codes::CERTIFICATE_NOT_TRUSTED.into(),
+        message: "Сертификат сервера не подтверждён закреплённым при подключении центром сертификации: записи \
+                  не отправлены."
+            .into(),
     }
 }
 
@@ -197,6 +306,9 @@ fn httpdate(text: &str) -> Option<std::time::SystemTime> {
 /// to the log only.
 fn unreachable(e: reqwest::Error) -> TransportError {
     tracing::warn!(error = %e, "server unreachable");
+    if is_certificate_error(&e) {
+        return untrusted();
+    }
     let what = if e.is_timeout() {
         "сервер не ответил вовремя"
     } else if e.is_connect() {
@@ -205,6 +317,19 @@ fn unreachable(e: reqwest::Error) -> TransportError {
         "соединение прервано"
     };
     TransportError::Unreachable(what.to_owned())
+}
+
+/// Whether the TLS handshake failed on the server's certificate (rustls names it in the error's
+/// sources: an unknown issuer, a bad signature, another name…).
+fn is_certificate_error(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.to_string().to_ascii_lowercase().contains("certificate") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -37,8 +37,10 @@ const MIGRATIONS: &[M<'static>] = &[
 
 mod device;
 mod outbox;
+mod pins;
 mod training;
 pub use outbox::{AttentionItem, CLOCK_WARN_MS};
+pub use pins::EnrollmentPins;
 
 pub use lgota_protocol::RecordKind;
 use lgota_protocol::WireRecord;
@@ -88,6 +90,9 @@ struct ServerBranch {
 pub struct Enrollment {
     pub server: String,
     pub token: String,
+    /// The CA certificate (DER) the enrollment QR pinned: the server is trusted only if its
+    /// certificate chains to it. `None`: the system's roots.
+    pub ca_der: Option<Vec<u8>>,
 }
 
 /// How the last sync attempt failed, in words for the librarian.
@@ -124,6 +129,9 @@ pub struct SyncStatus {
 pub enum ContentSource {
     Bundled,
     Installed,
+    /// Enrolled with a pinned content key and no pack of that key yet: nothing is shown but
+    /// «Инструкции появятся после первой синхронизации» (no other institution's regulation).
+    Awaiting,
 }
 
 /// Why the last offered pack was refused, kept so the app can say it later.
@@ -141,6 +149,9 @@ pub struct ContentState {
     pub pack: ContentPack,
     pub source: ContentSource,
     pub last_refusal: Option<Refusal>,
+    /// The pack in use does not agree with the configuration (published after it): it stays in
+    /// use, and the app says «Инструкции устарели — обновятся при следующей синхронизации».
+    pub stale: bool,
 }
 
 struct Context {
@@ -164,7 +175,7 @@ impl Store {
             }
         };
         let config = load_config(&conn)?;
-        let (content, content_source) = load_content(&conn, &config)?;
+        let (content, content_source) = load_content(&conn)?;
         Ok(Store { conn, config, content, content_source, device_id, app_version: crate::APP_VERSION.to_owned() })
     }
 
@@ -204,15 +215,22 @@ impl Store {
 
     pub fn content_state(&self) -> Result<ContentState> {
         let last_refusal = get_meta(&self.conn, "content_refusal")?.and_then(|j| serde_json::from_str(&j).ok());
-        Ok(ContentState { pack: self.content.clone(), source: self.content_source, last_refusal })
+        let stale = self.content_source != ContentSource::Awaiting && self.content.agrees_with(&self.config).is_err();
+        Ok(ContentState { pack: self.content.clone(), source: self.content_source, last_refusal, stale })
     }
 
-    /// Installs a signed content pack if it verifies against `trusted`, parses completely, agrees
-    /// with the configuration and is newer. Otherwise the pack in use stays, and the refusal is
-    /// remembered for the UI.
+    /// Installs a signed content pack if it verifies against `trusted` — or, once the phone is
+    /// enrolled with a pinned key, against that key only —, parses completely, agrees with the
+    /// configuration and is newer. Otherwise the pack in use stays, and the refusal is remembered
+    /// for the UI and the device report.
     pub fn install_content_pack(&mut self, envelope: &str, trusted: &[TrustedKey], now: Now) -> Result<ContentState> {
         let current = self.content.version;
-        let verified = open_envelope(envelope, trusted).and_then(|payload| {
+        let pinned = self.pinned_key()?;
+        let opened = match &pinned {
+            Some(key) => crate::content::open_pinned(envelope, key),
+            None => open_envelope(envelope, trusted),
+        };
+        let verified = opened.and_then(|payload| {
             let pack = ContentPack::parse(&payload, &self.config)?;
             if pack.version <= current {
                 return Err(Rule::ContentNotNewer { current, offered: pack.version });
@@ -228,6 +246,16 @@ impl Store {
                     params![pack.version, payload],
                 )?;
                 set_meta(&tx, "content_refusal", None)?;
+                // Which key signed it (id and public key): after an enrollment pinning another key
+                // it is not shown.
+                let key_id = serde_json::from_str::<crate::content::Envelope>(envelope).map(|e| e.key_id).ok();
+                let signer = match pinned {
+                    Some(key) => Some(key),
+                    None => trusted.iter().find(|k| Some(&k.key_id) == key_id.as_ref()).cloned(),
+                };
+                let signer =
+                    signer.map(|k| serde_json::to_string(&k)).transpose().map_err(|e| Error::Corrupt(e.to_string()))?;
+                set_meta(&tx, "content_signer", signer.as_deref())?;
                 tx.commit()?;
                 self.content = pack;
                 self.content_source = ContentSource::Installed;
@@ -502,7 +530,7 @@ impl Store {
     /// The central server this device is enrolled with, and its token.
     pub fn enrollment(&self) -> Result<Option<Enrollment>> {
         Ok(match (get_meta(&self.conn, "server_url")?, get_meta(&self.conn, "device_token")?) {
-            (Some(server), Some(token)) => Some(Enrollment { server, token }),
+            (Some(server), Some(token)) => Some(Enrollment { server, token, ca_der: pins::pinned_ca(&self.conn)? }),
             _ => None,
         })
     }
@@ -539,6 +567,21 @@ impl Store {
         branch_id: &str,
         branch_name: &str,
     ) -> Result<AppState> {
+        self.save_enrollment_pinned(server, token, branch_id, branch_name, &EnrollmentPins::default())
+    }
+
+    /// [`Store::save_enrollment`] with what the enrollment QR pinned, kept in the same
+    /// transaction (an enrollment replaces earlier pins: the QR is the trust anchor). From then on
+    /// content packs are accepted only with the pinned key, and the sync client trusts only the
+    /// pinned CA; the pack in use is kept only if that key signed it.
+    pub fn save_enrollment_pinned(
+        &mut self,
+        server: &str,
+        token: &str,
+        branch_id: &str,
+        branch_name: &str,
+        pins: &EnrollmentPins,
+    ) -> Result<AppState> {
         let branch_id = branch_id.trim();
         if !lgota_domain::text::is_id(branch_id) {
             return Err(Error::UnknownBranch);
@@ -564,7 +607,9 @@ impl Store {
         }
         set_meta(&tx, "sync_problem", None)?;
         set_meta(&tx, "revoked", None)?;
+        pins::keep(&tx, pins)?;
         tx.commit()?;
+        (self.content, self.content_source) = load_content(&self.conn)?;
         self.state()
     }
 
@@ -869,13 +914,23 @@ fn set_meta(conn: &Connection, key: &str, value: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// The installed content pack if it still parses, agrees with the configuration and is newer
-/// than the bundled one; else the bundled pack.
-fn load_content(conn: &Connection, config: &Config) -> Result<(ContentPack, ContentSource)> {
-    let bundled = ContentPack::bundled();
+/// The installed content pack if it still parses and is newer than the bundled one — kept even
+/// when a later configuration disagrees with it (shown as outdated, never dropped for the
+/// bundled one) —; else the bundled pack. With a pinned content key (enrolled), only a pack that
+/// key signed, else the placeholder: no other institution's regulation.
+fn load_content(conn: &Connection) -> Result<(ContentPack, ContentSource)> {
     let stored: Option<String> =
         conn.query_row("SELECT body FROM reference WHERE name = 'content'", [], |r| r.get(0)).optional()?;
-    Ok(match stored.and_then(|json| ContentPack::parse(&json, config).ok()) {
+    let stored = stored.and_then(|json| ContentPack::parse_alone(&json).ok());
+    if let Some(pinned) = pins::pinned_key(conn)? {
+        let signer: Option<TrustedKey> = get_meta(conn, "content_signer")?.and_then(|j| serde_json::from_str(&j).ok());
+        return Ok(match stored {
+            Some(pack) if signer.as_ref() == Some(&pinned) => (pack, ContentSource::Installed),
+            _ => (ContentPack::placeholder(), ContentSource::Awaiting),
+        });
+    }
+    let bundled = ContentPack::bundled();
+    Ok(match stored {
         Some(pack) if pack.version > bundled.version => (pack, ContentSource::Installed),
         _ => (bundled, ContentSource::Bundled),
     })

@@ -170,8 +170,34 @@ impl ContentPack {
         serde_json::from_str(BUNDLED_PACK).expect("the bundled content pack parses (tested)")
     }
 
+    /// What an enrolled phone shows until its institution's first pack arrives: nothing of
+    /// anyone's regulation (version 0, no articles, checklists, scenarios or sections). The UI
+    /// says «Инструкции появятся после первой синхронизации»; paper documents get general checks.
+    pub fn placeholder() -> ContentPack {
+        ContentPack {
+            format: FORMAT,
+            version: 0,
+            title: String::new(),
+            published: String::new(),
+            citizen_guide: String::new(),
+            articles: Vec::new(),
+            checklists: Vec::new(),
+            regulation: Regulation { title: String::new(), approved: String::new(), sections: Vec::new() },
+            training: Vec::new(),
+        }
+    }
+
     /// Parses a pack document and checks every rule of docs/content-pack.md.
     pub fn parse(json: &str, config: &Config) -> Result<ContentPack> {
+        let pack = ContentPack::parse_alone(json)?;
+        pack.agrees_with(config)?;
+        Ok(pack)
+    }
+
+    /// Parses a pack document and checks the rules of the pack itself, not its agreement with a
+    /// configuration ([`ContentPack::agrees_with`]): a pack installed under an older
+    /// configuration is kept, marked outdated, rather than dropped for the bundled one.
+    pub fn parse_alone(json: &str) -> Result<ContentPack> {
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
         match value.get("format").and_then(serde_json::Value::as_u64) {
             Some(f) if f == u64::from(FORMAT) => {}
@@ -185,11 +211,11 @@ impl ContentPack {
             None => return Err(invalid("не указан формат пакета")),
         }
         let pack: ContentPack = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
-        pack.check(config)?;
+        pack.check_alone()?;
         Ok(pack)
     }
 
-    fn check(&self, config: &Config) -> Result<()> {
+    fn check_alone(&self) -> Result<()> {
         if self.format != FORMAT {
             return Err(invalid(format!("неизвестный формат {}", self.format)));
         }
@@ -220,22 +246,11 @@ impl ContentPack {
         let mut seen = HashSet::new();
         for list in &self.checklists {
             let doc = &list.document_type_id;
-            if config.document_type(doc).is_none() {
-                return Err(mismatch(format!("перечень проверок для неизвестного документа «{doc}»")));
-            }
             if !seen.insert(doc.as_str()) {
                 return Err(mismatch(format!("два перечня проверок для документа «{doc}»")));
             }
             if list.checks.is_empty() || list.checks.iter().any(|c| c.trim().is_empty()) {
                 return Err(invalid(format!("пустой перечень проверок для документа «{doc}»")));
-            }
-        }
-        for category in &config.categories {
-            if let Some(doc) = category.document_type_ids.iter().find(|d| !seen.contains(d.as_str())) {
-                return Err(mismatch(format!(
-                    "нет перечня проверок для документа «{doc}» (категория «{}»)",
-                    category.id
-                )));
             }
         }
 
@@ -260,6 +275,31 @@ impl ContentPack {
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Whether the pack agrees with `config` (`content_mismatch` otherwise): each checklist is for
+    /// a document the configuration knows, every document a category lists has its checklist,
+    /// each training scenario's record is valid under it. The central server refuses a
+    /// configuration its published pack does not agree with; a phone shows a pack that does not
+    /// agree with its configuration as outdated.
+    pub fn agrees_with(&self, config: &Config) -> Result<()> {
+        for list in &self.checklists {
+            let doc = &list.document_type_id;
+            if config.document_type(doc).is_none() {
+                return Err(mismatch(format!("перечень проверок для неизвестного документа «{doc}»")));
+            }
+        }
+        for category in &config.categories {
+            if let Some(doc) = category.document_type_ids.iter().find(|d| self.checklist(d).is_none()) {
+                return Err(mismatch(format!(
+                    "нет перечня проверок для документа «{doc}» (категория «{}»)",
+                    category.id
+                )));
+            }
+        }
+        for scenario in &self.training {
             scenario.record.validate(config).map_err(|e| mismatch(format!("сценарий «{}»: {e}", scenario.id)))?;
         }
         Ok(())
@@ -296,6 +336,28 @@ pub fn open_envelope(text: &str, trusted: &[TrustedKey]) -> Result<String> {
     key.verify(envelope.payload.as_bytes(), &Signature::from_bytes(&signature))
         .map_err(|_| Error::ContentBadSignature)?;
     Ok(envelope.payload)
+}
+
+/// Opens a signed envelope on an enrolled phone: only a pack signed with `pinned`, the key its
+/// enrollment QR named, is accepted; another institution's key is refused by name
+/// (`content_key_not_pinned`), whatever keys the app has compiled in.
+pub fn open_pinned(text: &str, pinned: &TrustedKey) -> Result<String> {
+    let envelope: Envelope =
+        serde_json::from_str(text).map_err(|e| invalid(format!("это не подписанный пакет инструкций ({e})")))?;
+    if envelope.key_id != pinned.key_id {
+        return Err(Error::ContentKeyNotPinned { key_id: envelope.key_id, pinned: pinned.key_id.clone() });
+    }
+    open_envelope(text, std::slice::from_ref(pinned))
+}
+
+/// Whether `key` is an ed25519 public key (base64 of 32 bytes) with a non-empty id: what an
+/// enrollment QR may pin.
+pub fn check_key(key: &TrustedKey) -> Result<()> {
+    let bytes: Option<[u8; 32]> = BASE64.decode(key.public_key.trim()).ok().and_then(|b| b.try_into().ok());
+    match bytes.map(|b| VerifyingKey::from_bytes(&b)) {
+        Some(Ok(_)) if !key.key_id.trim().is_empty() => Ok(()),
+        _ => Err(Error::ContentKeyInvalid),
+    }
 }
 
 /// Signs `payload` (a pack document) with `key` into the envelope that travels (what
@@ -442,6 +504,43 @@ mod tests {
         let mut tampered: Envelope = serde_json::from_str(&sign(&signing, &trusted.key_id, &payload)).unwrap();
         tampered.payload = tampered.payload.replacen("Госкан", "Гоcкан", 1);
         assert_eq!(code(&serde_json::to_string(&tampered).unwrap()), "content_bad_signature");
+    }
+
+    #[test]
+    fn a_pinned_key_admits_its_own_packs_only() {
+        let (a, a_trusted) = test_key(1);
+        let (b, b_trusted) = test_key(2);
+        let payload = bundled_with_version(5);
+        assert_eq!(open_pinned(&sign(&a, &a_trusted.key_id, &payload), &a_trusted).unwrap(), payload);
+        let foreign = open_pinned(&sign(&b, &b_trusted.key_id, &payload), &a_trusted).unwrap_err();
+        assert_eq!(foreign.code(), "content_key_not_pinned");
+        assert!(foreign.to_string().contains("«test-2» другого учреждения"), "{foreign}");
+        // B's key under A's id: the signature does not verify.
+        assert_eq!(
+            open_pinned(&sign(&b, &a_trusted.key_id, &payload), &a_trusted).unwrap_err().code(),
+            "content_bad_signature"
+        );
+        assert!(check_key(&a_trusted).is_ok());
+        let broken = TrustedKey { key_id: "x".into(), public_key: "AAAA".into() };
+        assert_eq!(check_key(&broken).unwrap_err().code(), "content_key_invalid");
+    }
+
+    #[test]
+    fn agreement_is_checked_apart_from_the_pack_itself() {
+        let mut config = Config::bundled();
+        let pack = ContentPack::parse_alone(bundled_json()).unwrap();
+        assert!(pack.agrees_with(&config).is_ok());
+        let mut category = config.categories[0].clone();
+        category.id = "new_category".into();
+        category.document_type_ids = vec!["new_document".into()];
+        config
+            .document_types
+            .push(crate::config::Named { id: "new_document".into(), name: "Новый документ".into() });
+        config.categories.push(category);
+        let e = pack.agrees_with(&config).unwrap_err();
+        assert_eq!(e.code(), "content_mismatch");
+        assert!(e.to_string().contains("new_document"), "{e}");
+        assert_eq!(ContentPack::parse(bundled_json(), &config).unwrap_err().code(), "content_mismatch");
     }
 
     #[test]

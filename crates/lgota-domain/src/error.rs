@@ -77,6 +77,14 @@ pub enum Error {
     ContentMismatch(String),
     #[error("Пакет инструкций версии {offered} не новее используемой версии {current}.")]
     ContentNotNewer { current: u32, offered: u32 },
+    /// An enrolled phone accepts packs signed only with the key its enrollment QR pinned.
+    #[error("Пакет инструкций подписан ключом «{key_id}» другого учреждения, а телефон подключён к учреждению с ключом «{pinned}»: такой пакет не устанавливается. Используются прежние инструкции.")]
+    ContentKeyNotPinned { key_id: String, pinned: String },
+    /// The key an enrollment QR pins is not an ed25519 public key.
+    #[error(
+        "Ключ подписи инструкций в QR-коде подключения повреждён: попросите в центральной библиотеке новый QR-код."
+    )]
+    ContentKeyInvalid,
     /// A configuration document that does not parse or breaks a rule (ids that could not travel
     /// in a record, a category naming an unknown document…).
     #[error("Конфигурация не принята: {0}.")]
@@ -102,6 +110,7 @@ impl Error {
                 | Error::ContentBadSignature
                 | Error::ContentMismatch(_)
                 | Error::ContentNotNewer { .. }
+                | Error::ContentKeyNotPinned { .. }
         )
     }
 
@@ -126,6 +135,8 @@ impl Error {
             Error::ContentBadSignature => "content_bad_signature",
             Error::ContentMismatch(_) => "content_mismatch",
             Error::ContentNotNewer { .. } => "content_not_newer",
+            Error::ContentKeyNotPinned { .. } => "content_key_not_pinned",
+            Error::ContentKeyInvalid => "content_key_invalid",
             Error::InvalidConfig(_) => "invalid_config",
             Error::InvalidRecord(_) => "invalid_record",
             Error::TrainingRecord => "training_record",

@@ -54,6 +54,9 @@ pub mod paths {
     pub const REFERENCE: &str = "/api/v1/reference";
     /// Protocol 3: finished training scenarios ([`super::TrainingPush`]).
     pub const TRAINING: &str = "/api/v1/training";
+    /// The CA certificate phones pin (DER), when the server names one (`tls_ca_cert`): public,
+    /// no protocol header; a phone takes it only if its SHA-256 equals the enrollment QR's `ca`.
+    pub const CA_CERTIFICATE: &str = "/api/v1/ca.der";
 }
 
 /// Stable error codes of [`ErrorBody::code`].
@@ -101,6 +104,15 @@ pub mod codes {
     /// A backup or restore of a file asked of a server on PostgreSQL: that database is copied
     /// with PostgreSQL's own tools (`pg_dump`, `pg_restore`; docs/deploy.md).
     pub const BACKUP_USE_PG_DUMP: &str = "backup_use_pg_dump";
+    /// A configuration the published content pack does not cover (a category's paper document
+    /// without its checklist, a training scenario's category gone): phones would keep outdated
+    /// instructions. Publish a pack that covers it first.
+    pub const CONFIG_NOT_COVERED: &str = "config_not_covered";
+    /// The phone: the CA certificate the server gave does not have the SHA-256 the enrollment QR
+    /// pinned (or the server gives none): enrollment refused, nothing sent.
+    pub const CA_PIN_MISMATCH: &str = "ca_pin_mismatch";
+    /// The phone: the server's certificate does not chain to the CA pinned at enrollment.
+    pub const CERTIFICATE_NOT_TRUSTED: &str = "certificate_not_trusted";
 }
 
 /// The body of every error response: a stable `code` for programs, a Russian `message` for people.
@@ -477,9 +489,37 @@ pub struct ExportFile {
     pub records: Vec<WireRecord>,
 }
 
-/// Builds the enrollment QR payload `lgota:enroll?v=1&server=<url-encoded>&code=<code>`.
-pub fn enroll_uri(server: &str, code: &str) -> String {
-    format!("{ENROLL_URI_PREFIX}v={URI_VERSION}&server={}&code={}", encode(server), encode(code))
+/// What an enrollment QR pins besides the server and the code (docs/protocol.md, «Enrollment»):
+/// the institution's content-signing key and the SHA-256 of its server's CA certificate. Both
+/// optional: a QR without them leaves the phone on the keys compiled into the app and the
+/// system's root certificates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrollPins {
+    pub content_key: Option<ContentKeyPin>,
+    /// Lowercase hex SHA-256 (64 characters) of the CA certificate's DER.
+    pub ca_sha256: Option<String>,
+}
+
+/// The content-signing key an enrolled phone accepts packs from: its id and the ed25519 public
+/// key itself (base64 of 32 bytes, as `lgota-pack keygen` prints it). The key is its own
+/// fingerprint: 32 bytes, as short as a hash, and the phone needs it to verify a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentKeyPin {
+    pub key_id: String,
+    pub public_key: String,
+}
+
+/// Builds the enrollment QR payload
+/// `lgota:enroll?v=1&server=<url-encoded>&code=<code>[&key_id=…&key=…][&ca=<sha-256 hex>]`.
+pub fn enroll_uri(server: &str, code: &str, pins: &EnrollPins) -> String {
+    let mut uri = format!("{ENROLL_URI_PREFIX}v={URI_VERSION}&server={}&code={}", encode(server), encode(code));
+    if let Some(key) = &pins.content_key {
+        uri.push_str(&format!("&key_id={}&key={}", encode(&key.key_id), encode(&key.public_key)));
+    }
+    if let Some(ca) = &pins.ca_sha256 {
+        uri.push_str(&format!("&ca={}", encode(ca)));
+    }
+    uri
 }
 
 /// An enrollment QR payload, parsed.
@@ -487,12 +527,21 @@ pub fn enroll_uri(server: &str, code: &str) -> String {
 pub struct EnrollUri {
     pub server: String,
     pub code: String,
+    pub pins: EnrollPins,
 }
 
-/// Parses an enrollment QR payload; `None` if it is not one, or is of another version.
+/// Whether `text` is a SHA-256 in hex (64 characters); lowercased.
+pub fn sha256_hex_pin(text: &str) -> Option<String> {
+    let text = text.trim().to_ascii_lowercase();
+    (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then_some(text)
+}
+
+/// Parses an enrollment QR payload; `None` if it is not one, or is of another version, or its
+/// pins are damaged (a key id without its key, a CA pin that is not a SHA-256): a damaged trust
+/// anchor is never read as no anchor.
 pub fn parse_enroll_uri(uri: &str) -> Option<EnrollUri> {
-    let query = uri.strip_prefix(ENROLL_URI_PREFIX)?;
-    let (mut v, mut server, mut code) = (None, None, None);
+    let query = uri.trim().strip_prefix(ENROLL_URI_PREFIX)?;
+    let (mut v, mut server, mut code, mut key_id, mut key, mut ca) = (None, None, None, None, None, None);
     for pair in query.split('&') {
         let (k, value) = pair.split_once('=')?;
         let value = decode(value)?;
@@ -500,6 +549,9 @@ pub fn parse_enroll_uri(uri: &str) -> Option<EnrollUri> {
             "v" => v = Some(value),
             "server" => server = Some(value),
             "code" => code = Some(value),
+            "key_id" => key_id = Some(value),
+            "key" => key = Some(value),
+            "ca" => ca = Some(value),
             _ => {}
         }
     }
@@ -510,7 +562,18 @@ pub fn parse_enroll_uri(uri: &str) -> Option<EnrollUri> {
     if server.is_empty() || code.is_empty() {
         return None;
     }
-    Some(EnrollUri { server, code })
+    let content_key = match (key_id, key) {
+        (None, None) => None,
+        (Some(key_id), Some(public_key)) if !key_id.trim().is_empty() && !public_key.trim().is_empty() => {
+            Some(ContentKeyPin { key_id: key_id.trim().to_owned(), public_key: public_key.trim().to_owned() })
+        }
+        _ => return None,
+    };
+    let ca_sha256 = match ca {
+        None => None,
+        Some(ca) => Some(sha256_hex_pin(&ca)?),
+    };
+    Some(EnrollUri { server, code, pins: EnrollPins { content_key, ca_sha256 } })
 }
 
 /// Builds the event QR payload `lgota:event?v=1&id=<event id>` (the poster that selects the
@@ -908,17 +971,42 @@ mod tests {
 
     #[test]
     fn enroll_uri_round_trips_and_refuses_strangers() {
-        let uri = enroll_uri("https://lib.example:8443/lgota?x=1&y=2", "AbC-_9");
+        let uri = enroll_uri("https://lib.example:8443/lgota?x=1&y=2", "AbC-_9", &EnrollPins::default());
         assert_eq!(uri, "lgota:enroll?v=1&server=https%3A%2F%2Flib.example%3A8443%2Flgota%3Fx%3D1%26y%3D2&code=AbC-_9");
         let parsed = parse_enroll_uri(&uri).unwrap();
         assert_eq!(
             parsed,
-            EnrollUri { server: "https://lib.example:8443/lgota?x=1&y=2".into(), code: "AbC-_9".into() }
+            EnrollUri {
+                server: "https://lib.example:8443/lgota?x=1&y=2".into(),
+                code: "AbC-_9".into(),
+                pins: EnrollPins::default()
+            }
         );
         assert_eq!(parse_enroll_uri("lgota:enroll?v=2&server=x&code=y"), None);
         assert_eq!(parse_enroll_uri("https://x?v=1&server=x&code=y"), None);
         assert_eq!(parse_enroll_uri("lgota:enroll?v=1&server=x"), None);
         assert_eq!(parse_enroll_uri("lgota:enroll?v=1&server=%ZZ&code=y"), None);
+    }
+
+    #[test]
+    fn enroll_uri_carries_its_pins_and_refuses_damaged_ones() {
+        let ca = "AB".repeat(32);
+        let pins = EnrollPins {
+            content_key: Some(ContentKeyPin { key_id: "cbs-a-2026".into(), public_key: "q+/w==".into() }),
+            ca_sha256: Some(ca.clone()),
+        };
+        let uri = enroll_uri("https://a.example", "c0de", &pins);
+        assert!(uri.contains("&key_id=cbs-a-2026&key=q%2B%2Fw%3D%3D&ca="), "{uri}");
+        let parsed = parse_enroll_uri(&uri).unwrap();
+        assert_eq!(parsed.pins.content_key, pins.content_key);
+        assert_eq!(parsed.pins.ca_sha256, Some(ca.to_ascii_lowercase()), "kept lowercase");
+        let base = "lgota:enroll?v=1&server=https%3A%2F%2Fa&code=c";
+        assert_eq!(parse_enroll_uri(&format!("{base}&key_id=a")), None, "a key id without its key");
+        assert_eq!(parse_enroll_uri(&format!("{base}&key=AAAA")), None, "a key without its id");
+        assert_eq!(parse_enroll_uri(&format!("{base}&ca=1234")), None, "a CA pin that is no SHA-256");
+        assert_eq!(parse_enroll_uri(&format!("{base}&ca={}", "g".repeat(64))), None);
+        // An app of this version reads an older QR as before: no pins.
+        assert_eq!(parse_enroll_uri(base).unwrap().pins, EnrollPins::default());
     }
     #[test]
     fn event_uri_round_trips() {

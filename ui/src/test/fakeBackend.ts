@@ -301,7 +301,7 @@ export class FakeBackend {
     };
     this.serverDevice = opts.serverDevice ?? null;
     this.records = opts.records ?? [];
-    this.content = opts.content ?? { pack: structuredClone(PACK), source: 'bundled', last_refusal: null };
+    this.content = opts.content ?? { pack: structuredClone(PACK), source: 'bundled', last_refusal: null, stale: false };
     this.sync = syncView(opts.sync);
     this.events = opts.events ?? [];
     this.config = opts.config ?? CONFIG;
@@ -681,7 +681,7 @@ export class FakeBackend {
         `Эта версия инструкций (${pack.version}) не новее установленной (${this.content.pack.version})`,
       );
     }
-    this.content = { pack, source: 'installed', last_refusal: null };
+    this.content = { pack, source: 'installed', last_refusal: null, stale: false };
     return this.content;
   }
 

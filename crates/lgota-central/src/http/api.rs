@@ -31,7 +31,22 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_extractor_with_state::<Phone, _>(state))
         .route(paths::ENROLL, post(enroll).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)))
         .route_layer(middleware::from_extractor::<Protocol>());
-    Router::new().route(paths::HEALTH, get(health)).merge(api)
+    Router::new().route(paths::HEALTH, get(health)).route(paths::CA_CERTIFICATE, get(ca_certificate)).merge(api)
+}
+
+/// The CA certificate enrollment QR codes pin (`tls_ca_cert`), as DER: public, like the
+/// certificate a TLS handshake shows anyway; a phone takes it only if its SHA-256 matches its QR.
+async fn ca_certificate(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match &state.dashboard.ca_der {
+        Some(der) => ([(axum::http::header::CONTENT_TYPE, "application/pkix-cert")], der.clone()).into_response(),
+        None => AppError::new(
+            Kind::NotFound,
+            codes::NOT_FOUND,
+            "Сервер не закрепляет сертификат центра сертификации (tls_ca_cert не задан).",
+        )
+        .into_response(),
+    }
 }
 
 async fn health() -> Json<serde_json::Value> {

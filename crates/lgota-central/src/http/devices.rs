@@ -44,10 +44,10 @@ async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): C
     let actor = session.actor();
     let branch = actor.confine(form.get("branch"));
     let ttl = form.get("ttl").trim().parse::<u32>().unwrap_or(0);
-    let url = state.dashboard.public_url.clone();
+    let target = state.dashboard.enroll_target();
     let result = state
         .run(move |db| {
-            let issued = service::devices::issue(db, &actor, &branch, ttl, &url)?;
+            let issued = service::devices::issue(db, &actor, &branch, ttl, &target)?;
             let png = service::devices::qr_png_bytes(&issued.payload)?;
             Ok((issued, png, service::reports::names(db)?.0))
         })

@@ -33,6 +33,17 @@ pub struct Dashboard {
     pub institution: String,
     /// What phones are told of app versions (`min_app_version`), if anything.
     pub app_requirement: Option<lgota_protocol::AppRequirement>,
+    /// What enrollment QR codes pin: the content key and the CA certificate's SHA-256.
+    pub enroll_pins: lgota_protocol::EnrollPins,
+    /// The CA certificate phones pin (DER), served at `/api/v1/ca.der` (`tls_ca_cert`).
+    pub ca_der: Option<Vec<u8>>,
+}
+
+impl Dashboard {
+    /// Where an enrollment QR sends a phone and what it pins.
+    pub fn enroll_target(&self) -> service::devices::EnrollTarget {
+        service::devices::EnrollTarget { server_url: self.public_url.clone(), pins: self.enroll_pins.clone() }
+    }
 }
 
 impl Dashboard {
@@ -47,6 +58,8 @@ impl Dashboard {
             metrics_token_sha256: None,
             institution: String::new(),
             app_requirement: None,
+            enroll_pins: lgota_protocol::EnrollPins::default(),
+            ca_der: None,
         }
     }
 }

@@ -49,6 +49,13 @@ impl Tls {
     }
 }
 
+/// The CA certificate enrolled phones pin (`tls_ca_cert`): the last certificate of a PEM file —
+/// the root at the end of a full chain, or a self-signed certificate alone —, as DER.
+pub fn ca_certificate(path: &Path) -> Result<Vec<u8>, String> {
+    let chain = read_chain(path).map_err(|e| format!("tls_ca_cert: {e}"))?;
+    chain.last().map(|c| c.to_vec()).ok_or_else(|| format!("tls_ca_cert {}: в файле нет сертификата", path.display()))
+}
+
 fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, String> {
     let chain = read_chain(&files.cert)?;
     let key = read_key(&files.key)?;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use lgota_protocol::{codes, enroll_uri, EnrollRequest, EnrollResponse};
+use lgota_protocol::{codes, enroll_uri, EnrollPins, EnrollRequest, EnrollResponse};
 
 use super::audit::{self, Action};
 use super::{Actor, Error, Kind, Result};
@@ -18,8 +18,19 @@ pub struct IssuedCode {
     pub code: String,
     pub branch_id: String,
     pub expires_at_ms: i64,
-    /// What the QR holds: `lgota:enroll?v=1&server=…&code=…`.
+    /// What the QR holds: `lgota:enroll?v=1&server=…&code=…[&key_id=…&key=…][&ca=…]`.
     pub payload: String,
+    /// What the QR pins (the page says it).
+    pub pins: EnrollPins,
+}
+
+/// Where an enrollment QR sends a phone and what it pins there: the server's public URL, the
+/// content-signing key of its packs and the SHA-256 of its CA certificate (settings
+/// `content_key`, `tls_ca_cert`; docs/deploy.md).
+#[derive(Debug, Clone, Default)]
+pub struct EnrollTarget {
+    pub server_url: String,
+    pub pins: EnrollPins,
 }
 
 /// Issues a one-time code for `branch_id` valid for `ttl_minutes`; only its SHA-256 is stored.
@@ -32,6 +43,18 @@ pub fn issue_code(
     ttl_minutes: u32,
     server_url: &str,
 ) -> Result<IssuedCode> {
+    let target = EnrollTarget { server_url: server_url.to_owned(), pins: EnrollPins::default() };
+    issue_code_for(db, branch_id, issuer, ttl_minutes, &target)
+}
+
+/// [`issue_code`] whose QR also pins `target`'s key and CA.
+pub fn issue_code_for(
+    db: &dyn Database,
+    branch_id: &str,
+    issuer: &CodeIssuer,
+    ttl_minutes: u32,
+    target: &EnrollTarget,
+) -> Result<IssuedCode> {
     if ttl_minutes == 0 {
         return Err(Error::invalid("Срок действия кода должен быть больше нуля минут."));
     }
@@ -39,8 +62,8 @@ pub fn issue_code(
     let now = now_ms();
     let expires_at_ms = now + i64::from(ttl_minutes) * 60_000;
     db.insert_enrollment_code(&secrets::sha256_hex(&code), branch_id, issuer, now, expires_at_ms)?;
-    let payload = enroll_uri(server_url, &code);
-    Ok(IssuedCode { code, branch_id: branch_id.to_string(), expires_at_ms, payload })
+    let payload = enroll_uri(&target.server_url, &code, &target.pins);
+    Ok(IssuedCode { code, branch_id: branch_id.to_string(), expires_at_ms, payload, pins: target.pins.clone() })
 }
 
 /// Issues a code for a branch `actor` manages, valid [`CODE_TTL_MINUTES`], and audits it.
@@ -49,7 +72,7 @@ pub fn issue(
     actor: &Actor,
     branch_id: &str,
     ttl_minutes: u32,
-    server_url: &str,
+    target: &EnrollTarget,
 ) -> Result<IssuedCode> {
     let branch_id = branch_id.trim();
     if !CODE_TTL_MINUTES.contains(&ttl_minutes) {
@@ -68,7 +91,7 @@ pub fn issue(
         // An observer was refused by `may_manage` above.
         Role::BranchHead(_) | Role::Observer => CodeIssuer::branch_head(&actor.login),
     };
-    let issued = issue_code(db, branch_id, &issuer, ttl_minutes, server_url)?;
+    let issued = issue_code_for(db, branch_id, &issuer, ttl_minutes, target)?;
     let detail = format!("Выдан код подключения к филиалу «{branch_id}» на {ttl_minutes} мин.");
     audit::note(db, actor, Action::DeviceCode, &detail)?;
     Ok(issued)

@@ -54,6 +54,7 @@ pub fn publish_config(db: &dyn Database, text: &str) -> Result<u32> {
     if config.version <= published {
         return Err(not_newer(published));
     }
+    covered_by_published_pack(db, &config)?;
     let body = serde_json::to_string(&config).map_err(Error::internal)?;
     let branches: Vec<(String, String)> = config.branches.iter().map(|b| (b.id.clone(), b.name.clone())).collect();
     db.add_branches(&branches)?;
@@ -61,6 +62,39 @@ pub fn publish_config(db: &dyn Database, text: &str) -> Result<u32> {
         return Err(not_newer(config.version));
     }
     Ok(config.version)
+}
+
+/// Refuses (`config_not_covered`) a configuration the published content pack does not agree
+/// with while it agrees with the configuration published now: phones would keep that pack marked
+/// outdated until a covering one is published. Nothing is refused before a pack is published,
+/// nor when the pack already disagrees (a change must not wait on a mismatch it did not cause).
+fn covered_by_published_pack(db: &dyn Database, config: &Config) -> Result<()> {
+    let Some((pack_version, body)) = db.reference(ReferenceName::Content)? else { return Ok(()) };
+    let envelope: serde_json::Value = serde_json::from_str(&body).map_err(Error::internal)?;
+    let payload = envelope.get("payload").and_then(|p| p.as_str()).unwrap_or_default();
+    let Ok(pack) = lgota_domain::ContentPack::parse_alone(payload) else { return Ok(()) };
+    if pack.agrees_with(&current_config(db)?).is_err() {
+        return Ok(());
+    }
+    match pack.agrees_with(config) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let what = match e {
+                lgota_domain::Error::ContentMismatch(what) => what,
+                other => other.to_string(),
+            };
+            Err(Error::new(
+                Kind::Conflict,
+                codes::CONFIG_NOT_COVERED,
+                format!(
+                    "Конфигурация не опубликована: опубликованный пакет инструкций (версия {pack_version}) её не \
+                     покрывает — {what}. Телефоны показывали бы устаревшие инструкции. Сначала опубликуйте на \
+                     странице «Контент» пакет с перечнем проверок для этого документа (документ должен уже быть \
+                     в справочнике «Типы документов»), затем повторите изменение."
+                ),
+            ))
+        }
+    }
 }
 
 /// [`publish_config`] of a whole document (e.g. a file `source`), audited.

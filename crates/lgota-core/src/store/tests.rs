@@ -444,7 +444,7 @@ fn enrollment_export_and_sync_status() {
     assert_eq!(store.setup(&same, at(3)).unwrap().settings.unwrap().staff_label, "Другая метка");
     assert_eq!(
         store.enrollment().unwrap().unwrap(),
-        Enrollment { server: "https://cbs.example".into(), token: "tok".into() }
+        Enrollment { server: "https://cbs.example".into(), token: "tok".into(), ca_der: None }
     );
     let problem =
         SyncProblem {

@@ -3,4 +3,4 @@
 /**
  * Where the content pack in use came from.
  */
-export type ContentSource = "bundled" | "installed";
+export type ContentSource = "bundled" | "installed" | "awaiting";

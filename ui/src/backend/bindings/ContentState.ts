@@ -3,4 +3,9 @@ import type { ContentPack } from "./ContentPack";
 import type { ContentSource } from "./ContentSource";
 import type { Refusal } from "./Refusal";
 
-export type ContentState = { pack: ContentPack, source: ContentSource, last_refusal: Refusal | null, };
+export type ContentState = { pack: ContentPack, source: ContentSource, last_refusal: Refusal | null, 
+/**
+ * The pack in use does not agree with the configuration (published after it): it stays in
+ * use, and the app says «Инструкции устарели — обновятся при следующей синхронизации».
+ */
+stale: boolean, };

@@ -364,7 +364,12 @@ fn report_cells(d: &Device, cx: &DeviceContext) -> [(String, bool); 3] {
         versions.push_str(&format!(" (опубликованы {} и {})", p.config_version, p.content_version));
     }
     if let Some(code) = &r.pack_refusal {
-        versions.push_str(&format!("; последний пакет инструкций отклонён: {code}"));
+        let why = match code.as_str() {
+            "content_key_not_pinned" => " — подписан не ключом учреждения, закреплённым при подключении",
+            "content_mismatch" => " — не согласован со справочниками",
+            _ => "",
+        };
+        versions.push_str(&format!("; последний пакет инструкций отклонён: {code}{why}"));
     }
     let pin = match (r.pin_set, r.policy_kept) {
         (Some(true), _) => ("PIN задан".to_string(), false),
@@ -444,6 +449,8 @@ struct EnrollmentPage<'a> {
     payload: &'a str,
     code: &'a str,
     until: String,
+    key_id: Option<&'a str>,
+    ca_sha256: Option<&'a str>,
 }
 
 pub fn enrollment(ctx: &Ctx, issued: &IssuedCode, qr_data_uri: &str) -> String {
@@ -454,6 +461,8 @@ pub fn enrollment(ctx: &Ctx, issued: &IssuedCode, qr_data_uri: &str) -> String {
         payload: &issued.payload,
         code: &issued.code,
         until: local_text(ctx.tz, issued.expires_at_ms),
+        key_id: issued.pins.content_key.as_ref().map(|k| k.key_id.as_str()),
+        ca_sha256: issued.pins.ca_sha256.as_deref(),
     })
 }
 
