@@ -167,13 +167,13 @@ pub struct ExportResult {
 /// Writes every unsent record to a file that can be carried to the central office by any means.
 #[tauri::command]
 pub fn export_pending<R: Runtime>(app: AppHandle<R>, store: State<'_, AppStore>) -> CommandResult<ExportResult> {
-    let file = store.lock()?.export_pending()?;
+    let export = store.lock()?.export_pending()?;
     let dir = app.path().download_dir().or_else(|_| app.path().app_data_dir()).map_err(|e| {
         tracing::warn!(error = %e, "no folder for the export file");
         CommandError::new("export_failed", "Не найдена папка для файла с записями.")
     })?;
-    let path = dir.join(export_file_name(&file.device_id, Now::system()));
-    let json = serde_json::to_vec_pretty(&file).map_err(CommandError::task_failed)?;
+    let path = dir.join(export_file_name(&export.file.device_id, Now::system()));
+    let json = export.to_json();
     std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, json)).map_err(|e| {
         tracing::warn!(error = %e, path = %path.display(), "export file not written");
         CommandError::new(
@@ -181,7 +181,7 @@ pub fn export_pending<R: Runtime>(app: AppHandle<R>, store: State<'_, AppStore>)
             "Файл с записями не записан. Проверьте, что на телефоне есть свободное место, и попробуйте снова.",
         )
     })?;
-    Ok(ExportResult { path: path.display().to_string(), count: file.records.len() })
+    Ok(ExportResult { path: path.display().to_string(), count: export.records.len() })
 }
 
 /// `lgota-zapisi-<last 6 of the device id>-<local YYYYMMDD-HHMMSS>.json`.

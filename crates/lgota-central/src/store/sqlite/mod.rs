@@ -55,6 +55,8 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/013_retention.sql")),
     M::up(include_str!("migrations/014_device_report.sql")),
     M::up(include_str!("migrations/015_app_releases.sql")),
+    // 016 and 017 come from other branches of issue 17 and the PostgreSQL work.
+    M::up(include_str!("migrations/018_signing_keys.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -720,6 +722,21 @@ impl DeviceStore for SqliteDatabase {
         let json = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn().execute("UPDATE devices SET report = ?2 WHERE id = ?1", params![id, json])?;
         Ok(())
+    }
+
+    fn signing_key(&self, id: &str) -> StoreResult<Option<String>> {
+        let conn = self.reader();
+        let key = conn.query_row("SELECT signing_key FROM devices WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        Ok(key.flatten())
+    }
+
+    fn set_signing_key(&self, id: &str, key: &str, now_ms: i64, replace: bool) -> StoreResult<bool> {
+        let changed = self.conn().execute(
+            "UPDATE devices SET signing_key = ?2, signing_key_at = ?3
+             WHERE id = ?1 AND (?4 OR signing_key IS NULL) AND signing_key IS NOT ?2",
+            params![id, key, now_ms, replace],
+        )?;
+        Ok(changed > 0)
     }
 
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
