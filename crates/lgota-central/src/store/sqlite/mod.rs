@@ -126,13 +126,15 @@ fn is_last_active_admin(tx: &rusqlite::Transaction, admin: &Admin) -> rusqlite::
 
 /// Opens (creating if needed) `path` as the phone does its log: WAL, `synchronous=FULL` (a
 /// committed write survives a crash or a power cut), foreign keys on, a 5 s busy timeout, and
-/// `migrations` applied.
+/// `migrations` applied — a database of an earlier release copied first
+/// ([`backup::before_migration`]).
 fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> StoreResult<Connection> {
-    let mut conn = Connection::open(path)?;
+    let mut conn = Connection::open(path.as_ref())?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    backup::before_migration(&conn, path.as_ref())?;
     rusqlite_migration::Migrations::from_slice(migrations).to_latest(&mut conn)?;
     Ok(conn)
 }
