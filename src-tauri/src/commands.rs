@@ -184,6 +184,12 @@ pub fn export_pending<R: Runtime>(app: AppHandle<R>, store: State<'_, AppStore>)
     Ok(ExportResult { path: path.display().to_string(), count: export.records.len() })
 }
 
+/// The librarian has read that the log was started afresh (the old file stays on the phone).
+#[tauri::command]
+pub fn acknowledge_fresh_start(store: State<'_, AppStore>) -> CommandResult<AppState> {
+    Ok(store.lock()?.acknowledge_fresh_start()?)
+}
+
 /// `lgota-zapisi-<last 6 of the device id>-<local YYYYMMDD-HHMMSS>.json`.
 pub(crate) fn export_file_name(device_id: &str, now: Now) -> String {
     let short_id = device_id.get(device_id.len().saturating_sub(6)..).unwrap_or(device_id);

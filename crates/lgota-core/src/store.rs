@@ -38,6 +38,7 @@ const MIGRATIONS: &[M<'static>] = &[
 ];
 
 mod device;
+mod fresh;
 mod outbox;
 mod training;
 pub use outbox::{AttentionItem, Export, CLOCK_WARN_MS};
@@ -271,6 +272,7 @@ impl Store {
             app_version: self.app_version.clone(),
             update: self.update_notice()?,
             revoked: self.revocation()?,
+            fresh_start: self.fresh_start()?,
         })
     }
 

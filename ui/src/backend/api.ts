@@ -175,6 +175,11 @@ export function exportPending(): Promise<ExportResult> {
   return call<ExportResult>('export_pending');
 }
 
+/** The librarian has read that the record log was started afresh (the old one is kept aside). */
+export function acknowledgeFreshStart(): Promise<AppState> {
+  return call<AppState>('acknowledge_fresh_start');
+}
+
 /** Events published by the central office for this branch, today and later. */
 export function listEvents(): Promise<EventInfo[]> {
   return call<EventInfo[]>('list_events');

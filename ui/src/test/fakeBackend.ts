@@ -20,6 +20,7 @@ import type {
   SearchHit,
   SetupInput,
   Revocation,
+  FreshStart,
   Settings,
   SyncView,
   UpdateNotice,
@@ -198,6 +199,8 @@ export interface FakeOptions {
   update?: UpdateNotice | null;
   /** the phone learnt it was revoked */
   revoked?: Revocation | null;
+  /** the log did not open after an update and was started afresh */
+  freshStart?: FreshStart | null;
 }
 
 /** The app's version the fake reports (the workspace's). */
@@ -290,6 +293,7 @@ export class FakeBackend {
   config: Config;
   update: UpdateNotice | null;
   revoked: Revocation | null;
+  freshStart: FreshStart | null;
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -307,6 +311,7 @@ export class FakeBackend {
     this.config = opts.config ?? CONFIG;
     this.update = opts.update ?? null;
     this.revoked = opts.revoked ?? null;
+    this.freshStart = opts.freshStart ?? null;
     const pin = opts.lock?.pin ?? null;
     this.lock = {
       pin,
@@ -409,6 +414,7 @@ export class FakeBackend {
       app_version: APP_VERSION,
       update: this.update,
       revoked: this.revoked,
+      fresh_start: this.freshStart,
     };
   }
 
@@ -575,6 +581,9 @@ export class FakeBackend {
         };
         return r;
       }
+      case 'acknowledge_fresh_start':
+        this.freshStart = null;
+        return this.state();
       case 'list_events':
         return this.events;
       case 'choose_event': {
