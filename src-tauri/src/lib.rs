@@ -67,6 +67,9 @@ pub fn run() {
     let builder = with_commands(tauri::Builder::default()).plugin(tauri_plugin_biometric::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    // The desktop's save dialog for the export file, used from Rust only.
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_dialog::init());
     // Phones: lock as soon as the app goes to the background (the WebView's own signal may come late).
     #[cfg(mobile)]
     let builder = builder.on_window_event(|window, event| {

@@ -294,6 +294,8 @@ export class FakeBackend {
   update: UpdateNotice | null;
   revoked: Revocation | null;
   freshStart: FreshStart | null;
+  /** the next exports' save dialog is cancelled */
+  exportCancelled = false;
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -574,6 +576,7 @@ export class FakeBackend {
         return this.sync;
       }
       case 'export_pending': {
+        if (this.exportCancelled) return null; // the desktop's save dialog closed without a place
         const r: ExportResult = {
           path: '/storage/emulated/0/Download/lgota-unsent-20260301-1015.json',
           // the unsent records and those the server did not store (lgota-core export_pending)

@@ -85,7 +85,8 @@ pub(super) fn before_migration(conn: &Connection, db: &Path) -> StoreResult<Opti
     }
     let mut copy = suffixed(db, &format!(".before-{from}-to-{to}.bak"));
     if copy.exists() {
-        copy = suffixed(db, &format!(".before-{from}-to-{to}-{}.bak", crate::now_ms()));
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        copy = suffixed(db, &format!(".before-{from}-to-{to}-{stamp}.bak"));
     }
     vacuum_into(conn, &copy).map_err(|e| {
         StoreError::Other(format!(
