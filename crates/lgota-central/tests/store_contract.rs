@@ -874,8 +874,13 @@ pub fn signing_keys_register_once_and_enrollment_replaces(open: Open) {
     let db = open(&dir.path().join("keys.db"));
     db.add_branches(&[("b1".into(), "Один".into())]).unwrap();
     db.insert_enrollment_code("c".repeat(64).as_str(), "b1", &CodeIssuer::admin("a"), 0, i64::MAX).unwrap();
-    let attempt =
-        EnrollAttempt { code_sha256: &"c".repeat(64), device_id: "p1", secret_sha256: None, token_sha256: "t1", now_ms: 1 };
+    let attempt = EnrollAttempt {
+        code_sha256: &"c".repeat(64),
+        device_id: "p1",
+        secret_sha256: None,
+        token_sha256: "t1",
+        now_ms: 1,
+    };
     assert!(matches!(db.enroll(&attempt).unwrap(), lgota_central::store::EnrollOutcome::Enrolled { .. }));
     assert_eq!(db.signing_key("p1").unwrap(), None);
     assert!(db.set_signing_key("p1", "key-a", 2, false).unwrap(), "a sync fills an empty place");

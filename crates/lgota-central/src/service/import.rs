@@ -108,10 +108,18 @@ fn verified_device(db: &dyn Database, export: &ExportEnvelope) -> Result<Device>
     }
 }
 
-/// [`import_export`] of a file named `file`, audited.
+/// [`import_export`] of a file named `file`, audited — a file refused for its signature too (an
+/// attempt to bring in records that cannot be proven leaves a trace).
 pub fn import_file(db: &dyn Database, actor: &Actor, file: &str, json: &[u8]) -> Result<Intake> {
     actor.must_be_admin()?;
-    let intake = import_export(db, json)?;
+    let intake = match import_export(db, json) {
+        Ok(intake) => intake,
+        Err(e) if e.code.starts_with("export_") => {
+            audit::note(db, actor, Action::Import, &format!("Импорт файла «{file}» отклонён: {}", e.code))?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     audit::note(db, actor, Action::Import, &format!("Импорт файла «{file}»: {}", intake.summary()))?;
     Ok(intake)
 }
