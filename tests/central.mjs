@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,9 +158,48 @@ export function recordFactory(idPrefix, defaults = {}) {
   };
 }
 
-/** Writes an offline export file (what a phone carries by hand) into `dir`; returns its path. */
-export function writeExport(dir, device, records) {
-  const file = path.join(dir, `${device}.json`);
-  fs.writeFileSync(file, JSON.stringify({ format: 1, device_id: device, records }));
+/** Each device's export key (Ed25519), by server and device id. */
+const exportKeys = new Map();
+
+/**
+ * Enrolls `device` into `branch` the way a phone does — a code from the CLI, then
+ * `POST /api/v1/enroll` with the public half of its export key — once per server and device;
+ * returns the key pair.
+ */
+async function enrolledKey(central, device, branch) {
+  const id = `${central.base}|${device}`;
+  if (!exportKeys.has(id)) {
+    const keys = crypto.generateKeyPairSync('ed25519');
+    const issued = central.cli(['device', 'enroll', '--branch', branch, '--png', path.join(central.dir, `${device}.png`)]);
+    const code = issued.match(/Код:\s+(\S+)/)[1];
+    const r = await fetch(`${central.base}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { 'X-Lgota-Protocol': '3', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code, device_id: device, signing_key: keys.publicKey.export({ format: 'jwk' }).x }),
+    });
+    assert.equal(r.status, 200, `enrolling ${device}: ${await r.text()}`);
+    exportKeys.set(id, keys);
+  }
+  return exportKeys.get(id);
+}
+
+/**
+ * Writes an offline export file (what a phone carries by hand) of `records` of `device` into the
+ * server's directory, signed as the phone signs it (docs/protocol.md, «Offline export»): the
+ * device is enrolled with its key first, into the branch of its first record (older records may
+ * name any branch). Returns the file's path.
+ */
+export async function writeExport(central, device, records) {
+  const keys = await enrolledKey(central, device, records[0]?.branch_id ?? 'branch-1');
+  const recordsJson = JSON.stringify(records);
+  const signature = crypto.sign(null, Buffer.from(`lgota-export/2\n${device}\n${recordsJson}`, 'utf8'), keys.privateKey);
+  const head = {
+    format: 2,
+    device_id: device,
+    signing_key: keys.publicKey.export({ format: 'jwk' }).x,
+    signature: signature.toString('base64url'),
+  };
+  const file = path.join(central.dir, `${device}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(head).slice(0, -1)},"records":${recordsJson}}`);
   return file;
 }

@@ -168,24 +168,83 @@ pub struct ExportResult {
     pub count: usize,
 }
 
-/// Writes every unsent record to a file that can be carried to the central office by any means.
+/// Writes every unsent record to a file that can be carried to the central office by any means,
+/// signed with the phone's key (docs/protocol.md, «Offline export»). On the desktop a save dialog
+/// asks where (`None`: the librarian cancelled); on phones the file goes to the downloads folder
+/// (else the app's data folder). `LGOTA_EXPORT_DIR`, when set, is the folder, without a dialog
+/// (unattended runs, the end-to-end tests).
 #[tauri::command]
-pub fn export_pending<R: Runtime>(app: AppHandle<R>, store: State<'_, AppStore>) -> CommandResult<ExportResult> {
-    let file = store.lock()?.export_pending()?;
-    let dir = app.path().download_dir().or_else(|_| app.path().app_data_dir()).map_err(|e| {
-        tracing::warn!(error = %e, "no folder for the export file");
-        CommandError::new("export_failed", "Не найдена папка для файла с записями.")
-    })?;
-    let path = dir.join(export_file_name(&file.device_id, Now::system()));
-    let json = serde_json::to_vec_pretty(&file).map_err(CommandError::task_failed)?;
-    std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, json)).map_err(|e| {
+pub async fn export_pending<R: Runtime>(
+    app: AppHandle<R>,
+    store: State<'_, AppStore>,
+) -> CommandResult<Option<ExportResult>> {
+    let export = store.lock()?.export_pending()?;
+    let name = export_file_name(&export.file.device_id, Now::system());
+    let Some(path) = export_path(&app, &name).await? else { return Ok(None) };
+    let write = |path: &std::path::Path| -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, export.to_json())
+    };
+    write(&path).map_err(|e| {
         tracing::warn!(error = %e, path = %path.display(), "export file not written");
         CommandError::new(
             "export_failed",
             "Файл с записями не записан. Проверьте, что на телефоне есть свободное место, и попробуйте снова.",
         )
     })?;
-    Ok(ExportResult { path: path.display().to_string(), count: file.records.len() })
+    Ok(Some(ExportResult { path: path.display().to_string(), count: export.records.len() }))
+}
+
+/// Where the export file `name` goes (see [`export_pending`]).
+async fn export_path<R: Runtime>(app: &AppHandle<R>, name: &str) -> CommandResult<Option<std::path::PathBuf>> {
+    if let Some(dir) = std::env::var_os("LGOTA_EXPORT_DIR").filter(|d| !d.is_empty()) {
+        return Ok(Some(std::path::PathBuf::from(dir).join(name)));
+    }
+    #[cfg(desktop)]
+    let path = save_dialog(app, name).await;
+    #[cfg(mobile)]
+    let path = downloads(app).map(|dir| Some(dir.join(name)));
+    path
+}
+
+/// The desktop's save dialog, the file's name proposed; `None` if it was closed.
+#[cfg(desktop)]
+async fn save_dialog<R: Runtime>(app: &AppHandle<R>, name: &str) -> CommandResult<Option<std::path::PathBuf>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, mut rx) = tauri::async_runtime::channel(1);
+    app.dialog()
+        .file()
+        .set_title("Сохранить записи в файл")
+        .set_file_name(name)
+        .add_filter("Файл записей «Льготы»", &["json"])
+        .save_file(move |chosen| {
+            let _ = tx.try_send(chosen);
+        });
+    match rx.recv().await.flatten().map(|p| p.into_path()) {
+        None => Ok(None),
+        Some(Ok(path)) => Ok(Some(path)),
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "the save dialog gave no file path");
+            Err(CommandError::new("export_failed", "Выбранное место нельзя использовать: выберите папку на диске."))
+        }
+    }
+}
+
+/// The phone's downloads folder, else the app's data folder.
+#[cfg(mobile)]
+fn downloads<R: Runtime>(app: &AppHandle<R>) -> CommandResult<std::path::PathBuf> {
+    app.path().download_dir().or_else(|_| app.path().app_data_dir()).map_err(|e| {
+        tracing::warn!(error = %e, "no folder for the export file");
+        CommandError::new("export_failed", "Не найдена папка для файла с записями.")
+    })
+}
+
+/// The librarian has read that the log was started afresh (the old file stays on the phone).
+#[tauri::command]
+pub fn acknowledge_fresh_start(store: State<'_, AppStore>) -> CommandResult<AppState> {
+    Ok(store.lock()?.acknowledge_fresh_start()?)
 }
 
 /// `lgota-zapisi-<last 6 of the device id>-<local YYYYMMDD-HHMMSS>.json`.

@@ -38,6 +38,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::sync_status,
         commands::sync_now,
         commands::export_pending,
+        commands::acknowledge_fresh_start,
         commands::list_events,
         commands::choose_event,
         commands::choose_event_by_code,
@@ -66,6 +67,9 @@ pub fn run() {
     let builder = with_commands(tauri::Builder::default()).plugin(tauri_plugin_biometric::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    // The desktop's save dialog for the export file, used from Rust only.
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_dialog::init());
     // Phones: lock as soon as the app goes to the background (the WebView's own signal may come late).
     #[cfg(mobile)]
     let builder = builder.on_window_event(|window, event| {
@@ -77,8 +81,18 @@ pub fn run() {
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&dir)?;
-            let mut store = Store::open(dir.join(DB_FILE))
+            // A log whose update fails (or a damaged file) is moved aside and a fresh one started:
+            // recording never stops for it; the app says so (AppState::fresh_start).
+            let mut store = Store::open_or_start_afresh(dir.join(DB_FILE), lgota_core::Now::system())
                 .map_err(|e| format!("Не удалось открыть базу записей в {}: {e}", dir.display()))?;
+            if let Some(fresh) = store.state().ok().and_then(|s| s.fresh_start) {
+                tracing::warn!(
+                    aside = fresh.aside,
+                    code = fresh.code,
+                    detail = fresh.detail,
+                    "record log started afresh"
+                );
+            }
             // The version the package says (tauri.conf.json), shown in the settings and reported.
             store.set_app_version(&app.package_info().version.to_string());
             let lock_settings =

@@ -268,6 +268,7 @@ const GUARDED: &[(&str, &str)] = &[
     ("sync_status", "{}"),
     ("sync_now", "{}"),
     ("export_pending", "{}"),
+    ("acknowledge_fresh_start", "{}"),
     ("list_events", "{}"),
     ("choose_event", r#"{"id": "x"}"#),
     ("choose_event_by_code", r#"{"text": "lgota:event?v=1&id=x"}"#),

@@ -189,7 +189,7 @@ test('events and branches are published from forms with Russian validation; the 
 
 test('a branch head sees only their branch and cannot reach administrator pages', async () => {
   const phone = 'phone-b2';
-  central.cli(['import', writeExport(central.dir, phone, [record(phone, 'branch-2', { outcome: 'refused', method: 'none', granted: false })])]);
+  central.cli(['import', await writeExport(central, phone, [record(phone, 'branch-2', { outcome: 'refused', method: 'none', granted: false })])]);
   const context = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1200, height: 900 } });
   const page = await signIn(context, 'zav2');
   assert.equal((await page.textContent('[data-figure="total"]')).trim(), '1', 'only the branch-2 check');

@@ -21,8 +21,8 @@ let browser;
 
 const record = recordFactory('0190b0b0-0000-7000-8000');
 
-function importExport(device, records) {
-  return central.cli(['import', writeExport(central.dir, device, records)]);
+async function importExport(device, records) {
+  return central.cli(['import', await writeExport(central, device, records)]);
 }
 
 // A day relative to today in Moscow time, YYYY-MM-DD.
@@ -38,7 +38,7 @@ before(async () => {
 
   // branch-1: two confirmed by Digital ID, one Digital ID failure → paper shown.
   // branch-2: one paper without a document (refused), one check voided by a correction.
-  importExport('phone-1', [
+  await importExport('phone-1', [
     record('phone-1', 'branch-1', {}),
     record('phone-1', 'branch-1', { category_id: 'disabled' }),
     record('phone-1', 'branch-1', {
@@ -50,7 +50,7 @@ before(async () => {
     }),
   ]);
   const voided = record('phone-2', 'branch-2', {});
-  importExport('phone-2', [
+  await importExport('phone-2', [
     record('phone-2', 'branch-2', { method: 'paper', outcome: 'no_document', granted: false, category_id: 'large_family' }),
     voided,
     record('phone-2', 'branch-2', {
@@ -67,7 +67,7 @@ before(async () => {
   // Earlier weeks: two checks at a published event 8 days ago, one at no event 15 days ago.
   const published = central.cli(['event', 'add', '--branch', 'branch-1', '--title', 'Вечер поэзии', '--date', moscowDay(-8)]);
   eventId = published.match(/опубликовано: (\S+)/)[1];
-  importExport('phone-3', [
+  await importExport('phone-3', [
     record('phone-3', 'branch-1', { created_at_ms: Date.now() - 8 * DAY, event_id: eventId }),
     record('phone-3', 'branch-1', {
       created_at_ms: Date.now() - 8 * DAY + 60_000,

@@ -98,7 +98,14 @@ export async function startApp(dataHome, env = {}) {
   mkdirSync(artifacts, { recursive: true });
   const own = !dataHome;
   const home = dataHome ?? mkdtempSync(path.join(tmpdir(), 'lgota-e2e-'));
-  const driver = await startDriver({ XDG_DATA_HOME: home, WEBKIT_DISABLE_COMPOSITING_MODE: '1', NO_AT_BRIDGE: '1', ...env });
+  // LGOTA_EXPORT_DIR: the export file goes there instead of through the desktop's save dialog.
+  const driver = await startDriver({
+    XDG_DATA_HOME: home,
+    LGOTA_EXPORT_DIR: path.join(home, 'exports'),
+    WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+    NO_AT_BRIDGE: '1',
+    ...env,
+  });
   return {
     app,
     url: driver.url,

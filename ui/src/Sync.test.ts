@@ -220,6 +220,12 @@ describe('sync panel (settings)', () => {
     await click('btn-export');
     await waitFor(() => expect(within(panel).getByTestId('sync-notice')).toHaveTextContent('Не удалось записать файл'));
     expect(within(panel).getByTestId('sync-notice')).toHaveAttribute('role', 'alert');
+
+    // The desktop's save dialog closed without a place: nothing written, nothing claimed.
+    fake.exportCancelled = true;
+    await click('btn-export');
+    await waitFor(() => expect(fake.callsOf('export_pending')).toHaveLength(3));
+    await waitFor(() => expect(within(panel).queryByTestId('sync-notice')).toBeNull());
   });
 });
 

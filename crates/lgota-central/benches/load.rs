@@ -124,7 +124,7 @@ async fn send(
 
 async fn phone(base: String, http: reqwest::Client, code: String, i: usize, tally: Arc<Mutex<Tally>>) -> u64 {
     let device_id = format!("load-phone-{i:05}");
-    let enroll = EnrollRequest { code, device_id: device_id.clone(), enrollment_secret: None };
+    let enroll = EnrollRequest { code, device_id: device_id.clone(), enrollment_secret: None, signing_key: None };
     let Some((status, body, _)) = send(&tally, || http.post(format!("{base}/api/v1/enroll")).json(&enroll)).await
     else {
         return 0;

@@ -94,9 +94,11 @@ fn run(backend: &str, db: Arc<dyn Database>, n: usize) -> Vec<(String, f64)> {
     let big = {
         // The records a phone would export, made directly (recording 100,000 checks one committed
         // transaction at a time on the phone would take minutes and is measured by record_check).
-        let template = batched_phone.lock().unwrap().export_pending().unwrap();
         let sample = batched_phone.lock().unwrap().record(&first_id(dir.path())).unwrap().unwrap().wire;
-        let device_id = "0190-offline-phone".to_string();
+        // Signed as that phone would sign it: a key of the bench's own, registered for the phone.
+        let device_id = sample.device_id.clone();
+        let secret = [9u8; 32];
+        db.set_signing_key(&device_id, &lgota_domain::export::public_key(&secret), 0, true).unwrap();
         let records: Vec<lgota_protocol::WireRecord> = (0..m)
             .map(|i| lgota_protocol::WireRecord {
                 id: format!("0190a0a0-0000-7000-9000-{i:012}"),
@@ -106,7 +108,7 @@ fn run(backend: &str, db: Arc<dyn Database>, n: usize) -> Vec<(String, f64)> {
                 ..sample.clone()
             })
             .collect();
-        serde_json::to_vec(&lgota_protocol::ExportFile { records, device_id, ..template }).unwrap()
+        serde_json::to_vec(&lgota_domain::export::seal(&secret, &device_id, &records).unwrap()).unwrap()
     };
     let started = Instant::now();
     let first = lgota_central::service::import::import_export(db.as_ref(), &big).unwrap();

@@ -5,7 +5,10 @@ use std::process::Command;
 
 use common::*;
 use lgota_central::store::{prelude::*, SqliteDatabase};
-use lgota_protocol::{parse_enroll_uri, EnrollRequest, ExportFile, WireRecord, EXPORT_FORMAT};
+use lgota_protocol::{parse_enroll_uri, EnrollRequest, WireRecord};
+
+/// The private half of a test phone's export key.
+const PHONE_9: [u8; 32] = [9; 32];
 
 fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_lgota-central"))
@@ -39,7 +42,12 @@ async fn enroll_command_prints_a_working_code_and_writes_a_qr_png() {
     let response = s
         .client
         .post(s.url("/api/v1/enroll"))
-        .json(&EnrollRequest { code: parsed.code.clone(), device_id: "phone-1".into(), enrollment_secret: None })
+        .json(&EnrollRequest {
+            code: parsed.code.clone(),
+            device_id: "phone-1".into(),
+            enrollment_secret: None,
+            signing_key: None,
+        })
         .send()
         .await
         .unwrap();
@@ -65,9 +73,9 @@ fn importing_an_export_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("central.db");
     let records = vec![check("phone-9", "branch-2", 2 * 24 * 60 * 60 * 1000), check("phone-9", "branch-2", 60_000)];
-    let export = ExportFile { format: EXPORT_FORMAT, device_id: "phone-9".into(), records: records.clone() };
+    enroll_in_file(&db_path, "phone-9", "branch-2", PHONE_9);
     let file = dir.path().join("export.json");
-    std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
+    std::fs::write(&file, signed_export(PHONE_9, "phone-9", &records)).unwrap();
 
     let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
     assert!(ok, "{err}");
@@ -84,16 +92,16 @@ fn importing_an_export_twice_changes_nothing() {
 
     // The rules of a push, record by record: a training record, a record of an unknown branch and
     // one in conflict are reported; the good one after them is stored.
-    let mut bad = export.clone();
-    bad.records.push(check("phone-9", "branch-2", 0));
-    bad.records.last_mut().unwrap().training = true;
-    bad.records.push(check("phone-9", "atlantis", 0));
+    let mut bad = records.clone();
+    bad.push(check("phone-9", "branch-2", 0));
+    bad.last_mut().unwrap().training = true;
+    bad.push(check("phone-9", "atlantis", 0));
     let mut conflicting = records[0].clone();
     conflicting.staff_label = "Другая".into();
-    bad.records.push(conflicting);
+    bad.push(conflicting);
     let later = check("phone-9", "branch-2", 0);
-    bad.records.push(later.clone());
-    std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
+    bad.push(later.clone());
+    std::fs::write(&file, signed_export(PHONE_9, "phone-9", &bad)).unwrap();
     let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(out.contains("новых записей 1, уже были 2, расхождений 1, не принято 2"), "{out}");
@@ -134,9 +142,9 @@ fn a_phone_export_of_100_000_records_imports_and_again_changes_nothing() {
         records.push(v);
     }
     let n = records.len();
-    let export = ExportFile { format: EXPORT_FORMAT, device_id: "phone-big".into(), records };
+    enroll_in_file(&db_path, "phone-big", "branch-2", PHONE_9);
     let file = dir.path().join("export.json");
-    std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
+    std::fs::write(&file, signed_export(PHONE_9, "phone-big", &records)).unwrap();
     let (ok, out, err) = cli(&db_path, &["import", file.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(out.contains(&format!("Импорт: новых записей {n}, уже были 0, расхождений 0, не принято 0.")), "{out}");

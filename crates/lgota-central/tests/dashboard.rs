@@ -942,6 +942,7 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
          DROP TABLE app_releases;
          DROP TABLE training_results;
          ALTER TABLE devices DROP COLUMN report; DROP TABLE sign_in_backoff;
+         ALTER TABLE devices DROP COLUMN signing_key; ALTER TABLE devices DROP COLUMN signing_key_at;
          PRAGMA user_version = 3;",
     )
     .unwrap();

@@ -18,7 +18,8 @@ async fn health_answers_and_the_protocol_header_is_required() {
 
     let bare = reqwest::Client::new();
     let code = s.issue_code(BRANCH);
-    let request = EnrollRequest { code: code.clone(), device_id: "dev-a".into(), enrollment_secret: None };
+    let request =
+        EnrollRequest { code: code.clone(), device_id: "dev-a".into(), enrollment_secret: None, signing_key: None };
     let body = expect_error(
         bare.post(s.url("/api/v1/enroll")).json(&request).send().await.unwrap(),
         400,
@@ -44,7 +45,8 @@ async fn health_answers_and_the_protocol_header_is_required() {
 async fn a_code_enrolls_once_and_only_the_token_hash_is_kept() {
     let s = start().await;
     let code = s.issue_code(BRANCH);
-    let request = EnrollRequest { code: code.clone(), device_id: "dev-a".into(), enrollment_secret: None };
+    let request =
+        EnrollRequest { code: code.clone(), device_id: "dev-a".into(), enrollment_secret: None, signing_key: None };
     let response = s.client.post(s.url("/api/v1/enroll")).json(&request).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: EnrollResponse = response.json().await.unwrap();
@@ -63,7 +65,12 @@ async fn a_code_enrolls_once_and_only_the_token_hash_is_kept() {
 
     // Reuse, by the same or another device.
     for device_id in ["dev-a", "dev-b"] {
-        let request = EnrollRequest { code: code.clone(), device_id: device_id.into(), enrollment_secret: None };
+        let request = EnrollRequest {
+            code: code.clone(),
+            device_id: device_id.into(),
+            enrollment_secret: None,
+            signing_key: None,
+        };
         let response = s.client.post(s.url("/api/v1/enroll")).json(&request).send().await.unwrap();
         expect_error(response, 409, "enrollment_code_used").await;
     }
@@ -149,7 +156,7 @@ async fn tokens_are_checked_and_revocation_locks_the_device_out() {
     let response = s
         .client
         .post(s.url("/api/v1/enroll"))
-        .json(&EnrollRequest { code, device_id: "dev-a".into(), enrollment_secret: None })
+        .json(&EnrollRequest { code, device_id: "dev-a".into(), enrollment_secret: None, signing_key: None })
         .send()
         .await
         .unwrap();
@@ -164,7 +171,12 @@ async fn unknown_paths_and_methods_answer_with_error_bodies() {
 }
 
 fn request(code: &str, device_id: &str, secret: Option<&str>) -> EnrollRequest {
-    EnrollRequest { code: code.into(), device_id: device_id.into(), enrollment_secret: secret.map(Into::into) }
+    EnrollRequest {
+        code: code.into(),
+        device_id: device_id.into(),
+        enrollment_secret: secret.map(Into::into),
+        signing_key: None,
+    }
 }
 
 impl Server {

@@ -73,7 +73,7 @@ async fn a_second_request_over_the_limit_is_told_to_come_back_later() {
         .unwrap();
     let enrolled: EnrollResponse = client
         .post(format!("{base}/api/v1/enroll"))
-        .json(&EnrollRequest { code, device_id: "phone-1".into(), enrollment_secret: None })
+        .json(&EnrollRequest { code, device_id: "phone-1".into(), enrollment_secret: None, signing_key: None })
         .send()
         .await
         .unwrap()

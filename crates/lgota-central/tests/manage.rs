@@ -496,20 +496,32 @@ async fn exported_files_import_once_and_bad_files_are_explained() {
     let s = start().await;
     let admin = s.browser("admin").await;
     let records: Vec<_> = (0..4).map(|_| check("phone-off", "branch-3", 3_600_000)).collect();
-    let export = serde_json::to_string(&ExportFile { format: 1, device_id: "phone-off".into(), records }).unwrap();
+    let secret = [3u8; 32];
+    let token = s.enrolled("phone-off").await;
+    // The phone's export key, registered by its sync's device report (version 2).
+    let key = lgota_domain::export::public_key(&secret);
+    assert_eq!(s.pull(&token, &format!("?report=2&signing_key={key}")).await.0, 200);
+    let export = serde_json::to_string(&lgota_domain::export::seal(&secret, "phone-off", &records).unwrap()).unwrap();
+    let unsigned = serde_json::to_string(&ExportFile { format: 1, device_id: "phone-off".into(), records }).unwrap();
     let (status, _, page) = s.upload(&admin, "/import", "files", &[("lgota-export.json", export.clone())]).await;
     assert_eq!(status, 200);
     assert!(
         page.contains("<td>lgota-export.json</td><td class=\"n\">4</td><td class=\"n\">0</td><td class=\"n\">0</td>"),
         "{page}"
     );
-    let (status, _, page) =
-        s.upload(&admin, "/import", "files", &[("again.json", export), ("broken.json", "{\"format\": 1".into())]).await;
+    let files = [("again.json", export), ("broken.json", "{\"format\": 1".into()), ("old-app.json", unsigned)];
+    let (status, _, page) = s.upload(&admin, "/import", "files", &files).await;
     assert_eq!(status, 422);
+    assert!(page.contains(
+        "<td>old-app.json</td><td></td><td></td><td></td><td></td><td class=\"error\">Файл выгрузки не подписан"
+    ));
     assert!(page.contains("<td>again.json</td><td class=\"n\">0</td><td class=\"n\">4</td>"));
     assert!(page.contains("<td>broken.json</td><td></td><td></td><td></td><td></td><td class=\"error\">"));
     assert_eq!(s.db.record_count().unwrap(), 4);
-    assert!(s.audit_actions().iter().filter(|(_, a, _)| a == "import").count() == 2);
+    // The refused unsigned file leaves a trace too; the broken one is no import at all.
+    let imports: Vec<_> = s.audit_actions().into_iter().filter(|(_, a, _)| a == "import").collect();
+    assert_eq!(imports.len(), 3, "{imports:?}");
+    assert!(imports.iter().any(|(_, _, d)| d.contains("«old-app.json» отклонён: export_unsigned")), "{imports:?}");
 }
 
 #[tokio::test]

@@ -193,7 +193,7 @@ async fn age_checks_are_counted_apart_from_benefits_and_every_figure_leads_to_it
         .code;
     let token = service::devices::enroll(
         site.db.as_ref(),
-        lgota_protocol::EnrollRequest { code, device_id: device.into(), enrollment_secret: None },
+        lgota_protocol::EnrollRequest { code, device_id: device.into(), enrollment_secret: None, signing_key: None },
     )
     .unwrap()
     .device_token;

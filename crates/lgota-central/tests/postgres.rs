@@ -431,7 +431,7 @@ impl Drop for Process {
 async fn enroll(base: &str, code: String, device_id: &str) -> String {
     let r = protocol_client()
         .post(format!("{base}/api/v1/enroll"))
-        .json(&EnrollRequest { code, device_id: device_id.into(), enrollment_secret: None })
+        .json(&EnrollRequest { code, device_id: device_id.into(), enrollment_secret: None, signing_key: None })
         .send()
         .await
         .unwrap();
@@ -471,7 +471,12 @@ async fn two_server_processes_share_one_postgresql() {
     let token_a = enroll(servers[0], codes[0].clone(), "phone-a").await;
     let r = protocol_client()
         .post(format!("{}/api/v1/enroll", servers[1]))
-        .json(&EnrollRequest { code: codes[0].clone(), device_id: "phone-x".into(), enrollment_secret: None })
+        .json(&EnrollRequest {
+            code: codes[0].clone(),
+            device_id: "phone-x".into(),
+            enrollment_secret: None,
+            signing_key: None,
+        })
         .send()
         .await
         .unwrap();

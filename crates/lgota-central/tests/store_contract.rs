@@ -13,7 +13,8 @@ use std::path::Path;
 use lgota_central::report::{Overview, TrendCounts};
 use lgota_central::store::prelude::*;
 use lgota_central::store::{
-    postgres, PostgresDatabase, RecordFilter, SqliteDatabase, StoreError, StoreStatus, OFFLINE_AFTER_MS,
+    postgres, CodeIssuer, EnrollAttempt, PostgresDatabase, RecordFilter, SqliteDatabase, StoreError, StoreStatus,
+    OFFLINE_AFTER_MS,
 };
 use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
 
@@ -1117,6 +1118,32 @@ pub fn sign_in_backoff_is_shared(open: Open) {
     assert!(matches!(reserve(one.as_ref(), &keys, 2_000 + BACKOFF.memory_ms + 60_000), Reservation::Reserved(_)));
 }
 
+/// A phone's export-signing key (issue 17): none until registered; a sync's registration only
+/// fills an empty place, an enrollment's replaces; an unknown device registers nothing.
+pub fn signing_keys_register_once_and_enrollment_replaces(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("keys.db"));
+    db.add_branches(&[("b1".into(), "Один".into())]).unwrap();
+    db.insert_enrollment_code("c".repeat(64).as_str(), "b1", &CodeIssuer::admin("a"), 0, i64::MAX).unwrap();
+    let attempt = EnrollAttempt {
+        code_sha256: &"c".repeat(64),
+        device_id: "p1",
+        secret_sha256: None,
+        token_sha256: "t1",
+        now_ms: 1,
+    };
+    assert!(matches!(db.enroll(&attempt).unwrap(), lgota_central::store::EnrollOutcome::Enrolled { .. }));
+    assert_eq!(db.signing_key("p1").unwrap(), None);
+    assert!(db.set_signing_key("p1", "key-a", 2, false).unwrap(), "a sync fills an empty place");
+    assert!(!db.set_signing_key("p1", "key-b", 3, false).unwrap(), "a sync never replaces");
+    assert_eq!(db.signing_key("p1").unwrap().as_deref(), Some("key-a"));
+    assert!(!db.set_signing_key("p1", "key-a", 4, true).unwrap(), "the same key again changes nothing");
+    assert!(db.set_signing_key("p1", "key-b", 5, true).unwrap(), "an enrollment replaces");
+    assert_eq!(db.signing_key("p1").unwrap().as_deref(), Some("key-b"));
+    assert!(!db.set_signing_key("nobody", "key-c", 6, true).unwrap());
+    assert_eq!(db.signing_key("nobody").unwrap(), None);
+}
+
 macro_rules! backend {
     ($name:ident, $open:expr, $available:expr, [$($case:ident),* $(,)?]) => {
         mod $name {
@@ -1167,6 +1194,7 @@ macro_rules! every_case {
                 the_audit_log_is_blanked_and_trimmed_by_age_only,
                 an_observer_is_stored_without_branch_or_records,
                 old_sign_in_backoff_is_forgotten,
+                signing_keys_register_once_and_enrollment_replaces,
             ]
         );
     };

@@ -122,7 +122,13 @@ async fn an_exported_file_imports_once_and_sync_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let phone = device(&dir);
     record(&phone, 25);
-    let file = serde_json::to_vec(&phone.lock().unwrap().export_pending().unwrap()).unwrap();
+    // Enrolled (its export key registered) before it lost the network.
+    let (device_id, key) = {
+        let phone = phone.lock().unwrap();
+        (phone.device_id().to_owned(), phone.signing_public_key().unwrap())
+    };
+    let token = server.enroll_signing(&device_id, common::BRANCH, Some(key)).await;
+    let file = phone.lock().unwrap().export_pending().unwrap().to_json();
     let expected = phone.lock().unwrap().pending_count().unwrap();
 
     let first = lgota_central::service::import::import_export(server.db.as_ref(), &file).unwrap();
@@ -131,8 +137,6 @@ async fn an_exported_file_imports_once_and_sync_agrees() {
     assert_eq!((again.stored, u64::from(again.duplicates)), (0, expected));
     assert_eq!(server.count(), expected);
 
-    let device_id = phone.lock().unwrap().device_id().to_owned();
-    let token = server.enroll(&device_id, common::BRANCH).await;
     let base = server.base.clone();
     let report = tokio::task::spawn_blocking(move || {
         let mut client = Client::new(&base, Some(token)).unwrap();

@@ -151,12 +151,17 @@ impl Client {
     /// Trades a one-time enrollment code for this device's token. `secret` is what the phone chose
     /// (and kept) for this enrollment: repeating the call with it after a lost answer gets a token.
     pub fn enroll(&self, code: &str, device_id: &str, secret: Option<&str>) -> Result<EnrollResponse, TransportError> {
-        let body = EnrollRequest {
+        self.enroll_with(&EnrollRequest {
             code: code.to_owned(),
             device_id: device_id.to_owned(),
             enrollment_secret: secret.map(str::to_owned),
-        };
-        self.send(self.http.post(format!("{}{}", self.base, paths::ENROLL)).json(&body))
+            signing_key: None,
+        })
+    }
+
+    /// [`Client::enroll`] with a whole request (the phone's export-signing key too).
+    pub fn enroll_with(&self, request: &EnrollRequest) -> Result<EnrollResponse, TransportError> {
+        self.send(self.http.post(format!("{}{}", self.base, paths::ENROLL)).json(request))
     }
 
     /// Reference data newer than what the device has.
@@ -223,12 +228,16 @@ pub fn enroll_device_pinned(
         Some(der) => Client::pinned(server, None, der)?,
         None => Client::new(server, None)?,
     };
-    let (device_id, secret) = {
+    let request = {
         let mut store = lock()?;
-        let secret = store.enrollment_secret(code)?;
-        (store.device_id().to_owned(), secret)
+        EnrollRequest {
+            code: code.trim().to_owned(),
+            device_id: store.device_id().to_owned(),
+            enrollment_secret: Some(store.enrollment_secret(code)?),
+            signing_key: Some(store.signing_public_key()?),
+        }
     };
-    let enrolled = client.enroll(code.trim(), &device_id, Some(&secret))?;
+    let enrolled = client.enroll_with(&request)?;
     let kept = EnrollmentPins { content_key, ca_der };
     let state = lock()?.save_enrollment_pinned(
         client.base(),

@@ -28,6 +28,6 @@ pub use lock::LockSettings;
 pub use model::*;
 pub use search::SearchHit;
 pub use store::{
-    ContentSource, ContentState, Enrollment, Record, RecordKind, Refusal, Store, SyncProblem, SyncStatus,
+    ContentSource, ContentState, Enrollment, Export, Record, RecordKind, Refusal, Store, SyncProblem, SyncStatus,
     UNDO_WINDOW_MS,
 };

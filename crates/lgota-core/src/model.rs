@@ -61,6 +61,26 @@ pub struct AppState {
     pub update: Option<UpdateNotice>,
     /// The central office revoked this phone: what it forgot, and why.
     pub revoked: Option<Revocation>,
+    /// The log could not be opened after an update: it was moved aside and a fresh one started
+    /// (until the librarian acknowledges the notice).
+    pub fresh_start: Option<FreshStart>,
+}
+
+/// The record log could not be opened (its update failed, or the file is damaged): the old file
+/// was moved aside on the phone, never deleted, and recording goes on in a fresh log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FreshStart {
+    /// When (UTC ms).
+    pub at_ms: i64,
+    /// The old log's file name now, in the app's data folder.
+    pub aside: String,
+    /// Why it could not be opened: the error's code (`storage`, `corrupt`) and the technical detail.
+    pub code: String,
+    pub detail: String,
+    /// The phone's identity, enrollment, branch, staff label and lock were taken over from the old
+    /// log (it could still be read): the phone goes on syncing as itself.
+    pub carried_over: bool,
 }
 
 /// The server's `min_app_version` is newer than this app.

@@ -33,13 +33,16 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/003_sync_attention.sql")),
     M::up(include_str!("migrations/004_training_results.sql")),
     M::up(include_str!("migrations/005_retention.sql")),
+    // 006 is the pinning of keys at enrollment (issue 17, another branch).
+    M::up(include_str!("migrations/006_signing_key.sql")),
 ];
 
 mod device;
+mod fresh;
 mod outbox;
 mod pins;
 mod training;
-pub use outbox::{AttentionItem, CLOCK_WARN_MS};
+pub use outbox::{AttentionItem, Export, CLOCK_WARN_MS};
 pub use pins::EnrollmentPins;
 
 pub use lgota_protocol::RecordKind;
@@ -174,6 +177,7 @@ impl Store {
                 id
             }
         };
+        ensure_signing_key(&conn)?;
         let config = load_config(&conn)?;
         let (content, content_source) = load_content(&conn)?;
         Ok(Store { conn, config, content, content_source, device_id, app_version: crate::APP_VERSION.to_owned() })
@@ -185,6 +189,12 @@ impl Store {
 
     pub fn device_id(&self) -> &str {
         &self.device_id
+    }
+
+    /// The public half of this phone's export-signing key (base64url), sent at enrollment and in
+    /// the device report; the private half never leaves the log.
+    pub fn signing_public_key(&self) -> Result<String> {
+        Ok(lgota_domain::export::public_key(&signing_secret(&self.conn)?))
     }
 
     /// The app's version as its shell knows it (the package's), if it differs from the core's
@@ -290,6 +300,7 @@ impl Store {
             app_version: self.app_version.clone(),
             update: self.update_notice()?,
             revoked: self.revocation()?,
+            fresh_start: self.fresh_start()?,
         })
     }
 
@@ -861,6 +872,26 @@ fn insert_event(conn: &Connection, event: &ValidEvent, branch_id: &str, now: Now
         params![id, event.title, event.date, branch_id, now.utc_ms],
     )?;
     Ok(id)
+}
+
+/// Makes the phone's export-signing key once (32 random bytes, kept only in this file).
+fn ensure_signing_key(conn: &Connection) -> Result<()> {
+    let has: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM signing_key)", [], |r| r.get(0))?;
+    if !has {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|_| Error::NoRandomness)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO signing_key (id, secret, created_at_ms) VALUES (1, ?1, ?2)",
+            params![&secret[..], Now::system().utc_ms],
+        )?;
+    }
+    Ok(())
+}
+
+/// The private half of the export-signing key. Never logged, never leaves the core.
+pub(crate) fn signing_secret(conn: &Connection) -> Result<[u8; 32]> {
+    let bytes: Vec<u8> = conn.query_row("SELECT secret FROM signing_key WHERE id = 1", [], |r| r.get(0))?;
+    bytes.try_into().map_err(|_| Error::Corrupt("the signing key is not 32 bytes".into()))
 }
 
 /// Appends a check of `device_id` with validated `fields`; returns its new id.

@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod export;
 pub mod record;
 pub mod screen;
 pub mod secret;

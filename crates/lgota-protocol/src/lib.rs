@@ -30,13 +30,22 @@ pub const PROTOCOL_HEADER: &str = "X-Lgota-Protocol";
 pub const MAX_RECORDS_PER_PUSH: usize = 1000;
 /// The largest request body the server reads for a push.
 pub const MAX_PUSH_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// Version of the offline export file (`lgota-central import`).
-pub const EXPORT_FORMAT: u32 = 1;
+/// Version of the offline export file (`lgota-central import`): 2, signed by the phone's own key
+/// ([`ExportEnvelope`]). Format 1 ([`ExportFile`]) was unsigned: the server refuses it.
+pub const EXPORT_FORMAT: u32 = 2;
+/// The unsigned export file older apps wrote ([`ExportFile`]).
+pub const EXPORT_FORMAT_UNSIGNED: u32 = 1;
+/// What an export's signature covers, before the device id and the records' bytes
+/// ([`export_message`]).
+pub const EXPORT_SIGNATURE_CONTEXT: &str = "lgota-export/2";
 /// Version of the device report a phone adds to its pull ([`PullQuery::report`]): what app,
 /// configuration and content it runs, whether it keeps the office's PIN policy, the last content
 /// pack it refused. A phone sends it only to a server that named this version in
 /// [`ServerInfo::device_report`] (an older server refuses unknown parameters).
-pub const DEVICE_REPORT_VERSION: u32 = 1;
+///
+/// Version 2 adds [`PullQuery::signing_key`]: a phone enrolled before export keys existed
+/// registers its key at its next sync.
+pub const DEVICE_REPORT_VERSION: u32 = 2;
 /// Scheme and path of the enrollment QR payload: `lgota:enroll?v=1&server=<url>&code=<code>`.
 pub const ENROLL_URI_PREFIX: &str = "lgota:enroll?";
 /// Scheme and path of the event QR payload (the poster at the door): `lgota:event?v=1&id=<event id>`.
@@ -113,6 +122,15 @@ pub mod codes {
     pub const CA_PIN_MISMATCH: &str = "ca_pin_mismatch";
     /// The phone: the server's certificate does not chain to the CA pinned at enrollment.
     pub const CERTIFICATE_NOT_TRUSTED: &str = "certificate_not_trusted";
+    /// An import: the export file carries no signature (format 1, an older app).
+    pub const EXPORT_UNSIGNED: &str = "export_unsigned";
+    /// An import: the file names a device the server has never enrolled.
+    pub const EXPORT_DEVICE_UNKNOWN: &str = "export_device_unknown";
+    /// An import: the device has registered no signing key yet.
+    pub const EXPORT_KEY_UNKNOWN: &str = "export_key_unknown";
+    /// An import: the signature does not verify with the device's registered key (the file was
+    /// changed after export, or signed by another phone).
+    pub const EXPORT_SIGNATURE_INVALID: &str = "export_signature_invalid";
 }
 
 /// The body of every error response: a stable `code` for programs, a Russian `message` for people.
@@ -134,6 +152,11 @@ pub struct EnrollRequest {
     /// its SHA-256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enrollment_secret: Option<String>,
+    /// The public half of the phone's export-signing key (Ed25519, 32 bytes base64url, 43
+    /// characters): the server registers it on the device and verifies export files with it.
+    /// Absent from older apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
 }
 
 /// The device's bearer token (shown once; the server keeps only its SHA-256) and its branch.
@@ -361,6 +384,9 @@ pub struct PullQuery {
     /// (UTC ms); absent when the last pack offered was installed.
     pub pack_refusal: Option<String>,
     pub pack_refusal_at_ms: Option<i64>,
+    /// Report version 2: the public half of the phone's export-signing key (as in
+    /// [`EnrollRequest::signing_key`]); the server registers it if the device has none yet.
+    pub signing_key: Option<String>,
 }
 
 impl PullQuery {
@@ -384,6 +410,7 @@ impl PullQuery {
         add("policy_kept", self.policy_kept.map(|v| v.to_string()));
         add("pack_refusal", self.pack_refusal.clone());
         add("pack_refusal_at_ms", self.pack_refusal_at_ms.map(|v| v.to_string()));
+        add("signing_key", self.signing_key.clone());
         q
     }
 }
@@ -479,14 +506,61 @@ pub struct TrainingPushResponse {
     pub server: Option<ServerInfo>,
 }
 
-/// The file a phone exports when it cannot reach the server; `lgota-central import` reads it.
+/// The unsigned export file of format 1 ([`EXPORT_FORMAT_UNSIGNED`]) older apps wrote; the server
+/// refuses it now (`export_unsigned`). Kept to read and to test with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportFile {
-    /// [`EXPORT_FORMAT`].
+    /// [`EXPORT_FORMAT_UNSIGNED`].
     pub format: u32,
     pub device_id: String,
     pub records: Vec<WireRecord>,
+}
+
+/// The export file a phone writes (format 2, docs/protocol.md «Offline export»), as read back:
+/// `records` is kept as the exact bytes of the file, because the signature covers those bytes
+/// ([`export_message`]). Format 1 files (unsigned) read as this too, without key and signature.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportEnvelope {
+    /// [`EXPORT_FORMAT`] (or [`EXPORT_FORMAT_UNSIGNED`]).
+    pub format: u32,
+    pub device_id: String,
+    /// The public half of the key that signed the file (base64url, 43 characters). Informative:
+    /// the server verifies with the key registered for `device_id`, never with this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+    /// Ed25519 signature of [`export_message`] (64 bytes, base64url, 86 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// A JSON array of [`WireRecord`], byte for byte as signed.
+    pub records: Box<serde_json::value::RawValue>,
+}
+
+impl ExportEnvelope {
+    /// The records, parsed.
+    pub fn records(&self) -> serde_json::Result<Vec<WireRecord>> {
+        serde_json::from_str(self.records.get())
+    }
+
+    /// What the signature covers ([`export_message`]).
+    pub fn message(&self) -> Vec<u8> {
+        export_message(&self.device_id, self.records.get())
+    }
+}
+
+/// The bytes an export's signature covers: `lgota-export/2`, a line feed, the device id, a line
+/// feed, then the `records` array exactly as it stands in the file (the phone writes it as
+/// compact JSON: no white space between tokens, fields in [`WireRecord`]'s order). Any change of
+/// a byte of a record — or of the device id — breaks the signature.
+pub fn export_message(device_id: &str, records_json: &str) -> Vec<u8> {
+    let mut message = Vec::with_capacity(EXPORT_SIGNATURE_CONTEXT.len() + device_id.len() + records_json.len() + 2);
+    message.extend_from_slice(EXPORT_SIGNATURE_CONTEXT.as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(device_id.as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(records_json.as_bytes());
+    message
 }
 
 /// What an enrollment QR pins besides the server and the code (docs/protocol.md, «Enrollment»):
@@ -781,8 +855,18 @@ mod tests {
         // protocol-2 phone reads a protocol-1 answer (no results: every record acknowledged).
         let v1: PushResponse = serde_json::from_str(r#"{"acknowledged":["a"],"stored":1,"duplicates":0}"#).unwrap();
         assert!(v1.results.is_empty() && v1.server.is_none() && !v1.resend_all);
-        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into(), enrollment_secret: None });
-        roundtrip(&EnrollRequest { code: "c".into(), device_id: "d".into(), enrollment_secret: Some("s".into()) });
+        roundtrip(&EnrollRequest {
+            code: "c".into(),
+            device_id: "d".into(),
+            enrollment_secret: None,
+            signing_key: None,
+        });
+        roundtrip(&EnrollRequest {
+            code: "c".into(),
+            device_id: "d".into(),
+            enrollment_secret: Some("s".into()),
+            signing_key: Some("k".into()),
+        });
         roundtrip(&EnrollResponse { device_token: "t".into(), branch_id: "b".into(), branch_name: "Б".into() });
         roundtrip(&ErrorBody { code: "x".into(), message: "у".into() });
         roundtrip(&PullResponse {
@@ -798,7 +882,7 @@ mod tests {
             server: Some(ServerInfo { server_id: "s".into(), server_time_ms: 9, device_report: None }),
             app: None,
         });
-        roundtrip(&ExportFile { format: EXPORT_FORMAT, device_id: "d".into(), records: vec![check()] });
+        roundtrip(&ExportFile { format: EXPORT_FORMAT_UNSIGNED, device_id: "d".into(), records: vec![check()] });
         roundtrip(&PullQuery {
             config_version: 1,
             content_version: 2,

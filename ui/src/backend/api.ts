@@ -170,9 +170,18 @@ export function syncNow(): Promise<SyncView> {
   return call<SyncView>('sync_now');
 }
 
-/** Writes every unsent record to a file (to be carried to the central office by hand). */
-export function exportPending(): Promise<ExportResult> {
-  return call<ExportResult>('export_pending');
+/**
+ * Writes every unsent record to a signed file (to be carried to the central office by hand): on
+ * the desktop where the save dialog says (null if it was cancelled), on phones to the downloads
+ * folder.
+ */
+export function exportPending(): Promise<ExportResult | null> {
+  return call<ExportResult | null>('export_pending');
+}
+
+/** The librarian has read that the record log was started afresh (the old one is kept aside). */
+export function acknowledgeFreshStart(): Promise<AppState> {
+  return call<AppState>('acknowledge_fresh_start');
 }
 
 /** Events published by the central office for this branch, today and later. */

@@ -30,6 +30,7 @@ export type {
   RecordView,
   Regulation,
   RegulationSection,
+  FreshStart,
   Revocation,
   Scope,
   SearchHit,

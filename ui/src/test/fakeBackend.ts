@@ -20,6 +20,7 @@ import type {
   SearchHit,
   SetupInput,
   Revocation,
+  FreshStart,
   Settings,
   SyncView,
   UpdateNotice,
@@ -198,6 +199,8 @@ export interface FakeOptions {
   update?: UpdateNotice | null;
   /** the phone learnt it was revoked */
   revoked?: Revocation | null;
+  /** the log did not open after an update and was started afresh */
+  freshStart?: FreshStart | null;
 }
 
 /** The app's version the fake reports (the workspace's). */
@@ -290,6 +293,9 @@ export class FakeBackend {
   config: Config;
   update: UpdateNotice | null;
   revoked: Revocation | null;
+  freshStart: FreshStart | null;
+  /** the next exports' save dialog is cancelled */
+  exportCancelled = false;
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -307,6 +313,7 @@ export class FakeBackend {
     this.config = opts.config ?? CONFIG;
     this.update = opts.update ?? null;
     this.revoked = opts.revoked ?? null;
+    this.freshStart = opts.freshStart ?? null;
     const pin = opts.lock?.pin ?? null;
     this.lock = {
       pin,
@@ -409,6 +416,7 @@ export class FakeBackend {
       app_version: APP_VERSION,
       update: this.update,
       revoked: this.revoked,
+      fresh_start: this.freshStart,
     };
   }
 
@@ -568,6 +576,7 @@ export class FakeBackend {
         return this.sync;
       }
       case 'export_pending': {
+        if (this.exportCancelled) return null; // the desktop's save dialog closed without a place
         const r: ExportResult = {
           path: '/storage/emulated/0/Download/lgota-unsent-20260301-1015.json',
           // the unsent records and those the server did not store (lgota-core export_pending)
@@ -575,6 +584,9 @@ export class FakeBackend {
         };
         return r;
       }
+      case 'acknowledge_fresh_start':
+        this.freshStart = null;
+        return this.state();
       case 'list_events':
         return this.events;
       case 'choose_event': {

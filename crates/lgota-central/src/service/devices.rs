@@ -141,6 +141,14 @@ pub fn enroll(db: &dyn Database, request: EnrollRequest) -> Result<EnrollRespons
     if secret.is_some_and(|s| !secrets::is_token_shaped(s)) {
         return Err(Error::invalid("Недопустимый секрет подключения: обновите приложение «Льгота»."));
     }
+    // The phone's export-signing key (an older app sends none: it registers one at a later sync).
+    let signing_key = match request.signing_key.as_deref() {
+        Some(text) => Some(
+            lgota_domain::export::parse_public_key(text)
+                .ok_or_else(|| Error::invalid("Недопустимый ключ подписи телефона: обновите приложение «Льгота»."))?,
+        ),
+        None => None,
+    };
     let token = secrets::new_token().map_err(Error::internal)?;
     let outcome = db.enroll(&EnrollAttempt {
         code_sha256: &secrets::sha256_hex(&code),
@@ -149,6 +157,10 @@ pub fn enroll(db: &dyn Database, request: EnrollRequest) -> Result<EnrollRespons
         token_sha256: &secrets::sha256_hex(&token),
         now_ms: now_ms(),
     })?;
+    if let (EnrollOutcome::Enrolled { .. }, Some(key)) = (&outcome, &signing_key) {
+        // A new enrollment brings the phone's key of now (its log may have been started afresh).
+        db.set_signing_key(&request.device_id, key, now_ms(), true)?;
+    }
     enroll_answer(outcome, token)
 }
 

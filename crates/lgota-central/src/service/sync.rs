@@ -167,6 +167,19 @@ pub fn pull(
     if let Some(report) = device_report(query, now_ms()) {
         db.note_report(&device.id, &report)?;
     }
+    // Report version 2: a phone enrolled before export keys existed registers its key now. Only
+    // the first one is kept (a new one comes only with a new enrollment); a malformed one is
+    // left out, never a reason to refuse the pull.
+    if let Some(key) = query
+        .signing_key
+        .as_deref()
+        .filter(|_| query.report >= Some(2))
+        .and_then(lgota_domain::export::parse_public_key)
+    {
+        if db.set_signing_key(&device.id, &key, now_ms(), false)? {
+            tracing::info!(device = device.id, "export-signing key registered at sync");
+        }
+    }
     let newer = |name: ReferenceName, have: u32| -> Result<Option<serde_json::Value>> {
         match db.reference(name)? {
             Some((version, body)) if version > have => Ok(Some(serde_json::from_str(&body).map_err(Error::internal)?)),

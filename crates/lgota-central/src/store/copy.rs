@@ -82,6 +82,8 @@ const TABLES: &[Table] = &[
             "last_push_at",
             "clock_skew_ms",
             "report",
+            "signing_key",
+            "signing_key_at",
         ],
         key: "id",
         update: true,

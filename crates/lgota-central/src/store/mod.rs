@@ -200,6 +200,11 @@ pub trait DeviceStore: Send + Sync {
     fn note_report(&self, id: &str, report: &DeviceReport) -> StoreResult<()>;
     /// Notes a push and, when the phone said what its clock read, how far off it is.
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()>;
+    /// The public key the device signs its export files with (base64url), if one is registered.
+    fn signing_key(&self, id: &str) -> StoreResult<Option<String>>;
+    /// Registers `key` for the device: with `replace` (enrollment) in place of any earlier one,
+    /// without it (a sync's report) only if none is registered. `true` if the key changed.
+    fn set_signing_key(&self, id: &str, key: &str, now_ms: i64, replace: bool) -> StoreResult<bool>;
 }
 
 /// What the central office publishes and names: branches, the reference documents (config and

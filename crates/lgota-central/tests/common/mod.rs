@@ -61,11 +61,16 @@ impl Server {
 
     /// Enrolls `device_id` into `branch` and returns its token.
     pub async fn enroll(&self, device_id: &str, branch: &str) -> String {
+        self.enroll_signing(device_id, branch, None).await
+    }
+
+    /// [`Server::enroll`] registering `signing_key`, the public half of the phone's export key.
+    pub async fn enroll_signing(&self, device_id: &str, branch: &str, signing_key: Option<String>) -> String {
         let code = self.issue_code(branch);
         let response = self
             .client
             .post(self.url("/api/v1/enroll"))
-            .json(&EnrollRequest { code, device_id: device_id.into(), enrollment_secret: None })
+            .json(&EnrollRequest { code, device_id: device_id.into(), enrollment_secret: None, signing_key })
             .send()
             .await
             .unwrap();
@@ -103,6 +108,30 @@ pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) 
     assert_eq!(body.code, code, "{}", body.message);
     assert!(body.message.chars().any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap())), "{}", body.message);
     body
+}
+
+/// A device enrolled straight through the service on the database file `db` (for the command
+/// line's tests), with the export key whose private half is `secret`; records' files for it are
+/// made with [`signed_export`].
+pub fn enroll_in_file(db: &std::path::Path, device_id: &str, branch: &str, secret: [u8; 32]) {
+    let db = SqliteDatabase::open(db).unwrap();
+    service::reference::seed(&db).unwrap();
+    let code =
+        service::devices::issue_code(&db, branch, &lgota_central::store::CodeIssuer::admin("admin"), 60, "http://x")
+            .unwrap()
+            .code;
+    let request = EnrollRequest {
+        code,
+        device_id: device_id.into(),
+        enrollment_secret: None,
+        signing_key: Some(lgota_domain::export::public_key(&secret)),
+    };
+    service::devices::enroll(&db, request).unwrap();
+}
+
+/// An export file of `records` signed as `device_id` with the key whose private half is `secret`.
+pub fn signed_export(secret: [u8; 32], device_id: &str, records: &[WireRecord]) -> Vec<u8> {
+    serde_json::to_vec_pretty(&lgota_domain::export::seal(&secret, device_id, records).unwrap()).unwrap()
 }
 
 pub fn now_ms() -> i64 {

@@ -17,18 +17,22 @@ use crate::model::{Revocation, UpdateNotice};
 
 impl Store {
     /// The device report of the next pull: the app's version, the lock against the office's
-    /// policy, the last refused content pack — only to a server that said it reads this version
+    /// policy, the last refused content pack, the export-signing key (version 2) — only to a
+    /// server that said it reads a report, and only the fields of the version it reads
     /// (an older one refuses unknown parameters, and a pull must never stall for a report).
     pub(super) fn device_report(&self) -> Result<PullQuery> {
         let reads = get_meta(&self.conn, "server_report")?.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
-        if reads < DEVICE_REPORT_VERSION {
+        if reads < 1 {
             return Ok(PullQuery::default());
         }
         let lock = self.lock_settings()?;
         let refusal: Option<Refusal> =
             get_meta(&self.conn, "content_refusal")?.and_then(|j| serde_json::from_str(&j).ok());
         Ok(PullQuery {
-            report: Some(DEVICE_REPORT_VERSION),
+            report: Some(reads.min(DEVICE_REPORT_VERSION)),
+            // Version 2: the export-signing key, which a phone enrolled before keys existed
+            // registers this way (the server keeps the first one it hears).
+            signing_key: if reads >= 2 { Some(self.signing_public_key()?) } else { None },
             app_version: Some(self.app_version.clone()),
             pin_set: Some(lock.pin_set),
             idle_seconds: Some(lock.idle_seconds),

@@ -193,9 +193,10 @@ impl Store {
     }
 
     /// Every record the server has not stored — unsent, refused or in conflict — as a file for
-    /// carrying by hand. Exporting marks nothing: a later sync still sends the unsent ones, and
-    /// the server keeps each id once.
-    pub fn export_pending(&self) -> Result<lgota_protocol::ExportFile> {
+    /// carrying by hand, signed with this phone's key (docs/protocol.md, «Offline export»).
+    /// Exporting marks nothing: a later sync still sends the unsent ones, and the server keeps
+    /// each id once.
+    pub fn export_pending(&self) -> Result<Export> {
         let cursor = self.outbox_cursor()?;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM}
@@ -204,15 +205,27 @@ impl Store {
         ))?;
         let records: Vec<WireRecord> =
             stmt.query_map([cursor], record_from_row)?.map(|r| r.map(|r| r.wire)).collect::<rusqlite::Result<_>>()?;
-        Ok(lgota_protocol::ExportFile {
-            format: lgota_protocol::EXPORT_FORMAT,
-            device_id: self.device_id.clone(),
-            records,
-        })
+        let file = lgota_domain::export::seal(&super::signing_secret(&self.conn)?, &self.device_id, &records)
+            .map_err(|e| crate::error::Error::Corrupt(e.to_string()))?;
+        Ok(Export { file, records })
     }
 
     pub(super) fn outbox_cursor(&self) -> Result<i64> {
         Ok(get_meta(&self.conn, "outbox_cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+}
+
+/// A signed export: the file, and the records it holds.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub file: lgota_protocol::ExportEnvelope,
+    pub records: Vec<WireRecord>,
+}
+
+impl Export {
+    /// The file's bytes (indented JSON; the signed records stay byte for byte as signed).
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(&self.file).expect("an export envelope always serialises")
     }
 }
 

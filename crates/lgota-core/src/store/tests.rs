@@ -428,7 +428,21 @@ fn enrollment_export_and_sync_status() {
     store.record_check(&confirmed("student"), at(1)).unwrap();
     let export = store.export_pending().unwrap();
     assert_eq!(export.records.len(), 1, "training records are never exported");
-    assert_eq!(export.device_id, store.device_id());
+    assert_eq!(export.file.device_id, store.device_id());
+    // Signed with the phone's own key, which stays the same for the life of the log and never
+    // appears in the file (only its public half).
+    let key = store.signing_public_key().unwrap();
+    let file: lgota_protocol::ExportEnvelope = serde_json::from_slice(&export.to_json()).unwrap();
+    assert_eq!(lgota_domain::export::verify(&file, &key), lgota_domain::export::Verdict::Verified);
+    assert_eq!(file.records().unwrap(), export.records);
+    let secret: Vec<u8> = store.conn.query_row("SELECT secret FROM signing_key", [], |r| r.get(0)).unwrap();
+    let text = String::from_utf8(export.to_json()).unwrap();
+    use base64::Engine;
+    for encoding in [base64::engine::general_purpose::URL_SAFE_NO_PAD, base64::engine::general_purpose::STANDARD_NO_PAD]
+    {
+        assert!(!text.contains(&encoding.encode(&secret)));
+    }
+    assert_eq!(Store::open(dir.path().join("lgota.db")).unwrap().signing_public_key().unwrap(), key);
     assert_eq!(store.pending_count().unwrap(), 1, "exporting marks nothing as sent");
 
     let e = store.save_enrollment("https://cbs.example", "tok", "not an id/", "Марс").unwrap_err();
@@ -830,11 +844,16 @@ fn the_device_report_goes_only_to_a_server_that_reads_it_and_old_apps_are_told_t
     // A refused pack is reported by its code.
     let _ = store.install_content_pack("{}", &[], at(7));
     let q = store.pull_query().unwrap();
-    assert_eq!(q.report, Some(1));
+    assert_eq!(q.report, Some(2));
+    assert_eq!(q.signing_key, Some(store.signing_public_key().unwrap()), "version 2 carries the export key");
     assert_eq!(q.app_version.as_deref(), Some(crate::APP_VERSION));
     assert_eq!((q.pin_set, q.idle_seconds, q.policy_kept), (Some(false), Some(120), Some(true)));
     assert!(q.pack_refusal.is_some() && q.pack_refusal_at_ms == Some(T0 + 7), "{q:?}");
     assert_eq!(q.config_version, store.config().version);
+    // A server that reads version 1 gets version 1: no key (it would refuse the parameter).
+    store.note_server(&info(Some(1)), at(0)).unwrap();
+    let q = store.pull_query().unwrap();
+    assert_eq!((q.report, q.signing_key, q.app_version.is_some()), (Some(1), None, true));
     store.note_server(&info(None), at(0)).unwrap();
     assert_eq!(store.pull_query().unwrap().report, None, "a server downgraded: no report");
 

@@ -16,6 +16,7 @@ export type { DevicePolicy } from './DevicePolicy';
 export type { EnrollInput } from './EnrollInput';
 export type { EventInfo } from './EventInfo';
 export type { ExportResult } from './ExportResult';
+export type { FreshStart } from './FreshStart';
 export type { HitKind } from './HitKind';
 export type { LockStatus } from './LockStatus';
 export type { Method } from './Method';

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_retention.sql"),
     include_str!("migrations/005_device_report.sql"),
     include_str!("migrations/006_app_releases.sql"),
+    include_str!("migrations/007_signing_keys.sql"),
 ];
 
 /// Connections one process opens at most.
@@ -905,6 +906,20 @@ impl DeviceStore for PostgresDatabase {
         let json = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn()?.execute("UPDATE devices SET report = $2 WHERE id = $1", &[&id, &json])?;
         Ok(())
+    }
+
+    fn signing_key(&self, id: &str) -> StoreResult<Option<String>> {
+        let row = self.conn()?.query_opt("SELECT signing_key FROM devices WHERE id = $1", &[&id])?;
+        Ok(row.and_then(|r| r.get(0)))
+    }
+
+    fn set_signing_key(&self, id: &str, key: &str, now_ms: i64, replace: bool) -> StoreResult<bool> {
+        let changed = self.conn()?.execute(
+            "UPDATE devices SET signing_key = $2, signing_key_at = $3
+             WHERE id = $1 AND ($4 OR signing_key IS NULL) AND signing_key IS DISTINCT FROM $2",
+            &[&id, &key, &now_ms, &replace],
+        )?;
+        Ok(changed > 0)
     }
 
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {

@@ -73,6 +73,35 @@ fn newest() -> u32 {
     MIGRATIONS.len() as u32
 }
 
+/// Before migrations change a database made by an earlier release (schema version older than
+/// this server's, not a new file): a copy of it as it is, `<db>.before-<from>-to-<to>.bak` beside
+/// it (`VACUUM INTO`, flushed; a time stamp added if that name is taken), logged. The migrations
+/// run only after the copy is on disk; a copy that cannot be written stops the opening.
+pub(super) fn before_migration(conn: &Connection, db: &Path) -> StoreResult<Option<std::path::PathBuf>> {
+    let from: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let to = newest();
+    if from == 0 || from >= to || db.as_os_str().is_empty() || db == Path::new(":memory:") {
+        return Ok(None);
+    }
+    let mut copy = suffixed(db, &format!(".before-{from}-to-{to}.bak"));
+    if copy.exists() {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        copy = suffixed(db, &format!(".before-{from}-to-{to}-{stamp}.bak"));
+    }
+    vacuum_into(conn, &copy).map_err(|e| {
+        StoreError::Other(format!(
+            "копия базы перед обновлением схемы ({from} → {to}) не записана, база не обновлена: {e}"
+        ))
+    })?;
+    tracing::warn!(
+        from,
+        to,
+        copy = %copy.display(),
+        "the database was made by an earlier release: copied before its migrations"
+    );
+    Ok(Some(copy))
+}
+
 /// Puts a copy of the database file `from` in place of the database `db`; the server must be
 /// stopped. The current database, its WAL folded in first, moves to `aside` (a WAL or shared
 /// memory file left beside it too, as `<aside>-wal`, `<aside>-shm`, so none is ever applied to

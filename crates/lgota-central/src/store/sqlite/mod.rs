@@ -56,6 +56,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/014_device_report.sql")),
     M::up(include_str!("migrations/015_app_releases.sql")),
     M::up(include_str!("migrations/016_sign_in_backoff.sql")),
+    M::up(include_str!("migrations/017_signing_keys.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -125,9 +126,10 @@ fn is_last_active_admin(tx: &rusqlite::Transaction, admin: &Admin) -> rusqlite::
 
 /// Opens (creating if needed) `path` as the phone does its log: WAL, `synchronous=FULL` (a
 /// committed write survives a crash or a power cut), foreign keys on, a 5 s busy timeout, and
-/// `migrations` applied.
+/// `migrations` applied — a database of an earlier release copied first
+/// ([`backup::before_migration`]).
 fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> StoreResult<Connection> {
-    let mut conn = Connection::open(path)?;
+    let mut conn = Connection::open(path.as_ref())?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -138,6 +140,7 @@ fn sqlite_open(path: impl AsRef<Path>, migrations: &'static [M<'static>]) -> Sto
     if found > known {
         return Err(StoreError::SchemaTooNew { found, known });
     }
+    backup::before_migration(&conn, path.as_ref())?;
     rusqlite_migration::Migrations::from_slice(migrations).to_latest(&mut conn)?;
     Ok(conn)
 }
@@ -827,6 +830,21 @@ impl DeviceStore for SqliteDatabase {
         let json = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn().execute("UPDATE devices SET report = ?2 WHERE id = ?1", params![id, json])?;
         Ok(())
+    }
+
+    fn signing_key(&self, id: &str) -> StoreResult<Option<String>> {
+        let conn = self.reader();
+        let key = conn.query_row("SELECT signing_key FROM devices WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        Ok(key.flatten())
+    }
+
+    fn set_signing_key(&self, id: &str, key: &str, now_ms: i64, replace: bool) -> StoreResult<bool> {
+        let changed = self.conn().execute(
+            "UPDATE devices SET signing_key = ?2, signing_key_at = ?3
+             WHERE id = ?1 AND (?4 OR signing_key IS NULL) AND signing_key IS NOT ?2",
+            params![id, key, now_ms, replace],
+        )?;
+        Ok(changed > 0)
     }
 
     fn note_push(&self, id: &str, now_ms: i64, clock_skew_ms: Option<i64>) -> StoreResult<()> {
