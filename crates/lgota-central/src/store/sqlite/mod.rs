@@ -212,10 +212,6 @@ impl SqliteDatabase {
     pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteDatabase> {
         let path = path.as_ref();
         let conn = sqlite_open(path, MIGRATIONS)?;
-        // The one writer inserts records under random ids, so into random pages of the id index:
-        // a page cache of 64 MB (SQLite's default is 2 MB) keeps them instead of reading them
-        // back from the file for every batch (README, «Benchmarks», load).
-        conn.pragma_update(None, "cache_size", -65_536)?;
         // Every delete and update on the writer overwrites the space it frees: the sign-in
         // back-off's addresses and what the retention operations remove leave no copy in the file.
         conn.pragma_update(None, "secure_delete", "ON")?;
