@@ -931,8 +931,8 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
              created_at INTEGER NOT NULL,
              CHECK ((role = 'admin' AND branch_id IS NULL) OR (role = 'branch_head' AND branch_id IS NOT NULL))) STRICT;
          INSERT INTO admins SELECT * FROM admins_kept; DROP TABLE admins_kept;
-         DROP TRIGGER records_count_event_check; DROP TRIGGER records_count_event_void; DROP TABLE event_counts;
-         DROP TRIGGER records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
+         DROP TRIGGER IF EXISTS records_count_event_check; DROP TRIGGER records_count_event_void; DROP TABLE event_counts;
+         DROP TRIGGER IF EXISTS records_count_check; DROP TRIGGER records_count_void; DROP TABLE check_counts;
          DROP INDEX records_check_time; DROP INDEX records_void_time; DROP TABLE phone_events;
          ALTER TABLE enrollment_codes DROP COLUMN issuer_role; ALTER TABLE enrollment_codes DROP COLUMN issued_by;
          ALTER TABLE enrollment_codes DROP COLUMN secret_sha256;

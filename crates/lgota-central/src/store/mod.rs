@@ -34,8 +34,8 @@
 //!    ([`StoreStatus::VoidTargetNotCheck`]); a void stored before its target that names another
 //!    device's record is inert.
 //! 5. **Counts kept with the records.** Whatever a backend keeps to answer fast (SQLite: the
-//!    `check_counts` and `event_counts` tables, kept by triggers in the transaction that inserts
-//!    the record, migrations 004, 005, 007) is up to date when `store_records` returns: every
+//!    `check_counts` and `event_counts` tables, kept in the transaction that inserts the record:
+//!    checks by the store, voids by triggers, migrations 004, 005, 007, 018) is up to date when `store_records` returns: every
 //!    figure, for any period and filter, equals a direct count over the stored records. The
 //!    figures agree with each other: [`Overview::total`] = [`FigureStore::check_count`] = the
 //!    records of [`FigureStore::checks_page`] = the sum of the trend's buckets covering the

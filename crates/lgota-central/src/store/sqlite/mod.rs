@@ -12,12 +12,14 @@
 //! 2) takes every read, so the figures, lists and lookups never wait for a write (WAL: a reader
 //! sees what was committed when its read began).
 //!
-//! The figures' counts are kept by triggers in the transaction that inserts a record
-//! (`check_counts`, `event_counts`: migrations 004, 005, 007); records, the audit log and the
+//! The figures' counts are kept in the transaction that inserts a record (`check_counts`,
+//! `event_counts`: migrations 004, 005, 007, 018; a batch's checks summed by [`counts`], voids by
+//! triggers); records, the audit log and the
 //! conflicts kept aside refuse update and delete by triggers (001, 003, 007). The figures'
 //! queries are in [`figures`].
 
 mod backup;
+mod counts;
 mod figures;
 mod retention;
 #[cfg(test)]
@@ -57,6 +59,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/015_app_releases.sql")),
     M::up(include_str!("migrations/016_sign_in_backoff.sql")),
     M::up(include_str!("migrations/017_signing_keys.sql")),
+    M::up(include_str!("migrations/018_counts_by_the_store.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -406,6 +409,11 @@ fn store_batch(tx: &Connection, records: &[WireRecord], received_at_ms: i64) -> 
              SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?1)
              ON CONFLICT(id) DO NOTHING",
         )?;
+        // Whether a void of the same device came before the check (an import's order).
+        let mut voided = tx.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM records WHERE target_id = ?1 AND kind = 'void' AND device_id = ?2)",
+        )?;
+        let mut tally = counts::Tally::default();
         let mut named_events = std::collections::HashSet::new();
         let purged = retention::purged_periods(tx)?;
         for r in records {
@@ -457,6 +465,12 @@ fn store_batch(tx: &Connection, records: &[WireRecord], received_at_ms: i64) -> 
                 clock_off,
             ])?;
             if changed == 1 {
+                if r.kind == RecordKind::Check
+                    && !r.training
+                    && !voided.query_row(params![r.id, r.device_id], |row| row.get::<_, bool>(0))?
+                {
+                    tally.add(r, offline)?;
+                }
                 outcome.stored += 1;
                 outcome.statuses.push(StoreStatus::Stored);
             } else {
@@ -478,6 +492,7 @@ fn store_batch(tx: &Connection, records: &[WireRecord], received_at_ms: i64) -> 
                 }
             }
         }
+        tally.write(tx)?;
     }
     Ok(outcome)
 }
