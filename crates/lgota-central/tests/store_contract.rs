@@ -545,6 +545,20 @@ pub fn the_same_batch_twice_changes_nothing(open: Open) {
     // The first receipt time stands (the offline flag is not recomputed).
     let first = db.record(&batch[0].id).unwrap().unwrap();
     assert_eq!(first.received_at_ms, Y2025 + 20 * DAY);
+    // A check first stored without its event's title (an older phone), sent again with it: a
+    // duplicate all the same, and the event is named then.
+    let mut late = check(&mut rng, &mut n, Y2025 + 3 * DAY);
+    late.event_id = Some("ev-late".into());
+    late.event_title = None;
+    late.event_date = None;
+    model.store(db.as_ref(), std::slice::from_ref(&late), Y2025 + 31 * DAY);
+    assert!(!db.phone_events(100).unwrap().iter().any(|e| e.id == "ev-late"));
+    late.event_title = Some("Вечер поэзии".into());
+    late.event_date = Some("2025-01-04".into());
+    let again = db.store_records(std::slice::from_ref(&late), Y2025 + 32 * DAY).unwrap();
+    assert_eq!(again.statuses, [StoreStatus::Duplicate]);
+    let named = db.phone_events(100).unwrap();
+    assert!(named.iter().any(|e| e.id == "ev-late" && e.title == "Вечер поэзии"), "{named:?}");
 }
 
 /// Contract 1: the same id with other content is kept aside, never counted, and the stored

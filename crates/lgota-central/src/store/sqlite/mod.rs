@@ -367,15 +367,30 @@ fn same_as_stored(conn: &Connection, stored: &WireRecord, arrived: &WireRecord) 
 /// made in a purged year): a duplicate, told on a reader before the batch waits for the writer.
 /// Records are append-only, so a record a reader sees stays stored; a year purged meanwhile is
 /// answered as duplicates by the writer too. Voids are left to the writer, which checks their
-/// targets first.
+/// targets first, and so is a check naming an event not named yet (the writer names it).
 fn known_duplicates(conn: &Connection, records: &[WireRecord]) -> StoreResult<Vec<bool>> {
     let purged = retention::purged_periods(conn)?;
     let mut existing = conn.prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+    let mut named = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1) OR EXISTS (SELECT 1 FROM phone_events WHERE id = ?1)",
+    )?;
+    let mut events_named: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     let mut known = Vec::with_capacity(records.len());
     for r in records {
+        let event_unnamed = match (&r.event_id, &r.event_title, &r.event_date) {
+            (Some(id), Some(_), Some(_)) => match events_named.get(id) {
+                Some(is) => !*is,
+                None => {
+                    let is: bool = named.query_row([id], |row| row.get(0))?;
+                    events_named.insert(id.clone(), is);
+                    !is
+                }
+            },
+            _ => false,
+        };
         let duplicate = if purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)) {
             true
-        } else if r.kind != RecordKind::Check {
+        } else if r.kind != RecordKind::Check || event_unnamed {
             false
         } else {
             match existing.query_row([&r.id], |row| Ok(record_from_row(row))).optional()? {
