@@ -166,13 +166,32 @@ pub fn sync_now(store: State<'_, AppStore>, worker: State<'_, SyncWorker>) -> Co
 pub struct ExportResult {
     pub path: String,
     pub count: usize,
+    /// What the system's share sheet made of the file (phones); the file stays at `path` anyway.
+    pub shared: Shared,
+}
+
+/// The system's share sheet after the export file was written: phones offer the file to it, so
+/// the librarian can send it (a messenger, e-mail, a transfer app…) straight away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(desktop, allow(dead_code, reason = "the share sheet is offered on phones only"))]
+pub enum Shared {
+    /// Not offered: the desktop (the file is where its save dialog said) or `LGOTA_EXPORT_DIR`.
+    NotOffered,
+    /// The share sheet reported the file sent (iOS does; on Android few apps report back).
+    Sent,
+    /// The share sheet closed without a report: cancelled, or sent by an app that tells nothing.
+    Closed,
+    /// The share sheet could not be opened.
+    Failed,
 }
 
 /// Writes every unsent record to a file that can be carried to the central office by any means,
 /// signed with the phone's key (docs/protocol.md, «Offline export»). On the desktop a save dialog
 /// asks where (`None`: the librarian cancelled); on phones the file goes to the downloads folder
-/// (else the app's data folder). `LGOTA_EXPORT_DIR`, when set, is the folder, without a dialog
-/// (unattended runs, the end-to-end tests).
+/// (else the app's data folder) and then to the system's share sheet ([`Shared`]). `LGOTA_EXPORT_DIR`,
+/// when set, is the folder, without a dialog or a share sheet (unattended runs, the end-to-end tests).
 #[tauri::command]
 pub async fn export_pending<R: Runtime>(
     app: AppHandle<R>,
@@ -180,7 +199,14 @@ pub async fn export_pending<R: Runtime>(
 ) -> CommandResult<Option<ExportResult>> {
     let export = store.lock()?.export_pending()?;
     let name = export_file_name(&export.file.device_id, Now::system());
-    let Some(path) = export_path(&app, &name).await? else { return Ok(None) };
+    let unattended = unattended_dir();
+    let path = match &unattended {
+        Some(dir) => dir.join(&name),
+        None => match chosen_path(&app, &name).await? {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
     let write = |path: &std::path::Path| -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -194,14 +220,20 @@ pub async fn export_pending<R: Runtime>(
             "Файл с записями не записан. Проверьте, что на телефоне есть свободное место, и попробуйте снова.",
         )
     })?;
-    Ok(Some(ExportResult { path: path.display().to_string(), count: export.records.len() }))
+    #[cfg(mobile)]
+    let shared = if unattended.is_some() { Shared::NotOffered } else { share_sheet(&app, &path).await };
+    #[cfg(desktop)]
+    let shared = Shared::NotOffered;
+    Ok(Some(ExportResult { path: path.display().to_string(), count: export.records.len(), shared }))
 }
 
-/// Where the export file `name` goes (see [`export_pending`]).
-async fn export_path<R: Runtime>(app: &AppHandle<R>, name: &str) -> CommandResult<Option<std::path::PathBuf>> {
-    if let Some(dir) = std::env::var_os("LGOTA_EXPORT_DIR").filter(|d| !d.is_empty()) {
-        return Ok(Some(std::path::PathBuf::from(dir).join(name)));
-    }
+/// `LGOTA_EXPORT_DIR`: the export file's folder for unattended runs (no dialog, no share sheet).
+fn unattended_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("LGOTA_EXPORT_DIR").filter(|d| !d.is_empty()).map(std::path::PathBuf::from)
+}
+
+/// Where the export file `name` goes when nobody set `LGOTA_EXPORT_DIR` (see [`export_pending`]).
+async fn chosen_path<R: Runtime>(app: &AppHandle<R>, name: &str) -> CommandResult<Option<std::path::PathBuf>> {
     #[cfg(desktop)]
     let path = save_dialog(app, name).await;
     #[cfg(mobile)]
@@ -239,6 +271,48 @@ fn downloads<R: Runtime>(app: &AppHandle<R>) -> CommandResult<std::path::PathBuf
         tracing::warn!(error = %e, "no folder for the export file");
         CommandError::new("export_failed", "Не найдена папка для файла с записями.")
     })
+}
+
+/// Offers the written export file to the system's share sheet and waits until it closes (the
+/// plugin answers then; the wait runs off the async runtime). Whatever happens, the file stays
+/// where it was written and the UI names that place.
+#[cfg(mobile)]
+async fn share_sheet<R: Runtime>(app: &AppHandle<R>, path: &std::path::Path) -> Shared {
+    use tauri::plugin::mobile::PluginInvokeError;
+    use tauri_plugin_sharekit::{Error, ShareExt, ShareFileOptions};
+    let Some(window) = app.get_webview_window("main") else {
+        tracing::warn!("no window to open the share sheet over");
+        return Shared::Failed;
+    };
+    let Ok(url) = tauri::Url::from_file_path(path) else {
+        tracing::warn!(path = %path.display(), "the export file's path is not absolute");
+        return Shared::Failed;
+    };
+    let options = ShareFileOptions {
+        mime_type: Some("application/json".into()),
+        title: Some("Записи «Льготы»".into()),
+        ..Default::default()
+    };
+    let app = app.clone();
+    let answer = tauri::async_runtime::spawn_blocking(move || app.share().share_file(window, url.to_string(), options));
+    match answer.await {
+        Ok(Ok(())) => Shared::Sent,
+        // The plugin's rejection when the sheet closes with RESULT_CANCELED (Android) or
+        // without completion (iOS): the librarian closed it, or the chosen app said nothing.
+        Ok(Err(Error::PluginInvoke(PluginInvokeError::InvokeRejected(r))))
+            if r.message.as_deref() == Some("Share cancelled") =>
+        {
+            Shared::Closed
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "the share sheet did not open");
+            Shared::Failed
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the share sheet's wait failed");
+            Shared::Failed
+        }
+    }
 }
 
 /// The librarian has read that the log was started afresh (the old file stays on the phone).

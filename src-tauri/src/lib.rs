@@ -67,6 +67,10 @@ pub fn run() {
     let builder = with_commands(tauri::Builder::default()).plugin(tauri_plugin_biometric::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    // Phones: the system's share sheet for the written export file, used from Rust only (the
+    // WebView gets no permission for it: it could otherwise hand any file of the app to another).
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_sharekit::init());
     // The desktop's save dialog for the export file, used from Rust only.
     #[cfg(desktop)]
     let builder = builder.plugin(tauri_plugin_dialog::init());

@@ -227,6 +227,30 @@ describe('sync panel (settings)', () => {
     await waitFor(() => expect(fake.callsOf('export_pending')).toHaveLength(3));
     await waitFor(() => expect(within(panel).queryByTestId('sync-notice')).toBeNull());
   });
+
+  it('on a phone, says what the share sheet did and where the file stays', async () => {
+    start({ sync: { pending: 3 } });
+    const panel = await openPanel();
+    const path = '/storage/emulated/0/Download/lgota-unsent-20260301-1015.json';
+    const notice = () => within(panel).getByTestId('sync-notice');
+
+    fake.exportShared = 'closed';
+    await click('btn-export');
+    await waitFor(() => expect(notice()).toHaveTextContent(`Выгружено записей: 3 в файл ${path}.`));
+    expect(notice()).toHaveTextContent('Если вы не отправили его сейчас, файл остаётся там');
+    expect(notice()).toHaveAttribute('role', 'status');
+
+    fake.exportShared = 'failed';
+    await click('btn-export');
+    await waitFor(() => expect(notice()).toHaveTextContent('Окно «Поделиться» не открылось'));
+    expect(notice()).toHaveTextContent(path);
+    expect(notice()).toHaveTextContent('передайте его методисту любым способом');
+
+    fake.exportShared = 'sent';
+    await click('btn-export');
+    await waitFor(() => expect(notice()).toHaveTextContent('Файл отправлен; копия осталась на телефоне.'));
+    expect(notice()).toHaveTextContent(path);
+  });
 });
 
 describe('records the server did not store («Требуют внимания») and the clock', () => {

@@ -410,6 +410,23 @@ async fn a_device_enrolled_from_the_page_syncs_reports_pending_and_is_refused_on
     let row_at = page.find("data-device=\"phone-page\" data-state=\"active\"").expect("the device row");
     let row = &page[row_at..row_at + page[row_at..].find("</tr>").unwrap()];
     assert!(row.contains("<td class=\"n\">2</td>"), "pending reported: {row}");
+    // Enrolled without an export key (an app from before signed exports): its files would be
+    // refused until a sync registers one, and the row says so.
+    let key_cell = |page: &str| {
+        let row_at = page.find("data-device=\"phone-page\"").expect("the device row");
+        let row = &page[row_at..row_at + page[row_at..].find("</tr>").unwrap()];
+        let cell_at = row.find("<td class=\"signing-key").expect("the export key cell");
+        row[cell_at..cell_at + row[cell_at..].find("</td>").unwrap()].to_string()
+    };
+    assert!(page.contains("<th>Ключ выгрузки</th>"));
+    assert_eq!(
+        key_cell(&page),
+        "<td class=\"signing-key warn\">нет — файлы этого телефона не примутся, пока он не синхронизируется"
+    );
+    let key = lgota_domain::export::public_key(&[4; 32]);
+    assert_eq!(s.pull(&token, &format!("?report=2&signing_key={key}")).await.0, 200);
+    let (_, page) = s.get(&admin, "/devices").await;
+    assert_eq!(key_cell(&page), "<td class=\"signing-key\">есть");
 
     // Another branch's head can neither see nor revoke it.
     let head2 = s.browser("head2").await;

@@ -227,6 +227,17 @@ fn fill_more(db: &dyn Database) {
         pack_refusal_at_ms: Some(Y2025 + DAY),
     };
     db.note_report("phone-r", &report).unwrap();
+    // A second phone that registered its export-signing key: «Устройства» marks both.
+    db.insert_enrollment_code("fill-code-k", "branch-2", &CodeIssuer::admin("admin"), Y2025, i64::MAX / 2).unwrap();
+    let attempt = EnrollAttempt {
+        code_sha256: "fill-code-k",
+        device_id: "phone-k",
+        secret_sha256: None,
+        token_sha256: "fill-token-k",
+        now_ms: Y2025 + 3 * DAY,
+    };
+    db.enroll(&attempt).unwrap();
+    assert!(db.set_signing_key("phone-k", "fill-signing-key", Y2025 + 3 * DAY, false).unwrap());
     db.redact_record(&redacted_id(), RedactField::StaffLabel, Y2025 + 20 * DAY, "admin", "cli:test", "Проверка")
         .unwrap();
     service::admins::add_admin(db, "observer", "observer", None, PASSWORD).unwrap();
@@ -636,6 +647,8 @@ fn migrate_copies_a_sqlite_installation_checks_it_and_runs_again() {
     assert_eq!(target.app_apk(seq).unwrap(), Some(apk()));
     assert_eq!(target.device("phone-r").unwrap(), source.device("phone-r").unwrap());
     assert!(target.device("phone-r").unwrap().unwrap().report.is_some());
+    assert_eq!(target.devices().unwrap(), source.devices().unwrap());
+    assert!(target.device("phone-k").unwrap().unwrap().has_signing_key, "the export key came along");
     assert_eq!(target.redactions(None, 10).unwrap(), source.redactions(None, 10).unwrap());
     assert_eq!(target.record(&redacted_id()).unwrap().unwrap().record.staff_label, "");
     assert_eq!(target.purged_years().unwrap(), source.purged_years().unwrap());

@@ -1148,7 +1148,12 @@ pub fn signing_keys_register_once_and_enrollment_replaces(open: Open) {
     };
     assert!(matches!(db.enroll(&attempt).unwrap(), lgota_central::store::EnrollOutcome::Enrolled { .. }));
     assert_eq!(db.signing_key("p1").unwrap(), None);
+    let marked = |db: &dyn Database| {
+        (db.device("p1").unwrap().unwrap().has_signing_key, db.devices().unwrap()[0].has_signing_key)
+    };
+    assert_eq!(marked(db.as_ref()), (false, false), "«Устройства» reads the mark with the device");
     assert!(db.set_signing_key("p1", "key-a", 2, false).unwrap(), "a sync fills an empty place");
+    assert_eq!(marked(db.as_ref()), (true, true));
     assert!(!db.set_signing_key("p1", "key-b", 3, false).unwrap(), "a sync never replaces");
     assert_eq!(db.signing_key("p1").unwrap().as_deref(), Some("key-a"));
     assert!(!db.set_signing_key("p1", "key-a", 4, true).unwrap(), "the same key again changes nothing");

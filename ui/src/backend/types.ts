@@ -36,6 +36,7 @@ export type {
   SearchHit,
   Settings,
   SetupInput,
+  Shared,
   SyncProblem,
   SyncView,
   Tally,

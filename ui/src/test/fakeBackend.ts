@@ -19,6 +19,7 @@ import type {
   RecordView,
   SearchHit,
   SetupInput,
+  Shared,
   Revocation,
   FreshStart,
   Settings,
@@ -296,6 +297,8 @@ export class FakeBackend {
   freshStart: FreshStart | null;
   /** the next exports' save dialog is cancelled */
   exportCancelled = false;
+  /** what the next exports' share sheet does (phones); the desktop offers none */
+  exportShared: Shared = 'not_offered';
   private failures = new Map<string, CommandError | string>();
   private holds = new Map<string, Promise<void>>();
   private seq = 0;
@@ -581,6 +584,7 @@ export class FakeBackend {
           path: '/storage/emulated/0/Download/lgota-unsent-20260301-1015.json',
           // the unsent records and those the server did not store (lgota-core export_pending)
           count: this.sync.pending + this.sync.attention.length,
+          shared: this.exportShared,
         };
         return r;
       }

@@ -19,6 +19,9 @@ pub struct Device {
     pub clock_skew_ms: Option<i64>,
     /// What the phone last said of itself at a pull (`None` until its first report).
     pub report: Option<DeviceReport>,
+    /// The phone's export-signing key is registered (at enrollment or its first sync since):
+    /// until it is, no export file of this phone is accepted.
+    pub has_signing_key: bool,
 }
 
 /// What a phone reported of itself at its last pull (lgota_protocol's device report): shown on

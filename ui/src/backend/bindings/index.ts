@@ -35,6 +35,7 @@ export type { SearchHit } from './SearchHit';
 export type { Section } from './Section';
 export type { Settings } from './Settings';
 export type { SetupInput } from './SetupInput';
+export type { Shared } from './Shared';
 export type { SyncProblem } from './SyncProblem';
 export type { SyncView } from './SyncView';
 export type { Tally } from './Tally';

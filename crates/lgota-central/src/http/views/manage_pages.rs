@@ -336,6 +336,9 @@ struct DeviceLine<'a> {
     /// «PIN задан», «без PIN — требуется», «без PIN», «—».
     pin: String,
     pin_warn: bool,
+    /// «есть», or «нет — …» while the phone has not registered its export-signing key.
+    signing_key: &'static str,
+    signing_key_warn: bool,
 }
 
 /// What «Устройства» compares each phone's report with.
@@ -428,6 +431,12 @@ pub fn devices(
                 clock: clock_text(d.clock_skew_ms),
                 clock_warn: d.clock_skew_ms.is_some_and(|s| s.abs() > lgota_domain::record::CLOCK_WARN_MS),
                 revocable: d.revoked_at_ms.is_none(),
+                signing_key: if d.has_signing_key {
+                    "есть"
+                } else {
+                    "нет — файлы этого телефона не примутся, пока он не синхронизируется"
+                },
+                signing_key_warn: !d.has_signing_key && d.revoked_at_ms.is_none(),
             }
         })
         .collect();

@@ -450,7 +450,8 @@ fn is_last_active_admin(tx: &mut Transaction, admin: &Admin) -> StoreResult<bool
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms, report";
+    "id, branch_id, enrolled_at, revoked_at, last_seen_at, pending, last_push_at, clock_skew_ms, report, \
+     signing_key IS NOT NULL";
 
 fn device_from_row(row: &Row) -> Device {
     Device {
@@ -464,6 +465,7 @@ fn device_from_row(row: &Row) -> Device {
         clock_skew_ms: row.get(7),
         // A report this server cannot read (written by a later version) is left out, not an error.
         report: row.get::<_, Option<String>>(8).and_then(|json| serde_json::from_str(&json).ok()),
+        has_signing_key: row.get(9),
     }
 }
 
