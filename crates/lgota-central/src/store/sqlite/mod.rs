@@ -155,6 +155,30 @@ struct Readers {
     freed: Condvar,
 }
 
+/// The writer from [`SqliteDatabase::zeroing`]; `secure_delete` off again when dropped.
+pub(crate) struct Zeroing<'a>(std::sync::MutexGuard<'a, Connection>);
+
+impl std::ops::Deref for Zeroing<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Zeroing<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+impl Drop for Zeroing<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.pragma_update(None, "secure_delete", "OFF") {
+            tracing::warn!(error = %e, "secure_delete left on");
+        }
+    }
+}
+
 /// A read-only connection borrowed from [`Readers`] (given back when dropped).
 pub(crate) struct Reader<'a> {
     conn: Option<Connection>,
@@ -215,9 +239,6 @@ impl SqliteDatabase {
     pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteDatabase> {
         let path = path.as_ref();
         let conn = sqlite_open(path, MIGRATIONS)?;
-        // Every delete and update on the writer overwrites the space it frees: the sign-in
-        // back-off's addresses and what the retention operations remove leave no copy in the file.
-        conn.pragma_update(None, "secure_delete", "ON")?;
         let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
         let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
         let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
@@ -311,6 +332,16 @@ impl SqliteDatabase {
         outcome.unwrap_or_else(|| Err(StoreError::Other("a queued write was not run".into())))?;
         let answer = answer.lock().unwrap_or_else(|p| p.into_inner()).take();
         answer.unwrap_or_else(|| Err(StoreError::Other("a queued write gave no answer".into())))
+    }
+
+    /// The writer with SQLite's `secure_delete` on until dropped: what its deletes and updates
+    /// free is overwritten with zeros, so removed text (the sign-in back-off's logins and
+    /// addresses, what the retention operations remove) leaves no copy in the file. Only for
+    /// those: on every write it would cost a third of the intake's speed.
+    pub(crate) fn zeroing(&self) -> StoreResult<Zeroing<'_>> {
+        let conn = self.conn();
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        Ok(Zeroing(conn))
     }
 
     /// A read-only connection, waiting for one to be free.
@@ -1207,7 +1238,7 @@ impl AdminStore for SqliteDatabase {
     }
 
     fn reserve_sign_in(&self, keys: &[String], now_ms: i64, rule: &BackoffRule) -> StoreResult<Reservation> {
-        let mut conn = self.conn();
+        let mut conn = self.zeroing()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM sign_in_backoff WHERE last_at_ms <= ?1 AND next_at_ms <= ?2",
@@ -1243,7 +1274,7 @@ impl AdminStore for SqliteDatabase {
     }
 
     fn forgive_sign_in(&self, reserved: &[ReservedKey], forget_first: bool) -> StoreResult<()> {
-        let mut conn = self.conn();
+        let mut conn = self.zeroing()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (i, r) in reserved.iter().enumerate() {
             if i == 0 && forget_first {
@@ -1264,9 +1295,7 @@ impl AdminStore for SqliteDatabase {
 
     fn forget_sign_ins(&self, before_ms: i64) -> StoreResult<u64> {
         let forgotten = {
-            let conn = self.conn();
-            // Freed space is overwritten with zeros, as the retention operations do.
-            conn.pragma_update(None, "secure_delete", "ON")?;
+            let conn = self.zeroing()?;
             conn.execute("DELETE FROM sign_in_backoff WHERE last_at_ms < ?1 AND next_at_ms < ?1", params![before_ms])?
                 as u64
         };

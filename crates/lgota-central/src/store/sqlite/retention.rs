@@ -89,9 +89,7 @@ impl RetentionStore for SqliteDatabase {
         reason: &str,
     ) -> StoreResult<RedactOutcome> {
         let redaction = {
-            let mut conn = self.conn();
-            // Freed space is overwritten with zeros (on the writer, which does every write).
-            conn.pragma_update(None, "secure_delete", "ON")?;
+            let mut conn = self.zeroing()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let current: Option<(Option<String>, String)> = tx
                 .query_row("SELECT note, staff_label FROM records WHERE id = ?1", [record_id], |r| {
@@ -173,8 +171,7 @@ impl RetentionStore for SqliteDatabase {
 
     fn purge_year(&self, year: &PurgedYear, archived: &HashSet<String>) -> StoreResult<PurgeOutcome> {
         let outcome = {
-            let mut conn = self.conn();
-            conn.pragma_update(None, "secure_delete", "ON")?;
+            let mut conn = self.zeroing()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let done: bool =
                 tx.query_row("SELECT EXISTS (SELECT 1 FROM purged_years WHERE year = ?1)", [year.year], |r| r.get(0))?;
@@ -251,8 +248,7 @@ impl RetentionStore for SqliteDatabase {
 
     fn blank_audit(&self, before_ms: i64, blanks: &[AuditBlank]) -> StoreResult<u64> {
         let changed = {
-            let mut conn = self.conn();
-            conn.pragma_update(None, "secure_delete", "ON")?;
+            let mut conn = self.zeroing()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             open_pass(&tx, "audit")?;
             let mut changed = 0u64;
@@ -275,8 +271,7 @@ impl RetentionStore for SqliteDatabase {
 
     fn delete_audit_before(&self, before_ms: i64) -> StoreResult<u64> {
         let deleted = {
-            let mut conn = self.conn();
-            conn.pragma_update(None, "secure_delete", "ON")?;
+            let mut conn = self.zeroing()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             open_pass(&tx, "audit")?;
             let deleted = tx.execute("DELETE FROM audit_log WHERE at_ms < ?1", [before_ms])? as u64;
