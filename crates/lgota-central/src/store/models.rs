@@ -470,6 +470,33 @@ pub struct BackoffRule {
     pub delay_after: fn(u32) -> i64,
 }
 
+impl BackoffRule {
+    /// What every backend decides for an attempt on `keys`, given each key's stored
+    /// `(failures, next_at_ms, last_at_ms)` (zeros where none): `Err(wait)` while a key must
+    /// still wait so many ms, else each key's reservation with the `next_at_ms` to store.
+    pub fn reserve(
+        &self,
+        keys: &[String],
+        rows: &[(u32, i64, i64)],
+        now_ms: i64,
+    ) -> Result<Vec<(ReservedKey, i64)>, i64> {
+        let wait = rows.iter().map(|(_, next, _)| next - now_ms).max().unwrap_or(0);
+        if wait > 0 {
+            return Err(wait);
+        }
+        Ok(keys
+            .iter()
+            .zip(rows)
+            .map(|(key, &(failures, next, last))| {
+                let (failures, before_ms) = if now_ms - last >= self.memory_ms { (0, 0) } else { (failures, next) };
+                let failures = failures.saturating_add(1);
+                let next_at_ms = now_ms.saturating_add((self.delay_after)(failures));
+                (ReservedKey { key: key.clone(), failures, before_ms }, next_at_ms)
+            })
+            .collect())
+    }
+}
+
 /// One key of a sign-in attempt let through: its failures after the attempt and the moment it
 /// was free before it (to take the attempt back).
 #[derive(Debug, Clone, PartialEq, Eq)]

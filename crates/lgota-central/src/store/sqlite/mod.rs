@@ -1253,21 +1253,19 @@ impl AdminStore for SqliteDatabase {
                 .optional()?;
             rows.push(row.unwrap_or_default());
         }
-        let wait = rows.iter().map(|(_, next, _)| next - now_ms).max().unwrap_or(0);
-        if wait > 0 {
-            return Ok(Reservation::Wait(wait));
-        }
-        let mut reserved = Vec::with_capacity(keys.len());
-        for (key, (failures, next, last)) in keys.iter().zip(rows) {
-            let (failures, before) = if now_ms - last >= rule.memory_ms { (0, 0) } else { (failures, next) };
-            let failures = failures.saturating_add(1);
+        let decided = match rule.reserve(keys, &rows, now_ms) {
+            Err(wait) => return Ok(Reservation::Wait(wait)),
+            Ok(decided) => decided,
+        };
+        let mut reserved = Vec::with_capacity(decided.len());
+        for (r, next_at_ms) in decided {
             tx.execute(
                 "INSERT INTO sign_in_backoff (key, failures, next_at_ms, last_at_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, next_at_ms = excluded.next_at_ms,
                      last_at_ms = excluded.last_at_ms",
-                params![key, failures, now_ms.saturating_add((rule.delay_after)(failures)), now_ms],
+                params![r.key, r.failures, next_at_ms, now_ms],
             )?;
-            reserved.push(ReservedKey { key: key.clone(), failures, before_ms: before });
+            reserved.push(r);
         }
         tx.commit()?;
         Ok(Reservation::Reserved(reserved))
