@@ -298,6 +298,7 @@ impl FigureStore for SqliteDatabase {
         limit: u32,
     ) -> StoreResult<Vec<StoredRecord>> {
         let conn = self.reader();
+        let filter = &narrowed(filter, before, Order::NewestFirst);
         let (mut filter_sql, mut values) = check_filter_sql(filter);
         if let Some((at, id)) = before {
             filter_sql.push_str(" AND (r.created_at_ms < ? OR (r.created_at_ms = ? AND r.id < ?))");
@@ -377,7 +378,7 @@ impl FigureStore for SqliteDatabase {
 const EXPORT_CHUNK: u32 = 5_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Order {
+pub(super) enum Order {
     OldestFirst,
     NewestFirst,
 }
@@ -404,6 +405,21 @@ fn export_where(filter: &RecordFilter) -> (Where, Where) {
     ((Some(check_sql), check_values), voids)
 }
 
+/// `filter` with its period starting at (oldest first) or ending just after (newest first) the
+/// key a page continues from. SQLite seeks a time index by the period's bound, not by the row
+/// value `(created_at_ms, id) > (?, ?)`: without this every page of an export walked the index
+/// from the period's start again, and a million-row export read the index a hundred times over.
+fn narrowed(filter: &RecordFilter, key: Option<&(i64, String)>, order: Order) -> RecordFilter {
+    let mut filter = filter.clone();
+    if let Some((at, _)) = key {
+        match order {
+            Order::OldestFirst => filter.from_ms = filter.from_ms.max(*at),
+            Order::NewestFirst => filter.to_ms = filter.to_ms.min(at.saturating_add(1)),
+        }
+    }
+    filter
+}
+
 /// Up to `limit` export rows (checks and voids) in `(created_at_ms, id)` order, after (or, newest
 /// first, before) the key `from`: each kind walks its time index and stops early, the two merged.
 fn export_chunk(
@@ -413,13 +429,31 @@ fn export_chunk(
     limit: u32,
     order: Order,
 ) -> StoreResult<Vec<(StoredRecord, bool)>> {
+    let (sql, values) = export_chunk_sql(filter, from, limit, order);
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let voided: bool = row.get(21)?;
+        out.push((record_from_row(row)?, voided));
+    }
+    Ok(out)
+}
+
+/// The query of [`export_chunk`] and its values; its 22nd column tells whether a check is voided.
+pub(super) fn export_chunk_sql(
+    filter: &RecordFilter,
+    from: Option<&(i64, String)>,
+    limit: u32,
+    order: Order,
+) -> (String, Vec<rusqlite::types::Value>) {
     let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
     let voided = "EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id) AS voided";
     let (dir, cmp) = match order {
         Order::OldestFirst => ("ASC", ">"),
         Order::NewestFirst => ("DESC", "<"),
     };
-    let (checks, voids) = export_where(filter);
+    let (checks, voids) = export_where(&narrowed(filter, from, order));
     let mut parts = Vec::new();
     let mut values = Vec::new();
     for (index, (sql, part_values)) in [("records_check_time", checks), ("records_void_time", voids)] {
@@ -436,12 +470,5 @@ fn export_chunk(
         ));
     }
     let sql = format!("{} ORDER BY created_at_ms {dir}, id {dir} LIMIT {limit}", parts.join(" UNION ALL "));
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let voided: bool = row.get(21)?;
-        out.push((record_from_row(row)?, voided));
-    }
-    Ok(out)
+    (sql, values)
 }
