@@ -232,6 +232,11 @@ async fn records_are_never_refused_for_their_time_but_flagged() {
     assert!(flagged.contains(&ahead.id) && flagged.contains(&ancient.id) && !flagged.contains(&fine.id));
     let skew = s.db.device("dev-a").unwrap().unwrap().clock_skew_ms.unwrap();
     assert!((skew - 3 * 24 * 60 * 60 * 1000).abs() < 60_000, "{skew}");
+    // The librarian sets the clock right and syncs again at once: the offset follows.
+    let body = json!({"records": [check("dev-a", BRANCH, 0)], "sent_at_ms": now_ms()});
+    ok(s.push_raw(&token, serde_json::to_vec(&body).unwrap()).await).await;
+    let skew = s.db.device("dev-a").unwrap().unwrap().clock_skew_ms.unwrap();
+    assert!(skew.abs() < 60_000, "{skew}");
 }
 
 #[tokio::test]

@@ -46,8 +46,20 @@ pub fn authenticate(db: &dyn Database, token: Option<&str>) -> Result<Device> {
             "Это устройство отключено центральной библиотекой. Записи остаются на телефоне; обратитесь к администратору.",
         ));
     }
-    db.touch_device(&device.id, now_ms())?;
+    let now = now_ms();
+    if !noted_lately(device.last_seen_at_ms, now) {
+        db.touch_device(&device.id, now)?;
+    }
     Ok(device)
+}
+
+/// A phone's last contact and last push are shown to the minute: one noted less than this long
+/// ago is not written again. A phone syncing sends several requests within seconds, and each
+/// write waits for the one writer the records wait for.
+const NOTED_GRAIN_MS: i64 = 30_000;
+
+fn noted_lately(at_ms: Option<i64>, now_ms: i64) -> bool {
+    at_ms.is_some_and(|at| (0..NOTED_GRAIN_MS).contains(&now_ms.saturating_sub(at)))
 }
 
 /// Takes a push of `device` speaking protocol `version`: every record answered on its own.
@@ -76,7 +88,16 @@ pub fn push(db: &dyn Database, device: &Device, request: PushRequest, version: u
         None => false,
     };
     let intake = intake::take(db, request.records, &device.id, &branches, now)?;
-    db.note_push(&device.id, now, skew)?;
+    // The clock's offset is written whenever it moved (a librarian who just set the phone's
+    // clock right sees it at once), the push's time at most every NOTED_GRAIN_MS.
+    let same_skew = match (skew, device.clock_skew_ms) {
+        (None, _) => true,
+        (Some(new), Some(old)) => new.abs_diff(old) < 1_000,
+        (Some(_), None) => false,
+    };
+    if !(same_skew && noted_lately(device.last_push_at_ms, now)) {
+        db.note_push(&device.id, now, skew)?;
+    }
     tracing::info!(
         device = device.id,
         stored = intake.stored,
@@ -161,7 +182,7 @@ pub fn pull(
     version: u32,
     app: Option<AppRequirement>,
 ) -> Result<PullResponse> {
-    if let Some(pending) = query.pending {
+    if let Some(pending) = query.pending.filter(|p| device.pending != Some(*p)) {
         db.note_pending(&device.id, pending)?;
     }
     if let Some(report) = device_report(query, now_ms()) {
