@@ -88,11 +88,12 @@ pub fn push(db: &dyn Database, device: &Device, request: PushRequest, version: u
         None => false,
     };
     let intake = intake::take(db, request.records, &device.id, &branches, now)?;
-    // The clock's offset is written whenever it moved (a librarian who just set the phone's
-    // clock right sees it at once), the push's time at most every NOTED_GRAIN_MS.
+    // The clock's offset is written whenever it moved by more than a push's time in a queue (a
+    // librarian who just set the phone's clock right sees it at once; it is shown in minutes),
+    // the push's time at most every NOTED_GRAIN_MS.
     let same_skew = match (skew, device.clock_skew_ms) {
         (None, _) => true,
-        (Some(new), Some(old)) => new.abs_diff(old) < 1_000,
+        (Some(new), Some(old)) => new.abs_diff(old) < NOTED_GRAIN_MS.unsigned_abs(),
         (Some(_), None) => false,
     };
     if !(same_skew && noted_lately(device.last_push_at_ms, now)) {
