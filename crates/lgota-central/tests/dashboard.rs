@@ -943,6 +943,8 @@ fn the_overview_equals_a_direct_count_of_valid_checks() {
          DROP TABLE training_results;
          ALTER TABLE devices DROP COLUMN report; DROP TABLE sign_in_backoff;
          ALTER TABLE devices DROP COLUMN signing_key; ALTER TABLE devices DROP COLUMN signing_key_at;
+         CREATE INDEX records_branch_created ON records (branch_id, created_at_ms);
+         CREATE INDEX records_device ON records (device_id);
          PRAGMA user_version = 3;",
     )
     .unwrap();

@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_device_report.sql"),
     include_str!("migrations/006_app_releases.sql"),
     include_str!("migrations/007_signing_keys.sql"),
+    include_str!("migrations/008_unread_indexes.sql"),
 ];
 
 /// Connections one process opens at most.

@@ -60,6 +60,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/016_sign_in_backoff.sql")),
     M::up(include_str!("migrations/017_signing_keys.sql")),
     M::up(include_str!("migrations/018_counts_by_the_store.sql")),
+    M::up(include_str!("migrations/019_unread_indexes.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
