@@ -5,38 +5,70 @@ use super::pages::Names;
 use super::rows::record_rows;
 pub use super::rows::HEADERS;
 use crate::store::StoredRecord;
+use chrono::{DateTime, Datelike, Timelike};
+use chrono_tz::Tz;
 
 /// One CSV cell: always quoted (inner quotes doubled); a cell a spreadsheet would read as a
 /// formula (starting with = + - @, tab or CR) gets a leading `'`.
 pub fn cell(value: &str) -> String {
-    let neutral = match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_string(),
-    };
-    format!("\"{}\"", neutral.replace('"', "\"\""))
+    let mut out = String::with_capacity(value.len() + 2);
+    push_cell(&mut out, value);
+    out
 }
 
-/// One line of cells: `;`-separated, CRLF-terminated.
-fn line(cells: &[String]) -> String {
-    cells.join(";") + "\r\n"
+/// [`cell`] appended to `out`: an export writes a million rows of these.
+fn push_cell(out: &mut String, value: &str) {
+    out.push('"');
+    if matches!(value.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')) {
+        out.push('\'');
+    }
+    for (i, part) in value.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part);
+    }
+    out.push('"');
+}
+
+/// Appends `cells` as one line: `;`-separated, CRLF-terminated.
+fn push_line<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a str>) {
+    for (i, value) in cells.into_iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        push_cell(out, value);
+    }
+    out.push_str("\r\n");
 }
 
 /// The start of the file: the BOM and the header line.
 pub fn head() -> String {
-    let headers: Vec<String> = HEADERS.iter().map(|h| cell(h)).collect();
-    format!("\u{feff}{}", line(&headers))
+    let mut out = String::from("\u{feff}");
+    push_line(&mut out, HEADERS.iter().copied());
+    out
+}
+
+/// The «Дата» and «Время» cells' text: dd.mm.yyyy and hh:mm:ss, written by hand (chrono's
+/// `format` reads its pattern again for every row).
+fn date_and_time(at: &DateTime<Tz>) -> (String, String) {
+    use std::fmt::Write;
+    let (mut date, mut time) = (String::with_capacity(10), String::with_capacity(8));
+    if (0..=9999).contains(&at.year()) {
+        let _ = write!(date, "{:02}.{:02}.{:04}", at.day(), at.month(), at.year());
+    } else {
+        date = at.format("%d.%m.%Y").to_string();
+    }
+    let _ = write!(time, "{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second());
+    (date, time)
 }
 
 /// The lines of `records`, one per record (a chunk of a streamed file).
 pub fn lines(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(records.len() * 300);
     for row in record_rows(records, names, tz) {
-        let mut cells = vec![
-            cell(&row.at.map(|t| t.format("%d.%m.%Y").to_string()).unwrap_or_default()),
-            cell(&row.at.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default()),
-        ];
-        cells.extend(row.text.iter().map(|c| cell(c)));
-        out.push_str(&line(&cells));
+        let (date, time) = row.at.as_ref().map(date_and_time).unwrap_or_default();
+        push_line(&mut out, [date.as_str(), time.as_str()].into_iter().chain(row.text.iter().map(String::as_str)));
     }
     out
 }
@@ -48,7 +80,18 @@ pub fn render(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz
 
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use super::{cell, date_and_time};
+    use chrono::TimeZone;
+
+    #[test]
+    fn dates_and_times_read_as_chrono_writes_them() {
+        let tz = chrono_tz::Europe::Moscow;
+        for ms in [0, 1_735_678_799_999, 1_767_214_800_000, 4_102_444_800_000, -62_135_596_800_000, 253_402_300_800_000] {
+            let at = tz.timestamp_millis_opt(ms).unwrap();
+            let want = (at.format("%d.%m.%Y").to_string(), at.format("%H:%M:%S").to_string());
+            assert_eq!(date_and_time(&at), want, "{ms}");
+        }
+    }
 
     #[test]
     fn cells_are_quoted_and_formulas_neutralised() {
