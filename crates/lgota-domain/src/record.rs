@@ -6,22 +6,57 @@
 
 use lgota_protocol::{RecordKind, WireRecord};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PersonalData, Result};
+use crate::screen::find_personal_data;
 use crate::text::{self, is_id, EVENT_TITLE_MAX, NOTE_MAX, OFFSET_MIN_RANGE, STAFF_LABEL_MAX};
 
 fn invalid(what: impl Into<String>) -> Error {
     Error::InvalidRecord(what.into())
 }
 
+/// Screens a normalised text for personal data ([`crate::screen::find_personal_data`]'s answer).
+type Screen<'a> = &'a mut dyn FnMut(&str) -> Option<PersonalData>;
+
 /// One free-text field: normalised ([`text::normalize`]), within `max`, free of personal data.
-fn clean(field: &'static str, value: &mut Option<String>, max: usize) -> Result<()> {
-    *value = text::clean_optional(field, value.as_deref(), max)?;
+fn clean(field: &'static str, value: &mut Option<String>, max: usize, screen: Screen) -> Result<()> {
+    *value = text::clean_optional_with(field, value.as_deref(), max, screen)?;
     Ok(())
 }
 
 /// Admits one record: returns it with its free text in normal form, or the rule it breaks.
 /// Training records are refused ([`Error::TrainingRecord`]): they never leave the phone.
-pub fn admit(mut r: WireRecord) -> Result<WireRecord> {
+pub fn admit(r: WireRecord) -> Result<WireRecord> {
+    admit_with(r, &mut find_personal_data)
+}
+
+/// Admits the records of one batch, each as [`admit`] does; a text already screened in the batch
+/// is not screened again (a librarian's label is on every record of their push, and screening
+/// was a tenth of the server's work per record).
+#[derive(Debug, Default)]
+pub struct Batch {
+    screened: Vec<(String, Option<PersonalData>)>,
+}
+
+/// How many distinct texts a [`Batch`] remembers: labels repeat, notes mostly do not.
+const BATCH_MEMO: usize = 32;
+
+impl Batch {
+    pub fn admit(&mut self, r: WireRecord) -> Result<WireRecord> {
+        let screened = &mut self.screened;
+        admit_with(r, &mut |text: &str| {
+            if let Some((_, found)) = screened.iter().find(|(seen, _)| seen == text) {
+                return *found;
+            }
+            let found = find_personal_data(text);
+            if screened.len() < BATCH_MEMO {
+                screened.push((text.to_string(), found));
+            }
+            found
+        })
+    }
+}
+
+fn admit_with(mut r: WireRecord, screen: Screen) -> Result<WireRecord> {
     if !is_id(&r.id) {
         return Err(invalid("недопустимый id записи"));
     }
@@ -49,12 +84,12 @@ pub fn admit(mut r: WireRecord) -> Result<WireRecord> {
         }
     }
     let mut label = Some(std::mem::take(&mut r.staff_label));
-    clean("Метка сотрудника", &mut label, STAFF_LABEL_MAX)?;
+    clean("Метка сотрудника", &mut label, STAFF_LABEL_MAX, screen)?;
     r.staff_label = label.ok_or(Error::EmptyStaffLabel)?;
-    clean("Примечание", &mut r.note, NOTE_MAX)?;
-    clean("Причина аннулирования", &mut r.void_reason, NOTE_MAX)?;
+    clean("Примечание", &mut r.note, NOTE_MAX, screen)?;
+    clean("Причина аннулирования", &mut r.void_reason, NOTE_MAX, screen)?;
     if r.event_title.is_some() || r.event_date.is_some() {
-        clean("Мероприятие", &mut r.event_title, EVENT_TITLE_MAX)?;
+        clean("Мероприятие", &mut r.event_title, EVENT_TITLE_MAX, screen)?;
         r.event_date = r.event_date.as_deref().and_then(text::event_date);
         if r.event_id.is_none() || r.event_title.is_none() || r.event_date.is_none() {
             return Err(invalid("название и дата мероприятия — только вместе с мероприятием, дата в виде ГГГГ-ММ-ДД"));

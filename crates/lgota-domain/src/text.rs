@@ -73,13 +73,24 @@ pub fn is_normal(text: &str) -> bool {
 /// Normalises `text`, enforces `max` characters and refuses personal data. Empty text (after
 /// normalisation) becomes `None`.
 pub fn clean_optional(field: &'static str, text: Option<&str>, max: usize) -> Result<Option<String>> {
+    clean_optional_with(field, text, max, &mut find_personal_data)
+}
+
+/// [`clean_optional`] with `screen` in place of [`find_personal_data`] (the same answers,
+/// perhaps remembered: [`crate::record::Batch`]).
+pub(crate) fn clean_optional_with(
+    field: &'static str,
+    text: Option<&str>,
+    max: usize,
+    screen: &mut dyn FnMut(&str) -> Option<crate::PersonalData>,
+) -> Result<Option<String>> {
     let Some(text) = text.map(normalize).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     if text.chars().count() > max {
         return Err(Error::TooLong { field, max });
     }
-    if let Some(kind) = find_personal_data(&text) {
+    if let Some(kind) = screen(&text) {
         return Err(Error::PersonalData { field, kind });
     }
     Ok(Some(text))

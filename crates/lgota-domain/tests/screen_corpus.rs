@@ -38,3 +38,53 @@ fn the_screen_misses_nothing_and_rarely_cries_wolf() {
     assert!(misses.is_empty(), "missed: {misses:#?}");
     assert!(rate <= 2.0, "false alarms {rate:.1} % > 2 %: {alarms:#?}");
 }
+
+#[test]
+fn a_batch_admits_what_admit_admits() {
+    // Each note of the corpus as a note and as a staff label, in batches that repeat texts, the
+    // same texts again past the batch's memory: the same verdict as one record at a time.
+    use lgota_domain::record::{admit, Batch};
+    use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
+    let record = |n: usize, label: &str, note: Option<&str>| WireRecord {
+        id: format!("r-{n}"),
+        kind: RecordKind::Check,
+        created_at_ms: 1_767_225_600_000,
+        utc_offset_min: 180,
+        device_id: "d1".into(),
+        branch_id: "b1".into(),
+        event_id: None,
+        staff_label: label.into(),
+        training: false,
+        method: Some(Method::Paper),
+        outcome: Some(Outcome::PaperShown),
+        granted: Some(true),
+        category_id: None,
+        failure_reason_id: None,
+        document_type_id: None,
+        checklist_completed: None,
+        note: note.map(str::to_string),
+        target_id: None,
+        void_reason: None,
+        event_title: None,
+        event_date: None,
+    };
+    let texts: Vec<&str> = notes(include_str!("corpus/personal.txt"))
+        .into_iter()
+        .zip(notes(include_str!("corpus/harmless.txt")))
+        .flat_map(|(a, b)| [a, b])
+        .collect();
+    let verdict = |r: lgota_domain::Result<WireRecord>| r.map_err(|e| e.to_string());
+    let (mut refused, mut batch) = (0, Batch::default());
+    for (n, text) in texts.iter().chain(&texts).enumerate() {
+        if n % 100 == 0 {
+            batch = Batch::default();
+        }
+        let short: String = text.chars().take(40).collect();
+        for r in [record(n, "Иванова", Some(text)), record(n, &short, Some("ок")), record(n, &short, Some(text))] {
+            let one = verdict(admit(r.clone()));
+            refused += usize::from(one.is_err());
+            assert_eq!(verdict(batch.admit(r)), one, "{text}");
+        }
+    }
+    assert!(refused > 300, "the corpus's personal notes are refused: {refused}");
+}

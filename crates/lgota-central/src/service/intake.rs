@@ -1,6 +1,6 @@
 //! Record intake, shared by push and import: every record is answered on its own.
 //!
-//! A record passes the shared record rule set (`lgota_domain::record::admit`: shape, text normal
+//! A record passes the shared record rule set (`lgota_domain::record::Batch`, as `admit`: shape, text normal
 //! form, personal data), then the sender's rules here (its device, its branch), then the store's
 //! (a void names a record of its own device; the same id with other content is a conflict).
 //! Accepted records of a batch are stored in one transaction even when others are refused: one
@@ -119,9 +119,10 @@ pub fn take(
     // Each record: refused here, or its place among the records handed to the store.
     let mut verdicts: Vec<Result<usize, (String, &'static str, String)>> = Vec::with_capacity(records.len());
     let mut accepted = Vec::new();
+    let mut batch = lgota_domain::record::Batch::default();
     for r in records {
         let id = shown_id(&r.id);
-        let verdict = match lgota_domain::record::admit(r) {
+        let verdict = match batch.admit(r) {
             Err(e) => Err((id, e.code(), format!("Запись не принята: {e}"))),
             Ok(r) if r.device_id != device_id => Err((
                 id,
