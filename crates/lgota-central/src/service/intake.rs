@@ -1,8 +1,9 @@
 //! Record intake, shared by push and import: every record is answered on its own.
 //!
-//! A record passes the shared record rule set (`lgota_domain::record::Batch`, as `admit`: shape, text normal
-//! form, personal data), then the sender's rules here (its device, its branch), then the store's
-//! (a void names a record of its own device; the same id with other content is a conflict).
+//! A record passes the shared record rule set (`lgota_domain::record::Batch`, as `admit`:
+//! shape, text normal form, personal data), then the sender's rules here (its device, its
+//! branch), then the store's (a void names a record of its own device; the same id with other
+//! content is a conflict).
 //! Accepted records of a batch are stored in one transaction even when others are refused: one
 //! bad record never holds back the records after it.
 
