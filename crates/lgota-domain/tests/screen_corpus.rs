@@ -80,7 +80,8 @@ fn a_batch_admits_what_admit_admits() {
             batch = Batch::default();
         }
         let short: String = text.chars().take(40).collect();
-        for r in [record(n, "Иванова", Some(text)), record(n, &short, Some("ок")), record(n, &short, Some(text))] {
+        for r in [record(n, "Иванова", Some(text)), record(n, &short, Some("ок")), record(n, &short, Some(text))]
+        {
             let one = verdict(admit(r.clone()));
             refused += usize::from(one.is_err());
             assert_eq!(verdict(batch.admit(r)), one, "{text}");

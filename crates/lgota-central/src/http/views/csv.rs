@@ -86,7 +86,8 @@ mod tests {
     #[test]
     fn dates_and_times_read_as_chrono_writes_them() {
         let tz = chrono_tz::Europe::Moscow;
-        for ms in [0, 1_735_678_799_999, 1_767_214_800_000, 4_102_444_800_000, -62_135_596_800_000, 253_402_300_800_000] {
+        for ms in [0, 1_735_678_799_999, 1_767_214_800_000, 4_102_444_800_000, -62_135_596_800_000, 253_402_300_800_000]
+        {
             let at = tz.timestamp_millis_opt(ms).unwrap();
             let want = (at.format("%d.%m.%Y").to_string(), at.format("%H:%M:%S").to_string());
             assert_eq!(date_and_time(&at), want, "{ms}");

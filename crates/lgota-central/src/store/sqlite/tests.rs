@@ -223,9 +223,8 @@ fn an_export_page_starts_at_its_key_not_at_the_period_start() {
     // the key the page continues from. Counted in SQLite's virtual-machine steps, not in time.
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteDatabase::open(&dir.path().join("c.db")).unwrap();
-    let checks: Vec<WireRecord> = (0..20_000)
-        .map(|k| record(&format!("c-{k:06}"), "d1", RecordKind::Check, None, T0 + k * 60_000))
-        .collect();
+    let checks: Vec<WireRecord> =
+        (0..20_000).map(|k| record(&format!("c-{k:06}"), "d1", RecordKind::Check, None, T0 + k * 60_000)).collect();
     for batch in checks.chunks(5_000) {
         db.store_records(batch, T0).unwrap();
     }
@@ -244,5 +243,8 @@ fn an_export_page_starts_at_its_key_not_at_the_period_start() {
     let (page, late_steps) = steps(Some(&late));
     assert_eq!(page.first().map(String::as_str), Some("c-019001"));
     assert_eq!(page.len(), 500);
-    assert!(late_steps < first_steps * 2, "the page after 19,000 rows took {late_steps} steps, the first {first_steps}");
+    assert!(
+        late_steps < first_steps * 2,
+        "the page after 19,000 rows took {late_steps} steps, the first {first_steps}"
+    );
 }
