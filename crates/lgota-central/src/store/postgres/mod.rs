@@ -604,6 +604,10 @@ struct Queued {
 
 type Answer = Arc<Mutex<Option<StoreResult<StoreOutcome>>>>;
 
+/// At most this many records in one group (at least one batch): one statement's parameters, and
+/// the buffers the client keeps for its largest message, stay a few megabytes.
+const GROUP_RECORDS: usize = 5_000;
+
 impl PostgresDatabase {
     /// A few round trips per group of batches, whatever its size: what is stored of the batches'
     /// ids and void targets read at once, each record's status decided here in order (as SQLite's
@@ -751,6 +755,15 @@ impl PostgresDatabase {
         let mut conn = self.conn()?;
         let purged: Vec<(i64, i64)> =
             conn.query("SELECT from_ms, to_ms FROM purged_years", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        // A new batch (most pushes) is told by one probe, not by reading the whole batch's rows.
+        let first = records.iter().find(|r| !purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)));
+        if let Some(first) = first {
+            let stored: bool =
+                conn.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE id = $1)", &[&first.id])?.get(0);
+            if !stored {
+                return Ok(None);
+            }
+        }
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
         for row in conn.query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"), &[&ids])? {
@@ -827,19 +840,29 @@ impl RecordStore for PostgresDatabase {
         let queued = Queued { records: records.to_vec(), received_at_ms, answer: answer.clone() };
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(queued);
         let _ours = self.intake.lock().unwrap_or_else(|p| p.into_inner());
-        // Unless the group before took this batch along.
-        if let Some(outcome) = answer.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            return outcome;
-        }
-        let group = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        let outcomes = match self.store_group(&group) {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            // One batch's failure is its own: each is stored again alone (all or nothing).
-            Err(e) if group.len() == 1 => vec![Err(e)],
-            Err(_) => group.iter().map(|q| Ok(self.store_group(std::slice::from_ref(q))?.remove(0))).collect(),
-        };
-        for (queued, outcome) in group.iter().zip(outcomes) {
-            *queued.answer.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+        // Unless a group before took this batch along, the queue's groups until it has.
+        while answer.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+            let group = {
+                let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                let (mut n, mut records) = (0, 0);
+                while n < queue.len() && (n == 0 || records + queue[n].records.len() <= GROUP_RECORDS) {
+                    records += queue[n].records.len();
+                    n += 1;
+                }
+                queue.drain(..n).collect::<Vec<_>>()
+            };
+            if group.is_empty() {
+                break;
+            }
+            let outcomes = match self.store_group(&group) {
+                Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+                // One batch's failure is its own: each is stored again alone (all or nothing).
+                Err(e) if group.len() == 1 => vec![Err(e)],
+                Err(_) => group.iter().map(|q| Ok(self.store_group(std::slice::from_ref(q))?.remove(0))).collect(),
+            };
+            for (queued, outcome) in group.iter().zip(outcomes) {
+                *queued.answer.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+            }
         }
         let outcome = answer.lock().unwrap_or_else(|p| p.into_inner()).take();
         outcome.unwrap_or_else(|| Err(StoreError::Other("a queued batch was not stored".into())))
