@@ -222,7 +222,7 @@ fn an_export_page_starts_at_its_key_not_at_the_period_start() {
     // Every page of a long export costs about what the first does: the time index is sought at
     // the key the page continues from. Counted in SQLite's virtual-machine steps, not in time.
     let dir = tempfile::tempdir().unwrap();
-    let db = SqliteDatabase::open(&dir.path().join("c.db")).unwrap();
+    let db = SqliteDatabase::open(dir.path().join("c.db")).unwrap();
     let checks: Vec<WireRecord> =
         (0..20_000).map(|k| record(&format!("c-{k:06}"), "d1", RecordKind::Check, None, T0 + k * 60_000)).collect();
     for batch in checks.chunks(5_000) {
