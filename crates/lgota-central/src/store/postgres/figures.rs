@@ -11,9 +11,13 @@ use crate::report::buckets::{pieces, Source};
 use crate::report::figures::{fold_month, fold_overview, top_events, MonthlySummary, Overview, TrendCounts};
 use crate::store::{FigureStore, RecordFilter, StoreResult, StoredRecord};
 
-/// Checks that count (not training, not voided), on table alias `r`.
-const VALID_CHECK_SQL: &str =
-    "NOT r.training AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id)";
+/// Checks that count (not training, not voided), on table alias `r`. `OFFSET 0` keeps the void
+/// a probe of `records_target` per check, as SQLite does it: pulled up into an anti-join, the
+/// planner hashed every void of the database for the few thousand checks of a period's uneven
+/// end (17 ms a piece at 1,000,000 records, 24 pieces for a year's trend), or for the first 100
+/// of a records page.
+const VALID_CHECK_SQL: &str = "NOT r.training AND NOT EXISTS (SELECT 1 FROM records v WHERE v.target_id = r.id \
+     AND v.kind = 'void' AND v.device_id = r.device_id OFFSET 0)";
 
 /// The `WHERE` of checks matching a filter, on table alias `r`, and its parameters.
 fn check_filter_sql(filter: &RecordFilter) -> (String, Params) {
