@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_device_report.sql"),
     include_str!("migrations/006_app_releases.sql"),
     include_str!("migrations/007_signing_keys.sql"),
+    include_str!("migrations/008_event_sums.sql"),
 ];
 
 /// Connections one process opens at most.
@@ -416,9 +417,14 @@ impl PostgresDatabase {
     }
 
     /// After a copy: the planner's statistics of every table made anew (autovacuum would come to
-    /// it later; until then the first queries over millions of copied records are planned blind).
+    /// it later; until then the first queries over millions of copied records are planned blind),
+    /// and the count tables vacuumed, so their sums are read from an index alone
+    /// (`event_counts_event_sums`) at once.
     pub fn analyze(&self) -> StoreResult<()> {
-        self.conn()?.batch_execute("ANALYZE")?;
+        let mut conn = self.conn()?;
+        // One statement per call: VACUUM runs outside any transaction.
+        conn.batch_execute("VACUUM (ANALYZE) check_counts, event_counts")?;
+        conn.batch_execute("ANALYZE")?;
         Ok(())
     }
 
