@@ -164,12 +164,19 @@ fn main() {
     };
     let mut runs = vec![("SQLite", measure(&open_sqlite, &size, n, sqlite_fill, valid))];
     if let Some(url) = std::env::var("LGOTA_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
-        let name = format!("lgota_bench_dashboard_{}", std::process::id());
+        // `LGOTA_BENCH_POSTGRES_KEPT`: the database a run before filled (its name is printed), measured again.
+        let kept = std::env::var("LGOTA_BENCH_POSTGRES_KEPT").ok().filter(|k| !k.is_empty());
+        let name = kept.clone().unwrap_or_else(|| format!("lgota_bench_dashboard_{}", std::process::id()));
         let url = postgres::create_database(&url, &name).unwrap();
         let open_pg = || Box::new(PostgresDatabase::open(&url).unwrap()) as Box<dyn Database>;
         let size = || format!("PostgreSQL database {name}");
         // Filled from the (unchanged) SQLite copy the way a region moves: `migrate`'s own copy.
-        let fill = if cached { Fill::Migrate(&path, &url) } else { Fill::Store };
+        let fill = match (cached, kept) {
+            (true, Some(_)) => Fill::Kept,
+            (true, None) => Fill::Migrate(&path, &url),
+            (false, None) => Fill::Store,
+            (false, Some(_)) => panic!("LGOTA_BENCH_POSTGRES_KEPT: only with a kept SQLite file (-- --cached)"),
+        };
         runs.push(("PostgreSQL", measure(&open_pg, &size, n, fill, valid)));
     }
     if runs.len() == 2 {
@@ -194,6 +201,8 @@ enum Fill<'a> {
     Store,
     /// The cached SQLite file, copied already (SQLite).
     Cached(std::path::PathBuf),
+    /// Filled by an earlier run (PostgreSQL, `LGOTA_BENCH_POSTGRES_KEPT`).
+    Kept,
     /// Copied from this SQLite file into the PostgreSQL database of this URL by
     /// `store::copy::sqlite_to_postgres` (`lgota-central migrate`).
     Migrate(&'a std::path::Path, &'a str),
@@ -285,10 +294,7 @@ fn store_generated(db: &dyn Database, n: u64, branches: &[String], batch: usize)
         }
     });
     let took = started.elapsed().as_secs_f64();
-    println!(
-        "  generated in {took:.1} s ({:.0} records/s through store_records, batches of {batch})",
-        n as f64 / took
-    );
+    println!("  generated in {took:.1} s ({:.0} records/s through store_records, batches of {batch})", n as f64 / took);
     made
 }
 
@@ -365,6 +371,7 @@ fn measure(
             println!("  the records of {} (a copy of it)", from.display());
             (open().branches().unwrap().into_iter().map(|(id, _)| id).collect(), valid)
         }
+        Fill::Kept => (open().branches().unwrap().into_iter().map(|(id, _)| id).collect(), valid),
         Fill::Migrate(from, url) => {
             let source = SqliteDatabase::open(from).unwrap();
             let target = PostgresDatabase::open(url).unwrap();
