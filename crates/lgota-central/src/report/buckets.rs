@@ -18,7 +18,10 @@ pub enum Source {
 /// in Moscow ends at 21:00 UTC), which is then read from the records once, not twice. Keyed by
 /// the query (its text, the rest of the filter being the call's) and the bounds.
 #[derive(Default)]
-pub struct EndsMemo(std::cell::RefCell<std::collections::HashMap<(String, i64, i64), Box<dyn std::any::Any>>>);
+pub struct EndsMemo(std::cell::RefCell<std::collections::HashMap<EndKey, Box<dyn std::any::Any>>>);
+
+/// A query's text and the bounds of the end it counted.
+type EndKey = (String, i64, i64);
 
 impl EndsMemo {
     /// What `query` counted over `[from, to)`, if read already in this call.
