@@ -5,10 +5,17 @@
 //! newest 100).
 //!
 //! Run: `cargo bench -p lgota-central --bench dashboard_1m` (optionally `-- N` for the count of
-//! records; the database file is generated anew each run, in a temporary folder).
-//! Target (issue 6): the overview page's queries under 300 ms for a year, all branches.
+//! records). The records are made in time order, as phones push them, and stored through
+//! `store_records` in batches of 20,000, anew each run in a temporary folder. From 5,000,000
+//! records on (or with `-- --cached`) the SQLite file is generated once, in batches of 100,000,
+//! and kept as `$CARGO_TARGET_DIR/bench-data/dashboard-<N>-v<generator version>.db`; each run
+//! measures a copy of it. Both ways the overview's total must equal the valid checks made.
+//! Target (issue 6): the overview page's queries under 300 ms for a year, all branches (issue 18:
+//! at 10,000,000 records on both backends).
 //! With `LGOTA_BENCH_POSTGRES_URL` (a server whose role may CREATE DATABASE) the same run on a
-//! fresh PostgreSQL database follows, and a table puts the medians side by side.
+//! fresh PostgreSQL database follows — its records stored the same way, or, from the kept
+//! SQLite file, copied by `lgota-central migrate`'s own copy (`store::copy`), whose rate is
+//! printed — and a table puts the medians side by side.
 
 use std::time::{Duration, Instant};
 
@@ -16,11 +23,13 @@ use chrono::NaiveDate;
 use lgota_central::http::views::pages::{self, Names, Period};
 use lgota_central::http::views::xlsx;
 use lgota_central::report::month_ranges;
-use lgota_central::store::{postgres, prelude::*, PostgresDatabase, RecordFilter, SqliteDatabase};
+use lgota_central::store::{copy, postgres, prelude::*, PostgresDatabase, RecordFilter, SqliteDatabase};
 use lgota_protocol::{Method, Outcome, RecordKind, WireRecord};
 
 const TZ: chrono_tz::Tz = chrono_tz::Europe::Moscow;
 const BATCH: usize = 20_000;
+/// Batches of the cached database's generation (a bulk run, not a phone's push).
+const BATCH_CACHED: usize = 100_000;
 const RUNS: usize = 7;
 
 /// xorshift64*: reproducible, no dependency.
@@ -129,19 +138,46 @@ fn time<T>(what: &str, mut f: impl FnMut() -> T) -> T {
     out.unwrap()
 }
 
+/// Bumped whenever what [`generate`] makes changes: a cached database of another version is
+/// not reused.
+const GENERATOR: u32 = 2;
+/// From this count on the SQLite database is generated once and kept (see the module's text).
+const CACHED_FROM: u64 = 5_000_000;
+
 fn main() {
-    let n: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: u64 = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let cached = n >= CACHED_FROM || args.iter().any(|a| a == "--cached");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.db");
     let open_sqlite = || Box::new(SqliteDatabase::open(&path).unwrap()) as Box<dyn Database>;
     let size = || format!("SQLite file {:.0} MB", std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6);
-    let mut runs = vec![("SQLite", measure(&open_sqlite, &size, n))];
+    let load = uptime();
+    let (sqlite_fill, valid) = if cached {
+        let (cache, valid) = cached_database(n);
+        let started = Instant::now();
+        std::fs::copy(&cache, &path).unwrap();
+        eprintln!("copied {} to {} in {:.1} s", cache.display(), path.display(), started.elapsed().as_secs_f64());
+        (Fill::Cached(cache), valid)
+    } else {
+        (Fill::Store, 0)
+    };
+    let mut runs = vec![("SQLite", measure(&open_sqlite, &size, n, sqlite_fill, valid))];
     if let Some(url) = std::env::var("LGOTA_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
-        let name = format!("lgota_bench_dashboard_{}", std::process::id());
+        // `LGOTA_BENCH_POSTGRES_KEPT`: the database a run before filled (its name is printed), measured again.
+        let kept = std::env::var("LGOTA_BENCH_POSTGRES_KEPT").ok().filter(|k| !k.is_empty());
+        let name = kept.clone().unwrap_or_else(|| format!("lgota_bench_dashboard_{}", std::process::id()));
         let url = postgres::create_database(&url, &name).unwrap();
         let open_pg = || Box::new(PostgresDatabase::open(&url).unwrap()) as Box<dyn Database>;
         let size = || format!("PostgreSQL database {name}");
-        runs.push(("PostgreSQL", measure(&open_pg, &size, n)));
+        // Filled from the (unchanged) SQLite copy the way a region moves: `migrate`'s own copy.
+        let fill = match (cached, kept) {
+            (true, Some(_)) => Fill::Kept,
+            (true, None) => Fill::Migrate(&path, &url),
+            (false, None) => Fill::Store,
+            (false, Some(_)) => panic!("LGOTA_BENCH_POSTGRES_KEPT: only with a kept SQLite file (-- --cached)"),
+        };
+        runs.push(("PostgreSQL", measure(&open_pg, &size, n, fill, valid)));
     }
     if runs.len() == 2 {
         println!("\nside by side, medians in ms {:>58} {:>12}", runs[0].0, runs[1].0);
@@ -149,55 +185,220 @@ fn main() {
             println!("  {what:<80} {a:>10.1} {b:>12.1}");
         }
     }
+    println!("load average before / after: {load} / {}", uptime());
 }
 
-/// One backend's run over `n` generated records; its medians.
-fn measure(open: &dyn Fn() -> Box<dyn Database>, size: &dyn Fn() -> String, n: u64) -> Vec<(String, f64)> {
-    MEDIANS.with(|m| m.borrow_mut().clear());
-    let db = open();
-    lgota_central::service::reference::seed(db.as_ref()).unwrap();
+/// The load average now (`/proc/loadavg`'s first three), to print beside the figures.
+fn uptime() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// How a backend's database gets its records.
+enum Fill<'a> {
+    /// Generated now through `store_records`, the path a push takes.
+    Store,
+    /// The cached SQLite file, copied already (SQLite).
+    Cached(std::path::PathBuf),
+    /// Filled by an earlier run (PostgreSQL, `LGOTA_BENCH_POSTGRES_KEPT`).
+    Kept,
+    /// Copied from this SQLite file into the PostgreSQL database of this URL by
+    /// `store::copy::sqlite_to_postgres` (`lgota-central migrate`).
+    Migrate(&'a std::path::Path, &'a str),
+}
+
+/// The branches the records are spread over: the bundled ones and ten more.
+fn prepare(db: &dyn Database) -> Vec<String> {
+    lgota_central::service::reference::seed(db).unwrap();
     let extra: Vec<(String, String)> =
         (4..=13).map(|i| (format!("branch-{i}"), format!("Библиотека-филиал № {i}"))).collect();
     db.add_branches(&extra).unwrap();
-    let branches: Vec<String> = db.branches().unwrap().into_iter().map(|(id, _)| id).collect();
+    db.branches().unwrap().into_iter().map(|(id, _)| id).collect()
+}
 
-    // One year of records (2025 in Moscow time), 1 in 100 checks voided later.
-    let year = Period {
-        from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-        to: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
-    };
-    let (from_ms, to_ms) = year.utc_ms(TZ);
-    eprintln!("generating {n} records across {} branches…", branches.len());
-    let started = Instant::now();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let (mut made, mut voids) = (0u64, 0u64);
-    while made < n {
-        let mut batch = Vec::with_capacity(BATCH);
-        while batch.len() < BATCH && made < n {
-            let c = check(&mut rng, made, &branches, from_ms, to_ms);
-            made += 1;
-            if rng.below(100) == 0 && made < n {
-                batch.push(void(&c, voids));
-                voids += 1;
-                made += 1;
-            }
-            batch.push(c);
-        }
-        // The very path a push takes: one transaction per batch.
-        let outcome = db.store_records(&batch, to_ms + 86_400_000).unwrap();
-        assert_eq!(outcome.stored as usize, batch.len());
+/// One year, 2025 in Moscow time.
+fn year() -> Period {
+    Period { from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), to: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap() }
+}
+
+/// What [`generate`] made.
+#[derive(Default, Debug)]
+struct Generated {
+    checks: u64,
+    voids: u64,
+}
+
+impl Generated {
+    /// Valid checks: every void takes away one check of its own device.
+    fn valid(&self) -> u64 {
+        self.checks - self.voids
     }
-    let generated = started.elapsed();
+}
+
+/// `n` records of one year over `branches`, 1 in 100 checks voided a minute later, in batches
+/// of `batch` handed to `store` in the order made. The records come in time order, as a server
+/// gets them from phones that push as they work (each within a day of its neighbours: phones
+/// that were offline for a while); a thread of its own makes them while `store` stores.
+fn generate(n: u64, branches: &[String], batch: usize, mut store: impl FnMut(Vec<WireRecord>)) -> Generated {
+    const DAY_MS: i64 = 86_400_000;
+    let (from_ms, to_ms) = year().utc_ms(TZ);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<WireRecord>>(2);
+        let maker = s.spawn(move || {
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+            let mut made = Generated::default();
+            let mut i = 0u64;
+            let step = (to_ms - from_ms - DAY_MS) as f64 / n as f64;
+            while i < n {
+                let mut records = Vec::with_capacity(batch);
+                while records.len() < batch && i < n {
+                    let at = from_ms + (i as f64 * step) as i64;
+                    let c = check(&mut rng, made.checks, branches, at, at + DAY_MS);
+                    made.checks += 1;
+                    i += 1;
+                    if rng.below(100) == 0 && i < n {
+                        records.push(void(&c, made.voids));
+                        made.voids += 1;
+                        i += 1;
+                    }
+                    records.push(c);
+                }
+                if tx.send(records).is_err() {
+                    break;
+                }
+            }
+            made
+        });
+        for records in rx {
+            store(records);
+        }
+        maker.join().unwrap()
+    })
+}
+
+/// `generate` into a store through `store_records`, one transaction per batch as a push; its
+/// rate printed.
+fn store_generated(db: &dyn Database, n: u64, branches: &[String], batch: usize) -> Generated {
+    let received_at_ms = year().utc_ms(TZ).1 + 86_400_000;
+    let started = Instant::now();
+    let (mut stored, mut last) = (0u64, Instant::now());
+    let made = generate(n, branches, batch, |records| {
+        let outcome = db.store_records(&records, received_at_ms).unwrap();
+        assert_eq!(outcome.stored as usize, records.len());
+        stored += records.len() as u64;
+        if last.elapsed() > Duration::from_secs(30) {
+            last = Instant::now();
+            let s = started.elapsed().as_secs_f64();
+            eprintln!("  {stored} stored in {s:.0} s ({:.0} records/s)", stored as f64 / s);
+        }
+    });
+    let took = started.elapsed().as_secs_f64();
+    println!("  generated in {took:.1} s ({:.0} records/s through store_records, batches of {batch})", n as f64 / took);
+    made
+}
+
+/// The SQLite database of `n` generated records kept under the target directory
+/// (`bench-data/dashboard-<n>-v<GENERATOR>.db`), generated first if missing; the count of its
+/// valid checks. Never opened as a store once kept: each run measures a copy.
+fn cached_database(n: u64) -> (std::path::PathBuf, u64) {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        // target/release/deps/dashboard_1m-…
+        std::env::current_exe().unwrap().ancestors().nth(3).unwrap().to_path_buf()
+    });
+    let dir = target.join("bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("dashboard-{n}-v{GENERATOR}.db"));
+    let valid_file = file.with_extension("valid");
+    if let (true, Ok(valid)) = (file.exists(), std::fs::read_to_string(&valid_file)) {
+        return (file, valid.trim().parse().unwrap());
+    }
+    let partial = dir.join(format!("dashboard-{n}-v{GENERATOR}.partial"));
+    for stale in [&partial, &partial.with_extension("partial-wal"), &partial.with_extension("partial-shm")] {
+        let _ = std::fs::remove_file(stale);
+    }
+    eprintln!("generating {n} records into {} (kept for the next runs)…", file.display());
+    let made = {
+        let db = SqliteDatabase::open(&partial).unwrap();
+        let branches = prepare(&db);
+        let made = store_generated(&db, n, &branches, BATCH_CACHED);
+        check_generated(&db, n, made.valid());
+        made
+    };
+    // The store's last connection to close is a reader, which leaves the WAL: folded into the
+    // file first, so the file alone holds every record.
+    {
+        let conn = rusqlite::Connection::open(&partial).unwrap();
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).unwrap();
+        assert_eq!(busy, 0, "the WAL of {} folded in", partial.display());
+    }
+    let wal = partial.with_extension("partial-wal");
+    assert!(std::fs::metadata(&wal).map_or(true, |m| m.len() == 0), "{} left", wal.display());
+    std::fs::rename(&partial, &file).unwrap();
+    std::fs::write(&valid_file, made.valid().to_string()).unwrap();
+    (file, made.valid())
+}
+
+/// What was stored is what was made: the records, and the overview's total equals the valid
+/// checks counted while generating (the count tables are exactly right).
+fn check_generated(db: &dyn Database, n: u64, valid: u64) {
     assert_eq!(db.record_count().unwrap(), n);
-    println!("dashboard over {n} records ({voids} voids, {} branches, one year), {}", branches.len(), size());
-    println!(
-        "  generated in {:.1} s ({:.0} records/s through store_records)",
-        generated.as_secs_f64(),
-        n as f64 / generated.as_secs_f64()
-    );
+    let (from_ms, to_ms) = year().utc_ms(TZ);
+    let all = RecordFilter { from_ms, to_ms, ..Default::default() };
+    assert_eq!(db.overview(&all).unwrap().total, valid, "the overview's total against the valid checks made");
+}
+
+/// One backend's run over `n` records got by `fill` (`valid` of them valid checks when not
+/// generated now); its medians.
+fn measure(
+    open: &dyn Fn() -> Box<dyn Database>,
+    size: &dyn Fn() -> String,
+    n: u64,
+    fill: Fill,
+    valid: u64,
+) -> Vec<(String, f64)> {
+    MEDIANS.with(|m| m.borrow_mut().clear());
+    let year = year();
+    let (branches, valid) = match fill {
+        Fill::Store => {
+            let db = open();
+            let branches = prepare(db.as_ref());
+            eprintln!("generating {n} records across {} branches…", branches.len());
+            let made = store_generated(db.as_ref(), n, &branches, BATCH);
+            (branches, made.valid())
+        }
+        Fill::Cached(from) => {
+            println!("  the records of {} (a copy of it)", from.display());
+            (open().branches().unwrap().into_iter().map(|(id, _)| id).collect(), valid)
+        }
+        Fill::Kept => (open().branches().unwrap().into_iter().map(|(id, _)| id).collect(), valid),
+        Fill::Migrate(from, url) => {
+            let source = SqliteDatabase::open(from).unwrap();
+            let target = PostgresDatabase::open(url).unwrap();
+            let started = Instant::now();
+            let mut last = Instant::now();
+            let report = copy::sqlite_to_postgres(&source, &target, &mut |table, written| {
+                if last.elapsed() > Duration::from_secs(30) {
+                    last = Instant::now();
+                    let s = started.elapsed().as_secs_f64();
+                    eprintln!("  {table}: {written} copied in {s:.0} s ({:.0} rows/s)", written as f64 / s);
+                }
+            })
+            .unwrap();
+            let took = started.elapsed().as_secs_f64();
+            println!(
+                "  copied from SQLite by `migrate`'s copy in {took:.1} s ({:.0} records/s; counts and figures \
+                 checked equal by it: {} valid checks)",
+                n as f64 / took,
+                report.checks
+            );
+            (target.branches().unwrap().into_iter().map(|(id, _)| id).collect(), valid)
+        }
+    };
     // A fresh connection, as the server has after a restart.
-    drop(db);
     let db = open();
+    check_generated(db.as_ref(), n, valid);
+    println!("dashboard over {n} records ({} branches, one year), {}", branches.len(), size());
 
     let month = Period {
         from: NaiveDate::from_ymd_opt(2025, 10, 1).unwrap(),

@@ -13,6 +13,29 @@ pub enum Source {
     Records,
 }
 
+/// The counts of uneven ends already read during one call of a store's figures: neighbouring
+/// stretches of a trend or a monthly summary end and begin on the same part of a day (a month
+/// in Moscow ends at 21:00 UTC), which is then read from the records once, not twice. Keyed by
+/// the query (its text, the rest of the filter being the call's) and the bounds.
+#[derive(Default)]
+pub struct EndsMemo(std::cell::RefCell<std::collections::HashMap<EndKey, Box<dyn std::any::Any>>>);
+
+/// A query's text and the bounds of the end it counted.
+type EndKey = (String, i64, i64);
+
+impl EndsMemo {
+    /// What `query` counted over `[from, to)`, if read already in this call.
+    pub fn get<K: Clone + 'static>(&self, query: &str, from: i64, to: i64) -> Option<Vec<(K, i64)>> {
+        let memo = self.0.borrow();
+        memo.get(&(query.to_string(), from, to)).and_then(|rows| rows.downcast_ref::<Vec<(K, i64)>>()).cloned()
+    }
+
+    /// Keeps what `query` counted over `[from, to)`.
+    pub fn put<K: Clone + 'static>(&self, query: &str, from: i64, to: i64, rows: &[(K, i64)]) {
+        self.0.borrow_mut().insert((query.to_string(), from, to), Box::new(rows.to_vec()));
+    }
+}
+
 /// The first millisecond of the UTC month holding `t`.
 pub fn month_floor(t: i64) -> i64 {
     use chrono::Datelike;

@@ -1,10 +1,10 @@
 //! Copying a SQLite installation into PostgreSQL (`lgota-central migrate`): every table the
 //! server keeps, row by row in the source's order, then a check that both hold the same.
 //!
-//! - Records go in the order SQLite stored them (rowid), under the intake's lock: PostgreSQL's
-//!   counts trigger counts them as SQLite's triggers did, so the figures come out equal — and
-//!   the check below proves it rather than trusting it. The counts tables themselves are not
-//!   copied.
+//! - Records go in the order SQLite stored them (rowid), a chunk per statement, under the
+//!   intake's lock: PostgreSQL's counts trigger counts them as SQLite's store did, so the figures
+//!   come out equal — and the check below proves it rather than trusting it. The counts tables
+//!   themselves are not copied. Then `ANALYZE`, so the first queries are planned on statistics.
 //! - The server's identity is the source's: phones see the same server and send nothing again.
 //! - Run again, it copies what is missing and nothing twice: append-only tables (records, audit
 //!   log, conflicts, events, backups) skip rows already there, the others take the source's
@@ -234,6 +234,7 @@ pub fn sqlite_to_postgres(
     }
     to.follow_identities()?;
     carry_retention(from, to, &mut report)?;
+    to.analyze()?;
     verify(from, to, &mut report)?;
     Ok(report)
 }

@@ -48,7 +48,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_device_report.sql"),
     include_str!("migrations/006_app_releases.sql"),
     include_str!("migrations/007_signing_keys.sql"),
-    include_str!("migrations/008_unread_indexes.sql"),
+    include_str!("migrations/008_event_sums.sql"),
+    include_str!("migrations/009_unread_indexes.sql"),
 ];
 
 /// Connections one process opens at most.
@@ -285,7 +286,8 @@ impl PostgresDatabase {
     /// Writes `rows` (of `columns`) into `table` in one transaction, each skipped when its `key`
     /// is there already or, with `update`, replacing the stored row's other columns: what
     /// [`crate::store::copy`] brings from SQLite. Integers go into boolean columns as booleans.
-    /// Records are written under the intake's lock, so the counts trigger counts them in order.
+    /// One statement writes them all, records under the intake's lock: the counts trigger counts
+    /// the statement's records set-based, the same as one at a time in their order.
     /// `table`, `columns` and `key` are the copy's own names, never input. Returns rows written.
     pub fn put_rows(
         &self,
@@ -310,7 +312,6 @@ impl PostgresDatabase {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
         let on_conflict = if update {
             let set: Vec<String> =
                 columns.iter().filter(|c| **c != key).map(|c| format!("{c} = excluded.{c}")).collect();
@@ -318,35 +319,92 @@ impl PostgresDatabase {
         } else {
             "DO NOTHING".to_string()
         };
-        let stmt = tx.prepare(&format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({key}) {on_conflict}",
-            columns.join(", "),
-            placeholders.join(", ")
-        ))?;
-        let mut written = 0;
-        for row in rows {
-            let mut values = Params::default();
-            for (column, cell) in columns.iter().zip(row) {
-                let kind = types.get(*column).map(String::as_str).unwrap_or("text");
-                match (cell, kind) {
-                    (Cell::Null, "boolean") => values.push(None::<bool>),
-                    (Cell::Null, "integer") => values.push(None::<i32>),
-                    (Cell::Null, "bigint") => values.push(None::<i64>),
-                    (Cell::Null, "bytea") => values.push(None::<Vec<u8>>),
-                    (Cell::Bytes(b), "bytea") => values.push(b.clone()),
-                    (Cell::Null, _) => values.push(None::<String>),
-                    (Cell::Int(n), "boolean") => values.push(*n != 0),
-                    (Cell::Int(n), "integer") => values
-                        .push(i32::try_from(*n).map_err(|_| StoreError::Corrupt(format!("{table}.{column}: {n}")))?),
-                    (Cell::Int(n), "bigint") => values.push(*n),
-                    (Cell::Text(t), "text") => values.push(t.clone()),
-                    (other, kind) => {
-                        return Err(StoreError::Corrupt(format!("{table}.{column}: {other:?} in a {kind} column")))
-                    }
+        // One statement for all the rows, a typed array per column unnested in the rows' order:
+        // a statement per row cost a round trip and a run of the counts trigger per record (a
+        // few thousand records a second).
+        let mut arrays = Params::default();
+        let mut unnest = Vec::with_capacity(columns.len());
+        for (i, column) in columns.iter().enumerate() {
+            let kind = types.get(*column).map(String::as_str).unwrap_or("text");
+            let cells = rows.iter().map(|row| row.get(i).unwrap_or(&Cell::Null));
+            let wrong = |cell: &Cell| StoreError::Corrupt(format!("{table}.{column}: {cell:?} in a {kind} column"));
+            let n = i + 1;
+            match kind {
+                "boolean" => {
+                    unnest.push(format!("${n}::boolean[]"));
+                    arrays.push(
+                        cells
+                            .map(|c| match c {
+                                Cell::Null => Ok(None),
+                                Cell::Int(v) => Ok(Some(*v != 0)),
+                                other => Err(wrong(other)),
+                            })
+                            .collect::<StoreResult<Vec<Option<bool>>>>()?,
+                    );
+                }
+                "integer" => {
+                    unnest.push(format!("${n}::integer[]"));
+                    arrays.push(
+                        cells
+                            .map(|c| match c {
+                                Cell::Null => Ok(None),
+                                Cell::Int(v) => i32::try_from(*v)
+                                    .map(Some)
+                                    .map_err(|_| StoreError::Corrupt(format!("{table}.{column}: {v}"))),
+                                other => Err(wrong(other)),
+                            })
+                            .collect::<StoreResult<Vec<Option<i32>>>>()?,
+                    );
+                }
+                "bigint" => {
+                    unnest.push(format!("${n}::bigint[]"));
+                    arrays.push(
+                        cells
+                            .map(|c| match c {
+                                Cell::Null => Ok(None),
+                                Cell::Int(v) => Ok(Some(*v)),
+                                other => Err(wrong(other)),
+                            })
+                            .collect::<StoreResult<Vec<Option<i64>>>>()?,
+                    );
+                }
+                "bytea" => {
+                    unnest.push(format!("${n}::bytea[]"));
+                    arrays.push(
+                        cells
+                            .map(|c| match c {
+                                Cell::Null => Ok(None),
+                                Cell::Bytes(b) => Ok(Some(b.clone())),
+                                other => Err(wrong(other)),
+                            })
+                            .collect::<StoreResult<Vec<Option<Vec<u8>>>>>()?,
+                    );
+                }
+                _ => {
+                    unnest.push(format!("${n}::text[]"));
+                    arrays.push(
+                        cells
+                            .map(|c| match c {
+                                Cell::Null => Ok(None),
+                                Cell::Text(t) if kind == "text" => Ok(Some(t.clone())),
+                                other => Err(wrong(other)),
+                            })
+                            .collect::<StoreResult<Vec<Option<String>>>>()?,
+                    );
                 }
             }
-            written += tx.execute(&stmt, &values.refs())?;
         }
+        let names = columns.join(", ");
+        let written = tx.execute(
+            &format!(
+                "INSERT INTO {table} ({names})
+                 SELECT {names} FROM unnest({}) WITH ORDINALITY AS n ({names}, ord__)
+                 ORDER BY ord__
+                 ON CONFLICT ({key}) {on_conflict}",
+                unnest.join(", ")
+            ),
+            &arrays.refs(),
+        )?;
         tx.commit()?;
         Ok(written)
     }
@@ -360,6 +418,18 @@ impl PostgresDatabase {
     pub fn table_count(&self, table: &str) -> StoreResult<u64> {
         let n: i64 = self.conn()?.query_one(&format!("SELECT count(*) FROM {table}"), &[])?.get(0);
         Ok(n as u64)
+    }
+
+    /// After a copy: the planner's statistics of every table made anew (autovacuum would come to
+    /// it later; until then the first queries over millions of copied records are planned blind),
+    /// and the count tables vacuumed, so their sums are read from an index alone
+    /// (`event_counts_event_sums`) at once.
+    pub fn analyze(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        // One statement per call: VACUUM runs outside any transaction.
+        conn.batch_execute("VACUUM (ANALYZE) check_counts, event_counts")?;
+        conn.batch_execute("ANALYZE")?;
+        Ok(())
     }
 
     /// After rows were written with their own ids: each identity column goes on after the largest.

@@ -6,7 +6,7 @@ use lgota_protocol::{Method, Outcome};
 use rusqlite::{Connection, Row};
 
 use super::{record_from_row, SqliteDatabase, RECORD_COLUMNS};
-use crate::report::buckets::{pieces, Source};
+use crate::report::buckets::{pieces, EndsMemo, Source};
 use crate::report::figures::{fold_month, fold_overview, top_events, MonthlySummary, Overview, TrendCounts};
 use crate::store::{FigureStore, RecordFilter, StoreResult, StoredRecord};
 
@@ -125,33 +125,45 @@ enum Counts {
 /// whole months and days of the maintained counts and the records of the period's uneven ends:
 /// `check_counts` without an event filter, `event_counts` for one event, their difference for
 /// checks at no event.
-fn combos(conn: &Connection, filter: &RecordFilter) -> StoreResult<std::collections::HashMap<ComboKey, i64>> {
+fn combos(
+    conn: &Connection,
+    filter: &RecordFilter,
+    memo: &EndsMemo,
+) -> StoreResult<std::collections::HashMap<ComboKey, i64>> {
     match filter.event_id.as_deref() {
-        None => counted(conn, filter, Counts::Checks, Group::Combos, |row| {
+        None => counted(conn, filter, memo, Counts::Checks, Group::Combos, |row| {
             Ok(((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?), row.get(6)?))
         }),
         Some("") => {
             let any = RecordFilter { event_id: None, ..filter.clone() };
-            let mut all = combos(conn, &any)?;
-            for (key, n) in combos_at_events(conn, &any)? {
+            let mut all = combos(conn, &any, memo)?;
+            for (key, n) in combos_at_events(conn, &any, memo)? {
                 *all.entry(key).or_default() -= n;
             }
             all.retain(|_, n| *n != 0);
             Ok(all)
         }
-        Some(_) => combos_at_events(conn, filter),
+        Some(_) => combos_at_events(conn, filter, memo),
     }
 }
 
-fn combos_at_events(conn: &Connection, filter: &RecordFilter) -> StoreResult<std::collections::HashMap<ComboKey, i64>> {
-    counted(conn, filter, Counts::AtEvents, Group::Combos, |row| {
+fn combos_at_events(
+    conn: &Connection,
+    filter: &RecordFilter,
+    memo: &EndsMemo,
+) -> StoreResult<std::collections::HashMap<ComboKey, i64>> {
+    counted(conn, filter, memo, Counts::AtEvents, Group::Combos, |row| {
         Ok(((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?), row.get(6)?))
     })
 }
 
 /// Valid checks at each event matching `filter` (no event filter or one event).
-fn per_event(conn: &Connection, filter: &RecordFilter) -> StoreResult<std::collections::HashMap<String, i64>> {
-    counted(conn, filter, Counts::AtEvents, Group::Event, |row| Ok((row.get(0)?, row.get(1)?)))
+fn per_event(
+    conn: &Connection,
+    filter: &RecordFilter,
+    memo: &EndsMemo,
+) -> StoreResult<std::collections::HashMap<String, i64>> {
+    counted(conn, filter, memo, Counts::AtEvents, Group::Event, |row| Ok((row.get(0)?, row.get(1)?)))
 }
 
 /// What [`counted`] groups by.
@@ -166,26 +178,31 @@ enum Group {
 }
 
 /// Valid checks matching `filter` per method, as [`combos`] reads them.
-fn per_method(conn: &Connection, filter: &RecordFilter) -> StoreResult<std::collections::HashMap<String, i64>> {
+fn per_method(
+    conn: &Connection,
+    filter: &RecordFilter,
+    memo: &EndsMemo,
+) -> StoreResult<std::collections::HashMap<String, i64>> {
     let read = |row: &Row| Ok((row.get(0)?, row.get(1)?));
     match filter.event_id.as_deref() {
-        None => counted(conn, filter, Counts::Checks, Group::Method, read),
+        None => counted(conn, filter, memo, Counts::Checks, Group::Method, read),
         Some("") => {
             let any = RecordFilter { event_id: None, ..filter.clone() };
-            let mut all = counted(conn, &any, Counts::Checks, Group::Method, read)?;
-            for (key, n) in counted(conn, &any, Counts::AtEvents, Group::Method, read)? {
+            let mut all = counted(conn, &any, memo, Counts::Checks, Group::Method, read)?;
+            for (key, n) in counted(conn, &any, memo, Counts::AtEvents, Group::Method, read)? {
                 *all.entry(key).or_default() -= n;
             }
             Ok(all)
         }
-        Some(_) => counted(conn, filter, Counts::AtEvents, Group::Method, read),
+        Some(_) => counted(conn, filter, memo, Counts::AtEvents, Group::Method, read),
     }
 }
 
 /// Sums the counts of `filter`'s pieces grouped as `group` says; `row` reads a key and its count.
-fn counted<K: std::hash::Hash + Eq>(
+fn counted<K: std::hash::Hash + Eq + Clone + 'static>(
     conn: &Connection,
     filter: &RecordFilter,
+    memo: &EndsMemo,
     counts: Counts,
     group: Group,
     row: impl Fn(&Row) -> rusqlite::Result<(K, i64)>,
@@ -220,10 +237,20 @@ fn counted<K: std::hash::Hash + Eq>(
                 (format!("SELECT {count_keys}, SUM(c.n) FROM {table} c WHERE {w} GROUP BY {group}"), v)
             }
         };
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        while let Some(r) = rows.next()? {
-            let (key, n) = row(r)?;
+        let ends = source == Source::Records;
+        let rows = match memo.get::<K>(&sql, from_ms, to_ms).filter(|_| ends) {
+            Some(rows) => rows,
+            None => {
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| row(r))?;
+                let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+                if ends {
+                    memo.put(&sql, from_ms, to_ms, &rows);
+                }
+                rows
+            }
+        };
+        for (key, n) in rows {
             *out.entry(key).or_default() += sign * n;
         }
     }
@@ -233,12 +260,12 @@ fn counted<K: std::hash::Hash + Eq>(
 impl FigureStore for SqliteDatabase {
     fn overview(&self, filter: &RecordFilter) -> StoreResult<Overview> {
         let conn = self.reader();
-        let combos = combos(&conn, filter)?;
+        let combos = combos(&conn, filter, &EndsMemo::default())?;
         let mut o = fold_overview(combos.into_iter().map(|((b, m, o, c, f, g), n)| (b, m, o, c, f, g, n)));
         let events = match filter.event_id.as_deref() {
             // One event's (or no event's) checks are all of the figures.
             Some(e) => vec![(e.to_string(), i64::try_from(o.total).unwrap_or(i64::MAX))],
-            None => per_event(&conn, filter)?.into_iter().collect(),
+            None => per_event(&conn, filter, &EndsMemo::default())?.into_iter().collect(),
         };
         (o.by_event, o.more_events) = top_events(events, o.total);
         Ok(o)
@@ -247,19 +274,20 @@ impl FigureStore for SqliteDatabase {
     fn check_count(&self, filter: &RecordFilter) -> StoreResult<u64> {
         let conn = self.reader();
         // Grouped by method only: the fewest groups that still read the same counts.
-        let total: i64 = per_method(&conn, filter)?.values().sum();
+        let total: i64 = per_method(&conn, filter, &EndsMemo::default())?.values().sum();
         Ok(u64::try_from(total).unwrap_or(0))
     }
 
     fn trend(&self, filter: &RecordFilter, buckets: &[(i64, i64)]) -> StoreResult<Vec<TrendCounts>> {
         let conn = self.reader();
+        let memo = EndsMemo::default();
         let mut out = Vec::with_capacity(buckets.len());
         for &(from_ms, to_ms) in buckets {
             let f =
                 RecordFilter { from_ms: from_ms.max(filter.from_ms), to_ms: to_ms.min(filter.to_ms), ..filter.clone() };
             let mut t = TrendCounts::default();
             if f.from_ms < f.to_ms {
-                for (method, n) in per_method(&conn, &f)? {
+                for (method, n) in per_method(&conn, &f, &memo)? {
                     let Ok(n) = u64::try_from(n) else { continue };
                     t.checks += n;
                     match method.as_str() {
@@ -276,6 +304,7 @@ impl FigureStore for SqliteDatabase {
 
     fn monthly_summary(&self, filter: &RecordFilter, months: &[(u32, i64, i64)]) -> StoreResult<Vec<MonthlySummary>> {
         let conn = self.reader();
+        let memo = EndsMemo::default();
         let mut out = Vec::new();
         for &(month, from_ms, to_ms) in months {
             let f =
@@ -285,7 +314,7 @@ impl FigureStore for SqliteDatabase {
             }
             out.extend(fold_month(
                 month,
-                combos(&conn, &f)?.into_iter().map(|((b, m, o, c, r, g), n)| (b, m, o, c, r, g, n)),
+                combos(&conn, &f, &memo)?.into_iter().map(|((b, m, o, c, r, g), n)| (b, m, o, c, r, g, n)),
             ));
         }
         Ok(out)
