@@ -9,7 +9,7 @@
 //!
 //! Run: `cargo bench -p lgota-central --bench load` (env `LOAD_PHONES`, default 500;
 //! `LOAD_PREFILL`, default 1,000,000; `LOAD_LIMIT`: the server's `--max-concurrent-requests`,
-//! its default unless given). Prints each figure beside its target, ✓ or ✗. With
+//! its default unless given; `LOAD_ONLY=postgresql`: the PostgreSQL run alone). Prints each figure beside its target, ✓ or ✗. With
 //! `LGOTA_BENCH_POSTGRES_URL` (a server whose role may CREATE DATABASE) the same run follows on a
 //! fresh PostgreSQL database (the server started with `--database-url`), and a table puts the
 //! two runs' figures side by side.
@@ -218,8 +218,11 @@ fn machine_cpu_secs() -> f64 {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.db");
-    let sqlite = Box::new(SqliteDatabase::open(&path).unwrap());
-    let mut runs = vec![("SQLite", run(sqlite, &["--db", path.to_str().unwrap()]))];
+    let mut runs = Vec::new();
+    if std::env::var("LOAD_ONLY").as_deref() != Ok("postgresql") {
+        let sqlite = Box::new(SqliteDatabase::open(&path).unwrap());
+        runs.push(("SQLite", run(sqlite, &["--db", path.to_str().unwrap()])));
+    }
     if let Some(url) = std::env::var("LGOTA_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
         let url = postgres::create_database(&url, &format!("lgota_bench_load_{}", std::process::id())).unwrap();
         println!();

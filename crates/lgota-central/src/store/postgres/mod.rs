@@ -25,7 +25,7 @@ mod retention;
 mod tests;
 mod training;
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
@@ -241,8 +241,6 @@ pub struct PostgresDatabase {
     /// connection — without this, phones' pushes could hold every connection of the pool and
     /// the dashboard wait seconds for one (the load benchmark's overview).
     intake: Mutex<()>,
-    /// The batches waiting for [`PostgresDatabase::intake`]: whoever takes it stores them all.
-    queue: Mutex<Vec<Queued>>,
     /// Read once at open: it never changes for the life of the database.
     server_id: String,
 }
@@ -261,7 +259,6 @@ impl PostgresDatabase {
         let db = PostgresDatabase {
             pool: Pool { config, state: Mutex::default(), freed: Condvar::new() },
             intake: Mutex::new(()),
-            queue: Mutex::new(Vec::new()),
             server_id: String::new(),
         };
         let server_id = {
@@ -607,28 +604,24 @@ pub(crate) fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
 }
 
 /// Writes new records (none of them stored yet) in one statement.
-/// Writes `new` records, each with the time its batch was received, in one statement.
-fn insert_records(tx: &mut Transaction, new: &[(&WireRecord, i64)]) -> StoreResult<()> {
-    fn col<'a, T>(new: &'a [(&WireRecord, i64)], f: impl Fn(&'a WireRecord) -> T) -> Vec<T> {
-        new.iter().map(|(r, _)| f(r)).collect()
+fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64) -> StoreResult<()> {
+    fn col<'a, T>(new: &'a [&WireRecord], f: impl Fn(&'a WireRecord) -> T) -> Vec<T> {
+        new.iter().map(|r| f(r)).collect()
     }
-    let received: Vec<i64> = new.iter().map(|(_, at)| *at).collect();
-    let offline: Vec<bool> = new.iter().map(|(r, at)| at.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS).collect();
-    let clock_off: Vec<bool> =
-        new.iter().map(|(r, at)| lgota_domain::record::clock_off(r.created_at_ms, *at)).collect();
+    let offline: Vec<bool> = col(new, |r| received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS);
+    let clock_off: Vec<bool> = col(new, |r| lgota_domain::record::clock_off(r.created_at_ms, received_at_ms));
     let changed = tx.execute(
         &format!(
             "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
              SELECT id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label, training,
                  method, outcome, granted, category_id, failure_reason_id, document_type_id, checklist_completed,
-                 note, target_id, void_reason, received_at_ms, offline, clock_off
+                 note, target_id, void_reason, $20, offline, clock_off
              FROM unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::text[], $6::text[], $7::text[],
                  $8::text[], $9::bool[], $10::text[], $11::text[], $12::bool[], $13::text[], $14::text[],
-                 $15::text[], $16::bool[], $17::text[], $18::text[], $19::text[], $20::int8[], $21::bool[],
-                 $22::bool[])
+                 $15::text[], $16::bool[], $17::text[], $18::text[], $19::text[], $21::bool[], $22::bool[])
                  AS n (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label,
                      training, method, outcome, granted, category_id, failure_reason_id, document_type_id,
-                     checklist_completed, note, target_id, void_reason, received_at_ms, offline, clock_off)"
+                     checklist_completed, note, target_id, void_reason, offline, clock_off)"
         ),
         &[
             &col(new, |r| r.id.as_str()),
@@ -650,7 +643,7 @@ fn insert_records(tx: &mut Transaction, new: &[(&WireRecord, i64)]) -> StoreResu
             &col(new, |r| r.note.as_deref()),
             &col(new, |r| r.target_id.as_deref()),
             &col(new, |r| r.void_reason.as_deref()),
-            &received,
+            &received_at_ms,
             &offline,
             &clock_off,
         ],
@@ -663,150 +656,6 @@ fn insert_records(tx: &mut Transaction, new: &[(&WireRecord, i64)]) -> StoreResu
         )));
     }
     Ok(())
-}
-
-/// A batch waiting for the intake's turn, and where its answer goes.
-struct Queued {
-    records: Vec<WireRecord>,
-    received_at_ms: i64,
-    answer: Answer,
-}
-
-type Answer = Arc<Mutex<Option<StoreResult<StoreOutcome>>>>;
-
-/// At most this many records in one group (at least one batch): one statement's parameters, and
-/// the buffers the client keeps for its largest message, stay a few megabytes.
-const GROUP_RECORDS: usize = 5_000;
-
-impl PostgresDatabase {
-    /// A few round trips per group of batches, whatever its size: what is stored of the batches'
-    /// ids and void targets read at once, each record's status decided here in order (as SQLite's
-    /// intake decides it record by record, batch after batch), the new records written by one
-    /// statement (its trigger counts them set-based), the conflicts by another. The caller holds
-    /// the process's turn ([`PostgresDatabase::intake`]).
-    fn store_group(&self, group: &[Queued]) -> StoreResult<Vec<StoreOutcome>> {
-        let all = || group.iter().flat_map(|q| q.records.iter());
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        // One batch at a time, whichever process: a check and its void never count concurrently.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INTAKE_LOCK])?;
-        let mut wanted: Vec<&str> = all().map(|r| r.id.as_str()).collect();
-        wanted.extend(all().filter_map(|r| r.target_id.as_deref()));
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
-        for row in tx.query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"), &[&wanted])? {
-            let stored = record_from_row(&row)?;
-            known.insert(stored.record.id.clone(), stored.record);
-        }
-        // Fields redacted in these ids: the old text arriving again is no conflict to keep.
-        let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
-        if !known.is_empty() {
-            for row in
-                tx.query("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)", &[&wanted])?
-            {
-                if let Some(field) = super::RedactField::parse(row.get(1)) {
-                    redacted.entry(row.get(0)).or_default().push(field);
-                }
-            }
-        }
-        let purged: Vec<(i64, i64)> =
-            tx.query("SELECT from_ms, to_ms FROM purged_years", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
-        let mut outcomes = Vec::with_capacity(group.len());
-        let mut new: Vec<(&WireRecord, i64)> = Vec::new();
-        let mut conflicts: Vec<(&WireRecord, String, i64)> = Vec::new();
-        let mut named_events = std::collections::HashSet::new();
-        let mut events: Vec<(&str, &str, &str, &str, i64)> = Vec::new();
-        for Queued { records, received_at_ms, .. } in group {
-            let received_at_ms = *received_at_ms;
-            let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
-            for r in records {
-                // Made in a purged year: past its retention, acknowledged and not stored.
-                if purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)) {
-                    outcome.duplicates += 1;
-                    outcome.statuses.push(StoreStatus::Duplicate);
-                    continue;
-                }
-                if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
-                    match known.get(target_id) {
-                        Some(t) if t.device_id != r.device_id => {
-                            outcome.statuses.push(StoreStatus::VoidTargetForeign);
-                            continue;
-                        }
-                        Some(t) if t.kind != RecordKind::Check => {
-                            outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
-                            continue;
-                        }
-                        _ => {}
-                    }
-                }
-                // The event's title and date describe the event, not the check: not compared.
-                let mut arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
-                if let (Some(stored), Some(fields)) = (known.get(&r.id), redacted.get(&r.id)) {
-                    // A redacted field is compared as the redaction left it.
-                    if *stored != arrived {
-                        for field in fields {
-                            arrived = retention::blanked(&arrived, *field);
-                        }
-                    }
-                }
-                match known.get(&r.id) {
-                    None => {
-                        outcome.stored += 1;
-                        outcome.statuses.push(StoreStatus::Stored);
-                        new.push((r, received_at_ms));
-                        known.insert(r.id.clone(), arrived);
-                    }
-                    Some(stored) if *stored == arrived => {
-                        outcome.duplicates += 1;
-                        outcome.statuses.push(StoreStatus::Duplicate);
-                    }
-                    Some(_) => {
-                        let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        conflicts.push((r, body, received_at_ms));
-                        outcome.conflicts += 1;
-                        outcome.statuses.push(StoreStatus::Conflict);
-                        continue;
-                    }
-                }
-                if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
-                    if named_events.insert(id.as_str()) {
-                        events.push((id, title.trim(), date, &r.branch_id, received_at_ms));
-                    }
-                }
-            }
-            outcomes.push(outcome);
-        }
-        if !new.is_empty() {
-            insert_records(&mut tx, &new)?;
-        }
-        if !conflicts.is_empty() {
-            let ids: Vec<&str> = conflicts.iter().map(|(r, _, _)| r.id.as_str()).collect();
-            let devices: Vec<&str> = conflicts.iter().map(|(r, _, _)| r.device_id.as_str()).collect();
-            let bodies: Vec<&str> = conflicts.iter().map(|(_, b, _)| b.as_str()).collect();
-            let received: Vec<i64> = conflicts.iter().map(|(_, _, at)| *at).collect();
-            tx.execute(
-                "INSERT INTO record_conflicts (id, device_id, received_at_ms, body)
-                 SELECT c.id, c.device_id, c.received_at_ms, c.body
-                 FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[])
-                     WITH ORDINALITY AS c (id, device_id, received_at_ms, body, ord)
-                 ORDER BY c.ord
-                 ON CONFLICT (id, body) DO NOTHING",
-                &[&ids, &devices, &received, &bodies],
-            )?;
-        }
-        for (id, title, date, branch, received_at_ms) in events {
-            // A published event is named by its publication, whatever a phone calls it.
-            tx.execute(
-                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
-                 SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = $1)
-                 ON CONFLICT (id) DO NOTHING",
-                &[&id, &title, &date, &branch, &received_at_ms],
-            )?;
-        }
-        tx.commit()?;
-        Ok(outcomes)
-    }
 }
 
 fn limit(n: u32) -> i64 {
@@ -898,44 +747,129 @@ impl RecordStore for PostgresDatabase {
         Ok(self.server_id.clone())
     }
 
-    /// A phone repeating a push it lost the answer to is answered without the intake's lock.
-    /// Other batches of this process queue and are stored a group at a time ([`store_group`]),
-    /// the way the SQLite writer commits its queue: the batches arriving while one group is
-    /// stored go together in the next, under one lock and one set of round trips.
+    /// A few round trips per batch, whatever its size: what is stored of the batch's ids and void
+    /// targets read at once, each record's status decided here in order (as SQLite's intake
+    /// decides it record by record), the new records written by one statement (its trigger
+    /// counts them set-based), the conflicts by another.
     fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
+        // A phone repeating a push whose answer it lost: answered without queueing for the lock.
         if let Some(outcome) = self.all_stored_already(records)? {
             return Ok(outcome);
         }
-        let answer: Answer = Arc::default();
-        let queued = Queued { records: records.to_vec(), received_at_ms, answer: answer.clone() };
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(queued);
         let _ours = self.intake.lock().unwrap_or_else(|p| p.into_inner());
-        // Unless a group before took this batch along, the queue's groups until it has.
-        while answer.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
-            let group = {
-                let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                let (mut n, mut records) = (0, 0);
-                while n < queue.len() && (n == 0 || records + queue[n].records.len() <= GROUP_RECORDS) {
-                    records += queue[n].records.len();
-                    n += 1;
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // One batch at a time, whichever process: a check and its void never count concurrently.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INTAKE_LOCK])?;
+        let mut wanted: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        wanted.extend(records.iter().filter_map(|r| r.target_id.as_deref()));
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
+        for row in tx.query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"), &[&wanted])? {
+            let stored = record_from_row(&row)?;
+            known.insert(stored.record.id.clone(), stored.record);
+        }
+        // Fields redacted in these ids: the old text arriving again is no conflict to keep.
+        let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
+        if !known.is_empty() {
+            for row in
+                tx.query("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)", &[&wanted])?
+            {
+                if let Some(field) = super::RedactField::parse(row.get(1)) {
+                    redacted.entry(row.get(0)).or_default().push(field);
                 }
-                queue.drain(..n).collect::<Vec<_>>()
-            };
-            if group.is_empty() {
-                break;
-            }
-            let outcomes = match self.store_group(&group) {
-                Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-                // One batch's failure is its own: each is stored again alone (all or nothing).
-                Err(e) if group.len() == 1 => vec![Err(e)],
-                Err(_) => group.iter().map(|q| Ok(self.store_group(std::slice::from_ref(q))?.remove(0))).collect(),
-            };
-            for (queued, outcome) in group.iter().zip(outcomes) {
-                *queued.answer.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
             }
         }
-        let outcome = answer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        outcome.unwrap_or_else(|| Err(StoreError::Other("a queued batch was not stored".into())))
+        let purged: Vec<(i64, i64)> =
+            tx.query("SELECT from_ms, to_ms FROM purged_years", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
+        let mut new: Vec<&WireRecord> = Vec::new();
+        let mut conflicts: Vec<(&WireRecord, String)> = Vec::new();
+        let mut named_events = std::collections::HashSet::new();
+        let mut events: Vec<(&str, &str, &str, &str)> = Vec::new();
+        for r in records {
+            // Made in a purged year: past its retention, acknowledged and not stored.
+            if purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)) {
+                outcome.duplicates += 1;
+                outcome.statuses.push(StoreStatus::Duplicate);
+                continue;
+            }
+            if let (RecordKind::Void, Some(target_id)) = (r.kind, &r.target_id) {
+                match known.get(target_id) {
+                    Some(t) if t.device_id != r.device_id => {
+                        outcome.statuses.push(StoreStatus::VoidTargetForeign);
+                        continue;
+                    }
+                    Some(t) if t.kind != RecordKind::Check => {
+                        outcome.statuses.push(StoreStatus::VoidTargetNotCheck);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            // The event's title and date describe the event, not the check: not compared.
+            let mut arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+            if let (Some(stored), Some(fields)) = (known.get(&r.id), redacted.get(&r.id)) {
+                // A redacted field is compared as the redaction left it.
+                if *stored != arrived {
+                    for field in fields {
+                        arrived = retention::blanked(&arrived, *field);
+                    }
+                }
+            }
+            match known.get(&r.id) {
+                None => {
+                    outcome.stored += 1;
+                    outcome.statuses.push(StoreStatus::Stored);
+                    new.push(r);
+                    known.insert(r.id.clone(), arrived);
+                }
+                Some(stored) if *stored == arrived => {
+                    outcome.duplicates += 1;
+                    outcome.statuses.push(StoreStatus::Duplicate);
+                }
+                Some(_) => {
+                    let body = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    conflicts.push((r, body));
+                    outcome.conflicts += 1;
+                    outcome.statuses.push(StoreStatus::Conflict);
+                    continue;
+                }
+            }
+            if let (Some(id), Some(title), Some(date)) = (&r.event_id, &r.event_title, &r.event_date) {
+                if named_events.insert(id.as_str()) {
+                    events.push((id, title.trim(), date, &r.branch_id));
+                }
+            }
+        }
+        if !new.is_empty() {
+            insert_records(&mut tx, &new, received_at_ms)?;
+        }
+        if !conflicts.is_empty() {
+            let ids: Vec<&str> = conflicts.iter().map(|(r, _)| r.id.as_str()).collect();
+            let devices: Vec<&str> = conflicts.iter().map(|(r, _)| r.device_id.as_str()).collect();
+            let bodies: Vec<&str> = conflicts.iter().map(|(_, b)| b.as_str()).collect();
+            tx.execute(
+                "INSERT INTO record_conflicts (id, device_id, received_at_ms, body)
+                 SELECT c.id, c.device_id, $3, c.body FROM unnest($1::text[], $2::text[], $4::text[])
+                     WITH ORDINALITY AS c (id, device_id, body, ord)
+                 ORDER BY c.ord
+                 ON CONFLICT (id, body) DO NOTHING",
+                &[&ids, &devices, &received_at_ms, &bodies],
+            )?;
+        }
+        for (id, title, date, branch) in events {
+            // A published event is named by its publication, whatever a phone calls it.
+            tx.execute(
+                "INSERT INTO phone_events (id, title, date, branch_id, first_seen_ms)
+                 SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = $1)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&id, &title, &date, &branch, &received_at_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(outcome)
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
