@@ -240,10 +240,6 @@ impl SqliteDatabase {
     pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteDatabase> {
         let path = path.as_ref();
         let conn = sqlite_open(path, MIGRATIONS)?;
-        // Each grouped write runs in a savepoint, whose journal keeps every page before its first
-        // change: in memory (at most one push's or import slice's pages), not in a temporary
-        // file written page by page — those writes were a tenth of the server's CPU under load.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
         let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
         let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
         let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
