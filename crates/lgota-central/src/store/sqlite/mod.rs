@@ -225,12 +225,14 @@ type Job = Box<dyn FnOnce(&Connection) -> bool + Send>;
 type Committed = Arc<Mutex<Option<StoreResult<()>>>>;
 
 pub struct SqliteDatabase {
+    /// Every read. Declared (so dropped) before the writer: the last connection to close folds
+    /// the WAL into the file and removes it, and a read-only one cannot — the file alone, copied
+    /// after the server stopped, would lack the latest writes.
+    readers: Readers,
     /// Every write and read-then-write transaction.
     conn: Mutex<Connection>,
     /// Writes queued for the next group commit.
     queue: Mutex<Vec<(Job, Committed)>>,
-    /// Every read.
-    readers: Readers,
     /// Read once at open: it never changes for the life of the file.
     server_id: String,
 }

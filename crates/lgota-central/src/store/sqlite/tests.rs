@@ -248,3 +248,22 @@ fn an_export_page_starts_at_its_key_not_at_the_period_start() {
         "the page after 19,000 rows took {late_steps} steps, the first {first_steps}"
     );
 }
+
+#[test]
+fn a_closed_database_is_whole_in_its_file() {
+    // Closed, the WAL is folded into the file and removed: the file alone (copied after the
+    // server stopped) holds every committed record.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let db = SqliteDatabase::open(&path).unwrap();
+    let checks: Vec<WireRecord> =
+        (0..50).map(|k| record(&format!("c-{k}"), "d1", RecordKind::Check, None, T0 + k)).collect();
+    db.store_records(&checks, T0).unwrap();
+    assert_eq!(db.record_count().unwrap(), 50);
+    drop(db);
+    assert!(!dir.path().join("c.db-wal").exists(), "the WAL is left beside the file");
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let n: i64 = Connection::open(&copy).unwrap().query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 50);
+}
