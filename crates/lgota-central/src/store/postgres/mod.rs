@@ -603,50 +603,62 @@ pub(crate) fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
     Ok(StoredRecord { record, received_at_ms: row.get(19), offline: row.get(20) })
 }
 
+/// The unnest of [`record_arrays`]' 19 arrays (`$1`–`$19`), and the names it gives their columns.
+const RECORD_ARRAYS: &str = "$1::text[], $2::text[], $3::int8[], $4::int4[], $5::text[], $6::text[], $7::text[], \
+     $8::text[], $9::bool[], $10::text[], $11::text[], $12::bool[], $13::text[], $14::text[], $15::text[], \
+     $16::bool[], $17::text[], $18::text[], $19::text[]";
+const RECORD_ARRAY_NAMES: &str = "id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, \
+     staff_label, training, method, outcome, granted, category_id, failure_reason_id, document_type_id, \
+     checklist_completed, note, target_id, void_reason";
+
+/// The records' fields as one array per column, in [`RECORD_ARRAYS`]' order: a batch is written or
+/// compared by one statement, not one per record.
+fn record_arrays<'a>(records: &'a [&'a WireRecord]) -> Vec<Box<dyn ToSql + Sync + 'a>> {
+    fn col<'a, T: ToSql + Sync + 'a>(
+        records: &'a [&'a WireRecord],
+        f: impl Fn(&'a WireRecord) -> T,
+    ) -> Box<dyn ToSql + Sync + 'a> {
+        Box::new(records.iter().map(|r| f(r)).collect::<Vec<T>>())
+    }
+    vec![
+        col(records, |r| r.id.as_str()),
+        col(records, |r| r.kind.as_str()),
+        col(records, |r| r.created_at_ms),
+        col(records, |r| r.utc_offset_min),
+        col(records, |r| r.device_id.as_str()),
+        col(records, |r| r.branch_id.as_str()),
+        col(records, |r| r.event_id.as_deref()),
+        col(records, |r| r.staff_label.as_str()),
+        col(records, |r| r.training),
+        col(records, |r| r.method.map(Method::as_str)),
+        col(records, |r| r.outcome.map(Outcome::as_str)),
+        col(records, |r| r.granted),
+        col(records, |r| r.category_id.as_deref()),
+        col(records, |r| r.failure_reason_id.as_deref()),
+        col(records, |r| r.document_type_id.as_deref()),
+        col(records, |r| r.checklist_completed),
+        col(records, |r| r.note.as_deref()),
+        col(records, |r| r.target_id.as_deref()),
+        col(records, |r| r.void_reason.as_deref()),
+    ]
+}
+
 /// Writes new records (none of them stored yet) in one statement.
 fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64) -> StoreResult<()> {
-    fn col<'a, T>(new: &'a [&WireRecord], f: impl Fn(&'a WireRecord) -> T) -> Vec<T> {
-        new.iter().map(|r| f(r)).collect()
-    }
-    let offline: Vec<bool> = col(new, |r| received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS);
-    let clock_off: Vec<bool> = col(new, |r| lgota_domain::record::clock_off(r.created_at_ms, received_at_ms));
+    let offline: Vec<bool> =
+        new.iter().map(|r| received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS).collect();
+    let clock_off: Vec<bool> =
+        new.iter().map(|r| lgota_domain::record::clock_off(r.created_at_ms, received_at_ms)).collect();
+    let arrays = record_arrays(new);
+    let mut params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a.as_ref() as _).collect();
+    params.extend([&received_at_ms as &(dyn ToSql + Sync), &offline, &clock_off]);
     let changed = tx.execute(
         &format!(
             "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
-             SELECT id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label, training,
-                 method, outcome, granted, category_id, failure_reason_id, document_type_id, checklist_completed,
-                 note, target_id, void_reason, $20, offline, clock_off
-             FROM unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::text[], $6::text[], $7::text[],
-                 $8::text[], $9::bool[], $10::text[], $11::text[], $12::bool[], $13::text[], $14::text[],
-                 $15::text[], $16::bool[], $17::text[], $18::text[], $19::text[], $21::bool[], $22::bool[])
-                 AS n (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label,
-                     training, method, outcome, granted, category_id, failure_reason_id, document_type_id,
-                     checklist_completed, note, target_id, void_reason, offline, clock_off)"
+             SELECT {RECORD_ARRAY_NAMES}, $20, offline, clock_off
+             FROM unnest({RECORD_ARRAYS}, $21::bool[], $22::bool[]) AS n ({RECORD_ARRAY_NAMES}, offline, clock_off)"
         ),
-        &[
-            &col(new, |r| r.id.as_str()),
-            &col(new, |r| r.kind.as_str()),
-            &col(new, |r| r.created_at_ms),
-            &col(new, |r| r.utc_offset_min),
-            &col(new, |r| r.device_id.as_str()),
-            &col(new, |r| r.branch_id.as_str()),
-            &col(new, |r| r.event_id.as_deref()),
-            &col(new, |r| r.staff_label.as_str()),
-            &col(new, |r| r.training),
-            &col(new, |r| r.method.map(Method::as_str)),
-            &col(new, |r| r.outcome.map(Outcome::as_str)),
-            &col(new, |r| r.granted),
-            &col(new, |r| r.category_id.as_deref()),
-            &col(new, |r| r.failure_reason_id.as_deref()),
-            &col(new, |r| r.document_type_id.as_deref()),
-            &col(new, |r| r.checklist_completed),
-            &col(new, |r| r.note.as_deref()),
-            &col(new, |r| r.target_id.as_deref()),
-            &col(new, |r| r.void_reason.as_deref()),
-            &received_at_ms,
-            &offline,
-            &clock_off,
-        ],
+        &params,
     )?;
     if changed != new.len() as u64 {
         return Err(StoreError::Other(format!(
@@ -661,52 +673,28 @@ fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64
 /// How many of `records` are stored with exactly their content (every column a record has; the
 /// event's title and date describe the event and are not stored with it).
 fn stored_as_they_are(conn: &mut Client, records: &[&WireRecord]) -> StoreResult<i64> {
-    fn col<'a, T>(records: &'a [&WireRecord], f: impl Fn(&'a WireRecord) -> T) -> Vec<T> {
-        records.iter().map(|r| f(r)).collect()
-    }
     if records.is_empty() {
         return Ok(0);
     }
+    let arrays = record_arrays(records);
+    let params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a.as_ref() as _).collect();
     let row = conn.query_one(
-        "SELECT count(*) FROM unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::text[], $6::text[],
-             $7::text[], $8::text[], $9::bool[], $10::text[], $11::text[], $12::bool[], $13::text[], $14::text[],
-             $15::text[], $16::bool[], $17::text[], $18::text[], $19::text[])
-             AS n (id, kind, created_at_ms, utc_offset_min, device_id, branch_id, event_id, staff_label, training,
-                 method, outcome, granted, category_id, failure_reason_id, document_type_id, checklist_completed,
-                 note, target_id, void_reason)
-         JOIN records r ON r.id = n.id
-         WHERE r.kind = n.kind AND r.created_at_ms = n.created_at_ms AND r.utc_offset_min = n.utc_offset_min
-             AND r.device_id = n.device_id AND r.branch_id = n.branch_id
-             AND r.event_id IS NOT DISTINCT FROM n.event_id AND r.staff_label = n.staff_label
-             AND r.training = n.training AND r.method IS NOT DISTINCT FROM n.method
-             AND r.outcome IS NOT DISTINCT FROM n.outcome AND r.granted IS NOT DISTINCT FROM n.granted
-             AND r.category_id IS NOT DISTINCT FROM n.category_id
-             AND r.failure_reason_id IS NOT DISTINCT FROM n.failure_reason_id
-             AND r.document_type_id IS NOT DISTINCT FROM n.document_type_id
-             AND r.checklist_completed IS NOT DISTINCT FROM n.checklist_completed
-             AND r.note IS NOT DISTINCT FROM n.note AND r.target_id IS NOT DISTINCT FROM n.target_id
-             AND r.void_reason IS NOT DISTINCT FROM n.void_reason",
-        &[
-            &col(records, |r| r.id.as_str()),
-            &col(records, |r| r.kind.as_str()),
-            &col(records, |r| r.created_at_ms),
-            &col(records, |r| r.utc_offset_min),
-            &col(records, |r| r.device_id.as_str()),
-            &col(records, |r| r.branch_id.as_str()),
-            &col(records, |r| r.event_id.as_deref()),
-            &col(records, |r| r.staff_label.as_str()),
-            &col(records, |r| r.training),
-            &col(records, |r| r.method.map(Method::as_str)),
-            &col(records, |r| r.outcome.map(Outcome::as_str)),
-            &col(records, |r| r.granted),
-            &col(records, |r| r.category_id.as_deref()),
-            &col(records, |r| r.failure_reason_id.as_deref()),
-            &col(records, |r| r.document_type_id.as_deref()),
-            &col(records, |r| r.checklist_completed),
-            &col(records, |r| r.note.as_deref()),
-            &col(records, |r| r.target_id.as_deref()),
-            &col(records, |r| r.void_reason.as_deref()),
-        ],
+        &format!(
+            "SELECT count(*) FROM unnest({RECORD_ARRAYS}) AS n ({RECORD_ARRAY_NAMES})
+             JOIN records r ON r.id = n.id
+             WHERE r.kind = n.kind AND r.created_at_ms = n.created_at_ms AND r.utc_offset_min = n.utc_offset_min
+                 AND r.device_id = n.device_id AND r.branch_id = n.branch_id
+                 AND r.event_id IS NOT DISTINCT FROM n.event_id AND r.staff_label = n.staff_label
+                 AND r.training = n.training AND r.method IS NOT DISTINCT FROM n.method
+                 AND r.outcome IS NOT DISTINCT FROM n.outcome AND r.granted IS NOT DISTINCT FROM n.granted
+                 AND r.category_id IS NOT DISTINCT FROM n.category_id
+                 AND r.failure_reason_id IS NOT DISTINCT FROM n.failure_reason_id
+                 AND r.document_type_id IS NOT DISTINCT FROM n.document_type_id
+                 AND r.checklist_completed IS NOT DISTINCT FROM n.checklist_completed
+                 AND r.note IS NOT DISTINCT FROM n.note AND r.target_id IS NOT DISTINCT FROM n.target_id
+                 AND r.void_reason IS NOT DISTINCT FROM n.void_reason"
+        ),
+        &params,
     )?;
     Ok(row.get(0))
 }
