@@ -109,6 +109,9 @@ async fn each_record_is_answered_alone_and_one_bad_record_holds_nothing_back() {
     let mut r = void(&good);
     r.void_reason = Some("паспорт 4509 123456".into());
     cases.push(("a passport in the void reason", r, "personal_data"));
+    let mut r = check("dev-a", BRANCH, 0);
+    r.created_at_ms = 8_210_298_412_800_000; // the year 262,143: no calendar can place it
+    cases.push(("a time past any calendar", r, "invalid_record"));
 
     for (what, bad, code) in cases {
         let before = s.count();
@@ -224,11 +227,13 @@ async fn records_are_never_refused_for_their_time_but_flagged() {
     let mut ancient = check("dev-a", BRANCH, 0);
     ancient.created_at_ms = 86_400_000; // 2 January 1970: a phone whose clock was reset
     let fine = check("dev-a", BRANCH, 0);
-    let body = json!({"records": [ahead, ancient, fine], "sent_at_ms": now_ms() + 3 * 24 * 60 * 60 * 1000});
+    let mut last = check("dev-a", BRANCH, 0);
+    last.created_at_ms = lgota_domain::record::CREATED_AT_MAX_MS; // the last moment of 9999
+    let body = json!({"records": [ahead, ancient, fine, last], "sent_at_ms": now_ms() + 3 * 24 * 60 * 60 * 1000});
     let answer = ok(s.push_raw(&token, serde_json::to_vec(&body).unwrap()).await).await;
-    assert_eq!(answer.stored, 3);
+    assert_eq!(answer.stored, 4);
     let flagged: Vec<String> = s.db.clock_flagged(10).unwrap().into_iter().map(|r| r.record.id).collect();
-    assert_eq!(flagged.len(), 2);
+    assert_eq!(flagged.len(), 3);
     assert!(flagged.contains(&ahead.id) && flagged.contains(&ancient.id) && !flagged.contains(&fine.id));
     let skew = s.db.device("dev-a").unwrap().unwrap().clock_skew_ms.unwrap();
     assert!((skew - 3 * 24 * 60 * 60 * 1000).abs() < 60_000, "{skew}");

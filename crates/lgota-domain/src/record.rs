@@ -69,6 +69,9 @@ fn admit_with(mut r: WireRecord, screen: Screen) -> Result<WireRecord> {
     if r.created_at_ms < 0 {
         return Err(invalid("отрицательное время записи"));
     }
+    if r.created_at_ms > CREATED_AT_MAX_MS {
+        return Err(invalid("время записи позже 9999 года"));
+    }
     if !OFFSET_MIN_RANGE.contains(&r.utc_offset_min) {
         return Err(invalid("недопустимое смещение часового пояса"));
     }
@@ -124,6 +127,10 @@ fn admit_with(mut r: WireRecord, screen: Screen) -> Result<WireRecord> {
     }
     Ok(r)
 }
+
+/// The last millisecond of the year 9999 (UTC): a later time is no phone's clock, and the
+/// figures could not place it in a month. Before it, a wrong clock is flagged, never refused.
+pub const CREATED_AT_MAX_MS: i64 = 253_402_300_799_999;
 
 /// A record dated more than this after it was received was made on a phone whose clock runs ahead.
 pub const CLOCK_AHEAD_MS: i64 = 24 * 60 * 60 * 1000;
