@@ -8,14 +8,11 @@ use lgota_protocol::{RecordKind, WireRecord};
 
 use crate::error::{Error, PersonalData, Result};
 use crate::screen::find_personal_data;
-use crate::text::{self, is_id, EVENT_TITLE_MAX, NOTE_MAX, OFFSET_MIN_RANGE, STAFF_LABEL_MAX};
+use crate::text::{self, is_id, Screen, EVENT_TITLE_MAX, NOTE_MAX, OFFSET_MIN_RANGE, STAFF_LABEL_MAX};
 
 fn invalid(what: impl Into<String>) -> Error {
     Error::InvalidRecord(what.into())
 }
-
-/// Screens a normalised text for personal data ([`crate::screen::find_personal_data`]'s answer).
-type Screen<'a> = &'a mut dyn FnMut(&str) -> Option<PersonalData>;
 
 /// One free-text field: normalised ([`text::normalize`]), within `max`, free of personal data.
 fn clean(field: &'static str, value: &mut Option<String>, max: usize, screen: Screen) -> Result<()> {
@@ -41,6 +38,7 @@ pub struct Batch {
 const BATCH_MEMO: usize = 32;
 
 impl Batch {
+    /// [`admit`] for the batch's next record.
     pub fn admit(&mut self, r: WireRecord) -> Result<WireRecord> {
         let screened = &mut self.screened;
         admit_with(r, &mut |text: &str| {

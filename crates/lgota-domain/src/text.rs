@@ -11,7 +11,7 @@
 //! A stored text is therefore always its own normal form: the server refuses one that is not
 //! (only a client that skipped these rules can send it).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PersonalData, Result};
 use crate::screen::find_personal_data;
 
 /// A check's note and a void reason.
@@ -76,13 +76,16 @@ pub fn clean_optional(field: &'static str, text: Option<&str>, max: usize) -> Re
     clean_optional_with(field, text, max, &mut find_personal_data)
 }
 
-/// [`clean_optional`] with `screen` in place of [`find_personal_data`] (the same answers,
-/// perhaps remembered: [`crate::record::Batch`]).
+/// Screens a normalised text for personal data: [`find_personal_data`]'s answer, perhaps one
+/// remembered from an earlier text of the same batch.
+pub(crate) type Screen<'a> = &'a mut dyn FnMut(&str) -> Option<PersonalData>;
+
+/// [`clean_optional`] with `screen` in place of [`find_personal_data`].
 pub(crate) fn clean_optional_with(
     field: &'static str,
     text: Option<&str>,
     max: usize,
-    screen: &mut dyn FnMut(&str) -> Option<crate::PersonalData>,
+    screen: Screen,
 ) -> Result<Option<String>> {
     let Some(text) = text.map(normalize).filter(|t| !t.is_empty()) else {
         return Ok(None);
