@@ -715,9 +715,13 @@ impl PostgresDatabase {
         let mut conn = self.conn()?;
         let purged: Vec<(i64, i64)> =
             conn.query("SELECT from_ms, to_ms FROM purged_years", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        // Made in a purged year: past its retention, acknowledged as a duplicate, never stored.
+        let live: Vec<&WireRecord> = records
+            .iter()
+            .filter(|r| !purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)))
+            .collect();
         // A new batch (most pushes) is told by one probe, not by reading the whole batch's rows.
-        let first = records.iter().find(|r| !purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)));
-        if let Some(first) = first {
+        if let Some(first) = live.first() {
             let stored: bool =
                 conn.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE id = $1)", &[&first.id])?.get(0);
             if !stored {
@@ -727,15 +731,11 @@ impl PostgresDatabase {
         // A repeated batch is told by the database counting its records stored as they are, not
         // by sending every stored row back; only when that falls short (a redacted field, a
         // conflict, a record not stored) are the rows read and compared here.
-        let live: Vec<&WireRecord> = records
-            .iter()
-            .filter(|r| !purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)))
-            .collect();
         let same = stored_as_they_are(&mut conn, &live)? == live.len() as i64;
-        let ids: Vec<&str> = if same { Vec::new() } else { records.iter().map(|r| r.id.as_str()).collect() };
         let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
         let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
         if !same {
+            let ids: Vec<&str> = live.iter().map(|r| r.id.as_str()).collect();
             for row in conn.query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"), &[&ids])? {
                 let stored = record_from_row(&row)?;
                 known.insert(stored.record.id.clone(), stored.record);
@@ -764,10 +764,7 @@ impl PostgresDatabase {
             .map(|r| r.get(0))
             .collect()
         };
-        for r in records {
-            if purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)) {
-                continue;
-            }
+        for r in live {
             if r.event_title.is_some() && r.event_date.is_some() {
                 if let Some(event) = &r.event_id {
                     if !named.contains(event) {
