@@ -238,7 +238,7 @@ fn counted<K: std::hash::Hash + Eq + Clone + 'static>(
             }
         };
         let ends = source == Source::Records;
-        let rows = match memo.get::<K>(&sql, from_ms, to_ms).filter(|_| ends) {
+        let rows = match ends.then(|| memo.get::<K>(&sql, from_ms, to_ms)).flatten() {
             Some(rows) => rows,
             None => {
                 let mut stmt = conn.prepare_cached(&sql)?;
