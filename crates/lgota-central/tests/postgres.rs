@@ -169,10 +169,24 @@ fn apk() -> Vec<u8> {
     (0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
 }
 
+/// Enrolls `device` at branch-2 with a code of its own, as the dashboard's QR does.
+fn enroll_phone(db: &dyn Database, device: &str, now_ms: i64) {
+    let (code, token) = (format!("fill-code-{device}"), format!("fill-token-{device}"));
+    db.insert_enrollment_code(&code, "branch-2", &CodeIssuer::admin("admin"), Y2025, i64::MAX / 2).unwrap();
+    let attempt = lgota_central::store::EnrollAttempt {
+        code_sha256: &code,
+        device_id: device,
+        secret_sha256: None,
+        token_sha256: &token,
+        now_ms,
+    };
+    db.enroll(&attempt).unwrap();
+}
+
 /// The rest of what the server keeps, at fixed times: training results, an app release, a phone
 /// with its report, a redaction, the users of every role, a purged year.
 fn fill_more(db: &dyn Database) {
-    use lgota_central::store::{AppRelease, DeviceReport, EnrollAttempt, PurgedYear, RedactField};
+    use lgota_central::store::{AppRelease, DeviceReport, PurgedYear, RedactField};
     let result = |id: &str, branch: &str, scenario: &str, at: i64, correct: u32| lgota_protocol::WireTrainingResult {
         id: id.into(),
         device_id: "phone-a".into(),
@@ -206,15 +220,7 @@ fn fill_more(db: &dyn Database) {
         kept: true,
     };
     db.add_app_release(&release, &file).unwrap();
-    db.insert_enrollment_code("fill-code", "branch-2", &CodeIssuer::admin("admin"), Y2025, i64::MAX / 2).unwrap();
-    let attempt = EnrollAttempt {
-        code_sha256: "fill-code",
-        device_id: "phone-r",
-        secret_sha256: None,
-        token_sha256: "fill-token",
-        now_ms: Y2025 + DAY,
-    };
-    db.enroll(&attempt).unwrap();
+    enroll_phone(db, "phone-r", Y2025 + DAY);
     let report = DeviceReport {
         at_ms: Y2025 + 2 * DAY,
         app_version: Some("0.2.0".into()),
@@ -228,15 +234,7 @@ fn fill_more(db: &dyn Database) {
     };
     db.note_report("phone-r", &report).unwrap();
     // A second phone that registered its export-signing key: «Устройства» marks both.
-    db.insert_enrollment_code("fill-code-k", "branch-2", &CodeIssuer::admin("admin"), Y2025, i64::MAX / 2).unwrap();
-    let attempt = EnrollAttempt {
-        code_sha256: "fill-code-k",
-        device_id: "phone-k",
-        secret_sha256: None,
-        token_sha256: "fill-token-k",
-        now_ms: Y2025 + 3 * DAY,
-    };
-    db.enroll(&attempt).unwrap();
+    enroll_phone(db, "phone-k", Y2025 + 3 * DAY);
     assert!(db.set_signing_key("phone-k", "fill-signing-key", Y2025 + 3 * DAY, false).unwrap());
     db.redact_record(&redacted_id(), RedactField::StaffLabel, Y2025 + 20 * DAY, "admin", "cli:test", "Проверка")
         .unwrap();
