@@ -323,72 +323,50 @@ impl PostgresDatabase {
         let mut unnest = Vec::with_capacity(columns.len());
         for (i, column) in columns.iter().enumerate() {
             let kind = types.get(*column).map(String::as_str).unwrap_or("text");
-            let cells = rows.iter().map(|row| row.get(i).unwrap_or(&Cell::Null));
+            // The column's cells as `T`: a null as None, a cell `read` takes as its value, any
+            // other cell a corrupt source.
+            fn typed<T>(
+                rows: &[Vec<Cell>],
+                i: usize,
+                what: &dyn Fn(&Cell) -> StoreError,
+                read: impl Fn(&Cell) -> Option<StoreResult<T>>,
+            ) -> StoreResult<Vec<Option<T>>> {
+                rows.iter()
+                    .map(|row| match row.get(i).unwrap_or(&Cell::Null) {
+                        Cell::Null => Ok(None),
+                        cell => read(cell).unwrap_or_else(|| Err(what(cell))).map(Some),
+                    })
+                    .collect()
+            }
             let wrong = |cell: &Cell| StoreError::Corrupt(format!("{table}.{column}: {cell:?} in a {kind} column"));
-            let n = i + 1;
-            match kind {
-                "boolean" => {
-                    unnest.push(format!("${n}::boolean[]"));
-                    arrays.push(
-                        cells
-                            .map(|c| match c {
-                                Cell::Null => Ok(None),
-                                Cell::Int(v) => Ok(Some(*v != 0)),
-                                other => Err(wrong(other)),
-                            })
-                            .collect::<StoreResult<Vec<Option<bool>>>>()?,
-                    );
-                }
-                "integer" => {
-                    unnest.push(format!("${n}::integer[]"));
-                    arrays.push(
-                        cells
-                            .map(|c| match c {
-                                Cell::Null => Ok(None),
-                                Cell::Int(v) => i32::try_from(*v)
-                                    .map(Some)
-                                    .map_err(|_| StoreError::Corrupt(format!("{table}.{column}: {v}"))),
-                                other => Err(wrong(other)),
-                            })
-                            .collect::<StoreResult<Vec<Option<i32>>>>()?,
-                    );
-                }
-                "bigint" => {
-                    unnest.push(format!("${n}::bigint[]"));
-                    arrays.push(
-                        cells
-                            .map(|c| match c {
-                                Cell::Null => Ok(None),
-                                Cell::Int(v) => Ok(Some(*v)),
-                                other => Err(wrong(other)),
-                            })
-                            .collect::<StoreResult<Vec<Option<i64>>>>()?,
-                    );
-                }
-                "bytea" => {
-                    unnest.push(format!("${n}::bytea[]"));
-                    arrays.push(
-                        cells
-                            .map(|c| match c {
-                                Cell::Null => Ok(None),
-                                Cell::Bytes(b) => Ok(Some(b.clone())),
-                                other => Err(wrong(other)),
-                            })
-                            .collect::<StoreResult<Vec<Option<Vec<u8>>>>>()?,
-                    );
-                }
-                _ => {
-                    unnest.push(format!("${n}::text[]"));
-                    arrays.push(
-                        cells
-                            .map(|c| match c {
-                                Cell::Null => Ok(None),
-                                Cell::Text(t) if kind == "text" => Ok(Some(t.clone())),
-                                other => Err(wrong(other)),
-                            })
-                            .collect::<StoreResult<Vec<Option<String>>>>()?,
-                    );
-                }
+            let sql_type = match kind {
+                "boolean" | "integer" | "bigint" | "bytea" => kind,
+                _ => "text",
+            };
+            unnest.push(format!("${}::{sql_type}[]", i + 1));
+            match sql_type {
+                "boolean" => arrays.push(typed(rows, i, &wrong, |c| match c {
+                    Cell::Int(v) => Some(Ok(*v != 0)),
+                    _ => None,
+                })?),
+                "integer" => arrays.push(typed(rows, i, &wrong, |c| match c {
+                    Cell::Int(v) => {
+                        Some(i32::try_from(*v).map_err(|_| StoreError::Corrupt(format!("{table}.{column}: {v}"))))
+                    }
+                    _ => None,
+                })?),
+                "bigint" => arrays.push(typed(rows, i, &wrong, |c| match c {
+                    Cell::Int(v) => Some(Ok(*v)),
+                    _ => None,
+                })?),
+                "bytea" => arrays.push(typed(rows, i, &wrong, |c| match c {
+                    Cell::Bytes(b) => Some(Ok(b.clone())),
+                    _ => None,
+                })?),
+                _ => arrays.push(typed(rows, i, &wrong, |c| match c {
+                    Cell::Text(t) if kind == "text" => Some(Ok(t.clone())),
+                    _ => None,
+                })?),
             }
         }
         let names = columns.join(", ");
