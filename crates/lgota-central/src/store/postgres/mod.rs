@@ -31,7 +31,7 @@ use std::time::Duration;
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use super::{
     Admin, AdminChange, AdminStore, AppRelease, AuditEntry, BackoffRule, CodeIssuer, Conflict, ContentUpload, Device,
@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_signing_keys.sql"),
     include_str!("migrations/008_event_sums.sql"),
     include_str!("migrations/009_unread_indexes.sql"),
+    include_str!("migrations/010_cheaper_counts.sql"),
 ];
 
 /// Connections one process opens at most.
@@ -153,37 +154,108 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    idle: Vec<Client>,
+    idle: Vec<Pooled>,
     open: usize,
 }
 
+/// Statements a connection keeps prepared at most; past that it forgets them all and starts over.
+const PREPARED_MAX: usize = 256;
+
+/// A connection and the statements prepared on it, by their text.
+struct Pooled {
+    client: Client,
+    prepared: std::collections::HashMap<String, Statement>,
+}
+
 /// A connection borrowed from [`Pool`] (given back when dropped, unless it broke).
+///
+/// Its `query`, `query_opt`, `query_one` and `execute` prepare each statement text once per
+/// connection and reuse it: a statement is then one round trip, not two (parse, then execute),
+/// and the database plans it without parsing it again. The figures' queries take the `Client`
+/// itself (`&mut *conn`), planned for their own period and filter each time.
 struct Conn<'a> {
-    client: Option<Client>,
+    pooled: Option<Pooled>,
     pool: &'a Pool,
 }
 
 impl std::ops::Deref for Conn<'_> {
     type Target = Client;
     fn deref(&self) -> &Client {
-        self.client.as_ref().expect("a connection is held until dropped")
+        &self.pooled.as_ref().expect("a connection is held until dropped").client
     }
 }
 
 impl std::ops::DerefMut for Conn<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().expect("a connection is held until dropped")
+        &mut self.pooled.as_mut().expect("a connection is held until dropped").client
+    }
+}
+
+type Args<'p> = [&'p (dyn ToSql + Sync)];
+
+impl Conn<'_> {
+    /// `sql` prepared on this connection, once.
+    fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        let pooled = self.pooled.as_mut().expect("a connection is held until dropped");
+        if let Some(statement) = pooled.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = pooled.client.prepare(sql)?;
+        if pooled.prepared.len() >= PREPARED_MAX {
+            pooled.prepared.clear();
+        }
+        pooled.prepared.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Runs `run` with `sql` prepared; a statement the database no longer takes as prepared
+    /// (a table changed under it by a newer server's migration) is prepared again, once.
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        run: impl Fn(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, postgres::Error> {
+        let statement = self.prepared(sql)?;
+        match run(self, &statement) {
+            Err(e)
+                if e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED)
+                    || e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME) =>
+            {
+                if let Some(pooled) = self.pooled.as_mut() {
+                    pooled.prepared.remove(sql);
+                }
+                let statement = self.prepared(sql)?;
+                run(self, &statement)
+            }
+            done => done,
+        }
+    }
+
+    fn query(&mut self, sql: &str, params: &Args) -> Result<Vec<Row>, postgres::Error> {
+        self.run(sql, |client, statement| client.query(statement, params))
+    }
+
+    fn query_opt(&mut self, sql: &str, params: &Args) -> Result<Option<Row>, postgres::Error> {
+        self.run(sql, |client, statement| client.query_opt(statement, params))
+    }
+
+    fn query_one(&mut self, sql: &str, params: &Args) -> Result<Row, postgres::Error> {
+        self.run(sql, |client, statement| client.query_one(statement, params))
+    }
+
+    fn execute(&mut self, sql: &str, params: &Args) -> Result<u64, postgres::Error> {
+        self.run(sql, |client, statement| client.execute(statement, params))
     }
 }
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take() {
+        if let Some(pooled) = self.pooled.take() {
             let mut state = self.pool.lock();
-            if client.is_closed() {
+            if pooled.client.is_closed() {
                 state.open -= 1;
             } else {
-                state.idle.push(client);
+                state.idle.push(pooled);
             }
             drop(state);
             self.pool.freed.notify_one();
@@ -199,18 +271,20 @@ impl Pool {
     fn get(&self) -> StoreResult<Conn<'_>> {
         let mut state = self.lock();
         loop {
-            if let Some(client) = state.idle.pop() {
-                if client.is_closed() {
+            if let Some(pooled) = state.idle.pop() {
+                if pooled.client.is_closed() {
                     state.open -= 1;
                     continue;
                 }
-                return Ok(Conn { client: Some(client), pool: self });
+                return Ok(Conn { pooled: Some(pooled), pool: self });
             }
             if state.open < POOL_SIZE {
                 state.open += 1;
                 drop(state);
                 return match self.config.connect(NoTls) {
-                    Ok(client) => Ok(Conn { client: Some(client), pool: self }),
+                    Ok(client) => {
+                        Ok(Conn { pooled: Some(Pooled { client, prepared: Default::default() }), pool: self })
+                    }
                     Err(e) => {
                         self.lock().open -= 1;
                         self.freed.notify_one();
@@ -621,8 +695,22 @@ fn record_arrays<'a>(records: &'a [&'a WireRecord]) -> Vec<Box<dyn ToSql + Sync 
     ]
 }
 
-/// Writes new records (none of them stored yet) in one statement.
-fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64) -> StoreResult<()> {
+/// The statement [`insert_records`] writes a batch's new records with.
+fn insert_records_sql() -> String {
+    format!(
+        "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
+         SELECT {RECORD_ARRAY_NAMES}, $20, offline, clock_off
+         FROM unnest({RECORD_ARRAYS}, $21::bool[], $22::bool[]) AS n ({RECORD_ARRAY_NAMES}, offline, clock_off)"
+    )
+}
+
+/// Writes new records (none of them stored yet) in one statement, `insert` ([`insert_records_sql`]).
+fn insert_records(
+    tx: &mut Transaction,
+    insert: &Statement,
+    new: &[&WireRecord],
+    received_at_ms: i64,
+) -> StoreResult<()> {
     let offline: Vec<bool> =
         new.iter().map(|r| received_at_ms.saturating_sub(r.created_at_ms) > OFFLINE_AFTER_MS).collect();
     let clock_off: Vec<bool> =
@@ -630,14 +718,7 @@ fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64
     let arrays = record_arrays(new);
     let mut params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a.as_ref() as _).collect();
     params.extend([&received_at_ms as &(dyn ToSql + Sync), &offline, &clock_off]);
-    let changed = tx.execute(
-        &format!(
-            "INSERT INTO records ({RECORD_COLUMNS}, clock_off)
-             SELECT {RECORD_ARRAY_NAMES}, $20, offline, clock_off
-             FROM unnest({RECORD_ARRAYS}, $21::bool[], $22::bool[]) AS n ({RECORD_ARRAY_NAMES}, offline, clock_off)"
-        ),
-        &params,
-    )?;
+    let changed = tx.execute(insert, &params)?;
     if changed != new.len() as u64 {
         return Err(StoreError::Other(format!(
             "{} из {} новых записей не сохранены",
@@ -650,7 +731,7 @@ fn insert_records(tx: &mut Transaction, new: &[&WireRecord], received_at_ms: i64
 
 /// How many of `records` are stored with exactly their content (every column a record has; the
 /// event's title and date describe the event and are not stored with it).
-fn stored_as_they_are(conn: &mut Client, records: &[&WireRecord]) -> StoreResult<i64> {
+fn stored_as_they_are(conn: &mut Conn, records: &[&WireRecord]) -> StoreResult<i64> {
     if records.is_empty() {
         return Ok(0);
     }
@@ -789,31 +870,34 @@ impl RecordStore for PostgresDatabase {
         }
         let _ours = self.intake.lock().unwrap_or_else(|p| p.into_inner());
         let mut conn = self.conn()?;
+        let lock = conn.prepared("SELECT pg_advisory_xact_lock($1)")?;
+        let select_known = conn.prepared(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"))?;
+        let select_redacted =
+            conn.prepared("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)")?;
+        let select_purged = conn.prepared("SELECT from_ms, to_ms FROM purged_years")?;
+        let insert = conn.prepared(&insert_records_sql())?;
         let mut tx = conn.transaction()?;
         // One batch at a time, whichever process: a check and its void never count concurrently.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INTAKE_LOCK])?;
+        tx.execute(&lock, &[&INTAKE_LOCK])?;
         let mut wanted: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         wanted.extend(records.iter().filter_map(|r| r.target_id.as_deref()));
         wanted.sort_unstable();
         wanted.dedup();
         let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
-        for row in tx.query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"), &[&wanted])? {
+        for row in tx.query(&select_known, &[&wanted])? {
             let stored = record_from_row(&row)?;
             known.insert(stored.record.id.clone(), stored.record);
         }
         // Fields redacted in these ids: the old text arriving again is no conflict to keep.
         let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
         if !known.is_empty() {
-            for row in
-                tx.query("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)", &[&wanted])?
-            {
+            for row in tx.query(&select_redacted, &[&wanted])? {
                 if let Some(field) = super::RedactField::parse(row.get(1)) {
                     redacted.entry(row.get(0)).or_default().push(field);
                 }
             }
         }
-        let purged: Vec<(i64, i64)> =
-            tx.query("SELECT from_ms, to_ms FROM purged_years", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let purged: Vec<(i64, i64)> = tx.query(&select_purged, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
         let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
         let mut new: Vec<&WireRecord> = Vec::new();
         let mut conflicts: Vec<(&WireRecord, String)> = Vec::new();
@@ -875,7 +959,7 @@ impl RecordStore for PostgresDatabase {
             }
         }
         if !new.is_empty() {
-            insert_records(&mut tx, &new, received_at_ms)?;
+            insert_records(&mut tx, &insert, &new, received_at_ms)?;
         }
         if !conflicts.is_empty() {
             let ids: Vec<&str> = conflicts.iter().map(|(r, _)| r.id.as_str()).collect();
@@ -922,12 +1006,12 @@ impl RecordStore for PostgresDatabase {
         let mut conn = self.conn()?;
         let rows = conn
             .query("SELECT seq, body, received_at_ms FROM record_conflicts ORDER BY seq DESC LIMIT $1", &[&limit(n)])?;
-        let stmt = conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"))?;
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1");
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let body: String = row.get(1);
             let arrived: WireRecord = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let stored = conn.query_opt(&stmt, &[&arrived.id])?.as_ref().map(record_from_row).transpose()?;
+            let stored = conn.query_opt(&sql, &[&arrived.id])?.as_ref().map(record_from_row).transpose()?;
             out.push(Conflict { seq: row.get(0), stored, arrived, received_at_ms: row.get(2) });
         }
         Ok(out)

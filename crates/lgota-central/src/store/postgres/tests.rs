@@ -271,3 +271,20 @@ fn the_retention_pass_allows_only_its_own_change_and_never_outlives_its_transact
     let err = StoreError::from(pooled.batch_execute("UPDATE redactions SET reason = ''").unwrap_err());
     assert!(matches!(err, StoreError::Constraint(ref m) if m.contains("append-only")), "{err:?}");
 }
+
+#[test]
+fn a_statement_prepared_before_its_table_changed_is_prepared_again() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "prepared");
+    let db = PostgresDatabase::open(&url).unwrap();
+    let mut conn = db.conn().unwrap();
+    conn.batch_execute("CREATE TABLE changing (a integer); INSERT INTO changing VALUES (1)").unwrap();
+    assert_eq!(conn.query("SELECT * FROM changing", &[]).unwrap()[0].len(), 1);
+    let prepared = conn.pooled.as_ref().unwrap().prepared.len();
+    assert_eq!(conn.query("SELECT * FROM changing", &[]).unwrap()[0].len(), 1);
+    // Another process (a newer server's migration) changes the table under the prepared statement.
+    raw(&url).batch_execute("ALTER TABLE changing ADD COLUMN b integer DEFAULT 2").unwrap();
+    let rows = conn.query("SELECT * FROM changing", &[]).unwrap();
+    assert_eq!((rows[0].len(), rows[0].get::<_, i32>(1)), (2, 2));
+    assert_eq!(conn.pooled.as_ref().unwrap().prepared.len(), prepared, "one text, one prepared statement");
+}
