@@ -10,9 +10,12 @@
 //! The schema is in `migrations/` (applied in order at open, each in its own transaction, under
 //! an advisory lock so two processes starting at once do not both migrate; the version in
 //! `schema_version`; a newer one than this build knows is refused). The figures' counts are kept
-//! by the plpgsql trigger `records_count` in the transaction that inserts the record, and
-//! batches are stored one at a time (the advisory lock [`INTAKE_LOCK`]), so a check and its void
-//! arriving at two processes at once are counted as SQLite's single writer counts them.
+//! by the plpgsql trigger `records_count` in the transaction that inserts the record, and a
+//! phone's batches are stored one at a time, whichever process (its advisory lock of
+//! [`PHONE_LOCKS`]), so a check and its void arriving at two processes at once are counted as
+//! SQLite's single writer counts them; different phones' batches are stored at once (a void
+//! counts only against its own phone's check). Retention and the copy from SQLite hold
+//! [`INTAKE_LOCK`] exclusive, so no batch is stored halfway through them.
 //! Records, the audit log and the conflicts refuse UPDATE, DELETE and TRUNCATE by triggers, but
 //! for the one change a retention operation ([`retention`]) opens for its own transaction.
 //! The figures' queries are in [`figures`]; training results in [`training`]; [`backup`]
@@ -55,8 +58,20 @@ const MIGRATIONS: &[&str] = &[
 
 /// Connections one process opens at most.
 pub const POOL_SIZE: usize = 8;
-/// The advisory lock a batch of records is stored under (one batch at a time, whichever process).
+/// The advisory lock of the intake: a batch of records is stored holding it shared (and its
+/// phone's [`PHONE_LOCKS`] lock); what must see no batch halfway (retention, the copy from
+/// SQLite) holds it exclusive.
 const INTAKE_LOCK: i64 = 0x6c67_6f74_6101;
+/// The class of the two-key advisory locks of phones: a phone's batches are stored one at a time,
+/// whichever process; different phones' at once (a void counts only against a check of its own
+/// phone, so the counts of one phone's batch never depend on another phone's).
+const PHONE_LOCKS: i32 = 0x6c67_6f64;
+/// Batches one process stores at once: each holds a connection for its whole transaction, and
+/// the rest of the pool stays for the dashboard and repeated pushes.
+const INTAKE_AT_ONCE: usize = 2;
+/// Tries of a batch that met another's at the same time (the same record id from two phones, a
+/// deadlock on a count they share) before the phone is told to try again later.
+const INTAKE_TRIES: usize = 3;
 /// The advisory lock of the migrations.
 const MIGRATION_LOCK: i64 = 0x6c67_6f74_6102;
 /// The advisory lock of the sign-in back-off.
@@ -310,11 +325,11 @@ impl Drop for Pool {
 
 pub struct PostgresDatabase {
     pool: Pool,
-    /// This process's batches, one at a time before they take a connection: the batches of all
-    /// processes queue on the advisory lock [`INTAKE_LOCK`], and a batch waiting there holds its
-    /// connection — without this, phones' pushes could hold every connection of the pool and
-    /// the dashboard wait seconds for one (the load benchmark's overview).
-    intake: Mutex<()>,
+    /// This process's batches being stored, at most [`INTAKE_AT_ONCE`], counted before they take
+    /// a connection: a batch waiting for a lock holds its connection — without this bound,
+    /// phones' pushes could hold every connection of the pool and the dashboard wait seconds for
+    /// one (the load benchmark's overview).
+    intake: (Mutex<usize>, Condvar),
     /// Read once at open: it never changes for the life of the database.
     server_id: String,
 }
@@ -332,7 +347,7 @@ impl PostgresDatabase {
         config.application_name("lgota-central");
         let db = PostgresDatabase {
             pool: Pool { config, state: Mutex::default(), freed: Condvar::new() },
-            intake: Mutex::new(()),
+            intake: (Mutex::new(0), Condvar::new()),
             server_id: String::new(),
         };
         let server_id = {
@@ -695,6 +710,13 @@ fn record_arrays<'a>(records: &'a [&'a WireRecord]) -> Vec<Box<dyn ToSql + Sync 
     ]
 }
 
+/// The second key of a phone's advisory lock ([`PHONE_LOCKS`]): FNV-1a of its id, the same in
+/// every process and build. Two phones sharing a key only wait for each other.
+fn phone_lock_key(device_id: &str) -> i32 {
+    let hash = device_id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash as i32
+}
+
 /// The statement [`insert_records`] writes a batch's new records with.
 fn insert_records_sql() -> String {
     format!(
@@ -718,7 +740,15 @@ fn insert_records(
     let arrays = record_arrays(new);
     let mut params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a.as_ref() as _).collect();
     params.extend([&received_at_ms as &(dyn ToSql + Sync), &offline, &clock_off]);
-    let changed = tx.execute(insert, &params)?;
+    let changed = tx.execute(insert, &params).map_err(|e| {
+        // Another phone's batch stored the same id a moment ago (ids are the phones' own): this
+        // batch is tried again, and finds it stored.
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            StoreError::Busy(format!("запись с тем же id сохранена одновременно: {e}"))
+        } else {
+            e.into()
+        }
+    })?;
     if changed != new.len() as u64 {
         return Err(StoreError::Other(format!(
             "{} из {} новых записей не сохранены",
@@ -852,33 +882,47 @@ impl PostgresDatabase {
             ..StoreOutcome::default()
         }))
     }
-}
 
-impl RecordStore for PostgresDatabase {
-    fn server_id(&self) -> StoreResult<String> {
-        Ok(self.server_id.clone())
+    /// A turn to store a batch in this process (at most [`INTAKE_AT_ONCE`] at once), given back
+    /// when dropped.
+    fn intake_turn(&self) -> impl Drop + '_ {
+        struct Turn<'a>(&'a (Mutex<usize>, Condvar));
+        impl Drop for Turn<'_> {
+            fn drop(&mut self) {
+                *self.0 .0.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+                self.0 .1.notify_one();
+            }
+        }
+        let (count, freed) = &self.intake;
+        let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *n >= INTAKE_AT_ONCE {
+            n = freed.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        *n += 1;
+        Turn(&self.intake)
     }
 
-    /// A few round trips per batch, whatever its size: what is stored of the batch's ids and void
-    /// targets read at once, each record's status decided here in order (as SQLite's intake
-    /// decides it record by record), the new records written by one statement (its trigger
-    /// counts them set-based), the conflicts by another.
-    fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
-        // A phone repeating a push whose answer it lost: answered without queueing for the lock.
-        if let Some(outcome) = self.all_stored_already(records)? {
-            return Ok(outcome);
-        }
-        let _ours = self.intake.lock().unwrap_or_else(|p| p.into_inner());
+    /// One try of [`RecordStore::store_records`]: [`StoreError::Busy`] when it met another batch
+    /// at the same time and may simply be tried again.
+    fn store_once(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
         let mut conn = self.conn()?;
-        let lock = conn.prepared("SELECT pg_advisory_xact_lock($1)")?;
+        let share = conn.prepared("SELECT pg_advisory_xact_lock_shared($1)")?;
+        let lock = conn.prepared("SELECT pg_advisory_xact_lock($1, $2)")?;
         let select_known = conn.prepared(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"))?;
         let select_redacted =
             conn.prepared("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)")?;
         let select_purged = conn.prepared("SELECT from_ms, to_ms FROM purged_years")?;
         let insert = conn.prepared(&insert_records_sql())?;
         let mut tx = conn.transaction()?;
-        // One batch at a time, whichever process: a check and its void never count concurrently.
-        tx.execute(&lock, &[&INTAKE_LOCK])?;
+        // One batch of a phone at a time, whichever process: a check and its void never count
+        // concurrently. A batch of several phones (the tests') takes their locks in one order.
+        tx.execute(&share, &[&INTAKE_LOCK])?;
+        let mut phones: Vec<i32> = records.iter().map(|r| phone_lock_key(&r.device_id)).collect();
+        phones.sort_unstable();
+        phones.dedup();
+        for key in phones {
+            tx.execute(&lock, &[&PHONE_LOCKS, &key])?;
+        }
         let mut wanted: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         wanted.extend(records.iter().filter_map(|r| r.target_id.as_deref()));
         wanted.sort_unstable();
@@ -985,6 +1029,32 @@ impl RecordStore for PostgresDatabase {
         }
         tx.commit()?;
         Ok(outcome)
+    }
+}
+
+impl RecordStore for PostgresDatabase {
+    fn server_id(&self) -> StoreResult<String> {
+        Ok(self.server_id.clone())
+    }
+
+    /// A few round trips per batch, whatever its size: what is stored of the batch's ids and void
+    /// targets read at once, each record's status decided here in order (as SQLite's intake
+    /// decides it record by record), the new records written by one statement (its trigger
+    /// counts them set-based), the conflicts by another.
+    fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
+        // A phone repeating a push whose answer it lost: answered without queueing for the lock.
+        if let Some(outcome) = self.all_stored_already(records)? {
+            return Ok(outcome);
+        }
+        let _turn = self.intake_turn();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.store_once(records, received_at_ms) {
+                Err(StoreError::Busy(_)) if tries < INTAKE_TRIES => continue,
+                done => return done,
+            }
+        }
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {

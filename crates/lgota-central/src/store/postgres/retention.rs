@@ -2,7 +2,7 @@
 //! (`migrations/004_retention.sql`). Each operation runs in one transaction that sets
 //! `lgota.retention_pass` to its purpose for that transaction only, and clears it again before
 //! its last statement; the triggers allow only that purpose's change. Purges and redactions take
-//! the intake's lock, so no batch is stored halfway through one.
+//! the intake's lock exclusive (batches hold it shared), so no batch is stored halfway through one.
 //!
 //! Removed text: the old row versions are made reusable by a `VACUUM` of the changed tables after
 //! the commit; PostgreSQL does not overwrite that space at once, and its WAL and backups

@@ -117,12 +117,7 @@ fn append_only_tables_refuse_update_delete_and_truncate() {
 
 /// The valid checks' counts per key, from the records and from a counts table: equal, level by
 /// level, row by row (`EXCEPT` both ways).
-#[test]
-fn counts_tables_equal_the_valid_checks() {
-    let Some(server) = server() else { return };
-    let url = fresh(&server, "counts");
-    let db = mixed(&url);
-    let mut conn = raw(&url);
+fn assert_counts_are_the_valid_checks(conn: &mut Client) {
     let valid = "r.kind = 'check' AND NOT r.training AND NOT EXISTS (SELECT 1 FROM records v \
                  WHERE v.target_id = r.id AND v.kind = 'void' AND v.device_id = r.device_id)";
     let keys = "r.branch_id, COALESCE(r.category_id, ''), r.method, r.outcome, \
@@ -151,6 +146,15 @@ fn counts_tables_equal_the_valid_checks() {
             }
         }
     }
+}
+
+#[test]
+fn counts_tables_equal_the_valid_checks() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "counts");
+    let db = mixed(&url);
+    let mut conn = raw(&url);
+    assert_counts_are_the_valid_checks(&mut conn);
     // Months' buckets are the calendar's (`report::buckets::month_floor`).
     let buckets: Vec<i64> = conn
         .query("SELECT DISTINCT bucket_ms FROM check_counts WHERE level = 'm'", &[])
@@ -287,4 +291,70 @@ fn a_statement_prepared_before_its_table_changed_is_prepared_again() {
     let rows = conn.query("SELECT * FROM changing", &[]).unwrap();
     assert_eq!((rows[0].len(), rows[0].get::<_, i32>(1)), (2, 2));
     assert_eq!(conn.pooled.as_ref().unwrap().prepared.len(), prepared, "one text, one prepared statement");
+}
+
+/// Phones storing at once through two processes (each phone's batches one at a time, as a phone
+/// sends them, but alternating between the processes), every batch sent twice: voids of their own
+/// checks (one arriving before its check), a void of another phone's check, and the same id from
+/// every phone; then a check and its void at once. No batch fails, one of the same ids is stored and the rest kept as conflicts, and
+/// the counts are the valid checks' as if the batches had come one at a time.
+#[test]
+fn phones_storing_at_once_count_as_one_at_a_time() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "at_once");
+    let processes = [PostgresDatabase::open(&url).unwrap(), PostgresDatabase::open(&url).unwrap()];
+    let (c, v) = (RecordKind::Check, RecordKind::Void);
+    const PHONES: usize = 6;
+    const ROUNDS: usize = 15;
+    std::thread::scope(|s| {
+        for phone in 0..PHONES {
+            let processes = &processes;
+            s.spawn(move || {
+                let d = format!("p{phone}");
+                for round in 0..ROUNDS {
+                    let check = |r: usize, k: usize| format!("{d}-c{r}-{k}");
+                    let hour = |k: usize| T0 + ((round * 10 + k) as i64) * 3_600_000;
+                    let mut batch: Vec<WireRecord> =
+                        (0..10).map(|k| record(&check(round, k), &d, c, None, hour(k))).collect();
+                    batch.push(record(&format!("{d}-v{round}"), &d, v, Some(&check(round, 0)), hour(11)));
+                    batch.push(record(&format!("{d}-w{round}"), &d, v, Some(&check(round + 1, 1)), hour(11)));
+                    let foreign = format!("p{}-c{round}-2", (phone + 1) % PHONES);
+                    batch.push(record(&format!("{d}-x{round}"), &d, v, Some(&foreign), hour(11)));
+                    batch.push(record(&format!("shared-{round}"), &d, c, None, hour(phone)));
+                    for _ in 0..2 {
+                        let out = processes[(phone + round) % 2].store_records(&batch, T0 + 50 * DAY).unwrap();
+                        assert_eq!(out.statuses.len(), batch.len());
+                    }
+                }
+            });
+        }
+    });
+    // A phone's check and its void arriving at the two processes at the same moment (a push tried
+    // again while the first is still being stored): one waits for the other.
+    std::thread::scope(|s| {
+        for phone in 0..PHONES {
+            let processes = &processes;
+            s.spawn(move || {
+                let d = format!("p{phone}");
+                for k in 0..20 {
+                    let check = [record(&format!("{d}-y{k}"), &d, c, None, T0 + k)];
+                    let void = [record(&format!("{d}-z{k}"), &d, v, Some(&format!("{d}-y{k}")), T0 + k)];
+                    std::thread::scope(|s| {
+                        s.spawn(|| processes[0].store_records(&check, T0 + 50 * DAY).unwrap());
+                        s.spawn(|| processes[1].store_records(&void, T0 + 50 * DAY).unwrap());
+                    });
+                }
+            });
+        }
+    });
+    let mut conn = raw(&url);
+    let count = |conn: &mut Client, sql: &str| -> i64 { conn.query_one(sql, &[]).unwrap().get(0) };
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM records WHERE id LIKE 'p%-c%'"), (PHONES * ROUNDS * 10) as i64);
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM records WHERE id LIKE 'shared-%'"), ROUNDS as i64);
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM record_conflicts"), (ROUNDS * (PHONES - 1)) as i64);
+    assert_counts_are_the_valid_checks(&mut conn);
+    // Not vacuous: voids took checks away, and every phone's valid checks are counted.
+    let counted = count(&mut conn, "SELECT sum(n)::bigint FROM check_counts WHERE level = 'd'");
+    let checks = (PHONES * ROUNDS * 10 + ROUNDS) as i64;
+    assert!(counted < checks - (PHONES * ROUNDS) as i64, "{counted} of {checks}");
 }
