@@ -8,6 +8,11 @@
 #
 # With LGOTA_TEST_POSTGRES_URL already set (an existing server, a role allowed to CREATE
 # DATABASE), nothing is started and that server is used.
+#
+# PG_TEST_CLUSTER_DURABLE=1 (the benchmarks' figures): the cluster as docs/deploy.md sets a
+# region's server — fsync and synchronous commits on, a quarter of the memory for shared
+# buffers, three quarters as the cache's estimate, max_wal_size=4GB — not the tests' fast
+# settings.
 
 pg_test_cluster_dir=""
 
@@ -39,14 +44,20 @@ pg_test_cluster_start() {
   chmod 700 "$pg_test_cluster_dir"
   pg_test_cluster_as "$PG_TEST_BIN/initdb" -D "$pg_test_cluster_dir/data" -A trust -U postgres -E UTF8 \
     --no-sync >/dev/null || return 1
-  local port tries=0
+  local port tries=0 settings
+  # Tests only: no durability wanted (fsync off), enough connections for tests in parallel.
+  settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [ -n "${PG_TEST_CLUSTER_DURABLE:-}" ]; then
+    local mb
+    mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+    settings="-c shared_buffers=$((mb / 4))MB -c effective_cache_size=$((mb * 3 / 4))MB -c max_wal_size=4GB"
+  fi
   while :; do
     port=$((20000 + RANDOM % 40000))
     # Taken if something answers there.
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-    # Tests only: no durability wanted (fsync off), enough connections for tests in parallel.
     if pg_test_cluster_as "$PG_TEST_BIN/pg_ctl" -D "$pg_test_cluster_dir/data" -w -l "$pg_test_cluster_dir/log" \
-      -o "-p $port -k $pg_test_cluster_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+      -o "-p $port -k $pg_test_cluster_dir -c listen_addresses=127.0.0.1 $settings -c max_connections=300" \
       start >/dev/null; then
       break
     fi
@@ -57,7 +68,7 @@ pg_test_cluster_start() {
     fi
   done
   export LGOTA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
-  echo "PostgreSQL for the tests: a throwaway cluster on 127.0.0.1:$port ($pg_test_cluster_dir)"
+  echo "PostgreSQL for the tests: a throwaway cluster on 127.0.0.1:$port ($pg_test_cluster_dir; $settings)"
 }
 
 pg_test_cluster_start

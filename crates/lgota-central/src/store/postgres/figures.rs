@@ -201,6 +201,31 @@ fn per_method(
     }
 }
 
+/// Whether `filter` narrows checks by their period, branch and event alone: what `event_totals`
+/// (migration 011) keeps of them.
+fn by_branch_and_event_only(filter: &RecordFilter) -> bool {
+    let RecordFilter {
+        from_ms: _,
+        to_ms: _,
+        branch_id: _,
+        event_id: _,
+        category_id,
+        method,
+        outcome,
+        failure_reason_id,
+        granted,
+        offline,
+        kind,
+    } = filter;
+    category_id.is_none()
+        && method.is_none()
+        && outcome.is_none()
+        && failure_reason_id.is_none()
+        && granted.is_none()
+        && offline.is_none()
+        && kind.is_none()
+}
+
 /// Sums the counts of `filter`'s pieces grouped as `group` says; `row` reads a key and its count.
 fn counted<K: std::hash::Hash + Eq + Clone + 'static>(
     conn: &mut Client,
@@ -210,6 +235,8 @@ fn counted<K: std::hash::Hash + Eq + Clone + 'static>(
     group: Group,
     row: impl Fn(&Row) -> (K, i64),
 ) -> StoreResult<std::collections::HashMap<K, i64>> {
+    // Each event's sum, filtered by nothing an event's total lacks: its branch and itself.
+    let totals = group == Group::Event && by_branch_and_event_only(filter);
     let (record_keys, count_keys, group) = match group {
         Group::Event => ("r.event_id", "c.event_id", "1"),
         Group::Method => ("r.method", "c.method", "1"),
@@ -221,6 +248,7 @@ fn counted<K: std::hash::Hash + Eq + Clone + 'static>(
     };
     let (table, at_events) = match counts {
         Counts::Checks => ("check_counts", ""),
+        Counts::AtEvents if totals => ("event_totals", " AND r.event_id IS NOT NULL"),
         Counts::AtEvents => ("event_counts", " AND r.event_id IS NOT NULL"),
     };
     let mut out = std::collections::HashMap::new();

@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_event_sums.sql"),
     include_str!("migrations/009_unread_indexes.sql"),
     include_str!("migrations/010_cheaper_counts.sql"),
+    include_str!("migrations/011_event_totals.sql"),
 ];
 
 /// Connections one process opens at most.
@@ -491,7 +492,7 @@ impl PostgresDatabase {
     pub fn analyze(&self) -> StoreResult<()> {
         let mut conn = self.conn()?;
         // One statement per call: VACUUM runs outside any transaction.
-        conn.batch_execute("VACUUM (ANALYZE) check_counts, event_counts")?;
+        conn.batch_execute("VACUUM (ANALYZE) check_counts, event_counts, event_totals")?;
         conn.batch_execute("ANALYZE")?;
         Ok(())
     }

@@ -146,6 +146,19 @@ fn assert_counts_are_the_valid_checks(conn: &mut Client) {
             }
         }
     }
+    // `event_totals`: the checks at each event per branch (011).
+    for (level, bucket) in [("d", day), ("m", month)] {
+        let direct = format!(
+            "SELECT {bucket}, r.event_id, r.branch_id, count(*) FROM records r \
+             WHERE {valid} AND r.event_id IS NOT NULL GROUP BY 1, 2, 3"
+        );
+        let kept =
+            format!("SELECT bucket_ms, event_id, branch_id, n FROM event_totals WHERE level = '{level}' AND n != 0");
+        for (a, b) in [(&direct, &kept), (&kept, &direct)] {
+            let n: i64 = conn.query_one(&format!("SELECT count(*) FROM ({a} EXCEPT {b}) x"), &[]).unwrap().get(0);
+            assert_eq!(n, 0, "event_totals level {level}: {a} EXCEPT {b}");
+        }
+    }
 }
 
 #[test]
