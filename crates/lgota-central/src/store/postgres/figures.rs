@@ -202,7 +202,7 @@ fn per_method(
 }
 
 /// Whether `filter` narrows checks by their period, branch and event alone: what `event_totals`
-/// (migration 011) keeps of them.
+/// (migration 010) keeps of them.
 fn by_branch_and_event_only(filter: &RecordFilter) -> bool {
     let RecordFilter {
         from_ms: _,

@@ -54,7 +54,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_event_sums.sql"),
     include_str!("migrations/009_unread_indexes.sql"),
     include_str!("migrations/010_cheaper_counts.sql"),
-    include_str!("migrations/011_event_totals.sql"),
 ];
 
 /// Connections one process opens at most.

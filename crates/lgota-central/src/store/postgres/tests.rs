@@ -146,7 +146,7 @@ fn assert_counts_are_the_valid_checks(conn: &mut Client) {
             }
         }
     }
-    // `event_totals`: the checks at each event per branch (011).
+    // `event_totals`: the checks at each event per branch (010).
     for (level, bucket) in [("d", day), ("m", month)] {
         let direct = format!(
             "SELECT {bucket}, r.event_id, r.branch_id, count(*) FROM records r \
