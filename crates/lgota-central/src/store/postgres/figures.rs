@@ -6,7 +6,7 @@
 use lgota_protocol::{Method, Outcome};
 use postgres::{Client, Row};
 
-use super::{numbered, record_from_row, Params, PostgresDatabase, RECORD_COLUMNS};
+use super::{numbered, record_from_row, Conn, Params, PostgresDatabase, RECORD_COLUMNS};
 use crate::report::buckets::{pieces, EndsMemo, Source};
 use crate::report::figures::{fold_month, fold_overview, top_events, MonthlySummary, Overview, TrendCounts};
 use crate::store::{FigureStore, RecordFilter, StoreResult, StoredRecord};
@@ -129,7 +129,7 @@ enum Counts {
 /// `check_counts` without an event filter, `event_counts` for one event, their difference for
 /// checks at no event.
 fn combos(
-    conn: &mut Client,
+    conn: &mut Conn<'_>,
     filter: &RecordFilter,
     memo: &EndsMemo,
 ) -> StoreResult<std::collections::HashMap<ComboKey, i64>> {
@@ -149,7 +149,7 @@ fn combos(
 }
 
 fn combos_at_events(
-    conn: &mut Client,
+    conn: &mut Conn<'_>,
     filter: &RecordFilter,
     memo: &EndsMemo,
 ) -> StoreResult<std::collections::HashMap<ComboKey, i64>> {
@@ -162,7 +162,7 @@ fn combo_row(row: &Row) -> (ComboKey, i64) {
 
 /// Valid checks at each event matching `filter` (no event filter or one event).
 fn per_event(
-    conn: &mut Client,
+    conn: &mut Conn<'_>,
     filter: &RecordFilter,
     memo: &EndsMemo,
 ) -> StoreResult<std::collections::HashMap<String, i64>> {
@@ -182,7 +182,7 @@ enum Group {
 
 /// Valid checks matching `filter` per method, as [`combos`] reads them.
 fn per_method(
-    conn: &mut Client,
+    conn: &mut Conn<'_>,
     filter: &RecordFilter,
     memo: &EndsMemo,
 ) -> StoreResult<std::collections::HashMap<String, i64>> {
@@ -228,7 +228,7 @@ fn by_branch_and_event_only(filter: &RecordFilter) -> bool {
 
 /// Sums the counts of `filter`'s pieces grouped as `group` says; `row` reads a key and its count.
 fn counted<K: std::hash::Hash + Eq + Clone + 'static>(
-    conn: &mut Client,
+    conn: &mut Conn<'_>,
     filter: &RecordFilter,
     memo: &EndsMemo,
     counts: Counts,

@@ -186,8 +186,10 @@ struct Pooled {
 ///
 /// Its `query`, `query_opt`, `query_one` and `execute` prepare each statement text once per
 /// connection and reuse it: a statement is then one round trip, not two (parse, then execute),
-/// and the database plans it without parsing it again. The figures' queries take the `Client`
-/// itself (`&mut *conn`), planned for their own period and filter each time.
+/// and the database plans it without parsing it again. The figures' counts go through it too:
+/// each piece of a period is bounded by its kind (the records of less than a day, the days of
+/// less than a month, whole months), so one plan serves every call. The records pages and the
+/// exports take the `Client` itself (`&mut *conn`), planned for their own period each time.
 struct Conn<'a> {
     pooled: Option<Pooled>,
     pool: &'a Pool,
