@@ -790,6 +790,72 @@ fn stored_as_they_are(conn: &mut Conn, records: &[&WireRecord]) -> StoreResult<i
     Ok(row.get(0))
 }
 
+/// Stored records by id.
+type Known = std::collections::HashMap<String, WireRecord>;
+/// The fields redacted in records, by id.
+type Redacted = std::collections::HashMap<String, Vec<super::RedactField>>;
+
+/// The intake's reads, prepared once on the connection they run on (before the intake's
+/// transaction, for a repeated push, and in it).
+struct IntakeReads {
+    known: Statement,
+    redacted: Statement,
+    purged: Statement,
+}
+
+impl IntakeReads {
+    fn prepare(conn: &mut Conn) -> Result<IntakeReads, postgres::Error> {
+        Ok(IntakeReads {
+            known: conn.prepared(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"))?,
+            redacted: conn.prepared("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)")?,
+            purged: conn.prepared("SELECT from_ms, to_ms FROM purged_years")?,
+        })
+    }
+
+    /// The purged years, `[from, to)` in ms.
+    fn purged(&self, client: &mut impl postgres::GenericClient) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(client.query(&self.purged, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The stored records among `ids`, and the fields redacted in them (read only when any is).
+    fn stored(&self, client: &mut impl postgres::GenericClient, ids: &[&str]) -> StoreResult<(Known, Redacted)> {
+        let mut known = Known::new();
+        for row in client.query(&self.known, &[&ids])? {
+            let stored = record_from_row(&row)?;
+            known.insert(stored.record.id.clone(), stored.record);
+        }
+        let mut redacted = Redacted::new();
+        if !known.is_empty() {
+            for row in client.query(&self.redacted, &[&ids])? {
+                if let Some(field) = super::RedactField::parse(row.get(1)) {
+                    redacted.entry(row.get(0)).or_default().push(field);
+                }
+            }
+        }
+        Ok((known, redacted))
+    }
+}
+
+/// Made in a purged year: past its retention, acknowledged as a duplicate and never stored.
+fn in_purged_year(purged: &[(i64, i64)], at_ms: i64) -> bool {
+    purged.iter().any(|(from, to)| (*from..*to).contains(&at_ms))
+}
+
+/// `r` as it is compared with `stored`, its stored version: without the event's title and date
+/// (they describe the event, not the check), a redacted field as the redaction left it (the old
+/// text arriving again is no conflict to keep).
+fn as_compared(r: &WireRecord, stored: Option<&WireRecord>, redacted: &Redacted) -> WireRecord {
+    let mut arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
+    if let (Some(stored), Some(fields)) = (stored, redacted.get(&r.id)) {
+        if *stored != arrived {
+            for field in fields {
+                arrived = retention::blanked(&arrived, *field);
+            }
+        }
+    }
+    arrived
+}
+
 fn limit(n: u32) -> i64 {
     i64::from(n)
 }
@@ -804,13 +870,9 @@ impl PostgresDatabase {
             return Ok(None);
         }
         let mut conn = self.conn()?;
-        let purged: Vec<(i64, i64)> =
-            conn.query("SELECT from_ms, to_ms FROM purged_years", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
-        // Made in a purged year: past its retention, acknowledged as a duplicate, never stored.
-        let live: Vec<&WireRecord> = records
-            .iter()
-            .filter(|r| !purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)))
-            .collect();
+        let reads = IntakeReads::prepare(&mut conn)?;
+        let purged = reads.purged(&mut *conn)?;
+        let live: Vec<&WireRecord> = records.iter().filter(|r| !in_purged_year(&purged, r.created_at_ms)).collect();
         // A new batch (most pushes) is told by one probe, not by reading the whole batch's rows.
         if let Some(first) = live.first() {
             let stored: bool =
@@ -823,22 +885,12 @@ impl PostgresDatabase {
         // by sending every stored row back; only when that falls short (a redacted field, a
         // conflict, a record not stored) are the rows read and compared here.
         let same = stored_as_they_are(&mut conn, &live)? == live.len() as i64;
-        let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
-        let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
-        if !same {
+        let (known, redacted) = if same {
+            Default::default()
+        } else {
             let ids: Vec<&str> = live.iter().map(|r| r.id.as_str()).collect();
-            for row in conn.query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"), &[&ids])? {
-                let stored = record_from_row(&row)?;
-                known.insert(stored.record.id.clone(), stored.record);
-            }
-            for row in
-                conn.query("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)", &[&ids])?
-            {
-                if let Some(field) = super::RedactField::parse(row.get(1)) {
-                    redacted.entry(row.get(0)).or_default().push(field);
-                }
-            }
-        }
+            reads.stored(&mut *conn, &ids)?
+        };
         let titled: Vec<&str> = records
             .iter()
             .filter(|r| r.event_title.is_some() && r.event_date.is_some())
@@ -867,13 +919,7 @@ impl PostgresDatabase {
                 continue;
             }
             let Some(stored) = known.get(&r.id) else { return Ok(None) };
-            let mut arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
-            if *stored != arrived {
-                for field in redacted.get(&r.id).into_iter().flatten() {
-                    arrived = retention::blanked(&arrived, *field);
-                }
-            }
-            if *stored != arrived {
+            if *stored != as_compared(r, Some(stored), &redacted) {
                 return Ok(None);
             }
         }
@@ -910,10 +956,7 @@ impl PostgresDatabase {
         let mut conn = self.conn()?;
         let share = conn.prepared("SELECT pg_advisory_xact_lock_shared($1)")?;
         let lock = conn.prepared("SELECT pg_advisory_xact_lock($1, $2)")?;
-        let select_known = conn.prepared(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ANY($1)"))?;
-        let select_redacted =
-            conn.prepared("SELECT DISTINCT record_id, field FROM redactions WHERE record_id = ANY($1)")?;
-        let select_purged = conn.prepared("SELECT from_ms, to_ms FROM purged_years")?;
+        let reads = IntakeReads::prepare(&mut conn)?;
         let insert = conn.prepared(&insert_records_sql())?;
         let mut tx = conn.transaction()?;
         // One batch of a phone at a time, whichever process: a check and its void never count
@@ -929,29 +972,15 @@ impl PostgresDatabase {
         wanted.extend(records.iter().filter_map(|r| r.target_id.as_deref()));
         wanted.sort_unstable();
         wanted.dedup();
-        let mut known: std::collections::HashMap<String, WireRecord> = std::collections::HashMap::new();
-        for row in tx.query(&select_known, &[&wanted])? {
-            let stored = record_from_row(&row)?;
-            known.insert(stored.record.id.clone(), stored.record);
-        }
-        // Fields redacted in these ids: the old text arriving again is no conflict to keep.
-        let mut redacted: std::collections::HashMap<String, Vec<super::RedactField>> = Default::default();
-        if !known.is_empty() {
-            for row in tx.query(&select_redacted, &[&wanted])? {
-                if let Some(field) = super::RedactField::parse(row.get(1)) {
-                    redacted.entry(row.get(0)).or_default().push(field);
-                }
-            }
-        }
-        let purged: Vec<(i64, i64)> = tx.query(&select_purged, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let (mut known, redacted) = reads.stored(&mut tx, &wanted)?;
+        let purged = reads.purged(&mut tx)?;
         let mut outcome = StoreOutcome { statuses: Vec::with_capacity(records.len()), ..StoreOutcome::default() };
         let mut new: Vec<&WireRecord> = Vec::new();
         let mut conflicts: Vec<(&WireRecord, String)> = Vec::new();
         let mut named_events = std::collections::HashSet::new();
         let mut events: Vec<(&str, &str, &str, &str)> = Vec::new();
         for r in records {
-            // Made in a purged year: past its retention, acknowledged and not stored.
-            if purged.iter().any(|(from, to)| (*from..*to).contains(&r.created_at_ms)) {
+            if in_purged_year(&purged, r.created_at_ms) {
                 outcome.duplicates += 1;
                 outcome.statuses.push(StoreStatus::Duplicate);
                 continue;
@@ -969,16 +998,7 @@ impl PostgresDatabase {
                     _ => {}
                 }
             }
-            // The event's title and date describe the event, not the check: not compared.
-            let mut arrived = WireRecord { event_title: None, event_date: None, ..r.clone() };
-            if let (Some(stored), Some(fields)) = (known.get(&r.id), redacted.get(&r.id)) {
-                // A redacted field is compared as the redaction left it.
-                if *stored != arrived {
-                    for field in fields {
-                        arrived = retention::blanked(&arrived, *field);
-                    }
-                }
-            }
+            let arrived = as_compared(r, known.get(&r.id), &redacted);
             match known.get(&r.id) {
                 None => {
                     outcome.stored += 1;
