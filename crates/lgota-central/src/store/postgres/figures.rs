@@ -371,7 +371,10 @@ impl FigureStore for PostgresDatabase {
              WHERE {filter_sql} AND {VALID_CHECK_SQL}
              ORDER BY r.created_at_ms DESC, r.id DESC LIMIT ?"
         );
-        conn.query(&numbered(&sql), &values.refs())?.iter().map(record_from_row).collect()
+        // Planned for its own period and filter each time (the `Client`'s query, not `Conn`'s
+        // prepared one): a page of a day and of ten years want different plans.
+        let client: &mut Client = &mut conn;
+        client.query(&numbered(&sql), &values.refs())?.iter().map(record_from_row).collect()
     }
 
     fn export_records(&self, filter: &RecordFilter, limit: Option<u32>) -> StoreResult<Vec<(StoredRecord, bool)>> {
@@ -390,11 +393,12 @@ impl FigureStore for PostgresDatabase {
 
     fn export_count(&self, filter: &RecordFilter) -> StoreResult<u64> {
         let mut conn = self.conn()?;
+        let client: &mut Client = &mut conn;
         let (checks, voids) = export_where(filter);
         let mut total = 0i64;
         for (sql, values) in [checks, voids] {
             let Some(sql) = sql else { continue };
-            let n: i64 = conn
+            let n: i64 = client
                 .query_one(&numbered(&format!("SELECT count(*) FROM records r WHERE {sql}")), &values.refs())?
                 .get(0);
             total += n;
