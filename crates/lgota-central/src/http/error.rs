@@ -112,6 +112,11 @@ impl IntoResponse for AppError {
             );
         }
         let mut response = (self.status(), Json(self.body())).into_response();
+        if self.kind == Kind::Busy {
+            // When to try again, as the phones honour it (the limits' layer sets its own).
+            let seconds = super::limits::RETRY_AFTER_SECS;
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         response.extensions_mut().insert(self);
         response
     }
@@ -125,5 +130,26 @@ pub async fn pages_for_errors(request: Request, next: Next) -> Response {
     match response.extensions().get::<AppError>() {
         Some(error) if !api => error.page(),
         _ => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    /// A database held past its wait answers `503 busy` with `Retry-After`, as the request
+    /// limit does — not `500`: the phone keeps its records and sends them again when told.
+    #[test]
+    fn a_busy_database_is_a_busy_answer_not_a_server_error() {
+        let error: AppError = service::Error::from(StoreError::Busy("locked".into())).into();
+        assert_eq!((error.kind, error.code), (Kind::Busy, codes::BUSY));
+        assert!(error.message.contains("повторите позже"), "{}", error.message);
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "5");
+        // Anything else the store fails with is still the server's own error.
+        let other: AppError = service::Error::from(StoreError::Other("broken".into())).into();
+        assert_eq!(other.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

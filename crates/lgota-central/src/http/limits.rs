@@ -37,13 +37,16 @@ pub struct Limits {
 
 pub use crate::settings::DEFAULT_MAX_CONCURRENT_REQUESTS;
 
+/// What a busy answer tells the client to wait by default (`Retry-After`, seconds).
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: Duration::from_secs(60),
             header_read_timeout: Duration::from_secs(30),
-            retry_after: Duration::from_secs(5),
+            retry_after: Duration::from_secs(RETRY_AFTER_SECS),
         }
     }
 }

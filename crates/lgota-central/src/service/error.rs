@@ -79,6 +79,18 @@ impl std::error::Error for Error {}
 
 impl From<crate::store::StoreError> for Error {
     fn from(e: crate::store::StoreError) -> Error {
-        Error::internal(e)
+        match e {
+            // Other writers held the database past its wait (SQLite's writer, PostgreSQL's locks
+            // after the intake's tries): nothing is lost, the same request later succeeds.
+            crate::store::StoreError::Busy(what) => {
+                tracing::warn!("database busy: {}", crate::service::cut_for_log(&what, 200));
+                Error::new(
+                    Kind::Busy,
+                    codes::BUSY,
+                    "База данных сейчас занята. Записи на телефоне сохранены; повторите позже.",
+                )
+            }
+            e => Error::internal(e),
+        }
     }
 }
