@@ -701,6 +701,67 @@ async fn an_event_started_on_a_phone_is_named_by_the_title_the_phone_sent() {
 }
 
 #[tokio::test]
+async fn events_older_than_the_filters_offer_keep_their_names_in_pages_and_exports() {
+    let s = start().await;
+    let admin = s.browser("admin").await;
+    let token = s.enrolled("phone-old").await;
+    // An old published event and an old one started on a phone, a check at each.
+    let old = service::events::add(s.db.as_ref(), &Actor::cli(), "branch-1", "Старая лекция", "2025-01-10").unwrap();
+    let mut at_old = check("phone-old", "branch-1", 60_000);
+    at_old.event_id = Some(old.id.clone());
+    let mut at_own = check("phone-old", "branch-1", 120_000);
+    at_own.event_id = Some("ev-own-old".into());
+    at_own.event_title = Some("Давняя встреча".into());
+    at_own.event_date = Some("2025-01-11".into());
+    assert_eq!(s.push(&token, &[at_old, at_own]).await.status(), 200);
+    // Then more newer events of each kind than the filters offer (a region has them in weeks).
+    let n = service::reports::EVENT_CHOICES as usize;
+    for i in 0..n {
+        let event = lgota_protocol::WireEvent {
+            id: format!("published-{i}"),
+            title: format!("Новое {i}"),
+            date: "2026-03-01".into(),
+            branch_id: "branch-1".into(),
+        };
+        s.db.add_event(&event, lgota_central::now_ms()).unwrap();
+    }
+    let newer: Vec<_> = (0..n)
+        .map(|i| {
+            let mut r = check("phone-old", "branch-1", 180_000);
+            r.event_id = Some(format!("own-{i}"));
+            r.event_title = Some(format!("Своё {i}"));
+            r.event_date = Some("2026-03-02".into());
+            r
+        })
+        .collect();
+    assert_eq!(s.push(&token, &newer).await.status(), 200);
+    assert!(s.db.phone_events(service::reports::EVENT_CHOICES).unwrap().iter().all(|e| e.id != "ev-own-old"));
+
+    let (want_old, want_own) = ("Старая лекция, 10.01.2025", "Давняя встреча, 11.01.2025 (начато на телефоне)");
+    for path in [format!("/records?event={}", old.id), format!("/?event={}", old.id)] {
+        let (status, page) = s.get(&admin, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains(want_old) && !page.contains("Своё мероприятие телефона"), "{path}");
+    }
+    let (_, page) = s.get(&admin, "/records?event=ev-own-old").await;
+    assert!(page.contains(want_own) && !page.contains("Своё мероприятие телефона"));
+    let (_, page) = s.get(&admin, "/?event=ev-own-old").await;
+    assert!(page.contains(want_own) && !page.contains("Своё мероприятие телефона"));
+
+    let csv = admin.client.get(s.url("/export/records.csv")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 + n, "the header and every check");
+    assert!(csv.contains(want_old) && csv.contains(want_own) && csv.contains("Своё 499, 02.03.2026"));
+    assert!(!csv.contains("Своё мероприятие телефона"), "{csv}");
+    let xlsx = admin.client.get(s.url("/export/records.xlsx")).send().await.unwrap().bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "Записи").unwrap();
+    let events: Vec<String> = sheet.rows().skip(1).map(|row| row[3].to_string()).collect();
+    assert_eq!(events.len(), 2 + n);
+    assert!(events.iter().any(|e| e == want_old) && events.iter().any(|e| e == want_own));
+    assert!(!events.iter().any(|e| e.starts_with("Своё мероприятие телефона")), "{events:?}");
+}
+
+#[tokio::test]
 async fn discrepancies_and_wrong_clocks_are_listed_for_administrators() {
     let s = start().await;
     let admin = s.browser("admin").await;

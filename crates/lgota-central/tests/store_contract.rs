@@ -553,12 +553,15 @@ pub fn the_same_batch_twice_changes_nothing(open: Open) {
     late.event_date = None;
     model.store(db.as_ref(), std::slice::from_ref(&late), Y2025 + 31 * DAY);
     assert!(!db.phone_events(100).unwrap().iter().any(|e| e.id == "ev-late"));
+    assert_eq!(db.phone_event("ev-late").unwrap(), None);
     late.event_title = Some("Вечер поэзии".into());
     late.event_date = Some("2025-01-04".into());
     let again = db.store_records(std::slice::from_ref(&late), Y2025 + 32 * DAY).unwrap();
     assert_eq!(again.statuses, [StoreStatus::Duplicate]);
     let named = db.phone_events(100).unwrap();
     assert!(named.iter().any(|e| e.id == "ev-late" && e.title == "Вечер поэзии"), "{named:?}");
+    let one = db.phone_event("ev-late").unwrap().expect("named");
+    assert_eq!((one.title.as_str(), one.date.as_str(), one.branch_id), ("Вечер поэзии", "2025-01-04", late.branch_id));
 }
 
 /// Contract 1: the same id with other content is kept aside, never counted, and the stored

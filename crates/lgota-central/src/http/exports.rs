@@ -90,15 +90,15 @@ impl futures_core::Stream for Chunks {
 
 /// The CSV, streamed: the header, then a chunk of lines per chunk the store reads.
 async fn export_csv(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
-    let (period, filter, names) = export_start(&state, filtered, Format::Csv).await?;
+    let (period, filter, mut names) = export_start(&state, filtered, Format::Csv).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let (db, tz) = (state.db.clone(), state.dashboard.tz);
     tokio::task::spawn_blocking(move || {
         if tx.blocking_send(Ok(Bytes::from(csv::head()))).is_err() {
             return;
         }
-        let sent = service::reports::export_each(db.as_ref(), &filter, &mut |chunk| {
-            tx.blocking_send(Ok(Bytes::from(csv::lines(&chunk, &names, tz)))).is_ok()
+        let sent = service::reports::export_each(db.as_ref(), &filter, &mut names, &mut |chunk, names| {
+            tx.blocking_send(Ok(Bytes::from(csv::lines(&chunk, names, tz)))).is_ok()
         });
         if let Err(e) = sent {
             // The status is gone already: the download ends broken rather than short but whole.
@@ -121,8 +121,13 @@ async fn build<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
 }
 
 async fn export_xlsx(State(state): State<AppState>, filtered: Filtered) -> Result<Response, AppError> {
-    let (period, filter, names) = export_start(&state, filtered, Format::Xlsx).await?;
-    let records = state.run(move |db| service::reports::export_records(db, &filter)).await?;
+    let (period, filter, mut names) = export_start(&state, filtered, Format::Xlsx).await?;
+    let (records, names) = state
+        .run(move |db| {
+            let records = service::reports::export_records(db, &filter, &mut names)?;
+            Ok((records, names))
+        })
+        .await?;
     let tz = state.dashboard.tz;
     let file = build(move || xlsx::records(&records, &names, tz)).await?;
     Ok(attachment(file, xlsx::CONTENT_TYPE, &records_file(&period, "xlsx")))

@@ -43,9 +43,10 @@ async fn overview(State(state): State<AppState>, filtered: Filtered) -> Result<R
         .run(move |db| {
             let overview = db.overview(&f)?;
             let mut names = service::reports::names(db)?;
-            service::reports::name_events(db, &mut names.0, overview.by_event.iter().map(|(id, _)| id))?;
+            service::reports::name_events(db, &mut names.0, overview.by_event.iter().map(|(id, _)| id.as_str()))?;
             // The newest records only for those who may see records.
             let recent = if records { db.export_records(&f, Some(RECENT))? } else { Vec::new() };
+            service::reports::name_record_events(db, &mut names.0, &recent)?;
             Ok((overview, db.trend(&f, &bounds)?, recent, names))
         })
         .await?;
@@ -87,12 +88,14 @@ async fn records_page(State(state): State<AppState>, filtered: Filtered) -> Resu
     let (f, before, fetch) = (parsed.filter.clone(), parsed.before.clone(), error.is_none());
     let (total, mut records, (names, branch_ids, category_ids)) = state
         .run(move |db| {
-            let names = service::reports::names(db)?;
+            let mut names = service::reports::names(db)?;
             if !fetch {
                 return Ok((0, Vec::new(), names));
             }
             // One more than a page tells whether there is a next page.
-            Ok((db.check_count(&f)?, db.checks_page(&f, before.as_ref(), PAGE_SIZE + 1)?, names))
+            let page = db.checks_page(&f, before.as_ref(), PAGE_SIZE + 1)?;
+            service::reports::name_events(db, &mut names.0, page.iter().filter_map(|r| r.record.event_id.as_deref()))?;
+            Ok((db.check_count(&f)?, page, names))
         })
         .await?;
     let next = if records.len() > PAGE_SIZE as usize {

@@ -20,8 +20,11 @@ pub struct Names {
     pub categories: HashMap<String, String>,
     pub failure_reasons: HashMap<String, String>,
     pub document_types: HashMap<String, String>,
-    /// Events, newest published first, then those started on phones: `(id, label, branch id)`.
-    pub events: Vec<(String, String, String)>,
+    /// The events a filter offers, newest published first, then those started on phones:
+    /// `(id, label, branch id)`.
+    events: Vec<(String, String, String)>,
+    /// The label of every event named so far, offered or not (a year's export names thousands).
+    labels: HashMap<String, String>,
     /// The categories the configuration marks as age checks, not benefits.
     pub age_checks: std::collections::HashSet<String>,
 }
@@ -60,16 +63,30 @@ impl Names {
     pub fn document_type<'a>(&'a self, id: &'a str) -> &'a str {
         Self::of(&self.document_types, id)
     }
+    /// Offers the event `id` in the filters and names it `label`.
+    pub fn offer_event(&mut self, id: String, label: String, branch_id: String) {
+        self.labels.insert(id.clone(), label.clone());
+        self.events.push((id, label, branch_id));
+    }
+    /// Names the event `id` `label` without offering it.
+    pub fn name_event(&mut self, id: String, label: String) {
+        self.labels.insert(id, label);
+    }
+    /// Whether [`Names::event_label`] knows `id` (the empty key always).
+    pub fn names_event(&self, id: &str) -> bool {
+        id.is_empty() || self.labels.contains_key(id)
+    }
     /// An event as every page and export names it: title and date, «Без мероприятия» for the
     /// empty key, and an event whose title the server never got (an older phone's) with its id.
     pub fn event_label(&self, id: &str) -> String {
+        self.event_label_ref(id).map_or_else(|| format!("Своё мероприятие телефона ({id})"), str::to_string)
+    }
+    /// [`Names::event_label`] without a copy, when the event is named.
+    pub fn event_label_ref(&self, id: &str) -> Option<&str> {
         if id.is_empty() {
-            return "Без мероприятия".into();
+            return Some("Без мероприятия");
         }
-        match self.events.iter().find(|(e, _, _)| e == id) {
-            Some((_, label, _)) => label.clone(),
-            None => format!("Своё мероприятие телефона ({id})"),
-        }
+        self.labels.get(id).map(String::as_str)
     }
     /// The events a filter may offer: of `branch` if given, else all; the selected one always.
     pub fn event_options(&self, branch: Option<&str>, selected: Option<&str>) -> Vec<(String, String)> {

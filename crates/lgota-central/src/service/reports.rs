@@ -42,7 +42,7 @@ pub fn names(db: &dyn Database) -> Result<(Names, Vec<String>, Vec<String>)> {
     // Events librarians started on their phones, named as the phones sent them.
     for event in db.phone_events(EVENT_CHOICES)? {
         if !seen.contains(&event.id) {
-            add_event_name(&mut names, event, " (начато на телефоне)");
+            add_event_name(&mut names, event, PHONE_EVENT);
         }
     }
     Ok((names, branch_ids, category_ids))
@@ -59,21 +59,36 @@ pub fn age_check_categories(db: &dyn Database) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Names the events of `ids` the newest ones did not name (older events of the figures).
-pub fn name_events<'a>(db: &dyn Database, names: &mut Names, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
+/// Names the events of `ids` the newest ones did not name (older events of figures, pages and
+/// exports), published or started on phones; one the server has no title of keeps its id.
+pub fn name_events<'a>(db: &dyn Database, names: &mut Names, ids: impl IntoIterator<Item = &'a str>) -> Result<()> {
     for id in ids {
-        if !id.is_empty() && !names.events.iter().any(|(e, _, _)| e == id) {
-            if let Some(row) = db.event(id)? {
-                add_event_name(names, row.event, "");
-            }
+        if names.names_event(id) {
+            continue;
         }
+        let label = match db.event(id)? {
+            Some(row) => event_label(&row.event.title, &row.event.date),
+            None => match db.phone_event(id)? {
+                Some(event) => format!("{}{PHONE_EVENT}", event_label(&event.title, &event.date)),
+                None => names.event_label(id),
+            },
+        };
+        names.name_event(id.to_string(), label);
     }
     Ok(())
 }
 
+/// Names the events of `records` the newest ones did not name.
+pub fn name_record_events(db: &dyn Database, names: &mut Names, records: &[(StoredRecord, bool)]) -> Result<()> {
+    name_events(db, names, records.iter().filter_map(|(r, _)| r.record.event_id.as_deref()))
+}
+
+/// What an event's label says of an event started on a phone.
+const PHONE_EVENT: &str = " (начато на телефоне)";
+
 fn add_event_name(names: &mut Names, event: lgota_protocol::WireEvent, suffix: &str) {
     let label = format!("{}{suffix}", event_label(&event.title, &event.date));
-    names.events.push((event.id, label, event.branch_id));
+    names.offer_event(event.id, label, event.branch_id);
 }
 
 /// The export file formats of records.
@@ -136,14 +151,27 @@ fn fits_a_sheet(rows: u64, dates: (&str, &str)) -> Result<()> {
 pub fn export_each(
     db: &dyn Database,
     filter: &RecordFilter,
-    visit: &mut dyn FnMut(Vec<(StoredRecord, bool)>) -> bool,
+    names: &mut Names,
+    visit: &mut dyn FnMut(Vec<(StoredRecord, bool)>, &Names) -> bool,
 ) -> Result<()> {
-    Ok(db.export_each(filter, EXPORT_CHUNK, &mut |chunk| Ok(visit(chunk)))?)
+    let mut named = Ok(());
+    db.export_each(filter, EXPORT_CHUNK, &mut |chunk| {
+        // Each chunk's older events are named as they come (a year has thousands).
+        named = name_record_events(db, names, &chunk);
+        Ok(named.is_ok() && visit(chunk, names))
+    })?;
+    named
 }
 
 /// The records of an export (after [`export_start`]), all at once.
-pub fn export_records(db: &dyn Database, filter: &RecordFilter) -> Result<Vec<(StoredRecord, bool)>> {
-    Ok(db.export_records(filter, None)?)
+pub fn export_records(
+    db: &dyn Database,
+    filter: &RecordFilter,
+    names: &mut Names,
+) -> Result<Vec<(StoredRecord, bool)>> {
+    let records = db.export_records(filter, None)?;
+    name_record_events(db, names, &records)?;
+    Ok(records)
 }
 
 /// The monthly summary of `year` (`months` as `(month, from_ms, to_ms)`) for the branches

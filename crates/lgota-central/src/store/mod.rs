@@ -225,6 +225,8 @@ pub trait ReferenceStore: Send + Sync {
     fn event(&self, id: &str) -> StoreResult<Option<EventRow>>;
     /// Events started on phones (never published), the newest first.
     fn phone_events(&self, limit: u32) -> StoreResult<Vec<WireEvent>>;
+    /// One event started on a phone, as the phone named it.
+    fn phone_event(&self, id: &str) -> StoreResult<Option<WireEvent>>;
     fn add_content_upload(&self, upload: &ContentUpload, body: &str) -> StoreResult<()>;
     /// The newest first.
     fn content_uploads(&self, limit: u32) -> StoreResult<Vec<ContentUpload>>;

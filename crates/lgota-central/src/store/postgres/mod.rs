@@ -1382,6 +1382,13 @@ impl ReferenceStore for PostgresDatabase {
             .map(|r| event_from_row(&r)))
     }
 
+    fn phone_event(&self, id: &str) -> StoreResult<Option<WireEvent>> {
+        Ok(self
+            .conn()?
+            .query_opt("SELECT id, title, date, branch_id FROM phone_events WHERE id = $1", &[&id])?
+            .map(|r| WireEvent { id: r.get(0), title: r.get(1), date: r.get(2), branch_id: r.get(3) }))
+    }
+
     fn phone_events(&self, n: u32) -> StoreResult<Vec<WireEvent>> {
         let rows = self.conn()?.query(
             "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT $1",

@@ -1004,6 +1004,15 @@ impl ReferenceStore for SqliteDatabase {
             .optional()?)
     }
 
+    fn phone_event(&self, id: &str) -> StoreResult<Option<WireEvent>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row("SELECT id, title, date, branch_id FROM phone_events WHERE id = ?1", [id], |r| {
+                Ok(WireEvent { id: r.get(0)?, title: r.get(1)?, date: r.get(2)?, branch_id: r.get(3)? })
+            })
+            .optional()?)
+    }
+
     fn phone_events(&self, limit: u32) -> StoreResult<Vec<WireEvent>> {
         let conn = self.reader();
         let mut stmt = conn.prepare(
