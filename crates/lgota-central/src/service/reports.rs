@@ -146,13 +146,17 @@ fn fits_a_sheet(rows: u64, dates: (&str, &str)) -> Result<()> {
     ))
 }
 
+/// A chunk of an export: records, each with whether it (a check) has been voided.
+pub type ExportChunk = Vec<(StoredRecord, bool)>;
+
 /// The rows of an export, oldest first, handed to `visit` a chunk at a time (memory stays
-/// flat); `visit` returns `false` to stop (the download was abandoned).
+/// flat) with the names of the chunk's events; `visit` returns `false` to stop (the download
+/// was abandoned).
 pub fn export_each(
     db: &dyn Database,
     filter: &RecordFilter,
     names: &mut Names,
-    visit: &mut dyn FnMut(Vec<(StoredRecord, bool)>, &Names) -> bool,
+    visit: &mut dyn FnMut(ExportChunk, &Names) -> bool,
 ) -> Result<()> {
     let mut named = Ok(());
     db.export_each(filter, EXPORT_CHUNK, &mut |chunk| {

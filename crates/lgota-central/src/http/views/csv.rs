@@ -49,26 +49,32 @@ pub fn head() -> String {
     out
 }
 
-/// The «Дата» and «Время» cells' text: dd.mm.yyyy and hh:mm:ss, written by hand (chrono's
-/// `format` reads its pattern again for every row).
-fn date_and_time(at: &DateTime<Tz>) -> (String, String) {
+/// The «Дата» and «Время» cells' text, dd.mm.yyyy and hh:mm:ss, appended to `out` as two
+/// cells (`"…";"…"`), written by hand (chrono's `format` reads its pattern again for every row).
+fn push_date_and_time(out: &mut String, at: Option<&DateTime<Tz>>) {
     use std::fmt::Write;
-    let (mut date, mut time) = (String::with_capacity(10), String::with_capacity(8));
+    let Some(at) = at else {
+        out.push_str("\"\";\"\"");
+        return;
+    };
     if (0..=9999).contains(&at.year()) {
-        let _ = write!(date, "{:02}.{:02}.{:04}", at.day(), at.month(), at.year());
+        let _ = write!(out, "\"{:02}.{:02}.{:04}\"", at.day(), at.month(), at.year());
     } else {
-        date = at.format("%d.%m.%Y").to_string();
+        push_cell(out, &at.format("%d.%m.%Y").to_string());
     }
-    let _ = write!(time, "{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second());
-    (date, time)
+    let _ = write!(out, ";\"{:02}:{:02}:{:02}\"", at.hour(), at.minute(), at.second());
 }
 
 /// The lines of `records`, one per record (a chunk of a streamed file).
 pub fn lines(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz) -> String {
     let mut out = String::with_capacity(records.len() * 300);
     for row in record_rows(records, names, tz) {
-        let (date, time) = row.at.as_ref().map(date_and_time).unwrap_or_default();
-        push_line(&mut out, [date.as_str(), time.as_str()].into_iter().chain(row.text.iter().map(String::as_str)));
+        push_date_and_time(&mut out, row.at.as_ref());
+        for value in &row.text {
+            out.push(';');
+            push_cell(&mut out, value);
+        }
+        out.push_str("\r\n");
     }
     out
 }
@@ -80,7 +86,7 @@ pub fn render(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::Tz
 
 #[cfg(test)]
 mod tests {
-    use super::{cell, date_and_time};
+    use super::{cell, push_date_and_time};
     use chrono::TimeZone;
 
     #[test]
@@ -89,9 +95,15 @@ mod tests {
         for ms in [0, 1_735_678_799_999, 1_767_214_800_000, 4_102_444_800_000, -62_135_596_800_000, 253_402_300_800_000]
         {
             let at = tz.timestamp_millis_opt(ms).unwrap();
-            let want = (at.format("%d.%m.%Y").to_string(), at.format("%H:%M:%S").to_string());
-            assert_eq!(date_and_time(&at), want, "{ms}");
+            let want =
+                format!("{};{}", cell(&at.format("%d.%m.%Y").to_string()), cell(&at.format("%H:%M:%S").to_string()));
+            let mut got = String::new();
+            push_date_and_time(&mut got, Some(&at));
+            assert_eq!(got, want, "{ms}");
         }
+        let mut none = String::new();
+        push_date_and_time(&mut none, None);
+        assert_eq!(none, "\"\";\"\"");
     }
 
     #[test]

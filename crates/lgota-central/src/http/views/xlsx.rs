@@ -88,7 +88,7 @@ pub fn records(records: &[(StoredRecord, bool)], names: &Names, tz: chrono_tz::T
         }
         for (j, text) in row.text.iter().enumerate() {
             if !text.is_empty() {
-                sheet.write_string(r, (j + 2) as ColNum, text)?;
+                sheet.write_string(r, (j + 2) as ColNum, text.as_ref())?;
                 widths.see(j + 2, text);
             }
         }

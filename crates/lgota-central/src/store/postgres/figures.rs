@@ -495,5 +495,9 @@ fn export_chunk(
     let sql =
         format!("SELECT * FROM ({}) u ORDER BY created_at_ms {dir}, id {dir} LIMIT {limit}", parts.join(" UNION ALL "));
     let rows = conn.query(&numbered(&sql), &values.refs())?;
-    rows.iter().map(|row| Ok((record_from_row(row)?, row.get::<_, bool>(21)))).collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push((record_from_row(row)?, row.get::<_, bool>(21)));
+    }
+    Ok(out)
 }

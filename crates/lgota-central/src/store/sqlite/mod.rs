@@ -599,12 +599,15 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 }
 
 fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
-    let kind: String = row.get(1)?;
-    let method: Option<String> = row.get(9)?;
-    let outcome: Option<String> = row.get(10)?;
+    // Borrowed from the row: an export reads a million of these.
+    let text = |i: usize| -> StoreResult<Option<&str>> {
+        row.get_ref(i)?.as_str_or_null().map_err(|e| corrupt("column", &format!("{i}: {e}")))
+    };
+    let kind = text(1)?.ok_or_else(|| corrupt("kind", "NULL"))?;
+    let (method, outcome) = (text(9)?, text(10)?);
     let record = WireRecord {
         id: row.get(0)?,
-        kind: RecordKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        kind: RecordKind::parse(kind).ok_or_else(|| corrupt("kind", kind))?,
         created_at_ms: row.get(2)?,
         utc_offset_min: row.get(3)?,
         device_id: row.get(4)?,
@@ -612,8 +615,8 @@ fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
         event_id: row.get(6)?,
         staff_label: row.get(7)?,
         training: row.get(8)?,
-        method: method.map(|m| Method::parse(&m).ok_or_else(|| corrupt("method", &m))).transpose()?,
-        outcome: outcome.map(|o| Outcome::parse(&o).ok_or_else(|| corrupt("outcome", &o))).transpose()?,
+        method: method.map(|m| Method::parse(m).ok_or_else(|| corrupt("method", m))).transpose()?,
+        outcome: outcome.map(|o| Outcome::parse(o).ok_or_else(|| corrupt("outcome", o))).transpose()?,
         granted: row.get(11)?,
         category_id: row.get(12)?,
         failure_reason_id: row.get(13)?,
