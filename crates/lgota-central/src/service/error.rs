@@ -90,6 +90,15 @@ impl From<crate::store::StoreError> for Error {
                     "База данных сейчас занята. Записи на телефоне сохранены; повторите позже.",
                 )
             }
+            // The database server is down or restarting: as busy, with its own words.
+            crate::store::StoreError::Unavailable(what) => {
+                tracing::warn!("database unavailable: {}", crate::service::cut_for_log(&what, 200));
+                Error::new(
+                    Kind::Busy,
+                    codes::BUSY,
+                    "База данных сейчас недоступна. Записи на телефоне сохранены; повторите позже.",
+                )
+            }
             e => Error::internal(e),
         }
     }

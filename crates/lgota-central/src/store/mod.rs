@@ -139,6 +139,10 @@ pub enum StoreError {
          средствами PostgreSQL: pg_dump (см. docs/deploy.md)"
     )]
     FileBackupUnsupported,
+    /// The database server could not be reached, or its connection closed mid-request (it was
+    /// restarted, say): trying again later may succeed.
+    #[error("база данных недоступна: {0}")]
+    Unavailable(String),
     /// Any other failure of the backend.
     #[error("база данных: {0}")]
     Other(String),

@@ -83,7 +83,14 @@ impl From<postgres::Error> for StoreError {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
             None => e.to_string(),
         };
-        let Some(code) = e.code() else { return StoreError::Other(text) };
+        let Some(code) = e.code() else {
+            // No SQL state: the connection failed (refused, closed, cut) rather than a statement.
+            return if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
+                StoreError::Unavailable(text)
+            } else {
+                StoreError::Other(text)
+            };
+        };
         if *code == SqlState::UNIQUE_VIOLATION
             || *code == SqlState::CHECK_VIOLATION
             || *code == SqlState::NOT_NULL_VIOLATION
@@ -99,6 +106,13 @@ impl From<postgres::Error> for StoreError {
             || *code == SqlState::QUERY_CANCELED
         {
             StoreError::Busy(text)
+        } else if code.code().starts_with("08")
+            || *code == SqlState::ADMIN_SHUTDOWN
+            || *code == SqlState::CRASH_SHUTDOWN
+            || *code == SqlState::CANNOT_CONNECT_NOW
+        {
+            // A connection exception, or the server shutting down or starting up.
+            StoreError::Unavailable(text)
         } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
             StoreError::Corrupt(text)
         } else {
@@ -288,9 +302,13 @@ impl Pool {
     fn get(&self) -> StoreResult<Conn<'_>> {
         let mut state = self.lock();
         loop {
-            if let Some(pooled) = state.idle.pop() {
-                if pooled.client.is_closed() {
+            if let Some(mut pooled) = state.idle.pop() {
+                if !alive(&mut pooled.client) {
                     state.open -= 1;
+                    drop(state);
+                    // Off the lock: closing a client drops its runtime.
+                    drop(pooled);
+                    state = self.lock();
                     continue;
                 }
                 return Ok(Conn { pooled: Some(pooled), pool: self });
@@ -312,6 +330,16 @@ impl Pool {
             state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
+}
+
+/// Whether an idle connection still works, told without a round trip: what its socket holds is
+/// read without waiting. A server restarted (or a connection cut) while it sat idle has sent its
+/// farewell or closed the socket, and such a connection would fail every request it is lent to:
+/// `is_closed` never says so for a client not in use. A zero timeout, not a single poll: the
+/// client's runtime learns that the socket is readable only when it turns its reactor.
+fn alive(client: &mut Client) -> bool {
+    use postgres::fallible_iterator::FallibleIterator;
+    !client.is_closed() && client.notifications().timeout_iter(std::time::Duration::ZERO).next().is_ok()
 }
 
 impl Drop for Pool {

@@ -306,6 +306,56 @@ fn a_statement_prepared_before_its_table_changed_is_prepared_again() {
     assert_eq!(conn.pooled.as_ref().unwrap().prepared.len(), prepared, "one text, one prepared statement");
 }
 
+/// The database server ends every connection while they sit idle in the pool (a restart, an
+/// administrator's `pg_terminate_backend`, a firewall's idle cut): the next calls are served on
+/// new connections, none fails. A server that cannot be reached is `Unavailable`, which the
+/// service answers as busy (`503`, `Retry-After`), not as an internal error.
+#[test]
+fn connections_ended_by_the_server_are_replaced_not_lent() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "ended");
+    let db = PostgresDatabase::open(&url).unwrap();
+    // Several connections at once, all given back idle.
+    let held: Vec<_> = (0..4).map(|_| db.conn().unwrap()).collect();
+    drop(held);
+    assert!(db.pool.lock().idle.len() >= 4);
+    db.store_records(&[record("c1", "d1", RecordKind::Check, None, T0)], T0).unwrap();
+    let mut admin = raw(&server);
+    let database = url.rsplit('/').next().unwrap().to_string();
+    let ended: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1) t",
+            &[&database],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ended >= 4, "{ended}");
+    while admin
+        .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&database])
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for i in 0..2 * POOL_SIZE {
+        let at = T0 + i as i64;
+        db.store_records(&[record(&format!("c2-{i}"), "d1", RecordKind::Check, None, at)], at).unwrap();
+        assert_eq!(db.record_count().unwrap(), 2 + i as u64);
+    }
+
+    let nowhere = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let refused =
+        format!("postgres://postgres@127.0.0.1:{nowhere}/none").parse::<postgres::Config>().unwrap().connect(NoTls);
+    let e = StoreError::from(refused.err().expect("nothing listens there"));
+    assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+    let e = crate::service::Error::from(e);
+    assert_eq!((e.kind, e.code), (crate::service::Kind::Busy, lgota_protocol::codes::BUSY));
+}
+
 /// Phones storing at once through two processes (each phone's batches one at a time, as a phone
 /// sends them, but alternating between the processes), every batch sent twice: voids of their own
 /// checks (one arriving before its check), a void of another phone's check, and the same id from
