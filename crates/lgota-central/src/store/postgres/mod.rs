@@ -29,7 +29,7 @@ mod tests;
 mod training;
 
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lgota_protocol::{Method, Outcome, RecordKind, WireEvent, WireRecord};
 use postgres::error::SqlState;
@@ -86,7 +86,7 @@ impl From<postgres::Error> for StoreError {
         let Some(code) = e.code() else {
             // No SQL state: the connection failed (refused, closed, cut) rather than a statement.
             return if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
-                StoreError::Unavailable(text)
+                unavailable(text)
             } else {
                 StoreError::Other(text)
             };
@@ -112,13 +112,19 @@ impl From<postgres::Error> for StoreError {
             || *code == SqlState::CANNOT_CONNECT_NOW
         {
             // A connection exception, or the server shutting down or starting up.
-            StoreError::Unavailable(text)
+            unavailable(text)
         } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
             StoreError::Corrupt(text)
         } else {
             StoreError::Other(text)
         }
     }
+}
+
+/// The database out of reach; the connection that said so is not given back to the pool.
+fn unavailable(text: String) -> StoreError {
+    CONNECTION_FAILED.set(true);
+    StoreError::Unavailable(text)
 }
 
 /// `url` with its password (if any) replaced by `***`, for logs and messages.
@@ -194,6 +200,35 @@ const PREPARED_MAX: usize = 256;
 struct Pooled {
     client: Client,
     prepared: std::collections::HashMap<String, Statement>,
+    /// When it was last given back.
+    idle_since: Instant,
+}
+
+/// How long a connection may sit idle before it is checked (one round trip) when lent: the
+/// database may have ended it meanwhile (a restart, `pg_terminate_backend`, a firewall's idle
+/// cut), and the client does not know until it is used.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// How long that check waits for the database's answer.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// Set when an error of this thread's store call was its connection's, not a statement's
+    /// (`StoreError::Unavailable`): the connection this thread holds is then closed, not given
+    /// back. Connection failures do not otherwise show on the synchronous client (`is_closed`
+    /// stays false), and a pooled connection the database ended would fail every call it served.
+    static CONNECTION_FAILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Pooled {
+    fn new(client: Client) -> Pooled {
+        Pooled { client, prepared: Default::default(), idle_since: Instant::now() }
+    }
+
+    /// Whether it may be lent: not known to be closed, and answering if it sat idle a while.
+    fn usable(&mut self) -> bool {
+        !self.client.is_closed()
+            && (self.idle_since.elapsed() < IDLE_CHECK || self.client.is_valid(CHECK_TIMEOUT).is_ok())
+    }
 }
 
 /// A connection borrowed from [`Pool`] (given back when dropped, unless it broke).
@@ -281,14 +316,14 @@ impl Conn<'_> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if let Some(pooled) = self.pooled.take() {
-            let mut state = self.pool.lock();
-            if pooled.client.is_closed() {
-                state.open -= 1;
+        if let Some(mut pooled) = self.pooled.take() {
+            if CONNECTION_FAILED.replace(false) || pooled.client.is_closed() {
+                drop(pooled);
+                self.pool.lock().open -= 1;
             } else {
-                state.idle.push(pooled);
+                pooled.idle_since = Instant::now();
+                self.pool.lock().idle.push(pooled);
             }
-            drop(state);
             self.pool.freed.notify_one();
         }
     }
@@ -300,26 +335,25 @@ impl Pool {
     }
 
     fn get(&self) -> StoreResult<Conn<'_>> {
+        // A failure flagged before this call was another connection's.
+        CONNECTION_FAILED.set(false);
         let mut state = self.lock();
         loop {
             if let Some(mut pooled) = state.idle.pop() {
-                if !alive(&mut pooled.client) {
-                    state.open -= 1;
-                    drop(state);
-                    // Off the lock: closing a client drops its runtime.
-                    drop(pooled);
-                    state = self.lock();
-                    continue;
+                drop(state);
+                if pooled.usable() {
+                    return Ok(Conn { pooled: Some(pooled), pool: self });
                 }
-                return Ok(Conn { pooled: Some(pooled), pool: self });
+                drop(pooled);
+                state = self.lock();
+                state.open -= 1;
+                continue;
             }
             if state.open < POOL_SIZE {
                 state.open += 1;
                 drop(state);
                 return match self.config.connect(NoTls) {
-                    Ok(client) => {
-                        Ok(Conn { pooled: Some(Pooled { client, prepared: Default::default() }), pool: self })
-                    }
+                    Ok(client) => Ok(Conn { pooled: Some(Pooled::new(client)), pool: self }),
                     Err(e) => {
                         self.lock().open -= 1;
                         self.freed.notify_one();
@@ -330,16 +364,6 @@ impl Pool {
             state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
-}
-
-/// Whether an idle connection still works, told without a round trip: what its socket holds is
-/// read without waiting. A server restarted (or a connection cut) while it sat idle has sent its
-/// farewell or closed the socket, and such a connection would fail every request it is lent to:
-/// `is_closed` never says so for a client not in use. A zero timeout, not a single poll: the
-/// client's runtime learns that the socket is readable only when it turns its reactor.
-fn alive(client: &mut Client) -> bool {
-    use postgres::fallible_iterator::FallibleIterator;
-    !client.is_closed() && client.notifications().timeout_iter(std::time::Duration::ZERO).next().is_ok()
 }
 
 impl Drop for Pool {

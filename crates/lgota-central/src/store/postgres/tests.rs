@@ -307,47 +307,65 @@ fn a_statement_prepared_before_its_table_changed_is_prepared_again() {
 }
 
 /// The database server ends every connection while they sit idle in the pool (a restart, an
-/// administrator's `pg_terminate_backend`, a firewall's idle cut): the next calls are served on
-/// new connections, none fails. A server that cannot be reached is `Unavailable`, which the
-/// service answers as busy (`503`, `Retry-After`), not as an internal error.
+/// administrator's `pg_terminate_backend`, a firewall's idle cut). Idle a while, they are
+/// checked before they are lent and replaced: no call fails. Ended just after use, each fails at
+/// most the one call it serves (`Unavailable`, which the service answers as busy: `503`,
+/// `Retry-After`), and is then replaced. A server that cannot be reached is `Unavailable` too.
 #[test]
-fn connections_ended_by_the_server_are_replaced_not_lent() {
+fn connections_ended_by_the_server_are_replaced() {
     let Some(server) = server() else { return };
     let url = fresh(&server, "ended");
     let db = PostgresDatabase::open(&url).unwrap();
-    // Several connections at once, all given back idle.
-    let held: Vec<_> = (0..4).map(|_| db.conn().unwrap()).collect();
-    drop(held);
-    assert!(db.pool.lock().idle.len() >= 4);
-    db.store_records(&[record("c1", "d1", RecordKind::Check, None, T0)], T0).unwrap();
-    let mut admin = raw(&server);
     let database = url.rsplit('/').next().unwrap().to_string();
-    let ended: i64 = admin
-        .query_one(
-            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1) t",
-            &[&database],
-        )
-        .unwrap()
-        .get(0);
-    assert!(ended >= 4, "{ended}");
-    while admin
-        .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&database])
-        .unwrap()
-        .get::<_, i64>(0)
-        > 0
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    for i in 0..2 * POOL_SIZE {
-        let at = T0 + i as i64;
-        db.store_records(&[record(&format!("c2-{i}"), "d1", RecordKind::Check, None, at)], at).unwrap();
-        assert_eq!(db.record_count().unwrap(), 2 + i as u64);
+    let mut admin = raw(&server);
+    let mut n = 0;
+    let mut store = |db: &PostgresDatabase| {
+        n += 1;
+        let at = T0 + n;
+        db.store_records(&[record(&format!("c-{n}"), "d1", RecordKind::Check, None, at)], at).map(|_| ())
+    };
+    let end_all = |admin: &mut Client| {
+        // Several connections at once, all given back idle, then ended by the server.
+        let held: Vec<_> = (0..4).map(|_| db.conn().unwrap()).collect();
+        drop(held);
+        let idle = db.pool.lock().idle.len();
+        assert!(idle >= 4, "{idle}");
+        let sql = "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1) t";
+        let ended: i64 = admin.query_one(sql, &[&database]).unwrap().get(0);
+        assert_eq!(ended as usize, idle);
+        let left = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1";
+        while admin.query_one(left, &[&database]).unwrap().get::<_, i64>(0) > 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        idle
+    };
+
+    end_all(&mut admin);
+    std::thread::sleep(IDLE_CHECK + Duration::from_millis(100));
+    for _ in 0..2 * POOL_SIZE {
+        store(&db).unwrap();
     }
 
-    let nowhere = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let idle = end_all(&mut admin);
+    let (mut failed, mut in_a_row, mut stored) = (0, 0, 2 * POOL_SIZE);
+    while in_a_row < 2 * POOL_SIZE {
+        match store(&db) {
+            Ok(()) => {
+                in_a_row += 1;
+                stored += 1;
+            }
+            Err(e) => {
+                assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+                failed += 1;
+                in_a_row = 0;
+                assert!(failed <= idle, "an ended connection was lent again");
+            }
+        }
+    }
+    assert!(failed > 0, "used at once, an ended connection fails its call");
+    assert_eq!(db.record_count().unwrap(), stored as u64, "a failed call stored nothing");
+
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let refused =
         format!("postgres://postgres@127.0.0.1:{nowhere}/none").parse::<postgres::Config>().unwrap().connect(NoTls);
     let e = StoreError::from(refused.err().expect("nothing listens there"));
