@@ -11,6 +11,9 @@ use lgota_protocol::{codes, ErrorBody};
 
 use crate::service::{self, Kind};
 
+/// What a busy answer tells the client to wait by default (`Retry-After`, seconds).
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppError {
     pub kind: Kind,
@@ -114,7 +117,7 @@ impl IntoResponse for AppError {
         let mut response = (self.status(), Json(self.body())).into_response();
         if self.kind == Kind::Busy {
             // When to try again, as the phones honour it (the limits' layer sets its own).
-            let seconds = super::limits::RETRY_AFTER_SECS;
+            let seconds = RETRY_AFTER_SECS;
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response.extensions_mut().insert(self);

@@ -37,8 +37,7 @@ pub struct Limits {
 
 pub use crate::settings::DEFAULT_MAX_CONCURRENT_REQUESTS;
 
-/// What a busy answer tells the client to wait by default (`Retry-After`, seconds).
-pub const RETRY_AFTER_SECS: u64 = 5;
+pub use super::error::RETRY_AFTER_SECS;
 
 impl Default for Limits {
     fn default() -> Limits {

@@ -83,7 +83,7 @@ impl From<crate::store::StoreError> for Error {
             // Other writers held the database past its wait (SQLite's writer, PostgreSQL's locks
             // after the intake's tries): nothing is lost, the same request later succeeds.
             crate::store::StoreError::Busy(what) => {
-                tracing::warn!("database busy: {}", crate::service::cut_for_log(&what, 200));
+                tracing::warn!("database busy: {}", super::log_text::cut_for_log(&what, 200));
                 Error::new(
                     Kind::Busy,
                     codes::BUSY,
@@ -92,7 +92,7 @@ impl From<crate::store::StoreError> for Error {
             }
             // The database server is down or restarting: as busy, with its own words.
             crate::store::StoreError::Unavailable(what) => {
-                tracing::warn!("database unavailable: {}", crate::service::cut_for_log(&what, 200));
+                tracing::warn!("database unavailable: {}", super::log_text::cut_for_log(&what, 200));
                 Error::new(
                     Kind::Busy,
                     codes::BUSY,
