@@ -79,27 +79,21 @@ impl std::error::Error for Error {}
 
 impl From<crate::store::StoreError> for Error {
     fn from(e: crate::store::StoreError) -> Error {
-        match e {
+        // Nothing is lost either way, and the same request later succeeds: as the request
+        // limit's busy answer (`503`, `Retry-After`).
+        let (logged, state, what) = match e {
             // Other writers held the database past its wait (SQLite's writer, PostgreSQL's locks
-            // after the intake's tries): nothing is lost, the same request later succeeds.
-            crate::store::StoreError::Busy(what) => {
-                tracing::warn!("database busy: {}", super::log_text::cut_for_log(&what, 200));
-                Error::new(
-                    Kind::Busy,
-                    codes::BUSY,
-                    "База данных сейчас занята. Записи на телефоне сохранены; повторите позже.",
-                )
-            }
-            // The database server is down or restarting: as busy, with its own words.
-            crate::store::StoreError::Unavailable(what) => {
-                tracing::warn!("database unavailable: {}", super::log_text::cut_for_log(&what, 200));
-                Error::new(
-                    Kind::Busy,
-                    codes::BUSY,
-                    "База данных сейчас недоступна. Записи на телефоне сохранены; повторите позже.",
-                )
-            }
-            e => Error::internal(e),
-        }
+            // after the intake's tries).
+            crate::store::StoreError::Busy(what) => ("busy", "занята", what),
+            // The database server is down or restarting.
+            crate::store::StoreError::Unavailable(what) => ("unavailable", "недоступна", what),
+            e => return Error::internal(e),
+        };
+        tracing::warn!("database {logged}: {}", super::log_text::cut_for_log(&what, 200));
+        Error::new(
+            Kind::Busy,
+            codes::BUSY,
+            format!("База данных сейчас {state}. Записи на телефоне сохранены; повторите позже."),
+        )
     }
 }
