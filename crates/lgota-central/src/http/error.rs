@@ -141,16 +141,22 @@ mod tests {
     use super::*;
     use crate::store::StoreError;
 
-    /// A database held past its wait answers `503 busy` with `Retry-After`, as the request
-    /// limit does — not `500`: the phone keeps its records and sends them again when told.
+    /// A database held past its wait, or out of reach (PostgreSQL restarting), answers `503
+    /// busy` with `Retry-After`, as the request limit does — not `500`: the phone keeps its
+    /// records and sends them again when told.
     #[test]
     fn a_busy_database_is_a_busy_answer_not_a_server_error() {
-        let error: AppError = service::Error::from(StoreError::Busy("locked".into())).into();
-        assert_eq!((error.kind, error.code), (Kind::Busy, codes::BUSY));
-        assert!(error.message.contains("повторите позже"), "{}", error.message);
-        let response = error.into_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "5");
+        for (e, said) in [
+            (StoreError::Busy("locked".into()), "занята"),
+            (StoreError::Unavailable("connection refused".into()), "недоступна"),
+        ] {
+            let error: AppError = service::Error::from(e).into();
+            assert_eq!((error.kind, error.code), (Kind::Busy, codes::BUSY));
+            assert!(error.message.contains(said) && error.message.contains("повторите позже"), "{}", error.message);
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "5");
+        }
         // Anything else the store fails with is still the server's own error.
         let other: AppError = service::Error::from(StoreError::Other("broken".into())).into();
         assert_eq!(other.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -310,7 +310,7 @@ fn a_statement_prepared_before_its_table_changed_is_prepared_again() {
 /// administrator's `pg_terminate_backend`, a firewall's idle cut). Idle a while, they are
 /// checked before they are lent and replaced: no call fails. Ended just after use, each fails at
 /// most the one call it serves (`Unavailable`, which the service answers as busy: `503`,
-/// `Retry-After`), and is then replaced. A server that cannot be reached is `Unavailable` too.
+/// `Retry-After`: `http::error`'s tests), and is then replaced. A server that cannot be reached is `Unavailable` too.
 #[test]
 fn connections_ended_by_the_server_are_replaced() {
     let Some(server) = server() else { return };
@@ -370,8 +370,6 @@ fn connections_ended_by_the_server_are_replaced() {
         format!("postgres://postgres@127.0.0.1:{nowhere}/none").parse::<postgres::Config>().unwrap().connect(NoTls);
     let e = StoreError::from(refused.err().expect("nothing listens there"));
     assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
-    let e = crate::service::Error::from(e);
-    assert_eq!((e.kind, e.code), (crate::service::Kind::Busy, lgota_protocol::codes::BUSY));
 }
 
 /// Phones storing at once through two processes (each phone's batches one at a time, as a phone
