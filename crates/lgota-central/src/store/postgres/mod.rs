@@ -110,8 +110,11 @@ impl From<postgres::Error> for StoreError {
             || *code == SqlState::ADMIN_SHUTDOWN
             || *code == SqlState::CRASH_SHUTDOWN
             || *code == SqlState::CANNOT_CONNECT_NOW
+            || *code == SqlState::READ_ONLY_SQL_TRANSACTION
         {
-            // A connection exception, or the server shutting down or starting up.
+            // A connection exception, the server shutting down or starting up, or a server that
+            // takes no writes (a standby before its promotion): the next connection may reach
+            // the one that does.
             unavailable(text)
         } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
             StoreError::Corrupt(text)

@@ -365,6 +365,18 @@ fn connections_ended_by_the_server_are_replaced() {
     assert!(failed > 0, "used at once, an ended connection fails its call");
     assert_eq!(db.record_count().unwrap(), stored as u64, "a failed call stored nothing");
 
+    // A server that takes no writes (a standby not yet promoted; here the database set read-only
+    // for new sessions): unavailable too, and its connections are not kept for after.
+    admin.batch_execute(&format!("ALTER DATABASE {database} SET default_transaction_read_only = on")).unwrap();
+    end_all(&mut admin);
+    std::thread::sleep(IDLE_CHECK + Duration::from_millis(100));
+    let e = store(&db).unwrap_err();
+    assert!(matches!(e, StoreError::Unavailable(ref m) if m.contains("read-only")), "{e:?}");
+    admin.batch_execute(&format!("ALTER DATABASE {database} RESET default_transaction_read_only")).unwrap();
+    for _ in 0..2 * POOL_SIZE {
+        store(&db).unwrap();
+    }
+
     let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let refused =
         format!("postgres://postgres@127.0.0.1:{nowhere}/none").parse::<postgres::Config>().unwrap().connect(NoTls);
