@@ -817,35 +817,6 @@ fn insert_records(
     Ok(())
 }
 
-/// How many of `records` are stored with exactly their content (every column a record has; the
-/// event's title and date describe the event and are not stored with it).
-fn stored_as_they_are(conn: &mut Conn, records: &[&WireRecord]) -> StoreResult<i64> {
-    if records.is_empty() {
-        return Ok(0);
-    }
-    let arrays = record_arrays(records);
-    let params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a.as_ref() as _).collect();
-    let row = conn.query_one(
-        &format!(
-            "SELECT count(*) FROM unnest({RECORD_ARRAYS}) AS n ({RECORD_ARRAY_NAMES})
-             JOIN records r ON r.id = n.id
-             WHERE r.kind = n.kind AND r.created_at_ms = n.created_at_ms AND r.utc_offset_min = n.utc_offset_min
-                 AND r.device_id = n.device_id AND r.branch_id = n.branch_id
-                 AND r.event_id IS NOT DISTINCT FROM n.event_id AND r.staff_label = n.staff_label
-                 AND r.training = n.training AND r.method IS NOT DISTINCT FROM n.method
-                 AND r.outcome IS NOT DISTINCT FROM n.outcome AND r.granted IS NOT DISTINCT FROM n.granted
-                 AND r.category_id IS NOT DISTINCT FROM n.category_id
-                 AND r.failure_reason_id IS NOT DISTINCT FROM n.failure_reason_id
-                 AND r.document_type_id IS NOT DISTINCT FROM n.document_type_id
-                 AND r.checklist_completed IS NOT DISTINCT FROM n.checklist_completed
-                 AND r.note IS NOT DISTINCT FROM n.note AND r.target_id IS NOT DISTINCT FROM n.target_id
-                 AND r.void_reason IS NOT DISTINCT FROM n.void_reason"
-        ),
-        &params,
-    )?;
-    Ok(row.get(0))
-}
-
 /// Stored records by id.
 type Known = std::collections::HashMap<String, WireRecord>;
 /// The fields redacted in records, by id.
@@ -937,16 +908,11 @@ impl PostgresDatabase {
                 return Ok(None);
             }
         }
-        // A repeated batch is told by the database counting its records stored as they are, not
-        // by sending every stored row back; only when that falls short (a redacted field, a
-        // conflict, a record not stored) are the rows read and compared here.
-        let same = stored_as_they_are(&mut conn, &live)? == live.len() as i64;
-        let (known, redacted) = if same {
-            Default::default()
-        } else {
-            let ids: Vec<&str> = live.iter().map(|r| r.id.as_str()).collect();
-            reads.stored(&mut *conn, &ids)?
-        };
+        // A repeated batch: its stored rows read back by id and compared here. Reading them
+        // costs the database less than comparing the batch's 19 arrays with them in one count
+        // (0.2 against 0.6 ms for 200 records, `EXPLAIN ANALYZE` under the load benchmark).
+        let ids: Vec<&str> = live.iter().map(|r| r.id.as_str()).collect();
+        let (known, redacted) = reads.stored(&mut *conn, &ids)?;
         let titled: Vec<&str> = records
             .iter()
             .filter(|r| r.event_title.is_some() && r.event_date.is_some())
@@ -970,9 +936,6 @@ impl PostgresDatabase {
                         return Ok(None);
                     }
                 }
-            }
-            if same {
-                continue;
             }
             let Some(stored) = known.get(&r.id) else { return Ok(None) };
             if *stored != as_compared(r, Some(stored), &redacted) {
