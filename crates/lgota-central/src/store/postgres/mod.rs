@@ -883,6 +883,13 @@ fn as_compared(r: &WireRecord, stored: Option<&WireRecord>, redacted: &Redacted)
     arrived
 }
 
+/// The columns [`phone_event_from_row`] reads.
+const PHONE_EVENT_COLUMNS: &str = "id, title, date, branch_id";
+
+fn phone_event_from_row(r: &Row) -> WireEvent {
+    WireEvent { id: r.get(0), title: r.get(1), date: r.get(2), branch_id: r.get(3) }
+}
+
 fn limit(n: u32) -> i64 {
     i64::from(n)
 }
@@ -1404,19 +1411,16 @@ impl ReferenceStore for PostgresDatabase {
     fn phone_event(&self, id: &str) -> StoreResult<Option<WireEvent>> {
         Ok(self
             .conn()?
-            .query_opt("SELECT id, title, date, branch_id FROM phone_events WHERE id = $1", &[&id])?
-            .map(|r| WireEvent { id: r.get(0), title: r.get(1), date: r.get(2), branch_id: r.get(3) }))
+            .query_opt(&format!("SELECT {PHONE_EVENT_COLUMNS} FROM phone_events WHERE id = $1"), &[&id])?
+            .map(|r| phone_event_from_row(&r)))
     }
 
     fn phone_events(&self, n: u32) -> StoreResult<Vec<WireEvent>> {
         let rows = self.conn()?.query(
-            "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT $1",
+            &format!("SELECT {PHONE_EVENT_COLUMNS} FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT $1"),
             &[&limit(n)],
         )?;
-        Ok(rows
-            .iter()
-            .map(|r| WireEvent { id: r.get(0), title: r.get(1), date: r.get(2), branch_id: r.get(3) })
-            .collect())
+        Ok(rows.iter().map(phone_event_from_row).collect())
     }
 
     fn add_content_upload(&self, u: &ContentUpload, body: &str) -> StoreResult<()> {

@@ -328,6 +328,7 @@ fn connections_ended_by_the_server_are_replaced() {
         // Several connections at once, all given back idle, then ended by the server.
         let held: Vec<_> = (0..4).map(|_| db.conn().unwrap()).collect();
         drop(held);
+        let given_back = std::time::Instant::now();
         let idle = db.pool.lock().idle.len();
         assert!(idle >= 4, "{idle}");
         let sql = "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1) t";
@@ -337,7 +338,7 @@ fn connections_ended_by_the_server_are_replaced() {
         while admin.query_one(left, &[&database]).unwrap().get::<_, i64>(0) > 0 {
             std::thread::sleep(Duration::from_millis(10));
         }
-        idle
+        (idle, given_back)
     };
 
     end_all(&mut admin);
@@ -346,7 +347,9 @@ fn connections_ended_by_the_server_are_replaced() {
         store(&db).unwrap();
     }
 
-    let idle = end_all(&mut admin);
+    let (idle, given_back) = end_all(&mut admin);
+    // Lent again before the idle check is due (a machine slower than that checks them all).
+    let unchecked = given_back.elapsed() < IDLE_CHECK;
     let (mut failed, mut in_a_row, mut stored) = (0, 0, 2 * POOL_SIZE);
     while in_a_row < 2 * POOL_SIZE {
         match store(&db) {
@@ -362,7 +365,7 @@ fn connections_ended_by_the_server_are_replaced() {
             }
         }
     }
-    assert!(failed > 0, "used at once, an ended connection fails its call");
+    assert!(failed > 0 || !unchecked, "used at once, an ended connection fails its call");
     assert_eq!(db.record_count().unwrap(), stored as u64, "a failed call stored nothing");
 
     // A server that takes no writes (a standby not yet promoted; here the database set read-only

@@ -598,6 +598,13 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} «{value}»"))
 }
 
+/// The columns [`phone_event_from_row`] reads.
+const PHONE_EVENT_COLUMNS: &str = "id, title, date, branch_id";
+
+fn phone_event_from_row(r: &Row) -> rusqlite::Result<WireEvent> {
+    Ok(WireEvent { id: r.get(0)?, title: r.get(1)?, date: r.get(2)?, branch_id: r.get(3)? })
+}
+
 fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
     // Borrowed from the row: an export reads a million of these.
     let text = |i: usize| -> StoreResult<Option<&str>> {
@@ -1008,22 +1015,16 @@ impl ReferenceStore for SqliteDatabase {
     }
 
     fn phone_event(&self, id: &str) -> StoreResult<Option<WireEvent>> {
-        let conn = self.reader();
-        Ok(conn
-            .query_row("SELECT id, title, date, branch_id FROM phone_events WHERE id = ?1", [id], |r| {
-                Ok(WireEvent { id: r.get(0)?, title: r.get(1)?, date: r.get(2)?, branch_id: r.get(3)? })
-            })
-            .optional()?)
+        let sql = format!("SELECT {PHONE_EVENT_COLUMNS} FROM phone_events WHERE id = ?1");
+        Ok(self.reader().query_row(&sql, [id], phone_event_from_row).optional()?)
     }
 
     fn phone_events(&self, limit: u32) -> StoreResult<Vec<WireEvent>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare(
-            "SELECT id, title, date, branch_id FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
-            Ok(WireEvent { id: r.get(0)?, title: r.get(1)?, date: r.get(2)?, branch_id: r.get(3)? })
-        })?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {PHONE_EVENT_COLUMNS} FROM phone_events ORDER BY date DESC, first_seen_ms DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], phone_event_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
