@@ -94,6 +94,7 @@ async fn a_second_request_over_the_limit_is_told_to_come_back_later() {
     let body: lgota_protocol::ErrorBody = r.json().await.unwrap();
     assert_eq!(body.code, lgota_protocol::codes::BUSY);
     assert!(body.message.contains("занят"), "{}", body.message);
+    assert!(body.message.contains("записи на телефоне сохранены"), "{}", body.message);
 
     // The dashboard has its own limit: the phones being busy does not lock the office out.
     assert_eq!(client.get(format!("{base}/login")).send().await.unwrap().status(), 200);
@@ -121,6 +122,41 @@ async fn a_second_request_over_the_limit_is_told_to_come_back_later() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.to_ascii_lowercase().contains("retry-after: 5"), "{answer}");
     assert_eq!(client.get(format!("{base}/health")).send().await.unwrap().status(), 200);
+}
+
+/// The dashboard's limit answers its reader in the office's words: a page saying when to come
+/// back, with nothing about records on a phone (the office holds none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_dashboard_says_so_in_the_offices_words() {
+    let limits = Limits {
+        max_concurrent_requests: 1,
+        request_timeout: Duration::from_secs(3),
+        header_read_timeout: Duration::from_millis(300),
+        retry_after: Duration::from_secs(5),
+    };
+    let (base, _db, _dir) = start(limits).await;
+    // A sign-in whose form never finishes arriving holds the dashboard's one permit.
+    let addr = base.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 1000\r\n\r\nlogin="
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let r = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers().get("retry-after").unwrap(), "5");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Сервер занят") && page.contains("Повторите через 5 с."), "{page}");
+    assert!(!page.contains("телефон"), "{page}");
+    let r = client.get(format!("{base}/admin/api/overview")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: lgota_protocol::ErrorBody = r.json().await.unwrap();
+    assert!(body.code == lgota_protocol::codes::BUSY && !body.message.contains("телефон"), "{}", body.message);
+    drop(slow);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

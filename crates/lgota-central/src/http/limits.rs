@@ -66,17 +66,18 @@ impl Gate {
 /// The layer: a permit or `503 busy` at once; the request's deadline.
 pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let json = is_json(request.uri().path());
+    let phone = request.uri().path().starts_with("/api/");
     let Ok(_permit) = gate.permits.clone().try_acquire_owned() else {
         tracing::warn!(path = crate::service::for_log(request.uri().path()), "busy: request refused");
         drain(request.into_body()).await;
-        return busy(&gate.limits, json, "Сервер сейчас занят: слишком много запросов одновременно.");
+        return busy(&gate.limits, json, phone, "Сервер сейчас занят: слишком много запросов одновременно.");
     };
     match tokio::time::timeout(gate.limits.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             // What the handler had started (an idempotent push, say) may still finish.
             tracing::warn!(timeout_s = gate.limits.request_timeout.as_secs(), "request timed out");
-            busy(&gate.limits, json, "Сервер не успел ответить: он перегружен.")
+            busy(&gate.limits, json, phone, "Сервер не успел ответить: он перегружен.")
         }
     }
 }
@@ -102,13 +103,12 @@ fn is_json(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/admin/api/")
 }
 
-fn busy(limits: &Limits, json: bool, what: &str) -> Response {
+/// The busy answer: `what` happened, when to try again — and, to a phone, that its records are
+/// safe (the dashboard's reader holds none).
+fn busy(limits: &Limits, json: bool, phone: bool, what: &str) -> Response {
     let seconds = limits.retry_after.as_secs().max(1);
-    let error = AppError::new(
-        Kind::Busy,
-        codes::BUSY,
-        format!("{what} Повторите через {seconds} с; записи на телефоне сохранены."),
-    );
+    let kept = if phone { "; записи на телефоне сохранены" } else { "" };
+    let error = AppError::new(Kind::Busy, codes::BUSY, format!("{what} Повторите через {seconds} с{kept}."));
     let mut response = if json { error.into_response() } else { error.page() };
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response

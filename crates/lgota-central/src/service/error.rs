@@ -56,11 +56,7 @@ impl Error {
     /// The server's failure: `what` is logged, the caller gets a fixed sentence.
     pub fn internal(what: impl std::fmt::Display) -> Error {
         tracing::error!("internal error: {what}");
-        Error::new(
-            Kind::Internal,
-            codes::INTERNAL,
-            "Внутренняя ошибка сервера. Записи на телефоне сохранены; повторите позже.",
-        )
+        Error::new(Kind::Internal, codes::INTERNAL, "Внутренняя ошибка сервера; повторите позже.")
     }
 
     /// Whether the caller can do something about it (everything but the server's own failure).
@@ -80,20 +76,24 @@ impl std::error::Error for Error {}
 impl From<crate::store::StoreError> for Error {
     fn from(e: crate::store::StoreError) -> Error {
         // Nothing is lost either way, and the same request later succeeds: as the request
-        // limit's busy answer (`503`, `Retry-After`).
-        let (logged, state, what) = match e {
+        // limit's busy answer (`503`, `Retry-After`). Said to whoever asked — the dashboard's
+        // reader, the command line's, a phone (which shows its own words for `busy`).
+        let (logged, message, what) = match e {
             // Other writers held the database past its wait (SQLite's writer, PostgreSQL's locks
             // after the intake's tries).
-            crate::store::StoreError::Busy(what) => ("busy", "занята", what),
+            crate::store::StoreError::Busy(what) => {
+                ("busy", "База данных сейчас занята; повторите через несколько секунд.", what)
+            }
             // The database server is down or restarting.
-            crate::store::StoreError::Unavailable(what) => ("unavailable", "недоступна", what),
+            crate::store::StoreError::Unavailable(what) => (
+                "unavailable",
+                "База данных сейчас недоступна; повторите через минуту. Если это не проходит, \
+                 сообщите тому, кто обслуживает сервер.",
+                what,
+            ),
             e => return Error::internal(e),
         };
         tracing::warn!("database {logged}: {}", super::log_text::cut_for_log(&what, 200));
-        Error::new(
-            Kind::Busy,
-            codes::BUSY,
-            format!("База данных сейчас {state}. Записи на телефоне сохранены; повторите позже."),
-        )
+        Error::new(Kind::Busy, codes::BUSY, message)
     }
 }
