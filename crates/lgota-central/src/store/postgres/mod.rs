@@ -119,8 +119,25 @@ impl From<postgres::Error> for StoreError {
         } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
             StoreError::Corrupt(text)
         } else {
-            StoreError::Other(text)
+            StoreError::Other(match set_up_advice(code) {
+                Some(advice) => format!("{text} — {advice}"),
+                None => text,
+            })
         }
+    }
+}
+
+/// What the person installing the server does about a database set up otherwise than
+/// docs/deploy.md (section 10) says: the errors `lgota-central` meets at its first start.
+fn set_up_advice(code: &SqlState) -> Option<&'static str> {
+    if *code == SqlState::INVALID_CATALOG_NAME {
+        Some("такой базы нет на сервере PostgreSQL: создайте её (createdb --owner ПОЛЬЗОВАТЕЛЬ … БАЗА; docs/deploy.md, раздел 10)")
+    } else if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+        Some("PostgreSQL не принял пользователя или пароль из database_url: проверьте их и pg_hba.conf")
+    } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+        Some("у пользователя из database_url нет прав создавать таблицы в этой базе: он должен быть её владельцем (createdb --owner ПОЛЬЗОВАТЕЛЬ …, или ALTER DATABASE БАЗА OWNER TO ПОЛЬЗОВАТЕЛЬ)")
+    } else {
+        None
     }
 }
 

@@ -209,6 +209,27 @@ fn a_newer_schema_is_refused_and_left_alone() {
     assert!(opened.windows(2).all(|w| w[0] == w[1]), "{opened:?}");
 }
 
+/// A database set up otherwise than docs/deploy.md says is refused at start with what to do:
+/// one that does not exist, one whose user may not create tables in it.
+#[test]
+fn a_database_set_up_wrongly_is_refused_with_what_to_do() {
+    let Some(server) = server() else { return };
+    let missing = with_database(&server, &format!("lgota_unit_missing_{}", std::process::id()));
+    let e = PostgresDatabase::open(&missing).err().expect("a missing database opened");
+    assert!(e.to_string().contains("такой базы нет") && e.to_string().contains("createdb"), "{e}");
+
+    // A role of its own, not the database's owner (PostgreSQL 15: no CREATE on `public`).
+    let url = fresh(&server, "guest");
+    let role = format!("lgota_unit_guest_{}", std::process::id());
+    let mut admin = raw(&server);
+    admin.batch_execute(&format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN")).unwrap();
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let e = PostgresDatabase::open(&format!("{scheme}://{role}@{host}")).err().expect("opened without rights");
+    assert!(e.to_string().contains("владельцем"), "{e}");
+    admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}")).ok();
+}
+
 #[test]
 fn the_backend_refuses_a_file_backup() {
     let Some(server) = server() else { return };
