@@ -747,6 +747,28 @@ fn migrate_copies_a_sqlite_installation_checks_it_and_runs_again() {
     assert!(!ok && err.contains("другой установки"), "{err}");
 }
 
+/// On PostgreSQL the server makes no backups (PostgreSQL's tools do), so it claims none: the
+/// journal says who makes them instead of warning that there were none, and `/metrics` has no
+/// backup gauge (an alert on its age would fire for ever). The records' gauge is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_backups_are_the_databases_and_the_server_claims_none() {
+    let Some(server) = server() else { return };
+    let pg = open_postgres(fresh(&server, "backups")).await;
+    let filled = pg.clone();
+    blocking(move || fill(filled.as_ref())).await;
+    let records = {
+        let db = pg.clone();
+        blocking(move || db.record_count().unwrap()).await
+    };
+    let base = serve(pg).await;
+    let journal = sign_in(&base).await.get(format!("{base}/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(journal.contains("<p id=\"backup\">Резервные копии базы PostgreSQL делает"), "{journal}");
+    assert!(!journal.contains("Резервных копий ещё не было"), "{journal}");
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("lgota_last_backup_timestamp_seconds"), "{metrics}");
+    assert!(metrics.contains(&format!("\nlgota_records_in_database {records}\n")), "{metrics}");
+}
+
 #[test]
 fn file_backup_and_restore_are_refused_on_postgresql_with_a_stable_code() {
     let Some(server) = server() else { return };

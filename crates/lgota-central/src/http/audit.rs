@@ -46,7 +46,7 @@ async fn audit_log(
         .await?;
     let more = entries.len() == AUDIT_PAGE as usize;
     let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
-    Ok(page(StatusCode::OK, view::audit(&ctx, &entries, more, backup.as_ref())))
+    Ok(page(StatusCode::OK, view::audit(&ctx, &entries, more, &backup)))
 }
 
 async fn discrepancies(State(state): State<AppState>, AdminOnly(session): AdminOnly) -> Result<Response, AppError> {

@@ -16,6 +16,7 @@ use super::error::AppError;
 use super::extract::ClientAddr;
 use super::state::AppState;
 use crate::metrics;
+use crate::service::backup::Backups;
 use crate::service::{self, Kind};
 
 pub fn routes() -> Router<AppState> {
@@ -63,10 +64,18 @@ async fn serve(State(state): State<AppState>, client: ClientAddr, headers: Heade
         )
         .into_response();
     }
-    let gauges = state.run(service::backup::gauges).await;
-    let gauges = match gauges {
-        Ok(g) => g,
+    let backups = match state.run(service::backup::last).await {
+        Ok(b) => b,
         Err(e) => return e.into_response(),
+    };
+    let gauges = metrics::Gauges {
+        last_backup_ms: match &backups {
+            Backups::Files(last) => last.as_ref().map(|b| b.at_ms),
+            Backups::ByTheDatabase => None,
+        },
+        file_backups: matches!(backups, Backups::Files(_)),
+        records_in_database: records_in_database(&state).await,
+        in_flight: metrics::in_flight(),
     };
     let mut response = metrics::render(&gauges).into_response();
     response
@@ -74,3 +83,28 @@ async fn serve(State(state): State<AppState>, client: ClientAddr, headers: Heade
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     response
 }
+
+/// The records in the database as last counted: a count due is taken off the request, and
+/// waited for at most [`COUNT_WAIT`] — a small database's count is in this answer, a large one's
+/// (seconds) in a later scrape's.
+async fn records_in_database(state: &AppState) -> Option<u64> {
+    let (last, count_now) = state.record_count.read();
+    if !count_now {
+        return last;
+    }
+    let counter = state.clone();
+    let mut counting = tokio::spawn(async move {
+        let n = counter.run(|db| Ok(db.record_count()?)).await;
+        if let Err(e) = &n {
+            tracing::warn!("records not counted for /metrics: {e}");
+        }
+        counter.record_count.counted(n.ok());
+    });
+    if tokio::time::timeout(COUNT_WAIT, &mut counting).await.is_err() {
+        return last;
+    }
+    state.record_count.read().0
+}
+
+/// How long a scrape waits for a count it started.
+const COUNT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);

@@ -70,6 +70,8 @@ pub struct AppState {
     pub dashboard: Arc<Dashboard>,
     /// Requests at once, deadlines ([`super::limits`]).
     pub limits: Arc<super::limits::Limits>,
+    /// `/metrics`' count of the records, taken now and then ([`crate::metrics::RecordCount`]).
+    pub record_count: Arc<crate::metrics::RecordCount>,
 }
 
 impl AppState {
@@ -84,7 +86,7 @@ impl AppState {
     }
 
     pub fn with_dashboard(db: Arc<dyn Database>, dashboard: Dashboard) -> AppState {
-        AppState { db, dashboard: Arc::new(dashboard), limits: Arc::default() }
+        AppState { db, dashboard: Arc::new(dashboard), limits: Arc::default(), record_count: Arc::default() }
     }
 
     /// The same state under other limits.

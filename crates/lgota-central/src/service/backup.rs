@@ -234,18 +234,22 @@ pub fn restore(db_path: &Path, from: &Path, actor: &Actor) -> Result<Restored> {
     Ok(Restored { check, aside })
 }
 
-/// The newest backup noted, for the dashboard.
-pub fn last(db: &dyn Database) -> Result<Option<BackupNote>> {
-    Ok(db.last_backup()?)
+/// The backups the dashboard and `/metrics` speak of.
+#[derive(Debug, Clone)]
+pub enum Backups {
+    /// The server's own copies of its file (SQLite): the newest noted, if any.
+    Files(Option<BackupNote>),
+    /// Made by the database's own tools (PostgreSQL: `pg_dump`, WAL archiving), which the server
+    /// neither runs nor sees.
+    ByTheDatabase,
 }
 
-/// What `/metrics` reads from the database: the last backup, the records stored.
-pub fn gauges(db: &dyn Database) -> Result<crate::metrics::Gauges> {
-    Ok(crate::metrics::Gauges {
-        last_backup_ms: db.last_backup()?.map(|b| b.at_ms),
-        records_in_database: Some(db.record_count()?),
-        in_flight: crate::metrics::in_flight(),
-    })
+/// The backups as the dashboard shows them.
+pub fn last(db: &dyn Database) -> Result<Backups> {
+    if !db.makes_file_backups() {
+        return Ok(Backups::ByTheDatabase);
+    }
+    Ok(Backups::Files(db.last_backup()?))
 }
 
 #[cfg(test)]

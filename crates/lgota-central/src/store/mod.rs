@@ -344,6 +344,11 @@ pub trait BackupStore: Send + Sync {
     fn note_backup(&self, note: &BackupNote) -> StoreResult<()>;
     /// The newest backup noted.
     fn last_backup(&self) -> StoreResult<Option<BackupNote>>;
+    /// Whether backups are this server's copies of its file ([`BackupStore::backup_to`]), as on
+    /// SQLite; PostgreSQL's are made by its own tools, which the server neither runs nor sees.
+    fn makes_file_backups(&self) -> bool {
+        true
+    }
 }
 
 /// Retention (issue 16, 152-ФЗ): what is no longer needed is removed, in the few controlled ways

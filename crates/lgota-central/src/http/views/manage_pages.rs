@@ -8,11 +8,12 @@ use lgota_domain::Config;
 use super::pages::{local_text, Choice};
 use super::templates::{render, Frame};
 use crate::http::state::Ctx;
+use crate::service::backup::Backups;
 use crate::service::devices::IssuedCode;
 use crate::service::import::ImportResult;
 /// The fields' limits, as the templates name them (`crate::http::views::manage_pages::NAME_MAX`).
 pub(crate) use crate::service::input::{NAME_MAX, NEW_ID_MAX};
-use crate::store::{Admin, AuditEntry, BackupNote, ContentUpload, Device, EventRow, Role};
+use crate::store::{Admin, AuditEntry, ContentUpload, Device, EventRow, Role};
 
 /// What an action did, or why it did not, at the top of a management page.
 struct Notices<'a> {
@@ -581,8 +582,20 @@ struct AuditPage<'a> {
     backup_ok: bool,
 }
 
-/// The last backup in a sentence: when (the institution's time), whether it passed the check.
-fn backup_line(ctx: &Ctx, backup: Option<&BackupNote>) -> (String, bool) {
+/// The last backup in a sentence: when (the institution's time), whether it passed the check —
+/// or, on PostgreSQL, who makes them (no warning the office could do nothing about).
+fn backup_line(ctx: &Ctx, backups: &Backups) -> (String, bool) {
+    let backup = match backups {
+        Backups::ByTheDatabase => {
+            return (
+                "Резервные копии базы PostgreSQL делает её администратор средствами PostgreSQL \
+                 (pg_dump), а не этот сервер: спросите его, когда была последняя."
+                    .into(),
+                true,
+            )
+        }
+        Backups::Files(last) => last.as_ref(),
+    };
     match backup {
         None => ("Резервных копий ещё не было.".into(), false),
         Some(b) => (
@@ -602,7 +615,7 @@ fn backup_line(ctx: &Ctx, backup: Option<&BackupNote>) -> (String, bool) {
     }
 }
 
-pub fn audit(ctx: &Ctx, entries: &[AuditEntry], more: bool, backup: Option<&BackupNote>) -> String {
+pub fn audit(ctx: &Ctx, entries: &[AuditEntry], more: bool, backup: &Backups) -> String {
     let (backup, backup_ok) = backup_line(ctx, backup);
     let before = entries.last().filter(|_| more).map(|last| last.id);
     let entries = entries

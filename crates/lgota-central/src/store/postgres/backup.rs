@@ -1,7 +1,9 @@
 //! Backups on PostgreSQL: a copy to a file is not this backend's — the database is backed up with
 //! PostgreSQL's own tools (`pg_dump`, point-in-time recovery; docs/deploy.md), so
 //! [`BackupStore::backup_to`] answers [`StoreError::FileBackupUnsupported`] (the operation turns it
-//! into the stable code `backup_use_pg_dump`). Backups noted elsewhere are kept and shown alike.
+//! into the stable code `backup_use_pg_dump`), and [`BackupStore::makes_file_backups`] is false:
+//! the dashboard and `/metrics` say nothing of copies the server cannot see. Backups noted
+//! elsewhere (a SQLite installation's, copied by `migrate`) are kept.
 
 use std::path::Path;
 
@@ -11,6 +13,10 @@ use crate::store::{BackupNote, BackupStore, FileCheck, StoreError, StoreResult};
 impl BackupStore for PostgresDatabase {
     fn backup_to(&self, _to: &Path) -> StoreResult<FileCheck> {
         Err(StoreError::FileBackupUnsupported)
+    }
+
+    fn makes_file_backups(&self) -> bool {
+        false
     }
 
     fn note_backup(&self, n: &BackupNote) -> StoreResult<()> {
