@@ -461,6 +461,91 @@ async fn a_device_enrolled_from_the_page_syncs_reports_pending_and_is_refused_on
     assert!(audit.iter().any(|(who, a, d)| who == "admin" && a == "device.revoke" && d.contains("phone-page")));
 }
 
+/// A region's «Устройства»: thousands of phones are a page of a hundred at a time, with a
+/// filter by branch, state (those needing attention among them) and a piece of the id.
+#[tokio::test]
+async fn many_phones_are_listed_a_page_at_a_time_and_filtered() {
+    let s = start().await;
+    let now = lgota_central::now_ms();
+    let key = lgota_domain::export::public_key(&[4; 32]);
+    for (branch, prefix, n) in [("branch-1", "p1", 150), ("branch-2", "p2", 80)] {
+        for i in 0..n {
+            let id = format!("{prefix}-{i:03}");
+            let code = format!("code-{id}");
+            let code_sha = lgota_central::secrets::sha256_hex(&code);
+            s.db.insert_enrollment_code(&code_sha, branch, &CodeIssuer::admin("admin"), now, now + 60_000).unwrap();
+            let token = lgota_central::secrets::sha256_hex(&format!("token-{id}"));
+            let attempt = lgota_central::store::EnrollAttempt {
+                code_sha256: &code_sha,
+                device_id: &id,
+                secret_sha256: None,
+                token_sha256: &token,
+                now_ms: now,
+            };
+            s.db.enroll(&attempt).unwrap();
+            // Heard from, with its export key: nothing to look at — but one that never synced.
+            if id != "p1-007" {
+                s.db.touch_device(&id, now).unwrap();
+                s.db.set_signing_key(&id, &key, now, true).unwrap();
+            }
+        }
+    }
+    s.db.revoke_device("p2-003", now).unwrap();
+    let admin = s.browser("admin").await;
+    let rows = |page: &str| -> Vec<String> {
+        page.match_indices("<tr data-device=\"")
+            .map(|(at, m)| page[at + m.len()..at + m.len() + page[at + m.len()..].find('"').unwrap()].to_string())
+            .collect()
+    };
+
+    let (_, page) = s.get(&admin, "/devices").await;
+    assert_eq!(element_text(&page, "device-count"), "Показаны 1–100 из 230.");
+    assert_eq!(rows(&page).len(), 100);
+    assert!(page.contains("<a id=\"next-page\" href=\"/devices?page=2\">") && !page.contains("previous-page"));
+    let (_, last) = s.get(&admin, "/devices?page=3").await;
+    assert_eq!(element_text(&last, "device-count"), "Показаны 201–230 из 230.");
+    assert!(last.contains("href=\"/devices?page=2\">← Предыдущие") && !last.contains("next-page"));
+    let (_, beyond) = s.get(&admin, "/devices?page=999").await;
+    assert_eq!(rows(&beyond), rows(&last), "a page past the end is the last one");
+    // Every phone once, over the pages.
+    let (_, second) = s.get(&admin, "/devices?page=2").await;
+    let mut all: Vec<String> = [rows(&page), rows(&second), rows(&last)].concat();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 230);
+
+    let (_, page) = s.get(&admin, "/devices?branch=branch-2").await;
+    assert_eq!(element_text(&page, "device-count"), "Показаны 1–80 из 80.");
+    assert!(rows(&page).iter().all(|id| id.starts_with("p2-")) && !page.contains("device-pages"));
+    assert!(page.contains("<option value=\"branch-2\" selected>"), "the filter keeps its branch");
+    let (_, page) = s.get(&admin, "/devices?state=attention").await;
+    assert_eq!(rows(&page), ["p1-007"], "never synced; a revoked phone needs nothing");
+    assert!(page.contains("<option value=\"attention\" selected>требуют внимания</option>"));
+    let (_, page) = s.get(&admin, "/devices?state=revoked").await;
+    assert_eq!(rows(&page), ["p2-003"]);
+    let (_, page) = s.get(&admin, "/devices?q=P1-14&state=active").await;
+    assert_eq!(rows(&page).len(), 10, "p1-140…p1-149, whatever the case");
+    assert!(page.contains("name=\"q\" value=\"P1-14\""));
+    let (_, page) = s.get(&admin, "/devices?q=p1&branch=branch-1&page=2").await;
+    assert!(
+        page.contains("href=\"/devices?branch=branch-1&amp;q=p1&amp;page=1\">← Предыдущие"),
+        "the pages keep the filter"
+    );
+    let (_, page) = s.get(&admin, "/devices?q=nothing-like-it").await;
+    assert_eq!(element_text(&page, "device-count"), "Таких устройств нет.");
+    assert!(!page.contains("<table id=\"devices\""));
+    let (status, page) = s.get(&admin, "/devices?state=%3Cscript%3E&page=-1&q=").await;
+    assert_eq!((status, element_text(&page, "device-count")), (200, "Показаны 1–100 из 230.".to_string()));
+
+    // A branch head: their branch's phones only, whatever the filter asks.
+    let head2 = s.browser("head2").await;
+    let (_, page) = s.get(&head2, "/devices").await;
+    assert_eq!(element_text(&page, "device-count"), "Показаны 1–80 из 80.");
+    assert!(!page.contains("name=\"branch\" id") && !page.contains("все филиалы"), "no branch filter for a head");
+    let (_, page) = s.get(&head2, "/devices?branch=branch-1").await;
+    assert!(rows(&page).is_empty(), "no other branch's phones");
+}
+
 #[tokio::test]
 async fn content_packs_are_checked_on_upload_and_published_to_phones() {
     let s = start().await;

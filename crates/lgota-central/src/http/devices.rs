@@ -1,7 +1,8 @@
 //! Phones (`/devices`): the list with their state, a one-time enrollment code with its QR,
 //! revocation after a confirmation. A branch head manages only their branch's phones.
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,7 +28,10 @@ async fn devices(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     notice: Notice,
+    query: Result<Query<view::DeviceQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    // A filter it cannot read lists every phone, as the bare page does.
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     let actor = session.actor();
     let (devices, (names, branch_ids, _), published) = state
         .run(move |db| {
@@ -37,7 +41,10 @@ async fn devices(
     let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
     let min_app_version = state.dashboard.app_requirement.as_ref().map(|a| a.min_version.as_str());
     let cx = view::DeviceContext { published, min_app_version };
-    Ok(page(notice.status(), view::devices(&ctx, &devices, &branch_ids, &cx, now_ms(), notice.done(), notice.error())))
+    Ok(page(
+        notice.status(),
+        view::devices(&ctx, &devices, &branch_ids, &cx, &query, now_ms(), notice.done(), notice.error()),
+    ))
 }
 
 async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {
@@ -59,7 +66,9 @@ async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): C
             page(StatusCode::OK, view::enrollment(&ctx, &issued, &data_uri))
         }
         Err(e) if e.kind == Kind::Forbidden || e.kind == Kind::Internal => e.into_response(),
-        Err(e) => devices(State(state), SignedIn(session), Notice::mistake(e.message)).await.into_response(),
+        Err(e) => devices(State(state), SignedIn(session), Notice::mistake(e.message), Ok(Query(Default::default())))
+            .await
+            .into_response(),
     }
 }
 
@@ -73,7 +82,9 @@ async fn revoke_device(State(state): State<AppState>, CsrfForm(session, form): C
         Ok(v) => v,
         Err(e) if e.kind == Kind::NotFound => {
             let notice = Notice::Mistake(StatusCode::NOT_FOUND, e.message);
-            return devices(State(state), SignedIn(session), notice).await.into_response();
+            return devices(State(state), SignedIn(session), notice, Ok(Query(Default::default())))
+                .await
+                .into_response();
         }
         Err(e) => return e.into_response(),
     };

@@ -5,7 +5,7 @@
 use askama::Template;
 use lgota_domain::Config;
 
-use super::pages::{local_text, Choice};
+use super::pages::{local_text, Choice, Select};
 use super::templates::{render, Frame};
 use crate::http::state::Ctx;
 use crate::service::backup::Backups;
@@ -314,6 +314,10 @@ fn differences(a: &lgota_protocol::WireRecord, b: &lgota_protocol::WireRecord) -
 
 /// A device of the devices page.
 struct DeviceLine<'a> {
+    /// Not revoked, and not heard from for a week or with a cell in `warn`: what «требуют
+    /// внимания» lists.
+    attention: bool,
+    branch_id: &'a str,
     id: &'a str,
     short: String,
     state: &'static str,
@@ -385,35 +389,108 @@ fn report_cells(d: &Device, cx: &DeviceContext) -> [(String, bool); 3] {
     [app, (versions, behind || r.pack_refusal.is_some()), pin]
 }
 
+/// Phones per page of «Устройства»: a region has thousands, and a page of all of them was
+/// megabytes (8.9 MB at 10,000).
+pub const DEVICES_PER_PAGE: usize = 100;
+
+/// Which phones «Устройства» lists (its filter form, a GET): a branch, a state, a piece of the
+/// id, and the page (from 1).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DeviceQuery {
+    pub branch: String,
+    pub state: String,
+    pub q: String,
+    pub page: String,
+}
+
+/// The states the filter offers: [`device_state`]'s, and every phone needing attention.
+const DEVICE_STATES: [(&str, &str); 5] = [
+    ("attention", "требуют внимания"),
+    ("active", "работают"),
+    ("stale", "не выходили на связь больше недели"),
+    ("never", "ещё не синхронизировались"),
+    ("revoked", "отключены"),
+];
+
+impl DeviceQuery {
+    fn lists(&self, line: &DeviceLine) -> bool {
+        let branch = self.branch.trim();
+        let state = self.state.trim();
+        let q = self.q.trim().to_lowercase();
+        (branch.is_empty() || line.branch_id == branch)
+            && match state {
+                "attention" => line.attention,
+                // A state the form does not offer (a hand-made address) filters nothing.
+                s if DEVICE_STATES.iter().any(|(offered, _)| *offered == s) => line.state == s,
+                _ => true,
+            }
+            && (q.is_empty() || line.id.to_lowercase().contains(&q))
+    }
+
+    /// The query string of this filter (without the page), for the pages' links.
+    fn filter_query(&self) -> String {
+        super::filter::query_string(&[
+            ("branch", self.branch.trim()),
+            ("state", self.state.trim()),
+            ("q", self.q.trim()),
+        ])
+    }
+}
+
+/// Where the list is: the page's first and last phone (from 1), of how many, and the links.
+struct DevicePager {
+    first: usize,
+    last: usize,
+    total: usize,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "devices.html")]
 struct DevicesPage<'a> {
     frame: Frame<'a>,
     notices: Notices<'a>,
     devices: Vec<DeviceLine<'a>>,
+    /// Phones enrolled at all (before the filter): none at all says so, not «nothing found».
+    any: bool,
+    pager: DevicePager,
+    /// The filter form: the branch (an administrator's), the state, the id.
+    filter_branches: Option<Select>,
+    filter_states: Select,
+    q: &'a str,
     /// The new phone's branch: an administrator's only.
     branch_choices: Option<Vec<Choice>>,
     /// A branch head's page.
     head: bool,
 }
 
-pub fn devices(
-    ctx: &Ctx,
-    devices: &[Device],
+#[allow(clippy::too_many_arguments)]
+pub fn devices<'a>(
+    ctx: &'a Ctx,
+    devices: &'a [Device],
     branch_ids: &[String],
     cx: &DeviceContext,
+    query: &'a DeviceQuery,
     now_ms: i64,
-    done: Option<&str>,
-    error: Option<&str>,
+    done: Option<&'a str>,
+    error: Option<&'a str>,
 ) -> String {
     let head = ctx.session.admin.role.branch().is_some();
+    let any = !devices.is_empty();
     let when = |t: Option<i64>| t.map_or_else(|| "—".to_string(), |t| local_text(ctx.tz, t));
-    let devices = devices
+    let listed: Vec<DeviceLine> = devices
         .iter()
         .map(|d| {
             let (state, state_text) = device_state(ctx, d, now_ms);
             let [(app, app_warn), (versions, versions_warn), (pin, pin_warn)] = report_cells(d, cx);
+            let clock_warn = d.clock_skew_ms.is_some_and(|s| s.abs() > lgota_domain::record::CLOCK_WARN_MS);
+            let signing_key_warn = !d.has_signing_key && d.revoked_at_ms.is_none();
             DeviceLine {
+                attention: d.revoked_at_ms.is_none()
+                    && (state != "active" || clock_warn || app_warn || versions_warn || pin_warn || signing_key_warn),
+                branch_id: &d.branch_id,
                 app,
                 app_warn,
                 versions,
@@ -430,21 +507,54 @@ pub fn devices(
                 last_push: when(d.last_push_at_ms),
                 pending: d.pending.map_or_else(|| "—".to_string(), |n| n.to_string()),
                 clock: clock_text(d.clock_skew_ms),
-                clock_warn: d.clock_skew_ms.is_some_and(|s| s.abs() > lgota_domain::record::CLOCK_WARN_MS),
+                clock_warn,
                 revocable: d.revoked_at_ms.is_none(),
                 signing_key: if d.has_signing_key {
                     "есть"
                 } else {
                     "нет — файлы этого телефона не примутся, пока он не синхронизируется"
                 },
-                signing_key_warn: !d.has_signing_key && d.revoked_at_ms.is_none(),
+                signing_key_warn,
             }
         })
+        .filter(|line| query.lists(line))
         .collect();
+    let total = listed.len();
+    let pages = total.div_ceil(DEVICES_PER_PAGE).max(1);
+    let page = query.page.trim().parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let filter = query.filter_query();
+    let link = |page: usize| {
+        let sep = if filter.is_empty() { "" } else { "&" };
+        format!("/devices?{filter}{sep}page={page}")
+    };
+    let pager = DevicePager {
+        first: ((page - 1) * DEVICES_PER_PAGE + 1).min(total),
+        last: (page * DEVICES_PER_PAGE).min(total),
+        total,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    let devices = listed.into_iter().skip((page - 1) * DEVICES_PER_PAGE).take(DEVICES_PER_PAGE).collect();
+    let states = DEVICE_STATES.iter().map(|(value, text)| (value.to_string(), text.to_string())).collect::<Vec<_>>();
     render(&DevicesPage {
         frame: frame(ctx, "/devices", "Устройства"),
         notices: Notices { done, error },
         devices,
+        any,
+        pager,
+        filter_branches: (!head).then(|| Select {
+            name: "branch",
+            label: "Филиал",
+            all: "все филиалы",
+            choices: branch_choices(ctx, branch_ids, query.branch.trim()),
+        }),
+        filter_states: Select {
+            name: "state",
+            label: "Состояние",
+            all: "все",
+            choices: Choice::list(&states, Some(query.state.trim())),
+        },
+        q: query.q.trim(),
         branch_choices: (!head).then(|| branch_choices(ctx, branch_ids, "")),
         head,
     })
