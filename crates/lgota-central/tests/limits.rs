@@ -26,6 +26,16 @@ async fn start(limits: Limits) -> (String, Arc<SqliteDatabase>, tempfile::TempDi
     (base, db, dir)
 }
 
+/// One request at a time per surface, a 3 s deadline, `Retry-After: 5`.
+fn one_at_a_time() -> Limits {
+    Limits {
+        max_concurrent_requests: 1,
+        request_timeout: Duration::from_secs(3),
+        header_read_timeout: Duration::from_millis(300),
+        retry_after: Duration::from_secs(5),
+    }
+}
+
 /// A push whose body never finishes arriving: it holds its permit until the request deadline.
 async fn slow_push(base: &str, token: &str) -> tokio::net::TcpStream {
     let addr = base.trim_start_matches("http://");
@@ -41,12 +51,7 @@ async fn slow_push(base: &str, token: &str) -> tokio::net::TcpStream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_request_over_the_limit_is_told_to_come_back_later() {
-    let limits = Limits {
-        max_concurrent_requests: 1,
-        request_timeout: Duration::from_secs(3),
-        header_read_timeout: Duration::from_millis(300),
-        retry_after: Duration::from_secs(5),
-    };
+    let limits = one_at_a_time();
     let (base, db, _dir) = start(limits).await;
     let code = service::devices::issue_code(
         db.as_ref(),
@@ -128,12 +133,7 @@ async fn a_second_request_over_the_limit_is_told_to_come_back_later() {
 /// back, with nothing about records on a phone (the office holds none).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_dashboard_says_so_in_the_offices_words() {
-    let limits = Limits {
-        max_concurrent_requests: 1,
-        request_timeout: Duration::from_secs(3),
-        header_read_timeout: Duration::from_millis(300),
-        retry_after: Duration::from_secs(5),
-    };
+    let limits = one_at_a_time();
     let (base, _db, _dir) = start(limits).await;
     // A sign-in whose form never finishes arriving holds the dashboard's one permit.
     let addr = base.trim_start_matches("http://").to_string();
