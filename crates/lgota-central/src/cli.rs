@@ -113,6 +113,10 @@ enum Command {
     },
     /// Put a backup in place of the database; the server must be stopped.
     Restore { file: PathBuf },
+    /// After the database was put back from a copy by other means (PostgreSQL: pg_restore; a
+    /// SQLite file copied back by hand): give it a new identity, so every phone sends again all
+    /// it holds at its next sync. Every server must be stopped.
+    Restored,
     /// Write a year's records and figures to a checksummed archive (FILE and FILE.sha256), or
     /// check an archive (--verify FILE).
     Archive {
@@ -631,6 +635,17 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let done = service::retention::redact(db.as_ref(), &me, &record, field, &reason, &by).map_err(says)?;
             let server_id = db.server_id().map_err(|e| e.to_string())?;
             print!("{}", service::retention::act_text(&done, settings.timezone, &server_id));
+            Ok(())
+        }
+        Command::Restored => {
+            let db = open(&settings)?;
+            let sqlite = settings.database_url.is_none().then_some(settings.db.as_path());
+            let server_id = service::backup::restored(db.as_ref(), &me, sqlite).map_err(says)?;
+            println!("У базы новый идентификатор: {server_id}.");
+            println!(
+                "Что дальше: запустите серверы. При следующей синхронизации каждый телефон пришлёт всё, \
+                 что у него есть; записи, которых нет в копии, вернутся, а каждая запись сохранится один раз."
+            );
             Ok(())
         }
         Command::Restore { file } => {

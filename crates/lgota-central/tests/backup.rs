@@ -254,6 +254,28 @@ fn restore_refuses_while_a_server_serves_the_database() {
     assert!(out.contains("новый идентификатор") && out.contains("пришлёт всё"), "{out}");
 }
 
+/// A file copied back by hand (not by `restore`) keeps the copy's identity, and phones would
+/// not send again what it lacks: `restored` gives it a new one — with the server stopped.
+#[test]
+fn a_database_copied_back_by_hand_gets_a_new_identity_with_the_server_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let id = |d: &Path| SqliteDatabase::open(d.join("central.db")).unwrap().server_id().unwrap();
+    let before = id(d);
+    let server = Serving::start(d, &[]);
+    let (ok, _, err) = cli(d, &["restored"]);
+    assert!(!ok && err.contains("остановите службу"), "{err}");
+    drop(server);
+    assert_eq!(id(d), before, "refused: nothing changed");
+    let (ok, out, err) = cli(d, &["restored"]);
+    assert!(ok, "{err}");
+    let after = id(d);
+    assert!(after != before && out.contains(&after) && out.contains("пришлёт всё"), "{out}");
+    let db = SqliteDatabase::open(d.join("central.db")).unwrap();
+    let audit = db.audit_log(None, 10).unwrap();
+    assert!(audit.iter().any(|e| e.action == "restore" && e.detail.contains(&after)), "{audit:?}");
+}
+
 fn scheduled_copies(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()

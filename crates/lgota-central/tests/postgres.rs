@@ -583,6 +583,43 @@ fn cli(args: &[&str]) -> (bool, String, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
+/// After `pg_restore` the database has the copy's identity, and phones would not send again what
+/// it lacks: `restored` gives it a new one — refused while a server is connected, since each
+/// reads the identity once, when it starts.
+#[test]
+fn a_database_restored_by_postgresql_gets_a_new_identity_once_the_servers_are_stopped() {
+    let Some(server) = server() else { return };
+    let url = fresh(&server, "restored");
+    let running = PostgresDatabase::open(&url).unwrap();
+    let before = running.server_id().unwrap();
+    let (ok, _, err) = cli(&["--database-url", &url, "restored"]);
+    assert!(!ok && err.contains("подключены серверы lgota-central"), "{err}");
+    drop(running);
+    // A closed connection leaves the server's list of sessions a moment later.
+    let mut raw = url.parse::<::postgres::Config>().unwrap().connect(::postgres::NoTls).unwrap();
+    for _ in 0..100 {
+        let n: i64 = raw
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = 'lgota-central'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (ok, out, err) = cli(&["--database-url", &url, "restored"]);
+    assert!(ok, "{err}");
+    let db = PostgresDatabase::open(&url).unwrap();
+    let after = db.server_id().unwrap();
+    assert!(after != before && out.contains(&after), "{out}");
+    let audit = db.audit_log(None, 10).unwrap();
+    assert!(audit.iter().any(|e| e.action == "restore" && e.detail.contains(&after)), "{audit:?}");
+}
+
 #[test]
 fn migrate_copies_a_sqlite_installation_checks_it_and_runs_again() {
     let Some(server) = server() else { return };

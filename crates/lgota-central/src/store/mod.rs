@@ -349,6 +349,10 @@ pub trait BackupStore: Send + Sync {
     fn makes_file_backups(&self) -> bool {
         true
     }
+    /// A new identity for a database put back from a copy, so that every phone sends again all
+    /// it holds at its next sync — unless a server is connected to it (PostgreSQL; SQLite's
+    /// caller holds the file's lock): a server reads the identity once, when it starts.
+    fn renew_identity(&self, now_ms: i64) -> StoreResult<Renewal>;
 }
 
 /// Retention (issue 16, 152-ФЗ): what is no longer needed is removed, in the few controlled ways

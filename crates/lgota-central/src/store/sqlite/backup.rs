@@ -12,7 +12,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{SqliteDatabase, MIGRATIONS};
-use crate::store::{BackupNote, BackupStore, FileCheck, StoreError, StoreResult};
+use crate::store::{BackupNote, BackupStore, FileCheck, Renewal, StoreError, StoreResult};
 
 /// The tables every database of this server has (migrations 001, 003, 007).
 const OUR_TABLES: [&str; 4] = ["records", "devices", "audit_log", "server_identity"];
@@ -196,6 +196,16 @@ impl BackupStore for SqliteDatabase {
         conn.busy_timeout(Duration::from_secs(5))?;
         vacuum_into(&conn, to)?;
         inspect_file(to)
+    }
+
+    fn renew_identity(&self, now_ms: i64) -> StoreResult<Renewal> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE server_identity SET server_id = lower(hex(randomblob(16))), created_at_ms = ?1",
+            [now_ms],
+        )?;
+        let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
+        Ok(Renewal::Renewed { server_id })
     }
 
     fn note_backup(&self, n: &BackupNote) -> StoreResult<()> {
