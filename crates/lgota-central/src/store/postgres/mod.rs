@@ -412,6 +412,17 @@ impl PostgresDatabase {
     /// Connects to `url` (`postgres://user:password@host:port/database`), creates or brings the
     /// schema up to date, and reads the identity.
     pub fn open(url: &str) -> StoreResult<PostgresDatabase> {
+        // The server speaks to PostgreSQL without TLS (docs/deploy.md, section 10): an address
+        // asking for it is refused with the way out, not with a handshake's error.
+        let wants_tls = url.contains("sslmode=verify-")
+            || url.parse::<postgres::Config>().is_ok_and(|c| c.get_ssl_mode() == postgres::config::SslMode::Require);
+        if wants_tls {
+            return Err(StoreError::Other(format!(
+                "адрес базы PostgreSQL {}: сервер соединяется с PostgreSQL без TLS — уберите sslmode из адреса \
+                 и соединяйтесь по частной сети или через туннель (docs/deploy.md, раздел 10)",
+                without_password(url)
+            )));
+        }
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Other(format!("адрес базы PostgreSQL {}: {e}", without_password(url))))?;

@@ -209,6 +209,19 @@ fn a_newer_schema_is_refused_and_left_alone() {
     assert!(opened.windows(2).all(|w| w[0] == w[1]), "{opened:?}");
 }
 
+/// An address asking for TLS, which the server does not speak to PostgreSQL, is refused before
+/// any connection, with the way out (no server needed).
+#[test]
+fn an_address_asking_for_tls_is_refused_with_the_way_out() {
+    for url in [
+        "postgres://lgota:secret@127.0.0.1:1/lgota?sslmode=require",
+        "postgres://lgota:secret@127.0.0.1:1/lgota?sslmode=verify-full",
+    ] {
+        let e = PostgresDatabase::open(url).err().expect("refused").to_string();
+        assert!(e.contains("без TLS") && e.contains("частной сети") && !e.contains("secret"), "{e}");
+    }
+}
+
 /// A database set up otherwise than docs/deploy.md says is refused at start with what to do:
 /// one that does not exist, one whose user may not create tables in it.
 #[test]
