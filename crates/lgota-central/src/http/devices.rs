@@ -40,11 +40,8 @@ async fn devices(
         .await?;
     let ctx = Ctx { session: &session, names: &names, tz: state.dashboard.tz };
     let min_app_version = state.dashboard.app_requirement.as_ref().map(|a| a.min_version.as_str());
-    let cx = view::DeviceContext { published, min_app_version };
-    Ok(page(
-        notice.status(),
-        view::devices(&ctx, &devices, &branch_ids, &cx, &query, now_ms(), notice.done(), notice.error()),
-    ))
+    let cx = view::DeviceContext { published, min_app_version, now_ms: now_ms() };
+    Ok(page(notice.status(), view::devices(&ctx, &devices, &branch_ids, &cx, &query, notice.done(), notice.error())))
 }
 
 async fn enroll_device(State(state): State<AppState>, CsrfForm(session, form): CsrfForm) -> Response {

@@ -346,10 +346,12 @@ struct DeviceLine<'a> {
     signing_key_warn: bool,
 }
 
-/// What «Устройства» compares each phone's report with.
+/// What «Устройства» compares each phone's report with: what is published, the app required,
+/// and the moment (a phone not heard from for a week is stale).
 pub struct DeviceContext<'a> {
     pub published: crate::service::devices::Published,
     pub min_app_version: Option<&'a str>,
+    pub now_ms: i64,
 }
 
 /// The report columns of a phone (app, versions, PIN) and whether each needs attention.
@@ -466,14 +468,12 @@ struct DevicesPage<'a> {
     head: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn devices<'a>(
     ctx: &'a Ctx,
     devices: &'a [Device],
     branch_ids: &[String],
     cx: &DeviceContext,
     query: &'a DeviceQuery,
-    now_ms: i64,
     done: Option<&'a str>,
     error: Option<&'a str>,
 ) -> String {
@@ -483,7 +483,7 @@ pub fn devices<'a>(
     let listed: Vec<DeviceLine> = devices
         .iter()
         .map(|d| {
-            let (state, state_text) = device_state(ctx, d, now_ms);
+            let (state, state_text) = device_state(ctx, d, cx.now_ms);
             let [(app, app_warn), (versions, versions_warn), (pin, pin_warn)] = report_cells(d, cx);
             let clock_warn = d.clock_skew_ms.is_some_and(|s| s.abs() > lgota_domain::record::CLOCK_WARN_MS);
             let signing_key_warn = !d.has_signing_key && d.revoked_at_ms.is_none();
