@@ -115,7 +115,7 @@ enum Command {
     Restore { file: PathBuf },
     /// After the database was put back from a copy by other means (PostgreSQL: pg_restore; a
     /// SQLite file copied back by hand): give it a new identity, so every phone sends again all
-    /// it holds at its next sync. Every server must be stopped.
+    /// it holds at its next sync (running servers take it up within seconds).
     Restored,
     /// Write a year's records and figures to a checksummed archive (FILE and FILE.sha256), or
     /// check an archive (--verify FILE).
@@ -639,12 +639,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Restored => {
             let db = open(&settings)?;
-            let sqlite = settings.database_url.is_none().then_some(settings.db.as_path());
-            let server_id = service::backup::restored(db.as_ref(), &me, sqlite).map_err(says)?;
+            let server_id = service::backup::restored(db.as_ref(), &me).map_err(says)?;
             println!("У базы новый идентификатор: {server_id}.");
             println!(
-                "Что дальше: запустите серверы. При следующей синхронизации каждый телефон пришлёт всё, \
-                 что у него есть; записи, которых нет в копии, вернутся, а каждая запись сохранится один раз."
+                "Что дальше: запустите серверы (работающие перейдут на новый идентификатор сами за несколько \
+                 секунд). При следующей синхронизации каждый телефон пришлёт всё, что у него есть; записи, \
+                 которых нет в копии, вернутся, а каждая запись сохранится один раз."
             );
             Ok(())
         }

@@ -255,24 +255,21 @@ fn restore_refuses_while_a_server_serves_the_database() {
 }
 
 /// A file copied back by hand (not by `restore`) keeps the copy's identity, and phones would
-/// not send again what it lacks: `restored` gives it a new one — with the server stopped.
+/// not send again what it lacks: `restored` gives it a new one, which a server already serving
+/// the file answers with within seconds (no restart).
 #[test]
-fn a_database_copied_back_by_hand_gets_a_new_identity_with_the_server_stopped() {
+fn a_database_copied_back_by_hand_gets_a_new_identity_that_a_running_server_takes_up() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let id = |d: &Path| SqliteDatabase::open(d.join("central.db")).unwrap().server_id().unwrap();
-    let before = id(d);
-    let server = Serving::start(d, &[]);
-    let (ok, _, err) = cli(d, &["restored"]);
-    assert!(!ok && err.contains("остановите службу"), "{err}");
-    drop(server);
-    assert_eq!(id(d), before, "refused: nothing changed");
+    let serving = SqliteDatabase::open(d.join("central.db")).unwrap();
+    let before = serving.server_id().unwrap();
     let (ok, out, err) = cli(d, &["restored"]);
     assert!(ok, "{err}");
-    let after = id(d);
+    let after = SqliteDatabase::open(d.join("central.db")).unwrap().server_id().unwrap();
     assert!(after != before && out.contains(&after) && out.contains("пришлёт всё"), "{out}");
-    let db = SqliteDatabase::open(d.join("central.db")).unwrap();
-    let audit = db.audit_log(None, 10).unwrap();
+    std::thread::sleep(lgota_central::store::IDENTITY_FRESH + std::time::Duration::from_millis(200));
+    assert_eq!(serving.server_id().unwrap(), after, "the running store reads the new identity");
+    let audit = serving.audit_log(None, 10).unwrap();
     assert!(audit.iter().any(|e| e.action == "restore" && e.detail.contains(&after)), "{audit:?}");
 }
 

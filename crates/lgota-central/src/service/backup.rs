@@ -13,7 +13,7 @@ use lgota_protocol::codes;
 use super::audit::{self, Action};
 use super::{Actor, Error, Kind, Result};
 use crate::now_ms;
-use crate::store::{BackupNote, Database, FileCheck, FileLock, Renewal, SqliteDatabase, StoreError};
+use crate::store::{BackupNote, Database, FileCheck, FileLock, SqliteDatabase, StoreError};
 
 /// The names of the server's scheduled copies: `lgota-central-YYYYMMDD-HHMMSS.db` (UTC).
 const PREFIX: &str = "lgota-central-";
@@ -235,32 +235,14 @@ pub fn restore(db_path: &Path, from: &Path, actor: &Actor) -> Result<Restored> {
 }
 
 /// A database put back from a copy by other means than [`restore`] (PostgreSQL's `pg_restore`;
-/// a SQLite file copied back by hand, `sqlite` its path): a new identity, so every phone sends
-/// again all it holds at its next sync and what the copy lacks comes back. Refused while a
-/// server serves the database, since a server reads the identity once, when it starts. Audited
-/// as a restore. The new identity.
-pub fn restored(db: &dyn Database, actor: &Actor, sqlite: Option<&Path>) -> Result<String> {
+/// a SQLite file copied back by hand): a new identity, so every phone sends again all it holds
+/// at its next sync and what the copy lacks comes back. Servers already running on the database
+/// answer with it within [`crate::store::IDENTITY_FRESH`]. Audited as a restore. The new identity.
+pub fn restored(db: &dyn Database, actor: &Actor) -> Result<String> {
     actor.must_be_admin()?;
-    let _lock = sqlite.map(ServingLock::restoring).transpose()?;
-    match db.renew_identity(now_ms())? {
-        Renewal::Renewed { server_id } => {
-            audit::note(
-                db,
-                actor,
-                Action::Restore,
-                &format!("база восстановлена из копии; новый идентификатор {server_id}"),
-            )?;
-            Ok(server_id)
-        }
-        Renewal::InUse { servers } => Err(Error::new(
-            Kind::Conflict,
-            codes::CONFLICT,
-            format!(
-                "к базе подключены серверы lgota-central (соединений: {servers}): остановите все \
-                 (например, systemctl stop lgota-central на каждой машине), затем повторите"
-            ),
-        )),
-    }
+    let server_id = db.renew_identity(now_ms())?;
+    audit::note(db, actor, Action::Restore, &format!("база восстановлена из копии; новый идентификатор {server_id}"))?;
+    Ok(server_id)
 }
 
 /// The backups the dashboard and `/metrics` speak of.

@@ -71,11 +71,13 @@
 //! [`Overview::total`]: crate::report::Overview::total
 
 pub mod copy;
+mod identity;
 mod models;
 pub mod postgres;
 pub mod sqlite;
 
 pub use self::postgres::PostgresDatabase;
+pub use identity::IDENTITY_FRESH;
 pub use models::*;
 pub use sqlite::{inspect_file, put_in_place, FileLock, SqliteDatabase};
 
@@ -350,9 +352,9 @@ pub trait BackupStore: Send + Sync {
         true
     }
     /// A new identity for a database put back from a copy, so that every phone sends again all
-    /// it holds at its next sync — unless a server is connected to it (PostgreSQL; SQLite's
-    /// caller holds the file's lock): a server reads the identity once, when it starts.
-    fn renew_identity(&self, now_ms: i64) -> StoreResult<Renewal>;
+    /// it holds at its next sync; servers running on the database answer with it within
+    /// [`IDENTITY_FRESH`]. The new identity.
+    fn renew_identity(&self, now_ms: i64) -> StoreResult<String>;
 }
 
 /// Retention (issue 16, 152-ФЗ): what is no longer needed is removed, in the few controlled ways

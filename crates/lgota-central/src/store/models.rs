@@ -328,16 +328,6 @@ impl FileCheck {
     }
 }
 
-/// What became of giving a restored database a new identity ([`super::BackupStore::renew_identity`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Renewal {
-    /// The database's new identity.
-    Renewed { server_id: String },
-    /// Not renewed: this many servers are connected to the database, each holding the old
-    /// identity for as long as it runs.
-    InUse { servers: u64 },
-}
-
 /// A backup made: kept in the store so the dashboard can show the last one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupNote {

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::PostgresDatabase;
-use crate::store::{BackupNote, BackupStore, FileCheck, Renewal, StoreError, StoreResult};
+use crate::store::{BackupNote, BackupStore, FileCheck, StoreError, StoreResult};
 
 impl BackupStore for PostgresDatabase {
     fn backup_to(&self, _to: &Path) -> StoreResult<FileCheck> {
@@ -19,30 +19,15 @@ impl BackupStore for PostgresDatabase {
         false
     }
 
-    fn renew_identity(&self, now_ms: i64) -> StoreResult<Renewal> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        // Every server's connections carry the application name `lgota-central`; this call's
-        // own is the one connection of a command's process.
-        let servers: i64 = tx
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND application_name = 'lgota-central' AND pid <> pg_backend_pid()",
-                &[],
-            )?
-            .get(0);
-        if servers > 0 {
-            return Ok(Renewal::InUse { servers: servers as u64 });
-        }
-        let server_id: String = tx
+    fn renew_identity(&self, now_ms: i64) -> StoreResult<String> {
+        Ok(self
+            .conn()?
             .query_one(
                 "UPDATE server_identity SET server_id = replace(gen_random_uuid()::text, '-', ''), created_at_ms = $1 \
                  RETURNING server_id",
                 &[&now_ms],
             )?
-            .get(0);
-        tx.commit()?;
-        Ok(Renewal::Renewed { server_id })
+            .get(0))
     }
 
     fn note_backup(&self, n: &BackupNote) -> StoreResult<()> {

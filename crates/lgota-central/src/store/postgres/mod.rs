@@ -404,8 +404,8 @@ pub struct PostgresDatabase {
     /// phones' pushes could hold every connection of the pool and the dashboard wait seconds for
     /// one (the load benchmark's overview).
     intake: (Mutex<usize>, Condvar),
-    /// Read once at open: it never changes for the life of the database.
-    server_id: String,
+    /// The identity, read again every few seconds (`restored` may renew it while serving).
+    identity: super::identity::Identity,
 }
 
 impl PostgresDatabase {
@@ -413,19 +413,25 @@ impl PostgresDatabase {
     /// schema up to date, and reads the identity.
     pub fn open(url: &str) -> StoreResult<PostgresDatabase> {
         // The server speaks to PostgreSQL without TLS (docs/deploy.md, section 10): an address
-        // asking for it is refused with the way out, not with a handshake's error.
-        let wants_tls = url.contains("sslmode=verify-")
-            || url.parse::<postgres::Config>().is_ok_and(|c| c.get_ssl_mode() == postgres::config::SslMode::Require);
-        if wants_tls {
-            return Err(StoreError::Other(format!(
+        // asking for it (`require`; libpq's `verify-…`, which the client cannot parse) is refused
+        // with the way out, not with a handshake's error.
+        let no_tls = || {
+            StoreError::Other(format!(
                 "адрес базы PostgreSQL {}: сервер соединяется с PostgreSQL без TLS — уберите sslmode из адреса \
                  и соединяйтесь по частной сети или через туннель (docs/deploy.md, раздел 10)",
                 without_password(url)
-            )));
+            ))
+        };
+        let mut config: postgres::Config = url.parse().map_err(|e| {
+            if url.contains("sslmode=verify-") {
+                no_tls()
+            } else {
+                StoreError::Other(format!("адрес базы PostgreSQL {}: {e}", without_password(url)))
+            }
+        })?;
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(no_tls());
         }
-        let mut config: postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Other(format!("адрес базы PostgreSQL {}: {e}", without_password(url))))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -433,14 +439,11 @@ impl PostgresDatabase {
         let db = PostgresDatabase {
             pool: Pool { config, state: Mutex::default(), freed: Condvar::new() },
             intake: (Mutex::new(0), Condvar::new()),
-            server_id: String::new(),
+            identity: super::identity::Identity::new(String::new()),
         };
-        let server_id = {
-            let mut conn = db.pool.get()?;
-            migrate(&mut conn)?;
-            conn.query_one("SELECT server_id FROM server_identity", &[])?.get(0)
-        };
-        Ok(PostgresDatabase { server_id, ..db })
+        migrate(&mut *db.pool.get()?)?;
+        let server_id = db.stored_server_id()?;
+        Ok(PostgresDatabase { identity: super::identity::Identity::new(server_id), ..db })
     }
 
     fn conn(&self) -> StoreResult<Conn<'_>> {
@@ -1110,7 +1113,7 @@ impl PostgresDatabase {
 
 impl RecordStore for PostgresDatabase {
     fn server_id(&self) -> StoreResult<String> {
-        Ok(self.server_id.clone())
+        self.identity.get(|| self.stored_server_id())
     }
 
     /// A few round trips per batch, whatever its size: what is stored of the batch's ids and void

@@ -12,7 +12,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{SqliteDatabase, MIGRATIONS};
-use crate::store::{BackupNote, BackupStore, FileCheck, Renewal, StoreError, StoreResult};
+use crate::store::{BackupNote, BackupStore, FileCheck, StoreError, StoreResult};
 
 /// The tables every database of this server has (migrations 001, 003, 007).
 const OUR_TABLES: [&str; 4] = ["records", "devices", "audit_log", "server_identity"];
@@ -116,11 +116,7 @@ pub fn put_in_place(db: &Path, from: &Path, aside: &Path) -> StoreResult<()> {
     // A restored database is another server to the phones: a new identity makes every phone
     // send all it holds at its next sync (push or pull), so what the copy lacks comes back even
     // from a phone with nothing new to send.
-    Connection::open(&tmp)?.execute(
-        "UPDATE server_identity SET server_id = lower(hex(randomblob(16))), \
-         created_at_ms = CAST(unixepoch('subsec') * 1000 AS INTEGER)",
-        [],
-    )?;
+    renew_identity_of(&Connection::open(&tmp)?, crate::now_ms())?;
     let had_db = db.exists();
     if had_db {
         {
@@ -183,6 +179,15 @@ fn suffixed(path: &Path, suffix: &str) -> std::path::PathBuf {
     name.into()
 }
 
+/// Gives the database of `conn` a new identity ([`BackupStore::renew_identity`]), and returns it.
+fn renew_identity_of(conn: &Connection, now_ms: i64) -> StoreResult<String> {
+    Ok(conn.query_row(
+        "UPDATE server_identity SET server_id = lower(hex(randomblob(16))), created_at_ms = ?1 RETURNING server_id",
+        [now_ms],
+        |r| r.get(0),
+    )?)
+}
+
 impl BackupStore for SqliteDatabase {
     fn backup_to(&self, to: &Path) -> StoreResult<FileCheck> {
         let source = self.conn().path().filter(|p| !p.is_empty()).map(str::to_owned);
@@ -198,14 +203,8 @@ impl BackupStore for SqliteDatabase {
         inspect_file(to)
     }
 
-    fn renew_identity(&self, now_ms: i64) -> StoreResult<Renewal> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE server_identity SET server_id = lower(hex(randomblob(16))), created_at_ms = ?1",
-            [now_ms],
-        )?;
-        let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
-        Ok(Renewal::Renewed { server_id })
+    fn renew_identity(&self, now_ms: i64) -> StoreResult<String> {
+        renew_identity_of(&self.conn(), now_ms)
     }
 
     fn note_backup(&self, n: &BackupNote) -> StoreResult<()> {

@@ -233,8 +233,8 @@ pub struct SqliteDatabase {
     conn: Mutex<Connection>,
     /// Writes queued for the next group commit.
     queue: Mutex<Vec<(Job, Committed)>>,
-    /// Read once at open: it never changes for the life of the file.
-    server_id: String,
+    /// The identity, read again every few seconds (`restored` may renew it while serving).
+    identity: super::identity::Identity,
 }
 
 impl SqliteDatabase {
@@ -245,7 +245,8 @@ impl SqliteDatabase {
         let server_id = conn.query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?;
         let idle = (0..reader_count()).map(|_| open_reader(path)).collect::<StoreResult<Vec<_>>>()?;
         let readers = Readers { idle: Mutex::new(idle), freed: Condvar::new() };
-        Ok(SqliteDatabase { conn: Mutex::new(conn), queue: Mutex::new(Vec::new()), readers, server_id })
+        let identity = super::identity::Identity::new(server_id);
+        Ok(SqliteDatabase { conn: Mutex::new(conn), queue: Mutex::new(Vec::new()), readers, identity })
     }
 
     /// Rows of `table` (`columns`, in rowid order) after rowid `after`, at most `limit`, each with
@@ -641,7 +642,7 @@ fn record_from_row(row: &Row) -> StoreResult<StoredRecord> {
 
 impl RecordStore for SqliteDatabase {
     fn server_id(&self) -> StoreResult<String> {
-        Ok(self.server_id.clone())
+        self.identity.get(|| Ok(self.reader().query_row("SELECT server_id FROM server_identity", [], |r| r.get(0))?))
     }
 
     fn store_records(&self, records: &[WireRecord], received_at_ms: i64) -> StoreResult<StoreOutcome> {
