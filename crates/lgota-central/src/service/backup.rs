@@ -225,7 +225,7 @@ pub fn restore(db_path: &Path, from: &Path, actor: &Actor) -> Result<Restored> {
         PathBuf::from(name)
     });
     let aside_or_none = aside.clone().unwrap_or_default();
-    crate::store::put_in_place(db_path, from, &aside_or_none)
+    crate::store::put_in_place(db_path, from, &aside_or_none, now_ms())
         .map_err(|e| Error::invalid(format!("восстановление не удалось: {e}")))?;
     let db = SqliteDatabase::open(db_path).map_err(Error::internal)?;
     let kept =

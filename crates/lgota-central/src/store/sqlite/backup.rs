@@ -102,11 +102,11 @@ pub(super) fn before_migration(conn: &Connection, db: &Path) -> StoreResult<Opti
     Ok(Some(copy))
 }
 
-/// Puts a copy of the database file `from` in place of the database `db`; the server must be
-/// stopped. The current database, its WAL folded in first, moves to `aside` (a WAL or shared
+/// Puts a copy of the database file `from` in place of the database `db`, with a new identity
+/// made at `now_ms`; the server must be stopped. The current database, its WAL folded in first, moves to `aside` (a WAL or shared
 /// memory file left beside it too, as `<aside>-wal`, `<aside>-shm`, so none is ever applied to
 /// the new file). The copy is written beside `db` under a temporary name, flushed, then renamed.
-pub fn put_in_place(db: &Path, from: &Path, aside: &Path) -> StoreResult<()> {
+pub fn put_in_place(db: &Path, from: &Path, aside: &Path, now_ms: i64) -> StoreResult<()> {
     let tmp = db.with_file_name(format!(
         "{}.restoring",
         db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
@@ -116,7 +116,7 @@ pub fn put_in_place(db: &Path, from: &Path, aside: &Path) -> StoreResult<()> {
     // A restored database is another server to the phones: a new identity makes every phone
     // send all it holds at its next sync (push or pull), so what the copy lacks comes back even
     // from a phone with nothing new to send.
-    renew_identity_of(&Connection::open(&tmp)?, crate::now_ms())?;
+    renew_identity_of(&Connection::open(&tmp)?, now_ms)?;
     let had_db = db.exists();
     if had_db {
         {
